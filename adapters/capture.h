@@ -1,0 +1,108 @@
+/* capture.h - decode SageMaker data-capture JSON Lines records.
+ *
+ * The hot path: one small C++ file (capture_decode.cpp, simdjson +
+ * fast_float) behind this C header. A decoder owns reusable, capped buffers;
+ * after warm-up decoding a record allocates nothing.
+ *
+ * A capture line looks like
+ *   {"captureData":{"endpointInput":{"observedContentType":"text/csv",
+ *     "mode":"INPUT","data":"1,2,3","encoding":"CSV"},
+ *    "endpointOutput":{...,"data":"0.93","encoding":"CSV"}},
+ *    "eventMetadata":{"eventId":"...","inferenceId":"...",
+ *     "inferenceTime":"2022-04-18T00:21:48Z"},"eventVersion":"0"}
+ * with keys in any order. Encodings: CSV, JSON, BASE64 (the decoded bytes
+ * are then read per observedContentType). Input payloads: text/csv (one
+ * instance per line), application/json ({"instances":[{"features":[..]}|[..],
+ * ..]} or a bare array of arrays or {"features":[..]}), application/jsonlines
+ * (one JSON object/array per line). Output payloads: text/csv (one value per
+ * line), application/json ({"predictions":[{FIELD:v},..]} / [v,..] / {FIELD:v}),
+ * application/jsonlines (one object per line), where FIELD is the configured
+ * score field (default "score"). */
+#ifndef CAPTURE_H
+#define CAPTURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpg_error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Why a line was rejected; counted per reason by callers. */
+typedef enum capture_reject {
+	CAPTURE_OK = 0,
+	CAPTURE_REJECT_TOO_BIG,        /* line or payload over its cap */
+	CAPTURE_REJECT_BAD_JSON,       /* the line is not valid JSON */
+	CAPTURE_REJECT_MISSING_FIELD,  /* captureData / endpointInput / data / eventId ... */
+	CAPTURE_REJECT_BAD_ENCODING,   /* unknown encoding, or bad base64 */
+	CAPTURE_REJECT_BAD_PAYLOAD,    /* payload does not parse for its content type */
+	CAPTURE_REJECT_BAD_TIME,       /* inferenceTime present but not ISO 8601 */
+	CAPTURE_REJECT_OUTPUT_MISMATCH,/* number of predictions != number of instances */
+	/* the following are decided by the pipeline, which knows the schema */
+	CAPTURE_REJECT_FEATURE_COUNT,  /* instance has the wrong number of features */
+	CAPTURE_REJECT_BAD_VALUE,      /* text in a numeric column, NaN or Inf */
+	CAPTURE_REJECT_NO_POLICY,      /* no policy matches the record's endpoint */
+	CAPTURE_REJECT__COUNT
+} capture_reject;
+
+/* Stable snake_case name of a reason ("bad_json"), for summaries and audit. */
+const char *capture_reject_name(capture_reject r);
+
+typedef enum capture_value_kind {
+	CAPTURE_VALUE_NUMBER = 0, /* parsed by fast_float (may be NaN/Inf: the
+				     pipeline rejects those for numeric columns) */
+	CAPTURE_VALUE_STRING,     /* text that is not a number */
+	CAPTURE_VALUE_MISSING     /* empty CSV cell or JSON null */
+} capture_value_kind;
+
+typedef struct capture_value {
+	double num;          /* valid when kind == NUMBER */
+	uint32_t str_off;    /* text of the cell in capture_record.text */
+	uint32_t str_len;
+	uint8_t kind;        /* capture_value_kind */
+} capture_value;
+
+/* One decoded line. Every pointer is owned by the decoder and borrowed
+ * until the next capture_decode() or capture_decoder_free() on it. */
+typedef struct capture_record {
+	const char *event_id;     size_t event_id_len;
+	const char *inference_id; size_t inference_id_len; /* len 0 when absent */
+	int64_t inference_time_ms; int has_inference_time;
+	size_t n_instances;
+	const size_t *instance_off;   /* n_instances + 1 offsets into values */
+	const capture_value *values;  /* instance i: values[instance_off[i] .. instance_off[i+1]) */
+	const double *predictions;    /* n_predictions scores (NaN when not numeric) */
+	size_t n_predictions;         /* 0 when there is no endpointOutput */
+	const char *text;             /* backing text for string cells */
+} capture_record;
+
+typedef struct capture_options {
+	size_t max_line_bytes;    /* default 1 MiB (0 = default) */
+	size_t max_instances;     /* default 10000 per line */
+	size_t max_values;        /* default 1,000,000 cells per line */
+	const char *score_field;  /* JSON output field, default "score" */
+} capture_options;
+
+typedef struct capture_decoder capture_decoder;
+
+/* opt may be NULL for defaults; score_field is copied. Caller frees. */
+int capture_decoder_new(capture_decoder **out, const capture_options *opt,
+			kpg_err *err);
+void capture_decoder_free(capture_decoder *dec);
+
+/* Decodes one line (no trailing newline needed; need not be NUL-terminated).
+ * Returns 0 and fills *rec, or a negative code with *reason and err set. */
+int capture_decode(capture_decoder *dec, const char *line, size_t len,
+		   capture_record *rec, capture_reject *reason, kpg_err *err);
+
+/* Plain simdjson parse of the line without extracting anything: the
+ * parse-only baseline for bench/. Returns 0 when the line is valid JSON. */
+int capture_parse_only(capture_decoder *dec, const char *line, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

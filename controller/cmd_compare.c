@@ -1,0 +1,12 @@
+/* placeholder: being written */
+#include <stdio.h>
+
+#include "commands.h"
+
+int cmd_compare(int argc, char **argv)
+{
+	(void)argc;
+	(void)argv;
+	fputs("kpigate compare: not built yet\n", stderr);
+	return KPG_EXIT_USAGE;
+}

@@ -1,0 +1,53 @@
+/* main.c - kpigate's entry point: dispatches to a subcommand. */
+#include <gsl/gsl_errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+
+static const char usage[] =
+	"usage: kpigate COMMAND [ARGS]\n"
+	"\n"
+	"Retrain models only when their KPIs say so.\n"
+	"\n"
+	"commands:\n"
+	"  replay   run the pipeline over capture and ground-truth files\n"
+	"  compare  per-feature drift between two CSV files\n"
+	"  policy   check policy files (policy check FILE...)\n"
+	"  audit    verify or summarise an audit log\n"
+	"  example  write the bundled example into a folder\n"
+	"\n"
+	"Run 'kpigate COMMAND --help' for a command's options.\n"
+	"Exit codes: 0 ok, 1 findings or invalid input, 2 usage error.\n";
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*run)(int, char **);
+	} cmds[] = {
+		{"replay", cmd_replay},   {"compare", cmd_compare},
+		{"policy", cmd_policy},   {"audit", cmd_audit},
+		{"example", cmd_example},
+	};
+
+	/* GSL's default handler aborts; every GSL call's code is checked. */
+	gsl_set_error_handler_off();
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return KPG_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage, stdout);
+		return KPG_EXIT_OK;
+	}
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("kpigate %s\n", KPIGATE_VERSION);
+		return KPG_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(argv[1], cmds[i].name) == 0)
+			return cmds[i].run(argc - 1, argv + 1);
+	fprintf(stderr, "kpigate: unknown command '%s'\n\n%s", argv[1], usage);
+	return KPG_EXIT_USAGE;
+}

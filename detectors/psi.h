@@ -1,0 +1,49 @@
+/* psi.h - Population Stability Index.
+ *
+ * Numeric features: bin edges are the reference's empirical quantiles at
+ * k/B, k = 1..B-1 (numpy's default linear interpolation), duplicate edges
+ * removed; the outer bins are open to +-inf; a value v falls in bin
+ * i = number of edges strictly less than v. Proportions of 0 are replaced
+ * by 1e-4 (no renormalisation); PSI = sum (p_cur - p_ref) * ln(p_cur / p_ref).
+ *
+ * Categorical features: the bins are the reference categories plus one
+ * "unseen" bin; proportions and the sum are the same. */
+#ifndef PSI_H
+#define PSI_H
+
+#include <stddef.h>
+
+#include "kpg_error.h"
+
+#define PSI_DEFAULT_BINS 10
+#define PSI_MAX_BINS 1000
+#define PSI_EPSILON 1e-4
+
+typedef struct psi_ref {
+	double *edges;    /* n_bins - 1 ascending, distinct; owned */
+	double *ref_prop; /* n_bins reference proportions (before 1e-4 floor); owned */
+	size_t n_bins;
+} psi_ref;
+
+/* Builds numeric bins from reference values sorted ascending (NaN-free,
+ * n >= 1) with `bins` quantile bins (2..PSI_MAX_BINS). Caller frees with
+ * psi_ref_free. */
+int psi_ref_build(psi_ref *ref, const double *sorted, size_t n, unsigned bins,
+		  kpg_err *err);
+
+/* PSI of current values (any order, NaN-free, m >= 1) against ref. */
+int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,
+		kpg_err *err);
+
+/* PSI from two count vectors of equal length k (categorical features:
+ * category counts, last slot "unseen"). Both totals must be > 0. */
+int psi_from_counts(const double *ref_counts, const double *cur_counts,
+		    size_t k, double *psi, kpg_err *err);
+
+/* numpy.quantile(sorted, q) with the default 'linear' method, bit for bit
+ * where possible (numpy's lerp form). */
+double psi_quantile_sorted(const double *sorted, size_t n, double q);
+
+void psi_ref_free(psi_ref *ref);
+
+#endif

@@ -1,0 +1,190 @@
+/* policy.h - retraining policies: one JSON file per model, edited by ML
+ * teams, validated completely before anything runs (all errors, each as
+ * file:line:column), and the decision engine that applies them.
+ *
+ * The rule: retrain only when a KPI is past its threshold. Drift is
+ * supporting evidence as the policy says (decision.require_drift); drift
+ * without a KPI breach is `hold` with the reason; no KPI evidence is `hold`.
+ * Keys, types, defaults and ranges: docs/policies.md and
+ * policies/policy.schema.json. */
+#ifndef POLICY_H
+#define POLICY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "energy.h"
+#include "kpg_error.h"
+
+#define POLICY_MAX_FEATURES 1024
+#define POLICY_MAX_KPIS 16
+#define POLICY_MAX_PARAMS 32
+#define POLICY_MAX_REASONS 16
+#define POLICY_REASON_LEN 256
+#define POLICY_MAX_RETRAIN_HISTORY 64
+
+typedef enum policy_feature_type {
+	POLICY_FEATURE_INFER = 0, /* not declared: inferred from the reference */
+	POLICY_FEATURE_NUMERIC,
+	POLICY_FEATURE_CATEGORICAL
+} policy_feature_type;
+
+typedef enum policy_task {
+	POLICY_TASK_BINARY = 0,   /* binary_classification */
+	POLICY_TASK_REGRESSION    /* regression */
+} policy_task;
+
+typedef enum kpi_metric {
+	KPI_ACCURACY = 0, KPI_PRECISION, KPI_RECALL, KPI_F1, KPI_AUC,
+	KPI_RMSE, KPI_MAE, KPI__COUNT
+} kpi_metric;
+
+typedef enum policy_action_type {
+	POLICY_ACTION_DRY_RUN = 0,
+	POLICY_ACTION_SAGEMAKER_PIPELINE,
+	POLICY_ACTION_STEP_FUNCTIONS
+} policy_action_type;
+
+typedef struct policy_feature {
+	char *name;               /* owned */
+	policy_feature_type type;
+} policy_feature;
+
+typedef struct policy_kpi {
+	kpi_metric metric;
+	int is_max;               /* 1: breach when value > threshold (rmse, mae);
+				     0: breach when value < threshold */
+	double threshold;
+} policy_kpi;
+
+typedef struct policy_param {
+	char *name, *value;       /* owned; value may hold {placeholders} */
+} policy_param;
+
+typedef struct policy {
+	char *source_path;        /* the file it came from; owned */
+	char *model;              /* owned, required */
+	char *endpoint;           /* owned; NULL = match on model name */
+
+	char *reference_path;     /* owned; resolved relative to the policy file */
+	char *label_column;       /* owned; NULL when the reference has none */
+	char **exclude_columns;   size_t n_exclude; /* owned */
+	policy_feature *features; size_t n_features; /* declared types; owned */
+
+	policy_task task;
+	char *score_field;        /* owned; JSON output field, default "score" */
+	double score_threshold;   /* binary: predicted positive when score >= it; default 0.5 */
+
+	uint64_t window_records;      /* 0 = not by count */
+	int64_t window_span_ms;       /* 0 = not by time; at least one is set */
+
+	unsigned psi_bins;            /* default 10, 2..1000 */
+	double psi_threshold;         /* default 0.2 */
+	double ks_p_value;            /* default 0.01 */
+	double ks_min_statistic;      /* default 0.1 */
+	double dataset_drift_share;   /* default 0.3: share of drifted features */
+
+	policy_kpi kpis[POLICY_MAX_KPIS]; size_t n_kpis; /* at least one */
+	int require_drift;            /* retrain only with dataset drift too; default 0 */
+
+	uint64_t min_records;         /* default 100 */
+	uint64_t min_labelled;        /* default 100 */
+	unsigned consecutive_windows; /* default 1 */
+	int64_t cooldown_ms;          /* default 0 */
+	unsigned max_retrains;        /* default 0 = unlimited */
+	int64_t budget_period_ms;     /* default 30 days */
+
+	policy_action_type action;
+	char *pipeline_name;          /* sagemaker_pipeline; owned */
+	char *state_machine_arn;      /* step_functions; owned */
+	char *action_region;          /* owned; NULL = energy region */
+	policy_param params[POLICY_MAX_PARAMS]; size_t n_params;
+
+	energy_profile energy;
+
+	unsigned char sha256[32];     /* of the file's bytes */
+} policy;
+
+/* One error found in a policy file. */
+typedef struct policy_diag {
+	int line, column;             /* 1-based; 0 when unknown */
+	char message[256];
+} policy_diag;
+
+typedef struct policy_diags {
+	policy_diag *items;           /* owned */
+	size_t n, cap;
+} policy_diags;
+
+/* Loads and validates path. Returns 0 with *out (caller frees with
+ * policy_free), or KPG_EINVAL with every problem appended to diags (and a
+ * summary in err), or KPG_EIO when the file cannot be read. */
+int policy_load(const char *path, policy **out, policy_diags *diags,
+		kpg_err *err);
+void policy_free(policy *p);
+void policy_diags_free(policy_diags *d);
+
+/* Canonical names: "accuracy", "auc", ...; "binary_classification", ... */
+const char *kpi_metric_name(kpi_metric m);
+int kpi_metric_higher_is_better(kpi_metric m);
+const char *policy_action_name(policy_action_type a);
+const char *policy_task_name(policy_task t);
+
+/* ---- decision engine ---------------------------------------------- */
+
+/* What the controller measured on one closed window. */
+typedef struct policy_feature_eval {
+	const char *name;          /* borrowed */
+	policy_feature_type type;
+	size_t n, missing;         /* values seen / missing in the window */
+	double psi;
+	int has_ks;                /* numeric features only */
+	double ks_statistic, ks_p_value;
+	int drifted;               /* set by policy_judge_features */
+} policy_feature_eval;
+
+typedef struct policy_kpi_value {
+	int valid;                 /* 0 when there was nothing to compute it on */
+	double value;
+	uint64_t n;                /* labelled records behind it */
+} policy_kpi_value;
+
+typedef struct policy_window_eval {
+	uint64_t window_index;     /* 0-based per model */
+	uint64_t n_records;
+	int64_t start_ms, end_ms;  /* event time of first and last record */
+	policy_feature_eval *features; size_t n_features; /* borrowed */
+	size_t n_drifted;          /* set by policy_judge_features */
+	double drifted_share;
+	int dataset_drift;
+	policy_kpi_value kpis[KPI__COUNT];
+	uint64_t n_labelled;
+} policy_window_eval;
+
+/* Guard memory carried from window to window (checkpointed by the daemon). */
+typedef struct policy_guard_state {
+	unsigned consecutive_breaches;
+	int64_t last_retrain_ms;   /* INT64_MIN when never */
+	int64_t retrain_ms[POLICY_MAX_RETRAIN_HISTORY]; size_t n_retrains;
+} policy_guard_state;
+
+void policy_guard_state_init(policy_guard_state *g);
+
+typedef struct policy_decision {
+	int retrain;                    /* 1 retrain, 0 hold */
+	int naive_would_retrain;        /* a retrain-on-every-drift-alarm controller would */
+	int kpi_breached;
+	char reasons[POLICY_MAX_REASONS][POLICY_REASON_LEN]; size_t n_reasons;
+	char idempotency_key[96];       /* model + window: same window, same key */
+} policy_decision;
+
+/* Applies the policy's detector thresholds: sets each feature's drifted
+ * flag, n_drifted, drifted_share and dataset_drift. */
+void policy_judge_features(const policy *p, policy_window_eval *ev);
+
+/* Decides retrain or hold for a judged window, updating guard state.
+ * Every reason that led to the outcome is listed. */
+void policy_decide(const policy *p, const policy_window_eval *ev,
+		   policy_guard_state *g, policy_decision *out);
+
+#endif
