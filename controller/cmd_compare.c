@@ -1,12 +1,328 @@
-/* placeholder: being written */
+/* cmd_compare.c - `kpigate compare`: per-feature drift between two CSV
+ * files, with the same detectors and thresholds a policy would use. */
+#include <getopt.h>
+#include <jansson.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "commands.h"
+#include "csv_reader.h"
+#include "evaluate.h"
+#include "reference.h"
+
+static const char compare_usage[] =
+	"usage: kpigate compare --reference A.csv --current B.csv [--bins N]\n"
+	"                       [--label COLUMN] [--psi-threshold X] [--ks-p-value X]\n"
+	"                       [--ks-min-statistic X] [--json]\n"
+	"\n"
+	"Per-feature drift of B against A (both CSV with a header row; columns are\n"
+	"matched by name). Numeric columns: PSI over B quantile bins of A (default 10)\n"
+	"and the two-sample Kolmogorov-Smirnov test; categorical columns: PSI over\n"
+	"A's categories plus one 'unseen' bin. Empty and NA cells are counted as\n"
+	"missing and never enter the statistics.\n"
+	"\n"
+	"A feature drifts when PSI >= psi-threshold (default 0.2), or, numeric only,\n"
+	"when the KS p-value < ks-p-value (default 0.01) and the KS statistic >=\n"
+	"ks-min-statistic (default 0.1).\n"
+	"\n"
+	"Exit: 0 no feature drifted; 1 at least one drifted, or invalid input;\n"
+	"2 usage error.\n";
+
+typedef struct compare_args {
+	const char *ref, *cur, *label;
+	unsigned bins;
+	int json;
+	double psi_threshold, ks_p, ks_min;
+} compare_args;
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (*s == '\0' || *end || !(v >= lo && v <= hi))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, compare_args *a)
+{
+	static const struct option opts[] = {
+		{"reference", required_argument, NULL, 'r'},
+		{"current", required_argument, NULL, 'c'},
+		{"bins", required_argument, NULL, 'b'},
+		{"label", required_argument, NULL, 'l'},
+		{"psi-threshold", required_argument, NULL, 'P'},
+		{"ks-p-value", required_argument, NULL, 'K'},
+		{"ks-min-statistic", required_argument, NULL, 'S'},
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+	double v;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'r': a->ref = optarg; break;
+		case 'c': a->cur = optarg; break;
+		case 'l': a->label = optarg; break;
+		case 'j': a->json = 1; break;
+		case 'b':
+			if (parse_double(optarg, 2, PSI_MAX_BINS, &v) || v != floor(v))
+				goto bad_value;
+			a->bins = (unsigned)v;
+			break;
+		case 'P':
+			if (parse_double(optarg, 1e-9, 1e9, &a->psi_threshold))
+				goto bad_value;
+			break;
+		case 'K':
+			if (parse_double(optarg, 1e-300, 1, &a->ks_p))
+				goto bad_value;
+			break;
+		case 'S':
+			if (parse_double(optarg, 0, 1, &a->ks_min))
+				goto bad_value;
+			break;
+		case 'h': fputs(compare_usage, stdout); return -1;
+		default: fputs(compare_usage, stderr); return KPG_EXIT_USAGE;
+		}
+	}
+	if (optind < argc || a->ref == NULL || a->cur == NULL) {
+		fprintf(stderr, "kpigate compare: --reference and --current are required\n%s",
+			compare_usage);
+		return KPG_EXIT_USAGE;
+	}
+	return 0;
+bad_value:
+	fprintf(stderr, "kpigate compare: bad option value '%s' (see --help for ranges)\n",
+		optarg);
+	return KPG_EXIT_USAGE;
+}
+
+/* Current values, column-wise, in reference feature order. */
+typedef struct compare_cur {
+	double **values; size_t *n, *cap;
+	double **counts;
+	uint64_t *missing;
+	int *col_of;   /* reference feature -> column in the current file */
+} compare_cur;
+
+static int cur_push(compare_cur *cc, size_t f, double v)
+{
+	if (cc->n[f] == cc->cap[f]) {
+		size_t ncap = cc->cap[f] ? cc->cap[f] * 2 : 1024;
+		double *nv = realloc(cc->values[f], ncap * sizeof(*nv));
+
+		if (nv == NULL)
+			return KPG_ENOMEM;
+		cc->values[f] = nv;
+		cc->cap[f] = ncap;
+	}
+	cc->values[f][cc->n[f]++] = v;
+	return 0;
+}
+
+static int read_current(const char *path, const reference *ref, compare_cur *cc,
+			kpg_err *err)
+{
+	csv_reader cr;
+	int rc = csv_open(&cr, path, 0, err);
+
+	if (rc)
+		return rc;
+	rc = csv_next(&cr, err);
+	if (rc) {
+		if (rc == 1)
+			kpg_err_set(err, "%s: empty file, expected a header row", path);
+		rc = KPG_EPARSE;
+		goto out;
+	}
+	for (size_t f = 0; f < ref->n_features; f++) {
+		cc->col_of[f] = -1;
+		for (size_t i = 0; i < cr.n_fields; i++)
+			if (strcmp(cr.fields[i], ref->features[f].name) == 0)
+				cc->col_of[f] = (int)i;
+		if (cc->col_of[f] < 0) {
+			kpg_err_set(err, "%s: column '%s' of the reference is missing",
+				    path, ref->features[f].name);
+			rc = KPG_EINVAL;
+			goto out;
+		}
+	}
+	while ((rc = csv_next(&cr, err)) == 0) {
+		for (size_t f = 0; f < ref->n_features; f++) {
+			const reference_feature *rf = &ref->features[f];
+			const char *cell;
+			double v;
+
+			if ((size_t)cc->col_of[f] >= cr.n_fields) {
+				kpg_err_set(err, "%s:%llu: %zu fields, fewer than the header",
+					    path, (unsigned long long)cr.line_no, cr.n_fields);
+				rc = KPG_EPARSE;
+				goto out;
+			}
+			cell = cr.fields[cc->col_of[f]];
+			if (csv_is_missing(cell)) {
+				cc->missing[f]++;
+			} else if (rf->type == POLICY_FEATURE_CATEGORICAL) {
+				cc->counts[f][reference_category_code(rf, cell, strlen(cell))] += 1;
+			} else if (csv_parse_number(cell, &v) == 0 && isfinite(v)) {
+				if (cur_push(cc, f, v)) {
+					kpg_err_set(err, "out of memory");
+					rc = KPG_ENOMEM;
+					goto out;
+				}
+			} else {
+				kpg_err_set(err, "%s:%llu: column '%s' is numeric in the reference but has '%s'",
+					    path, (unsigned long long)cr.line_no, rf->name, cell);
+				rc = KPG_EINVAL;
+				goto out;
+			}
+		}
+	}
+	rc = rc < 0 ? rc : 0;
+out:
+	csv_close(&cr);
+	return rc;
+}
+
+static void print_text(const policy_window_eval *ev)
+{
+	printf("%-24s %-11s %8s %8s %10s %12s  %s\n", "feature", "type", "n", "psi",
+	       "ks_stat", "ks_p", "drifted");
+	for (size_t i = 0; i < ev->n_features; i++) {
+		const policy_feature_eval *f = &ev->features[i];
+		char ks_s[16] = "-", ks_p[16] = "-";
+
+		if (f->has_ks) {
+			snprintf(ks_s, sizeof(ks_s), "%.4f", f->ks_statistic);
+			snprintf(ks_p, sizeof(ks_p), "%.3g", f->ks_p_value);
+		}
+		printf("%-24s %-11s %8zu %8.4f %10s %12s  %s\n", f->name,
+		       f->type == POLICY_FEATURE_NUMERIC ? "numeric" : "categorical",
+		       f->n, f->psi, ks_s, ks_p, f->drifted ? "yes" : "no");
+	}
+	printf("\n%zu of %zu features drifted\n", ev->n_drifted, ev->n_features);
+}
+
+static void print_json(const policy_window_eval *ev)
+{
+	json_t *feats = json_array(), *o;
+
+	for (size_t i = 0; i < ev->n_features; i++) {
+		const policy_feature_eval *f = &ev->features[i];
+
+		json_array_append_new(feats, json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:b}",
+			"name", f->name, "type",
+			f->type == POLICY_FEATURE_NUMERIC ? "numeric" : "categorical",
+			"n", (json_int_t)f->n, "missing", (json_int_t)f->missing,
+			"psi", isfinite(f->psi) ? json_real(f->psi) : json_null(),
+			"ks_statistic", f->has_ks ? json_real(f->ks_statistic) : json_null(),
+			"ks_p_value", f->has_ks ? json_real(f->ks_p_value) : json_null(),
+			"drifted", f->drifted));
+	}
+	o = json_pack("{s:o, s:I, s:f}", "features", feats, "drifted",
+		      (json_int_t)ev->n_drifted, "drifted_share", ev->drifted_share);
+	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
+	fputc('\n', stdout);
+	json_decref(o);
+}
 
 int cmd_compare(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fputs("kpigate compare: not built yet\n", stderr);
-	return KPG_EXIT_USAGE;
+	compare_args a = {0};
+	reference ref;
+	reference_options ro = {0};
+	compare_cur cc = {0};
+	policy_window_eval ev = {0};
+	policy thresholds;
+	kpg_err err = {""};
+	int rc, exit_code = KPG_EXIT_FINDINGS, have_ref = 0;
+	size_t nf = 0;
+
+	a.psi_threshold = 0.2;
+	a.ks_p = 0.01;
+	a.ks_min = 0.1;
+	rc = parse_args(argc, argv, &a);
+	if (rc)
+		return rc < 0 ? KPG_EXIT_OK : rc;
+	ro.label_column = a.label;
+	ro.psi_bins = a.bins;
+	if (reference_load(a.ref, &ro, &ref, &err) != 0) {
+		fprintf(stderr, "kpigate compare: %s\n", err.msg);
+		return KPG_EXIT_FINDINGS;
+	}
+	have_ref = 1;
+	nf = ref.n_features;
+	cc.values = calloc(nf, sizeof(*cc.values));
+	cc.n = calloc(nf, sizeof(*cc.n));
+	cc.cap = calloc(nf, sizeof(*cc.cap));
+	cc.counts = calloc(nf, sizeof(*cc.counts));
+	cc.missing = calloc(nf, sizeof(*cc.missing));
+	cc.col_of = calloc(nf, sizeof(*cc.col_of));
+	ev.features = calloc(nf, sizeof(*ev.features));
+	if (!cc.values || !cc.n || !cc.cap || !cc.counts || !cc.missing ||
+	    !cc.col_of || !ev.features)
+		goto nomem;
+	for (size_t f = 0; f < nf; f++)
+		if (ref.features[f].type == POLICY_FEATURE_CATEGORICAL &&
+		    (cc.counts[f] = calloc(ref.features[f].n_categories + 1,
+					   sizeof(double))) == NULL)
+			goto nomem;
+	if (read_current(a.cur, &ref, &cc, &err) != 0) {
+		fprintf(stderr, "kpigate compare: %s\n", err.msg);
+		goto out;
+	}
+	ev.n_features = nf;
+	for (size_t f = 0; f < nf; f++) {
+		policy_feature_eval *fe = &ev.features[f];
+
+		fe->name = ref.features[f].name;
+		fe->type = ref.features[f].type;
+		fe->missing = cc.missing[f];
+		rc = fe->type == POLICY_FEATURE_NUMERIC
+			     ? evaluate_numeric(&ref.features[f], cc.values[f], cc.n[f], fe, &err)
+			     : evaluate_categorical(&ref.features[f], cc.counts[f], fe, &err);
+		if (rc) {
+			fprintf(stderr, "kpigate compare: %s: %s\n", fe->name, err.msg);
+			goto out;
+		}
+	}
+	memset(&thresholds, 0, sizeof(thresholds));
+	thresholds.psi_threshold = a.psi_threshold;
+	thresholds.ks_p_value = a.ks_p;
+	thresholds.ks_min_statistic = a.ks_min;
+	thresholds.dataset_drift_share = 1.0;
+	policy_judge_features(&thresholds, &ev);
+	if (a.json)
+		print_json(&ev);
+	else
+		print_text(&ev);
+	exit_code = ev.n_drifted > 0 ? KPG_EXIT_FINDINGS : KPG_EXIT_OK;
+	goto out;
+nomem:
+	fprintf(stderr, "kpigate compare: out of memory\n");
+out:
+	for (size_t f = 0; f < nf; f++) {
+		if (cc.values)
+			free(cc.values[f]);
+		if (cc.counts)
+			free(cc.counts[f]);
+	}
+	free(cc.values);
+	free(cc.n);
+	free(cc.cap);
+	free(cc.counts);
+	free(cc.missing);
+	free(cc.col_of);
+	free(ev.features);
+	if (have_ref)
+		reference_free(&ref);
+	return exit_code;
 }

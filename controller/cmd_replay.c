@@ -1,12 +1,281 @@
-/* placeholder: being written */
+/* cmd_replay.c - `kpigate replay`: the pipeline over capture and
+ * ground-truth files, in event order, then a summary. */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "audit.h"
 #include "commands.h"
+#include "file_source.h"
+#include "pipeline.h"
+#include "policy_report.h"
+#include "replay_report.h"
+
+static const char replay_usage[] =
+	"usage: kpigate replay --policy FILE... --capture PATH... [--ground-truth PATH...]\n"
+	"                      [--audit FILE] [--rejects FILE] [--json]\n"
+	"\n"
+	"Runs kpigate's pipeline over SageMaker data-capture files (and ground-truth\n"
+	"label files) and prints what it decided. A PATH may be a file or a folder;\n"
+	"folders are read in SageMaker's yyyy/mm/dd/hh order, labels interleaved\n"
+	"with captures by that hour. Each option may be repeated.\n"
+	"\n"
+	"  --policy FILE         a policy file (one model each); all are validated first\n"
+	"  --capture PATH        capture JSON Lines files or folders\n"
+	"  --ground-truth PATH   ground-truth JSON Lines files or folders\n"
+	"  --audit FILE          append the audit trail to FILE (hash-chained, fsync'd)\n"
+	"  --rejects FILE        write every rejected line's location and reason to FILE\n"
+	"  --json                print the summary as JSON\n"
+	"  --max-line-bytes N    lines longer than N are rejected (default 1048576)\n"
+	"\n"
+	"Exit: 0 the replay ran; 1 invalid input (a policy, reference or file) or the\n"
+	"audit log could not be written; 2 usage error.\n";
+
+typedef struct replay_args {
+	const char **policies, **captures, **gts;
+	size_t n_policies, n_captures, n_gts;
+	const char *audit, *rejects;
+	int json;
+	size_t max_line;
+} replay_args;
+
+static int push_arg(const char ***v, size_t *n, const char *s)
+{
+	const char **nv = realloc(*v, (*n + 1) * sizeof(*nv));
+
+	if (nv == NULL)
+		return -1;
+	nv[(*n)++] = s;
+	*v = nv;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, replay_args *a)
+{
+	static const struct option opts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"capture", required_argument, NULL, 'c'},
+		{"ground-truth", required_argument, NULL, 'g'},
+		{"audit", required_argument, NULL, 'a'},
+		{"rejects", required_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{"max-line-bytes", required_argument, NULL, 'm'},
+		{"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		int rc = 0;
+
+		switch (c) {
+		case 'p': rc = push_arg(&a->policies, &a->n_policies, optarg); break;
+		case 'c': rc = push_arg(&a->captures, &a->n_captures, optarg); break;
+		case 'g': rc = push_arg(&a->gts, &a->n_gts, optarg); break;
+		case 'a': a->audit = optarg; break;
+		case 'r': a->rejects = optarg; break;
+		case 'j': a->json = 1; break;
+		case 'm': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+
+			if (*end || v < 1024 || v > (1ULL << 30)) {
+				fprintf(stderr, "kpigate replay: --max-line-bytes must be 1024..1073741824\n");
+				return KPG_EXIT_USAGE;
+			}
+			a->max_line = (size_t)v;
+			break;
+		}
+		case 'h': fputs(replay_usage, stdout); return -1;
+		default: fputs(replay_usage, stderr); return KPG_EXIT_USAGE;
+		}
+		if (rc) {
+			fprintf(stderr, "kpigate replay: out of memory\n");
+			return KPG_EXIT_FINDINGS;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "kpigate replay: unexpected argument '%s'\n%s", argv[optind],
+			replay_usage);
+		return KPG_EXIT_USAGE;
+	}
+	if (a->n_policies == 0 || a->n_captures == 0) {
+		fprintf(stderr, "kpigate replay: --policy and --capture are required\n%s",
+			replay_usage);
+		return KPG_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* The endpoint of an S3-style capture key: ENDPOINT/VARIANT/yyyy/mm/dd/hh/f. */
+static void endpoint_from_path(const char *path, char *out, size_t n)
+{
+	const char *seg[64];
+	size_t ns = 0;
+	int64_t ms;
+
+	out[0] = '\0';
+	if (file_partition_time(path, &ms) != 0)
+		return;
+	seg[ns++] = path;
+	for (const char *p = path; *p && ns < 64; p++)
+		if (*p == '/' && p[1])
+			seg[ns++] = p + 1;
+	/* the partition is the last 5 segments (yyyy mm dd hh file) */
+	if (ns >= 7) {
+		const char *s = seg[ns - 7], *e = strchr(s, '/');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+
+		if (len >= n)
+			len = n - 1;
+		memcpy(out, s, len);
+		out[len] = '\0';
+	}
+}
+
+static void progress(uint64_t lines, int tty)
+{
+	if (tty && lines % 100000 == 0)
+		fprintf(stderr, "\rkpigate replay: %llu lines", (unsigned long long)lines);
+}
+
+static int replay_file(pipeline *pl, const char *path, int is_gt, int tty,
+		       uint64_t *lines, kpg_err *err)
+{
+	line_reader lr;
+	const char *line;
+	size_t len;
+	char endpoint[256];
+	int rc;
+
+	if (!is_gt)
+		endpoint_from_path(path, endpoint, sizeof(endpoint));
+	rc = line_reader_open(&lr, path, pl->max_line_bytes, err);
+	if (rc)
+		return rc;
+	while ((rc = line_reader_next(&lr, &line, &len, err)) != LINE_EOF) {
+		if (rc < 0)
+			break;
+		++*lines;
+		progress(*lines, tty);
+		if (rc == LINE_TOO_BIG) {
+			if (is_gt)
+				pl->stats.gt_lines++;
+			else
+				pl->stats.capture_lines++;
+			pipeline_reject(pl, is_gt, CAPTURE_REJECT_TOO_BIG, path, lr.line_no,
+					"line longer than the cap");
+			continue;
+		}
+		rc = is_gt ? pipeline_gt_line(pl, line, len, path, lr.line_no, err)
+			   : pipeline_capture_line(pl, line, len,
+						   endpoint[0] ? endpoint : NULL, path,
+						   lr.line_no, err);
+		if (rc)
+			break;
+	}
+	line_reader_close(&lr);
+	return rc == LINE_EOF ? 0 : rc;
+}
+
+/* Walks both file lists in partition-time order; on equal hours labels go
+ * first so that predictions find them. */
+static int replay_files(pipeline *pl, const file_list *cap, const file_list *gt,
+			kpg_err *err)
+{
+	size_t i = 0, j = 0;
+	uint64_t lines = 0;
+	int tty = isatty(STDERR_FILENO), rc = 0;
+
+	while (rc == 0 && (i < cap->n || j < gt->n)) {
+		int take_gt = j < gt->n &&
+			      (i >= cap->n || gt->partition_ms[j] <= cap->partition_ms[i]);
+
+		if (take_gt)
+			rc = replay_file(pl, gt->paths[j++], 1, tty, &lines, err);
+		else
+			rc = replay_file(pl, cap->paths[i++], 0, tty, &lines, err);
+	}
+	if (tty)
+		fprintf(stderr, "\rkpigate replay: %llu lines, done\n", (unsigned long long)lines);
+	return rc;
+}
 
 int cmd_replay(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fputs("kpigate replay: not built yet\n", stderr);
-	return KPG_EXIT_USAGE;
+	replay_args a;
+	policy **pols = NULL;
+	pipeline pl;
+	audit_log *audit = NULL;
+	FILE *rejects = NULL;
+	file_list caps = {0}, gts = {0};
+	kpg_err err = {""};
+	int rc, exit_code = KPG_EXIT_FINDINGS, pl_ready = 0;
+
+	memset(&a, 0, sizeof(a));
+	rc = parse_args(argc, argv, &a);
+	if (rc) {
+		exit_code = rc < 0 ? KPG_EXIT_OK : rc;
+		goto out;
+	}
+	pols = calloc(a.n_policies, sizeof(*pols));
+	if (pols == NULL)
+		goto out;
+	if (a.audit != NULL && audit_open(a.audit, &audit, &err) != 0) {
+		fprintf(stderr, "kpigate replay: audit log %s: %s\n", a.audit, err.msg);
+		goto out;
+	}
+	if (policy_report_load_all(a.policies, a.n_policies, pols, audit, stderr) != 0)
+		goto out;
+	if (a.rejects != NULL && (rejects = fopen(a.rejects, "w")) == NULL) {
+		fprintf(stderr, "kpigate replay: cannot write %s\n", a.rejects);
+		goto out;
+	}
+	if (file_list_expand(a.captures, a.n_captures, &caps, &err) != 0 ||
+	    (a.n_gts && file_list_expand(a.gts, a.n_gts, &gts, &err) != 0)) {
+		fprintf(stderr, "kpigate replay: %s\n", err.msg);
+		goto out;
+	}
+	pipeline_options po = {.max_line_bytes = a.max_line};
+	if (pipeline_init(&pl, pols, a.n_policies, &po, audit, rejects, &err) != 0) {
+		fprintf(stderr, "kpigate replay: %s\n", err.msg);
+		goto out;
+	}
+	pl_ready = 1;
+	if (replay_files(&pl, &caps, &gts, &err) != 0 || pipeline_finish(&pl, &err) != 0) {
+		fprintf(stderr, "kpigate replay: %s\n", err.msg);
+		goto out;
+	}
+	if (a.json) {
+		json_t *rep = replay_report_json(&pl, a.audit, audit);
+
+		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+		fputc('\n', stdout);
+		json_decref(rep);
+	} else {
+		replay_report_print(stdout, &pl, a.audit, audit);
+	}
+	exit_code = KPG_EXIT_OK;
+out:
+	if (pl_ready)
+		pipeline_free(&pl);
+	if (pols != NULL)
+		for (size_t i = 0; i < a.n_policies; i++)
+			policy_free(pols[i]);
+	free(pols);
+	file_list_free(&caps);
+	file_list_free(&gts);
+	if (rejects != NULL && fclose(rejects) != 0) {
+		fprintf(stderr, "kpigate replay: writing %s failed\n", a.rejects);
+		exit_code = KPG_EXIT_FINDINGS;
+	}
+	if (audit != NULL)
+		audit_close(audit);
+	free(a.policies);
+	free(a.captures);
+	free(a.gts);
+	return exit_code;
 }

@@ -1,0 +1,130 @@
+#include "events.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "kpg_time.h"
+
+static json_t *events_time(int64_t ms)
+{
+	char buf[40];
+
+	kpg_time_format_iso8601(ms, buf, sizeof(buf));
+	return json_string(buf);
+}
+
+/* JSON has no NaN: non-finite numbers become null. */
+static json_t *events_real(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *events_policy_loaded(const policy *p)
+{
+	char hex[65];
+
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", p->sha256[i]);
+	return json_pack("{s:s, s:s, s:s, s:s}", "file", p->source_path, "sha256",
+			 hex, "action", policy_action_name(p->action), "reference",
+			 p->reference_path);
+}
+
+json_t *events_window(const policy *p, const policy_window_eval *ev)
+{
+	json_t *o = json_object(), *feats = json_array(), *drifted = json_array(),
+	       *kpis = json_object();
+
+	if (o == NULL || feats == NULL || drifted == NULL || kpis == NULL) {
+		json_decref(o);
+		json_decref(feats);
+		json_decref(drifted);
+		json_decref(kpis);
+		return NULL;
+	}
+	for (size_t i = 0; i < ev->n_features; i++) {
+		const policy_feature_eval *f = &ev->features[i];
+		json_t *fo = json_pack("{s:s, s:s, s:I, s:I, s:o, s:b}", "name", f->name,
+				       "type",
+				       f->type == POLICY_FEATURE_NUMERIC ? "numeric"
+									: "categorical",
+				       "n", (json_int_t)f->n, "missing",
+				       (json_int_t)f->missing, "psi", events_real(f->psi),
+				       "drifted", f->drifted);
+
+		if (fo != NULL && f->has_ks) {
+			json_object_set_new(fo, "ks_statistic", events_real(f->ks_statistic));
+			json_object_set_new(fo, "ks_p_value", events_real(f->ks_p_value));
+		}
+		json_array_append_new(feats, fo);
+		if (f->drifted)
+			json_array_append_new(drifted, json_string(f->name));
+	}
+	for (int m = 0; m < KPI__COUNT; m++) {
+		const policy_kpi_value *v = &ev->kpis[m];
+
+		if (v->valid)
+			json_object_set_new(kpis, kpi_metric_name((kpi_metric)m),
+					    json_pack("{s:f, s:I}", "value", v->value,
+						      "n", (json_int_t)v->n));
+	}
+	json_object_set_new(o, "window", json_integer((json_int_t)ev->window_index));
+	json_object_set_new(o, "records", json_integer((json_int_t)ev->n_records));
+	json_object_set_new(o, "start", events_time(ev->start_ms));
+	json_object_set_new(o, "end", events_time(ev->end_ms));
+	json_object_set_new(o, "features", feats);
+	json_object_set_new(o, "drifted_features", drifted);
+	json_object_set_new(o, "drifted_share", events_real(ev->drifted_share));
+	json_object_set_new(o, "dataset_drift", json_boolean(ev->dataset_drift));
+	json_object_set_new(o, "kpis", kpis);
+	json_object_set_new(o, "labelled", json_integer((json_int_t)ev->n_labelled));
+	(void)p;
+	return o;
+}
+
+const char *events_effect_name(events_energy_effect e)
+{
+	switch (e) {
+	case EVENTS_ENERGY_SPENT: return "spent";
+	case EVENTS_ENERGY_AVOIDED: return "avoided";
+	default: return "none";
+	}
+}
+
+json_t *events_decision(const policy *p, const policy_window_eval *ev,
+			const policy_decision *d, events_energy_effect effect,
+			const energy_estimate *est)
+{
+	json_t *o, *reasons = json_array(), *energy;
+
+	if (reasons == NULL)
+		return NULL;
+	for (size_t i = 0; i < d->n_reasons; i++)
+		json_array_append_new(reasons, json_string(d->reasons[i]));
+	if (est != NULL)
+		energy = json_pack("{s:s, s:f, s:f, s:s, s:i, s:f, s:s, s:f, s:f}",
+				   "effect", events_effect_name(effect), "kwh",
+				   effect == EVENTS_ENERGY_NONE ? 0.0 : est->kwh,
+				   "kg_co2e",
+				   effect == EVENTS_ENERGY_NONE ? 0.0 : est->kg_co2e,
+				   "instance_type", p->energy.instance_type,
+				   "instance_count", (int)p->energy.instance_count,
+				   "hours", est->hours, "region", p->energy.region,
+				   "kw_per_instance", est->kw_per_instance,
+				   "grid_kg_per_kwh", est->grid_kg_per_kwh);
+	else
+		energy = json_pack("{s:s, s:n}", "effect", events_effect_name(effect),
+				   "kwh");
+	o = json_pack("{s:I, s:s, s:o, s:s, s:b, s:b, s:b, s:o, s:s, s:s}", "window",
+		      (json_int_t)ev->window_index, "decision",
+		      d->retrain ? "retrain" : "hold", "reasons", reasons,
+		      "idempotency_key", d->idempotency_key, "kpi_breached",
+		      d->kpi_breached, "dataset_drift", ev->dataset_drift,
+		      "naive_would_retrain", d->naive_would_retrain, "energy", energy,
+		      "start", "", "end", "");
+	if (o != NULL) {
+		json_object_set_new(o, "start", events_time(ev->start_ms));
+		json_object_set_new(o, "end", events_time(ev->end_ms));
+	}
+	return o;
+}

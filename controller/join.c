@@ -1,0 +1,212 @@
+#include "join.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kpg_strmap.h"
+
+#define JOIN_DEFAULT_MAX 500000
+#define JOIN_DEFAULT_AGE_MS (14LL * 24 * 3600 * 1000)
+#define JOIN_TOMB UINT32_MAX
+
+int join_init(join_buffer *jb, size_t max_entries, int64_t max_age_ms,
+	      kpg_err *err)
+{
+	memset(jb, 0, sizeof(*jb));
+	jb->cap = max_entries ? max_entries : JOIN_DEFAULT_MAX;
+	jb->max_age_ms = max_age_ms ? max_age_ms : JOIN_DEFAULT_AGE_MS;
+	jb->index_cap = 16;
+	while (jb->index_cap < jb->cap * 2)
+		jb->index_cap *= 2;
+	/* calloc: pages are only made resident as the ring fills */
+	jb->ring = calloc(jb->cap, sizeof(*jb->ring));
+	jb->index = calloc(jb->index_cap, sizeof(*jb->index));
+	if (jb->ring == NULL || jb->index == NULL) {
+		join_free(jb);
+		kpg_err_set(err, "out of memory for a join buffer of %zu entries",
+			    max_entries);
+		return KPG_ENOMEM;
+	}
+	return 0;
+}
+
+void join_free(join_buffer *jb)
+{
+	free(jb->ring);
+	free(jb->index);
+	jb->ring = NULL;
+	jb->index = NULL;
+}
+
+/* Normalises an id into a key: ids longer than the slot keep a prefix and
+ * a hash of the whole id, so distinct long ids stay distinct in practice. */
+static size_t join_key(const char *id, size_t len, char *key)
+{
+	if (len < JOIN_KEY_MAX) {
+		memcpy(key, id, len);
+		return len;
+	}
+	memcpy(key, id, JOIN_KEY_MAX - 18);
+	snprintf(key + JOIN_KEY_MAX - 18, 18, "~%016llx",
+		 (unsigned long long)kpg_strmap_hash(id, len));
+	return JOIN_KEY_MAX - 1;
+}
+
+/* Finds the index position holding key, or (find_free) where it would go. */
+static size_t join_probe(const join_buffer *jb, const char *key, size_t len,
+			 int *found)
+{
+	size_t mask = jb->index_cap - 1, i = kpg_strmap_hash(key, len) & mask;
+	size_t first_tomb = SIZE_MAX;
+
+	*found = 0;
+	for (;; i = (i + 1) & mask) {
+		uint32_t v = jb->index[i];
+		const join_entry *e;
+
+		if (v == 0)
+			return first_tomb != SIZE_MAX ? first_tomb : i;
+		if (v == JOIN_TOMB) {
+			if (first_tomb == SIZE_MAX)
+				first_tomb = i;
+			continue;
+		}
+		e = &jb->ring[v - 1];
+		if (e->key_len == len && memcmp(e->key, key, len) == 0) {
+			*found = 1;
+			return i;
+		}
+	}
+}
+
+static void join_rebuild_index(join_buffer *jb)
+{
+	memset(jb->index, 0, jb->index_cap * sizeof(*jb->index));
+	jb->tombstones = 0;
+	for (size_t k = 0; k < jb->count; k++) {
+		size_t slot = (jb->head + k) % jb->cap;
+		const join_entry *e = &jb->ring[slot];
+		int found;
+		size_t pos;
+
+		if (!e->live)
+			continue;
+		pos = join_probe(jb, e->key, e->key_len, &found);
+		jb->index[pos] = (uint32_t)slot + 1;
+	}
+}
+
+static void join_unindex(join_buffer *jb, const join_entry *e)
+{
+	int found;
+	size_t pos = join_probe(jb, e->key, e->key_len, &found);
+
+	if (found) {
+		jb->index[pos] = JOIN_TOMB;
+		jb->tombstones++;
+	}
+}
+
+/* Drops dead entries at the head, then evicts live ones that are too old
+ * or that block a full ring. */
+static void join_expire(join_buffer *jb, int64_t now_ms, int need_slot)
+{
+	while (jb->count > 0) {
+		join_entry *e = &jb->ring[jb->head];
+
+		if (e->live) {
+			int old = now_ms - e->t_ms > jb->max_age_ms;
+
+			if (!old && !(need_slot && jb->count == jb->cap))
+				break;
+			if (e->is_label)
+				jb->stats.evicted_labels++;
+			else
+				jb->stats.evicted_predictions++;
+			join_unindex(jb, e);
+			e->live = 0;
+		}
+		jb->head = (jb->head + 1) % jb->cap;
+		jb->count--;
+	}
+	if (jb->tombstones > jb->index_cap / 4)
+		join_rebuild_index(jb);
+}
+
+static int join_offer(join_buffer *jb, const char *id, size_t len,
+		      int is_label, uint32_t model, double value,
+		      int64_t now_ms, join_match *m)
+{
+	char key[JOIN_KEY_MAX];
+	size_t klen = join_key(id, len, key), pos, slot;
+	int found;
+	join_entry *e;
+
+	join_expire(jb, now_ms, 0);
+	pos = join_probe(jb, key, klen, &found);
+	if (found) {
+		e = &jb->ring[jb->index[pos] - 1];
+		if (e->is_label != is_label) {
+			m->model = is_label ? e->model : model;
+			m->score = is_label ? e->value : value;
+			m->label = is_label ? value : e->value;
+			e->live = 0;
+			jb->index[pos] = JOIN_TOMB;
+			jb->tombstones++;
+			jb->stats.joined++;
+			return 1;
+		}
+		/* Same kind again: the newer one replaces the waiting one. */
+		jb->stats.duplicate_ids++;
+		e->value = value;
+		e->model = model;
+		return 0;
+	}
+	join_expire(jb, now_ms, 1);
+	slot = (jb->head + jb->count) % jb->cap;
+	e = &jb->ring[slot];
+	memcpy(e->key, key, klen);
+	e->key_len = (uint8_t)klen;
+	e->live = 1;
+	e->is_label = (uint8_t)is_label;
+	e->model = model;
+	e->value = value;
+	e->t_ms = now_ms;
+	jb->count++;
+	/* expiry may have rebuilt the index: probe again for the free place */
+	pos = join_probe(jb, key, klen, &found);
+	if (jb->index[pos] == JOIN_TOMB)
+		jb->tombstones--;
+	jb->index[pos] = (uint32_t)slot + 1;
+	return 0;
+}
+
+int join_add_prediction(join_buffer *jb, const char *id, size_t len,
+			uint32_t model, double score, int64_t now_ms,
+			join_match *m)
+{
+	return join_offer(jb, id, len, 0, model, score, now_ms, m);
+}
+
+int join_add_label(join_buffer *jb, const char *id, size_t len, double label,
+		   int64_t now_ms, join_match *m)
+{
+	return join_offer(jb, id, len, 1, 0, label, now_ms, m);
+}
+
+void join_pending(const join_buffer *jb, uint64_t *predictions,
+		  uint64_t *labels)
+{
+	*predictions = *labels = 0;
+	for (size_t k = 0; k < jb->count; k++) {
+		const join_entry *e = &jb->ring[(jb->head + k) % jb->cap];
+
+		if (e->live) {
+			if (e->is_label)
+				(*labels)++;
+			else
+				(*predictions)++;
+		}
+	}
+}

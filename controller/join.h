@@ -1,0 +1,64 @@
+/* join.h - the ground-truth join: predictions wait for their labels and
+ * labels (which may arrive first) wait for their predictions, keyed by
+ * inferenceId (else eventId). Bounded by entry count and by age in stream
+ * time; what falls out is counted, never silently lost. Entries live in a
+ * ring allocated once; joining or evicting allocates nothing. */
+#ifndef JOIN_H
+#define JOIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpg_error.h"
+
+#define JOIN_KEY_MAX 128 /* longer ids are stored as a hash + prefix */
+
+typedef struct join_entry {
+	char key[JOIN_KEY_MAX];
+	uint8_t key_len;
+	uint8_t live;
+	uint8_t is_label;   /* 1 label waiting, 0 prediction waiting */
+	uint32_t model;
+	double value;       /* score or label */
+	int64_t t_ms;       /* stream time when it entered */
+} join_entry;
+
+typedef struct join_stats {
+	uint64_t joined;
+	uint64_t evicted_predictions, evicted_labels; /* by size or age */
+	uint64_t duplicate_ids;  /* a second prediction/label for a waiting id */
+} join_stats;
+
+typedef struct join_buffer {
+	join_entry *ring; size_t cap, head, count; /* owned; count incl. dead */
+	uint32_t *index; size_t index_cap;        /* owned; slot+1, 0 empty, UINT32_MAX tombstone */
+	size_t tombstones;
+	int64_t max_age_ms;
+	join_stats stats;
+} join_buffer;
+
+typedef struct join_match {
+	uint32_t model;
+	double score, label;
+} join_match;
+
+/* max_entries 0 = 500,000; max_age_ms 0 = 14 days. */
+int join_init(join_buffer *jb, size_t max_entries, int64_t max_age_ms,
+	      kpg_err *err);
+void join_free(join_buffer *jb);
+
+/* Offers a prediction. Returns 1 with *m filled when its label was
+ * waiting (the label is consumed), 0 when the prediction now waits. */
+int join_add_prediction(join_buffer *jb, const char *id, size_t len,
+			uint32_t model, double score, int64_t now_ms,
+			join_match *m);
+
+/* Offers a label; same contract. */
+int join_add_label(join_buffer *jb, const char *id, size_t len, double label,
+		   int64_t now_ms, join_match *m);
+
+/* Live entries waiting, by kind. */
+void join_pending(const join_buffer *jb, uint64_t *predictions,
+		  uint64_t *labels);
+
+#endif

@@ -1,0 +1,92 @@
+/* pipeline.h - the one code path from a capture or ground-truth line to a
+ * decision: decode -> window -> detect/KPI -> policy -> action + audit +
+ * energy. `replay` feeds it from files; the Kafka daemon will feed it from
+ * topics. It knows nothing of where lines come from. */
+#ifndef PIPELINE_H
+#define PIPELINE_H
+
+#include <jansson.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "audit.h"
+#include "capture.h"
+#include "energy.h"
+#include "join.h"
+#include "kpg_error.h"
+#include "policy.h"
+#include "reference.h"
+#include "window.h"
+
+typedef struct pipeline_model {
+	policy *pol;                 /* owned */
+	reference ref;
+	window win;
+	capture_decoder *dec;        /* owned; per model for its score field */
+	policy_guard_state guard;
+	uint64_t window_index;
+	int64_t window_bucket;       /* span windows: floor(t / span) of the open one */
+	policy_feature_eval *fevals; /* owned, ref.n_features */
+	/* tallies for the summary */
+	uint64_t records, windows, retrains, holds, drift_alarms, naive_retrains;
+	double kwh_spent, kg_spent, kwh_avoided, kg_avoided;
+} pipeline_model;
+
+typedef struct pipeline_stats {
+	uint64_t capture_lines, capture_ok, instances;
+	uint64_t capture_rejects[CAPTURE_REJECT__COUNT];
+	uint64_t gt_lines, gt_ok;
+	uint64_t gt_rejects[CAPTURE_REJECT__COUNT];
+	uint64_t unjoinable;  /* captures whose prediction cannot be joined
+				 (no output, several instances, non-numeric) */
+} pipeline_stats;
+
+typedef struct pipeline_options {
+	size_t join_max_entries;   /* 0 = default */
+	int64_t join_max_age_ms;   /* 0 = default */
+	size_t max_line_bytes;     /* 0 = 1 MiB */
+} pipeline_options;
+
+typedef struct pipeline {
+	pipeline_model *models; size_t n_models; /* owned */
+	join_buffer join;
+	audit_log *audit;      /* borrowed; NULL = no audit file */
+	FILE *rejects;         /* borrowed; NULL = rejected lines not kept */
+	int64_t clock_ms;      /* stream time: the latest event time seen */
+	int has_clock;
+	pipeline_stats stats;
+	json_t *decisions;     /* owned array: one summary object per decision */
+	size_t max_line_bytes;
+} pipeline;
+
+/* Takes ownership of the n policies (the array itself stays the caller's),
+ * loads each reference and audits policy_loaded. On failure everything
+ * taken is freed. audit and rejects are borrowed for the pipeline's life. */
+int pipeline_init(pipeline *pl, policy **policies, size_t n,
+		  const pipeline_options *opt, audit_log *audit, FILE *rejects,
+		  kpg_err *err);
+void pipeline_free(pipeline *pl);
+
+/* One capture line. endpoint_hint routes it to a policy (NULL: the only
+ * policy). Rejects are counted and never an error; a negative return is
+ * fatal (the audit log could not be written). src/line_no name the line in
+ * the rejects file. */
+int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
+			  const char *endpoint_hint, const char *src,
+			  uint64_t line_no, kpg_err *err);
+
+/* One ground-truth line; same contract. */
+int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
+		     const char *src, uint64_t line_no, kpg_err *err);
+
+/* Records a line rejected before decoding (e.g. over the size cap). */
+int pipeline_reject(pipeline *pl, int is_gt, capture_reject reason,
+		    const char *src, uint64_t line_no, const char *msg);
+
+/* Evaluates every open window that holds records (end of a replay). */
+int pipeline_finish(pipeline *pl, kpg_err *err);
+
+/* Index of the model for an endpoint hint, or -1. */
+int pipeline_route(const pipeline *pl, const char *endpoint_hint);
+
+#endif

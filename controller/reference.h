@@ -1,0 +1,64 @@
+/* reference.h - the training-data reference a model's windows are compared
+ * against: per feature, the sorted numeric values (KS) and PSI bins, or the
+ * category dictionary and counts. Built once from a CSV with a header row. */
+#ifndef REFERENCE_H
+#define REFERENCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpg_error.h"
+#include "kpg_strmap.h"
+#include "policy.h"
+#include "psi.h"
+
+#define REFERENCE_MAX_CATEGORIES 10000
+
+typedef struct reference_feature {
+	char *name;                 /* owned */
+	policy_feature_type type;   /* NUMERIC or CATEGORICAL, never INFER */
+	int inferred;               /* 1 when the type was inferred, not declared */
+	size_t missing;             /* empty / NA cells in the reference */
+	/* numeric */
+	double *sorted; size_t n;   /* owned, ascending, NaN-free */
+	psi_ref psi;
+	/* categorical */
+	kpg_strmap categories;      /* text -> code 0..n_categories-1 */
+	char **category_names;      /* owned, by code */
+	size_t n_categories;
+	double *category_counts;    /* owned, n_categories + 1 (last = unseen, 0) */
+} reference_feature;
+
+typedef struct reference {
+	char *path;                   /* owned */
+	reference_feature *features;  /* owned, in capture column order */
+	size_t n_features;
+	uint64_t n_rows;
+	int label_index;              /* column of the label in the CSV, -1 when none */
+} reference;
+
+typedef struct reference_options {
+	const char *label_column;          /* excluded from features; may be NULL */
+	char *const *exclude; size_t n_exclude; /* columns to drop */
+	const policy_feature *declared; size_t n_declared; /* types; others inferred */
+	unsigned psi_bins;                 /* 0 = PSI_DEFAULT_BINS */
+} reference_options;
+
+/* Reads path (CSV with a header). A column is numeric when every
+ * non-missing cell parses as a finite number, else categorical, unless
+ * declared. A declared feature that is not a column, a numeric column with
+ * text, or a label column that is absent are errors. Caller frees with
+ * reference_free(). */
+int reference_load(const char *path, const reference_options *opt,
+		   reference *out, kpg_err *err);
+
+/* Options from a policy (borrowed from p). */
+void reference_options_from_policy(const policy *p, reference_options *opt);
+
+/* Code of a category; the unseen code n_categories when unknown. */
+uint32_t reference_category_code(const reference_feature *f, const char *text,
+				 size_t len);
+
+void reference_free(reference *ref);
+
+#endif

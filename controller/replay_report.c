@@ -1,0 +1,195 @@
+#include "replay_report.h"
+
+#include <string.h>
+
+static json_t *reject_counts(const uint64_t *counts)
+{
+	json_t *o = json_object();
+
+	for (int r = 1; r < CAPTURE_REJECT__COUNT && o; r++)
+		if (counts[r])
+			json_object_set_new(o, capture_reject_name((capture_reject)r),
+					    json_integer((json_int_t)counts[r]));
+	return o;
+}
+
+static uint64_t sum_counts(const uint64_t *counts)
+{
+	uint64_t s = 0;
+
+	for (int r = 0; r < CAPTURE_REJECT__COUNT; r++)
+		s += counts[r];
+	return s;
+}
+
+json_t *replay_report_json(const pipeline *pl, const char *audit_path,
+			   const audit_log *audit)
+{
+	const pipeline_stats *st = &pl->stats;
+	json_t *o = json_object(), *models = json_array();
+	uint64_t wait_pred, wait_lab;
+	double kwh_s = 0, kg_s = 0, kwh_a = 0, kg_a = 0;
+
+	if (o == NULL || models == NULL) {
+		json_decref(o);
+		json_decref(models);
+		return NULL;
+	}
+	join_pending(&pl->join, &wait_pred, &wait_lab);
+	json_object_set_new(o, "capture", json_pack("{s:I, s:I, s:I, s:I, s:o, s:I}",
+		"lines", (json_int_t)st->capture_lines, "accepted",
+		(json_int_t)st->capture_ok, "instances", (json_int_t)st->instances,
+		"rejected", (json_int_t)sum_counts(st->capture_rejects),
+		"rejected_by_reason", reject_counts(st->capture_rejects),
+		"unjoinable", (json_int_t)st->unjoinable));
+	json_object_set_new(o, "ground_truth", json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I}",
+		"lines", (json_int_t)st->gt_lines, "accepted", (json_int_t)st->gt_ok,
+		"rejected", (json_int_t)sum_counts(st->gt_rejects),
+		"rejected_by_reason", reject_counts(st->gt_rejects),
+		"joined", (json_int_t)pl->join.stats.joined,
+		"waiting_predictions", (json_int_t)wait_pred,
+		"waiting_labels", (json_int_t)wait_lab,
+		"evicted_predictions", (json_int_t)pl->join.stats.evicted_predictions,
+		"evicted_labels", (json_int_t)pl->join.stats.evicted_labels,
+		"duplicate_ids", (json_int_t)pl->join.stats.duplicate_ids));
+	for (size_t i = 0; i < pl->n_models; i++) {
+		const pipeline_model *m = &pl->models[i];
+
+		json_array_append_new(models, json_pack(
+			"{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:f, s:f, s:f, s:f}}",
+			"model", m->pol->model, "action", policy_action_name(m->pol->action),
+			"records", (json_int_t)m->records, "windows", (json_int_t)m->windows,
+			"retrains", (json_int_t)m->retrains, "holds", (json_int_t)m->holds,
+			"drift_alarms", (json_int_t)m->drift_alarms,
+			"naive_retrains", (json_int_t)m->naive_retrains, "energy",
+			"kwh_spent", m->kwh_spent, "kg_co2e_spent", m->kg_spent,
+			"kwh_avoided", m->kwh_avoided, "kg_co2e_avoided", m->kg_avoided));
+		kwh_s += m->kwh_spent;
+		kg_s += m->kg_spent;
+		kwh_a += m->kwh_avoided;
+		kg_a += m->kg_avoided;
+	}
+	json_object_set_new(o, "models", models);
+	json_object_set_new(o, "decisions", json_copy(pl->decisions));
+	json_object_set_new(o, "energy", json_pack("{s:f, s:f, s:f, s:f}",
+		"kwh_spent", kwh_s, "kg_co2e_spent", kg_s, "kwh_avoided", kwh_a,
+		"kg_co2e_avoided", kg_a));
+	if (audit_path != NULL && audit != NULL)
+		json_object_set_new(o, "audit", json_pack("{s:s, s:I, s:s}", "file",
+			audit_path, "records", (json_int_t)audit_last_seq(audit),
+			"head", audit_last_hash(audit)));
+	return o;
+}
+
+static void print_rejects(FILE *out, const uint64_t *counts)
+{
+	int first = 1;
+
+	for (int r = 1; r < CAPTURE_REJECT__COUNT; r++) {
+		if (!counts[r])
+			continue;
+		fprintf(out, "%s%s %llu", first ? " (" : ", ",
+			capture_reject_name((capture_reject)r),
+			(unsigned long long)counts[r]);
+		first = 0;
+	}
+	if (!first)
+		fputc(')', out);
+}
+
+/* "0.812" for a KPI that was computed, "-" otherwise. */
+static void kpi_cell(const json_t *kpis, const char *name, char *buf, size_t n)
+{
+	json_t *k = json_object_get(kpis, name);
+
+	if (k == NULL)
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%.3f", json_real_value(json_object_get(k, "value")));
+}
+
+static void print_decisions(FILE *out, const pipeline *pl,
+			    const pipeline_model *m)
+{
+	size_t i;
+	json_t *d;
+	const char *kpi_name = m->pol->n_kpis ? kpi_metric_name(m->pol->kpis[0].metric)
+					      : "auc";
+
+	fprintf(out, "  %-3s %-10s %8s %8s %7s %8s  %-8s %s\n", "#", "day", "records",
+		"labelled", kpi_name, "drifted", "decision", "why");
+	json_array_foreach(pl->decisions, i, d) {
+		json_t *w = json_object_get(d, "window"), *dec = json_object_get(d, "decision");
+		json_t *reasons = json_object_get(dec, "reasons"), *energy;
+		const char *verdict = json_string_value(json_object_get(dec, "decision"));
+		const char *why;
+		char kcell[16], drift[24];
+		size_t nr = json_array_size(reasons);
+
+		if (strcmp(json_string_value(json_object_get(d, "model")), m->pol->model) != 0)
+			continue;
+		kpi_cell(json_object_get(w, "kpis"), kpi_name, kcell, sizeof(kcell));
+		snprintf(drift, sizeof(drift), "%zu/%zu",
+			 json_array_size(json_object_get(w, "drifted_features")),
+			 json_array_size(json_object_get(w, "features")));
+		/* the decisive reason is the last one the engine gave */
+		why = nr ? json_string_value(json_array_get(reasons, nr - 1)) : "";
+		fprintf(out, "  %-3lld %.10s %8lld %8lld %7s %8s  %-8s %s\n",
+			(long long)json_integer_value(json_object_get(w, "window")),
+			json_string_value(json_object_get(w, "start")),
+			(long long)json_integer_value(json_object_get(w, "records")),
+			(long long)json_integer_value(json_object_get(w, "labelled")),
+			kcell, drift, verdict, why);
+		energy = json_object_get(dec, "energy");
+		if (strcmp(verdict, "retrain") == 0) {
+			for (size_t r = 0; r + 1 < nr; r++)
+				fprintf(out, "%45s- %s\n", "",
+					json_string_value(json_array_get(reasons, r)));
+			fprintf(out, "%45s- energy spent: %.3f kWh, %.3f kgCO2e\n", "",
+				json_number_value(json_object_get(energy, "kwh")),
+				json_number_value(json_object_get(energy, "kg_co2e")));
+		}
+	}
+}
+
+void replay_report_print(FILE *out, const pipeline *pl, const char *audit_path,
+			 const audit_log *audit)
+{
+	const pipeline_stats *st = &pl->stats;
+	uint64_t wait_pred, wait_lab;
+	double kwh_s = 0, kg_s = 0, kwh_a = 0, kg_a = 0;
+
+	join_pending(&pl->join, &wait_pred, &wait_lab);
+	fprintf(out, "capture:      %llu lines, %llu accepted (%llu instances), %llu rejected",
+		(unsigned long long)st->capture_lines, (unsigned long long)st->capture_ok,
+		(unsigned long long)st->instances,
+		(unsigned long long)sum_counts(st->capture_rejects));
+	print_rejects(out, st->capture_rejects);
+	fprintf(out, "\nground truth: %llu lines, %llu accepted, %llu rejected",
+		(unsigned long long)st->gt_lines, (unsigned long long)st->gt_ok,
+		(unsigned long long)sum_counts(st->gt_rejects));
+	print_rejects(out, st->gt_rejects);
+	fprintf(out, "\n              %llu joined to predictions; still waiting: %llu predictions, %llu labels; evicted: %llu predictions, %llu labels\n",
+		(unsigned long long)pl->join.stats.joined, (unsigned long long)wait_pred,
+		(unsigned long long)wait_lab,
+		(unsigned long long)pl->join.stats.evicted_predictions,
+		(unsigned long long)pl->join.stats.evicted_labels);
+	for (size_t i = 0; i < pl->n_models; i++) {
+		const pipeline_model *m = &pl->models[i];
+
+		fprintf(out, "\nmodel %s (%s): %llu windows, %llu retrain, %llu hold, %llu drift alarms\n",
+			m->pol->model, policy_action_name(m->pol->action),
+			(unsigned long long)m->windows, (unsigned long long)m->retrains,
+			(unsigned long long)m->holds, (unsigned long long)m->drift_alarms);
+		print_decisions(out, pl, m);
+		kwh_s += m->kwh_spent;
+		kg_s += m->kg_spent;
+		kwh_a += m->kwh_avoided;
+		kg_a += m->kg_avoided;
+	}
+	fprintf(out, "\nenergy: spent %.3f kWh (%.3f kgCO2e) on retraining; avoided %.3f kWh (%.3f kgCO2e) compared with retraining on every drift alarm\n",
+		kwh_s, kg_s, kwh_a, kg_a);
+	if (audit_path != NULL && audit != NULL)
+		fprintf(out, "audit:  %s, %llu records, head %s\n", audit_path,
+			(unsigned long long)audit_last_seq(audit), audit_last_hash(audit));
+}

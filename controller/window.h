@@ -1,0 +1,53 @@
+/* window.h - one model's open window: column-wise value buffers per
+ * feature (numeric: the values, for KS and PSI; categorical: counts per
+ * category), missing counts, record count and event-time span, and the
+ * KPI accumulator for pairs joined while it is open.
+ *
+ * Buffers grow to the largest window seen and are then reused, so adding
+ * records allocates nothing in steady state. */
+#ifndef WINDOW_H
+#define WINDOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "capture.h"
+#include "kpg_error.h"
+#include "kpi.h"
+#include "reference.h"
+
+typedef struct window_column {
+	double *values; size_t n, cap; /* numeric; owned */
+	double *counts;                /* categorical: n_categories + 1; owned */
+	uint64_t missing;
+} window_column;
+
+typedef struct window {
+	const reference *ref;      /* borrowed for the window's life */
+	window_column *cols;       /* owned, ref->n_features */
+	uint64_t n_records;        /* instances added */
+	int64_t start_ms, end_ms;  /* event time of first and last instance */
+	int has_time;
+	size_t max_values;         /* cap per numeric column */
+	kpi_acc kpi;
+} window;
+
+/* max_values 0 = 10,000,000. */
+int window_init(window *w, const reference *ref, policy_task task,
+		double threshold, size_t max_values, kpg_err *err);
+void window_free(window *w);
+
+/* Empties the window for the next one, keeping its buffers. */
+void window_reset(window *w);
+
+/* Checks that every instance of rec fits the reference schema: feature
+ * count, numbers in numeric columns, finite values. Returns CAPTURE_OK or
+ * the reason, with a message in err naming the instance and column. */
+capture_reject window_check_record(const window *w, const capture_record *rec,
+				   kpg_err *err);
+
+/* Adds every instance of a checked record at event time t_ms.
+ * Returns 0 or KPG_ETOOBIG when a column is at its cap (not added). */
+int window_add_record(window *w, const capture_record *rec, int64_t t_ms);
+
+#endif
