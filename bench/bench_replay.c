@@ -1,0 +1,197 @@
+/* bench_replay - replay throughput against a simdjson parse-only baseline
+ * over the same capture file, in the same run, plus peak RSS.
+ *
+ * usage: bench_replay [--records N] [--features F] [--window W] [--dir DIR]
+ * Generates N capture records of F numeric CSV features (default 1,000,000
+ * and 20), a 10,000-row reference and a count-window policy, then times:
+ *   parse-only: line_reader + capture_parse_only (simdjson, no extraction)
+ *   replay:     line_reader + pipeline_capture_line (decode, window, KS/PSI
+ *               on every closed window, policy, decisions)
+ * and prints records/s for both and their ratio (target >= 0.40). */
+#include <getopt.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "file_source.h"
+#include "pipeline.h"
+#include "policy_report.h"
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static int write_inputs(const char *dir, long n, int nf, long window_records)
+{
+	char path[4096];
+	FILE *f;
+	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+
+	snprintf(path, sizeof(path), "%s/train.csv", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	for (int j = 0; j < nf; j++)
+		fprintf(f, "%sx%d", j ? "," : "", j);
+	fputc('\n', f);
+	for (int i = 0; i < 10000; i++) {
+		for (int j = 0; j < nf; j++)
+			fprintf(f, "%s%.6g", j ? "," : "", gsl_ran_gaussian(r, 1.0) + j);
+		fputc('\n', f);
+	}
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/policy.json", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "{\"model\": \"bench\", \"reference\": {\"path\": \"train.csv\"},\n"
+		   " \"window\": {\"records\": %ld},\n"
+		   " \"kpis\": [{\"metric\": \"auc\", \"min\": 0.7}],\n"
+		   " \"action\": {\"type\": \"dry_run\"},\n"
+		   " \"energy\": {\"instance_type\": \"ml.m5.xlarge\", \"instance_count\": 1,"
+		   " \"expected_hours\": 1, \"region\": \"us-east-1\"}}\n", window_records);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/capture.jsonl", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	for (long i = 0; i < n; i++) {
+		long s = i / 10; /* ten records a second from 2026-01-01 */
+		fputs("{\"captureData\":{\"endpointInput\":{\"observedContentType\":\"text/csv\","
+		      "\"mode\":\"INPUT\",\"data\":\"", f);
+		for (int j = 0; j < nf; j++)
+			fprintf(f, "%s%.6g", j ? "," : "", gsl_ran_gaussian(r, 1.0) + j + (i > n / 2) * 0.3);
+		fprintf(f, "\",\"encoding\":\"CSV\"},\"endpointOutput\":{\"observedContentType\":"
+			   "\"text/csv; charset=utf-8\",\"mode\":\"OUTPUT\",\"data\":\"%.6f\","
+			   "\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":"
+			   "\"%08lx-6f1c-4a7e-9d21-%012lx\",\"inferenceTime\":"
+			   "\"2026-01-%02ldT%02ld:%02ld:%02ldZ\"},\"eventVersion\":\"0\"}\n",
+			gsl_rng_uniform(r), (unsigned long)i, (unsigned long)i * 7919,
+			1 + s / 86400 % 28, s / 3600 % 24, s / 60 % 60, s % 60);
+	}
+	gsl_rng_free(r);
+	return fclose(f);
+}
+
+static long parse_only(const char *path, capture_decoder *dec, long *bad)
+{
+	line_reader lr;
+	const char *line;
+	size_t len;
+	long n = 0;
+	kpg_err err;
+	int rc;
+
+	if (line_reader_open(&lr, path, 1 << 20, &err))
+		return -1;
+	while ((rc = line_reader_next(&lr, &line, &len, &err)) == LINE_OK) {
+		n++;
+		*bad += capture_parse_only(dec, line, len) != 0;
+	}
+	line_reader_close(&lr);
+	return n;
+}
+
+static long replay(const char *dir, const char *path, kpg_err *err)
+{
+	char pol_path[4096];
+	const char *paths[1] = {pol_path};
+	policy *pols[1];
+	pipeline pl;
+	line_reader lr;
+	const char *line;
+	size_t len;
+	long n = 0;
+	int rc;
+
+	snprintf(pol_path, sizeof(pol_path), "%s/policy.json", dir);
+	if (policy_report_load_all(paths, 1, pols, NULL, stderr))
+		return -1;
+	if (pipeline_init(&pl, pols, 1, NULL, NULL, NULL, err))
+		return -1;
+	if (line_reader_open(&lr, path, 1 << 20, err)) {
+		pipeline_free(&pl);
+		return -1;
+	}
+	while ((rc = line_reader_next(&lr, &line, &len, err)) == LINE_OK) {
+		n++;
+		if (pipeline_capture_line(&pl, line, len, NULL, path, lr.line_no, err))
+			break;
+	}
+	line_reader_close(&lr);
+	pipeline_finish(&pl, err);
+	if (pl.stats.capture_ok != (uint64_t)n)
+		fprintf(stderr, "bench: only %llu of %ld records accepted\n",
+			(unsigned long long)pl.stats.capture_ok, n);
+	printf("replay:     %llu windows evaluated\n",
+	       (unsigned long long)pl.models[0].windows);
+	pipeline_free(&pl);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	long n = 1000000, window_records = 100000;
+	int nf = 20, c;
+	char dir[4096] = "", path[4200];
+	capture_decoder *dec;
+	struct rusage ru;
+	kpg_err err;
+	double t0, t_parse, t_replay;
+	long got, bad = 0;
+
+	gsl_set_error_handler_off();
+	while ((c = getopt(argc, argv, "n:f:w:d:")) != -1) {
+		switch (c) {
+		case 'n': n = atol(optarg); break;
+		case 'f': nf = atoi(optarg); break;
+		case 'w': window_records = atol(optarg); break;
+		case 'd': snprintf(dir, sizeof(dir), "%s", optarg); break;
+		default:
+			fprintf(stderr, "usage: bench_replay [-n records] [-f features] [-w window] [-d dir]\n");
+			return 2;
+		}
+	}
+	if (n < 1000 || nf < 1 || nf > 500 || window_records < 100) {
+		fprintf(stderr, "bench_replay: need -n >= 1000, 1 <= -f <= 500, -w >= 100\n");
+		return 2;
+	}
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "/tmp/kpigate-bench-XXXXXX");
+		if (mkdtemp(dir) == NULL)
+			return 1;
+	}
+	printf("generating %ld records of %d numeric features in %s ...\n", n, nf, dir);
+	if (write_inputs(dir, n, nf, window_records))
+		return 1;
+	snprintf(path, sizeof(path), "%s/capture.jsonl", dir);
+	if (capture_decoder_new(&dec, NULL, &err))
+		return 1;
+	parse_only(path, dec, &bad); /* warm the page cache */
+	t0 = now_s();
+	got = parse_only(path, dec, &bad);
+	t_parse = now_s() - t0;
+	capture_decoder_free(dec);
+	t0 = now_s();
+	if (replay(dir, path, &err) != got) {
+		fprintf(stderr, "bench_replay: replay failed: %s\n", err.msg);
+		return 1;
+	}
+	t_replay = now_s() - t0;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("parse-only: %ld records in %.3f s = %.0f records/s\n", got, t_parse,
+	       (double)got / t_parse);
+	printf("replay:     %ld records in %.3f s = %.0f records/s\n", got, t_replay,
+	       (double)got / t_replay);
+	printf("ratio replay / parse-only: %.2f (target >= 0.40)\n", t_parse / t_replay);
+	printf("peak RSS: %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+	return 0;
+}
