@@ -14,15 +14,26 @@ typedef struct ks_result {
 	double statistic; /* sup |F_a - F_b| */
 	double p_value;   /* two-sided */
 	int exact;        /* 1 when the exact lattice-path p-value was used */
+	int fallback;     /* 1 when the exact computation failed (overflow or a
+			   * value outside [0,1]) and the asymptotic p-value
+			   * was used instead; scipy emits a RuntimeWarning */
 } ks_result;
 
+/* Samples up to this size (both) get the exact p-value (scipy's MAX_AUTO_N). */
+#define KS_MAX_EXACT_N 10000
+
 /* Two-sample test on data already sorted ascending (NaN-free; the caller
- * filters NaN). Neither array is modified. n and m must be >= 1. */
+ * filters NaN). Neither array is modified (both are borrowed for the call).
+ * n and m must be >= 1. Returns KPG_EINVAL for a NULL pointer, an empty
+ * sample, a NaN or unsorted input; KPG_ETOOBIG above 2^31-1 values;
+ * KPG_ENOMEM if the exact method's n+2 doubles cannot be allocated. When the exact p-value is used the
+ * statistic is scipy's lattice-rounded value round(D*lcm)/lcm. */
 int ks_2samp_sorted(const double *a, size_t n, const double *b, size_t m,
 		    ks_result *out, kpg_err *err);
 
 /* Survival function of the one-sample KS statistic D_n (scipy.stats.kstwo.sf),
- * Simard & L'Ecuyer (2011). */
+ * Simard & L'Ecuyer (2011). n must be an integer >= 1, otherwise NaN
+ * (as scipy); d <= 0.5/n gives 1 and d >= 1 gives 0. */
 double ks_kstwo_sf(double d, double n);
 
 #endif

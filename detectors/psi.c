@@ -1,1 +1,211 @@
-/* placeholder: being written */
+/* psi.c - Population Stability Index over reference-quantile bins (numeric)
+ * or category counts. Definitions in psi.h and docs/detectors.md.
+ *
+ * Edges are numpy.quantile(ref, k/B) (linear method, numpy 1.24's lerp),
+ * then sorted and de-duplicated (numpy.unique); a value's bin is the number
+ * of edges strictly below it (numpy.searchsorted side='left'). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sort.h>
+
+#include "psi.h"
+
+double psi_quantile_sorted(const double *sorted, size_t n, double q)
+{
+	double vi, lo, t, a, b, diff, r;
+	size_t i;
+
+	if (!sorted || n == 0 || isnan(q))
+		return NAN;
+	vi = (double)(n - 1) * q;
+	if (vi >= (double)(n - 1))
+		return sorted[n - 1];
+	if (vi < 0)
+		return sorted[0];
+	lo = floor(vi);
+	i = (size_t)lo;
+	t = vi - lo;
+	a = sorted[i];
+	b = sorted[i + 1];
+	/* numpy's _lerp: the form anchored at the nearer end point */
+	diff = b - a;
+	if (t >= 0.5)
+		r = b - diff * (1 - t);
+	else
+		r = a + diff * t;
+	return r;
+}
+
+/* Index of the first edge >= v, i.e. the number of edges < v. */
+static size_t bin_of(const double *edges, size_t ne, double v)
+{
+	size_t lo = 0, hi = ne;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (edges[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static double floor_prop(double p)
+{
+	return p == 0.0 ? PSI_EPSILON : p;
+}
+
+void psi_ref_free(psi_ref *ref)
+{
+	if (!ref)
+		return;
+	free(ref->edges);
+	free(ref->ref_prop);
+	ref->edges = NULL;
+	ref->ref_prop = NULL;
+	ref->n_bins = 0;
+}
+
+int psi_ref_build(psi_ref *ref, const double *sorted, size_t n, unsigned bins,
+		  kpg_err *err)
+{
+	double *edges = NULL, *prop = NULL;
+	size_t *cnt = NULL, ne = 0, i;
+	unsigned k;
+	int rc;
+
+	if (!ref) {
+		kpg_err_set(err, "psi: no reference struct");
+		return KPG_EINVAL;
+	}
+	ref->edges = NULL;
+	ref->ref_prop = NULL;
+	ref->n_bins = 0;
+	if (!sorted || n == 0) {
+		kpg_err_set(err, "psi: reference sample is empty");
+		return KPG_EINVAL;
+	}
+	if (bins < 2 || bins > PSI_MAX_BINS) {
+		kpg_err_set(err, "psi: bins %u outside 2..%d", bins, PSI_MAX_BINS);
+		return KPG_EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		if (isnan(sorted[i]) || (i > 0 && sorted[i] < sorted[i - 1])) {
+			kpg_err_set(err, "psi: reference is %s at index %zu",
+				    isnan(sorted[i]) ? "NaN" : "not sorted", i);
+			return KPG_EINVAL;
+		}
+	}
+
+	edges = malloc(sizeof(double) * (bins - 1));
+	prop = malloc(sizeof(double) * bins);
+	cnt = calloc(bins, sizeof(size_t));
+	if (!edges || !prop || !cnt) {
+		kpg_err_set(err, "psi: out of memory for %u bins", bins);
+		rc = KPG_ENOMEM;
+		goto fail;
+	}
+	for (k = 1; k < bins; k++)
+		edges[k - 1] = psi_quantile_sorted(sorted, n, (double)k / bins);
+	/* numpy.unique: sort, then keep the first of each run */
+	gsl_sort(edges, 1, bins - 1);
+	for (i = 0; i < bins - 1; i++)
+		if (ne == 0 || edges[i] != edges[ne - 1])
+			edges[ne++] = edges[i];
+
+	for (i = 0; i < n; i++)
+		cnt[bin_of(edges, ne, sorted[i])]++;
+	for (i = 0; i <= ne; i++)
+		prop[i] = (double)cnt[i] / (double)n;
+
+	ref->edges = edges;
+	ref->ref_prop = prop;
+	ref->n_bins = ne + 1;
+	edges = NULL; /* now owned by ref */
+	prop = NULL;
+	rc = KPG_OK;
+fail:
+	free(edges);
+	free(prop);
+	free(cnt);
+	return rc;
+}
+
+int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,
+		kpg_err *err)
+{
+	size_t *cnt = NULL, i;
+	double s = 0.0;
+	int rc;
+
+	if (!ref || !ref->ref_prop || ref->n_bins < 2 || !psi) {
+		kpg_err_set(err, "psi: reference not built");
+		return KPG_EINVAL;
+	}
+	if (!cur || m == 0) {
+		kpg_err_set(err, "psi: current sample is empty");
+		return KPG_EINVAL;
+	}
+	cnt = calloc(ref->n_bins, sizeof(size_t));
+	if (!cnt) {
+		kpg_err_set(err, "psi: out of memory for %zu bins", ref->n_bins);
+		return KPG_ENOMEM;
+	}
+	for (i = 0; i < m; i++) {
+		if (isnan(cur[i])) {
+			kpg_err_set(err, "psi: current value %zu is NaN", i);
+			rc = KPG_EINVAL;
+			goto done;
+		}
+		cnt[bin_of(ref->edges, ref->n_bins - 1, cur[i])]++;
+	}
+	for (i = 0; i < ref->n_bins; i++) {
+		double pc = floor_prop((double)cnt[i] / (double)m);
+		double pr = floor_prop(ref->ref_prop[i]);
+
+		s += (pc - pr) * log(pc / pr);
+	}
+	*psi = s;
+	rc = KPG_OK;
+done:
+	free(cnt);
+	return rc;
+}
+
+int psi_from_counts(const double *ref_counts, const double *cur_counts,
+		    size_t k, double *psi, kpg_err *err)
+{
+	double tr = 0.0, tc = 0.0, s = 0.0;
+	size_t i;
+
+	if (!ref_counts || !cur_counts || !psi || k == 0) {
+		kpg_err_set(err, "psi: empty count vectors");
+		return KPG_EINVAL;
+	}
+	for (i = 0; i < k; i++) {
+		if (!(ref_counts[i] >= 0.0) || !(cur_counts[i] >= 0.0) ||
+		    isinf(ref_counts[i]) || isinf(cur_counts[i])) {
+			kpg_err_set(err, "psi: count %zu is negative or not finite",
+				    i);
+			return KPG_EINVAL;
+		}
+		tr += ref_counts[i];
+		tc += cur_counts[i];
+	}
+	if (!(tr > 0.0) || !(tc > 0.0)) {
+		kpg_err_set(err, "psi: a count vector sums to zero");
+		return KPG_EINVAL;
+	}
+	for (i = 0; i < k; i++) {
+		double pc = floor_prop(cur_counts[i] / tc);
+		double pr = floor_prop(ref_counts[i] / tr);
+
+		s += (pc - pr) * log(pc / pr);
+	}
+	*psi = s;
+	return KPG_OK;
+}
