@@ -93,6 +93,18 @@ static char *placeholder_value(const char *name, size_t n, const policy *p,
 	return out;
 }
 
+/* A placeholder name is one or more of [A-Za-z0-9_]. */
+static int placeholder_name(const char *s, size_t n)
+{
+	if (n == 0)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
 char *action_expand(const char *tmpl, const policy *p,
 		    const policy_window_eval *ev, const policy_decision *d)
 {
@@ -112,6 +124,12 @@ char *action_expand(const char *tmpl, const policy *p,
 			break;
 		}
 		out = sb_add(out, &len, &cap, s, (size_t)(open - s));
+		if (!placeholder_name(open + 1, (size_t)(close - open - 1))) {
+			/* not a {name}: keep the brace as written, e.g. JSON text */
+			out = sb_add(out, &len, &cap, "{", 1);
+			s = open + 1;
+			continue;
+		}
 		val = placeholder_value(open + 1, (size_t)(close - open - 1), p, ev, d);
 		if (val == NULL) {
 			free(out);

@@ -130,6 +130,22 @@ int kpi_metric_higher_is_better(kpi_metric m);
 const char *policy_action_name(policy_action_type a);
 const char *policy_task_name(policy_task t);
 
+/* Added by the policies module (policy_names.c). */
+const char *policy_feature_type_name(policy_feature_type t); /* "numeric", ... */
+/* Name to value; 0, or KPG_ENOTFOUND leaving *out untouched. */
+int kpi_metric_from_name(const char *name, kpi_metric *out);
+int policy_task_from_name(const char *name, policy_task *out);
+int policy_action_from_name(const char *name, policy_action_type *out);
+/* The candidate closest to word (case-insensitive edit distance) when it
+ * is close enough to be a likely typo, else NULL. Returns a borrowed
+ * pointer into names. */
+const char *policy_suggest(const char *word, const char *const *names,
+			   size_t n);
+/* Placeholders allowed in action.parameters values, without braces:
+ * "model", "window", "drifted_features", "kpis", "idempotency_key". */
+extern const char *const policy_placeholders[];
+extern const size_t policy_n_placeholders;
+
 /* ---- decision engine ---------------------------------------------- */
 
 /* What the controller measured on one closed window. */
