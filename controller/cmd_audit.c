@@ -1,12 +1,260 @@
-/* placeholder: being written */
+/* cmd_audit.c - "kpigate audit verify FILE [--expect-head HASH]" and
+ * "kpigate audit summary FILE [--json]". docs/audit.md */
+#include <jansson.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
+#include "audit.h"
+#include "audit_summary.h"
 #include "commands.h"
+
+static const char usage_audit[] =
+	"usage: kpigate audit verify FILE [--expect-head HASH]\n"
+	"       kpigate audit summary FILE [--json]\n"
+	"\n"
+	"Check or summarise a kpigate audit log (JSON Lines, SHA-256 chained).\n"
+	"Run 'kpigate audit verify --help' or 'kpigate audit summary --help'.\n";
+
+static const char usage_verify[] =
+	"usage: kpigate audit verify FILE [--expect-head HASH]\n"
+	"\n"
+	"Checks every record of the audit log: canonical form, seq, prev_hash\n"
+	"and hash. Prints 'FILE: intact, N records, head HASH' (exit 0) or\n"
+	"'FILE:LINE: reason' for the first bad line (exit 1).\n"
+	"\n"
+	"  --expect-head HASH  a head hash recorded earlier (e.g. from 'audit\n"
+	"                      summary'); the log must still contain that record,\n"
+	"                      which detects a truncated tail. Records appended\n"
+	"                      after it are allowed.\n"
+	"\n"
+	"Exit codes: 0 intact, 1 broken or truncated, 2 usage error or unreadable.\n";
+
+static const char usage_summary[] =
+	"usage: kpigate audit summary FILE [--json]\n"
+	"\n"
+	"Per model: windows evaluated, drift alarms, retrain/hold decisions,\n"
+	"hold reasons, actions, energy spent and avoided; chain status and head\n"
+	"hash. Only the verified prefix of a broken log is counted.\n"
+	"\n"
+	"  --json  print the summary as JSON instead of a table\n"
+	"\n"
+	"Exit codes: 0 intact, 1 chain broken (summary of the intact part still\n"
+	"printed), 2 usage error or unreadable.\n";
+
+static int is_hash(const char *s)
+{
+	if (strlen(s) != 64)
+		return 0;
+	for (size_t i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+struct find_head {
+	const char *want;
+	uint64_t found_seq; /* 0 when not (yet) found */
+};
+
+static int find_head_cb(const json_t *rec, void *ctx, kpg_err *err)
+{
+	struct find_head *fh = ctx;
+
+	(void)err;
+	if (fh->found_seq == 0 &&
+	    strcmp(json_string_value(json_object_get(rec, "hash")), fh->want) == 0)
+		fh->found_seq = (uint64_t)json_integer_value(json_object_get(rec, "seq"));
+	return 0;
+}
+
+static int audit_verify_cmd(int argc, char **argv)
+{
+	struct find_head fh = {NULL, 0};
+	const char *file = NULL;
+	audit_verify_result res;
+	kpg_err err = {{0}};
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage_verify, stdout);
+			return KPG_EXIT_OK;
+		} else if (strcmp(argv[i], "--expect-head") == 0 && i + 1 < argc) {
+			fh.want = argv[++i];
+			if (!is_hash(fh.want)) {
+				fprintf(stderr,
+					"kpigate audit verify: --expect-head needs 64 lowercase hex digits\n");
+				return KPG_EXIT_USAGE;
+			}
+		} else if (argv[i][0] == '-' || file != NULL) {
+			fputs(usage_verify, stderr);
+			return KPG_EXIT_USAGE;
+		} else {
+			file = argv[i];
+		}
+	}
+	if (file == NULL) {
+		fputs(usage_verify, stderr);
+		return KPG_EXIT_USAGE;
+	}
+	rc = audit_walk_file(file, &res, fh.want ? find_head_cb : NULL, &fh, &err);
+	if (rc == KPG_EINTEGRITY) {
+		printf("%s:%llu: %s\n", file, (unsigned long long)res.bad_line,
+		       res.reason);
+		return KPG_EXIT_FINDINGS;
+	}
+	if (rc) {
+		fprintf(stderr, "kpigate audit verify: %s\n", err.msg);
+		return KPG_EXIT_USAGE;
+	}
+	if (fh.want != NULL && fh.found_seq == 0 &&
+	    !(res.records == 0 && strcmp(fh.want, res.head_hash) == 0)) {
+		printf("%s: expected head %s is not in the log: records were removed from its end or it was rewritten (now %llu records, head %s)\n",
+		       file, fh.want, (unsigned long long)res.records,
+		       res.head_hash);
+		return KPG_EXIT_FINDINGS;
+	}
+	printf("%s: intact, %llu records, head %s", file,
+	       (unsigned long long)res.records, res.head_hash);
+	if (fh.want != NULL && fh.found_seq != 0 && fh.found_seq != res.records)
+		printf(" (expected head is record %llu; %llu appended since)",
+		       (unsigned long long)fh.found_seq,
+		       (unsigned long long)(res.records - fh.found_seq));
+	putchar('\n');
+	return KPG_EXIT_OK;
+}
+
+static long long ival(const json_t *o, const char *k1, const char *k2)
+{
+	const json_t *v = json_object_get(o, k1);
+
+	if (k2 != NULL)
+		v = json_object_get(v, k2);
+	return (long long)json_integer_value(v);
+}
+
+static double fval(const json_t *o, const char *k1, const char *k2)
+{
+	return json_number_value(json_object_get(json_object_get(
+		json_object_get(o, "energy"), k1), k2));
+}
+
+static void print_row(const char *name, const json_t *b)
+{
+	printf("%-20.20s %7lld %6lld %7lld %5lld %10.4f %10.4f %10.4f %10.4f\n",
+	       name, ival(b, "windows_evaluated", NULL),
+	       ival(b, "drift_alarms", NULL), ival(b, "decisions", "retrain"),
+	       ival(b, "decisions", "hold"), fval(b, "spent", "kwh"),
+	       fval(b, "spent", "kg_co2e"), fval(b, "avoided", "kwh"),
+	       fval(b, "avoided", "kg_co2e"));
+}
+
+static void print_table(const json_t *sum)
+{
+	const json_t *chain = json_object_get(sum, "chain");
+	const json_t *models = json_object_get(sum, "models");
+	const json_t *b;
+	const char *name;
+
+	if (strcmp(json_string_value(json_object_get(chain, "status")), "intact") == 0)
+		printf("%s: chain intact, %lld records, head %s\n",
+		       json_string_value(json_object_get(sum, "file")),
+		       ival(chain, "records", NULL),
+		       json_string_value(json_object_get(chain, "head_hash")));
+	else
+		printf("%s: chain BROKEN at line %lld: %s\n"
+		       "  (summary of the %lld intact records before it; head %s)\n",
+		       json_string_value(json_object_get(sum, "file")),
+		       ival(chain, "bad_line", NULL),
+		       json_string_value(json_object_get(chain, "reason")),
+		       ival(chain, "records", NULL),
+		       json_string_value(json_object_get(chain, "head_hash")));
+	printf("\n%-20s %7s %6s %7s %5s %10s %10s %10s %10s\n", "model", "windows",
+	       "drift", "retrain", "hold", "spent kWh", "spent kg", "avoid kWh",
+	       "avoid kg");
+	json_object_foreach((json_t *)models, name, b)
+		print_row(name, b);
+	print_row("(total)", json_object_get(sum, "totals"));
+	printf("energy: kWh and kg CO2e; avoided = holds where a retrain-on-every-drift-alarm controller would have retrained\n");
+
+	json_object_foreach((json_t *)models, name, b) {
+		const json_t *reasons = json_object_get(b, "hold_reasons"), *n;
+		const char *kind;
+
+		if (json_object_size(reasons) == 0)
+			continue;
+		printf("\nhold reasons, %s:\n", name);
+		json_object_foreach((json_t *)reasons, kind, n)
+			printf("  %6lld  %s\n", (long long)json_integer_value(n), kind);
+	}
+	b = json_object_get(json_object_get(sum, "totals"), "first_time");
+	if (json_is_string(b))
+		printf("\nfrom %s to %s\n", json_string_value(b),
+		       json_string_value(json_object_get(
+			       json_object_get(sum, "totals"), "last_time")));
+}
+
+static int audit_summary_cmd(int argc, char **argv)
+{
+	const char *file = NULL;
+	kpg_err err = {{0}};
+	json_t *sum = NULL;
+	int as_json = 0, intact;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			fputs(usage_summary, stdout);
+			return KPG_EXIT_OK;
+		} else if (strcmp(argv[i], "--json") == 0) {
+			as_json = 1;
+		} else if (argv[i][0] == '-' || file != NULL) {
+			fputs(usage_summary, stderr);
+			return KPG_EXIT_USAGE;
+		} else {
+			file = argv[i];
+		}
+	}
+	if (file == NULL) {
+		fputs(usage_summary, stderr);
+		return KPG_EXIT_USAGE;
+	}
+	if (audit_summary_file(file, &sum, &err) != 0) {
+		fprintf(stderr, "kpigate audit summary: %s\n", err.msg);
+		return KPG_EXIT_USAGE;
+	}
+	intact = strcmp(json_string_value(json_object_get(
+				json_object_get(sum, "chain"), "status")),
+			"intact") == 0;
+	if (as_json) {
+		char *text = json_dumps(sum, JSON_INDENT(2) | JSON_SORT_KEYS |
+						     JSON_REAL_PRECISION(10));
+
+		if (text != NULL)
+			puts(text);
+		free(text);
+	} else {
+		print_table(sum);
+	}
+	json_decref(sum);
+	return intact ? KPG_EXIT_OK : KPG_EXIT_FINDINGS;
+}
 
 int cmd_audit(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fputs("kpigate audit: not built yet\n", stderr);
+	if (argc < 2) {
+		fputs(usage_audit, stderr);
+		return KPG_EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage_audit, stdout);
+		return KPG_EXIT_OK;
+	}
+	if (strcmp(argv[1], "verify") == 0)
+		return audit_verify_cmd(argc - 1, argv + 1);
+	if (strcmp(argv[1], "summary") == 0)
+		return audit_summary_cmd(argc - 1, argv + 1);
+	fprintf(stderr, "kpigate audit: unknown subcommand '%s'\n\n%s", argv[1],
+		usage_audit);
 	return KPG_EXIT_USAGE;
 }

@@ -1,0 +1,259 @@
+/* audit_summary.c - per-model summary of a verified audit log: one pass
+ * over the intact records (audit_walk_file), counters kept in jansson
+ * objects so the same tree is the --json output and the table's source. */
+#include "audit_summary.h"
+
+#include <ctype.h>
+#include <string.h>
+
+#include "audit.h"
+
+#define NO_MODEL "(none)"
+
+void audit_reason_kind(const char *reason, char *out, size_t outlen)
+{
+	static const char trim[] = " .,;:=<>()[]%";
+	size_t n = 0, end;
+	const char *p;
+
+	if (outlen == 0)
+		return;
+	for (p = reason; *p != '\0' && *p != ':' && n + 1 < outlen; p++) {
+		unsigned char c = (unsigned char)*p;
+		int digit_next = isdigit((unsigned char)p[1]);
+
+		if (isdigit(c))
+			continue;
+		/* A sign or decimal point belongs to the number around it. */
+		if ((c == '-' || c == '+') && digit_next)
+			continue;
+		if ((c == '.' || c == ',') && p > reason &&
+		    isdigit((unsigned char)p[-1]) && digit_next)
+			continue;
+		if (isspace(c)) {
+			if (n > 0 && out[n - 1] != ' ')
+				out[n++] = ' ';
+			continue;
+		}
+		out[n++] = (char)c;
+	}
+	out[n] = '\0';
+	end = n;
+	while (end > 0 && strchr(trim, out[end - 1]) != NULL)
+		end--;
+	out[end] = '\0';
+	n = strspn(out, trim);
+	memmove(out, out + n, end - n + 1);
+	if (out[0] == '\0')
+		snprintf(out, outlen, "(unspecified)");
+}
+
+/* Get-or-create a child object. NULL only when out of memory. */
+static json_t *child(json_t *obj, const char *key)
+{
+	json_t *v = json_object_get(obj, key);
+
+	if (json_is_object(v))
+		return v;
+	v = json_object();
+	if (v == NULL || json_object_set_new(obj, key, v) != 0)
+		return NULL;
+	return v;
+}
+
+static int inc(json_t *obj, const char *key, json_int_t by)
+{
+	json_t *v;
+
+	if (obj == NULL)
+		return -1;
+	v = json_object_get(obj, key);
+	return json_object_set_new(obj, key,
+				   json_integer(json_integer_value(v) + by));
+}
+
+static int add_real(json_t *obj, const char *key, double x)
+{
+	json_t *v;
+
+	if (obj == NULL)
+		return -1;
+	v = json_object_get(obj, key);
+	return json_object_set_new(obj, key, json_real(json_number_value(v) + x));
+}
+
+/* A fresh per-model (or totals) block with every counter at zero, so the
+ * JSON shape does not depend on which events occurred. */
+static json_t *new_block(void)
+{
+	return json_pack(
+		"{s:i, s:i, s:i, s:{s:i, s:i}, s:i, s:{}, s:{}, s:{}, s:{}, "
+		"s:{s:{s:i, s:f, s:f}, s:{s:i, s:f, s:f}}, s:n, s:n}",
+		"records", 0, "windows_evaluated", 0, "drift_alarms", 0,
+		"decisions", "retrain", 0, "hold", 0, "naive_would_retrain", 0,
+		"hold_reasons", "retrain_reasons", "drifted_features", "actions",
+		"energy", "spent", "runs", 0, "kwh", 0.0, "kg_co2e", 0.0,
+		"avoided", "runs", 0, "kwh", 0.0, "kg_co2e", 0.0, "first_time",
+		"last_time");
+}
+
+static int count_strings(json_t *into, const json_t *arr, int kinds)
+{
+	size_t i;
+	json_t *v;
+
+	json_array_foreach((json_t *)arr, i, v) {
+		char kind[128];
+		const char *s = json_string_value(v);
+
+		if (s == NULL)
+			continue;
+		if (kinds) {
+			audit_reason_kind(s, kind, sizeof(kind));
+			s = kind;
+		}
+		if (inc(into, s, 1))
+			return -1;
+	}
+	return 0;
+}
+
+static int on_window(json_t *b, const json_t *data)
+{
+	if (inc(b, "windows_evaluated", 1))
+		return -1;
+	if (json_is_true(json_object_get(data, "dataset_drift")) &&
+	    inc(b, "drift_alarms", 1))
+		return -1;
+	return count_strings(child(b, "drifted_features"),
+			     json_object_get(data, "drifted_features"), 0);
+}
+
+static int on_decision(json_t *b, const json_t *data)
+{
+	const char *d = json_string_value(json_object_get(data, "decision"));
+	const json_t *energy = json_object_get(data, "energy");
+	const char *effect = json_string_value(json_object_get(energy, "effect"));
+	int retrain = d != NULL && strcmp(d, "retrain") == 0;
+	json_t *e;
+
+	if (d == NULL || (!retrain && strcmp(d, "hold") != 0))
+		d = "other";
+	if (inc(child(b, "decisions"), d, 1))
+		return -1;
+	if (json_is_true(json_object_get(data, "naive_would_retrain")) &&
+	    inc(b, "naive_would_retrain", 1))
+		return -1;
+	if (count_strings(child(b, retrain ? "retrain_reasons" : "hold_reasons"),
+			  json_object_get(data, "reasons"), 1))
+		return -1;
+	if (effect == NULL ||
+	    (strcmp(effect, "spent") != 0 && strcmp(effect, "avoided") != 0))
+		return 0;
+	e = child(child(b, "energy"), effect);
+	if (inc(e, "runs", 1) ||
+	    add_real(e, "kwh", json_number_value(json_object_get(energy, "kwh"))) ||
+	    add_real(e, "kg_co2e",
+		     json_number_value(json_object_get(energy, "kg_co2e"))))
+		return -1;
+	return 0;
+}
+
+static int on_action(json_t *b, const json_t *data)
+{
+	const char *status = json_string_value(json_object_get(data, "status"));
+
+	return inc(child(b, "actions"), status ? status : "unknown", 1);
+}
+
+/* Updates one block (a model's, or the totals) with one record. */
+static int update(json_t *b, const char *event, const json_t *data,
+		  json_t *time)
+{
+	if (b == NULL || inc(b, "records", 1))
+		return -1;
+	if (json_is_null(json_object_get(b, "first_time")) &&
+	    json_object_set(b, "first_time", time))
+		return -1;
+	if (json_object_set(b, "last_time", time))
+		return -1;
+	if (strcmp(event, "window_evaluated") == 0)
+		return on_window(b, data);
+	if (strcmp(event, "decision") == 0)
+		return on_decision(b, data);
+	if (strcmp(event, "action_result") == 0)
+		return on_action(b, data);
+	return 0;
+}
+
+static int on_record(const json_t *rec, void *ctx, kpg_err *err)
+{
+	json_t *sum = ctx, *models = json_object_get(sum, "models");
+	json_t *totals = json_object_get(sum, "totals");
+	const char *event = json_string_value(json_object_get(rec, "event"));
+	const char *model = json_string_value(json_object_get(rec, "model"));
+	const json_t *data = json_object_get(rec, "data");
+	json_t *time = json_object_get(rec, "time"), *b = NULL;
+
+	if (inc(child(totals, "events"), event, 1))
+		goto nomem;
+	if (strcmp(event, "run_summary") == 0) {
+		if (inc(totals, "runs", 1) ||
+		    json_object_set_new(totals, "last_run_summary",
+					json_deep_copy(data)))
+			goto nomem;
+	}
+	if (model != NULL) {
+		b = json_object_get(models, model);
+		if (b == NULL) {
+			b = new_block();
+			if (b == NULL || json_object_set_new(models, model, b))
+				goto nomem;
+		}
+		if (update(b, event, data, time))
+			goto nomem;
+	}
+	if (update(totals, event, data, time))
+		goto nomem;
+	return 0;
+nomem:
+	kpg_err_set(err, "out of memory summarising the audit log");
+	return KPG_ENOMEM;
+}
+
+int audit_summary_file(const char *path, json_t **out, kpg_err *err)
+{
+	audit_verify_result res;
+	json_t *sum, *totals;
+	int rc;
+
+	*out = NULL;
+	totals = new_block();
+	sum = json_pack("{s:s, s:{}, s:o}", "file", path, "models", "totals",
+			totals);
+	if (sum == NULL || json_object_set_new(totals, "events", json_object()) ||
+	    json_object_set_new(totals, "runs", json_integer(0))) {
+		json_decref(sum);
+		kpg_err_set(err, "out of memory");
+		return KPG_ENOMEM;
+	}
+	rc = audit_walk_file(path, &res, on_record, sum, err);
+	if (rc && rc != KPG_EINTEGRITY) {
+		json_decref(sum);
+		return rc;
+	}
+	if (json_object_set_new(
+		    sum, "chain",
+		    json_pack("{s:s, s:I, s:s, s:I, s:s}", "status",
+			      rc ? "broken" : "intact", "records",
+			      (json_int_t)res.records, "head_hash", res.head_hash,
+			      "bad_line", (json_int_t)res.bad_line, "reason",
+			      res.reason))) {
+		json_decref(sum);
+		kpg_err_set(err, "out of memory");
+		return KPG_ENOMEM;
+	}
+	kpg_err_clear(err);
+	*out = sum;
+	return 0;
+}
