@@ -11,13 +11,18 @@
  *    "eventMetadata":{"eventId":"...","inferenceId":"...",
  *     "inferenceTime":"2022-04-18T00:21:48Z"},"eventVersion":"0"}
  * with keys in any order. Encodings: CSV, JSON, BASE64 (the decoded bytes
- * are then read per observedContentType). Input payloads: text/csv (one
- * instance per line), application/json ({"instances":[{"features":[..]}|[..],
- * ..]} or a bare array of arrays or {"features":[..]}), application/jsonlines
- * (one JSON object/array per line). Output payloads: text/csv (one value per
- * line), application/json ({"predictions":[{FIELD:v},..]} / [v,..] / {FIELD:v}),
- * application/jsonlines (one object per line), where FIELD is the configured
- * score field (default "score"). */
+ * are then read per observedContentType, text/csv when absent). Input
+ * payloads: text/csv (one instance per non-blank line), application/json
+ * ({"instances":[{"features":[..]}|[..]|scalar, ..]}, a bare array of
+ * arrays, a bare array of scalars = one instance, or {"features":[..]}),
+ * application/jsonlines or application/x-jsonlines (each line read as an
+ * application/json document). Output payloads: text/csv (first cell of
+ * each line), application/json ({"predictions":[{FIELD:v}|v,..]} / [v,..] /
+ * {FIELD:v} / v), application/jsonlines (one of those per line), where
+ * FIELD is the configured score field (default "score"), with
+ * "predicted_label" used when FIELD is absent. An inferenceTime string
+ * that is not ISO 8601 (the SDK's "{%s}" placeholder) decodes with
+ * has_inference_time = 0. docs/capture-format.md has every rule. */
 #ifndef CAPTURE_H
 #define CAPTURE_H
 
@@ -33,12 +38,15 @@ extern "C" {
 /* Why a line was rejected; counted per reason by callers. */
 typedef enum capture_reject {
 	CAPTURE_OK = 0,
-	CAPTURE_REJECT_TOO_BIG,        /* line or payload over its cap */
-	CAPTURE_REJECT_BAD_JSON,       /* the line is not valid JSON */
-	CAPTURE_REJECT_MISSING_FIELD,  /* captureData / endpointInput / data / eventId ... */
+	CAPTURE_REJECT_TOO_BIG,        /* line, instances, values or predictions
+					  over their cap (also out of memory) */
+	CAPTURE_REJECT_BAD_JSON,       /* the line is not valid JSON, or not an object */
+	CAPTURE_REJECT_MISSING_FIELD,  /* captureData / endpointInput / data / eventId ...
+					  absent or of the wrong type */
 	CAPTURE_REJECT_BAD_ENCODING,   /* unknown encoding, or bad base64 */
-	CAPTURE_REJECT_BAD_PAYLOAD,    /* payload does not parse for its content type */
-	CAPTURE_REJECT_BAD_TIME,       /* inferenceTime present but not ISO 8601 */
+	CAPTURE_REJECT_BAD_PAYLOAD,    /* payload does not parse for its content type,
+					  unsupported content type, no instance */
+	CAPTURE_REJECT_BAD_TIME,       /* inferenceTime present but not a string */
 	CAPTURE_REJECT_OUTPUT_MISMATCH,/* number of predictions != number of instances */
 	/* the following are decided by the pipeline, which knows the schema */
 	CAPTURE_REJECT_FEATURE_COUNT,  /* instance has the wrong number of features */
@@ -58,8 +66,10 @@ typedef enum capture_value_kind {
 } capture_value_kind;
 
 typedef struct capture_value {
-	double num;          /* valid when kind == NUMBER */
-	uint32_t str_off;    /* text of the cell in capture_record.text */
+	double num;          /* valid when kind == NUMBER, else NaN */
+	uint32_t str_off;    /* text of the cell in capture_record.text: set for
+				STRING values and for every CSV cell (quotes
+				removed); str_len 0 for JSON numbers, bools, null */
 	uint32_t str_len;
 	uint8_t kind;        /* capture_value_kind */
 } capture_value;
@@ -73,16 +83,17 @@ typedef struct capture_record {
 	size_t n_instances;
 	const size_t *instance_off;   /* n_instances + 1 offsets into values */
 	const capture_value *values;  /* instance i: values[instance_off[i] .. instance_off[i+1]) */
-	const double *predictions;    /* n_predictions scores (NaN when not numeric) */
+	const double *predictions;    /* n_predictions scores (NaN when not numeric;
+					 true/false are 1/0) */
 	size_t n_predictions;         /* 0 when there is no endpointOutput */
 	const char *text;             /* backing text for string cells */
 } capture_record;
 
 typedef struct capture_options {
-	size_t max_line_bytes;    /* default 1 MiB (0 = default) */
-	size_t max_instances;     /* default 10000 per line */
+	size_t max_line_bytes;    /* default 1 MiB (0 = default), at most 1 GiB */
+	size_t max_instances;     /* default 10000 per line (also caps predictions) */
 	size_t max_values;        /* default 1,000,000 cells per line */
-	const char *score_field;  /* JSON output field, default "score" */
+	const char *score_field;  /* JSON output field, default "score", 1-127 bytes */
 } capture_options;
 
 typedef struct capture_decoder capture_decoder;
@@ -92,13 +103,23 @@ int capture_decoder_new(capture_decoder **out, const capture_options *opt,
 			kpg_err *err);
 void capture_decoder_free(capture_decoder *dec);
 
-/* Decodes one line (no trailing newline needed; need not be NUL-terminated).
- * Returns 0 and fills *rec, or a negative code with *reason and err set. */
+/* Decodes one line (no trailing newline needed; need not be NUL-terminated;
+ * line is copied, so it may be freed right after). Returns 0 and fills
+ * *rec, or a negative code (KPG_ETOOBIG for too_big, KPG_ENOMEM, else
+ * KPG_EPARSE) with *reason and err set and *rec zeroed. */
 int capture_decode(capture_decoder *dec, const char *line, size_t len,
 		   capture_record *rec, capture_reject *reason, kpg_err *err);
 
+/* The number rule shared by every kpigate decoder: the whole of s[0..n)
+ * must be a number for fast_float (decimal or exponent form, "nan", "inf",
+ * "infinity", any case), optionally after one leading '+'. No whitespace,
+ * no hex. Returns 1 and *out, or 0. */
+int capture_parse_number(const char *s, size_t n, double *out);
+
 /* Plain simdjson parse of the line without extracting anything: the
- * parse-only baseline for bench/. Returns 0 when the line is valid JSON. */
+ * parse-only baseline for bench/. Returns 0 when the line is valid JSON,
+ * KPG_EPARSE, KPG_ETOOBIG (over max_line_bytes) or KPG_ENOMEM. It reuses
+ * the decoder's buffers: the last decoded record is invalid afterwards. */
 int capture_parse_only(capture_decoder *dec, const char *line, size_t len);
 
 #ifdef __cplusplus

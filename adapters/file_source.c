@@ -1,1 +1,427 @@
-/* placeholder: being written */
+/* file_source.c - expand user paths into an ordered file list, and read
+ * JSON Lines from a file with a capped, reused line buffer (see
+ * file_source.h). */
+#include "file_source.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "kpg_time.h"
+
+#define FS_MAX_DEPTH 64
+#define FS_MAX_FILES 1000000
+#define FS_PATH_MAX 4096
+#define LR_CHUNK (64 * 1024)
+#define LR_PAD 64 /* simdjson padding past the line */
+#define LR_DEFAULT_MAX ((size_t)1 << 20)
+#define LR_LIMIT_MAX ((size_t)1 << 30)
+
+struct fs_entry {
+	char *path;
+	int64_t ms;
+};
+
+struct fs_vec {
+	struct fs_entry *v;
+	size_t n, cap;
+};
+
+static int all_digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return 0;
+	return 1;
+}
+
+static unsigned num2(const char *s)
+{
+	return (unsigned)(s[0] - '0') * 10 + (unsigned)(s[1] - '0');
+}
+
+static unsigned days_in_month(unsigned y, unsigned m)
+{
+	static const unsigned d[12] = { 31, 28, 31, 30, 31, 30,
+					31, 31, 30, 31, 30, 31 };
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return m == 2 && leap ? 29 : d[m - 1];
+}
+
+int file_partition_time(const char *path, int64_t *ms)
+{
+	/* segment starts and lengths of a sliding window of 4 directories */
+	const char *seg[4];
+	size_t len[4];
+	size_t nseg = 0;
+	int found = 0;
+	int64_t best = 0;
+	const char *s = path;
+
+	for (;;) {
+		const char *slash = strchr(s, '/');
+		if (!slash)
+			break; /* the last segment is the file name */
+		if (nseg == 4) {
+			memmove(seg, seg + 1, 3 * sizeof(seg[0]));
+			memmove(len, len + 1, 3 * sizeof(len[0]));
+			nseg = 3;
+		}
+		seg[nseg] = s;
+		len[nseg] = (size_t)(slash - s);
+		nseg++;
+		if (nseg == 4 && len[0] == 4 && len[1] == 2 && len[2] == 2 &&
+		    len[3] == 2 && all_digits(seg[0], 4) &&
+		    all_digits(seg[1], 2) && all_digits(seg[2], 2) &&
+		    all_digits(seg[3], 2)) {
+			unsigned y = (unsigned)(seg[0][0] - '0') * 1000 +
+				     num2(seg[0] + 1) * 10 +
+				     (unsigned)(seg[0][3] - '0');
+			unsigned m = num2(seg[1]), d = num2(seg[2]);
+			unsigned h = num2(seg[3]);
+			if (m >= 1 && m <= 12 && d >= 1 &&
+			    d <= days_in_month(y, m) && h <= 23) {
+				best = kpg_time_days_from_civil(y, m, d) *
+					       86400000LL +
+				       (int64_t)h * 3600000LL;
+				found = 1;
+			}
+		}
+		s = slash + 1;
+	}
+	if (!found)
+		return KPG_ENOTFOUND;
+	*ms = best;
+	return 0;
+}
+
+static int wanted_name(const char *name)
+{
+	static const char *const suffixes[] = { ".jsonl", ".json", ".out" };
+	size_t n = strlen(name);
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		size_t k = strlen(suffixes[i]);
+		if (n > k && strcmp(name + n - k, suffixes[i]) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int vec_push(struct fs_vec *fv, const char *path, kpg_err *err)
+{
+	char *copy;
+
+	if (fv->n >= FS_MAX_FILES) {
+		kpg_err_set(err, "more than %d input files", FS_MAX_FILES);
+		return KPG_ETOOBIG;
+	}
+	if (fv->n == fv->cap) {
+		size_t nc = fv->cap ? fv->cap * 2 : 64;
+		struct fs_entry *v = realloc(fv->v, nc * sizeof(*v));
+		if (!v)
+			goto nomem;
+		fv->v = v;
+		fv->cap = nc;
+	}
+	copy = strdup(path);
+	if (!copy)
+		goto nomem;
+	fv->v[fv->n].path = copy;
+	if (file_partition_time(path, &fv->v[fv->n].ms))
+		fv->v[fv->n].ms = INT64_MIN;
+	fv->n++;
+	return 0;
+nomem:
+	kpg_err_set(err, "out of memory listing input files");
+	return KPG_ENOMEM;
+}
+
+static int walk(struct fs_vec *fv, const char *dir, int depth, kpg_err *err)
+{
+	DIR *dp;
+	struct dirent *de;
+	char child[FS_PATH_MAX];
+	size_t dlen = strlen(dir);
+	int rc = 0;
+
+	if (depth > FS_MAX_DEPTH) {
+		kpg_err_set(err, "%s: folders nested deeper than %d levels",
+			    dir, FS_MAX_DEPTH);
+		return KPG_ETOOBIG;
+	}
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
+	dp = opendir(dir);
+	if (!dp) {
+		kpg_err_set(err, "%s: cannot open folder: %s", dir,
+			    strerror(errno));
+		return KPG_EIO;
+	}
+	for (;;) {
+		struct stat st;
+
+		errno = 0;
+		de = readdir(dp);
+		if (!de) {
+			if (errno) {
+				kpg_err_set(err, "%s: cannot read folder: %s",
+					    dir, strerror(errno));
+				rc = KPG_EIO;
+			}
+			break;
+		}
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if ((size_t)snprintf(child, sizeof(child), "%.*s/%s", (int)dlen,
+				     dir, de->d_name) >= sizeof(child)) {
+			kpg_err_set(err, "%s/%s: path too long", dir,
+				    de->d_name);
+			rc = KPG_ETOOBIG;
+			break;
+		}
+		if (lstat(child, &st)) {
+			kpg_err_set(err, "%s: %s", child, strerror(errno));
+			rc = KPG_EIO;
+			break;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			rc = walk(fv, child, depth + 1, err);
+			if (rc)
+				break;
+			continue;
+		}
+		/* a symlink counts when it points at a regular file */
+		if (S_ISLNK(st.st_mode) && stat(child, &st))
+			continue;
+		if (S_ISREG(st.st_mode) && wanted_name(de->d_name)) {
+			rc = vec_push(fv, child, err);
+			if (rc)
+				break;
+		}
+	}
+	closedir(dp);
+	return rc;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct fs_entry *x = a, *y = b;
+
+	if (x->ms != y->ms)
+		return x->ms < y->ms ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+int file_list_expand(const char *const *paths, size_t n_paths, file_list *out,
+		     kpg_err *err)
+{
+	struct fs_vec fv = { 0 };
+	size_t i, k;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < n_paths; i++) {
+		struct stat st;
+
+		if (stat(paths[i], &st)) {
+			kpg_err_set(err, "%s: %s", paths[i], strerror(errno));
+			rc = errno == ENOENT ? KPG_ENOTFOUND : KPG_EIO;
+			goto fail;
+		}
+		if (S_ISDIR(st.st_mode))
+			rc = walk(&fv, paths[i], 0, err);
+		else
+			rc = vec_push(&fv, paths[i], err);
+		if (rc)
+			goto fail;
+	}
+	if (fv.n)
+		qsort(fv.v, fv.n, sizeof(fv.v[0]), entry_cmp);
+
+	out->paths = calloc(fv.n ? fv.n : 1, sizeof(*out->paths));
+	out->partition_ms = calloc(fv.n ? fv.n : 1, sizeof(*out->partition_ms));
+	if (!out->paths || !out->partition_ms) {
+		kpg_err_set(err, "out of memory listing input files");
+		rc = KPG_ENOMEM;
+		goto fail;
+	}
+	for (i = 0, k = 0; i < fv.n; i++) {
+		if (k && !strcmp(out->paths[k - 1], fv.v[i].path)) {
+			free(fv.v[i].path);
+			continue;
+		}
+		out->paths[k] = fv.v[i].path;
+		out->partition_ms[k] = fv.v[i].ms;
+		k++;
+	}
+	out->n = k;
+	free(fv.v);
+	return 0;
+fail:
+	for (i = 0; i < fv.n; i++)
+		free(fv.v[i].path);
+	free(fv.v);
+	free(out->paths);
+	free(out->partition_ms);
+	memset(out, 0, sizeof(*out));
+	return rc;
+}
+
+void file_list_free(file_list *fl)
+{
+	if (!fl)
+		return;
+	for (size_t i = 0; i < fl->n; i++)
+		free(fl->paths[i]);
+	free(fl->paths);
+	free(fl->partition_ms);
+	memset(fl, 0, sizeof(*fl));
+}
+
+int line_reader_open(line_reader *lr, const char *path, size_t max_line,
+		     kpg_err *err)
+{
+	int rc;
+
+	memset(lr, 0, sizeof(*lr));
+	if (!max_line)
+		max_line = LR_DEFAULT_MAX;
+	if (max_line > LR_LIMIT_MAX) {
+		kpg_err_set(err, "line cap %zu is over the %zu limit", max_line,
+			    LR_LIMIT_MAX);
+		return KPG_EINVAL;
+	}
+	lr->max_line = max_line;
+	lr->cap = (max_line + 1 < 4096 ? max_line + 1 : 4096) + LR_PAD + 1;
+	lr->buf = malloc(lr->cap);
+	lr->chunk = malloc(LR_CHUNK);
+	if (!lr->buf || !lr->chunk) {
+		kpg_err_set(err, "out of memory opening %s", path);
+		rc = KPG_ENOMEM;
+		goto fail;
+	}
+	lr->fp = fopen(path, "rb");
+	if (!lr->fp) {
+		kpg_err_set(err, "%s: %s", path, strerror(errno));
+		rc = errno == ENOENT ? KPG_ENOTFOUND : KPG_EIO;
+		goto fail;
+	}
+	return 0;
+fail:
+	line_reader_close(lr); /* frees what was allocated, zeroes *lr */
+	return rc;
+}
+
+/* Room for n line bytes, the NUL and the padding. */
+static int lr_grow(line_reader *lr, size_t n, kpg_err *err)
+{
+	size_t need = n + 1 + LR_PAD, nc;
+	char *b;
+
+	if (need <= lr->cap)
+		return 0;
+	nc = lr->cap * 2;
+	if (nc < need)
+		nc = need;
+	if (nc > lr->max_line + 2 + LR_PAD)
+		nc = lr->max_line + 2 + LR_PAD; /* max_line, a '\r', NUL */
+	b = realloc(lr->buf, nc);
+	if (!b) {
+		kpg_err_set(err, "out of memory reading a line");
+		return KPG_ENOMEM;
+	}
+	lr->buf = b;
+	lr->cap = nc;
+	return 0;
+}
+
+static int is_blank_line(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r')
+			return 0;
+	return 1;
+}
+
+int line_reader_next(line_reader *lr, const char **line, size_t *len,
+		     kpg_err *err)
+{
+	size_t n = 0;
+	int too_big = 0, have = 0, rc;
+
+	*line = NULL;
+	*len = 0;
+	for (;;) {
+		const char *p, *nl;
+		size_t seg;
+
+		if (lr->chunk_pos == lr->chunk_len) {
+			size_t got;
+
+			if (lr->at_eof) {
+				if (!have)
+					return LINE_EOF;
+				goto line_end;
+			}
+			got = fread(lr->chunk, 1, LR_CHUNK, lr->fp);
+			if (got == 0) {
+				if (ferror(lr->fp)) {
+					kpg_err_set(err, "read error after line "
+							 "%llu",
+						    (unsigned long long)lr->line_no);
+					return KPG_EIO;
+				}
+				lr->at_eof = 1;
+				continue;
+			}
+			lr->chunk_pos = 0;
+			lr->chunk_len = got;
+		}
+		p = lr->chunk + lr->chunk_pos;
+		nl = memchr(p, '\n', lr->chunk_len - lr->chunk_pos);
+		seg = nl ? (size_t)(nl - p) : lr->chunk_len - lr->chunk_pos;
+		have = 1;
+		/* max_line + 1 leaves room for a '\r' dropped below */
+		if (!too_big && n + seg > lr->max_line + 1)
+			too_big = 1;
+		if (!too_big) {
+			if ((rc = lr_grow(lr, n + seg, err)))
+				return rc;
+			memcpy(lr->buf + n, p, seg);
+			n += seg;
+		}
+		lr->chunk_pos += seg + (nl ? 1 : 0);
+		if (!nl)
+			continue;
+line_end:
+		lr->line_no++;
+		if (!too_big && n && lr->buf[n - 1] == '\r')
+			n--;
+		if (too_big || n > lr->max_line)
+			return LINE_TOO_BIG;
+		if (is_blank_line(lr->buf, n)) {
+			n = 0;
+			have = 0;
+			continue;
+		}
+		lr->buf[n] = '\0';
+		*line = lr->buf;
+		*len = n;
+		return LINE_OK;
+	}
+}
+
+void line_reader_close(line_reader *lr)
+{
+	if (!lr)
+		return;
+	if (lr->fp)
+		fclose(lr->fp);
+	free(lr->buf);
+	free(lr->chunk);
+	memset(lr, 0, sizeof(*lr));
+}

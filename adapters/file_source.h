@@ -2,8 +2,10 @@
  * S3 key order (endpoint/variant/yyyy/mm/dd/hh/file.jsonl: lexical path
  * order within a folder tree is time order).
  *
- * A PATH given by the user may be a file or a folder; folders are walked
- * recursively for *.jsonl / *.json / *.jsonl.out files. Lines are handed out one
+ * A PATH given by the user may be a file (taken whatever its name) or a
+ * folder; folders are walked recursively (symlinked folders are not
+ * followed; at most 64 levels and 1,000,000 files) for *.jsonl, *.json
+ * and *.out (so *.jsonl.out) files. Lines are handed out one
  * at a time from a reused buffer; a line over the cap is skipped to its end
  * and reported as too big, never buffered whole. */
 #ifndef FILE_SOURCE_H
@@ -22,12 +24,17 @@ typedef struct file_list {
 } file_list;
 
 /* Expands the user's paths (files or folders) into *out, sorted by
- * (partition time, path). Caller frees with file_list_free. */
+ * (partition time, path), files without a partition first; a file reached
+ * twice under the same path string is listed once. A missing path is
+ * KPG_ENOTFOUND. Caller frees with file_list_free (also safe after a
+ * failure). */
 int file_list_expand(const char *const *paths, size_t n_paths, file_list *out,
 		     kpg_err *err);
 void file_list_free(file_list *fl);
 
-/* Parses ".../yyyy/mm/dd/hh/..." in path; 0 and *ms, or KPG_ENOTFOUND. */
+/* Parses ".../yyyy/mm/dd/hh/..." in path (four directory names, a valid
+ * date and hour 00-23; the last such run wins); 0 and *ms (UTC start of
+ * that hour), or KPG_ENOTFOUND. */
 int file_partition_time(const char *path, int64_t *ms);
 
 typedef struct line_reader {
@@ -35,19 +42,29 @@ typedef struct line_reader {
 	char *buf;        /* owned; has at least 64 spare bytes past len (simdjson padding) */
 	size_t cap;
 	size_t max_line;
-	uint64_t line_no; /* 1-based number of the line just returned */
+	uint64_t line_no; /* 1-based number of the line just returned (every
+			     physical line counts, blank and skipped ones too) */
+	/* read-ahead, owned: lines are cut from it with memchr */
+	char *chunk;
+	size_t chunk_pos, chunk_len;
+	int at_eof;
 } line_reader;
 
 enum { LINE_OK = 0, LINE_EOF = 1, LINE_TOO_BIG = 2 };
 
-/* Opens path for reading lines of at most max_line bytes. */
+/* Opens path for reading lines of at most max_line bytes (0 = 1 MiB; at
+ * most 1 GiB). *lr is owned by the caller; close it with line_reader_close.
+ * A failed open frees what it allocated and leaves *lr zeroed (closing it
+ * again is harmless). */
 int line_reader_open(line_reader *lr, const char *path, size_t max_line,
 		     kpg_err *err);
 
 /* Reads the next line (without its newline; a trailing '\r' is dropped)
- * into lr->buf. Returns LINE_OK with *line/*len (borrowed until the next
- * call), LINE_EOF, LINE_TOO_BIG (the line was skipped), or a negative
- * code on a read error. Blank lines are skipped. */
+ * into lr->buf, NUL-terminated. Returns LINE_OK with line and len (borrowed
+ * until the next call), LINE_EOF, LINE_TOO_BIG (the line was skipped;
+ * lr->line_no says which), or a negative code on a read error. Lines of
+ * only spaces, tabs and '\r' are skipped. A last line without a newline
+ * is returned like any other. */
 int line_reader_next(line_reader *lr, const char **line, size_t *len,
 		     kpg_err *err);
 void line_reader_close(line_reader *lr);

@@ -1,0 +1,895 @@
+/* capture_decode.cpp - the capture-record hot path (see capture.h and
+ * docs/capture-format.md). simdjson DOM with parsers reused across records,
+ * fast_float for numbers written as text. The only C++ file in kpigate: it
+ * exposes the C API of capture.h and lets no exception escape.
+ *
+ * Memory: every buffer lives in the decoder and only grows (geometrically,
+ * capped by max_line_bytes / max_values / max_instances), so after the first
+ * few records decoding allocates nothing. */
+extern "C" {
+#include "kpg_error.h"
+#include "kpg_time.h"
+}
+#include "capture.h"
+#include "capture_b64.h"
+
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <string_view>
+#include <vector>
+
+#include <fast_float/fast_float.h>
+#include <simdjson.h>
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+using std::string_view;
+
+constexpr size_t PAD = simdjson::SIMDJSON_PADDING;
+constexpr size_t DEF_MAX_LINE = 1 << 20;
+constexpr size_t DEF_MAX_INSTANCES = 10000;
+constexpr size_t DEF_MAX_VALUES = 1000000;
+/* offsets into text are uint32_t: keep every buffer well below that */
+constexpr size_t LIMIT_MAX_LINE = (size_t)1 << 30;
+constexpr size_t SCORE_FIELD_MAX = 128;
+
+/* A growable byte buffer that always has PAD readable bytes past len, as
+ * simdjson requires of its input. */
+struct padbuf {
+	char *p = nullptr;
+	size_t cap = 0;
+	size_t len = 0;
+
+	padbuf() = default;
+	padbuf(const padbuf &) = delete;
+	padbuf &operator=(const padbuf &) = delete;
+	~padbuf() { std::free(p); }
+
+	/* room for n bytes plus padding; false when out of memory */
+	bool reserve(size_t n)
+	{
+		size_t need = n + PAD;
+		if (need <= cap)
+			return true;
+		size_t nc = cap ? cap : 4096;
+		while (nc < need)
+			nc *= 2;
+		char *q = static_cast<char *>(std::realloc(p, nc));
+		if (!q)
+			return false;
+		p = q;
+		cap = nc;
+		return true;
+	}
+	/* zero the padding after len, so simdjson reads defined bytes */
+	void seal(size_t n)
+	{
+		len = n;
+		std::memset(p + n, 0, PAD);
+	}
+	bool assign(const char *s, size_t n)
+	{
+		if (!reserve(n))
+			return false;
+		if (n)
+			std::memcpy(p, s, n);
+		seal(n);
+		return true;
+	}
+};
+
+enum ctype { CT_CSV, CT_JSON, CT_JSONL };
+
+/* What a failing step returns; the reason and message are already set. */
+constexpr int FAIL = -1;
+
+} /* namespace */
+
+struct capture_decoder {
+	size_t max_line = DEF_MAX_LINE;
+	size_t max_instances = DEF_MAX_INSTANCES;
+	size_t max_values = DEF_MAX_VALUES;
+	char score_field[SCORE_FIELD_MAX] = "score";
+
+	/* max capacity is given at construction: simdjson 3.0.1's
+	 * set_max_capacity() clamps every value to 32 bytes */
+	simdjson::dom::parser outer; /* the capture line; owns event_id text */
+	simdjson::dom::parser inner; /* JSON payloads, one document at a time */
+	padbuf line;                 /* padded copy of the line */
+	padbuf in_pay;               /* decoded input payload (CSV text lives here) */
+	padbuf out_pay;              /* decoded output payload */
+	padbuf strbuf;               /* string cells of JSON payloads */
+	std::vector<capture_value> values;
+	std::vector<size_t> inst_off;
+	std::vector<double> preds;
+
+	/* per call */
+	capture_reject reason = CAPTURE_OK;
+	int rc = 0;
+	kpg_err *err = nullptr;
+
+	explicit capture_decoder(size_t cap) : max_line(cap), outer(cap), inner(cap)
+	{
+	}
+};
+
+namespace {
+
+/* Records why the line is rejected and returns FAIL. */
+__attribute__((format(printf, 3, 4))) int reject(capture_decoder *d,
+						 capture_reject r,
+						 const char *fmt, ...)
+{
+	va_list ap;
+	char msg[sizeof(kpg_err::msg)];
+
+	va_start(ap, fmt);
+	std::vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	d->reason = r;
+	d->rc = r == CAPTURE_REJECT_TOO_BIG ? KPG_ETOOBIG : KPG_EPARSE;
+	kpg_err_set(d->err, "%s", msg);
+	return FAIL;
+}
+
+int oom(capture_decoder *d)
+{
+	d->reason = CAPTURE_REJECT_TOO_BIG;
+	d->rc = KPG_ENOMEM;
+	kpg_err_set(d->err, "out of memory while decoding a capture record");
+	return FAIL;
+}
+
+inline bool is_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+inline char lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+bool ieq(string_view a, const char *b)
+{
+	size_t n = std::strlen(b);
+	if (a.size() != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (lower(a[i]) != b[i])
+			return false;
+	return true;
+}
+
+/* A whole cell as a number: fast_float plus an optional leading '+'. */
+inline bool parse_number(const char *p, size_t n, double *out)
+{
+	const char *e = p + n;
+	if (p < e && *p == '+') {
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			return false;
+	}
+	if (p == e)
+		return false;
+	auto r = fast_float::from_chars(p, e, *out);
+	return r.ec == std::errc() && r.ptr == e;
+}
+
+/* Grows the parser geometrically (never past max_line) and parses buf,
+ * which has PAD readable bytes past len. */
+simdjson::error_code parse_padded(simdjson::dom::parser &p, size_t max_cap,
+				  const char *buf, size_t len, element &out)
+{
+	/* simdjson would grow to exactly len; grow by doubling instead so
+	 * that a run of slowly larger records does not reallocate each time.
+	 * The parser and its document grow separately. */
+	if (len > p.capacity() || len > p.doc.capacity()) {
+		size_t nc = p.capacity() ? p.capacity() * 2 : 4096;
+		if (nc < len)
+			nc = len;
+		if (nc > max_cap)
+			nc = max_cap;
+		simdjson::error_code e = simdjson::SUCCESS;
+		if (p.capacity() < nc)
+			e = p.allocate(nc);
+		if (!e && p.doc.capacity() < nc)
+			e = p.doc.allocate(nc);
+		if (e)
+			return e;
+	}
+	return p.parse(buf, len, false).get(out);
+}
+
+/* Content type without parameters, compared ignoring case. */
+int classify(capture_decoder *d, const char *which, string_view ct,
+	     ctype *out)
+{
+	size_t semi = ct.find(';');
+	if (semi != string_view::npos)
+		ct = ct.substr(0, semi);
+	while (!ct.empty() && (ct.front() == ' ' || ct.front() == '\t'))
+		ct.remove_prefix(1);
+	while (!ct.empty() && (ct.back() == ' ' || ct.back() == '\t'))
+		ct.remove_suffix(1);
+	if (ieq(ct, "text/csv"))
+		*out = CT_CSV;
+	else if (ieq(ct, "application/json"))
+		*out = CT_JSON;
+	else if (ieq(ct, "application/jsonlines") ||
+		 ieq(ct, "application/x-jsonlines"))
+		*out = CT_JSONL;
+	else
+		return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+			      "%s: unsupported content type \"%.*s\"", which,
+			      (int)(ct.size() > 64 ? 64 : ct.size()), ct.data());
+	return 0;
+}
+
+/* Pulls data/encoding/observedContentType out of endpointInput or
+ * endpointOutput and leaves the decoded payload bytes in pb. */
+int load_payload(capture_decoder *d, simdjson::dom::object ep,
+		 const char *which, padbuf &pb, ctype *ct)
+{
+	element data, enc, cte;
+	string_view sdata, senc;
+
+	if (ep.at_key("data").get(data))
+		return reject(d, CAPTURE_REJECT_MISSING_FIELD,
+			      "%s.data is missing", which);
+	if (data.get_string().get(sdata))
+		return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+			      "%s.data is not a string", which);
+	if (ep.at_key("encoding").get(enc))
+		return reject(d, CAPTURE_REJECT_MISSING_FIELD,
+			      "%s.encoding is missing", which);
+	if (enc.get_string().get(senc))
+		return reject(d, CAPTURE_REJECT_BAD_ENCODING,
+			      "%s.encoding is not a string", which);
+
+	*ct = CT_CSV; /* SageMaker's default when the type was not observed */
+	if (!ep.at_key("observedContentType").get(cte) && !cte.is_null()) {
+		string_view sct;
+		if (cte.get_string().get(sct))
+			return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+				      "%s.observedContentType is not a string",
+				      which);
+		if (classify(d, which, sct, ct))
+			return FAIL;
+	}
+
+	if (ieq(senc, "csv") || ieq(senc, "json")) {
+		if (!pb.assign(sdata.data(), sdata.size()))
+			return oom(d);
+	} else if (ieq(senc, "base64")) {
+		size_t n = 0;
+		if (!pb.reserve(capture_b64_decoded_max(sdata.size())))
+			return oom(d);
+		if (capture_b64_decode(sdata.data(), sdata.size(),
+				       reinterpret_cast<unsigned char *>(pb.p),
+				       &n))
+			return reject(d, CAPTURE_REJECT_BAD_ENCODING,
+				      "%s.data is not valid base64", which);
+		pb.seal(n);
+	} else {
+		return reject(d, CAPTURE_REJECT_BAD_ENCODING,
+			      "%s.encoding \"%.*s\" is not CSV, JSON or BASE64",
+			      which, (int)(senc.size() > 32 ? 32 : senc.size()),
+			      senc.data());
+	}
+	return 0;
+}
+
+/* Scans CSV in place (quoted cells are unescaped where they stand). Calls
+ * cell(ptr, len, index_in_row) for every cell and row() after every
+ * non-blank row; a nonzero return from either stops the scan. Returns 0,
+ * FAIL from a callback, or 1 when quoting is malformed. */
+template <class Cell, class Row>
+int csv_scan(char *s, size_t n, Cell &&cell, Row &&row)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		size_t j = i;
+		while (j < n && (is_blank(s[j])))
+			j++;
+		if (j == n)
+			break;
+		if (s[j] == '\n') { /* blank row */
+			i = j + 1;
+			continue;
+		}
+		for (size_t idx = 0;; idx++) {
+			while (i < n && (s[i] == ' ' || s[i] == '\t'))
+				i++;
+			if (i < n && s[i] == '"') {
+				size_t w = i + 1, r = i + 1;
+				bool closed = false;
+				while (r < n) {
+					if (s[r] == '"') {
+						if (r + 1 < n && s[r + 1] == '"') {
+							s[w++] = '"';
+							r += 2;
+							continue;
+						}
+						closed = true;
+						r++;
+						break;
+					}
+					s[w++] = s[r++];
+				}
+				if (!closed)
+					return 1;
+				while (r < n && is_blank(s[r]))
+					r++;
+				if (r < n && s[r] != ',' && s[r] != '\n')
+					return 1;
+				if (cell(s + i + 1, w - (i + 1), idx))
+					return FAIL;
+				i = r;
+			} else {
+				size_t st = i;
+				while (i < n && s[i] != ',' && s[i] != '\n')
+					i++;
+				size_t e = i;
+				while (e > st && is_blank(s[e - 1]))
+					e--;
+				if (cell(s + st, e - st, idx))
+					return FAIL;
+			}
+			if (i < n && s[i] == ',') {
+				i++;
+				continue;
+			}
+			if (row())
+				return FAIL;
+			if (i < n)
+				i++; /* the newline */
+			break;
+		}
+	}
+	return 0;
+}
+
+int push_value(capture_decoder *d, const capture_value &v)
+{
+	if (d->values.size() >= d->max_values)
+		return reject(d, CAPTURE_REJECT_TOO_BIG,
+			      "more than %zu values in one record",
+			      d->max_values);
+	d->values.push_back(v);
+	return 0;
+}
+
+int end_instance(capture_decoder *d)
+{
+	if (d->inst_off.size() > d->max_instances) /* inst_off has n + 1 */
+		return reject(d, CAPTURE_REJECT_TOO_BIG,
+			      "more than %zu instances in one record",
+			      d->max_instances);
+	d->inst_off.push_back(d->values.size());
+	return 0;
+}
+
+int push_pred(capture_decoder *d, double v)
+{
+	if (d->preds.size() >= d->max_instances)
+		return reject(d, CAPTURE_REJECT_TOO_BIG,
+			      "more than %zu predictions in one record",
+			      d->max_instances);
+	d->preds.push_back(v);
+	return 0;
+}
+
+int csv_input(capture_decoder *d)
+{
+	const char *base = d->in_pay.p;
+	int rc = csv_scan(
+		d->in_pay.p, d->in_pay.len,
+		[&](const char *p, size_t n, size_t) {
+			capture_value v;
+			v.str_off = (uint32_t)(p - base);
+			v.str_len = (uint32_t)n;
+			v.num = NAN;
+			if (n == 0)
+				v.kind = CAPTURE_VALUE_MISSING;
+			else if (parse_number(p, n, &v.num))
+				v.kind = CAPTURE_VALUE_NUMBER;
+			else
+				v.kind = CAPTURE_VALUE_STRING;
+			return push_value(d, v);
+		},
+		[&]() { return end_instance(d); });
+	if (rc == 1)
+		return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+			      "endpointInput: malformed CSV quoting");
+	return rc;
+}
+
+/* One feature value from a JSON payload. */
+int json_value(capture_decoder *d, element el)
+{
+	capture_value v;
+	v.num = NAN;
+	v.str_off = 0;
+	v.str_len = 0;
+	switch (el.type()) {
+	case element_type::INT64:
+	case element_type::UINT64:
+	case element_type::DOUBLE:
+		v.kind = CAPTURE_VALUE_NUMBER;
+		v.num = el.get_double().value_unsafe();
+		break;
+	case element_type::BOOL:
+		v.kind = CAPTURE_VALUE_NUMBER;
+		v.num = el.get_bool().value_unsafe() ? 1.0 : 0.0;
+		break;
+	case element_type::NULL_VALUE:
+		v.kind = CAPTURE_VALUE_MISSING;
+		break;
+	case element_type::STRING: {
+		string_view sv = el.get_string().value_unsafe();
+		padbuf &sb = d->strbuf;
+		/* strbuf was reserved for the whole payload, and unescaped
+		 * strings are never longer than their JSON text */
+		if (sv.size() > sb.cap - PAD - sb.len)
+			return oom(d);
+		if (!sv.empty())
+			std::memcpy(sb.p + sb.len, sv.data(), sv.size());
+		v.str_off = (uint32_t)sb.len;
+		v.str_len = (uint32_t)sv.size();
+		sb.len += sv.size();
+		v.kind = parse_number(sv.data(), sv.size(), &v.num)
+				 ? CAPTURE_VALUE_NUMBER
+				 : CAPTURE_VALUE_STRING;
+		break;
+	}
+	default:
+		return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+			      "endpointInput: nested object or array inside "
+			      "an instance's features");
+	}
+	return push_value(d, v);
+}
+
+int json_features(capture_decoder *d, simdjson::dom::array a)
+{
+	for (element el : a)
+		if (json_value(d, el))
+			return FAIL;
+	return end_instance(d);
+}
+
+/* One element of "instances" or of a bare array of instances. */
+int json_instance(capture_decoder *d, element el)
+{
+	simdjson::dom::array a;
+	if (el.is_array())
+		return json_features(d, el.get_array().value_unsafe());
+	if (el.is_object()) {
+		if (el.get_object().value_unsafe().at_key("features").get_array().get(a))
+			return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+				      "endpointInput: instance object has no "
+				      "\"features\" array");
+		return json_features(d, a);
+	}
+	/* a scalar instance is a single feature */
+	if (json_value(d, el))
+		return FAIL;
+	return end_instance(d);
+}
+
+/* Appends the instances of one JSON document. */
+int json_input_doc(capture_decoder *d, element root)
+{
+	simdjson::dom::array a;
+
+	if (root.is_object()) {
+		simdjson::dom::object o = root.get_object().value_unsafe();
+		element inst;
+		if (!o.at_key("instances").get(inst)) {
+			if (inst.get_array().get(a))
+				return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+					      "endpointInput: \"instances\" is "
+					      "not an array");
+			for (element el : a)
+				if (json_instance(d, el))
+					return FAIL;
+			return 0;
+		}
+		if (!o.at_key("features").get_array().get(a))
+			return json_features(d, a);
+		return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+			      "endpointInput: JSON object has neither "
+			      "\"instances\" nor \"features\"");
+	}
+	if (root.is_array()) {
+		a = root.get_array().value_unsafe();
+		bool nested = false, first = true;
+		for (element el : a) {
+			bool n = el.is_array() || el.is_object();
+			if (first)
+				nested = n;
+			else if (n != nested)
+				return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+					      "endpointInput: array mixes "
+					      "instances and scalars");
+			first = false;
+		}
+		if (!nested) /* a bare array of scalars is one instance */
+			return a.size() ? json_features(d, a) : 0;
+		for (element el : a)
+			if (json_instance(d, el))
+				return FAIL;
+		return 0;
+	}
+	return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+		      "endpointInput: JSON payload is a bare scalar");
+}
+
+/* One JSON document (the whole payload, or one JSON line of it). */
+template <class Fn>
+int json_doc(capture_decoder *d, const char *which, const char *p, size_t n,
+	     Fn &&fn)
+{
+	element root;
+	auto e = parse_padded(d->inner, d->max_line, p, n, root);
+	if (e == simdjson::MEMALLOC)
+		return oom(d);
+	if (e)
+		return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+			      "%s: payload is not valid JSON (%s)", which,
+			      simdjson::error_message(e));
+	return fn(root);
+}
+
+/* Every non-blank line of pb as a JSON document. */
+template <class Fn>
+int jsonl_docs(capture_decoder *d, const char *which, padbuf &pb, Fn &&fn)
+{
+	const char *s = pb.p, *end = pb.p + pb.len;
+	while (s < end) {
+		const char *nl = static_cast<const char *>(
+			std::memchr(s, '\n', (size_t)(end - s)));
+		const char *le = nl ? nl : end;
+		const char *b = s, *e = le;
+		while (b < e && (is_blank(*b)))
+			b++;
+		while (e > b && is_blank(e[-1]))
+			e--;
+		/* b + (e - b) + PAD stays inside pb: its padding follows end */
+		if (b < e && json_doc(d, which, b, (size_t)(e - b), fn))
+			return FAIL;
+		s = nl ? nl + 1 : end;
+	}
+	return 0;
+}
+
+int decode_input(capture_decoder *d, ctype ct)
+{
+	if (ct == CT_CSV)
+		return csv_input(d);
+	/* unescaped strings never outgrow the payload they come from */
+	if (!d->strbuf.reserve(d->in_pay.len))
+		return oom(d);
+	auto fn = [d](element root) { return json_input_doc(d, root); };
+	if (ct == CT_JSON)
+		return json_doc(d, "endpointInput", d->in_pay.p, d->in_pay.len,
+				fn);
+	return jsonl_docs(d, "endpointInput", d->in_pay, fn);
+}
+
+/* One prediction: a number, a numeric string, a bool, null, or an object
+ * carrying the score field (or "predicted_label"). */
+int json_pred(capture_decoder *d, element el, bool allow_object)
+{
+	double v = NAN;
+	switch (el.type()) {
+	case element_type::INT64:
+	case element_type::UINT64:
+	case element_type::DOUBLE:
+		v = el.get_double().value_unsafe();
+		break;
+	case element_type::BOOL:
+		v = el.get_bool().value_unsafe() ? 1.0 : 0.0;
+		break;
+	case element_type::NULL_VALUE:
+		break;
+	case element_type::STRING: {
+		string_view sv = el.get_string().value_unsafe();
+		if (!parse_number(sv.data(), sv.size(), &v))
+			v = NAN;
+		break;
+	}
+	case element_type::OBJECT: {
+		simdjson::dom::object o = el.get_object().value_unsafe();
+		element f;
+		if (!allow_object)
+			return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+				      "endpointOutput: score is an object");
+		if (o.at_key(d->score_field).get(f) &&
+		    o.at_key("predicted_label").get(f))
+			return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+				      "endpointOutput: prediction has no \"%s\" "
+				      "or \"predicted_label\" field",
+				      d->score_field);
+		return json_pred(d, f, false);
+	}
+	default:
+		return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+			      "endpointOutput: prediction is an array");
+	}
+	return push_pred(d, v);
+}
+
+int json_output_doc(capture_decoder *d, element root)
+{
+	simdjson::dom::array a;
+	if (root.is_object()) {
+		element p;
+		if (!root.get_object().value_unsafe().at_key("predictions").get(p)) {
+			if (p.get_array().get(a))
+				return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+					      "endpointOutput: \"predictions\" "
+					      "is not an array");
+			for (element el : a)
+				if (json_pred(d, el, true))
+					return FAIL;
+			return 0;
+		}
+		return json_pred(d, root, true);
+	}
+	if (root.is_array()) {
+		a = root.get_array().value_unsafe();
+		for (element el : a)
+			if (json_pred(d, el, true))
+				return FAIL;
+		return 0;
+	}
+	return json_pred(d, root, false);
+}
+
+int decode_output(capture_decoder *d, ctype ct)
+{
+	if (ct == CT_CSV) {
+		int rc = csv_scan(
+			d->out_pay.p, d->out_pay.len,
+			[&](const char *p, size_t n, size_t idx) {
+				double v = NAN;
+				if (idx != 0)
+					return 0;
+				if (!parse_number(p, n, &v))
+					v = NAN;
+				return push_pred(d, v);
+			},
+			[]() { return 0; });
+		if (rc == 1)
+			return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+				      "endpointOutput: malformed CSV quoting");
+		return rc;
+	}
+	auto fn = [d](element root) { return json_output_doc(d, root); };
+	if (ct == CT_JSON)
+		return json_doc(d, "endpointOutput", d->out_pay.p,
+				d->out_pay.len, fn);
+	return jsonl_docs(d, "endpointOutput", d->out_pay, fn);
+}
+
+int event_metadata(capture_decoder *d, simdjson::dom::object root,
+		   capture_record *rec)
+{
+	simdjson::dom::object em;
+	element el;
+	string_view sv;
+
+	if (root.at_key("eventMetadata").get_object().get(em))
+		return reject(d, CAPTURE_REJECT_MISSING_FIELD,
+			      "eventMetadata is missing or not an object");
+	if (em.at_key("eventId").get_string().get(sv) || sv.empty())
+		return reject(d, CAPTURE_REJECT_MISSING_FIELD,
+			      "eventMetadata.eventId is missing, empty or not "
+			      "a string");
+	rec->event_id = sv.data();
+	rec->event_id_len = sv.size();
+
+	rec->inference_id = "";
+	if (!em.at_key("inferenceId").get(el) && !el.is_null()) {
+		if (el.get_string().get(sv))
+			return reject(d, CAPTURE_REJECT_MISSING_FIELD,
+				      "eventMetadata.inferenceId is not a "
+				      "string");
+		rec->inference_id = sv.data();
+		rec->inference_id_len = sv.size();
+	}
+
+	/* A string that is not ISO 8601 (the SDK's "{%s}" placeholder) means
+	 * "no time": the record still counts, windows use arrival order. */
+	if (!em.at_key("inferenceTime").get(el) && !el.is_null()) {
+		if (el.get_string().get(sv))
+			return reject(d, CAPTURE_REJECT_BAD_TIME,
+				      "eventMetadata.inferenceTime is not a "
+				      "string");
+		int64_t ms = 0;
+		if (kpg_time_parse_iso8601(sv.data(), sv.size(), &ms) == 0) {
+			rec->inference_time_ms = ms;
+			rec->has_inference_time = 1;
+		}
+	}
+	return 0;
+}
+
+int decode_line(capture_decoder *d, const char *line, size_t len,
+		capture_record *rec)
+{
+	element root;
+	simdjson::dom::object o, cd, ep;
+	ctype in_ct, ct;
+
+	if (len > d->max_line)
+		return reject(d, CAPTURE_REJECT_TOO_BIG,
+			      "line of %zu bytes is over the %zu-byte cap", len,
+			      d->max_line);
+	if (!d->line.assign(line, len))
+		return oom(d);
+	auto e = parse_padded(d->outer, d->max_line, d->line.p, len, root);
+	if (e == simdjson::MEMALLOC)
+		return oom(d);
+	if (e)
+		return reject(d, CAPTURE_REJECT_BAD_JSON,
+			      "line is not valid JSON (%s)",
+			      simdjson::error_message(e));
+	if (root.get_object().get(o))
+		return reject(d, CAPTURE_REJECT_BAD_JSON,
+			      "line is not a JSON object");
+	if (event_metadata(d, o, rec))
+		return FAIL;
+	if (o.at_key("captureData").get_object().get(cd))
+		return reject(d, CAPTURE_REJECT_MISSING_FIELD,
+			      "captureData is missing or not an object");
+	if (cd.at_key("endpointInput").get_object().get(ep))
+		return reject(d, CAPTURE_REJECT_MISSING_FIELD,
+			      "captureData.endpointInput is missing or not an "
+			      "object");
+	if (load_payload(d, ep, "endpointInput", d->in_pay, &in_ct) ||
+	    decode_input(d, in_ct))
+		return FAIL;
+	if (d->inst_off.size() < 2)
+		return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
+			      "endpointInput holds no instance");
+
+	element out;
+	if (!cd.at_key("endpointOutput").get(out) && !out.is_null()) {
+		if (out.get_object().get(ep))
+			return reject(d, CAPTURE_REJECT_MISSING_FIELD,
+				      "captureData.endpointOutput is not an "
+				      "object");
+		if (load_payload(d, ep, "endpointOutput", d->out_pay, &ct) ||
+		    decode_output(d, ct))
+			return FAIL;
+		size_t ni = d->inst_off.size() - 1;
+		if (d->preds.size() != ni)
+			return reject(d, CAPTURE_REJECT_OUTPUT_MISMATCH,
+				      "%zu predictions for %zu instances",
+				      d->preds.size(), ni);
+	}
+
+	rec->n_instances = d->inst_off.size() - 1;
+	rec->instance_off = d->inst_off.data();
+	rec->values = d->values.data();
+	rec->predictions = d->preds.data();
+	rec->n_predictions = d->preds.size();
+	/* CSV cells point into the payload, JSON strings into strbuf */
+	rec->text = in_ct == CT_CSV ? d->in_pay.p : d->strbuf.p;
+	return 0;
+}
+
+} /* namespace */
+
+extern "C" {
+
+int capture_decoder_new(capture_decoder **out, const capture_options *opt,
+			kpg_err *err)
+{
+	capture_decoder *d = nullptr;
+
+	*out = nullptr;
+	if (opt && opt->max_line_bytes > LIMIT_MAX_LINE) {
+		kpg_err_set(err, "max_line_bytes %zu is over the %zu limit",
+			    opt->max_line_bytes, LIMIT_MAX_LINE);
+		return KPG_EINVAL;
+	}
+	if (opt && opt->score_field &&
+	    (!opt->score_field[0] ||
+	     std::strlen(opt->score_field) >= SCORE_FIELD_MAX)) {
+		kpg_err_set(err, "score_field must have 1 to %zu bytes",
+			    SCORE_FIELD_MAX - 1);
+		return KPG_EINVAL;
+	}
+	d = new (std::nothrow) capture_decoder(
+		opt && opt->max_line_bytes ? opt->max_line_bytes : DEF_MAX_LINE);
+	if (!d) {
+		kpg_err_set(err, "out of memory for a capture decoder");
+		return KPG_ENOMEM;
+	}
+	if (opt) {
+		if (opt->max_instances)
+			d->max_instances = opt->max_instances;
+		if (opt->max_values)
+			d->max_values = opt->max_values;
+		if (opt->score_field)
+			std::strcpy(d->score_field, opt->score_field);
+	}
+	/* strbuf.p must never be NULL: records point text at it */
+	if (!d->strbuf.reserve(0)) {
+		delete d;
+		kpg_err_set(err, "out of memory for a capture decoder");
+		return KPG_ENOMEM;
+	}
+	*out = d;
+	return 0;
+}
+
+void capture_decoder_free(capture_decoder *dec)
+{
+	delete dec;
+}
+
+int capture_decode(capture_decoder *dec, const char *line, size_t len,
+		   capture_record *rec, capture_reject *reason, kpg_err *err)
+{
+	std::memset(rec, 0, sizeof(*rec));
+	rec->inference_id = "";
+	*reason = CAPTURE_OK;
+	dec->err = err;
+	dec->reason = CAPTURE_OK;
+	dec->rc = 0;
+	dec->values.clear();
+	dec->inst_off.clear();
+	dec->preds.clear();
+	dec->strbuf.len = 0;
+	dec->in_pay.len = 0;
+	try {
+		dec->inst_off.push_back(0);
+		if (decode_line(dec, line, len, rec)) {
+			std::memset(rec, 0, sizeof(*rec));
+			rec->inference_id = "";
+			*reason = dec->reason;
+			return dec->rc;
+		}
+	} catch (const std::bad_alloc &) {
+		std::memset(rec, 0, sizeof(*rec));
+		rec->inference_id = "";
+		oom(dec);
+		*reason = dec->reason;
+		return dec->rc;
+	}
+	kpg_err_clear(err);
+	return 0;
+}
+
+int capture_parse_number(const char *s, size_t n, double *out)
+{
+	return parse_number(s, n, out) ? 1 : 0;
+}
+
+int capture_parse_only(capture_decoder *dec, const char *line, size_t len)
+{
+	element root;
+	if (len > dec->max_line)
+		return KPG_ETOOBIG;
+	if (!dec->line.assign(line, len))
+		return KPG_ENOMEM;
+	auto e = parse_padded(dec->outer, dec->max_line, dec->line.p, len,
+			      root);
+	if (e == simdjson::MEMALLOC)
+		return KPG_ENOMEM;
+	return e ? KPG_EPARSE : 0;
+}
+
+} /* extern "C" */

@@ -1,0 +1,259 @@
+/* test_adapters_file_source.c - partition times, folder expansion order,
+ * and the capped line reader. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "file_source.h"
+#include "kpg_time.h"
+
+static int64_t hour_ms(int y, unsigned m, unsigned d, unsigned h)
+{
+	return kpg_time_days_from_civil(y, m, d) * 86400000LL + h * 3600000LL;
+}
+
+static void test_partition_time(void **state)
+{
+	int64_t ms = 0;
+	(void)state;
+
+	assert_int_equal(file_partition_time("s3/ep/AllTraffic/2022/04/18/00/"
+					     "21-48-903-x.jsonl",
+					     &ms),
+			 0);
+	assert_true(ms == hour_ms(2022, 4, 18, 0));
+	assert_int_equal(file_partition_time("2024/02/29/23/f.jsonl", &ms), 0);
+	assert_true(ms == hour_ms(2024, 2, 29, 23));
+	/* the last run wins */
+	assert_int_equal(file_partition_time("/data/2020/01/01/01/ep/2021/12/31/05/"
+					     "f.jsonl",
+					     &ms),
+			 0);
+	assert_true(ms == hour_ms(2021, 12, 31, 5));
+	/* not a partition: bad month, bad day, bad hour, hour as file name,
+	 * wrong widths */
+	assert_int_equal(file_partition_time("2022/13/01/00/f", &ms), KPG_ENOTFOUND);
+	assert_int_equal(file_partition_time("2023/02/29/00/f", &ms), KPG_ENOTFOUND);
+	assert_int_equal(file_partition_time("2022/01/01/24/f", &ms), KPG_ENOTFOUND);
+	assert_int_equal(file_partition_time("2022/01/01/05", &ms), KPG_ENOTFOUND);
+	assert_int_equal(file_partition_time("2022/1/01/05/f", &ms), KPG_ENOTFOUND);
+	assert_int_equal(file_partition_time("x2022/01/01/05/f", &ms),
+			 KPG_ENOTFOUND);
+}
+
+static char tmpdir[256];
+
+static void mkdirs(const char *rel)
+{
+	char p[512], *s;
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, rel);
+	for (s = p + strlen(tmpdir) + 1; *s; s++) {
+		if (*s == '/') {
+			*s = 0;
+			mkdir(p, 0755);
+			*s = '/';
+		}
+	}
+	mkdir(p, 0755);
+}
+
+static void put(const char *rel, const char *content)
+{
+	char p[512];
+	FILE *fp;
+	snprintf(p, sizeof(p), "%s/%s", tmpdir, rel);
+	fp = fopen(p, "wb");
+	assert_non_null(fp);
+	fputs(content, fp);
+	fclose(fp);
+}
+
+static const char *rel(const file_list *fl, size_t i)
+{
+	return fl->paths[i] + strlen(tmpdir) + 1;
+}
+
+static void test_expand_order(void **state)
+{
+	file_list fl;
+	kpg_err err;
+	char link[512], target[512], single[512], missing[512];
+	(void)state;
+
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kpg_fs_XXXXXX");
+	assert_non_null(mkdtemp(tmpdir));
+	mkdirs("ep/v/2022/04/18/01");
+	mkdirs("ep/v/2022/04/18/00");
+	mkdirs("ep/v/2022/04/17/23");
+	mkdirs("ep/v/2021/12/31/23/deeper");
+	mkdirs("other");
+	put("ep/v/2022/04/18/01/a.jsonl", "{}\n");
+	put("ep/v/2022/04/18/00/z.jsonl", "{}\n");
+	put("ep/v/2022/04/18/00/b.jsonl.out", "{}\n");
+	put("ep/v/2022/04/17/23/c.jsonl", "{}\n");
+	put("ep/v/2021/12/31/23/deeper/d.json", "{}\n");
+	put("ep/v/2022/04/18/00/notes.txt", "x\n");
+	put("other/top.jsonl", "{}\n");
+	/* a symlinked folder is not followed (it would list files twice) */
+	snprintf(target, sizeof(target), "%s/ep", tmpdir);
+	snprintf(link, sizeof(link), "%s/other/loop", tmpdir);
+	assert_int_equal(symlink(target, link), 0);
+
+	const char *paths[] = { tmpdir, single };
+	/* the same file named again explicitly is listed once */
+	snprintf(single, sizeof(single), "%s/ep/v/2022/04/17/23/c.jsonl", tmpdir);
+	assert_int_equal(file_list_expand(paths, 2, &fl, &err), 0);
+	assert_int_equal(fl.n, 6);
+	assert_string_equal(rel(&fl, 0), "other/top.jsonl");
+	assert_true(fl.partition_ms[0] == INT64_MIN);
+	assert_string_equal(rel(&fl, 1), "ep/v/2021/12/31/23/deeper/d.json");
+	assert_true(fl.partition_ms[1] == hour_ms(2021, 12, 31, 23));
+	assert_string_equal(rel(&fl, 2), "ep/v/2022/04/17/23/c.jsonl");
+	assert_string_equal(rel(&fl, 3), "ep/v/2022/04/18/00/b.jsonl.out");
+	assert_string_equal(rel(&fl, 4), "ep/v/2022/04/18/00/z.jsonl");
+	assert_string_equal(rel(&fl, 5), "ep/v/2022/04/18/01/a.jsonl");
+	file_list_free(&fl);
+
+	snprintf(missing, sizeof(missing), "%s/nope", tmpdir);
+	paths[1] = missing;
+	assert_int_equal(file_list_expand(paths, 2, &fl, &err), KPG_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "nope"));
+	assert_int_equal(fl.n, 0);
+	file_list_free(&fl);
+
+	unlink(link);
+	char cmd[300];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void write_file(const char *path, const char *const *parts, size_t n)
+{
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	for (size_t i = 0; i < n; i++)
+		fputs(parts[i], fp);
+	fclose(fp);
+}
+
+static void test_line_reader(void **state)
+{
+	char path[] = "/tmp/kpg_lr_XXXXXX";
+	int fd = mkstemp(path);
+	line_reader lr;
+	kpg_err err;
+	const char *line;
+	size_t len;
+	(void)state;
+
+	assert_true(fd >= 0);
+	close(fd);
+	const char *parts[] = {
+		"first\r\n",      /* 1: CRLF */
+		"\n",             /* 2: blank */
+		" \t \r\n",       /* 3: blank */
+		"0123456789\n",   /* 4: exactly the cap */
+		"0123456789A\n",  /* 5: one over */
+		"0123456789\r\n", /* 6: the cap plus a dropped CR */
+		"0123456789AB\r\n", /* 7: over */
+		"last",           /* 8: no newline */
+	};
+	write_file(path, parts, sizeof(parts) / sizeof(parts[0]));
+	assert_int_equal(line_reader_open(&lr, path, 10, &err), 0);
+
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_OK);
+	assert_int_equal(len, 5);
+	assert_string_equal(line, "first");
+	assert_int_equal(lr.line_no, 1);
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_OK);
+	assert_int_equal(lr.line_no, 4);
+	assert_int_equal(len, 10);
+	assert_true(lr.cap >= len + 1 + 64);
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_TOO_BIG);
+	assert_int_equal(lr.line_no, 5);
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_OK);
+	assert_int_equal(lr.line_no, 6);
+	assert_string_equal(line, "0123456789");
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_TOO_BIG);
+	assert_int_equal(lr.line_no, 7);
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_OK);
+	assert_string_equal(line, "last");
+	assert_int_equal(lr.line_no, 8);
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_EOF);
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_EOF);
+	line_reader_close(&lr);
+	unlink(path);
+}
+
+/* Lines longer than the read chunk: a 3 MB line over a 1 MiB cap is
+ * skipped without growing the buffer past the cap; a 900 kB line fits. */
+static void test_line_reader_long(void **state)
+{
+	char path[] = "/tmp/kpg_lr_XXXXXX";
+	int fd = mkstemp(path);
+	size_t huge = 3u << 20, fits = 900000;
+	char *big = malloc(huge + 1);
+	line_reader lr;
+	kpg_err err;
+	const char *line;
+	size_t len;
+	(void)state;
+
+	assert_true(fd >= 0 && big);
+	close(fd);
+	memset(big, 'x', huge);
+	big[huge] = 0;
+	FILE *fp = fopen(path, "wb");
+	assert_non_null(fp);
+	fputs("a\n", fp);
+	fwrite(big, 1, huge, fp);
+	fputs("\n", fp);
+	fwrite(big, 1, fits, fp);
+	fputs("\nb\n", fp);
+	fclose(fp);
+
+	assert_int_equal(line_reader_open(&lr, path, 1 << 20, &err), 0);
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_OK);
+	assert_string_equal(line, "a");
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_TOO_BIG);
+	assert_int_equal(lr.line_no, 2);
+	assert_true(lr.cap <= (1u << 20) + 2 + 64);
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_OK);
+	assert_int_equal(len, fits);
+	assert_int_equal(line[fits - 1], 'x');
+	assert_int_equal(line[fits], '\0');
+	assert_true(lr.cap <= (1u << 20) + 2 + 64);
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_OK);
+	assert_string_equal(line, "b");
+	assert_int_equal(lr.line_no, 4);
+	assert_int_equal(line_reader_next(&lr, &line, &len, &err), LINE_EOF);
+	line_reader_close(&lr);
+	unlink(path);
+	free(big);
+
+	assert_int_equal(line_reader_open(&lr, "/nonexistent/x.jsonl", 0, &err),
+			 KPG_ENOTFOUND);
+	line_reader_close(&lr);
+	assert_int_equal(line_reader_open(&lr, path, (size_t)1 << 31, &err),
+			 KPG_EINVAL);
+	line_reader_close(&lr);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_partition_time),
+		cmocka_unit_test(test_expand_order),
+		cmocka_unit_test(test_line_reader),
+		cmocka_unit_test(test_line_reader_long),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
