@@ -1,7 +1,7 @@
 /* bench_replay - replay throughput against a simdjson parse-only baseline
  * over the same capture file, in the same run, plus peak RSS.
  *
- * usage: bench_replay [--records N] [--features F] [--window W] [--dir DIR]
+ * usage: bench_replay [-n N] [-f F] [-w W] [-d DIR [-r]]   (-r: reuse DIR's files)
  * Generates N capture records of F numeric CSV features (default 1,000,000
  * and 20), a 10,000-row reference and a count-window policy, then times:
  *   parse-only: line_reader + capture_parse_only (simdjson, no extraction)
@@ -100,6 +100,27 @@ static long parse_only(const char *path, capture_decoder *dec, long *bad)
 	return n;
 }
 
+/* decode-only: capture_decode with no window, statistics or policy. */
+static long decode_only(const char *path, capture_decoder *dec, long *bad)
+{
+	line_reader lr;
+	const char *line;
+	size_t len;
+	long n = 0;
+	kpg_err err;
+	capture_record rec;
+	capture_reject reason;
+
+	if (line_reader_open(&lr, path, 1 << 20, &err))
+		return -1;
+	while (line_reader_next(&lr, &line, &len, &err) == LINE_OK) {
+		n++;
+		*bad += capture_decode(dec, line, len, &rec, &reason, &err) != 0;
+	}
+	line_reader_close(&lr);
+	return n;
+}
+
 static long replay(const char *dir, const char *path, kpg_err *err)
 {
 	char pol_path[4096];
@@ -140,23 +161,24 @@ static long replay(const char *dir, const char *path, kpg_err *err)
 int main(int argc, char **argv)
 {
 	long n = 1000000, window_records = 100000;
-	int nf = 20, c;
+	int nf = 20, c, reuse = 0;
 	char dir[4096] = "", path[4200];
 	capture_decoder *dec;
 	struct rusage ru;
 	kpg_err err;
-	double t0, t_parse, t_replay;
+	double t0, t_parse, t_decode, t_replay;
 	long got, bad = 0;
 
 	gsl_set_error_handler_off();
-	while ((c = getopt(argc, argv, "n:f:w:d:")) != -1) {
+	while ((c = getopt(argc, argv, "n:f:w:d:r")) != -1) {
 		switch (c) {
 		case 'n': n = atol(optarg); break;
 		case 'f': nf = atoi(optarg); break;
 		case 'w': window_records = atol(optarg); break;
 		case 'd': snprintf(dir, sizeof(dir), "%s", optarg); break;
+		case 'r': reuse = 1; break;
 		default:
-			fprintf(stderr, "usage: bench_replay [-n records] [-f features] [-w window] [-d dir]\n");
+			fprintf(stderr, "usage: bench_replay [-n records] [-f features] [-w window] [-d dir [-r]]\n");
 			return 2;
 		}
 	}
@@ -169,16 +191,23 @@ int main(int argc, char **argv)
 		if (mkdtemp(dir) == NULL)
 			return 1;
 	}
-	printf("generating %ld records of %d numeric features in %s ...\n", n, nf, dir);
-	if (write_inputs(dir, n, nf, window_records))
-		return 1;
 	snprintf(path, sizeof(path), "%s/capture.jsonl", dir);
+	if (reuse && access(path, R_OK) == 0) {
+		printf("reusing the records in %s\n", dir);
+	} else {
+		printf("generating %ld records of %d numeric features in %s ...\n", n, nf, dir);
+		if (write_inputs(dir, n, nf, window_records))
+			return 1;
+	}
 	if (capture_decoder_new(&dec, NULL, &err))
 		return 1;
 	parse_only(path, dec, &bad); /* warm the page cache */
 	t0 = now_s();
 	got = parse_only(path, dec, &bad);
 	t_parse = now_s() - t0;
+	t0 = now_s();
+	decode_only(path, dec, &bad);
+	t_decode = now_s() - t0;
 	capture_decoder_free(dec);
 	t0 = now_s();
 	if (replay(dir, path, &err) != got) {
@@ -189,6 +218,8 @@ int main(int argc, char **argv)
 	getrusage(RUSAGE_SELF, &ru);
 	printf("parse-only: %ld records in %.3f s = %.0f records/s\n", got, t_parse,
 	       (double)got / t_parse);
+	printf("decode:     %ld records in %.3f s = %.0f records/s\n", got, t_decode,
+	       (double)got / t_decode);
 	printf("replay:     %ld records in %.3f s = %.0f records/s\n", got, t_replay,
 	       (double)got / t_replay);
 	printf("ratio replay / parse-only: %.2f (target >= 0.40)\n", t_parse / t_replay);

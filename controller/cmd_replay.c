@@ -228,6 +228,8 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "kpigate replay: audit log %s: %s\n", a.audit, err.msg);
 		goto out;
 	}
+	if (audit != NULL && err.msg[0]) /* a torn last line was repaired */
+		fprintf(stderr, "kpigate replay: warning: %s\n", err.msg);
 	if (policy_report_load_all(a.policies, a.n_policies, pols, audit, stderr) != 0)
 		goto out;
 	if (a.rejects != NULL && (rejects = fopen(a.rejects, "w")) == NULL) {

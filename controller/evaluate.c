@@ -1,10 +1,10 @@
 #include "evaluate.h"
 
-#include <gsl/gsl_sort.h>
 #include <math.h>
 #include <string.h>
 
 #include "ks.h"
+#include "sort.h"
 #include "psi.h"
 
 int evaluate_numeric(const reference_feature *f, double *cur, size_t m,
@@ -18,7 +18,7 @@ int evaluate_numeric(const reference_feature *f, double *cur, size_t m,
 	fe->psi = 0;
 	if (m == 0)
 		return 0;
-	gsl_sort(cur, 1, m);
+	sort_doubles(cur, m);
 	rc = psi_numeric(&f->psi, cur, m, &fe->psi, err);
 	if (rc)
 		return rc;

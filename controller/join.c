@@ -8,7 +8,7 @@
 
 #define JOIN_DEFAULT_MAX 500000
 #define JOIN_DEFAULT_AGE_MS (14LL * 24 * 3600 * 1000)
-#define JOIN_TOMB UINT32_MAX
+#define JOIN_TOMB UINT64_MAX
 
 int join_init(join_buffer *jb, size_t max_entries, int64_t max_age_ms,
 	      kpg_err *err)
@@ -53,16 +53,22 @@ static size_t join_key(const char *id, size_t len, char *key)
 	return JOIN_KEY_MAX - 1;
 }
 
-/* Finds the index position holding key, or (find_free) where it would go. */
-static size_t join_probe(const join_buffer *jb, const char *key, size_t len,
-			 int *found)
+static inline uint64_t join_index_value(uint32_t hash, size_t slot)
 {
-	size_t mask = jb->index_cap - 1, i = kpg_strmap_hash(key, len) & mask;
+	return (uint64_t)hash << 32 | (uint64_t)(slot + 1);
+}
+
+/* Finds the index position holding key, or where it would go. The index
+ * keeps each key's hash, so a probe touches the ring only on a hash match. */
+static size_t join_probe(const join_buffer *jb, const char *key, size_t len,
+			 uint32_t hash, int *found)
+{
+	size_t mask = jb->index_cap - 1, i = hash & mask;
 	size_t first_tomb = SIZE_MAX;
 
 	*found = 0;
 	for (;; i = (i + 1) & mask) {
-		uint32_t v = jb->index[i];
+		uint64_t v = jb->index[i];
 		const join_entry *e;
 
 		if (v == 0)
@@ -72,7 +78,9 @@ static size_t join_probe(const join_buffer *jb, const char *key, size_t len,
 				first_tomb = i;
 			continue;
 		}
-		e = &jb->ring[v - 1];
+		if ((uint32_t)(v >> 32) != hash)
+			continue;
+		e = &jb->ring[(uint32_t)v - 1];
 		if (e->key_len == len && memcmp(e->key, key, len) == 0) {
 			*found = 1;
 			return i;
@@ -92,20 +100,25 @@ static void join_rebuild_index(join_buffer *jb)
 
 		if (!e->live)
 			continue;
-		pos = join_probe(jb, e->key, e->key_len, &found);
-		jb->index[pos] = (uint32_t)slot + 1;
+		pos = join_probe(jb, e->key, e->key_len, e->hash, &found);
+		jb->index[pos] = join_index_value(e->hash, slot);
 	}
 }
 
-static void join_unindex(join_buffer *jb, const join_entry *e)
+/* Removes a ring entry's index position: found by its exact index value,
+ * without reading other ring entries. */
+static void join_unindex(join_buffer *jb, size_t slot)
 {
-	int found;
-	size_t pos = join_probe(jb, e->key, e->key_len, &found);
+	const join_entry *e = &jb->ring[slot];
+	uint64_t want = join_index_value(e->hash, slot);
+	size_t mask = jb->index_cap - 1;
 
-	if (found) {
-		jb->index[pos] = JOIN_TOMB;
-		jb->tombstones++;
-	}
+	for (size_t i = e->hash & mask; jb->index[i] != 0; i = (i + 1) & mask)
+		if (jb->index[i] == want) {
+			jb->index[i] = JOIN_TOMB;
+			jb->tombstones++;
+			return;
+		}
 }
 
 /* Drops dead entries at the head, then evicts live ones that are too old
@@ -124,7 +137,7 @@ static void join_expire(join_buffer *jb, int64_t now_ms, int need_slot)
 				jb->stats.evicted_labels++;
 			else
 				jb->stats.evicted_predictions++;
-			join_unindex(jb, e);
+			join_unindex(jb, jb->head);
 			e->live = 0;
 		}
 		jb->head = (jb->head + 1) % jb->cap;
@@ -140,13 +153,14 @@ static int join_offer(join_buffer *jb, const char *id, size_t len,
 {
 	char key[JOIN_KEY_MAX];
 	size_t klen = join_key(id, len, key), pos, slot;
+	uint32_t hash = (uint32_t)kpg_strmap_hash(key, klen);
 	int found;
 	join_entry *e;
 
 	join_expire(jb, now_ms, 0);
-	pos = join_probe(jb, key, klen, &found);
+	pos = join_probe(jb, key, klen, hash, &found);
 	if (found) {
-		e = &jb->ring[jb->index[pos] - 1];
+		e = &jb->ring[(uint32_t)jb->index[pos] - 1];
 		if (e->is_label != is_label) {
 			m->model = is_label ? e->model : model;
 			m->score = is_label ? e->value : value;
@@ -167,6 +181,7 @@ static int join_offer(join_buffer *jb, const char *id, size_t len,
 	slot = (jb->head + jb->count) % jb->cap;
 	e = &jb->ring[slot];
 	memcpy(e->key, key, klen);
+	e->hash = hash;
 	e->key_len = (uint8_t)klen;
 	e->live = 1;
 	e->is_label = (uint8_t)is_label;
@@ -175,10 +190,10 @@ static int join_offer(join_buffer *jb, const char *id, size_t len,
 	e->t_ms = now_ms;
 	jb->count++;
 	/* expiry may have rebuilt the index: probe again for the free place */
-	pos = join_probe(jb, key, klen, &found);
+	pos = join_probe(jb, key, klen, hash, &found);
 	if (jb->index[pos] == JOIN_TOMB)
 		jb->tombstones--;
-	jb->index[pos] = (uint32_t)slot + 1;
+	jb->index[pos] = join_index_value(hash, slot);
 	return 0;
 }
 

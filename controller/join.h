@@ -11,10 +11,11 @@
 
 #include "kpg_error.h"
 
-#define JOIN_KEY_MAX 128 /* longer ids are stored as a hash + prefix */
+#define JOIN_KEY_MAX 48 /* longer ids are stored as a prefix + hash (UUIDs fit) */
 
 typedef struct join_entry {
 	char key[JOIN_KEY_MAX];
+	uint32_t hash;      /* of key, also kept in the index */
 	uint8_t key_len;
 	uint8_t live;
 	uint8_t is_label;   /* 1 label waiting, 0 prediction waiting */
@@ -31,7 +32,8 @@ typedef struct join_stats {
 
 typedef struct join_buffer {
 	join_entry *ring; size_t cap, head, count; /* owned; count incl. dead */
-	uint32_t *index; size_t index_cap;        /* owned; slot+1, 0 empty, UINT32_MAX tombstone */
+	uint64_t *index; size_t index_cap;        /* owned; hash << 32 | slot+1, 0 empty,
+						     UINT64_MAX tombstone */
 	size_t tombstones;
 	int64_t max_age_ms;
 	join_stats stats;

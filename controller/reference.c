@@ -1,11 +1,11 @@
 #include "reference.h"
 
-#include <gsl/gsl_sort.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "csv_reader.h"
+#include "sort.h"
 
 /* Column-wise staging while the CSV is read. */
 typedef struct ref_column {
@@ -164,7 +164,7 @@ static int build_numeric(reference_feature *f, ref_column *c, unsigned bins,
 	f->n = c->n;
 	c->nums = NULL;
 	c->n = c->cap = 0;
-	gsl_sort(f->sorted, 1, f->n);
+	sort_doubles(f->sorted, f->n);
 	rc = psi_ref_build(&f->psi, f->sorted, f->n, bins, err);
 	return rc;
 }

@@ -1,0 +1,80 @@
+#include "sort.h"
+
+#include <gsl/gsl_sort.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SORT_RADIX_MIN 512
+#define SORT_BITS 11
+#define SORT_BUCKETS (1u << SORT_BITS)
+#define SORT_PASSES 6 /* 6 x 11 bits >= 64 */
+
+/* Order-preserving map of a double's bits to an unsigned key: flip all
+ * bits of negatives, only the sign bit of positives. */
+static inline uint64_t sort_key(double d)
+{
+	uint64_t u;
+
+	memcpy(&u, &d, sizeof(u));
+	return (u & 0x8000000000000000ULL) ? ~u : u | 0x8000000000000000ULL;
+}
+
+static inline double sort_unkey(uint64_t k)
+{
+	uint64_t u = (k & 0x8000000000000000ULL) ? k & ~0x8000000000000000ULL : ~k;
+	double d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+void sort_doubles(double *v, size_t n)
+{
+	uint64_t *a, *b, *t;
+	uint32_t (*count)[SORT_BUCKETS];
+
+	if (n < SORT_RADIX_MIN)
+		goto fallback;
+	a = malloc(2 * n * sizeof(*a));
+	count = calloc(SORT_PASSES, sizeof(*count));
+	if (a == NULL || count == NULL || n > UINT32_MAX) {
+		free(a);
+		free(count);
+		goto fallback;
+	}
+	b = a + n;
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = sort_key(v[i]);
+
+		a[i] = k;
+		for (int p = 0; p < SORT_PASSES; p++)
+			count[p][(k >> (p * SORT_BITS)) & (SORT_BUCKETS - 1)]++;
+	}
+	for (int p = 0; p < SORT_PASSES; p++) {
+		uint32_t sum = 0, *c = count[p];
+		int shift = p * SORT_BITS;
+
+		/* a pass where every key has the same digit moves nothing */
+		if (c[(a[0] >> shift) & (SORT_BUCKETS - 1)] == n)
+			continue;
+		for (uint32_t d = 0; d < SORT_BUCKETS; d++) {
+			uint32_t x = c[d];
+
+			c[d] = sum;
+			sum += x;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[c[(a[i] >> shift) & (SORT_BUCKETS - 1)]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		v[i] = sort_unkey(a[i]);
+	free(a < b ? a : b); /* the one allocation starts at the lower address */
+	free(count);
+	return;
+fallback:
+	gsl_sort(v, 1, n);
+}
