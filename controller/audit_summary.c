@@ -134,8 +134,8 @@ static int on_decision(json_t *b, const json_t *data)
 	const char *d = json_string_value(json_object_get(data, "decision"));
 	const json_t *energy = json_object_get(data, "energy");
 	const char *effect = json_string_value(json_object_get(energy, "effect"));
-	int retrain = d != NULL && strcmp(d, "retrain") == 0;
-	json_t *e;
+	int retrain = d != NULL && strcmp(d, "retrain") == 0, rc;
+	json_t *e, *reasons, *decisive;
 
 	if (d == NULL || (!retrain && strcmp(d, "hold") != 0))
 		d = "other";
@@ -144,8 +144,19 @@ static int on_decision(json_t *b, const json_t *data)
 	if (json_is_true(json_object_get(data, "naive_would_retrain")) &&
 	    inc(b, "naive_would_retrain", 1))
 		return -1;
-	if (count_strings(child(b, retrain ? "retrain_reasons" : "hold_reasons"),
-			  json_object_get(data, "reasons"), 1))
+	/* The engine lists the evidence first and the outcome last: group
+	 * decisions by the reason that decided them. */
+	reasons = json_object_get(data, "reasons");
+	decisive = json_array();
+	if (decisive == NULL)
+		return -1;
+	if (json_array_size(reasons) > 0)
+		json_array_append(decisive,
+				  json_array_get(reasons, json_array_size(reasons) - 1));
+	rc = count_strings(child(b, retrain ? "retrain_reasons" : "hold_reasons"),
+			   decisive, 1);
+	json_decref(decisive);
+	if (rc)
 		return -1;
 	if (effect == NULL ||
 	    (strcmp(effect, "spent") != 0 && strcmp(effect, "avoided") != 0))

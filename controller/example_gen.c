@@ -5,7 +5,6 @@
  * the hourly traffic counts, then hour by hour each record's time, features,
  * label and label delay. Labels wait in a ring of per-arrival-hour buckets
  * and are written once no later inference can land in their hour. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "example_gen.h"
 
 #include <errno.h>

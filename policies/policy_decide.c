@@ -195,7 +195,7 @@ void policy_decide(const policy *p, const policy_window_eval *ev,
 {
 	int64_t now = ev->end_ms;
 	size_t n_valid;
-	int breached;
+	int breached, blocked = 0;
 
 	memset(out, 0, sizeof(*out));
 	idempotency_key(p, ev, out->idempotency_key,
@@ -236,17 +236,18 @@ void policy_decide(const policy *p, const policy_window_eval *ev,
 		return;
 	}
 
-	/* 6. a breach, then the guards in order */
+	/* 6. a breach, then every guard: each one that blocks is listed, so a
+	 * team sees all that stands between this window and a retrain */
 	if (g->consecutive_breaches < UINT32_MAX)
 		g->consecutive_breaches++;
 	if (p->require_drift && !ev->dataset_drift) {
 		reason(out, "KPI breach without dataset drift; policy requires drift");
-		return;
+		blocked = 1;
 	}
 	if (g->consecutive_breaches < p->consecutive_windows) {
 		reason(out, "KPI breach in %u of %u consecutive windows required",
 		       g->consecutive_breaches, p->consecutive_windows);
-		return;
+		blocked = 1;
 	}
 	if (p->cooldown_ms > 0 && g->last_retrain_ms != INT64_MIN &&
 	    now < sat_add(g->last_retrain_ms, p->cooldown_ms)) {
@@ -258,7 +259,7 @@ void policy_decide(const policy *p, const policy_window_eval *ev,
 					ends, sizeof(ends));
 		reason(out, "cooldown: last retrain at %s, cooldown ends %s",
 		       last, ends);
-		return;
+		blocked = 1;
 	}
 	if (p->max_retrains > 0) {
 		int64_t from = sat_add(now, -p->budget_period_ms);
@@ -271,9 +272,11 @@ void policy_decide(const policy *p, const policy_window_eval *ev,
 			fmt_period(p->budget_period_ms, period, sizeof(period));
 			reason(out, "budget: %u retrains in the last %s, max %u",
 			       used, period, p->max_retrains);
-			return;
+			blocked = 1;
 		}
 	}
+	if (blocked)
+		return;
 
 	out->retrain = 1;
 	reason(out, "retrain: KPI breach in %u consecutive window%s (%u required)%s",

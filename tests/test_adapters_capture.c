@@ -279,7 +279,7 @@ static void test_sample_sdk(void **state)
 
 static void test_sample_merged_record(void **state)
 {
-	size_t len;
+	size_t len = 0;
 	char *text = slurp(SM_DIR "/merged_capture_groundtruth_record.json", &len);
 	capture_decoder *d;
 	capture_record r;

@@ -147,8 +147,8 @@ static void test_append_reopen_resume(void **state)
 	audit_verify_result res;
 	audit_log *log;
 	kpg_err err = {{0}};
-	char *buf, *line[16], head[65];
-	size_t len, llen[16], n;
+	char *buf, *line[16] = {0}, head[65];
+	size_t len, llen[16] = {0}, n;
 
 	(void)state;
 	write_log(path, 3);

@@ -410,6 +410,34 @@ static void test_cooldown(void **state)
 	assert_int_equal(g.last_retrain_ms, T0 + 7 * DAY_MS);
 }
 
+static void test_every_blocking_guard_is_listed(void **state)
+{
+	policy p;
+	policy_window_eval ev;
+	policy_guard_state g;
+	policy_decision d;
+
+	(void)state;
+	base_policy(&p);
+	p.consecutive_windows = 2;
+	p.cooldown_ms = 7 * DAY_MS;
+	policy_guard_state_init(&g);
+	base_window(&ev, 0.6, T0);
+	policy_decide(&p, &ev, &g, &d);
+	base_window(&ev, 0.6, T0 + DAY_MS);
+	policy_decide(&p, &ev, &g, &d);
+	assert_int_equal(d.retrain, 1);
+	/* the next breach is both the first of a new streak and in cooldown */
+	base_window(&ev, 0.6, T0 + 2 * DAY_MS);
+	policy_decide(&p, &ev, &g, &d);
+	dump(&d);
+	assert_int_equal(d.retrain, 0);
+	assert_true(has_reason(&d, "KPI breach in 1 of 2 consecutive windows required"));
+	assert_true(has_reason(&d, "cooldown: last retrain at"));
+	/* the engine lists evidence first, outcome last */
+	assert_non_null(strstr(d.reasons[d.n_reasons - 1], "cooldown"));
+}
+
 static void test_budget(void **state)
 {
 	policy p;
@@ -562,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_require_drift),
 		cmocka_unit_test(test_consecutive_windows),
 		cmocka_unit_test(test_cooldown),
+		cmocka_unit_test(test_every_blocking_guard_is_listed),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_history_capped),
 		cmocka_unit_test(test_replay_is_deterministic),
