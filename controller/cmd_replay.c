@@ -136,6 +136,36 @@ static void endpoint_from_path(const char *path, char *out, size_t n)
 	}
 }
 
+/* run_summary: what the replay read and decided, closing its audit trail. */
+static int audit_run_summary(const pipeline *pl, audit_log *audit, kpg_err *err)
+{
+	json_t *rep = replay_report_json(pl, NULL, NULL), *data = NULL;
+	uint64_t windows = 0, retrains = 0;
+	int rc = KPG_ENOMEM;
+
+	if (rep == NULL)
+		goto out;
+	for (size_t i = 0; i < pl->n_models; i++) {
+		windows += pl->models[i].windows;
+		retrains += pl->models[i].retrains;
+	}
+	data = json_pack("{s:O, s:O, s:I, s:{s:I, s:I}, s:O}", "capture",
+			 json_object_get(rep, "capture"), "ground_truth",
+			 json_object_get(rep, "ground_truth"), "windows",
+			 (json_int_t)windows, "decisions", "retrain", (json_int_t)retrains,
+			 "hold", (json_int_t)(windows - retrains), "energy",
+			 json_object_get(rep, "energy"));
+	if (data == NULL)
+		goto out;
+	rc = audit_append(audit, "run_summary", NULL, data, err);
+out:
+	if (rc == KPG_ENOMEM)
+		kpg_err_set(err, "out of memory building run_summary");
+	json_decref(rep);
+	json_decref(data);
+	return rc;
+}
+
 static void progress(uint64_t lines, int tty)
 {
 	if (tty && lines % 100000 == 0)
@@ -249,6 +279,10 @@ int cmd_replay(int argc, char **argv)
 	pl_ready = 1;
 	if (replay_files(&pl, &caps, &gts, &err) != 0 || pipeline_finish(&pl, &err) != 0) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
+		goto out;
+	}
+	if (audit != NULL && audit_run_summary(&pl, audit, &err) != 0) {
+		fprintf(stderr, "kpigate replay: audit log: %s\n", err.msg);
 		goto out;
 	}
 	if (a.json) {

@@ -129,7 +129,9 @@ static void join_expire(join_buffer *jb, int64_t now_ms, int need_slot)
 		join_entry *e = &jb->ring[jb->head];
 
 		if (e->live) {
-			int old = now_ms - e->t_ms > jb->max_age_ms;
+			int old = now_ms != JOIN_TIME_UNKNOWN &&
+				  e->t_ms != JOIN_TIME_UNKNOWN &&
+				  now_ms - e->t_ms > jb->max_age_ms;
 
 			if (!old && !(need_slot && jb->count == jb->cap))
 				break;

@@ -44,6 +44,10 @@ typedef struct join_match {
 	double score, label;
 } join_match;
 
+/* Pass as now_ms while the stream has no event time yet (labels read
+ * before any capture): such entries leave only by the size cap. */
+#define JOIN_TIME_UNKNOWN INT64_MIN
+
 /* max_entries 0 = 500,000; max_age_ms 0 = 14 days. */
 int join_init(join_buffer *jb, size_t max_entries, int64_t max_age_ms,
 	      kpg_err *err);

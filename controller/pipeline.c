@@ -270,6 +270,11 @@ static int64_t span_bucket(const policy *p, int64_t t)
 	return t >= 0 ? t / s : -((-t + s - 1) / s);
 }
 
+static int64_t stream_now(const pipeline *pl)
+{
+	return pl->has_clock ? pl->clock_ms : JOIN_TIME_UNKNOWN;
+}
+
 static void credit_pair(pipeline *pl, const join_match *jm)
 {
 	if (jm->model < pl->n_models && isfinite(jm->score) && isfinite(jm->label))
@@ -344,7 +349,7 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 						     : rec.event_id_len;
 
 		if (join_add_prediction(&pl->join, id, id_len, (uint32_t)idx,
-					rec.predictions[0], pl->clock_ms, &jm))
+					rec.predictions[0], stream_now(pl), &jm))
 			credit_pair(pl, &jm);
 	} else {
 		pl->stats.unjoinable++;
@@ -374,7 +379,7 @@ int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
 				       "label is not a finite number");
 	pl->stats.gt_ok++;
 	id = gt.inference_id[0] ? gt.inference_id : gt.event_id;
-	if (join_add_label(&pl->join, id, strlen(id), gt.label, pl->clock_ms, &jm))
+	if (join_add_label(&pl->join, id, strlen(id), gt.label, stream_now(pl), &jm))
 		credit_pair(pl, &jm);
 	return 0;
 }

@@ -68,6 +68,20 @@ static void test_age_cap(void **state)
 	join_free(&jb);
 }
 
+static void test_unknown_time_does_not_age(void **state)
+{
+	join_buffer jb;
+	join_match m;
+
+	(void)state;
+	assert_int_equal(join_init(&jb, 100, 50, NULL), 0);
+	/* labels read before the stream has any event time */
+	assert_int_equal(join_add_label(&jb, "x", 1, 1, JOIN_TIME_UNKNOWN, &m), 0);
+	assert_int_equal(join_add_prediction(&jb, "x", 1, 0, 0.5, 1700000000000LL, &m), 1);
+	assert_int_equal(jb.stats.evicted_labels, 0);
+	join_free(&jb);
+}
+
 static void test_churn_keeps_index_consistent(void **state)
 {
 	join_buffer jb;
@@ -119,6 +133,7 @@ int main(void)
 		cmocka_unit_test(test_prediction_then_label),
 		cmocka_unit_test(test_size_cap_evicts_oldest),
 		cmocka_unit_test(test_age_cap),
+		cmocka_unit_test(test_unknown_time_does_not_age),
 		cmocka_unit_test(test_churn_keeps_index_consistent),
 		cmocka_unit_test(test_long_ids),
 	};
