@@ -121,6 +121,10 @@ typedef struct policy_diags {
  * summary in err), or KPG_EIO when the file cannot be read. */
 int policy_load(const char *path, policy **out, policy_diags *diags,
 		kpg_err *err);
+/* The same from text already in memory (len bytes, not NUL-terminated);
+ * path names the file in messages and anchors reference.path. */
+int policy_load_buffer(const char *path, const char *text, size_t len,
+		       policy **out, policy_diags *diags, kpg_err *err);
 void policy_free(policy *p);
 void policy_diags_free(policy_diags *d);
 

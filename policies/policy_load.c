@@ -1126,8 +1126,33 @@ static void policy_defaults(policy *p)
 int policy_load(const char *path, policy **out, policy_diags *diags,
 		kpg_err *err)
 {
-	char *text = NULL, *dir = NULL;
+	char *text = NULL;
 	size_t len = 0;
+	int rc;
+
+	*out = NULL;
+	rc = read_file(path, &text, &len, err);
+	if (rc == KPG_ETOOBIG) {
+		vctx c;
+
+		memset(&c, 0, sizeof(c));
+		c.d = diags;
+		c.base = diags->n;
+		diag_at(&c, 0, 0, "%s", err->msg);
+		kpg_err_set(err, "%s: 1 error", path);
+		return KPG_EINVAL;
+	}
+	if (rc)
+		return rc;
+	rc = policy_load_buffer(path, text, len, out, diags, err);
+	free(text);
+	return rc;
+}
+
+int policy_load_buffer(const char *path, const char *text, size_t len,
+		       policy **out, policy_diags *diags, kpg_err *err)
+{
+	char *dir = NULL;
 	json_t *root = NULL;
 	json_locate *loc = NULL;
 	json_error_t jerr;
@@ -1139,14 +1164,6 @@ int policy_load(const char *path, policy **out, policy_diags *diags,
 	memset(&c, 0, sizeof(c));
 	c.d = diags;
 	c.base = diags->n;
-	rc = read_file(path, &text, &len, err);
-	if (rc == KPG_ETOOBIG) {
-		diag_at(&c, 0, 0, "%s", err->msg);
-		rc = KPG_EINVAL;
-		goto out;
-	}
-	if (rc)
-		goto out;
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		goto nomem;
@@ -1215,7 +1232,6 @@ out:
 	policy_free(p);
 	json_locate_free(loc);
 	json_decref(root);
-	free(text);
 	free(dir);
 	return rc;
 nomem:

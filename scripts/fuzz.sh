@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang and runs each for SECONDS (default
+# 60), seeded with the bad-input corpus, the example policies and, when
+# present, the real SageMaker samples in ../shared. Exits non-zero on a crash.
+# usage: scripts/fuzz.sh [SECONDS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+dir=build-fuzz
+cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+  -DCMAKE_CXX_COMPILER=clang++ -DKPIGATE_FUZZ=ON -DKPIGATE_TESTS=OFF >/dev/null
+cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy >/dev/null
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+seed_lines() { # one seed file per line of each input file
+  local out=$1; shift
+  mkdir -p "$out"
+  for f in "$@"; do
+    [[ -f $f ]] || continue
+    split -l 1 -d -a 4 "$f" "$out/$(basename "$f")-"
+  done
+}
+shared=../shared/data/sagemaker
+seed_lines "$work/capture" tests/data/bad_capture.jsonl "$shared"/capture_*.jsonl "$shared"/sdk_test_capture.jsonl
+seed_lines "$work/gt" "$shared"/sdk_test_groundtruth_actuals.jsonl
+mkdir -p "$work/gt" "$work/policy"
+cp policies/examples/*.json tests/data/policies/*.json "$work/policy/"
+for t in capture:capture groundtruth:gt policy:policy; do
+  name=${t%%:*} seeds=${t##*:}
+  echo "fuzz_$name: ${secs}s"
+  rc=0
+  "$dir/tests/fuzz/fuzz_$name" -max_total_time="$secs" -max_len=65536 \
+    -print_final_stats=1 -artifact_prefix="$dir/" "$work/$seeds" >"$work/$name.log" 2>&1 || rc=$?
+  grep -E "stat::number_of_executed_units|ERROR|SUMMARY" "$work/$name.log" || true
+  if ((rc != 0)); then
+    tail -40 "$work/$name.log" >&2
+    echo "fuzz_$name found a crash (input saved under $dir/)" >&2
+    exit 1
+  fi
+done
+echo "fuzzing: no crashes"
