@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "kpg_time.h"
+#include "reference.h"
 
 static json_t *events_time(int64_t ms)
 {
@@ -28,6 +29,20 @@ json_t *events_policy_loaded(const policy *p)
 	return json_pack("{s:s, s:s, s:s, s:s}", "file", p->source_path, "sha256",
 			 hex, "action", policy_action_name(p->action), "reference",
 			 p->reference_path);
+}
+
+json_t *events_reference(const reference *ref)
+{
+	json_t *feats = json_array(), *o;
+
+	for (size_t i = 0; i < ref->n_features && feats; i++)
+		json_array_append_new(feats, json_pack("{s:s, s:s, s:b}", "name",
+			ref->features[i].name, "type",
+			policy_feature_type_name(ref->features[i].type), "inferred",
+			ref->features[i].inferred));
+	o = json_pack("{s:s, s:I, s:o}", "path", ref->path, "rows",
+		      (json_int_t)ref->n_rows, "features", feats);
+	return o;
 }
 
 json_t *events_window(const policy *p, const policy_window_eval *ev)

@@ -8,6 +8,8 @@
 #include "energy.h"
 #include "policy.h"
 
+struct reference;
+
 typedef enum events_energy_effect {
 	EVENTS_ENERGY_NONE = 0,
 	EVENTS_ENERGY_SPENT,   /* a retrain */
@@ -16,6 +18,10 @@ typedef enum events_energy_effect {
 
 /* {file, sha256} — new reference. */
 json_t *events_policy_loaded(const policy *p);
+
+/* The reference a policy runs against: path, rows and every feature's type
+ * and whether it was declared or inferred. New reference. */
+json_t *events_reference(const struct reference *ref);
 
 /* window_evaluated data. New reference. */
 json_t *events_window(const policy *p, const policy_window_eval *ev);

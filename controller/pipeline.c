@@ -90,6 +90,10 @@ int pipeline_init(pipeline *pl, policy **policies, size_t n,
 		if (pl->audit != NULL) {
 			json_t *data = events_policy_loaded(m->pol);
 
+			if (data != NULL)
+				json_object_set_new(data, "reference_summary",
+						    events_reference(&m->ref));
+
 			rc = data ? audit_append(pl->audit, "policy_loaded", m->pol->model,
 						 data, err)
 				  : KPG_ENOMEM;

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "events.h"
+
 static json_t *reject_counts(const uint64_t *counts)
 {
 	json_t *o = json_object();
@@ -64,6 +66,8 @@ json_t *replay_report_json(const pipeline *pl, const char *audit_path,
 			"naive_retrains", (json_int_t)m->naive_retrains, "energy",
 			"kwh_spent", m->kwh_spent, "kg_co2e_spent", m->kg_spent,
 			"kwh_avoided", m->kwh_avoided, "kg_co2e_avoided", m->kg_avoided));
+		json_object_set_new(json_array_get(models, i), "reference",
+				    events_reference(&m->ref));
 		kwh_s += m->kwh_spent;
 		kg_s += m->kg_spent;
 		kwh_a += m->kwh_avoided;
@@ -152,6 +156,28 @@ static void print_decisions(FILE *out, const pipeline *pl,
 	}
 }
 
+/* Types as used, and which ones were inferred rather than declared. */
+static void print_reference(FILE *out, const reference *ref)
+{
+	size_t numeric = 0, inferred = 0;
+
+	for (size_t i = 0; i < ref->n_features; i++) {
+		numeric += ref->features[i].type == POLICY_FEATURE_NUMERIC;
+		inferred += ref->features[i].inferred;
+	}
+	fprintf(out, "  reference %s: %llu rows, %zu features (%zu numeric, %zu categorical), %zu types inferred%s",
+		ref->path, (unsigned long long)ref->n_rows, ref->n_features, numeric,
+		ref->n_features - numeric, inferred, inferred ? ":" : "\n");
+	for (size_t i = 0, k = 0; i < ref->n_features; i++) {
+		if (!ref->features[i].inferred)
+			continue;
+		fprintf(out, "%s %s %s", k++ ? "," : "", ref->features[i].name,
+			policy_feature_type_name(ref->features[i].type));
+	}
+	if (inferred)
+		fputc('\n', out);
+}
+
 void replay_report_print(FILE *out, const pipeline *pl, const char *audit_path,
 			 const audit_log *audit)
 {
@@ -181,6 +207,7 @@ void replay_report_print(FILE *out, const pipeline *pl, const char *audit_path,
 			m->pol->model, policy_action_name(m->pol->action),
 			(unsigned long long)m->windows, (unsigned long long)m->retrains,
 			(unsigned long long)m->holds, (unsigned long long)m->drift_alarms);
+		print_reference(out, &m->ref);
 		print_decisions(out, pl, m);
 		kwh_s += m->kwh_spent;
 		kg_s += m->kg_spent;
