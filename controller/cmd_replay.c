@@ -29,6 +29,10 @@ static const char replay_usage[] =
 	"  --rejects FILE        write every rejected line's location and reason to FILE\n"
 	"  --json                print the summary as JSON\n"
 	"  --max-line-bytes N    lines longer than N are rejected (default 1048576)\n"
+	"  --join-max N          predictions and labels waiting for each other, at most\n"
+	"                        (default 500000; the oldest is evicted and counted)\n"
+	"  --join-max-age H      hours of event time a prediction or label waits for its\n"
+	"                        partner before it is evicted and counted (default 336)\n"
 	"\n"
 	"Exit: 0 the replay ran; 1 invalid input (a policy, reference or file) or the\n"
 	"audit log could not be written; 2 usage error.\n";
@@ -38,7 +42,8 @@ typedef struct replay_args {
 	size_t n_policies, n_captures, n_gts;
 	const char *audit, *rejects;
 	int json;
-	size_t max_line;
+	size_t max_line, join_max;
+	int64_t join_max_age_ms;
 } replay_args;
 
 static int push_arg(const char ***v, size_t *n, const char *s)
@@ -62,6 +67,8 @@ static int parse_args(int argc, char **argv, replay_args *a)
 		{"rejects", required_argument, NULL, 'r'},
 		{"json", no_argument, NULL, 'j'},
 		{"max-line-bytes", required_argument, NULL, 'm'},
+		{"join-max", required_argument, NULL, 'J'},
+		{"join-max-age", required_argument, NULL, 'A'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -87,6 +94,28 @@ static int parse_args(int argc, char **argv, replay_args *a)
 				return KPG_EXIT_USAGE;
 			}
 			a->max_line = (size_t)v;
+			break;
+		}
+		case 'J': {
+			char *end;
+			unsigned long long v = strtoull(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 50000000ULL) {
+				fprintf(stderr, "kpigate replay: --join-max must be 1..50000000\n");
+				return KPG_EXIT_USAGE;
+			}
+			a->join_max = (size_t)v;
+			break;
+		}
+		case 'A': {
+			char *end;
+			double h = strtod(optarg, &end);
+
+			if (*end || !(h > 0 && h <= 24 * 366)) {
+				fprintf(stderr, "kpigate replay: --join-max-age must be hours in (0, 8784]\n");
+				return KPG_EXIT_USAGE;
+			}
+			a->join_max_age_ms = (int64_t)(h * 3600.0 * 1000.0);
 			break;
 		}
 		case 'h': fputs(replay_usage, stdout); return -1;
@@ -271,7 +300,9 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
 	}
-	pipeline_options po = {.max_line_bytes = a.max_line};
+	pipeline_options po = {.max_line_bytes = a.max_line,
+			       .join_max_entries = a.join_max,
+			       .join_max_age_ms = a.join_max_age_ms};
 	if (pipeline_init(&pl, pols, a.n_policies, &po, audit, rejects, &err) != 0) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;

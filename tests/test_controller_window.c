@@ -1,0 +1,174 @@
+/* Windows: schema checks with their reasons, missing values counted per
+ * feature, categorical codes (including unseen), all-or-nothing adds at the
+ * cap, reset keeping buffers; evaluation against the reference. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <gsl/gsl_errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "evaluate.h"
+#include "window.h"
+
+static char ref_path[64];
+static reference ref;
+
+static int setup(void **state)
+{
+	FILE *f;
+	int fd;
+
+	(void)state;
+	snprintf(ref_path, sizeof(ref_path), "/tmp/kpg-win-XXXXXX");
+	fd = mkstemp(ref_path);
+	f = fdopen(fd, "w");
+	fputs("x,colour\n", f);
+	for (int i = 0; i < 200; i++)
+		fprintf(f, "%d,%s\n", i % 10, i % 2 ? "red" : "blue");
+	fclose(f);
+	return reference_load(ref_path, &(reference_options){0}, &ref, NULL);
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	reference_free(&ref);
+	unlink(ref_path);
+	return 0;
+}
+
+/* A hand-made decoded record of one or two instances. */
+typedef struct rec_builder {
+	capture_value v[8];
+	size_t off[4];
+	capture_record r;
+	char text[64];
+} rec_builder;
+
+static capture_record *record(rec_builder *b, size_t n_inst, size_t per,
+			      const capture_value *vals, const char *text)
+{
+	memset(b, 0, sizeof(*b));
+	memcpy(b->v, vals, n_inst * per * sizeof(*vals));
+	for (size_t i = 0; i <= n_inst; i++)
+		b->off[i] = i * per;
+	snprintf(b->text, sizeof(b->text), "%s", text);
+	b->r.n_instances = n_inst;
+	b->r.instance_off = b->off;
+	b->r.values = b->v;
+	b->r.text = b->text;
+	return &b->r;
+}
+
+#define NUM(x) {(x), 0, 0, CAPTURE_VALUE_NUMBER}
+#define STR(off, len) {0, (off), (len), CAPTURE_VALUE_STRING}
+#define MISSING {0, 0, 0, CAPTURE_VALUE_MISSING}
+
+static void test_checks_and_reasons(void **state)
+{
+	window w;
+	rec_builder b;
+	kpg_err err;
+	const capture_value ok[] = {NUM(3), STR(0, 3)};
+	const capture_value short_[] = {NUM(3)};
+	const capture_value text[] = {STR(4, 3), STR(0, 3)};
+	const capture_value nan_[] = {NUM(NAN), STR(0, 3)};
+
+	(void)state;
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
+	assert_int_equal(window_check_record(&w, record(&b, 1, 2, ok, "red"), &err), CAPTURE_OK);
+	assert_int_equal(window_check_record(&w, record(&b, 1, 1, short_, ""), &err),
+			 CAPTURE_REJECT_FEATURE_COUNT);
+	assert_non_null(strstr(err.msg, "1 features, the reference has 2"));
+	assert_int_equal(window_check_record(&w, record(&b, 1, 2, text, "red abc"), &err),
+			 CAPTURE_REJECT_BAD_VALUE);
+	assert_non_null(strstr(err.msg, "text 'abc' in a numeric column"));
+	assert_int_equal(window_check_record(&w, record(&b, 1, 2, nan_, "red"), &err),
+			 CAPTURE_REJECT_BAD_VALUE);
+	window_free(&w);
+}
+
+static void test_add_counts_missing_and_categories(void **state)
+{
+	window w;
+	rec_builder b;
+	kpg_err err;
+	/* two instances: (7, red) and (missing, green: unseen) */
+	const capture_value two[] = {NUM(7), STR(0, 3), MISSING, STR(4, 5)};
+	const capture_value num_cat[] = {NUM(1), NUM(2)}; /* category given as a number */
+
+	(void)state;
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
+	assert_int_equal(window_add_record(&w, record(&b, 2, 2, two, "red green"), 1000), 0);
+	assert_int_equal(w.n_records, 2);
+	assert_int_equal(w.cols[0].n, 1);
+	assert_int_equal(w.cols[0].missing, 1);
+	assert_true(w.cols[1].counts[reference_category_code(&ref.features[1], "red", 3)] == 1);
+	assert_true(w.cols[1].counts[ref.features[1].n_categories] == 1); /* unseen */
+	assert_int_equal(window_add_record(&w, record(&b, 1, 2, num_cat, ""), 500), 0);
+	assert_true(w.cols[1].counts[ref.features[1].n_categories] == 2); /* "2" unseen */
+	assert_true(w.start_ms == 500 && w.end_ms == 1000);
+	window_reset(&w);
+	assert_int_equal(w.n_records, 0);
+	assert_int_equal(w.cols[0].n, 0);
+	assert_true(w.cols[0].cap > 0); /* buffers kept */
+	window_free(&w);
+}
+
+static void test_cap_is_all_or_nothing(void **state)
+{
+	window w;
+	rec_builder b;
+	kpg_err err;
+	const capture_value two[] = {NUM(1), STR(0, 3), NUM(2), STR(0, 3)};
+
+	(void)state;
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 3, &err), 0);
+	assert_int_equal(window_add_record(&w, record(&b, 2, 2, two, "red"), 0), 0);
+	assert_int_equal(window_add_record(&w, record(&b, 2, 2, two, "red"), 0), KPG_ETOOBIG);
+	assert_int_equal(w.n_records, 2);
+	assert_int_equal(w.cols[0].n, 2);
+	window_free(&w);
+}
+
+static void test_evaluate_same_distribution_does_not_drift(void **state)
+{
+	window w;
+	rec_builder b;
+	kpg_err err;
+	policy_feature_eval fe[2];
+	policy_window_eval ev = {.features = fe};
+
+	(void)state;
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
+	for (int i = 0; i < 200; i++) {
+		const capture_value v[] = {NUM(i % 10), STR(0, i % 2 ? 3 : 4)};
+
+		window_add_record(&w, record(&b, 1, 2, v, i % 2 ? "red" : "blue"), i);
+	}
+	assert_int_equal(evaluate_window(&ref, &w, &ev, &err), 0);
+	assert_int_equal(ev.n_records, 200);
+	assert_true(fe[0].has_ks && fe[0].ks_statistic == 0 && fe[0].ks_p_value == 1);
+	assert_true(fabs(fe[0].psi) < 1e-12);
+	assert_false(fe[1].has_ks);
+	assert_true(fabs(fe[1].psi) < 1e-12);
+	window_free(&w);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_checks_and_reasons),
+		cmocka_unit_test(test_add_counts_missing_and_categories),
+		cmocka_unit_test(test_cap_is_all_or_nothing),
+		cmocka_unit_test(test_evaluate_same_distribution_does_not_drift),
+	};
+	gsl_set_error_handler_off();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
