@@ -3,6 +3,13 @@
  * fast_float for numbers written as text. The only C++ file in kpigate: it
  * exposes the C API of capture.h and lets no exception escape.
  *
+ * Why DOM and not On-Demand: a line must be valid JSON as a whole to be
+ * accepted, and On-Demand checks only what it reads (it takes
+ * "eventVersion":nul or "mode":[1,,2] in a field we skip). The time above
+ * the parse goes to the CSV cells, so those get the care: word-at-a-time
+ * delimiter search, a short exact path for plain decimals before
+ * fast_float, and values written straight into their slot.
+ *
  * Memory: every buffer lives in the decoder and only grows (geometrically,
  * capped by max_line_bytes / max_values / max_instances), so after the first
  * few records decoding allocates nothing. */
@@ -13,6 +20,7 @@ extern "C" {
 #include "capture.h"
 #include "capture_b64.h"
 
+#include <cfloat>
 #include <cmath>
 #include <cstdarg>
 #include <cstdio>
@@ -20,7 +28,7 @@ extern "C" {
 #include <cstring>
 #include <new>
 #include <string_view>
-#include <vector>
+#include <type_traits>
 
 #include <fast_float/fast_float.h>
 #include <simdjson.h>
@@ -84,6 +92,45 @@ struct padbuf {
 	}
 };
 
+/* A growable array of plain C structs (values, offsets, scores): no
+ * exceptions, no value-initialisation on growth, a pointer that stays put
+ * once warm. Callers check their own caps before push(). */
+template <class T> struct growbuf {
+	static_assert(std::is_trivially_copyable<T>::value,
+		      "growbuf holds plain C data");
+	T *p = nullptr;
+	size_t len = 0;
+	size_t cap = 0;
+
+	growbuf() = default;
+	growbuf(const growbuf &) = delete;
+	growbuf &operator=(const growbuf &) = delete;
+	~growbuf() { std::free(p); }
+
+	bool reserve(size_t n)
+	{
+		if (n <= cap)
+			return true;
+		size_t nc = cap ? cap : 64;
+		while (nc < n)
+			nc *= 2;
+		T *q = static_cast<T *>(std::realloc(p, nc * sizeof(T)));
+		if (!q)
+			return false;
+		p = q;
+		cap = nc;
+		return true;
+	}
+	/* false when out of memory */
+	bool push(const T &v)
+	{
+		if (len == cap && !reserve(len + 1))
+			return false;
+		p[len++] = v;
+		return true;
+	}
+};
+
 enum ctype { CT_CSV, CT_JSON, CT_JSONL };
 
 /* What a failing step returns; the reason and message are already set. */
@@ -105,9 +152,9 @@ struct capture_decoder {
 	padbuf in_pay;               /* decoded input payload (CSV text lives here) */
 	padbuf out_pay;              /* decoded output payload */
 	padbuf strbuf;               /* string cells of JSON payloads */
-	std::vector<capture_value> values;
-	std::vector<size_t> inst_off;
-	std::vector<double> preds;
+	growbuf<capture_value> values;
+	growbuf<size_t> inst_off;    /* n_instances + 1 entries */
+	growbuf<double> preds;
 
 	/* per call */
 	capture_reject reason = CAPTURE_OK;
@@ -167,6 +214,44 @@ bool ieq(string_view a, const char *b)
 	return true;
 }
 
+/* Clinger's fast path, the first thing fast_float itself tries, without
+ * its general parsing around it: a cell [-]digits[.digits] of at most 15
+ * digits is an exact integer (< 2^53) over an exact power of ten (<= 1e15),
+ * so one IEEE division gives the correctly rounded double (under the
+ * default rounding mode, which kpigate never changes). Returns false for
+ * anything else (exponent, more digits, "nan", ".5", "5.", ...), which
+ * fast_float then decides; true only when all of [p, e) was read. */
+inline bool parse_simple_decimal(const char *p, const char *e, double *out)
+{
+	static const double pow10[16] = { 1e0,  1e1,  1e2,  1e3,  1e4, 1e5,
+					  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+					  1e12, 1e13, 1e14, 1e15 };
+	bool neg = p < e && *p == '-';
+	const char *q = p + neg, *int_start = q;
+	uint64_t m = 0;
+	size_t frac = 0;
+
+	/* m may wrap on long digit runs: those are refused below anyway */
+	while (q < e && (unsigned char)(*q - '0') < 10)
+		m = m * 10 + (uint64_t)(*q++ - '0');
+	size_t nint = (size_t)(q - int_start);
+	if (nint == 0 || nint > 15)
+		return false;
+	if (q < e) {
+		if (*q != '.')
+			return false;
+		const char *f = ++q;
+		while (q < e && (unsigned char)(*q - '0') < 10)
+			m = m * 10 + (uint64_t)(*q++ - '0');
+		frac = (size_t)(q - f);
+		if (frac == 0 || q != e || nint + frac > 15)
+			return false;
+	}
+	double v = (double)m / pow10[frac];
+	*out = neg ? -v : v;
+	return true;
+}
+
 /* A whole cell as a number: fast_float plus an optional leading '+'. */
 inline bool parse_number(const char *p, size_t n, double *out)
 {
@@ -178,6 +263,10 @@ inline bool parse_number(const char *p, size_t n, double *out)
 	}
 	if (p == e)
 		return false;
+#if FLT_EVAL_METHOD == 0 /* doubles not evaluated in wider registers */
+	if (parse_simple_decimal(p, e, out))
+		return true;
+#endif
 	auto r = fast_float::from_chars(p, e, *out);
 	return r.ec == std::errc() && r.ptr == e;
 }
@@ -211,6 +300,10 @@ simdjson::error_code parse_padded(simdjson::dom::parser &p, size_t max_cap,
 int classify(capture_decoder *d, const char *which, string_view ct,
 	     ctype *out)
 {
+	if (ct == "text/csv") { /* what SageMaker writes, skip the trimming */
+		*out = CT_CSV;
+		return 0;
+	}
 	size_t semi = ct.find(';');
 	if (semi != string_view::npos)
 		ct = ct.substr(0, semi);
@@ -264,7 +357,7 @@ int load_payload(capture_decoder *d, simdjson::dom::object ep,
 			return FAIL;
 	}
 
-	if (ieq(senc, "csv") || ieq(senc, "json")) {
+	if (senc == "CSV" || ieq(senc, "csv") || ieq(senc, "json")) {
 		if (!pb.assign(sdata.data(), sdata.size()))
 			return oom(d);
 	} else if (ieq(senc, "base64")) {
@@ -286,9 +379,39 @@ int load_payload(capture_decoder *d, simdjson::dom::object ep,
 	return 0;
 }
 
+/* Index of the first ',' or '\n' in s[i..n), or n. Tests 8 bytes at a
+ * time with the "has zero byte" trick on s ^ ',' and s ^ '\n'; its false
+ * positives only sit above a true match, so the lowest flagged byte is
+ * exact. Reads up to 7 bytes past n: s must be a padbuf (PAD bytes). */
+inline size_t find_delim(const char *s, size_t i, size_t n)
+{
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	constexpr uint64_t ones = 0x0101010101010101ULL;
+	constexpr uint64_t high = 0x8080808080808080ULL;
+	for (; i < n; i += 8) {
+		uint64_t w, c, l, m;
+		std::memcpy(&w, s + i, 8);
+		c = w ^ (ones * ',');
+		l = w ^ (ones * '\n');
+		m = ((c - ones) & ~c) | ((l - ones) & ~l);
+		m &= high;
+		if (m) {
+			size_t j = i + (size_t)__builtin_ctzll(m) / 8;
+			return j < n ? j : n;
+		}
+	}
+	return n;
+#else
+	while (i < n && s[i] != ',' && s[i] != '\n')
+		i++;
+	return i;
+#endif
+}
+
 /* Scans CSV in place (quoted cells are unescaped where they stand). Calls
  * cell(ptr, len, index_in_row) for every cell and row() after every
- * non-blank row; a nonzero return from either stops the scan. Returns 0,
+ * non-blank row; a nonzero return from either stops the scan. s has PAD
+ * readable bytes past n (a padbuf). Returns 0,
  * FAIL from a callback, or 1 when quoting is malformed. */
 template <class Cell, class Row>
 int csv_scan(char *s, size_t n, Cell &&cell, Row &&row)
@@ -335,8 +458,7 @@ int csv_scan(char *s, size_t n, Cell &&cell, Row &&row)
 				i = r;
 			} else {
 				size_t st = i;
-				while (i < n && s[i] != ',' && s[i] != '\n')
-					i++;
+				i = find_delim(s, i, n);
 				size_t e = i;
 				while (e > st && is_blank(s[e - 1]))
 					e--;
@@ -357,34 +479,40 @@ int csv_scan(char *s, size_t n, Cell &&cell, Row &&row)
 	return 0;
 }
 
-int push_value(capture_decoder *d, const capture_value &v)
+/* The next value slot, or NULL (reason set) past max_values or out of
+ * memory. Filling the slot in place, not copying a stack temporary in,
+ * spares the CSV loop a store-forwarding stall per cell. */
+inline capture_value *new_value(capture_decoder *d)
 {
-	if (d->values.size() >= d->max_values)
-		return reject(d, CAPTURE_REJECT_TOO_BIG,
-			      "more than %zu values in one record",
-			      d->max_values);
-	d->values.push_back(v);
-	return 0;
+	if (d->values.len >= d->max_values) {
+		reject(d, CAPTURE_REJECT_TOO_BIG,
+		       "more than %zu values in one record", d->max_values);
+		return nullptr;
+	}
+	if (d->values.len == d->values.cap &&
+	    !d->values.reserve(d->values.len + 1)) {
+		oom(d);
+		return nullptr;
+	}
+	return &d->values.p[d->values.len++];
 }
 
-int end_instance(capture_decoder *d)
+inline int end_instance(capture_decoder *d)
 {
-	if (d->inst_off.size() > d->max_instances) /* inst_off has n + 1 */
+	if (d->inst_off.len > d->max_instances) /* inst_off has n + 1 */
 		return reject(d, CAPTURE_REJECT_TOO_BIG,
 			      "more than %zu instances in one record",
 			      d->max_instances);
-	d->inst_off.push_back(d->values.size());
-	return 0;
+	return d->inst_off.push(d->values.len) ? 0 : oom(d);
 }
 
-int push_pred(capture_decoder *d, double v)
+inline int push_pred(capture_decoder *d, double v)
 {
-	if (d->preds.size() >= d->max_instances)
+	if (d->preds.len >= d->max_instances)
 		return reject(d, CAPTURE_REJECT_TOO_BIG,
 			      "more than %zu predictions in one record",
 			      d->max_instances);
-	d->preds.push_back(v);
-	return 0;
+	return d->preds.push(v) ? 0 : oom(d);
 }
 
 int csv_input(capture_decoder *d)
@@ -393,17 +521,21 @@ int csv_input(capture_decoder *d)
 	int rc = csv_scan(
 		d->in_pay.p, d->in_pay.len,
 		[&](const char *p, size_t n, size_t) {
-			capture_value v;
-			v.str_off = (uint32_t)(p - base);
-			v.str_len = (uint32_t)n;
-			v.num = NAN;
-			if (n == 0)
-				v.kind = CAPTURE_VALUE_MISSING;
-			else if (parse_number(p, n, &v.num))
-				v.kind = CAPTURE_VALUE_NUMBER;
-			else
-				v.kind = CAPTURE_VALUE_STRING;
-			return push_value(d, v);
+			capture_value *v = new_value(d);
+			double num;
+			if (!v)
+				return FAIL;
+			v->str_off = (uint32_t)(p - base);
+			v->str_len = (uint32_t)n;
+			if (n && parse_number(p, n, &num)) {
+				v->num = num;
+				v->kind = CAPTURE_VALUE_NUMBER;
+			} else {
+				v->num = NAN;
+				v->kind = n ? CAPTURE_VALUE_STRING
+					    : CAPTURE_VALUE_MISSING;
+			}
+			return 0;
 		},
 		[&]() { return end_instance(d); });
 	if (rc == 1)
@@ -445,9 +577,12 @@ int json_value(capture_decoder *d, element el)
 		v.str_off = (uint32_t)sb.len;
 		v.str_len = (uint32_t)sv.size();
 		sb.len += sv.size();
-		v.kind = parse_number(sv.data(), sv.size(), &v.num)
-				 ? CAPTURE_VALUE_NUMBER
-				 : CAPTURE_VALUE_STRING;
+		double num;
+		v.kind = CAPTURE_VALUE_STRING;
+		if (parse_number(sv.data(), sv.size(), &num)) {
+			v.num = num;
+			v.kind = CAPTURE_VALUE_NUMBER;
+		}
 		break;
 	}
 	default:
@@ -455,7 +590,11 @@ int json_value(capture_decoder *d, element el)
 			      "endpointInput: nested object or array inside "
 			      "an instance's features");
 	}
-	return push_value(d, v);
+	capture_value *slot = new_value(d);
+	if (!slot)
+		return FAIL;
+	*slot = v;
+	return 0;
 }
 
 int json_features(capture_decoder *d, simdjson::dom::array a)
@@ -759,7 +898,7 @@ int decode_line(capture_decoder *d, const char *line, size_t len,
 	if (load_payload(d, ep, "endpointInput", d->in_pay, &in_ct) ||
 	    decode_input(d, in_ct))
 		return FAIL;
-	if (d->inst_off.size() < 2)
+	if (d->inst_off.len < 2)
 		return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
 			      "endpointInput holds no instance");
 
@@ -772,18 +911,18 @@ int decode_line(capture_decoder *d, const char *line, size_t len,
 		if (load_payload(d, ep, "endpointOutput", d->out_pay, &ct) ||
 		    decode_output(d, ct))
 			return FAIL;
-		size_t ni = d->inst_off.size() - 1;
-		if (d->preds.size() != ni)
+		size_t ni = d->inst_off.len - 1;
+		if (d->preds.len != ni)
 			return reject(d, CAPTURE_REJECT_OUTPUT_MISMATCH,
 				      "%zu predictions for %zu instances",
-				      d->preds.size(), ni);
+				      d->preds.len, ni);
 	}
 
-	rec->n_instances = d->inst_off.size() - 1;
-	rec->instance_off = d->inst_off.data();
-	rec->values = d->values.data();
-	rec->predictions = d->preds.data();
-	rec->n_predictions = d->preds.size();
+	rec->n_instances = d->inst_off.len - 1;
+	rec->instance_off = d->inst_off.p;
+	rec->values = d->values.p;
+	rec->predictions = d->preds.p;
+	rec->n_predictions = d->preds.len;
 	/* CSV cells point into the payload, JSON strings into strbuf */
 	rec->text = in_ct == CT_CSV ? d->in_pay.p : d->strbuf.p;
 	return 0;
@@ -825,8 +964,10 @@ int capture_decoder_new(capture_decoder **out, const capture_options *opt,
 		if (opt->score_field)
 			std::strcpy(d->score_field, opt->score_field);
 	}
-	/* strbuf.p must never be NULL: records point text at it */
-	if (!d->strbuf.reserve(0)) {
+	/* strbuf.p must never be NULL: records point text at it; the
+	 * arrays get a first block so a record's pointers are never NULL */
+	if (!d->strbuf.reserve(0) || !d->values.reserve(256) ||
+	    !d->inst_off.reserve(16) || !d->preds.reserve(16)) {
 		delete d;
 		kpg_err_set(err, "out of memory for a capture decoder");
 		return KPG_ENOMEM;
@@ -849,13 +990,13 @@ int capture_decode(capture_decoder *dec, const char *line, size_t len,
 	dec->err = err;
 	dec->reason = CAPTURE_OK;
 	dec->rc = 0;
-	dec->values.clear();
-	dec->inst_off.clear();
-	dec->preds.clear();
+	dec->values.len = 0;
+	dec->inst_off.len = 0;
+	dec->preds.len = 0;
 	dec->strbuf.len = 0;
 	dec->in_pay.len = 0;
 	try {
-		dec->inst_off.push_back(0);
+		dec->inst_off.push(0); /* reserved at construction */
 		if (decode_line(dec, line, len, rec)) {
 			std::memset(rec, 0, sizeof(*rec));
 			rec->inference_id = "";

@@ -8,6 +8,7 @@
  *   replay:     line_reader + pipeline_capture_line (decode, window, KS/PSI
  *               on every closed window, policy, decisions)
  * and prints records/s for both and their ratio (target >= 0.40). */
+#include <errno.h>
 #include <getopt.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
@@ -191,13 +192,19 @@ int main(int argc, char **argv)
 		if (mkdtemp(dir) == NULL)
 			return 1;
 	}
+	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+		fprintf(stderr, "bench_replay: cannot create %s: %s\n", dir, strerror(errno));
+		return 1;
+	}
 	snprintf(path, sizeof(path), "%s/capture.jsonl", dir);
 	if (reuse && access(path, R_OK) == 0) {
 		printf("reusing the records in %s\n", dir);
 	} else {
 		printf("generating %ld records of %d numeric features in %s ...\n", n, nf, dir);
-		if (write_inputs(dir, n, nf, window_records))
+		if (write_inputs(dir, n, nf, window_records)) {
+			fprintf(stderr, "bench_replay: cannot write the inputs in %s\n", dir);
 			return 1;
+		}
 	}
 	if (capture_decoder_new(&dec, NULL, &err))
 		return 1;
