@@ -104,7 +104,8 @@ int pipeline_init(pipeline *pl, policy **policies, size_t n,
 	}
 	return 0;
 fail:
-	for (size_t i = taken + 1; i < n; i++) {
+	/* policies the models took are NULL here; free the rest */
+	for (size_t i = taken; i < n; i++) {
 		policy_free(policies[i]);
 		policies[i] = NULL;
 	}
