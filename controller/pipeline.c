@@ -144,6 +144,8 @@ int pipeline_reject(pipeline *pl, int is_gt, capture_reject reason,
 		pl->stats.gt_rejects[reason]++;
 	else
 		pl->stats.capture_rejects[reason]++;
+	pl->last_reject = reason;
+	snprintf(pl->last_reject_msg, sizeof(pl->last_reject_msg), "%s", msg ? msg : "");
 	if (pl->rejects != NULL) {
 		json_t *o = json_pack("{s:s, s:s, s:I, s:s, s:s}", "kind",
 				      is_gt ? "ground_truth" : "capture", "source",
@@ -298,6 +300,7 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 	int idx, rc;
 
 	pl->stats.capture_lines++;
+	pl->last_reject = CAPTURE_OK;
 	idx = pipeline_route(pl, endpoint_hint);
 	if (idx < 0) {
 		snprintf(sub.msg, sizeof(sub.msg), "no policy for endpoint '%s'",
@@ -375,6 +378,7 @@ int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
 
 	(void)err;
 	pl->stats.gt_lines++;
+	pl->last_reject = CAPTURE_OK;
 	sub.msg[0] = '\0';
 	if (gt_decode(line, len, pl->max_line_bytes, &gt, &reason, &sub) != 0)
 		return pipeline_reject(pl, 1, reason ? reason : CAPTURE_REJECT_BAD_JSON,

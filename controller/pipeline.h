@@ -57,6 +57,10 @@ typedef struct pipeline {
 	pipeline_stats stats;
 	json_t *decisions;     /* owned array: one summary object per decision */
 	size_t max_line_bytes;
+	/* The last line's outcome, for callers that route rejects (e.g. to a
+	 * dead-letter topic): CAPTURE_OK when it was accepted. */
+	capture_reject last_reject;
+	char last_reject_msg[256];
 } pipeline;
 
 /* Takes ownership of the n policies (the array itself stays the caller's),
