@@ -11,5 +11,6 @@ int cmd_compare(int argc, char **argv); /* cmd_compare.c */
 int cmd_policy(int argc, char **argv);  /* cmd_policy.c: "policy check FILE..." */
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c: "audit verify|summary" */
 int cmd_example(int argc, char **argv); /* cmd_example.c */
+int cmd_run(int argc, char **argv);     /* cmd_run.c: the daemon; --check today */
 
 #endif

@@ -16,6 +16,7 @@ static const char usage[] =
 	"  policy   check policy files (policy check FILE...)\n"
 	"  audit    verify or summarise an audit log\n"
 	"  example  write the bundled example into a folder\n"
+	"  run      the Kafka daemon (run --check --config FILE validates a configuration)\n"
 	"\n"
 	"Run 'kpigate COMMAND --help' for a command's options.\n"
 	"Exit codes: 0 ok, 1 findings or invalid input, 2 usage error.\n";
@@ -28,7 +29,7 @@ int main(int argc, char **argv)
 	} cmds[] = {
 		{"replay", cmd_replay},   {"compare", cmd_compare},
 		{"policy", cmd_policy},   {"audit", cmd_audit},
-		{"example", cmd_example},
+		{"example", cmd_example}, {"run", cmd_run},
 	};
 
 	/* GSL's default handler aborts; every GSL call's code is checked. */
