@@ -279,7 +279,8 @@ static void env_name(const key_spec *s, char *buf, size_t len)
 	size_t i;
 
 	path_join(p, sizeof(p), s->parent, s->key);
-	snprintf(buf, len, ENV_PREFIX "%s", p);
+	if (snprintf(buf, len, ENV_PREFIX "%s", p) >= (int)len)
+		buf[len - 1] = '\0'; /* key paths are short; never in practice */
 	for (i = strlen(ENV_PREFIX); buf[i]; i++)
 		buf[i] = buf[i] == '.' ? '_' : (char)toupper((unsigned char)buf[i]);
 }
