@@ -88,8 +88,10 @@ static size_t join_probe(const join_buffer *jb, const char *key, size_t len,
 	}
 }
 
-static void join_rebuild_index(join_buffer *jb)
+int join_reindex(join_buffer *jb)
 {
+	int dup = 0;
+
 	memset(jb->index, 0, jb->index_cap * sizeof(*jb->index));
 	jb->tombstones = 0;
 	for (size_t k = 0; k < jb->count; k++) {
@@ -101,8 +103,13 @@ static void join_rebuild_index(join_buffer *jb)
 		if (!e->live)
 			continue;
 		pos = join_probe(jb, e->key, e->key_len, e->hash, &found);
+		if (found) {
+			dup = 1; /* only a restored ring can hold a key twice */
+			continue;
+		}
 		jb->index[pos] = join_index_value(e->hash, slot);
 	}
+	return dup ? -1 : 0;
 }
 
 /* Removes a ring entry's index position: found by its exact index value,
@@ -146,7 +153,7 @@ static void join_expire(join_buffer *jb, int64_t now_ms, int need_slot)
 		jb->count--;
 	}
 	if (jb->tombstones > jb->index_cap / 4)
-		join_rebuild_index(jb);
+		(void)join_reindex(jb);
 }
 
 static int join_offer(join_buffer *jb, const char *id, size_t len,

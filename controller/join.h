@@ -63,6 +63,11 @@ int join_add_prediction(join_buffer *jb, const char *id, size_t len,
 int join_add_label(join_buffer *jb, const char *id, size_t len, double label,
 		   int64_t now_ms, join_match *m);
 
+/* Rebuilds the index from the ring's live entries (after tombstones pile up,
+ * or after a checkpoint restored the ring). Returns -1 when a key is live
+ * twice — a corrupt restore — after indexing the first of each. */
+int join_reindex(join_buffer *jb);
+
 /* Live entries waiting, by kind. */
 void join_pending(const join_buffer *jb, uint64_t *predictions,
 		  uint64_t *labels);
