@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "json_locate.h"
+#include "kpg_file.h"
 #include "policy.h"
 
 extern char **environ;
@@ -1235,64 +1236,6 @@ static void split_listen(vctx *c, config *cfg)
 
 /* ---- files -------------------------------------------------------- */
 
-static int read_file(const char *path, char **out, size_t *outlen,
-		     kpg_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int rc = 0;
-
-	if (f == NULL) {
-		kpg_err_set(err, "%s", strerror(errno));
-		return KPG_EIO;
-	}
-	for (;;) {
-		size_t got;
-
-		if (len == cap) {
-			char *nb;
-
-			if (cap > CONFIG_FILE_MAX) {
-				kpg_err_set(err, "larger than %d bytes; a configuration file is at most 1 MiB",
-					    CONFIG_FILE_MAX);
-				rc = KPG_ETOOBIG;
-				goto out;
-			}
-			cap = cap ? cap * 2 : 8192;
-			nb = realloc(buf, cap + 1);
-			if (nb == NULL) {
-				kpg_err_set(err, "out of memory");
-				rc = KPG_ENOMEM;
-				goto out;
-			}
-			buf = nb;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		kpg_err_set(err, "%s", strerror(errno ? errno : EIO));
-		rc = KPG_EIO;
-		goto out;
-	}
-	if (len > CONFIG_FILE_MAX) {
-		kpg_err_set(err, "larger than %d bytes; a configuration file is at most 1 MiB",
-			    CONFIG_FILE_MAX);
-		rc = KPG_ETOOBIG;
-		goto out;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
-out:
-	free(buf);
-	fclose(f);
-	return rc;
-}
 
 static int name_cmp(const void *a, const void *b)
 {
@@ -1377,7 +1320,7 @@ int config_load(const char *path, config **out, config_diags *diags,
 	int rc;
 
 	*out = NULL;
-	rc = read_file(path, &text, &len, err);
+	rc = kpg_read_file(path, CONFIG_FILE_MAX, "configuration file", &text, &len, err);
 	if (rc == KPG_ETOOBIG) {
 		vctx c;
 

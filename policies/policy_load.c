@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "json_locate.h"
+#include "kpg_file.h"
 
 #define POLICY_FILE_MAX (1024 * 1024) /* a policy is a page, not a dataset */
 #define POLICY_MAX_DIAGS 200
@@ -1032,65 +1033,6 @@ static void load_root(vctx *c, json_t *root, const char *dir, policy *p)
 
 /* ---- file --------------------------------------------------------- */
 
-static int read_file(const char *path, char **out, size_t *outlen,
-		     kpg_err *err)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t len = 0, cap = 0;
-	int rc = 0;
-
-	if (f == NULL) {
-		kpg_err_set(err, "%s", strerror(errno));
-		return KPG_EIO;
-	}
-	for (;;) {
-		size_t got;
-
-		if (len == cap) {
-			size_t ncap = cap ? cap * 2 : 8192;
-			char *nb;
-
-			if (cap > POLICY_FILE_MAX) {
-				kpg_err_set(err, "larger than %d bytes; a policy file is at most 1 MiB",
-					    POLICY_FILE_MAX);
-				rc = KPG_ETOOBIG;
-				goto out;
-			}
-			nb = realloc(buf, ncap + 1);
-			if (nb == NULL) {
-				kpg_err_set(err, "out of memory");
-				rc = KPG_ENOMEM;
-				goto out;
-			}
-			buf = nb;
-			cap = ncap;
-		}
-		got = fread(buf + len, 1, cap - len, f);
-		len += got;
-		if (got == 0)
-			break;
-	}
-	if (ferror(f)) {
-		kpg_err_set(err, "%s", strerror(errno ? errno : EIO));
-		rc = KPG_EIO;
-		goto out;
-	}
-	if (len > POLICY_FILE_MAX) {
-		kpg_err_set(err, "larger than %d bytes; a policy file is at most 1 MiB",
-			    POLICY_FILE_MAX);
-		rc = KPG_ETOOBIG;
-		goto out;
-	}
-	buf[len] = '\0';
-	*out = buf;
-	*outlen = len;
-	buf = NULL;
-out:
-	free(buf);
-	fclose(f);
-	return rc;
-}
 
 static char *dir_of(const char *path)
 {
@@ -1131,7 +1073,7 @@ int policy_load(const char *path, policy **out, policy_diags *diags,
 	int rc;
 
 	*out = NULL;
-	rc = read_file(path, &text, &len, err);
+	rc = kpg_read_file(path, POLICY_FILE_MAX, "policy file", &text, &len, err);
 	if (rc == KPG_ETOOBIG) {
 		vctx c;
 

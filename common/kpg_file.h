@@ -1,0 +1,16 @@
+/* kpg_file.h - reading a whole small file (policies, configurations) with
+ * a size cap, so a huge or endless file fails cleanly. */
+#ifndef KPG_FILE_H
+#define KPG_FILE_H
+
+#include <stddef.h>
+
+#include "kpg_error.h"
+
+/* Reads path into *out (NUL-terminated; caller frees) and *outlen. Returns
+ * 0, KPG_EIO (err: strerror), KPG_ETOOBIG (err: "larger than MAX bytes;
+ * a WHAT is at most ..."), or KPG_ENOMEM. */
+int kpg_read_file(const char *path, size_t max, const char *what, char **out,
+		  size_t *outlen, kpg_err *err);
+
+#endif
