@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "daemon.h"
 #include "config.h"
 #include "policy.h"
 #include "policy_report.h"
@@ -26,7 +27,10 @@ static const char run_usage[] =
 	"                     as FILE:LINE:COLUMN: message, and exit\n"
 	"  -h, --help         print this help\n"
 	"\n"
-	"Exit codes: 0 ok, 1 invalid configuration or policy, 2 usage error.\n";
+	"SIGTERM or SIGINT: finish the batch, checkpoint, commit, leave the group.\n"
+	"\n"
+	"Exit codes: 0 ok (a clean shutdown), 1 invalid configuration or policy,\n"
+	"or a fatal error at run time (logged), 2 usage error.\n";
 
 typedef struct run_args {
 	const char *config;
@@ -139,6 +143,25 @@ out:
 	return rc;
 }
 
+/* Validates like --check (printing every error), then runs the daemon. */
+static int run_daemon(const char *path)
+{
+	config_diags diags = {0};
+	config *cfg = NULL;
+	kpg_err err = {""};
+	int rc;
+
+	if (config_load(path, &cfg, &diags, &err) != 0) {
+		config_report_diags(stderr, path, &diags, &err);
+		config_diags_free(&diags);
+		return KPG_EXIT_FINDINGS;
+	}
+	config_diags_free(&diags);
+	rc = daemon_run(cfg);
+	config_free(cfg);
+	return rc;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	run_args a = {0};
@@ -150,7 +173,5 @@ int cmd_run(int argc, char **argv)
 		return rc;
 	if (a.check)
 		return run_check(a.config);
-	fputs("kpigate run: the Kafka daemon is not in this build yet; use --check to validate a configuration\n",
-	      stderr);
-	return KPG_EXIT_USAGE;
+	return run_daemon(a.config);
 }

@@ -215,7 +215,7 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 	events_energy_effect effect;
 	json_t *wdata = NULL, *ddata = NULL, *summary;
 	kpg_err sub;
-	int rc, have_est;
+	int rc, have_est, replayed;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.features = m->fevals;
@@ -226,18 +226,30 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 	policy_judge_features(m->pol, &ev);
 	policy_decide(m->pol, &ev, &m->guard, &d);
 	effect = energy_effect(&d);
+	replayed = pl->already_decided != NULL &&
+		   pl->already_decided(pl->already_decided_opaque,
+				       (size_t)(m - pl->models), d.idempotency_key);
+	if (replayed)
+		pl->decisions_replayed++;
 	have_est = energy_estimate_run(&m->pol->energy, m->pol->energy.expected_hours,
 				       &est, &sub) == 0;
 	wdata = events_window(m->pol, &ev);
-	rc = audit_event(pl, "window_evaluated", m->pol->model, wdata, err);
-	if (rc)
-		goto out;
 	ddata = events_decision(m->pol, &ev, &d, effect, have_est ? &est : NULL);
-	/* the decision is durable before any action is taken */
-	rc = audit_event(pl, "decision", m->pol->model, ddata, err);
-	if (rc)
+	if (wdata == NULL || ddata == NULL) {
+		kpg_err_set(err, "out of memory building window events");
+		rc = KPG_ENOMEM;
 		goto out;
-	if (d.retrain) {
+	}
+	if (!replayed) {
+		rc = audit_event(pl, "window_evaluated", m->pol->model, wdata, err);
+		if (rc)
+			goto out;
+		/* the decision is durable before any action is taken */
+		rc = audit_event(pl, "decision", m->pol->model, ddata, err);
+		if (rc)
+			goto out;
+	}
+	if (d.retrain && !replayed) {
 		rc = run_action(pl, m, &ev, &d, err);
 		if (rc)
 			goto out;

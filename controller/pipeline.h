@@ -61,6 +61,13 @@ typedef struct pipeline {
 	 * dead-letter topic): CAPTURE_OK when it was accepted. */
 	capture_reject last_reject;
 	char last_reject_msg[256];
+	/* Optional (daemon): asked when a window closes; returns 1 when that
+	 * decision's idempotency key was already decided and audited — a
+	 * window replayed after a restart — so it is neither audited nor acted
+	 * on again (guards and tallies still follow it, as they did then). */
+	int (*already_decided)(void *opaque, size_t model, const char *key);
+	void *already_decided_opaque;
+	uint64_t decisions_replayed; /* windows the hook said were decided */
 } pipeline;
 
 /* Takes ownership of the n policies (the array itself stays the caller's),

@@ -173,9 +173,13 @@ run usage4 2 run --check --config "$data/good.json" extra
 run help 0 run --help
 has_prefix help out "usage: kpigate run --config FILE [--check]"
 empty help err
-# the daemon itself is not in this build yet
-run daemon 2 run --config "$data/good.json"
-has daemon err "kpigate run: the Kafka daemon is not in this build yet; use --check to validate a configuration"
+# the daemon refuses to start on the errors --check reports
+run daemon 1 run --config "$data/bad_missing.json"
+run daemon_check 1 run --check --config "$data/bad_missing.json"
+if ! cmp -s "$out/daemon.err" "$out/daemon_check.err"; then
+	echo "FAIL daemon: it reports other errors than --check"
+	fails=$((fails + 1))
+fi
 
 if [ "$fails" -gt 0 ]; then
 	echo "$fails check(s) failed"
