@@ -1,0 +1,146 @@
+/* The pipeline's already-decided hook: a window whose idempotency key was
+ * decided before (a restart replaying records) is not audited or acted on
+ * again, while windows it does not know are. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <gsl/gsl_errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pipeline.h"
+
+static char dir[64];
+
+static void write_file(const char *name, const char *text)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static const char *known_key;
+
+static int hook(void *opaque, size_t model, const char *key)
+{
+	(void)opaque;
+	(void)model;
+	return known_key != NULL && strcmp(key, known_key) == 0;
+}
+
+static int count_events(const char *path, const char *event)
+{
+	char line[65536], pat[64];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	snprintf(pat, sizeof(pat), "\"event\":\"%s\"", event);
+	while (f && fgets(line, sizeof(line), f))
+		n += strstr(line, pat) != NULL;
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/* Feeds 30 records: windows of 10 close three times. */
+static void feed(pipeline *pl)
+{
+	char line[512];
+	kpg_err err;
+
+	for (int i = 0; i < 30; i++) {
+		int n = snprintf(line, sizeof(line),
+			"{\"captureData\":{\"endpointInput\":{\"observedContentType\":\"text/csv\","
+			"\"mode\":\"INPUT\",\"data\":\"%d\",\"encoding\":\"CSV\"},\"endpointOutput\":"
+			"{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"0.9\","
+			"\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e%d\","
+			"\"inferenceTime\":\"2026-01-01T00:00:%02dZ\"},\"eventVersion\":\"0\"}",
+			i % 7, i, i);
+		assert_int_equal(pipeline_capture_line(pl, line, (size_t)n, NULL, "t", (uint64_t)i, &err), 0);
+		n = snprintf(line, sizeof(line),
+			"{\"groundTruthData\":{\"data\":\"0\",\"encoding\":\"CSV\"},"
+			"\"eventMetadata\":{\"eventId\":\"e%d\"},\"eventVersion\":\"0\"}", i);
+		assert_int_equal(pipeline_gt_line(pl, line, (size_t)n, "g", (uint64_t)i, &err), 0);
+	}
+}
+
+static void run(const char *audit_path, const char *key, uint64_t *replayed)
+{
+	char pol[128];
+	policy *p[1];
+	policy_diags d = {0};
+	audit_log *log;
+	pipeline pl;
+	kpg_err err;
+
+	snprintf(pol, sizeof(pol), "%s/p.json", dir);
+	assert_int_equal(policy_load(pol, &p[0], &d, &err), 0);
+	assert_int_equal(audit_open(audit_path, &log, &err), 0);
+	assert_int_equal(pipeline_init(&pl, p, 1, NULL, log, NULL, &err), 0);
+	known_key = key;
+	pl.already_decided = hook;
+	feed(&pl);
+	*replayed = pl.decisions_replayed;
+	assert_int_equal(json_array_size(pl.decisions), 3);
+	pipeline_free(&pl);
+	audit_close(log);
+}
+
+static void test_replayed_window_not_audited_again(void **state)
+{
+	char a1[128], a2[128];
+	uint64_t replayed;
+
+	(void)state;
+	snprintf(a1, sizeof(a1), "%s/a1.jsonl", dir);
+	snprintf(a2, sizeof(a2), "%s/a2.jsonl", dir);
+	run(a1, NULL, &replayed);
+	assert_int_equal(replayed, 0);
+	assert_int_equal(count_events(a1, "decision"), 3);
+	assert_int_equal(count_events(a1, "action_result"), 3); /* accuracy 0 < 0.9 */
+	/* the second window's key: model:1:start_ms (00:00:10) */
+	run(a2, "m:1:1767225610000", &replayed);
+	assert_int_equal(replayed, 1);
+	assert_int_equal(count_events(a2, "decision"), 2);
+	assert_int_equal(count_events(a2, "window_evaluated"), 2);
+	assert_int_equal(count_events(a2, "action_result"), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_replayed_window_not_audited_again),
+	};
+	int rc;
+
+	gsl_set_error_handler_off();
+	snprintf(dir, sizeof(dir), "/tmp/kpg-pl-XXXXXX");
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	write_file("ref.csv", "x\n0\n1\n2\n3\n4\n5\n6\n");
+	write_file("p.json", "{\"model\": \"m\", \"reference\": {\"path\": \"ref.csv\"},"
+		   " \"window\": {\"records\": 10},"
+		   " \"kpis\": [{\"metric\": \"accuracy\", \"min\": 0.9}],"
+		   " \"guards\": {\"min_records\": 1, \"min_labelled\": 1},"
+		   " \"action\": {\"type\": \"dry_run\"},"
+		   " \"energy\": {\"instance_type\": \"ml.m5.xlarge\", \"instance_count\": 1,"
+		   " \"expected_hours\": 1, \"region\": \"us-east-1\"}}");
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	{
+		char cmd[128];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", dir);
+	}
+	return rc;
+}
