@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "audit.h"
+#include "kafka_dlq.h"
 #include "kafka_source.h"
 #include "kpg_log.h"
 #include "kpg_time.h"
@@ -28,6 +29,7 @@ typedef struct daemon_ctx {
 	state_ctx st;
 	audit_log *audit;
 	kafka_src *src;
+	kafka_dlq *dlq;            /* NULL without kafka.dead_letter_topic */
 	int pl_ready, st_ready;
 	int64_t last_checkpoint_ms;
 	size_t decisions_at_checkpoint;
@@ -69,6 +71,13 @@ static int daemon_checkpoint(daemon_ctx *d)
 {
 	kpg_err err = {""};
 
+	/* bad records' dead-letter copies first: the checkpoint moves past them */
+	if (d->dlq != NULL &&
+	    kafka_dlq_flush(d->dlq, (int)d->cfg->shutdown_timeout_s * 1000, &err) != 0) {
+		log_errorx("not checkpointing: %s", err.msg);
+		d->failed = 1;
+		return -1;
+	}
 	if (state_save(d->cfg->state_dir, &d->pl, &d->st, &err) != 0) {
 		log_errorx("checkpoint failed: %s", err.msg);
 		d->failed = 1;
@@ -160,10 +169,20 @@ static int daemon_apply(daemon_ctx *d, const kafka_msg_view *v)
 		d->failed = 1;
 		return rc;
 	}
-	if (d->pl.last_reject != CAPTURE_OK)
+	if (d->pl.last_reject != CAPTURE_OK) {
 		log_debug("%s [%d] @%lld rejected: %s: %s", v->topic, (int)v->partition,
 			  (long long)v->offset, capture_reject_name(d->pl.last_reject),
 			  d->pl.last_reject_msg);
+		if (d->dlq != NULL &&
+		    kafka_dlq_send(d->dlq, v->key, v->key_len, v->payload, v->len,
+				   capture_reject_name(d->pl.last_reject),
+				   d->pl.last_reject_msg, v->topic, v->partition,
+				   v->offset, &err) != 0) {
+			log_errorx("stopping: %s", err.msg);
+			d->failed = 1;
+			return KPG_EIO;
+		}
+	}
 	return state_offset_set(&d->st, v->topic, v->partition, v->offset + 1, &err);
 }
 
@@ -239,6 +258,12 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 	kc.hooks.opaque = d;
 	kc.hooks.on_assign = daemon_on_assign;
 	kc.hooks.on_revoke = daemon_on_revoke;
+	if (cfg->dead_letter_topic != NULL) {
+		rc = kafka_dlq_new(&d->dlq, cfg->bootstrap_servers, props,
+				   cfg->n_properties, cfg->dead_letter_topic, err);
+		if (rc)
+			goto out;
+	}
 	rc = kafka_src_new(&d->src, &kc, err);
 out:
 	if (pols != NULL && !d->pl_ready)
@@ -259,6 +284,7 @@ static void daemon_stop_all(daemon_ctx *d)
 		if (kafka_src_close(d->src, (int)d->cfg->shutdown_timeout_s * 1000, &err))
 			log_warnx("leaving the consumer group: %s", err.msg);
 	}
+	kafka_dlq_close(d->dlq, (int)d->cfg->shutdown_timeout_s * 1000);
 	if (d->st_ready)
 		state_ctx_free(&d->st);
 	if (d->pl_ready)

@@ -4,6 +4,7 @@
 #  1. the bundled example's capture stream through Kafka gives the same
 #     windows (records, per-feature PSI/KS) and decisions as `kpigate replay`
 #     of the same records (the daemon keeps the last window open);
+#     every rejected record lands in the dead-letter topic with its reason;
 #  2. kill -9 in the middle, restart: every window is still evaluated
 #     exactly once, no decision is audited twice, the audit log verifies.
 # argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
@@ -14,7 +15,7 @@ export KAFKA_MOCK=$build/kafka_mock
 kafka_have_tools || { echo "skip: kcat or kafka_mock missing"; exit 77; }
 work=$(mktemp -d "$(cd "$build" && pwd)/e2e_daemon.XXXXXX")
 kafka_trap_exit
-trap 'kill -9 $daemon_pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill -9 $daemon_pid 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
 daemon_pid=
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
@@ -34,20 +35,22 @@ n_lines=$(wc -l <"$work/capture.jsonl")
 "$bin" replay --policy "$work/ex/policy.json" --capture "$work/capture.jsonl" \
 	--audit "$work/replay.jsonl" >/dev/null || { echo "FAIL: replay"; exit 1; }
 
-kafka_start capture:3 || { echo "FAIL: mock"; exit 1; }
+kafka_start capture:3 dead:1 || { echo "FAIL: mock"; exit 1; }
 mkdir -p "$work/policies" "$work/state1" "$work/state2"
 cp "$work/ex/policy.json" "$work/policies/"
 cp "$work/ex/train.csv" "$work/policies/"
-config() { # config STATE_DIR AUDIT GROUP
+config() { # config STATE_DIR AUDIT GROUP [DEAD_LETTER_TOPIC]
+	local dlq=
+	[[ -n ${4:-} ]] && dlq="\"dead_letter_topic\": \"$4\","
 	cat <<JSON
 {"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "$3",
-           "capture_topic": "capture", "batch_size": 500,
+           "capture_topic": "capture", "batch_size": 500, $dlq
            "properties": {"session.timeout.ms": 6000, "auto.offset.reset": "earliest"}},
  "policy_dir": "$work/policies", "audit_log": "$2", "state_dir": "$1",
  "checkpoint_interval_seconds": 1, "log_level": "info", "shutdown_timeout_seconds": 20}
 JSON
 }
-config "$work/state1" "$work/audit1.jsonl" g1 >"$work/run1.json"
+config "$work/state1" "$work/audit1.jsonl" g1 dead >"$work/run1.json"
 config "$work/state2" "$work/audit2.jsonl" g2 >"$work/run2.json"
 "$bin" run --check --config "$work/run1.json" >/dev/null || fail "run --check"
 
@@ -77,6 +80,17 @@ wait_for "$work/audit1.jsonl" "$want" 120 || fail "daemon 1 decided $(decisions 
 kill -TERM $daemon_pid; wait $daemon_pid; rc=$?
 [[ $rc == 0 ]] || fail "SIGTERM: exit $rc"
 grep -q '"stopping after' "$work/run1.log" || fail "no clean stop in the log"
+
+# every rejected record is in the dead-letter topic, with its reason
+rejected=$(/usr/bin/python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["event"] == "run_summary": print(r["data"]["capture"]["rejected"])' "$work/replay.jsonl")
+kafka_consume dead "$work/dead.txt" '%h\n' >/dev/null 2>&1
+dead=$(grep -c 'kpigate-reason=' "$work/dead.txt")
+[[ $rejected -gt 0 && $dead == "$rejected" ]] ||
+	fail "dead-letter topic holds $dead records, replay rejected $rejected"
+grep -q 'kpigate-source=capture/' "$work/dead.txt" || fail "dead letters name their source"
 
 # 2. a second group reads the same topic; kill -9 it half-way, restart
 "$bin" run --config "$work/run2.json" 2>"$work/run2a.log" &
