@@ -145,28 +145,10 @@ typedef struct vctx {
 static void diag_vadd(vctx *c, int line, int column, const char *origin,
 		      const char *fmt, va_list ap)
 {
-	config_diags *d = c->d;
-	config_diag *g;
-
 	c->n_errors++;
-	if (d->n - c->base >= CONFIG_MAX_DIAGS)
-		return;
-	if (d->n == d->cap) {
-		size_t ncap = d->cap ? d->cap * 2 : 16;
-		config_diag *items = realloc(d->items, ncap * sizeof(*items));
-
-		if (items == NULL) {
-			c->nomem = 1;
-			return;
-		}
-		d->items = items;
-		d->cap = ncap;
-	}
-	g = &d->items[d->n++];
-	g->line = line;
-	g->column = column;
-	snprintf(g->origin, sizeof(g->origin), "%s", origin ? origin : "");
-	vsnprintf(g->message, sizeof(g->message), fmt, ap);
+	if (c->d->n - c->base < CONFIG_MAX_DIAGS &&
+	    kpg_diags_vadd(c->d, line, column, origin, fmt, ap) != 0)
+		c->nomem = 1;
 }
 
 static void diag_at(vctx *c, int line, int column, const char *origin,
@@ -187,22 +169,9 @@ static void diag_at(vctx *c, int line, int column, const char *origin,
 static void locate(const vctx *c, const char *path, int at_key, int *line,
 		   int *column)
 {
-	char p[JSON_LOCATE_PATH_MAX];
-
 	*line = *column = 0;
-	if (c->loc == NULL)
-		return;
-	snprintf(p, sizeof(p), "%s", path);
-	while (json_locate_find(c->loc, p, at_key, line, column) != 0) {
-		char *cut = strrchr(p, '.');
-
-		if (p[0] == '\0')
-			break;
-		if (cut == NULL)
-			cut = p;
-		*cut = '\0';
-		at_key = 0;
-	}
+	if (c->loc != NULL)
+		json_locate_nearest(c->loc, path, at_key, line, column);
 }
 
 /* Reports at w: the variable when from the environment, else the key
@@ -1453,34 +1422,14 @@ void config_free(config *cfg)
 
 void config_diags_free(config_diags *d)
 {
-	if (d == NULL)
-		return;
-	free(d->items);
-	d->items = NULL;
-	d->n = d->cap = 0;
+	if (d != NULL)
+		kpg_diags_free(d);
 }
 
 void config_report_diags(FILE *out, const char *path, const config_diags *d,
 			 const kpg_err *err)
 {
-	if (d->n == 0) {
-		fprintf(out, "%s: cannot read: %s\n", path,
-			err->msg[0] ? err->msg : "unknown error");
-		return;
-	}
-	for (size_t i = 0; i < d->n; i++) {
-		const config_diag *g = &d->items[i];
-
-		if (g->origin[0])
-			fprintf(out, "%s (environment): %s\n", g->origin, g->message);
-		else if (g->line > 0)
-			fprintf(out, "%s:%d:%d: %s\n", path, g->line, g->column,
-				g->message);
-		else
-			fprintf(out, "%s: %s\n", path, g->message);
-	}
-	if (err->msg[0])
-		fprintf(out, "%s\n", err->msg);
+	kpg_diags_print(out, path, d, err);
 }
 
 const char *config_property_get(const config *cfg, const char *name)

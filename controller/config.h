@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "kpg_diag.h"
 #include "kpg_error.h"
 #include "kpg_log.h"
 
@@ -64,18 +65,11 @@ typedef struct config {
 	int64_t join_max_age_ms;   /* default 336 h; hours in (0, 8784] */
 } config;
 
-/* One error. From the file: line and column (1-based; 0 when unknown) and
- * an empty origin. From the environment: origin names the variable. */
-typedef struct config_diag {
-	int line, column;
-	char origin[128];
-	char message[320];
-} config_diag;
-
-typedef struct config_diags {
-	config_diag *items;        /* owned */
-	size_t n, cap;
-} config_diags;
+/* Errors: from the file with line and column (1-based; 0 when unknown)
+ * and an empty origin; from the environment with origin naming the
+ * variable. */
+typedef kpg_diag config_diag;
+typedef kpg_diags config_diags;
 
 /* Loads and validates path with the current environment. Returns 0 with
  * *out (caller frees with config_free), KPG_EINVAL with every problem

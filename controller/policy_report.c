@@ -6,21 +6,7 @@
 void policy_report_diags(FILE *out, const char *path, const policy_diags *d,
 			 const kpg_err *err)
 {
-	if (d->n == 0) {
-		/* nothing positional: the file could not be read */
-		fprintf(out, "%s: cannot read: %s\n", path,
-			err->msg[0] ? err->msg : "unknown error");
-		return;
-	}
-	for (size_t i = 0; i < d->n; i++) {
-		if (d->items[i].line > 0)
-			fprintf(out, "%s:%d:%d: %s\n", path, d->items[i].line,
-				d->items[i].column, d->items[i].message);
-		else
-			fprintf(out, "%s: %s\n", path, d->items[i].message);
-	}
-	if (err->msg[0])
-		fprintf(out, "%s\n", err->msg);
+	kpg_diags_print(out, path, d, err);
 }
 
 static int audit_rejected(audit_log *audit, const char *path,

@@ -408,6 +408,26 @@ int json_locate_find(const json_locate *loc, const char *path, int want_key,
 	return KPG_ENOTFOUND;
 }
 
+void json_locate_nearest(const json_locate *loc, const char *path,
+			 int want_key, int *line, int *column)
+{
+	char p[JSON_LOCATE_PATH_MAX];
+
+	snprintf(p, sizeof(p), "%s", path);
+	while (json_locate_find(loc, p, want_key, line, column) != 0) {
+		char *cut = strrchr(p, '.'), *br = strrchr(p, '[');
+
+		if (br != NULL && (cut == NULL || br > cut))
+			cut = br;
+		if (p[0] == '\0')
+			break;
+		if (cut == NULL)
+			cut = p;
+		*cut = '\0';
+		want_key = 0;
+	}
+}
+
 void json_locate_free(json_locate *loc)
 {
 	if (loc == NULL)

@@ -31,6 +31,13 @@ int json_locate_build(const char *text, size_t len, json_locate **out,
 int json_locate_find(const json_locate *loc, const char *path, int want_key,
 		     int *line, int *column);
 
+/* Like json_locate_find, falling back to the nearest enclosing value that
+ * has a position ("a.b[2].c" -> "a.b[2]" -> "a.b" -> "a" -> root), so a
+ * missing key is reported at its object's brace. *line and *column stay 0
+ * when nothing matches. */
+void json_locate_nearest(const json_locate *loc, const char *path,
+			 int want_key, int *line, int *column);
+
 void json_locate_free(json_locate *loc);
 
 #endif

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "energy.h"
+#include "kpg_diag.h"
 #include "kpg_error.h"
 
 #define POLICY_MAX_FEATURES 1024
@@ -105,16 +106,9 @@ typedef struct policy {
 	unsigned char sha256[32];     /* of the file's bytes */
 } policy;
 
-/* One error found in a policy file. */
-typedef struct policy_diag {
-	int line, column;             /* 1-based; 0 when unknown */
-	char message[256];
-} policy_diag;
-
-typedef struct policy_diags {
-	policy_diag *items;           /* owned */
-	size_t n, cap;
-} policy_diags;
+/* Errors found in a policy file, each with its line and column. */
+typedef kpg_diag policy_diag;
+typedef kpg_diags policy_diags;
 
 /* Loads and validates path. Returns 0 with *out (caller frees with
  * policy_free), or KPG_EINVAL with every problem appended to diags (and a

@@ -37,27 +37,10 @@ typedef struct vctx {
 
 static void diag_add(vctx *c, int line, int column, const char *fmt, va_list ap)
 {
-	policy_diags *d = c->d;
-	policy_diag *g;
-
 	c->n_errors++;
-	if (d->n - c->base >= POLICY_MAX_DIAGS)
-		return;
-	if (d->n == d->cap) {
-		size_t ncap = d->cap ? d->cap * 2 : 16;
-		policy_diag *items = realloc(d->items, ncap * sizeof(*items));
-
-		if (items == NULL) {
-			c->nomem = 1;
-			return;
-		}
-		d->items = items;
-		d->cap = ncap;
-	}
-	g = &d->items[d->n++];
-	g->line = line;
-	g->column = column;
-	vsnprintf(g->message, sizeof(g->message), fmt, ap);
+	if (c->d->n - c->base < POLICY_MAX_DIAGS &&
+	    kpg_diags_vadd(c->d, line, column, NULL, fmt, ap) != 0)
+		c->nomem = 1;
 }
 
 static void diag_at(vctx *c, int line, int column, const char *fmt, ...)
@@ -77,24 +60,10 @@ static void verr(vctx *c, const char *path, int at_key, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 static void verr(vctx *c, const char *path, int at_key, const char *fmt, ...)
 {
-	char p[JSON_LOCATE_PATH_MAX];
 	int line = 0, column = 0;
 	va_list ap;
 
-	snprintf(p, sizeof(p), "%s", path);
-	while (json_locate_find(c->loc, p, at_key, &line, &column) != 0) {
-		char *cut = strrchr(p, '.');
-		char *br = strrchr(p, '[');
-
-		if (br != NULL && (cut == NULL || br > cut))
-			cut = br;
-		if (p[0] == '\0')
-			break;
-		if (cut == NULL)
-			cut = p;
-		*cut = '\0';
-		at_key = 0;
-	}
+	json_locate_nearest(c->loc, path, at_key, &line, &column);
 	va_start(ap, fmt);
 	diag_add(c, line, column, fmt, ap);
 	va_end(ap);
@@ -1211,9 +1180,6 @@ void policy_free(policy *p)
 
 void policy_diags_free(policy_diags *d)
 {
-	if (d == NULL)
-		return;
-	free(d->items);
-	d->items = NULL;
-	d->n = d->cap = 0;
+	if (d != NULL)
+		kpg_diags_free(d);
 }
