@@ -31,6 +31,7 @@ const char *kpg_rc_name(int rc)
 	case KPG_EPARSE: return "EPARSE";
 	case KPG_ENOTFOUND: return "ENOTFOUND";
 	case KPG_EINTEGRITY: return "EINTEGRITY";
+	case KPG_EBUSY: return "EBUSY";
 	default: return "EUNKNOWN";
 	}
 }

@@ -15,7 +15,8 @@ enum kpg_rc {
 	KPG_ETOOBIG = -4, /* input larger than its cap */
 	KPG_EPARSE = -5,  /* input did not parse */
 	KPG_ENOTFOUND = -6,
-	KPG_EINTEGRITY = -7 /* audit chain or checksum broken */
+	KPG_EINTEGRITY = -7, /* audit chain or checksum broken */
+	KPG_EBUSY = -8    /* held by someone else (a lock) */
 };
 
 typedef struct kpg_err {

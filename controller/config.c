@@ -1110,6 +1110,17 @@ static void check_topics(vctx *c, const config *cfg)
 	      strcmp(cfg->dead_letter_topic, cfg->ground_truth_topic) == 0)))
 		werr(c, &c->src[F_DEAD_LETTER], 0,
 		     "kafka.dead_letter_topic must differ from the topics read");
+	/* a label must reach the replica holding its prediction: only the
+	 * range assignor gives capture partition N and ground-truth partition
+	 * N (same key, same partition count) to the same member */
+	if (cfg->ground_truth_topic) {
+		const char *s = config_property_get(cfg, "partition.assignment.strategy");
+
+		if (s != NULL && strncmp(s, "range", 5) != 0)
+			werr(c, &c->src[F_GROUND_TRUTH], 0,
+			     "with kafka.ground_truth_topic, librdkafka property \"partition.assignment.strategy\" must be \"range\" (it is \"%s\"): only the range assignor keeps ground-truth partition N with capture partition N, where its predictions wait",
+			     s);
+	}
 	if ((unsigned long long)cfg->poll_timeout_ms >=
 	    (unsigned long long)cfg->shutdown_timeout_s * 1000ULL)
 		werr(c, &c->src[c->set[F_POLL] ? F_POLL : F_SHUTDOWN], 0,

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "audit.h"
+#include "daemon_task.h"
 #include "kafka_dlq.h"
 #include "kafka_source.h"
 #include "kpg_log.h"
@@ -14,6 +15,8 @@
 #include "pipeline.h"
 #include "policy_report.h"
 #include "state.h"
+
+#define DAEMON_MAX_TASKS 100000 /* Kafka's practical partition ceiling */
 
 static volatile sig_atomic_t daemon_stop;
 
@@ -25,24 +28,21 @@ static void daemon_on_signal(int sig)
 
 typedef struct daemon_ctx {
 	const config *cfg;
-	pipeline pl;
-	state_ctx st;
+	pipeline_options po;
 	audit_log *audit;
 	kafka_src *src;
 	kafka_dlq *dlq;            /* NULL without kafka.dead_letter_topic */
-	int pl_ready, st_ready;
-	int64_t last_checkpoint_ms;
-	size_t decisions_at_checkpoint;
+	daemon_task **tasks; size_t n_tasks, cap_tasks; /* owned, one per partition */
+	char **models; size_t n_models; /* owned: model names, policy order */
+	int32_t *model_partition;  /* owned, n_models: where its records came
+				      from first (-1 none); a model in two
+				      partitions is warned about once */
+	pipeline keys_pl;          /* only n_models, for audit_keys */
+	state_ctx audit_keys;      /* decisions found in the audit log at start */
+	int keys_ready;
+	uint64_t records, replayed;
 	int failed; /* a checkpoint or audit failure: stop */
 } daemon_ctx;
-
-/* pipeline hook: was this window's decision already made (and audited)? */
-static int daemon_already_decided(void *opaque, size_t model, const char *key)
-{
-	daemon_ctx *d = opaque;
-
-	return state_keys_seen(&d->st, model, key);
-}
 
 /* Audit-log walk at start-up: note every decision's key, per model. */
 static int daemon_note_decision(const json_t *rec, void *opaque, kpg_err *err)
@@ -59,15 +59,94 @@ static int daemon_note_decision(const json_t *rec, void *opaque, kpg_err *err)
 						"idempotency_key"));
 	if (key == NULL)
 		return 0;
-	for (size_t i = 0; i < d->pl.n_models; i++)
-		if (strcmp(d->pl.models[i].pol->model, model) == 0)
-			state_keys_note(&d->st, i, key);
+	for (size_t i = 0; i < d->n_models; i++)
+		if (strcmp(d->models[i], model) == 0)
+			state_keys_note(&d->audit_keys, i, key);
+	return 0;
+}
+
+/* Fresh policy objects for a new task (a pipeline owns its policies). */
+static int daemon_policies_new(daemon_ctx *d, policy ***out, kpg_err *err)
+{
+	const config *cfg = d->cfg;
+	policy **pols = calloc(cfg->n_policy_files, sizeof(*pols));
+
+	*out = NULL;
+	if (pols == NULL)
+		return KPG_ENOMEM;
+	if (policy_report_load_all((const char *const *)cfg->policy_files,
+				   cfg->n_policy_files, pols, NULL, stderr) != 0) {
+		for (size_t i = 0; i < cfg->n_policy_files; i++)
+			policy_free(pols[i]);
+		free(pols);
+		kpg_err_set(err, "a policy file became invalid");
+		return KPG_EINVAL;
+	}
+	*out = pols;
+	return 0;
+}
+
+static daemon_task *daemon_task_find(daemon_ctx *d, int32_t partition, size_t *at)
+{
+	for (size_t i = 0; i < d->n_tasks; i++)
+		if (d->tasks[i]->partition == partition) {
+			if (at != NULL)
+				*at = i;
+			return d->tasks[i];
+		}
+	return NULL;
+}
+
+/* The task of partition, opened (and its checkpoint loaded) if needed. */
+static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
+			   kpg_err *err)
+{
+	policy **pols = NULL;
+	daemon_task *t = daemon_task_find(d, partition, NULL);
+	int rc;
+
+	*out = t;
+	if (t != NULL)
+		return 0;
+	if (d->n_tasks == d->cap_tasks) {
+		size_t cap = d->cap_tasks ? 2 * d->cap_tasks : 16;
+		daemon_task **nt;
+
+		if (cap > DAEMON_MAX_TASKS) {
+			kpg_err_set(err, "more than %d partitions", DAEMON_MAX_TASKS);
+			return KPG_ETOOBIG;
+		}
+		nt = realloc(d->tasks, cap * sizeof(*nt));
+		if (nt == NULL)
+			return KPG_ENOMEM;
+		d->tasks = nt;
+		d->cap_tasks = cap;
+	}
+	rc = daemon_policies_new(d, &pols, err);
+	if (rc)
+		return rc;
+	rc = daemon_task_open(&t, d->cfg->state_dir, d->cfg->capture_topic, partition,
+			      pols, d->cfg->n_policy_files, &d->po, d->audit,
+			      &d->audit_keys, (int)d->cfg->shutdown_timeout_s * 1000, err);
+	free(pols); /* the array; the policies are the task's now */
+	if (rc)
+		return rc;
+	if (t->restored)
+		for (size_t i = 0; i < t->pl.n_models; i++)
+			log_info("partition %d, model %s: %s", (int)partition,
+				 t->pl.models[i].pol->model,
+				 state_model_status_name(t->st.status[i]));
+	else
+		log_info("partition %d: no checkpoint in %s, starting fresh",
+			 (int)partition, t->dir);
+	d->tasks[d->n_tasks++] = t;
+	*out = t;
 	return 0;
 }
 
 /* Checkpoint, then store the offsets it covers: an offset is only ever
  * committed for records whose effects are in a durable checkpoint. */
-static int daemon_checkpoint(daemon_ctx *d)
+static int daemon_checkpoint(daemon_ctx *d, daemon_task *t)
 {
 	kpg_err err = {""};
 
@@ -78,13 +157,14 @@ static int daemon_checkpoint(daemon_ctx *d)
 		d->failed = 1;
 		return -1;
 	}
-	if (state_save(d->cfg->state_dir, &d->pl, &d->st, &err) != 0) {
-		log_errorx("checkpoint failed: %s", err.msg);
+	if (daemon_task_checkpoint(t, &err) != 0) {
+		log_errorx("checkpoint of partition %d failed: %s", (int)t->partition,
+			   err.msg);
 		d->failed = 1;
 		return -1;
 	}
-	for (size_t i = 0; i < d->st.n_offsets; i++) {
-		const state_offset *o = &d->st.offsets[i];
+	for (size_t i = 0; i < t->st.n_offsets; i++) {
+		const state_offset *o = &t->st.offsets[i];
 
 		/* a partition no longer ours is refused: its new owner
 		 * resumes from what was committed before */
@@ -92,12 +172,20 @@ static int daemon_checkpoint(daemon_ctx *d)
 			(void)kafka_src_store_offset(d->src, o->topic, o->partition,
 						     o->next_offset - 1, &err);
 	}
-	/* the decisions array only feeds the idempotency keys, now kept */
-	json_array_clear(d->pl.decisions);
-	d->st.decisions_seen = 0;
-	d->decisions_at_checkpoint = 0;
-	d->last_checkpoint_ms = kpg_time_now_ms();
 	return 0;
+}
+
+static void daemon_task_drop(daemon_ctx *d, size_t at)
+{
+	d->replayed += d->tasks[at]->pl.decisions_replayed;
+	daemon_task_close(d->tasks[at]);
+	d->tasks[at] = d->tasks[--d->n_tasks];
+}
+
+static unsigned daemon_topic_bit(const daemon_ctx *d, const char *topic)
+{
+	return strcmp(topic, d->cfg->capture_topic) == 0 ? DAEMON_TASK_CAPTURE
+							  : DAEMON_TASK_GT;
 }
 
 static void daemon_on_revoke(void *opaque, const kafka_src_tp *tps, size_t n,
@@ -105,17 +193,47 @@ static void daemon_on_revoke(void *opaque, const kafka_src_tp *tps, size_t n,
 {
 	daemon_ctx *d = opaque;
 
-	log_info("%zu partition(s) %s; checkpointing", n, lost ? "lost" : "revoked");
-	(void)tps;
-	if (!lost)
-		daemon_checkpoint(d);
+	log_info("%zu partition(s) %s", n, lost ? "lost" : "revoked");
+	for (size_t i = 0; i < n; i++) {
+		size_t at;
+		daemon_task *t = daemon_task_find(d, tps[i].partition, &at);
+
+		if (t == NULL)
+			continue;
+		/* lost: another member owns it already; our unsaved work goes
+		 * (its offsets were never stored) and the owner resumes from
+		 * the last checkpoint */
+		if (!lost && !d->failed && t->dirty)
+			daemon_checkpoint(d, t);
+		t->owned &= ~daemon_topic_bit(d, tps[i].topic);
+		if (t->owned == 0)
+			daemon_task_drop(d, at);
+	}
 }
 
 static void daemon_on_assign(void *opaque, const kafka_src_tp *tps, size_t n)
 {
-	(void)opaque;
-	for (size_t i = 0; i < n; i++)
+	daemon_ctx *d = opaque;
+	kpg_err err = {""};
+
+	for (size_t i = 0; i < n && !d->failed; i++) {
+		daemon_task *t;
+
 		log_info("assigned %s [%d]", tps[i].topic, (int)tps[i].partition);
+		if (daemon_task_get(d, tps[i].partition, &t, &err) != 0) {
+			log_errorx("partition %d: %s", (int)tps[i].partition, err.msg);
+			d->failed = 1;
+			return;
+		}
+		t->owned |= daemon_topic_bit(d, tps[i].topic);
+	}
+	for (size_t i = 0; i < d->n_tasks; i++)
+		if (d->tasks[i]->owned == DAEMON_TASK_GT)
+			log_warnx("ground-truth partition %d is assigned here without "
+				  "capture partition %d: its labels cannot meet their "
+				  "predictions (co-partition the topics and use the "
+				  "range assignor; docs/operations.md)",
+				  (int)d->tasks[i]->partition, (int)d->tasks[i]->partition);
 }
 
 /* The endpoint a capture record is for: a header, else the message key. */
@@ -141,26 +259,63 @@ static void daemon_route(const config *cfg, const kafka_msg_view *v,
 	out[len] = '\0';
 }
 
+/* Windows are per partition: a model whose records arrive on two
+ * partitions would get two interleaved window sequences. Said once. */
+static void daemon_check_model_partition(daemon_ctx *d, const daemon_task *t,
+					 const char *hint)
+{
+	int m = pipeline_route(&t->pl, hint[0] ? hint : NULL);
+
+	if (m < 0 || (size_t)m >= d->n_models)
+		return;
+	if (d->model_partition[m] == -1) {
+		d->model_partition[m] = t->partition;
+	} else if (d->model_partition[m] >= 0 &&
+		   d->model_partition[m] != t->partition) {
+		log_warnx("model %s has records on partitions %d and %d: key capture "
+			  "records by endpoint so a model stays in one partition "
+			  "(each partition keeps its own windows)", d->models[m],
+			  (int)d->model_partition[m], (int)t->partition);
+		d->model_partition[m] = -2; /* said */
+	}
+}
+
 static int daemon_apply(daemon_ctx *d, const kafka_msg_view *v)
 {
-	const state_offset *o = state_offset_get(&d->st, v->topic, v->partition);
+	daemon_task *t = daemon_task_find(d, v->partition, NULL);
+	const state_offset *o;
 	char hint[256];
 	kpg_err err = {""};
 	int is_gt, rc;
 
+	if (t == NULL) {
+		/* never expected: records of revoked partitions are dropped
+		 * before the hook returns. Stop rather than move past it. */
+		log_errorx("record of %s [%d] with no task: stopping", v->topic,
+			   (int)v->partition);
+		d->failed = 1;
+		return KPG_EINVAL;
+	}
+	o = state_offset_get(&t->st, v->topic, v->partition);
 	if (o != NULL && v->offset < o->next_offset)
 		return 0; /* its effects are already in the checkpoint */
+	if (o != NULL && v->offset > o->next_offset)
+		log_warnx("%s [%d]: offsets %lld..%lld are not in this partition's "
+			  "checkpoint (retention removed them, or state_dir is not "
+			  "shared by every replica)", v->topic, (int)v->partition,
+			  (long long)o->next_offset, (long long)v->offset - 1);
 	is_gt = d->cfg->ground_truth_topic != NULL &&
 		strcmp(v->topic, d->cfg->ground_truth_topic) == 0;
 	if (v->payload == NULL) {
-		rc = pipeline_reject(&d->pl, is_gt, CAPTURE_REJECT_BAD_JSON, v->topic,
+		rc = pipeline_reject(&t->pl, is_gt, CAPTURE_REJECT_BAD_JSON, v->topic,
 				     (uint64_t)v->offset, "empty message");
 	} else if (is_gt) {
-		rc = pipeline_gt_line(&d->pl, v->payload, v->len, v->topic,
+		rc = pipeline_gt_line(&t->pl, v->payload, v->len, v->topic,
 				      (uint64_t)v->offset, &err);
 	} else {
 		daemon_route(d->cfg, v, hint, sizeof(hint));
-		rc = pipeline_capture_line(&d->pl, v->payload, v->len,
+		daemon_check_model_partition(d, t, hint);
+		rc = pipeline_capture_line(&t->pl, v->payload, v->len,
 					   hint[0] ? hint : NULL, v->topic,
 					   (uint64_t)v->offset, &err);
 	}
@@ -169,74 +324,99 @@ static int daemon_apply(daemon_ctx *d, const kafka_msg_view *v)
 		d->failed = 1;
 		return rc;
 	}
-	if (d->pl.last_reject != CAPTURE_OK) {
+	t->dirty = 1;
+	if (t->pl.last_reject != CAPTURE_OK) {
 		log_debug("%s [%d] @%lld rejected: %s: %s", v->topic, (int)v->partition,
-			  (long long)v->offset, capture_reject_name(d->pl.last_reject),
-			  d->pl.last_reject_msg);
+			  (long long)v->offset, capture_reject_name(t->pl.last_reject),
+			  t->pl.last_reject_msg);
 		if (d->dlq != NULL &&
 		    kafka_dlq_send(d->dlq, v->key, v->key_len, v->payload, v->len,
-				   capture_reject_name(d->pl.last_reject),
-				   d->pl.last_reject_msg, v->topic, v->partition,
+				   capture_reject_name(t->pl.last_reject),
+				   t->pl.last_reject_msg, v->topic, v->partition,
 				   v->offset, &err) != 0) {
 			log_errorx("stopping: %s", err.msg);
 			d->failed = 1;
 			return KPG_EIO;
 		}
 	}
-	return state_offset_set(&d->st, v->topic, v->partition, v->offset + 1, &err);
+	return state_offset_set(&t->st, v->topic, v->partition, v->offset + 1, &err);
+}
+
+/* Validates every policy and reference once, audits policy_loaded once
+ * for the replica, and keeps the model names. */
+static int daemon_load_models(daemon_ctx *d, kpg_err *err)
+{
+	const config *cfg = d->cfg;
+	policy **pols = calloc(cfg->n_policy_files, sizeof(*pols));
+	pipeline probe;
+	int rc;
+
+	if (pols == NULL)
+		return KPG_ENOMEM;
+	if (policy_report_load_all((const char *const *)cfg->policy_files,
+				   cfg->n_policy_files, pols, d->audit, stderr) != 0) {
+		for (size_t i = 0; i < cfg->n_policy_files; i++)
+			policy_free(pols[i]);
+		free(pols);
+		kpg_err_set(err, "a policy is invalid; not starting");
+		return KPG_EINVAL;
+	}
+	/* a throw-away pipeline: loads every reference now (a broken one
+	 * stops the start, not a later rebalance) and audits policy_loaded */
+	rc = pipeline_init(&probe, pols, cfg->n_policy_files, &d->po, d->audit,
+			   NULL, err);
+	free(pols);
+	if (rc)
+		return rc;
+	d->models = calloc(probe.n_models, sizeof(*d->models));
+	d->model_partition = calloc(probe.n_models, sizeof(*d->model_partition));
+	if (d->models == NULL || d->model_partition == NULL) {
+		rc = KPG_ENOMEM;
+		goto out;
+	}
+	d->n_models = probe.n_models;
+	for (size_t i = 0; i < probe.n_models; i++) {
+		d->model_partition[i] = -1;
+		d->models[i] = strdup(probe.models[i].pol->model);
+		if (d->models[i] == NULL) {
+			rc = KPG_ENOMEM;
+			goto out;
+		}
+	}
+	d->keys_pl.n_models = d->n_models;
+	rc = state_ctx_init(&d->audit_keys, &d->keys_pl, err);
+	if (rc == 0)
+		d->keys_ready = 1;
+out:
+	pipeline_free(&probe);
+	return rc;
 }
 
 static int daemon_start(daemon_ctx *d, kpg_err *err)
 {
 	const config *cfg = d->cfg;
-	policy **pols = calloc(cfg->n_policy_files, sizeof(*pols));
-	pipeline_options po = {.join_max_entries = cfg->join_max_entries,
-			       .join_max_age_ms = cfg->join_max_age_ms};
 	audit_verify_result vr;
 	const char **props = NULL;
 	kafka_src_config kc;
 	int rc;
 
-	if (pols == NULL)
-		return KPG_ENOMEM;
+	d->po.join_max_entries = cfg->join_max_entries;
+	d->po.join_max_age_ms = cfg->join_max_age_ms;
 	rc = audit_open(cfg->audit_log, &d->audit, err);
 	if (rc)
 		goto out;
-	if (policy_report_load_all((const char *const *)cfg->policy_files,
-				   cfg->n_policy_files, pols, d->audit, stderr) != 0) {
-		kpg_err_set(err, "a policy is invalid; not starting");
-		rc = KPG_EINVAL;
-		goto out;
-	}
-	rc = pipeline_init(&d->pl, pols, cfg->n_policy_files, &po, d->audit, NULL, err);
+	rc = daemon_load_models(d, err);
 	if (rc)
 		goto out;
-	d->pl_ready = 1;
-	rc = state_ctx_init(&d->st, &d->pl, err);
-	if (rc)
-		goto out;
-	d->st_ready = 1;
 	if (mkdir(cfg->state_dir, 0750) != 0 && errno != EEXIST) {
 		kpg_err_set(err, "cannot create state_dir %s: %s", cfg->state_dir,
 			    strerror(errno));
 		rc = KPG_EIO;
 		goto out;
 	}
-	rc = state_load(cfg->state_dir, &d->pl, &d->st, err);
-	if (rc == KPG_ENOTFOUND) {
-		log_info("no checkpoint in %s: starting fresh", cfg->state_dir);
-	} else if (rc != 0) {
-		goto out; /* a corrupt checkpoint needs a person, not a guess */
-	} else {
-		for (size_t i = 0; i < d->pl.n_models; i++)
-			log_info("model %s: %s", d->pl.models[i].pol->model,
-				 state_model_status_name(d->st.status[i]));
-	}
 	rc = audit_walk_file(cfg->audit_log, &vr, daemon_note_decision, d, err);
 	if (rc)
 		goto out;
-	d->pl.already_decided = daemon_already_decided;
-	d->pl.already_decided_opaque = d;
 
 	props = calloc(2 * cfg->n_properties + 1, sizeof(*props));
 	if (props == NULL) {
@@ -266,12 +446,24 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 	}
 	rc = kafka_src_new(&d->src, &kc, err);
 out:
-	if (pols != NULL && !d->pl_ready)
-		for (size_t i = 0; i < cfg->n_policy_files; i++)
-			policy_free(pols[i]);
-	free(pols);
 	free(props);
 	return rc;
+}
+
+/* After a batch: checkpoint every task whose batch decided something, and
+ * every task with new records once the interval has passed. */
+static void daemon_after_batch(daemon_ctx *d)
+{
+	int64_t now = kpg_time_now_ms();
+	int64_t every = (int64_t)d->cfg->checkpoint_interval_s * 1000;
+
+	for (size_t i = 0; i < d->n_tasks && !d->failed; i++) {
+		daemon_task *t = d->tasks[i];
+
+		if (json_array_size(t->pl.decisions) > t->decisions_at_checkpoint ||
+		    (t->dirty && now - t->last_checkpoint_ms >= every))
+			daemon_checkpoint(d, t);
+	}
 }
 
 static void daemon_stop_all(daemon_ctx *d)
@@ -279,16 +471,23 @@ static void daemon_stop_all(daemon_ctx *d)
 	kpg_err err = {""};
 
 	if (d->src != NULL) {
-		if (!d->failed && d->pl_ready)
-			daemon_checkpoint(d);
+		for (size_t i = 0; i < d->n_tasks && !d->failed; i++)
+			if (d->tasks[i]->dirty)
+				daemon_checkpoint(d, d->tasks[i]);
+		/* leaving the group runs the revoke hook: tasks close there */
 		if (kafka_src_close(d->src, (int)d->cfg->shutdown_timeout_s * 1000, &err))
 			log_warnx("leaving the consumer group: %s", err.msg);
 	}
+	while (d->n_tasks > 0)
+		daemon_task_drop(d, d->n_tasks - 1);
+	free(d->tasks);
 	kafka_dlq_close(d->dlq, (int)d->cfg->shutdown_timeout_s * 1000);
-	if (d->st_ready)
-		state_ctx_free(&d->st);
-	if (d->pl_ready)
-		pipeline_free(&d->pl);
+	if (d->keys_ready)
+		state_ctx_free(&d->audit_keys);
+	for (size_t i = 0; i < d->n_models; i++)
+		free(d->models[i]);
+	free(d->models);
+	free(d->model_partition);
 	if (d->audit != NULL)
 		audit_close(d->audit);
 }
@@ -299,7 +498,6 @@ int daemon_run(const config *cfg)
 	kafka_msg_view *batch;
 	struct sigaction sa;
 	kpg_err err = {""};
-	uint64_t records = 0;
 	int rc;
 
 	memset(&d, 0, sizeof(d));
@@ -323,7 +521,6 @@ int daemon_run(const config *cfg)
 	log_info("consuming %s%s%s as group %s", cfg->capture_topic,
 		 cfg->ground_truth_topic ? " and " : "",
 		 cfg->ground_truth_topic ? cfg->ground_truth_topic : "", cfg->group_id);
-	d.last_checkpoint_ms = kpg_time_now_ms();
 	while (!daemon_stop && !d.failed && !kafka_src_fatal(d.src)) {
 		size_t n = 0;
 
@@ -336,20 +533,16 @@ int daemon_run(const config *cfg)
 		}
 		for (size_t i = 0; i < n && !d.failed; i++)
 			daemon_apply(&d, &batch[i]);
-		records += n;
+		d.records += n;
 		kafka_src_release_batch(d.src);
 		if (d.failed)
 			break;
-		if (json_array_size(d.pl.decisions) > d.decisions_at_checkpoint ||
-		    kpg_time_now_ms() - d.last_checkpoint_ms >=
-			    (int64_t)cfg->checkpoint_interval_s * 1000)
-			daemon_checkpoint(&d);
+		daemon_after_batch(&d);
 	}
-	log_info("stopping after %llu records (%llu windows replayed after a restart)",
-		 (unsigned long long)records,
-		 (unsigned long long)(d.pl_ready ? d.pl.decisions_replayed : 0));
 out:
 	daemon_stop_all(&d);
+	log_info("stopping after %llu records (%llu windows replayed after a restart)",
+		 (unsigned long long)d.records, (unsigned long long)d.replayed);
 	free(batch);
 	return d.failed || (d.src == NULL && rc) ? 1 : 0;
 }

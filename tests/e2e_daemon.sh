@@ -138,7 +138,7 @@ PY
 for a in audit1 audit2; do
 	"$bin" audit verify "$work/$a.jsonl" >/dev/null || fail "$a does not verify"
 done
-grep -q '"model churn-xgb: restored"' "$work/run2b.log" || fail "the restart did not restore the checkpoint"
+grep -q 'model churn-xgb: restored"' "$work/run2b.log" || fail "the restart did not restore the checkpoint"
 if ((fails)); then
 	for f in run1.log run2a.log run2b.log; do echo "--- $f"; tail -5 "$work/$f"; done
 	echo "e2e_daemon: $fails failure(s)"

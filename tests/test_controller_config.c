@@ -485,6 +485,32 @@ static void test_cross_checks(void **state)
 		"}\n", w, N_OF(w));
 }
 
+/* labels join only when ground-truth partition N sits with capture
+ * partition N: the range assignor, nothing else */
+static void test_assignor_with_ground_truth(void **state)
+{
+	fx *f = *state;
+	static const want_diag w[] = {
+		{2, 119, NULL, "with kafka.ground_truth_topic, librdkafka property \"partition.assignment.strategy\" must be \"range\" (it is \"cooperative-sticky\"): only the range assignor keeps ground-truth partition N with capture partition N, where its predictions wait"},
+	};
+	config *cfg;
+	static const char ok[] =
+		"{\n"
+		"  \"kafka\": {" KAFKA_REQ ", \"ground_truth_topic\": \"gt\",\n"
+		"  \"properties\": {\"partition.assignment.strategy\": \"range,roundrobin\"}},\n"
+		"  " PATHS_REQ "\n"
+		"}\n";
+
+	expect_diags(f,
+		"{\n"
+		"  \"kafka\": {" KAFKA_REQ ", \"ground_truth_topic\": \"gt\",\n"
+		"  \"properties\": {\"partition.assignment.strategy\": \"cooperative-sticky\"}},\n"
+		"  " PATHS_REQ "\n"
+		"}\n", w, N_OF(w));
+	cfg = load_ok(f, ok); /* librdkafka's default starts with range */
+	config_free(cfg);
+}
+
 static void test_filesystem_checks(void **state)
 {
 	fx *f = *state;
@@ -753,6 +779,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_property_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_formats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_assignor_with_ground_truth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filesystem_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_policy_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_syntax_and_root, setup, teardown),

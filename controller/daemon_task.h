@@ -1,0 +1,72 @@
+/* daemon_task.h - the daemon's unit of work and of state: one capture
+ * partition (and the ground-truth partition with the same number), with
+ * its own pipeline and its own checkpoint folder
+ * STATE_DIR/<capture_topic>-<partition>/ (state.h).
+ *
+ * Why per partition: records are keyed by endpoint, so all of a model's
+ * records live in one partition, and a partition is what the consumer
+ * group moves between replicas. Whoever owns the partition owns its
+ * state: the new owner loads the checkpoint the old one wrote on revoke
+ * (Kafka Streams' task model). Replicas therefore share state_dir (one
+ * volume, e.g. EFS); a single replica can use a local disk.
+ *
+ * A task holds an exclusive flock on its folder's `lock` file while it
+ * is open, so two replicas can never write one partition's checkpoint at
+ * once (a zombie that has not yet noticed it lost the partition keeps the
+ * new owner waiting, not corrupting). */
+#ifndef DAEMON_TASK_H
+#define DAEMON_TASK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "audit.h"
+#include "kpg_error.h"
+#include "pipeline.h"
+#include "policy.h"
+#include "state.h"
+
+#define DAEMON_TASK_CAPTURE 1u /* owns capture partition */
+#define DAEMON_TASK_GT      2u /* owns the ground-truth partition */
+
+typedef struct daemon_task {
+	int32_t partition;
+	unsigned owned;               /* DAEMON_TASK_* bits */
+	pipeline pl;
+	state_ctx st;
+	const state_ctx *audit_keys;  /* borrowed: decisions noted from the
+					 replica's audit log at start-up */
+	char *dir;                    /* owned: its checkpoint folder */
+	int lock_fd;
+	int dirty;                    /* records applied since the checkpoint */
+	size_t decisions_at_checkpoint;
+	int64_t last_checkpoint_ms;
+	state_model_status *status;   /* borrowed from st after the load */
+	int restored;                 /* a checkpoint was found and loaded */
+} daemon_task;
+
+/* Opens the task of partition: creates its folder, takes its lock
+ * (waiting up to lock_wait_ms), builds a pipeline from the n policies
+ * (ownership taken, also on failure) writing to audit, and loads the
+ * folder's checkpoint if there is one. The pipeline does not audit
+ * policy_loaded (the daemon did once at start). Returns 0, KPG_EBUSY when
+ * the lock stays held, KPG_EINTEGRITY for a corrupt checkpoint, KPG_EIO,
+ * KPG_ENOMEM. */
+int daemon_task_open(daemon_task **out, const char *state_dir,
+		     const char *capture_topic, int32_t partition,
+		     policy **pols, size_t n, const pipeline_options *po,
+		     audit_log *audit, const state_ctx *audit_keys,
+		     int lock_wait_ms, kpg_err *err);
+
+/* Writes the task's checkpoint (state_save), then forgets the decisions
+ * it harvested. The caller stores the offsets afterwards. */
+int daemon_task_checkpoint(daemon_task *t, kpg_err *err);
+
+/* Frees everything and releases the lock. NULL is a no-op. */
+void daemon_task_close(daemon_task *t);
+
+/* The pipeline hook (opaque = the task): decided before, per the task's
+ * checkpoint or the replica's audit log. */
+int daemon_task_already_decided(void *opaque, size_t model, const char *key);
+
+#endif
