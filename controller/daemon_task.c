@@ -21,6 +21,80 @@ int daemon_task_already_decided(void *opaque, size_t model, const char *key)
 	       (t->audit_keys != NULL && state_keys_seen(t->audit_keys, model, key));
 }
 
+#define TASK_DECIDED_FILE "decided.log"
+#define TASK_DECIDED_MAX (4 * 1024 * 1024) /* bytes read back at open */
+
+/* The decided-keys journal: one "model<TAB>key" line per decision taken
+ * since the last checkpoint, appended and fsync'd after the decision is
+ * in the audit log and before its action. A replica that takes the
+ * partition over after a crash finds there what the checkpoint does not
+ * hold yet (the replica's own audit log is not visible to others).
+ * Emptied after every checkpoint, which keeps the keys itself. */
+static int task_on_decided(void *opaque, size_t model, const char *key,
+			   kpg_err *err)
+{
+	daemon_task *t = opaque;
+	const char *name = t->pl.models[model].pol->model;
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%s\t%s\n", name, key);
+	ssize_t w;
+
+	if (n <= 0 || (size_t)n >= sizeof(line)) {
+		kpg_err_set(err, "decision key of %s too long to journal", name);
+		return KPG_EINVAL;
+	}
+	w = write(t->decided_fd, line, (size_t)n);
+	if (w != n || fsync(t->decided_fd) != 0) {
+		kpg_err_set(err, "cannot journal decision %s in %s/%s: %s", key,
+			    t->dir, TASK_DECIDED_FILE, w < 0 || w == n ?
+			    strerror(errno) : "short write");
+		return KPG_EIO;
+	}
+	state_keys_note(&t->st, model, key);
+	return 0;
+}
+
+/* Notes every key of the journal (a line for a model we do not have is
+ * skipped; a torn last line is ignored: its decision's action never ran,
+ * and the audit log of the replica that wrote it has the decision). */
+static int task_read_decided(daemon_task *t, kpg_err *err)
+{
+	char *buf = malloc(TASK_DECIDED_MAX + 1);
+	size_t len = 0;
+	ssize_t r;
+	char *line, *save = NULL;
+
+	if (buf == NULL)
+		return KPG_ENOMEM;
+	while (len < TASK_DECIDED_MAX &&
+	       (r = pread(t->decided_fd, buf + len, TASK_DECIDED_MAX - len,
+			  (off_t)len)) > 0)
+		len += (size_t)r;
+	buf[len] = '\0';
+	if (len > 0 && buf[len - 1] != '\n') {
+		char *nl = strrchr(buf, '\n');
+
+		if (nl == NULL)
+			buf[0] = '\0';
+		else
+			nl[1] = '\0';
+	}
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char *tab = strchr(line, '\t');
+
+		if (tab == NULL)
+			continue;
+		*tab = '\0';
+		for (size_t i = 0; i < t->pl.n_models; i++)
+			if (strcmp(t->pl.models[i].pol->model, line) == 0)
+				state_keys_note(&t->st, i, tab + 1);
+	}
+	free(buf);
+	(void)err;
+	return 0;
+}
+
 /* Takes the folder's lock, retrying every 100 ms up to wait_ms. */
 static int task_lock(daemon_task *t, int wait_ms, kpg_err *err)
 {
@@ -71,6 +145,7 @@ int daemon_task_open(daemon_task **out, const char *state_dir,
 		goto fail;
 	}
 	t->lock_fd = -1;
+	t->decided_fd = -1;
 	t->partition = partition;
 	t->audit_keys = audit_keys;
 	len = strlen(state_dir) + strlen(capture_topic) + 16;
@@ -107,7 +182,22 @@ int daemon_task_open(daemon_task **out, const char *state_dir,
 	} else {
 		t->restored = 1;
 	}
+	{
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/%s", t->dir, TASK_DECIDED_FILE);
+		t->decided_fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+		if (t->decided_fd < 0) {
+			kpg_err_set(err, "cannot open %s: %s", path, strerror(errno));
+			rc = KPG_EIO;
+			goto fail;
+		}
+	}
+	rc = task_read_decided(t, err);
+	if (rc)
+		goto fail;
 	t->pl.already_decided = daemon_task_already_decided;
+	t->pl.on_decided = task_on_decided;
 	t->pl.already_decided_opaque = t;
 	t->last_checkpoint_ms = kpg_time_now_ms();
 	*out = t;
@@ -121,6 +211,8 @@ fail:
 			state_ctx_free(&t->st);
 		if (pl_ready)
 			pipeline_free(&t->pl);
+		if (t->decided_fd >= 0)
+			close(t->decided_fd);
 		if (t->lock_fd >= 0)
 			close(t->lock_fd);
 		free(t->dir);
@@ -135,6 +227,11 @@ int daemon_task_checkpoint(daemon_task *t, kpg_err *err)
 
 	if (rc)
 		return rc;
+	/* the checkpoint holds the journal's keys now; a failed truncate
+	 * only leaves keys that are noted twice, harmlessly */
+	if (ftruncate(t->decided_fd, 0) != 0)
+		log_warnx("cannot empty %s/%s: %s", t->dir, TASK_DECIDED_FILE,
+			  strerror(errno));
 	/* the decisions array only feeds the idempotency keys, now kept */
 	json_array_clear(t->pl.decisions);
 	t->st.decisions_seen = 0;
@@ -150,6 +247,8 @@ void daemon_task_close(daemon_task *t)
 		return;
 	state_ctx_free(&t->st);
 	pipeline_free(&t->pl);
+	if (t->decided_fd >= 0)
+		close(t->decided_fd);
 	if (t->lock_fd >= 0)
 		close(t->lock_fd); /* releases the flock */
 	free(t->dir);

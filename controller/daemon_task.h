@@ -10,6 +10,10 @@
  * (Kafka Streams' task model). Replicas therefore share state_dir (one
  * volume, e.g. EFS); a single replica can use a local disk.
  *
+ * Decisions taken since the last checkpoint are journaled (decided.log,
+ * fsync'd after the audit record, before the action) so that a replica
+ * taking the partition over after a crash never decides them again.
+ *
  * A task holds an exclusive flock on its folder's `lock` file while it
  * is open, so two replicas can never write one partition's checkpoint at
  * once (a zombie that has not yet noticed it lost the partition keeps the
@@ -38,6 +42,7 @@ typedef struct daemon_task {
 					 replica's audit log at start-up */
 	char *dir;                    /* owned: its checkpoint folder */
 	int lock_fd;
+	int decided_fd;               /* the decided-keys journal, O_APPEND */
 	int dirty;                    /* records applied since the checkpoint */
 	size_t decisions_at_checkpoint;
 	int64_t last_checkpoint_ms;

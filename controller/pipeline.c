@@ -248,6 +248,13 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 		rc = audit_event(pl, "decision", m->pol->model, ddata, err);
 		if (rc)
 			goto out;
+		if (pl->on_decided != NULL) {
+			rc = pl->on_decided(pl->already_decided_opaque,
+					    (size_t)(m - pl->models), d.idempotency_key,
+					    err);
+			if (rc)
+				goto out;
+		}
 	}
 	if (d.retrain && !replayed) {
 		rc = run_action(pl, m, &ev, &d, err);

@@ -66,6 +66,11 @@ typedef struct pipeline {
 	 * window replayed after a restart — so it is neither audited nor acted
 	 * on again (guards and tallies still follow it, as they did then). */
 	int (*already_decided)(void *opaque, size_t model, const char *key);
+	/* Optional (daemon): told, with the same opaque, once a decision is
+	 * durable in the audit log and before its action runs, so the key can
+	 * be kept where another replica will find it. Non-zero is fatal. */
+	int (*on_decided)(void *opaque, size_t model, const char *key,
+			  kpg_err *err);
 	void *already_decided_opaque;
 	uint64_t decisions_replayed; /* windows the hook said were decided */
 } pipeline;
