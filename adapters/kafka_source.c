@@ -153,9 +153,12 @@ static void rebalance_cb(rd_kafka_t *rk, rd_kafka_resp_err_t rerr,
 			e = rd_kafka_incremental_assign(rk, parts);
 		else
 			r = rd_kafka_assign(rk, parts);
-		if (e == NULL && r == 0 && parts->cnt > 0) {
-			n = hook_tps(src, parts);
-			src->c.assigns++;
+		/* the hook hears an empty assignment too: the member has
+		 * joined the group, with nothing to do for now */
+		if (e == NULL && r == 0) {
+			n = parts->cnt > 0 ? hook_tps(src, parts) : 0;
+			if (n > 0)
+				src->c.assigns++;
 			if (src->hooks.on_assign)
 				src->hooks.on_assign(src->hooks.opaque, src->tps, n);
 		}

@@ -34,7 +34,8 @@ typedef struct kafka_src_tp {
 
 typedef struct kafka_src_hooks {
 	void *opaque; /* passed back to every hook */
-	/* Partitions just added to this member's assignment (after assign). */
+	/* Partitions just added to this member's assignment (after assign);
+	 * n is 0 when the member joined with nothing assigned. */
 	void (*on_assign)(void *opaque, const kafka_src_tp *tps, size_t n);
 	/* Partitions about to be taken away. lost != 0 when they are already
 	 * owned by someone else (session timeout, fatal): do not expect

@@ -53,6 +53,7 @@ static void log_emit(kpg_log_level level, const char *with_errno,
 		return;
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	kpg_time_format_iso8601(kpg_time_now_ms(), when, sizeof(when));
+	flockfile(f); /* one whole line per call, whichever thread logs */
 	fprintf(f, "{\"time\":\"%s\",\"level\":\"%s\",\"msg\":\"", when, names[level]);
 	log_escape(f, msg);
 	if (with_errno != NULL) {
@@ -61,6 +62,7 @@ static void log_emit(kpg_log_level level, const char *with_errno,
 	}
 	fputs("\"}\n", f);
 	fflush(f);
+	funlockfile(f);
 }
 
 #define LOG_BODY(level, errstr)                                   \

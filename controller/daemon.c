@@ -8,12 +8,17 @@
 
 #include "audit.h"
 #include "daemon_task.h"
+#include "http_server.h"
 #include "kafka_dlq.h"
 #include "kafka_source.h"
 #include "kpg_log.h"
 #include "kpg_time.h"
+#include "metrics.h"
 #include "pipeline.h"
+#include "pipeline_reload.h"
+#include "policy_reload.h"
 #include "policy_report.h"
+#include "policy_watch.h"
 #include "state.h"
 
 #define DAEMON_MAX_TASKS 100000 /* Kafka's practical partition ceiling */
@@ -26,9 +31,19 @@ static void daemon_on_signal(int sig)
 	daemon_stop = 1;
 }
 
+static void daemon_on_hup(int sig)
+{
+	(void)sig;
+	policy_watch_request();
+}
+
 typedef struct daemon_ctx {
 	const config *cfg;
 	pipeline_options po;
+	policy_set set;            /* the accepted policies' bytes: new tasks
+				      are built from these, never from disk */
+	int set_ready;
+	policy_watch *watch;       /* policy_dir changes and SIGHUP */
 	audit_log *audit;
 	kafka_src *src;
 	kafka_dlq *dlq;            /* NULL without kafka.dead_letter_topic */
@@ -42,6 +57,12 @@ typedef struct daemon_ctx {
 	int keys_ready;
 	uint64_t records, replayed;
 	int failed; /* a checkpoint or audit failure: stop */
+	metrics m;                 /* read by the HTTP thread */
+	http_server *http;
+	uint64_t audit_seq0;       /* audit records before this run */
+	size_t n_assigned;         /* partitions of both topics */
+	int64_t rate_t0_ms;        /* records/s over ~5 s */
+	uint64_t rate_n0;
 } daemon_ctx;
 
 /* Audit-log walk at start-up: note every decision's key, per model. */
@@ -65,22 +86,20 @@ static int daemon_note_decision(const json_t *rec, void *opaque, kpg_err *err)
 	return 0;
 }
 
-/* Fresh policy objects for a new task (a pipeline owns its policies). */
+/* Fresh policy objects for a new task (a pipeline owns its policies),
+ * from the accepted bytes: a file rejected by a reload is never used. */
 static int daemon_policies_new(daemon_ctx *d, policy ***out, kpg_err *err)
 {
-	const config *cfg = d->cfg;
-	policy **pols = calloc(cfg->n_policy_files, sizeof(*pols));
+	policy **pols = calloc(d->set.n ? d->set.n : 1, sizeof(*pols));
+	int rc;
 
 	*out = NULL;
 	if (pols == NULL)
 		return KPG_ENOMEM;
-	if (policy_report_load_all((const char *const *)cfg->policy_files,
-				   cfg->n_policy_files, pols, NULL, stderr) != 0) {
-		for (size_t i = 0; i < cfg->n_policy_files; i++)
-			policy_free(pols[i]);
+	rc = policy_set_instantiate(&d->set, pols, err);
+	if (rc) {
 		free(pols);
-		kpg_err_set(err, "a policy file became invalid");
-		return KPG_EINVAL;
+		return rc;
 	}
 	*out = pols;
 	return 0;
@@ -126,11 +145,21 @@ static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
 	if (rc)
 		return rc;
 	rc = daemon_task_open(&t, d->cfg->state_dir, d->cfg->capture_topic, partition,
-			      pols, d->cfg->n_policy_files, &d->po, d->audit,
+			      pols, d->set.n, &d->po, d->audit,
 			      &d->audit_keys, (int)d->cfg->shutdown_timeout_s * 1000, err);
 	free(pols); /* the array; the policies are the task's now */
 	if (rc)
 		return rc;
+	for (size_t i = 0; i < t->pl.n_models; i++) {
+		const pipeline_model *pm = &t->pl.models[i];
+
+		t->rep_windows += pm->windows;
+		t->rep_retrains += pm->retrains;
+		t->rep_holds += pm->holds;
+	}
+	t->rep_joined = t->pl.join.stats.joined;
+	if (t->restored)
+		metrics_add(&d->m.state_handovers, 1);
 	if (t->restored)
 		for (size_t i = 0; i < t->pl.n_models; i++)
 			log_info("partition %d, model %s: %s", (int)partition,
@@ -163,6 +192,8 @@ static int daemon_checkpoint(daemon_ctx *d, daemon_task *t)
 		d->failed = 1;
 		return -1;
 	}
+	metrics_add(&d->m.checkpoints, 1);
+	metrics_set_i64(&d->m.last_checkpoint_ms, kpg_time_now_ms());
 	for (size_t i = 0; i < t->st.n_offsets; i++) {
 		const state_offset *o = &t->st.offsets[i];
 
@@ -194,6 +225,9 @@ static void daemon_on_revoke(void *opaque, const kafka_src_tp *tps, size_t n,
 	daemon_ctx *d = opaque;
 
 	log_info("%zu partition(s) %s", n, lost ? "lost" : "revoked");
+	metrics_add(&d->m.rebalances, 1);
+	d->n_assigned = d->n_assigned > n ? d->n_assigned - n : 0;
+	metrics_set(&d->m.assigned_partitions, d->n_assigned);
 	for (size_t i = 0; i < n; i++) {
 		size_t at;
 		daemon_task *t = daemon_task_find(d, tps[i].partition, &at);
@@ -216,6 +250,13 @@ static void daemon_on_assign(void *opaque, const kafka_src_tp *tps, size_t n)
 	daemon_ctx *d = opaque;
 	kpg_err err = {""};
 
+	/* ready once in the group, even with nothing assigned: a consumer
+	 * serves no traffic, and a spare replica must not stall a rollout */
+	metrics_set_ready(&d->m, METRICS_READY);
+	if (n > 0)
+		metrics_add(&d->m.rebalances, 1);
+	d->n_assigned += n;
+	metrics_set(&d->m.assigned_partitions, d->n_assigned);
 	for (size_t i = 0; i < n && !d->failed; i++) {
 		daemon_task *t;
 
@@ -325,7 +366,15 @@ static int daemon_apply(daemon_ctx *d, const kafka_msg_view *v)
 		return rc;
 	}
 	t->dirty = 1;
+	if (is_gt)
+		metrics_add(&d->m.ground_truth_records, 1);
+	else
+		metrics_add(&d->m.capture_records, 1);
 	if (t->pl.last_reject != CAPTURE_OK) {
+		if (is_gt)
+			metrics_add(&d->m.ground_truth_rejected, 1);
+		else
+			metrics_add(&d->m.capture_rejected[t->pl.last_reject], 1);
 		log_debug("%s [%d] @%lld rejected: %s: %s", v->topic, (int)v->partition,
 			  (long long)v->offset, capture_reject_name(t->pl.last_reject),
 			  t->pl.last_reject_msg);
@@ -338,6 +387,8 @@ static int daemon_apply(daemon_ctx *d, const kafka_msg_view *v)
 			d->failed = 1;
 			return KPG_EIO;
 		}
+		if (d->dlq != NULL)
+			metrics_add(&d->m.dead_lettered, 1);
 	}
 	return state_offset_set(&t->st, v->topic, v->partition, v->offset + 1, &err);
 }
@@ -353,6 +404,7 @@ static int daemon_load_models(daemon_ctx *d, kpg_err *err)
 
 	if (pols == NULL)
 		return KPG_ENOMEM;
+	/* prints and audits every problem of every file */
 	if (policy_report_load_all((const char *const *)cfg->policy_files,
 				   cfg->n_policy_files, pols, d->audit, stderr) != 0) {
 		for (size_t i = 0; i < cfg->n_policy_files; i++)
@@ -361,6 +413,15 @@ static int daemon_load_models(daemon_ctx *d, kpg_err *err)
 		kpg_err_set(err, "a policy is invalid; not starting");
 		return KPG_EINVAL;
 	}
+	rc = policy_set_load(&d->set, cfg->policy_files, cfg->n_policy_files,
+			     stderr, err);
+	if (rc) {
+		for (size_t i = 0; i < cfg->n_policy_files; i++)
+			policy_free(pols[i]);
+		free(pols);
+		return rc;
+	}
+	d->set_ready = 1;
 	/* a throw-away pipeline: loads every reference now (a broken one
 	 * stops the start, not a later rebalance) and audits policy_loaded */
 	rc = pipeline_init(&probe, pols, cfg->n_policy_files, &d->po, d->audit,
@@ -405,9 +466,22 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 	rc = audit_open(cfg->audit_log, &d->audit, err);
 	if (rc)
 		goto out;
+	d->audit_seq0 = audit_last_seq(d->audit);
 	rc = daemon_load_models(d, err);
 	if (rc)
 		goto out;
+	metrics_set(&d->m.policies_loaded, d->n_models);
+	metrics_add(&d->m.policy_reloads, d->n_models);
+	rc = http_server_start(&d->http, cfg->http_host, cfg->http_port, &d->m,
+			       NULL, err);
+	if (rc)
+		goto out;
+	kpg_err_clear(err);
+	rc = policy_watch_open(&d->watch, cfg->policy_dir, 0, err);
+	if (rc)
+		goto out;
+	if (err->msg[0] != '\0')
+		log_warnx("%s", err->msg); /* SIGHUP only */
 	if (mkdir(cfg->state_dir, 0750) != 0 && errno != EEXIST) {
 		kpg_err_set(err, "cannot create state_dir %s: %s", cfg->state_dir,
 			    strerror(errno));
@@ -452,10 +526,53 @@ out:
 
 /* After a batch: checkpoint every task whose batch decided something, and
  * every task with new records once the interval has passed. */
+/* Window, decision and join counts since the last call, per task. */
+static void daemon_count(daemon_ctx *d, int64_t now)
+{
+	uint64_t open = 0;
+	kafka_src_counters kc;
+
+	for (size_t i = 0; i < d->n_tasks; i++) {
+		daemon_task *t = d->tasks[i];
+		uint64_t w = 0, r = 0, h = 0;
+
+		for (size_t j = 0; j < t->pl.n_models; j++) {
+			const pipeline_model *pm = &t->pl.models[j];
+
+			w += pm->windows;
+			r += pm->retrains;
+			h += pm->holds;
+			open += pm->win.n_records > 0;
+		}
+		metrics_add(&d->m.windows_evaluated, w - t->rep_windows);
+		metrics_add(&d->m.decisions_retrain, r - t->rep_retrains);
+		metrics_add(&d->m.decisions_hold, h - t->rep_holds);
+		metrics_add(&d->m.labels_joined, t->pl.join.stats.joined - t->rep_joined);
+		t->rep_windows = w;
+		t->rep_retrains = r;
+		t->rep_holds = h;
+		t->rep_joined = t->pl.join.stats.joined;
+	}
+	metrics_set(&d->m.open_windows, open);
+	metrics_set(&d->m.audit_records, audit_last_seq(d->audit) - d->audit_seq0);
+	kafka_src_get_counters(d->src, &kc);
+	metrics_set_i64(&d->m.consumer_lag, kc.lag);
+	metrics_set(&d->m.kafka_errors, kc.transient_errors);
+	if (now - d->rate_t0_ms >= 5000) {
+		metrics_set(&d->m.records_per_second,
+			    (d->records - d->rate_n0) * 1000 /
+				    (uint64_t)(now - d->rate_t0_ms));
+		d->rate_t0_ms = now;
+		d->rate_n0 = d->records;
+	}
+}
+
 static void daemon_after_batch(daemon_ctx *d)
 {
 	int64_t now = kpg_time_now_ms();
 	int64_t every = (int64_t)d->cfg->checkpoint_interval_s * 1000;
+
+	daemon_count(d, now);
 
 	for (size_t i = 0; i < d->n_tasks && !d->failed; i++) {
 		daemon_task *t = d->tasks[i];
@@ -464,6 +581,48 @@ static void daemon_after_batch(daemon_ctx *d)
 		    (t->dirty && now - t->last_checkpoint_ms >= every))
 			daemon_checkpoint(d, t);
 	}
+}
+
+/* SIGHUP or a change in policy_dir: re-validate, apply what is valid to
+ * every task, audit both outcomes (policy_reload_scan), then checkpoint
+ * so a restart restores the windows under the policies now running. */
+static void daemon_reload(daemon_ctx *d)
+{
+	policy_reload_result res;
+	kpg_err err = {""};
+	int rc;
+
+	memset(&res, 0, sizeof(res));
+	rc = policy_reload_scan(&d->set, d->cfg->policy_dir, d->audit, stderr, &res,
+				&err);
+	if (rc)
+		log_errorx("policy reload: %s", err.msg);
+	if (rc == KPG_EIO && res.n_changed == 0) {
+		/* the folder could not be listed: nothing changed, go on */
+		policy_reload_result_free(&res);
+		return;
+	}
+	for (size_t i = 0; i < d->n_tasks && res.n_changed > 0; i++) {
+		daemon_task *t = d->tasks[i];
+
+		if (pipeline_apply_reload(&t->pl, &d->set, &res, &err) != 0) {
+			/* accepted and audited but not running: stop, the
+			 * restart builds every task from the new files */
+			log_errorx("partition %d: applying the reloaded policies: %s",
+				   (int)t->partition, err.msg);
+			d->failed = 1;
+			break;
+		}
+		t->dirty = 1;
+		daemon_checkpoint(d, t);
+	}
+	if (rc != 0 && rc != KPG_EIO)
+		d->failed = 1; /* the audit log failed, or memory */
+	metrics_add(&d->m.policy_reloads, res.n_changed);
+	metrics_add(&d->m.policy_rejects, res.n_rejected);
+	log_info("policy reload: %zu changed, %zu rejected, %zu unchanged",
+		 res.n_changed, res.n_rejected, res.n_unchanged);
+	policy_reload_result_free(&res);
 }
 
 static void daemon_stop_all(daemon_ctx *d)
@@ -480,6 +639,10 @@ static void daemon_stop_all(daemon_ctx *d)
 	}
 	while (d->n_tasks > 0)
 		daemon_task_drop(d, d->n_tasks - 1);
+	http_server_stop(d->http); /* last: it reads d->m */
+	policy_watch_close(d->watch);
+	if (d->set_ready)
+		policy_set_free(&d->set);
 	free(d->tasks);
 	kafka_dlq_close(d->dlq, (int)d->cfg->shutdown_timeout_s * 1000);
 	if (d->keys_ready)
@@ -502,11 +665,14 @@ int daemon_run(const config *cfg)
 
 	memset(&d, 0, sizeof(d));
 	d.cfg = cfg;
+	metrics_init(&d.m);
 	log_init(cfg->log_level, NULL);
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = daemon_on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = daemon_on_hup;
+	sigaction(SIGHUP, &sa, NULL);
 	batch = calloc(cfg->batch_size, sizeof(*batch));
 	if (batch == NULL) {
 		log_errorx("out of memory");
@@ -521,9 +687,12 @@ int daemon_run(const config *cfg)
 	log_info("consuming %s%s%s as group %s", cfg->capture_topic,
 		 cfg->ground_truth_topic ? " and " : "",
 		 cfg->ground_truth_topic ? cfg->ground_truth_topic : "", cfg->group_id);
+	metrics_set_ready(&d.m, METRICS_UNASSIGNED);
+	d.rate_t0_ms = kpg_time_now_ms();
 	while (!daemon_stop && !d.failed && !kafka_src_fatal(d.src)) {
 		size_t n = 0;
 
+		metrics_heartbeat(&d.m, kpg_time_now_ms());
 		if (kafka_src_poll_batch(d.src, batch, cfg->batch_size,
 					 (int)cfg->poll_timeout_ms, &n, &err) != 0) {
 			log_warnx("consumer: %s", err.msg);
@@ -538,8 +707,11 @@ int daemon_run(const config *cfg)
 		if (d.failed)
 			break;
 		daemon_after_batch(&d);
+		if (policy_watch_poll(d.watch))
+			daemon_reload(&d);
 	}
 out:
+	metrics_set_ready(&d.m, METRICS_STOPPING);
 	daemon_stop_all(&d);
 	log_info("stopping after %llu records (%llu windows replayed after a restart)",
 		 (unsigned long long)d.records, (unsigned long long)d.replayed);

@@ -48,6 +48,9 @@ typedef struct daemon_task {
 	int64_t last_checkpoint_ms;
 	state_model_status *status;   /* borrowed from st after the load */
 	int restored;                 /* a checkpoint was found and loaded */
+	/* tallies already counted in the metrics (restored ones included,
+	 * so a hand-over does not count them again) */
+	uint64_t rep_windows, rep_retrains, rep_holds, rep_joined;
 } daemon_task;
 
 /* Opens the task of partition: creates its folder, takes its lock

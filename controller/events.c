@@ -138,8 +138,60 @@ json_t *events_decision(const policy *p, const policy_window_eval *ev,
 		      "naive_would_retrain", d->naive_would_retrain, "energy", energy,
 		      "start", "", "end", "");
 	if (o != NULL) {
+		char hex[65];
+
+		for (int i = 0; i < 32; i++)
+			snprintf(hex + 2 * i, 3, "%02x", p->sha256[i]);
 		json_object_set_new(o, "start", events_time(ev->start_ms));
 		json_object_set_new(o, "end", events_time(ev->end_ms));
+		/* which policy decided: a reload changes it mid-stream */
+		json_object_set_new(o, "policy_sha256", json_string(hex));
 	}
 	return o;
+}
+
+json_t *events_policy_reloaded(const policy *p, const char *previous_sha256,
+			       int keeps_window)
+{
+	json_t *o = events_policy_loaded(p);
+
+	if (o == NULL)
+		return NULL;
+	if (json_object_set_new(o, "model", json_string(p->model)) != 0 ||
+	    json_object_set_new(o, "reason", json_string("reload")) != 0 ||
+	    json_object_set_new(o, "previous_sha256",
+				previous_sha256 ? json_string(previous_sha256)
+						: json_null()) != 0 ||
+	    json_object_set_new(o, "window", json_string(keeps_window ? "kept"
+								       : "restarted")) != 0) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}
+
+json_t *events_policy_rejected(const char *file, const char *sha256,
+			       const char *reason, const policy_diags *d,
+			       const kpg_err *err, const char *kept_sha256)
+{
+	json_t *errors = json_array();
+
+	if (errors == NULL)
+		return NULL;
+	for (size_t i = 0; i < d->n; i++)
+		if (json_array_append_new(errors, json_pack("{s:i, s:i, s:s}", "line",
+			d->items[i].line, "column", d->items[i].column, "message",
+			d->items[i].message)) != 0)
+			goto fail;
+	if (d->n == 0 &&
+	    json_array_append_new(errors, json_pack("{s:i, s:i, s:s}", "line", 0,
+			"column", 0, "message",
+			err && err->msg[0] ? err->msg : "unknown error")) != 0)
+		goto fail;
+	return json_pack("{s:s, s:s?, s:s, s:o, s:s?}", "file", file, "sha256",
+			 sha256, "reason", reason, "errors", errors, "kept",
+			 kept_sha256);
+fail:
+	json_decref(errors);
+	return NULL;
 }

@@ -33,4 +33,22 @@ json_t *events_decision(const policy *p, const policy_window_eval *ev,
 
 const char *events_effect_name(events_energy_effect e);
 
+/* ---- hot reload (policy_reload.c) --------------------------------- */
+
+/* policy_loaded data for a reload: events_policy_loaded's keys plus
+ * "model", "reason":"reload", "previous_sha256" (the SHA-256 replaced)
+ * and "window": "kept" (the open window carries on under p) or
+ * "restarted" (it is finished under the previous policy, then a fresh one
+ * starts). New reference. */
+json_t *events_policy_reloaded(const policy *p, const char *previous_sha256,
+			       int keeps_window);
+
+/* policy_rejected data: {file, sha256 (null when unreadable or gone),
+ * reason, errors: [{line, column, message}], kept (the SHA-256 still
+ * running, null when none)}. Every diagnostic of d is listed; with none,
+ * err's sentence at line 0. New reference. */
+json_t *events_policy_rejected(const char *file, const char *sha256,
+			       const char *reason, const policy_diags *d,
+			       const kpg_err *err, const char *kept_sha256);
+
 #endif

@@ -4,9 +4,27 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "kpg_time.h"
+
 void metrics_init(metrics *m)
 {
 	memset(m, 0, sizeof(*m));
+	m->start_ms = kpg_time_now_ms();
+}
+
+const char *metrics_readiness_reason(metrics_readiness r)
+{
+	switch (r) {
+	case METRICS_STARTING:
+		return "consumer not started yet";
+	case METRICS_UNASSIGNED:
+		return "no partitions assigned (joining the group or rebalancing)";
+	case METRICS_READY:
+		return "ready";
+	case METRICS_STOPPING:
+		return "shutting down";
+	}
+	return "unknown readiness state";
 }
 
 typedef struct render_buf {
@@ -30,22 +48,40 @@ static void rb_printf(render_buf *rb, const char *fmt, ...)
 		rb->len += (size_t)n;
 }
 
-static uint64_t ld(const atomic_uint_fast64_t *c)
-{
-	return atomic_load_explicit(c, memory_order_relaxed);
-}
-
 static void counter(render_buf *rb, const char *name, const char *help,
 		    const atomic_uint_fast64_t *c)
 {
 	rb_printf(rb, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", name, help,
-		  name, name, (unsigned long long)ld(c));
+		  name, name, (unsigned long long)metrics_get(c));
+}
+
+static void gauge(render_buf *rb, const char *name, const char *help,
+		  const atomic_uint_fast64_t *g)
+{
+	rb_printf(rb, "# HELP %s %s\n# TYPE %s gauge\n%s %llu\n", name, help,
+		  name, name, (unsigned long long)metrics_get(g));
+}
+
+/* A wall-clock time in ms as seconds with exactly three decimals, the
+ * Prometheus base unit, without going through a double. */
+static void gauge_seconds(render_buf *rb, const char *name, const char *help,
+			  int64_t ms)
+{
+	if (ms < 0)
+		ms = 0;
+	rb_printf(rb, "# HELP %s %s\n# TYPE %s gauge\n%s %lld.%03lld\n", name,
+		  help, name, name, (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
 size_t metrics_render(const metrics *m, char *buf, size_t cap)
 {
 	render_buf rb = {buf, cap, 0};
 
+	rb_printf(&rb, "# HELP kpigate_build_info The running kpigate version.\n"
+		       "# TYPE kpigate_build_info gauge\n"
+		       "kpigate_build_info{version=\"%s\"} 1\n", KPIGATE_VERSION);
+	gauge_seconds(&rb, "kpigate_start_time_seconds",
+		      "Start time of the process, seconds since the epoch.", m->start_ms);
 	counter(&rb, "kpigate_capture_records_total", "Capture records consumed.",
 		&m->capture_records);
 	rb_printf(&rb, "# HELP kpigate_capture_rejected_total Capture records rejected, by reason.\n"
@@ -53,7 +89,7 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 	for (int r = 1; r < CAPTURE_REJECT__COUNT; r++)
 		rb_printf(&rb, "kpigate_capture_rejected_total{reason=\"%s\"} %llu\n",
 			  capture_reject_name((capture_reject)r),
-			  (unsigned long long)ld(&m->capture_rejected[r]));
+			  (unsigned long long)metrics_get(&m->capture_rejected[r]));
 	counter(&rb, "kpigate_ground_truth_records_total", "Ground-truth records consumed.",
 		&m->ground_truth_records);
 	counter(&rb, "kpigate_ground_truth_rejected_total", "Ground-truth records rejected.",
@@ -66,8 +102,8 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 		       "# TYPE kpigate_decisions_total counter\n"
 		       "kpigate_decisions_total{decision=\"retrain\"} %llu\n"
 		       "kpigate_decisions_total{decision=\"hold\"} %llu\n",
-		  (unsigned long long)ld(&m->decisions_retrain),
-		  (unsigned long long)ld(&m->decisions_hold));
+		  (unsigned long long)metrics_get(&m->decisions_retrain),
+		  (unsigned long long)metrics_get(&m->decisions_hold));
 	counter(&rb, "kpigate_actions_started_total", "Retraining executions started.",
 		&m->actions_started);
 	counter(&rb, "kpigate_actions_failed_total", "Retraining executions that failed for good.",
@@ -81,11 +117,32 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 	counter(&rb, "kpigate_policy_reloads_total", "Policies (re)loaded.", &m->policy_reloads);
 	counter(&rb, "kpigate_policy_rejects_total", "Policy files rejected at (re)load.",
 		&m->policy_rejects);
+	counter(&rb, "kpigate_state_handovers_total",
+		"Partition states loaded from another owner's checkpoint.",
+		&m->state_handovers);
+	counter(&rb, "kpigate_rebalances_total",
+		"Consumer-group assignment changes (assigned, revoked or lost).",
+		&m->rebalances);
+	counter(&rb, "kpigate_kafka_errors_total", "Non-fatal Kafka client errors.",
+		&m->kafka_errors);
 	rb_printf(&rb, "# HELP kpigate_consumer_lag Messages behind the partitions' ends.\n"
-		       "# TYPE kpigate_consumer_lag gauge\nkpigate_consumer_lag %lld\n"
-		       "# HELP kpigate_records_per_second Capture records processed per second.\n"
-		       "# TYPE kpigate_records_per_second gauge\nkpigate_records_per_second %llu\n",
-		  (long long)atomic_load_explicit(&m->consumer_lag, memory_order_relaxed),
-		  (unsigned long long)ld(&m->records_per_second));
+		       "# TYPE kpigate_consumer_lag gauge\nkpigate_consumer_lag %lld\n",
+		  (long long)metrics_get_i64(&m->consumer_lag));
+	gauge(&rb, "kpigate_records_per_second", "Capture records processed per second.",
+	      &m->records_per_second);
+	gauge(&rb, "kpigate_assigned_partitions", "Partitions assigned to this consumer.",
+	      &m->assigned_partitions);
+	gauge(&rb, "kpigate_open_windows", "Windows holding records, not yet evaluated.",
+	      &m->open_windows);
+	gauge(&rb, "kpigate_policies_loaded", "Policies in force.", &m->policies_loaded);
+	rb_printf(&rb, "# HELP kpigate_ready 1 when a group member with an assignment, else 0.\n"
+		       "# TYPE kpigate_ready gauge\nkpigate_ready %d\n",
+		  metrics_get_ready(m) == METRICS_READY);
+	gauge_seconds(&rb, "kpigate_heartbeat_timestamp_seconds",
+		      "Last iteration of the consumer loop, seconds since the epoch (0 = not started).",
+		      metrics_get_i64(&m->heartbeat_ms));
+	gauge_seconds(&rb, "kpigate_last_checkpoint_timestamp_seconds",
+		      "Last checkpoint written, seconds since the epoch (0 = none yet).",
+		      metrics_get_i64(&m->last_checkpoint_ms));
 	return rb.len;
 }

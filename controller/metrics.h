@@ -1,7 +1,11 @@
-/* metrics.h - every counter the daemon exposes, in one place. Writers (the
- * consumer loop) and readers (the HTTP endpoint's thread) use relaxed C11
- * atomics: each value is exact, a scrape is not a consistent snapshot.
- * Rendered in the Prometheus text format. */
+/* metrics.h - every counter and gauge the daemon exposes, in one place.
+ * Writers (the consumer loop) and readers (the HTTP endpoint's thread,
+ * http_server.h) use relaxed C11 atomics: each value is exact, a scrape
+ * is not a consistent snapshot. Rendered in the Prometheus text format;
+ * names and meanings are listed in docs/operations.md.
+ *
+ * The caller owns the metrics struct; it must outlive every reader (stop
+ * the HTTP server before freeing it). */
 #ifndef METRICS_H
 #define METRICS_H
 
@@ -11,7 +15,19 @@
 
 #include "capture.h"
 
+/* Why the daemon is (not) ready, for GET /readyz. Only METRICS_READY
+ * renders kpigate_ready 1. */
+typedef enum metrics_readiness {
+	METRICS_STARTING = 0,   /* not in the consumer loop yet (zeroed) */
+	METRICS_UNASSIGNED,     /* in the loop, no partitions assigned: joining
+				   the group, rebalancing, or more replicas than
+				   partitions */
+	METRICS_READY,          /* a group member with an assignment */
+	METRICS_STOPPING        /* shutting down */
+} metrics_readiness;
+
 typedef struct metrics {
+	/* counters, rendered as kpigate_<name>_total */
 	atomic_uint_fast64_t capture_records;   /* lines consumed */
 	atomic_uint_fast64_t capture_rejected[CAPTURE_REJECT__COUNT];
 	atomic_uint_fast64_t ground_truth_records;
@@ -23,11 +39,28 @@ typedef struct metrics {
 	atomic_uint_fast64_t audit_records;
 	atomic_uint_fast64_t checkpoints;
 	atomic_uint_fast64_t dead_lettered;
+	atomic_uint_fast64_t policy_reloads, policy_rejects;
+	atomic_uint_fast64_t state_handovers;   /* partition state loaded from
+						   another owner's checkpoint */
+	atomic_uint_fast64_t rebalances;        /* assignment changes (assign,
+						   revoke or lose) */
+	atomic_uint_fast64_t kafka_errors;      /* non-fatal client errors */
+
+	/* gauges */
 	atomic_int_fast64_t consumer_lag;       /* messages, from librdkafka stats */
 	atomic_uint_fast64_t records_per_second; /* over the last interval */
-	atomic_uint_fast64_t policy_reloads, policy_rejects;
+	atomic_uint_fast64_t assigned_partitions;
+	atomic_uint_fast64_t open_windows;      /* windows holding records */
+	atomic_uint_fast64_t policies_loaded;
+	atomic_int ready;                       /* a metrics_readiness */
+	atomic_int_fast64_t heartbeat_ms;       /* wall clock of the consumer
+						   loop's last iteration; 0 =
+						   not started */
+	atomic_int_fast64_t last_checkpoint_ms; /* wall clock; 0 = none yet */
+	int64_t start_ms;                       /* set by metrics_init */
 } metrics;
 
+/* Zeroes every value and notes the start time. */
 void metrics_init(metrics *m);
 
 static inline void metrics_add(atomic_uint_fast64_t *c, uint64_t n)
@@ -35,8 +68,51 @@ static inline void metrics_add(atomic_uint_fast64_t *c, uint64_t n)
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
+/* Gauge setters and readers. */
+static inline void metrics_set(atomic_uint_fast64_t *g, uint64_t v)
+{
+	atomic_store_explicit(g, v, memory_order_relaxed);
+}
+
+static inline void metrics_set_i64(atomic_int_fast64_t *g, int64_t v)
+{
+	atomic_store_explicit(g, v, memory_order_relaxed);
+}
+
+static inline uint64_t metrics_get(const atomic_uint_fast64_t *g)
+{
+	return atomic_load_explicit(g, memory_order_relaxed);
+}
+
+static inline int64_t metrics_get_i64(const atomic_int_fast64_t *g)
+{
+	return atomic_load_explicit(g, memory_order_relaxed);
+}
+
+/* The consumer loop calls this every iteration with kpg_time_now_ms();
+ * GET /healthz fails when it goes stale. */
+static inline void metrics_heartbeat(metrics *m, int64_t now_ms)
+{
+	atomic_store_explicit(&m->heartbeat_ms, now_ms, memory_order_relaxed);
+}
+
+static inline void metrics_set_ready(metrics *m, metrics_readiness r)
+{
+	atomic_store_explicit(&m->ready, (int)r, memory_order_relaxed);
+}
+
+static inline metrics_readiness metrics_get_ready(const metrics *m)
+{
+	return (metrics_readiness)atomic_load_explicit(&m->ready,
+						       memory_order_relaxed);
+}
+
+/* One sentence for GET /readyz: "ready", "consumer not started yet", ... */
+const char *metrics_readiness_reason(metrics_readiness r);
+
 /* Renders m into buf (Prometheus text exposition format 0.0.4). Returns the
- * length written, or the length needed when it does not fit (like snprintf). */
+ * length written, or the length needed when it does not fit (like snprintf;
+ * buf may be NULL when cap is 0). */
 size_t metrics_render(const metrics *m, char *buf, size_t cap);
 
 #endif

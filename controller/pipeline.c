@@ -412,6 +412,17 @@ int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
 	return 0;
 }
 
+int pipeline_finish_model(pipeline *pl, size_t model, kpg_err *err)
+{
+	if (model >= pl->n_models) {
+		kpg_err_set(err, "no model %zu", model);
+		return KPG_EINVAL;
+	}
+	if (pl->models[model].win.n_records == 0)
+		return 0;
+	return close_window(pl, &pl->models[model], err);
+}
+
 int pipeline_finish(pipeline *pl, kpg_err *err)
 {
 	for (size_t i = 0; i < pl->n_models; i++) {

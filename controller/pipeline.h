@@ -102,6 +102,10 @@ int pipeline_reject(pipeline *pl, int is_gt, capture_reject reason,
 /* Evaluates every open window that holds records (end of a replay). */
 int pipeline_finish(pipeline *pl, kpg_err *err);
 
+/* Evaluates one model's open window if it holds records (a policy reload
+ * that restarts the window). KPG_EINVAL for a bad index. */
+int pipeline_finish_model(pipeline *pl, size_t model, kpg_err *err);
+
 /* Index of the model for an endpoint hint, or -1. */
 int pipeline_route(const pipeline *pl, const char *endpoint_hint);
 

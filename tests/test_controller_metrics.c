@@ -1,13 +1,16 @@
 /* Metrics: counters add up and render in the Prometheus text format; a
- * short buffer reports the size needed. */
+ * short buffer reports the size needed; gauges, readiness and timestamps
+ * render in base units. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "kpg_time.h"
 #include "metrics.h"
 
 static void test_render(void **state)
@@ -36,10 +39,113 @@ static void test_render(void **state)
 	assert_int_equal(strlen(small), sizeof(small) - 1);
 }
 
+static void test_gauges(void **state)
+{
+	metrics m;
+	char buf[8192], line[128];
+	int64_t before = kpg_time_now_ms();
+	size_t n;
+
+	(void)state;
+	metrics_init(&m);
+	assert_true(m.start_ms >= before && m.start_ms <= kpg_time_now_ms());
+	n = metrics_render(&m, buf, sizeof(buf));
+	assert_true(n < sizeof(buf));
+	/* zeroed: not started, not ready, no heartbeat */
+	assert_int_equal(metrics_get_ready(&m), METRICS_STARTING);
+	assert_non_null(strstr(buf, "# TYPE kpigate_ready gauge\nkpigate_ready 0\n"));
+	assert_non_null(strstr(buf, "\nkpigate_heartbeat_timestamp_seconds 0.000\n"));
+	assert_non_null(strstr(buf, "kpigate_build_info{version=\"" KPIGATE_VERSION "\"} 1\n"));
+	snprintf(line, sizeof(line), "\nkpigate_start_time_seconds %lld.%03lld\n",
+		 (long long)(m.start_ms / 1000), (long long)(m.start_ms % 1000));
+	assert_non_null(strstr(buf, line));
+
+	metrics_heartbeat(&m, 1764590400007);
+	metrics_set_i64(&m.last_checkpoint_ms, 1764590399120);
+	metrics_set(&m.assigned_partitions, 6);
+	metrics_set(&m.assigned_partitions, 4); /* a gauge: set, not added */
+	metrics_set(&m.open_windows, 11);
+	metrics_set(&m.policies_loaded, 3);
+	metrics_add(&m.state_handovers, 2);
+	metrics_add(&m.rebalances, 5);
+	metrics_add(&m.kafka_errors, 1);
+	metrics_set_ready(&m, METRICS_READY);
+	assert_int_equal(metrics_get(&m.assigned_partitions), 4);
+	n = metrics_render(&m, buf, sizeof(buf));
+	assert_true(n < sizeof(buf));
+	assert_non_null(strstr(buf, "\nkpigate_heartbeat_timestamp_seconds 1764590400.007\n"));
+	assert_non_null(strstr(buf, "\nkpigate_last_checkpoint_timestamp_seconds 1764590399.120\n"));
+	assert_non_null(strstr(buf, "# TYPE kpigate_assigned_partitions gauge\nkpigate_assigned_partitions 4\n"));
+	assert_non_null(strstr(buf, "# TYPE kpigate_open_windows gauge\nkpigate_open_windows 11\n"));
+	assert_non_null(strstr(buf, "\nkpigate_policies_loaded 3\n"));
+	assert_non_null(strstr(buf, "# TYPE kpigate_state_handovers_total counter\nkpigate_state_handovers_total 2\n"));
+	assert_non_null(strstr(buf, "\nkpigate_rebalances_total 5\n"));
+	assert_non_null(strstr(buf, "\nkpigate_kafka_errors_total 1\n"));
+	assert_non_null(strstr(buf, "\nkpigate_ready 1\n"));
+
+	/* only METRICS_READY is ready */
+	metrics_set_ready(&m, METRICS_STOPPING);
+	metrics_render(&m, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\nkpigate_ready 0\n"));
+}
+
+static void test_readiness_reason(void **state)
+{
+	(void)state;
+	assert_string_equal(metrics_readiness_reason(METRICS_READY), "ready");
+	assert_string_equal(metrics_readiness_reason(METRICS_STARTING),
+			    "consumer not started yet");
+	assert_non_null(strstr(metrics_readiness_reason(METRICS_UNASSIGNED),
+			       "no partitions assigned"));
+	assert_string_equal(metrics_readiness_reason(METRICS_STOPPING), "shutting down");
+	assert_string_equal(metrics_readiness_reason((metrics_readiness)42),
+			    "unknown readiness state");
+}
+
+/* Every line is a comment or "name[{labels}] value", and every sample's
+ * metric has a TYPE line before it: what a Prometheus parser needs. */
+static void test_exposition_shape(void **state)
+{
+	metrics m;
+	char buf[8192], typed[4096] = " ";
+	char *line, *save = NULL;
+
+	(void)state;
+	metrics_init(&m);
+	metrics_render(&m, buf, sizeof(buf));
+	assert_true(buf[strlen(buf) - 1] == '\n');
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char name[128], key[132];
+		size_t nl;
+
+		if (strncmp(line, "# TYPE ", 7) == 0) {
+			assert_int_equal(sscanf(line + 7, "%127s", name), 1);
+			assert_true(strlen(typed) + strlen(name) + 2 < sizeof(typed));
+			strcat(typed, name);
+			strcat(typed, " ");
+			continue;
+		}
+		if (strncmp(line, "# HELP ", 7) == 0)
+			continue;
+		nl = strcspn(line, "{ ");
+		assert_true(nl > 0 && nl < sizeof(name));
+		memcpy(name, line, nl);
+		name[nl] = '\0';
+		snprintf(key, sizeof(key), " %s ", name);
+		if (strstr(typed, key) == NULL)
+			fail_msg("sample before its TYPE line: %s", line);
+		assert_non_null(strrchr(line, ' '));
+		assert_true(strrchr(line, ' ')[1] != '\0');
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_render),
+		cmocka_unit_test(test_gauges),
+		cmocka_unit_test(test_readiness_reason),
+		cmocka_unit_test(test_exposition_shape),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,197 @@
+#include "pipeline_reload.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Same reference_load inputs: the reference would load identically. */
+static int same_reference(const policy *a, const policy *b)
+{
+	reference_options ra, rb;
+
+	reference_options_from_policy(a, &ra);
+	reference_options_from_policy(b, &rb);
+	if (!str_eq(a->reference_path, b->reference_path) ||
+	    !str_eq(ra.label_column, rb.label_column) ||
+	    ra.psi_bins != rb.psi_bins || ra.n_exclude != rb.n_exclude ||
+	    ra.n_declared != rb.n_declared)
+		return 0;
+	for (size_t i = 0; i < ra.n_exclude; i++)
+		if (!str_eq(ra.exclude[i], rb.exclude[i]))
+			return 0;
+	for (size_t i = 0; i < ra.n_declared; i++)
+		if (!str_eq(ra.declared[i].name, rb.declared[i].name) ||
+		    ra.declared[i].type != rb.declared[i].type)
+			return 0;
+	return 1;
+}
+
+int pipeline_policy_keeps_window(const policy *old, const policy *neu)
+{
+	/* task and score threshold shape the window's KPI accumulator */
+	return same_reference(old, neu) &&
+	       old->window_records == neu->window_records &&
+	       old->window_span_ms == neu->window_span_ms &&
+	       old->task == neu->task &&
+	       old->score_threshold == neu->score_threshold;
+}
+
+/* ---- finishing one model's window ---------------------------------- */
+
+/* ---- replacing a policy --------------------------------------------- */
+
+/* What a model needs for a new reference, built before anything running
+ * is touched. */
+typedef struct staged_model {
+	reference ref;
+	int has_ref;
+	window win;
+	int has_win;
+	policy_feature_eval *fevals;
+} staged_model;
+
+static void staged_free(staged_model *st)
+{
+	if (st->has_win)
+		window_free(&st->win);
+	if (st->has_ref)
+		reference_free(&st->ref);
+	free(st->fevals);
+	memset(st, 0, sizeof(*st));
+}
+
+static int stage_reference(staged_model *st, const policy *pol, kpg_err *err)
+{
+	reference_options ro;
+	kpg_err sub = {""};
+	int rc;
+
+	memset(st, 0, sizeof(*st));
+	reference_options_from_policy(pol, &ro);
+	rc = reference_load(pol->reference_path, &ro, &st->ref, &sub);
+	if (rc) {
+		kpg_err_set(err, "%s: reference: %s", pol->source_path, sub.msg);
+		return rc;
+	}
+	st->has_ref = 1;
+	/* st->win.ref points at st->ref until it is moved into the model */
+	rc = window_init(&st->win, &st->ref, pol->task, pol->score_threshold, 0,
+			 err);
+	if (rc)
+		goto fail;
+	st->has_win = 1;
+	st->fevals = calloc(st->ref.n_features ? st->ref.n_features : 1,
+			    sizeof(*st->fevals));
+	if (st->fevals == NULL) {
+		kpg_err_set(err, "out of memory");
+		rc = KPG_ENOMEM;
+		goto fail;
+	}
+	return 0;
+fail:
+	staged_free(st);
+	return rc;
+}
+
+int pipeline_replace_policy(pipeline *pl, size_t model, policy *newpol,
+			    kpg_err *err)
+{
+	pipeline_model *m;
+	capture_decoder *dec = NULL;
+	staged_model st;
+	int keep, rc;
+
+	memset(&st, 0, sizeof(st));
+	if (model >= pl->n_models || newpol == NULL) {
+		kpg_err_set(err, "no model %zu to replace the policy of", model);
+		return KPG_EINVAL;
+	}
+	m = &pl->models[model];
+	if (strcmp(m->pol->model, newpol->model) != 0) {
+		kpg_err_set(err, "%s: model \"%s\" cannot replace model \"%s\"",
+			    newpol->source_path, newpol->model, m->pol->model);
+		return KPG_EINVAL;
+	}
+	keep = pipeline_policy_keeps_window(m->pol, newpol);
+	if (!str_eq(m->pol->score_field, newpol->score_field)) {
+		capture_options co;
+
+		memset(&co, 0, sizeof(co));
+		co.max_line_bytes = pl->max_line_bytes;
+		co.score_field = newpol->score_field;
+		rc = capture_decoder_new(&dec, &co, err);
+		if (rc)
+			return rc;
+	}
+	if (!keep) {
+		rc = stage_reference(&st, newpol, err);
+		if (rc)
+			goto fail;
+		if (m->win.n_records > 0) {
+			rc = pipeline_finish_model(pl, model, err);
+			if (rc)
+				goto fail;
+		}
+	}
+	/* nothing below can fail */
+	if (dec != NULL) {
+		capture_decoder_free(m->dec);
+		m->dec = dec;
+	}
+	if (!keep) {
+		window_free(&m->win);
+		reference_free(&m->ref);
+		free(m->fevals);
+		m->ref = st.ref;
+		m->win = st.win;
+		m->win.ref = &m->ref;
+		m->fevals = st.fevals;
+		m->window_bucket = 0; /* set by the next record */
+	}
+	policy_free(m->pol);
+	m->pol = newpol;
+	return 0;
+fail:
+	capture_decoder_free(dec);
+	staged_free(&st);
+	return rc;
+}
+
+int pipeline_apply_reload(pipeline *pl, const policy_set *s,
+			  const policy_reload_result *res, kpg_err *err)
+{
+	int first = 0;
+
+	for (size_t c = 0; c < res->n_changed; c++) {
+		size_t i = res->changed[c];
+		policy *pol = NULL;
+		kpg_err sub = {""};
+		int rc = 0;
+
+		if (i >= s->n)
+			continue;
+		for (size_t mi = 0; mi < pl->n_models; mi++) {
+			if (strcmp(pl->models[mi].pol->model, s->items[i].model) != 0)
+				continue;
+			rc = policy_set_instantiate_one(s, i, &pol, &sub);
+			if (rc == 0) {
+				rc = pipeline_replace_policy(pl, mi, pol, &sub);
+				if (rc)
+					policy_free(pol);
+			}
+			break;
+		}
+		if (rc && first == 0) {
+			first = rc;
+			kpg_err_set(err, "model %s keeps its previous policy: %s",
+				    s->items[i].model, sub.msg);
+		}
+	}
+	return first;
+}
