@@ -66,7 +66,7 @@ static double prob_outside_square(int64_t n, int64_t h)
  * probability that a path to that cell has already left the band; rows
  * outside the window count as having left (1). buf has n + 2 slots. */
 static double prob_outside_inside(int64_t m, int64_t n, int64_t g, int64_t h,
-				  double *A)
+				  double *A, double *inv)
 {
 	int64_t mg, ng, minj, maxj, curlen, i, jj, t;
 
@@ -82,6 +82,9 @@ static double prob_outside_inside(int64_t m, int64_t n, int64_t g, int64_t h,
 	if (maxj > n + 1)
 		maxj = n + 1;
 	curlen = maxj - minj;
+	inv[0] = 0.0;
+	for (t = 1; t < m + n + 2; t++)
+		inv[t] = 1.0 / (double)t;
 	for (t = 0; t < n + 2; t++)
 		A[t] = t < maxj ? 0.0 : 1.0;
 	for (i = 1; i <= m; i++) {
@@ -99,12 +102,18 @@ static double prob_outside_inside(int64_t m, int64_t n, int64_t g, int64_t h,
 		if (maxj <= minj)
 			return 1.0;
 		val = minj == 0 ? 0.0 : 1.0;
-		for (jj = 0; jj < maxj - minj; jj++) {
-			int64_t j = jj + minj;
+		{
+			const double di = (double)i;
+			const double *src = A + (minj - lastminj);
+			const double *rcp = inv + i + minj;
+			double dj = (double)minj;
+			int64_t len = maxj - minj;
 
-			val = (A[jj + minj - lastminj] * (double)i +
-			       val * (double)j) / (double)(i + j);
-			A[jj] = val;
+			for (jj = 0; jj < len; jj++) {
+				val = (src[jj] * di + val * dj) * rcp[jj];
+				A[jj] = val;
+				dj += 1.0;
+			}
 		}
 		curlen = maxj - minj;
 		for (t = curlen; t < lastlen; t++)
@@ -131,7 +140,8 @@ static int attempt_exact(int64_t n1, int64_t n2, int64_t g, double *d,
 	if (n1 == n2)
 		prob = prob_outside_square(n1, h);
 	else
-		prob = prob_outside_inside(n1, n2, g, h, work);
+		prob = prob_outside_inside(n1, n2, g, h, work,
+					   work + (n1 > n2 ? n1 : n2) + 2);
 	*p = prob;
 	if (!isfinite(prob) || !(prob >= 0.0 && prob <= 1.0))
 		return -1;
@@ -208,7 +218,8 @@ int ks_2samp_sorted(const double *a, size_t n, const double *b, size_t m,
 	if ((n > m ? n : m) <= KS_MAX_EXACT_N) {
 		int64_t g = gcd64((int64_t)n, (int64_t)m);
 
-		work = malloc(sizeof(double) * ((n > m ? n : m) + 2));
+		/* one column of the recursion, then 1/k for k < n + m + 2 */
+		work = malloc(sizeof(double) * ((n > m ? n : m) + 2 + n + m + 2));
 		if (!work) {
 			kpg_err_set(err, "ks: out of memory for the exact p-value");
 			rc = KPG_ENOMEM;
