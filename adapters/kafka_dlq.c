@@ -1,4 +1,5 @@
 #include "kafka_dlq.h"
+#include "kafka_log.h"
 
 #include <librdkafka/rdkafka.h>
 #include <stdio.h>
@@ -73,6 +74,7 @@ int kafka_dlq_new(kafka_dlq **out, const char *bootstrap_servers,
 		goto fail;
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, dlq_delivery);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb);
 	rd_kafka_conf_set_opaque(conf, q);
 	q->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, errstr, sizeof(errstr));
 	if (q->rk == NULL) {

@@ -2,6 +2,7 @@
  * store, both rebalance protocols, batch polling and a bounded close (see
  * kafka_source.h). */
 #include "kafka_source.h"
+#include "kafka_log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -49,21 +50,6 @@ static int conf_set(rd_kafka_conf_t *conf, const char *name, const char *val,
 		return KPG_EINVAL;
 	}
 	return 0;
-}
-
-/* Runs on the polling thread (logs are queued to the consumer queue). */
-static void log_cb(const rd_kafka_t *rk, int level, const char *fac,
-		   const char *buf)
-{
-	(void)rk;
-	if (level <= 3)
-		log_errorx("kafka %s: %s", fac, buf);
-	else if (level <= 4)
-		log_warnx("kafka %s: %s", fac, buf);
-	else if (level <= 6)
-		log_info("kafka %s: %s", fac, buf);
-	else
-		log_debug("kafka %s: %s", fac, buf);
 }
 
 static void error_cb(rd_kafka_t *rk, int code, const char *reason, void *opaque)
@@ -271,7 +257,7 @@ int kafka_src_new(kafka_src **out, const kafka_src_config *cfg, kpg_err *err)
 	rd_kafka_conf_set_rebalance_cb(conf, rebalance_cb);
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rd_kafka_conf_set_stats_cb(conf, stats_cb);
-	rd_kafka_conf_set_log_cb(conf, log_cb);
+	rd_kafka_conf_set_log_cb(conf, kafka_log_cb); /* on the polling thread: queued below */
 
 	src->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof(errstr));
 	if (src->rk == NULL) {

@@ -281,7 +281,7 @@ static int is_port(const char *s, size_t len, unsigned *port)
 			return 0;
 		v = v * 10 + (unsigned long)(s[i] - '0');
 	}
-	if (v < 1 || v > 65535)
+	if (v > 65535)
 		return 0;
 	*port = (unsigned)v;
 	return 1;
@@ -315,7 +315,7 @@ static int is_host(const char *h, size_t len)
 /* Parses "host:port", "[v6]:port" or, when port_optional, a bare host.
  * Fills host (without brackets) and *port (0 when absent). Returns NULL
  * or what is wrong. */
-static const char *parse_hostport(const char *s, size_t len, int port_optional,
+static const char *parse_hostport_any(const char *s, size_t len, int port_optional,
 				  char *host, size_t hostlen, unsigned *port)
 {
 	const char *colon;
@@ -341,7 +341,7 @@ static const char *parse_hostport(const char *s, size_t len, int port_optional,
 			return port_optional ? NULL : "no port (expected host:port)";
 		if (close[1] != ':' ||
 		    !is_port(close + 2, len - (size_t)(close - s) - 2, port))
-			return "the port must be a number from 1 to 65535";
+			return "the port must be a number from 0 to 65535";
 		return NULL;
 	}
 	colon = memchr(s, ':', len);
@@ -359,8 +359,22 @@ static const char *parse_hostport(const char *s, size_t len, int port_optional,
 	if (colon == NULL)
 		return port_optional ? NULL : "no port (expected host:port)";
 	if (!is_port(colon + 1, len - hl - 1, port))
-		return "the port must be a number from 1 to 65535";
+		return "the port must be a number from 0 to 65535";
 	return NULL;
+}
+
+/* host:port; a Kafka server (port_optional) needs a port from 1 to 65535,
+ * http.listen may say 0: any free port, logged at start (tests). */
+static const char *parse_hostport(const char *s, size_t len, int port_optional,
+				  char *host, size_t hostlen, unsigned *port)
+{
+	const char *why = parse_hostport_any(s, len, port_optional, host, hostlen,
+					     port);
+
+	if (why == NULL && port_optional && *port == 0 &&
+	    memchr(s, ':', len) != NULL && s[len - 1] != ']')
+		return "the port must be a number from 0 to 65535";
+	return why;
 }
 
 /* librdkafka's list: host[:port] entries separated by commas, each

@@ -267,6 +267,17 @@ static void daemon_on_assign(void *opaque, const kafka_src_tp *tps, size_t n)
 			return;
 		}
 		t->owned |= daemon_topic_bit(d, tps[i].topic);
+		/* what the checkpoint holds is durable: commit up to it now,
+		 * or a group that resumed below it (a failed commit before a
+		 * rebalance) would stay behind while its records are skipped */
+		{
+			const state_offset *o = state_offset_get(&t->st, tps[i].topic,
+								 tps[i].partition);
+
+			if (o != NULL && o->next_offset > 0)
+				(void)kafka_src_store_offset(d->src, o->topic, o->partition,
+							     o->next_offset - 1, &err);
+		}
 	}
 	for (size_t i = 0; i < d->n_tasks; i++)
 		if (d->tasks[i]->owned == DAEMON_TASK_GT)
@@ -476,6 +487,9 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 			       NULL, err);
 	if (rc)
 		goto out;
+	log_info("serving /healthz, /readyz and /metrics on %s%s%s:%u",
+		 strchr(cfg->http_host, ':') ? "[" : "", cfg->http_host,
+		 strchr(cfg->http_host, ':') ? "]" : "", http_server_port(d->http));
 	kpg_err_clear(err);
 	rc = policy_watch_open(&d->watch, cfg->policy_dir, 0, err);
 	if (rc)

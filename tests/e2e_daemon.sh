@@ -46,7 +46,7 @@ config() { # config STATE_DIR AUDIT GROUP [DEAD_LETTER_TOPIC]
 {"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "$3",
            "capture_topic": "capture", "batch_size": 500, $dlq
            "properties": {"session.timeout.ms": 6000, "auto.offset.reset": "earliest"}},
- "policy_dir": "$work/policies", "audit_log": "$2", "state_dir": "$1",
+ "policy_dir": "$work/policies", "audit_log": "$2", "state_dir": "$1", "http": {"listen": "127.0.0.1:0"},
  "checkpoint_interval_seconds": 1, "log_level": "info", "shutdown_timeout_seconds": 20}
 JSON
 }
