@@ -538,8 +538,12 @@ out:
 	return rc;
 }
 
-/* After a batch: checkpoint every task whose batch decided something, and
- * every task with new records once the interval has passed. */
+/* After a batch: checkpoint every task with new records once the interval
+ * has passed. A window closing does not force one: its decision is in the
+ * audit log and the task's decided-keys journal before any action, which
+ * is all a restart or a new owner needs; the records behind it are read
+ * again from the last checkpoint. (A checkpoint holds the join buffer,
+ * megabytes when many predictions wait for labels.) */
 /* Window, decision and join counts since the last call, per task. */
 static void daemon_count(daemon_ctx *d, int64_t now)
 {
@@ -591,8 +595,7 @@ static void daemon_after_batch(daemon_ctx *d)
 	for (size_t i = 0; i < d->n_tasks && !d->failed; i++) {
 		daemon_task *t = d->tasks[i];
 
-		if (json_array_size(t->pl.decisions) > t->decisions_at_checkpoint ||
-		    (t->dirty && now - t->last_checkpoint_ms >= every))
+		if (t->dirty && now - t->last_checkpoint_ms >= every)
 			daemon_checkpoint(d, t);
 	}
 }

@@ -1,15 +1,25 @@
 /* daemon.h - `kpigate run`: the pipeline fed from Kafka.
  *
- * Loop: poll a batch -> skip records the checkpoint already holds -> route
- * each capture record (message key or header = endpoint) or label into the
- * pipeline (windows close, decisions are audited and fsync'd, actions run)
- * -> after a batch that closed a window, or every checkpoint interval,
- * write the checkpoint (state.h) and only then store the batch's offsets.
- * At-least-once delivery, exactly-once effects: a record re-delivered
- * after a crash is either skipped (its offset is below the checkpoint's)
- * or re-applied to the state the checkpoint had before it; a decision
- * re-reached that way is recognised by its idempotency key (noted from the
- * audit log at start-up) and neither audited nor acted on twice.
+ * Work and state are split by partition (daemon_task.h): each capture
+ * partition, with the ground-truth partition of the same number, has its
+ * own pipeline and checkpoint folder in state_dir, opened when the group
+ * assigns the partition and checkpointed and closed when it is revoked.
+ *
+ * Loop: poll a batch -> skip records the task's checkpoint already holds
+ * -> route each capture record (header or message key = endpoint) or
+ * label into its task's pipeline (windows close, decisions are audited,
+ * fsync'd and journaled, actions run) -> every checkpoint interval, write
+ * the checkpoint of each task with new records (state.h) and only then
+ * store its offsets. At-least-once delivery, exactly-once effects: a
+ * record re-delivered after a crash is either skipped (its offset is below
+ * the checkpoint's) or re-applied to the state the checkpoint had before
+ * it; a decision re-reached that way is recognised by its idempotency key
+ * (from the task's journal, its checkpoint, or this replica's audit log)
+ * and neither audited nor acted on twice.
+ *
+ * Policies reload on SIGHUP and on changes in policy_dir
+ * (policy_reload.h); /healthz, /readyz and /metrics are served on
+ * http.listen (http_server.h).
  *
  * Signals: SIGTERM/SIGINT finish the batch, checkpoint, commit, leave the
  * group and exit 0 within shutdown_timeout_seconds. */

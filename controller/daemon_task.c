@@ -235,7 +235,6 @@ int daemon_task_checkpoint(daemon_task *t, kpg_err *err)
 	/* the decisions array only feeds the idempotency keys, now kept */
 	json_array_clear(t->pl.decisions);
 	t->st.decisions_seen = 0;
-	t->decisions_at_checkpoint = 0;
 	t->dirty = 0;
 	t->last_checkpoint_ms = kpg_time_now_ms();
 	return 0;

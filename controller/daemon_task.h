@@ -44,7 +44,6 @@ typedef struct daemon_task {
 	int lock_fd;
 	int decided_fd;               /* the decided-keys journal, O_APPEND */
 	int dirty;                    /* records applied since the checkpoint */
-	size_t decisions_at_checkpoint;
 	int64_t last_checkpoint_ms;
 	state_model_status *status;   /* borrowed from st after the load */
 	int restored;                 /* a checkpoint was found and loaded */

@@ -96,6 +96,11 @@ grep -q 'kpigate-source=capture/' "$work/dead.txt" || fail "dead letters name th
 "$bin" run --config "$work/run2.json" 2>"$work/run2a.log" &
 daemon_pid=$!
 wait_for "$work/audit2.jsonl" $((want / 2)) 120 || fail "daemon 2 got nowhere"
+# a checkpoint to restore (one a second), then the crash
+for ((i = 0; i < 50; i++)); do
+	compgen -G "$work/state2/capture-*/checkpoint.bin" >/dev/null && break
+	sleep 0.1
+done
 kill -9 $daemon_pid; wait $daemon_pid 2>/dev/null
 "$bin" run --config "$work/run2.json" 2>"$work/run2b.log" &
 daemon_pid=$!

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# e2e_daemon_labels.sh - `kpigate run` with ground truth on its own topic
+# (co-partitioned with the captures, both keyed by endpoint), against the
+# mock cluster:
+#  - the example's captures and labels (20,000 records) are produced in
+#    time order, a day at a time, each day consumed before the next (the
+#    mock keeps only ~5 MB per partition);
+#  - group g1 runs throughout: every label the replay joins is joined
+#    (kpigate_labels_joined_total), windows carry KPIs, and every retrain
+#    has exactly one action_result with its idempotency key;
+#  - group g2 reads the same days and is killed with -9 half-way, then
+#    restarted: still no decision and no action appears twice.
+# Which windows breach (and so whether the drift triggers a retrain) is not
+# asserted: a pair's KPI counts toward the window open when the daemon
+# joins it, so it depends on how the two topics interleave (see
+# docs/operations.md, "Ground truth through Kafka").
+# argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
+set -u
+bin=$1 tests=$3 build=$4
+export KAFKA_MOCK=$build/kafka_mock
+. "$tests/kafka_lib.sh"
+kafka_have_tools || { echo "skip: kcat or kafka_mock missing"; exit 77; }
+py=/usr/bin/python3
+work=$(mktemp -d "$(cd "$build" && pwd)/e2e_labels.XXXXXX")
+kafka_trap_exit
+trap 'kill -9 $daemon_pid 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
+daemon_pid=
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+count() { local n; n=$(grep -c "\"event\":\"$2\"" "$1" 2>/dev/null); echo "${n:-0}"; }
+metric() { # metric PORT NAME
+	local body
+	body=$($py -c 'import sys, urllib.request
+print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode())' "$1" 2>/dev/null)
+	awk -v n="$2" '$1 == n { print $2; exit }' <<<"$body"
+}
+port_of() { # port_of LOG: the HTTP port the daemon logged
+	sed -n 's/.*serving .* on 127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$1" | head -1
+}
+
+"$bin" example "$work/ex" --records 20000 --seed 3 >/dev/null || { echo "FAIL: example"; exit 1; }
+"$bin" replay --policy "$work/ex/policy.json" --capture "$work/ex/capture" \
+	--ground-truth "$work/ex/ground_truth" --audit "$work/replay.jsonl" >/dev/null ||
+	{ echo "FAIL: replay"; exit 1; }
+read -r replay_joined replay_gt <<<"$($py -c 'import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    if r["event"] == "run_summary":
+        g = r["data"]["ground_truth"]; print(g["joined"], g["lines"])' "$work/replay.jsonl")"
+# the two streams in time order (S3 hour of each file; labels first on a tie,
+# as replay orders them), cut in 42 slices (about a day each): slice/NN.capture, slice/NN.labels
+mkdir -p "$work/slice"
+$py - "$work/ex" "$work/slice" <<'PY'
+import os, sys
+root, out = sys.argv[1:3]
+files = []
+for kind, rank in (("ground_truth", 0), ("capture", 1)):
+    for d, _, names in os.walk(os.path.join(root, kind)):
+        for n in names:
+            hour = "/".join(d.split("/")[-4:])  # .../yyyy/mm/dd/hh
+            files.append((hour, rank, os.path.join(d, n), kind))
+files.sort()
+lines = [(kind, l) for _, _, p, kind in files for l in open(p)]
+n = 42
+for i in range(n):
+    part = lines[i * len(lines) // n:(i + 1) * len(lines) // n]
+    for kind, name in (("capture", "capture"), ("ground_truth", "labels")):
+        with open(f"{out}/{i:02d}.{name}", "w") as f:
+            f.writelines(l for k, l in part if k == kind)
+PY
+n_capture=$(cat "$work"/slice/*.capture | wc -l)
+n_labels=$(cat "$work"/slice/*.labels | wc -l)
+[[ $n_labels == "$replay_gt" ]] || fail "sliced $n_labels labels, replay read $replay_gt"
+
+kafka_start capture:2 labels:2 || { echo "FAIL: mock"; exit 1; }
+mkdir -p "$work/policies"
+cp "$work/ex/policy.json" "$work/ex/train.csv" "$work/policies/"
+config() { # config GROUP AUDIT STATE_DIR
+	cat <<JSON
+{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "$1",
+           "capture_topic": "capture", "ground_truth_topic": "labels", "batch_size": 300,
+           "properties": {"session.timeout.ms": 6000, "auto.offset.reset": "earliest"}},
+ "policy_dir": "$work/policies", "audit_log": "$2", "state_dir": "$3",
+ "http": {"listen": "127.0.0.1:0"},
+ "checkpoint_interval_seconds": 1, "log_level": "info", "shutdown_timeout_seconds": 20}
+JSON
+}
+config g1 "$work/audit1.jsonl" "$work/state1" >"$work/run1.json"
+config g2 "$work/audit2.jsonl" "$work/state2" >"$work/run2.json"
+"$bin" run --check --config "$work/run1.json" >/dev/null || fail "run --check"
+
+wait_port() { # wait_port LOG: prints the port once the daemon serves
+	local i p
+	for ((i = 0; i < 100; i++)); do
+		p=$(port_of "$1")
+		[[ -n $p ]] && { echo "$p"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+consumed() { # consumed PORT CAPTURES LABELS
+	[[ $(metric "$1" kpigate_capture_records_total) == "$2" &&
+	   $(metric "$1" kpigate_ground_truth_records_total) == "$3" ]]
+}
+"$bin" run --config "$work/run1.json" 2>"$work/run1.log" &
+pid1=$!
+"$bin" run --config "$work/run2.json" 2>"$work/run2a.log" &
+pid2=$!
+daemon_pid="$pid1 $pid2"
+port1=$(wait_port "$work/run1.log") || fail "daemon 1 serves no HTTP"
+port2=$(wait_port "$work/run2a.log") || fail "daemon 2 serves no HTTP"
+done_c=0 done_l=0 k=0 killed=
+for s in "$work"/slice/*.capture; do
+	l=${s%.capture}.labels
+	done_c=$((done_c + $(wc -l <"$s"))) done_l=$((done_l + $(wc -l <"$l")))
+	[[ -s $s ]] && { kafka_produce capture "$s" churn-endpoint >/dev/null || fail "produce $s"; }
+	[[ -s $l ]] && { kafka_produce labels "$l" churn-endpoint >/dev/null || fail "produce $l"; }
+	k=$((k + 1))
+	if ((k == 21)); then # g2 dies in the middle of this day
+		sleep 0.3
+		kill -9 "$pid2"; wait "$pid2" 2>/dev/null
+		"$bin" run --config "$work/run2.json" 2>"$work/run2b.log" &
+		pid2=$!
+		daemon_pid="$pid1 $pid2"
+		port2=$(wait_port "$work/run2b.log") || fail "daemon 2 serves no HTTP after the restart"
+		killed=1
+	fi
+	for ((i = 0; i < 600; i++)); do
+		consumed "$port1" "$done_c" "$done_l" && break
+		kill -0 "$pid1" 2>/dev/null || break
+		sleep 0.1
+	done
+	consumed "$port1" "$done_c" "$done_l" || fail "day $k: g1 consumed $(metric "$port1" kpigate_capture_records_total) captures, $(metric "$port1" kpigate_ground_truth_records_total) labels"
+	[[ -n $killed ]] && continue # g2's counters restarted; its lag below
+	for ((i = 0; i < 600; i++)); do
+		consumed "$port2" "$done_c" "$done_l" && break
+		kill -0 "$pid2" 2>/dev/null || break
+		sleep 0.1
+	done
+done
+joined=$(metric "$port1" kpigate_labels_joined_total)
+[[ $joined == "$replay_joined" ]] || fail "labels joined: $joined, replay joined $replay_joined"
+for ((i = 0; i < 600; i++)); do
+	[[ $(metric "$port2" kpigate_consumer_lag) == 0 ]] && break
+	sleep 0.1
+done
+sleep 2 # a decision made twice would show now
+kill -TERM "$pid1" "$pid2"
+wait "$pid1" || fail "daemon 1: exit $?"
+wait "$pid2" || fail "daemon 2: exit $?"
+daemon_pid=
+
+check() { # check AUDIT MIN_RETRAINS: decisions and actions once each
+	$py - "$1" "$2" <<'PY'
+import json, sys
+recs = [json.loads(l) for l in open(sys.argv[1])]
+dec = [r["data"] for r in recs if r["event"] == "decision"]
+act = [r["data"] for r in recs if r["event"] == "action_result"]
+win = [r["data"] for r in recs if r["event"] == "window_evaluated"]
+keys = [d["idempotency_key"] for d in dec]
+retrain = [d["idempotency_key"] for d in dec if d["decision"] == "retrain"]
+akeys = [a["idempotency_key"] for a in act]
+bad = []
+if len(keys) != len(set(keys)): bad.append("a decision audited twice")
+if sorted(akeys) != sorted(retrain): bad.append(f"actions {akeys} for retrains {retrain}")
+if len(retrain) < int(sys.argv[2]): bad.append(f"{len(retrain)} retrains")
+if not any("auc" in w["kpis"] for w in win): bad.append("no window has a KPI")
+for b in bad: print("FAIL:", sys.argv[1], b)
+print(f"  {sys.argv[1].rsplit('/', 1)[1]}: {len(win)} windows, {len(retrain)} retrain(s), {len(akeys)} action(s), "
+      f"{sum(1 for w in win if 'auc' in w['kpis'])} windows with AUC")
+sys.exit(1 if bad else 0)
+PY
+}
+check "$work/audit1.jsonl" 0 || fails=$((fails + 1))
+
+check "$work/audit2.jsonl" 0 || fails=$((fails + 1))
+for a in audit1 audit2; do
+	"$bin" audit verify "$work/$a.jsonl" >/dev/null || fail "$a does not verify"
+done
+if ((fails)); then
+	for f in run1.log run2a.log run2b.log; do echo "--- $f"; grep -v '"level":"info"' "$work/$f" | tail -5; done
+	echo "e2e_daemon_labels: $fails failure(s)"
+	exit 1
+fi
+echo "e2e_daemon_labels: all checks passed"
