@@ -3,11 +3,12 @@
 # consumer, on the same kind of stream through the same mock cluster, in
 # the same run (see docs/performance.md).
 #
-# usage: bench/kafka_bench.sh [-n RECORDS] [-s BATCH] [-w WINDOW] [-q]
+# usage: bench/kafka_bench.sh [-n RECORDS] [-s BATCH] [-w WINDOW] [-a] [-q]
 #   -n  records streamed to each consumer (default 1,000,000)
 #   -s  batch size of both consumers (kafka.batch_size; default 1000)
 #   -w  the policy's window.records (default 0: the example policy's own
 #       windows, one day of event time; e.g. 2000 adds a record cap)
+#   -a  the policy's drift.ks_method "asymp" (default: the example's "auto")
 #   -q  quick: -n 100000
 # Environment: BUILD (default build-bench, Release, built here unless
 # NO_BUILD=1), KPIGATE / KAFKA_MOCK to use other binaries, KEEP=1 keeps the
@@ -29,14 +30,15 @@
 # timings never fail a run).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-n=1000000 batch=1000 window=0
-while getopts "n:s:w:q" opt; do
+n=1000000 batch=1000 window=0 ks=auto
+while getopts "n:s:w:aq" opt; do
 	case $opt in
 	n) n=$OPTARG ;;
 	s) batch=$OPTARG ;;
 	w) window=$OPTARG ;;
+	a) ks=asymp ;;
 	q) n=100000 ;;
-	*) sed -n '3,9p' "$0" >&2; exit 2 ;;
+	*) sed -n '6,13p' "$0" >&2; exit 2 ;;
 	esac
 done
 [[ $n =~ ^[0-9]+$ && $n -ge 1000 && $n -le 5000000 ]] || { echo "kafka_bench: -n must be 1000..5000000" >&2; exit 2; }
@@ -92,16 +94,17 @@ for p in ${PRODUCE_PROPS:-}; do
 	pprops+=(-X "$p")
 done
 
-echo "kafka_bench: $n records, batch $batch, window $window records; $(nproc) CPUs"
+echo "kafka_bench: $n records, batch $batch, window $window records (0: one day), KS p-values $ks; $(nproc) CPUs"
 "$kpigate" example "$work/ex" --records "$n" --seed 7 >/dev/null
 find "$work/ex/capture" -name '*.jsonl' | sort | xargs cat >"$work/capture.jsonl"
 rm -rf "$work/ex/capture" "$work/ex/ground_truth"
 mkdir -p "$work/policies" "$work/state"
-/usr/bin/python3 - "$work/ex/policy.json" "$work/policies/policy.json" "$window" <<'PY'
+/usr/bin/python3 - "$work/ex/policy.json" "$work/policies/policy.json" "$window" "$ks" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
 if int(sys.argv[3]) > 0:
     p["window"]["records"] = int(sys.argv[3])
+p.setdefault("drift", {})["ks_method"] = sys.argv[4]
 p["reference"]["path"] = sys.argv[1].rsplit("/", 1)[0] + "/train.csv"
 json.dump(p, open(sys.argv[2], "w"), indent=1)
 PY

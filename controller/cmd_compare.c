@@ -287,7 +287,7 @@ int cmd_compare(int argc, char **argv)
 		fe->type = ref.features[f].type;
 		fe->missing = cc.missing[f];
 		rc = fe->type == POLICY_FEATURE_NUMERIC
-			     ? evaluate_numeric(&ref.features[f], cc.values[f], cc.n[f], fe, &err)
+			     ? evaluate_numeric(&ref.features[f], cc.values[f], cc.n[f], 0, fe, &err)
 			     : evaluate_categorical(&ref.features[f], cc.counts[f], fe, &err);
 		if (rc) {
 			fprintf(stderr, "kpigate compare: %s: %s\n", fe->name, err.msg);

@@ -8,7 +8,7 @@
 #include "psi.h"
 
 int evaluate_numeric(const reference_feature *f, double *cur, size_t m,
-		     policy_feature_eval *fe, kpg_err *err)
+		     int ks_asymptotic, policy_feature_eval *fe, kpg_err *err)
 {
 	ks_result ks;
 	int rc;
@@ -22,7 +22,9 @@ int evaluate_numeric(const reference_feature *f, double *cur, size_t m,
 	rc = psi_numeric(&f->psi, cur, m, &fe->psi, err);
 	if (rc)
 		return rc;
-	rc = ks_2samp_sorted(f->sorted, f->n, cur, m, &ks, err);
+	rc = ks_2samp_sorted_method(f->sorted, f->n, cur, m,
+				    ks_asymptotic ? KS_METHOD_ASYMP : KS_METHOD_AUTO,
+				    &ks, err);
 	if (rc)
 		return rc;
 	fe->has_ks = 1;
@@ -66,6 +68,7 @@ int evaluate_window(const reference *ref, window *w, policy_window_eval *ev,
 		fe->missing = w->cols[i].missing;
 		if (f->type == POLICY_FEATURE_NUMERIC)
 			rc = evaluate_numeric(f, w->cols[i].values, w->cols[i].n,
+					      ev->ks_asymptotic,
 					      fe, err);
 		else
 			rc = evaluate_categorical(f, w->cols[i].counts, fe, err);

@@ -10,13 +10,14 @@
 #include "window.h"
 
 /* Fills ev (features must point to ref->n_features elements owned by the
- * caller). Sorts the window's numeric buffers in place. */
+ * caller; ev->ks_asymptotic chooses the KS p-value). Sorts the window's
+ * numeric buffers in place. */
 int evaluate_window(const reference *ref, window *w, policy_window_eval *ev,
 		    kpg_err *err);
 
 /* Drift of one numeric feature: current values (sorted in place). */
 int evaluate_numeric(const reference_feature *f, double *cur, size_t m,
-		     policy_feature_eval *fe, kpg_err *err);
+		     int ks_asymptotic, policy_feature_eval *fe, kpg_err *err);
 
 /* Drift of one categorical feature from current category counts. */
 int evaluate_categorical(const reference_feature *f, const double *counts,

@@ -220,6 +220,7 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 	memset(&ev, 0, sizeof(ev));
 	ev.features = m->fevals;
 	ev.window_index = m->window_index;
+	ev.ks_asymptotic = m->pol->ks_asymptotic;
 	rc = evaluate_window(&m->ref, &m->win, &ev, err);
 	if (rc)
 		goto out;

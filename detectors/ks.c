@@ -180,6 +180,13 @@ static int check_sample(const double *x, size_t n, const char *name,
 int ks_2samp_sorted(const double *a, size_t n, const double *b, size_t m,
 		    ks_result *out, kpg_err *err)
 {
+	return ks_2samp_sorted_method(a, n, b, m, KS_METHOD_AUTO, out, err);
+}
+
+int ks_2samp_sorted_method(const double *a, size_t n, const double *b,
+			   size_t m, ks_method method, ks_result *out,
+			   kpg_err *err)
+{
 	double dn = (double)n, dm = (double)m, maxs = -INFINITY, mins = INFINITY;
 	double d, p, big, small, en, *work = NULL;
 	size_t i = 0, j = 0;
@@ -215,7 +222,7 @@ int ks_2samp_sorted(const double *a, size_t n, const double *b, size_t m,
 	out->exact = 0;
 	out->fallback = 0;
 	p = NAN;
-	if ((n > m ? n : m) <= KS_MAX_EXACT_N) {
+	if (method == KS_METHOD_AUTO && (n > m ? n : m) <= KS_MAX_EXACT_N) {
 		int64_t g = gcd64((int64_t)n, (int64_t)m);
 
 		/* one column of the recursion, then 1/k for k < n + m + 2 */

@@ -31,6 +31,20 @@ typedef struct ks_result {
 int ks_2samp_sorted(const double *a, size_t n, const double *b, size_t m,
 		    ks_result *out, kpg_err *err);
 
+/* How the p-value is computed: KS_METHOD_AUTO as above (scipy's default
+ * method='auto'), KS_METHOD_ASYMP always the kstwo asymptotic one (scipy's
+ * method='asymp'): O(1) instead of O(n * m * D) for the exact count, which
+ * dominates the cost of small windows against references of a few
+ * thousand rows. */
+typedef enum ks_method {
+	KS_METHOD_AUTO = 0,
+	KS_METHOD_ASYMP
+} ks_method;
+
+int ks_2samp_sorted_method(const double *a, size_t n, const double *b,
+			   size_t m, ks_method method, ks_result *out,
+			   kpg_err *err);
+
 /* Survival function of the one-sample KS statistic D_n (scipy.stats.kstwo.sf),
  * Simard & L'Ecuyer (2011). n must be an integer >= 1, otherwise NaN
  * (as scipy); d <= 0.5/n gives 1 and d >= 1 gives 0. */

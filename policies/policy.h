@@ -83,6 +83,7 @@ typedef struct policy {
 	double psi_threshold;         /* default 0.2 */
 	double ks_p_value;            /* default 0.01 */
 	double ks_min_statistic;      /* default 0.1 */
+	int ks_asymptotic;            /* drift.ks_method "asymp": 1; "auto": 0 */
 	double dataset_drift_share;   /* default 0.3: share of drifted features */
 
 	policy_kpi kpis[POLICY_MAX_KPIS]; size_t n_kpis; /* at least one */
@@ -173,6 +174,7 @@ typedef struct policy_window_eval {
 	int dataset_drift;
 	policy_kpi_value kpis[KPI__COUNT];
 	uint64_t n_labelled;
+	int ks_asymptotic;         /* input: the policy's drift.ks_method */
 } policy_window_eval;
 
 /* Guard memory carried from window to window (checkpointed by the daemon). */

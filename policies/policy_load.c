@@ -499,8 +499,10 @@ static void load_window(vctx *c, json_t *root, policy *p)
 static void load_drift(vctx *c, json_t *root, policy *p)
 {
 	static const char *const keys[] = {"psi_bins", "psi_threshold",
-		"ks_p_value", "ks_min_statistic", "dataset_drift_share"};
+		"ks_p_value", "ks_min_statistic", "ks_method", "dataset_drift_share"};
+	static const char *const methods[] = {"auto", "asymp"};
 	json_t *o = get_object(c, root, "", "drift", 0);
+	const char *s;
 	long long x;
 
 	if (o == NULL)
@@ -516,6 +518,18 @@ static void load_drift(vctx *c, json_t *root, policy *p)
 		   (num_range){0, 1, 0, 0}, &p->ks_min_statistic);
 	get_number(c, o, "drift", "dataset_drift_share", 0,
 		   (num_range){0, 1, 1, 0}, &p->dataset_drift_share);
+	if (get_string(c, o, "drift", "ks_method", 0, 0, 16, &s) == 1) {
+		if (strcmp(s, "auto") == 0 || strcmp(s, "asymp") == 0) {
+			p->ks_asymptotic = strcmp(s, "asymp") == 0;
+		} else {
+			const char *hint = policy_suggest(s, methods, KEYS_N(methods));
+
+			verr(c, "drift.ks_method", 0,
+			     "drift.ks_method \"%s\" is not auto or asymp%s%s%s", s,
+			     hint ? "; did you mean \"" : "", hint ? hint : "",
+			     hint ? "\"?" : "");
+		}
+	}
 }
 
 static void load_kpi(vctx *c, json_t *k, size_t i, policy *p,

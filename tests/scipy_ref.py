@@ -4,7 +4,8 @@
 Usage: scipy_ref.py MANIFEST
 
 Each MANIFEST line is one case; arrays are raw little-endian float64 files:
-  ks A B            -> "ks STAT PVALUE WARNED"   scipy.stats.ks_2samp(a, b)
+  ks A B            -> "ks STAT PVALUE WARNED ASTAT APVALUE"
+                       scipy.stats.ks_2samp(a, b), then with method='asymp'
   kstwo PAIRS       -> "kstwo SF SF ..."         scipy.stats.kstwo.sf(d, n)
                        for PAIRS = d0 n0 d1 n1 ...
   psi REF CUR BINS  -> "psi VALUE"               PSI by the definition in
@@ -58,8 +59,10 @@ def main():
                 r = stats.ks_2samp(a, b)
             warned = int(any("Exact calculation unsuccessful" in str(c.message)
                              for c in caught))
-            out.append("ks %r %r %d" % (float(r.statistic), float(r.pvalue),
-                                         warned))
+            ra = stats.ks_2samp(a, b, method="asymp")
+            out.append("ks %r %r %d %r %r" % (float(r.statistic), float(r.pvalue),
+                                               warned, float(ra.statistic),
+                                               float(ra.pvalue)))
         elif w[0] == "kstwo":
             p = load(w[1]).reshape(-1, 2)
             vals = [float(stats.kstwo.sf(d, n)) for d, n in p]

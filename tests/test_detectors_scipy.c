@@ -47,6 +47,7 @@ typedef struct ks_case {
 	double *a, *b;
 	double ref_stat, ref_p;
 	int ref_warn;
+	double ref_asymp_stat, ref_asymp_p; /* method='asymp' */
 } ks_case;
 
 typedef struct psi_case {
@@ -59,31 +60,31 @@ typedef struct psi_case {
 } psi_case;
 
 static ks_case ks_cases[] = {
-	{ "normal 500 vs 500", { D_NORMAL, 500, 0, 1 }, { D_NORMAL, 500, 0, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "normal 500 vs shifted 500", { D_NORMAL, 500, 0, 1 }, { D_NORMAL, 500, 0.25, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "normal 800 vs shifted 600", { D_NORMAL, 800, 0, 1 }, { D_NORMAL, 600, 0.2, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "normal 1000 vs scaled 1200", { D_NORMAL, 1000, 0, 1 }, { D_NORMAL, 1200, 0, 1.3 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "poisson ties 2000 vs 1500", { D_POISSON, 2000, 4, 0 }, { D_POISSON, 1500, 4.3, 0 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "integer ties 300 vs 300", { D_INT, 300, 2, 0 }, { D_INT, 300, 2, 0 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "37 vs 5000", { D_NORMAL, 37, 0, 1 }, { D_NORMAL, 5000, 0.3, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "5000 vs 37 (swapped)", { D_NORMAL, 5000, 0.3, 1 }, { D_NORMAL, 37, 0, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "10000 vs 10000 exact", { D_NORMAL, 10000, 0, 1 }, { D_NORMAL, 10000, 0.02, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "10000 vs 7000 exact", { D_NORMAL, 10000, 0, 1 }, { D_NORMAL, 7000, 0.05, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "12000 vs 9000 same", { D_NORMAL, 12000, 0, 1 }, { D_NORMAL, 9000, 0, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "12000 vs 9000 shift 0.06", { D_NORMAL, 12000, 0, 1 }, { D_NORMAL, 9000, 0.06, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "12000 vs 9000 shift 0.3", { D_NORMAL, 12000, 0, 1 }, { D_NORMAL, 9000, 0.3, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "200000 vs 150000 same", { D_NORMAL, 200000, 0, 1 }, { D_NORMAL, 150000, 0, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "200000 vs 150000 shift 0.01", { D_NORMAL, 200000, 0, 1 }, { D_NORMAL, 150000, 0.01, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "20000 vs 50", { D_NORMAL, 20000, 0, 1 }, { D_NORMAL, 50, 0.3, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "20000 vs 130 same", { D_NORMAL, 20000, 0, 1 }, { D_NORMAL, 130, 0, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "10001 vs 120 shift", { D_NORMAL, 10001, 0, 1 }, { D_NORMAL, 120, 0.5, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "15000 vs 3", { D_NORMAL, 15000, 0, 1 }, { D_NORMAL, 3, 0, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "11000 vs 1", { D_NORMAL, 11000, 0, 1 }, { D_NORMAL, 1, 0, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "integer ties 15000 vs 12000", { D_INT, 15000, 3, 0 }, { D_INT, 12000, 3.1, 0 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "identical 400", { D_NORMAL, 400, 0, 1 }, { D_NORMAL, 400, 0, 1 }, 1, NULL, NULL, 0, 0, 0 },
-	{ "disjoint 30 vs 40", { D_UNIFORM, 30, 0, 1 }, { D_UNIFORM, 40, 2, 3 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "1 vs 7", { D_NORMAL, 1, 0, 1 }, { D_NORMAL, 7, 0, 1 }, 0, NULL, NULL, 0, 0, 0 },
-	{ "1 vs 1", { D_NORMAL, 1, 0, 1 }, { D_NORMAL, 1, 0, 1 }, 0, NULL, NULL, 0, 0, 0 },
+	{ "normal 500 vs 500", { D_NORMAL, 500, 0, 1 }, { D_NORMAL, 500, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "normal 500 vs shifted 500", { D_NORMAL, 500, 0, 1 }, { D_NORMAL, 500, 0.25, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "normal 800 vs shifted 600", { D_NORMAL, 800, 0, 1 }, { D_NORMAL, 600, 0.2, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "normal 1000 vs scaled 1200", { D_NORMAL, 1000, 0, 1 }, { D_NORMAL, 1200, 0, 1.3 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "poisson ties 2000 vs 1500", { D_POISSON, 2000, 4, 0 }, { D_POISSON, 1500, 4.3, 0 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "integer ties 300 vs 300", { D_INT, 300, 2, 0 }, { D_INT, 300, 2, 0 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "37 vs 5000", { D_NORMAL, 37, 0, 1 }, { D_NORMAL, 5000, 0.3, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "5000 vs 37 (swapped)", { D_NORMAL, 5000, 0.3, 1 }, { D_NORMAL, 37, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "10000 vs 10000 exact", { D_NORMAL, 10000, 0, 1 }, { D_NORMAL, 10000, 0.02, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "10000 vs 7000 exact", { D_NORMAL, 10000, 0, 1 }, { D_NORMAL, 7000, 0.05, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "12000 vs 9000 same", { D_NORMAL, 12000, 0, 1 }, { D_NORMAL, 9000, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "12000 vs 9000 shift 0.06", { D_NORMAL, 12000, 0, 1 }, { D_NORMAL, 9000, 0.06, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "12000 vs 9000 shift 0.3", { D_NORMAL, 12000, 0, 1 }, { D_NORMAL, 9000, 0.3, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "200000 vs 150000 same", { D_NORMAL, 200000, 0, 1 }, { D_NORMAL, 150000, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "200000 vs 150000 shift 0.01", { D_NORMAL, 200000, 0, 1 }, { D_NORMAL, 150000, 0.01, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "20000 vs 50", { D_NORMAL, 20000, 0, 1 }, { D_NORMAL, 50, 0.3, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "20000 vs 130 same", { D_NORMAL, 20000, 0, 1 }, { D_NORMAL, 130, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "10001 vs 120 shift", { D_NORMAL, 10001, 0, 1 }, { D_NORMAL, 120, 0.5, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "15000 vs 3", { D_NORMAL, 15000, 0, 1 }, { D_NORMAL, 3, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "11000 vs 1", { D_NORMAL, 11000, 0, 1 }, { D_NORMAL, 1, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "integer ties 15000 vs 12000", { D_INT, 15000, 3, 0 }, { D_INT, 12000, 3.1, 0 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "identical 400", { D_NORMAL, 400, 0, 1 }, { D_NORMAL, 400, 0, 1 }, 1, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "disjoint 30 vs 40", { D_UNIFORM, 30, 0, 1 }, { D_UNIFORM, 40, 2, 3 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "1 vs 7", { D_NORMAL, 1, 0, 1 }, { D_NORMAL, 7, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{ "1 vs 1", { D_NORMAL, 1, 0, 1 }, { D_NORMAL, 1, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
 };
 
 static psi_case psi_cases[] = {
@@ -275,6 +276,8 @@ static int prepare(void)
 			c->ref_stat = strtod(s + 3, &end);
 			c->ref_p = strtod(end, &end);
 			c->ref_warn = (int)strtol(end, &end, 10);
+			c->ref_asymp_stat = strtod(end, &end);
+			c->ref_asymp_p = strtod(end, &end);
 		} else if (strncmp(s, "kstwo ", 6) == 0) {
 			s += 6;
 			for (i = 0; i < n_pairs; i++) {
@@ -384,6 +387,32 @@ static void test_ks_2samp_matches_scipy(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* drift.ks_method "asymp": scipy's ks_2samp(a, b, method='asymp') */
+static void test_ks_asymp_matches_scipy(void **state)
+{
+	size_t i, bad = 0;
+
+	(void)state;
+	for (i = 0; i < N_KS; i++) {
+		ks_case *c = &ks_cases[i];
+		ks_result r;
+		kpg_err err;
+		int rc = ks_2samp_sorted_method(c->a, c->sa.n, c->b, c->sb.n,
+						KS_METHOD_ASYMP, &r, &err);
+
+		assert_int_equal(rc, 0);
+		assert_int_equal(r.exact, 0);
+		if (fabs(r.statistic - c->ref_asymp_stat) > 1e-12 ||
+		    !p_close(r.p_value, c->ref_asymp_p)) {
+			print_message("MISMATCH %s (asymp): D %.17g vs %.17g, p %.17g vs %.17g\n",
+				      c->name, r.statistic, c->ref_asymp_stat,
+				      r.p_value, c->ref_asymp_p);
+			bad++;
+		}
+	}
+	assert_int_equal(bad, 0);
+}
+
 static void test_kstwo_sf_matches_scipy(void **state)
 {
 	size_t i, bad = 0;
@@ -437,6 +466,7 @@ static void test_psi_matches_numpy(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ks_asymp_matches_scipy),
 		cmocka_unit_test(test_ks_2samp_matches_scipy),
 		cmocka_unit_test(test_kstwo_sf_matches_scipy),
 		cmocka_unit_test(test_psi_matches_numpy),

@@ -197,6 +197,7 @@ static void test_defaults(void **state)
 	assert_true(p->ks_p_value == 0.01);
 	assert_true(p->ks_min_statistic == 0.1);
 	assert_true(p->dataset_drift_share == 0.3);
+	assert_int_equal(p->ks_asymptotic, 0);
 	assert_int_equal(p->require_drift, 0);
 	assert_int_equal(p->min_records, 100);
 	assert_int_equal(p->min_labelled, 100);
@@ -275,6 +276,18 @@ static void test_bad_ranges(void **state)
 	       {8, 80, "guards.cooldown_seconds must be an integer from 0"},
 	       {10, 65, "energy.instance_count must be an integer from 1 to 1000"},
 	       {10, 86, "energy.expected_hours must be in (0, 720], got 1000"});
+}
+
+/* drift.ks_method: "auto" (scipy's default) or "asymp" */
+static void test_ks_method(void **state)
+{
+	policy *p = load_ok(DATA "good_ks_asymp.json");
+
+	(void)state;
+	assert_int_equal(p->ks_asymptotic, 1);
+	policy_free(p);
+	EXPECT("bad_ks_method.json",
+	       {5, 26, "drift.ks_method \"asym\" is not auto or asymp; did you mean \"asymp\"?"});
 }
 
 static void test_bad_unknown_keys(void **state)
@@ -551,6 +564,7 @@ int main(void)
 		cmocka_unit_test(test_bad_syntax),
 		cmocka_unit_test(test_bad_types),
 		cmocka_unit_test(test_bad_ranges),
+		cmocka_unit_test(test_ks_method),
 		cmocka_unit_test(test_bad_unknown_keys),
 		cmocka_unit_test(test_bad_kpis),
 		cmocka_unit_test(test_bad_missing),
