@@ -52,6 +52,10 @@ typedef struct daemon_ctx {
 	int32_t *model_partition;  /* owned, n_models: where its records came
 				      from first (-1 none); a model in two
 				      partitions is warned about once */
+	pipeline refs;             /* the start-up policies with their
+				      references, shared read-only by every
+				      task (loaded once, not per partition) */
+	int refs_ready;
 	pipeline keys_pl;          /* only n_models, for audit_keys */
 	state_ctx audit_keys;      /* decisions found in the audit log at start */
 	int keys_ready;
@@ -404,13 +408,29 @@ static int daemon_apply(daemon_ctx *d, const kafka_msg_view *v)
 	return state_offset_set(&t->st, v->topic, v->partition, v->offset + 1, &err);
 }
 
+/* pipeline_options.shared_reference: the start-up reference of a policy
+ * whose bytes are the start-up ones; a reloaded policy loads its own. */
+static const reference *daemon_shared_reference(void *opaque, const policy *pol)
+{
+	const daemon_ctx *d = opaque;
+
+	for (size_t i = 0; i < d->refs.n_models; i++) {
+		const policy *p = d->refs.models[i].pol;
+
+		if (strcmp(p->model, pol->model) == 0 &&
+		    memcmp(p->sha256, pol->sha256, sizeof(p->sha256)) == 0)
+			return &d->refs.models[i].ref;
+	}
+	return NULL;
+}
+
 /* Validates every policy and reference once, audits policy_loaded once
- * for the replica, and keeps the model names. */
+ * for the replica, and keeps the model names and the references. */
 static int daemon_load_models(daemon_ctx *d, kpg_err *err)
 {
 	const config *cfg = d->cfg;
 	policy **pols = calloc(cfg->n_policy_files, sizeof(*pols));
-	pipeline probe;
+	pipeline *probe = &d->refs;
 	int rc;
 
 	if (pols == NULL)
@@ -433,23 +453,25 @@ static int daemon_load_models(daemon_ctx *d, kpg_err *err)
 		return rc;
 	}
 	d->set_ready = 1;
-	/* a throw-away pipeline: loads every reference now (a broken one
-	 * stops the start, not a later rebalance) and audits policy_loaded */
-	rc = pipeline_init(&probe, pols, cfg->n_policy_files, &d->po, d->audit,
+	/* loads every reference now (a broken one stops the start, not a
+	 * later rebalance) and audits policy_loaded; its references are the
+	 * ones tasks share */
+	rc = pipeline_init(probe, pols, cfg->n_policy_files, &d->po, d->audit,
 			   NULL, err);
 	free(pols);
 	if (rc)
 		return rc;
-	d->models = calloc(probe.n_models, sizeof(*d->models));
-	d->model_partition = calloc(probe.n_models, sizeof(*d->model_partition));
+	d->refs_ready = 1;
+	d->models = calloc(probe->n_models, sizeof(*d->models));
+	d->model_partition = calloc(probe->n_models, sizeof(*d->model_partition));
 	if (d->models == NULL || d->model_partition == NULL) {
 		rc = KPG_ENOMEM;
 		goto out;
 	}
-	d->n_models = probe.n_models;
-	for (size_t i = 0; i < probe.n_models; i++) {
+	d->n_models = probe->n_models;
+	for (size_t i = 0; i < probe->n_models; i++) {
 		d->model_partition[i] = -1;
-		d->models[i] = strdup(probe.models[i].pol->model);
+		d->models[i] = strdup(probe->models[i].pol->model);
 		if (d->models[i] == NULL) {
 			rc = KPG_ENOMEM;
 			goto out;
@@ -460,7 +482,6 @@ static int daemon_load_models(daemon_ctx *d, kpg_err *err)
 	if (rc == 0)
 		d->keys_ready = 1;
 out:
-	pipeline_free(&probe);
 	return rc;
 }
 
@@ -481,6 +502,8 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 	rc = daemon_load_models(d, err);
 	if (rc)
 		goto out;
+	d->po.shared_reference = daemon_shared_reference;
+	d->po.shared_opaque = d;
 	metrics_set(&d->m.policies_loaded, d->n_models);
 	metrics_add(&d->m.policy_reloads, d->n_models);
 	rc = http_server_start(&d->http, cfg->http_host, cfg->http_port, &d->m,
@@ -657,6 +680,8 @@ static void daemon_stop_all(daemon_ctx *d)
 	while (d->n_tasks > 0)
 		daemon_task_drop(d, d->n_tasks - 1);
 	http_server_stop(d->http); /* last: it reads d->m */
+	if (d->refs_ready)
+		pipeline_free(&d->refs); /* after every task: they borrow from it */
 	policy_watch_close(d->watch);
 	if (d->set_ready)
 		policy_set_free(&d->set);

@@ -13,7 +13,8 @@
 static void model_free(pipeline_model *m)
 {
 	window_free(&m->win);
-	reference_free(&m->ref);
+	if (!m->ref_borrowed)
+		reference_free(&m->ref);
 	capture_decoder_free(m->dec);
 	free(m->fevals);
 	policy_free(m->pol);
@@ -21,8 +22,9 @@ static void model_free(pipeline_model *m)
 }
 
 static int model_init(pipeline_model *m, policy *pol, size_t max_line,
-		      kpg_err *err)
+		      const pipeline_options *opt, kpg_err *err)
 {
+	const reference *shared = NULL;
 	reference_options ro;
 	capture_options co;
 	kpg_err sub;
@@ -30,11 +32,19 @@ static int model_init(pipeline_model *m, policy *pol, size_t max_line,
 
 	memset(m, 0, sizeof(*m));
 	m->pol = pol;
-	reference_options_from_policy(pol, &ro);
-	rc = reference_load(pol->reference_path, &ro, &m->ref, &sub);
-	if (rc) {
-		kpg_err_set(err, "%s: reference: %s", pol->source_path, sub.msg);
-		return rc;
+	if (opt != NULL && opt->shared_reference != NULL)
+		shared = opt->shared_reference(opt->shared_opaque, pol);
+	if (shared != NULL) {
+		m->ref = *shared; /* read-only from here on */
+		m->ref_borrowed = 1;
+	} else {
+		reference_options_from_policy(pol, &ro);
+		rc = reference_load(pol->reference_path, &ro, &m->ref, &sub);
+		if (rc) {
+			kpg_err_set(err, "%s: reference: %s", pol->source_path,
+				    sub.msg);
+			return rc;
+		}
 	}
 	memset(&co, 0, sizeof(co));
 	co.max_line_bytes = max_line;
@@ -83,7 +93,7 @@ int pipeline_init(pipeline *pl, policy **policies, size_t n,
 		pipeline_model *m = &pl->models[taken];
 
 		pl->n_models = taken + 1;
-		rc = model_init(m, policies[taken], pl->max_line_bytes, err);
+		rc = model_init(m, policies[taken], pl->max_line_bytes, opt, err);
 		policies[taken] = NULL; /* now owned by the model */
 		if (rc)
 			goto fail;

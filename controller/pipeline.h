@@ -27,6 +27,7 @@ typedef struct pipeline_model {
 	uint64_t window_index;
 	int64_t window_bucket;       /* span windows: floor(t / span) of the open one */
 	policy_feature_eval *fevals; /* owned, ref.n_features */
+	int ref_borrowed;            /* ref is a shared one's shallow copy */
 	/* tallies for the summary */
 	uint64_t records, windows, retrains, holds, drift_alarms, naive_retrains;
 	double kwh_spent, kg_spent, kwh_avoided, kg_avoided;
@@ -45,6 +46,11 @@ typedef struct pipeline_options {
 	size_t join_max_entries;   /* 0 = default */
 	int64_t join_max_age_ms;   /* 0 = default */
 	size_t max_line_bytes;     /* 0 = 1 MiB */
+	/* Optional (daemon): a reference already loaded for this policy, to
+	 * share read-only instead of loading the file again (one per
+	 * partition otherwise); NULL = load it. It must outlive the pipeline. */
+	const reference *(*shared_reference)(void *opaque, const policy *pol);
+	void *shared_opaque;
 } pipeline_options;
 
 typedef struct pipeline {

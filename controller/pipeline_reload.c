@@ -146,9 +146,11 @@ int pipeline_replace_policy(pipeline *pl, size_t model, policy *newpol,
 	}
 	if (!keep) {
 		window_free(&m->win);
-		reference_free(&m->ref);
+		if (!m->ref_borrowed)
+			reference_free(&m->ref);
 		free(m->fevals);
 		m->ref = st.ref;
+		m->ref_borrowed = 0;
 		m->win = st.win;
 		m->win.ref = &m->ref;
 		m->fevals = st.fevals;

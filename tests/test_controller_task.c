@@ -163,11 +163,58 @@ static void test_handover_after_crash(void **state)
 	audit_close(log);
 }
 
+static const reference *the_shared;
+
+static const reference *provide(void *opaque, const policy *pol)
+{
+	(void)opaque;
+	(void)pol;
+	return the_shared;
+}
+
+/* Tasks borrow the daemon's references instead of loading one per
+ * partition; the borrowed one is not freed with the task. */
+static void test_shared_reference(void **state)
+{
+	char pol[128], ref_path[128];
+	policy **p = calloc(1, sizeof(*p));
+	policy_diags d = {0};
+	reference shared;
+	reference_options ro;
+	pipeline_options po;
+	daemon_task *t;
+	kpg_err err;
+
+	(void)state;
+	assert_non_null(p);
+	snprintf(pol, sizeof(pol), "%s/p.json", dir);
+	snprintf(ref_path, sizeof(ref_path), "%s/ref.csv", dir);
+	assert_int_equal(policy_load(pol, &p[0], &d, &err), 0);
+	reference_options_from_policy(p[0], &ro);
+	assert_int_equal(reference_load(ref_path, &ro, &shared, &err), 0);
+	the_shared = &shared;
+	memset(&po, 0, sizeof(po));
+	po.shared_reference = provide;
+	assert_int_equal(daemon_task_open(&t, state_dir, "shared", 0, p, 1, &po,
+					  NULL, NULL, 0, &err), 0);
+	free(p);
+	assert_int_equal(t->pl.models[0].ref_borrowed, 1);
+	assert_ptr_equal(t->pl.models[0].ref.features, shared.features);
+	feed(t, 0, 25); /* windows evaluate against the shared reference */
+	assert_int_equal(t->pl.models[0].windows, 2);
+	daemon_task_close(t);
+	/* still intact: the task did not free it */
+	assert_int_equal(shared.n_features, 1);
+	assert_non_null(shared.features[0].sorted);
+	reference_free(&shared);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lock_keeps_a_second_owner_out),
 		cmocka_unit_test(test_handover_after_crash),
+		cmocka_unit_test(test_shared_reference),
 	};
 	char cmd[128];
 	int rc;
