@@ -29,52 +29,8 @@ fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 step() { echo "[$SECONDS s] $*"; }
 
-# kcat's default partitioner is CRC32(key) % partitions: these four keys
-# land on partitions 0, 1, 2 and 3 of a 4-partition topic.
-endpoints=(ep-a ep-e ep-b ep-d)
-seeds=(11 12 13 14)
-
-decisions() { # decisions AUDIT...: decision records in all of them
-	local n
-	n=$(cat "$@" 2>/dev/null | grep -c '"event":"decision"')
-	echo "${n:-0}"
-}
-wait_decisions() { # wait_decisions COUNT SECONDS AUDIT...: while one replica lives
-	local want=$1 end=$((SECONDS + $2))
-	shift 2
-	while (( $(decisions "$@") < want && SECONDS < end )); do
-		kill -0 $pid_a $pid_b 2>/dev/null || break
-		sleep 0.3
-	done
-	(( $(decisions "$@") >= want ))
-}
-wait_log() { # wait_log FILE REGEX COUNT SECONDS: COUNT matching lines
-	local end=$((SECONDS + $4))
-	while (( $(grep -c -E "$2" "$1" 2>/dev/null) < $3 && SECONDS < end )); do
-		sleep 0.3
-	done
-	(( $(grep -c -E "$2" "$1" 2>/dev/null) >= $3 ))
-}
-
-# one example stream, policy and replay per endpoint; the Kafka stream
-# interleaves them line by line, "endpoint:record"
-mkdir -p "$work/policies" "$work/state"
-want=0
-for i in "${!endpoints[@]}"; do
-	ep=${endpoints[i]}
-	"$bin" example "$work/ex-$ep" --records 3000 --seed "${seeds[i]}" >/dev/null ||
-		{ echo "FAIL: example"; exit 1; }
-	find "$work/ex-$ep/capture" -name '*.jsonl' | sort | xargs cat >"$work/capture-$ep.jsonl"
-	cp "$work/ex-$ep/train.csv" "$work/policies/train-$ep.csv"
-	sed -e "s/\"churn-xgb\"/\"churn-$ep\"/" -e "s/\"churn-endpoint\"/\"$ep\"/" \
-		-e "s/\"train.csv\"/\"train-$ep.csv\"/" "$work/ex-$ep/policy.json" \
-		>"$work/policies/$ep.json"
-	"$bin" replay --policy "$work/policies/$ep.json" --capture "$work/capture-$ep.jsonl" \
-		--audit "$work/replay-$ep.jsonl" >/dev/null || { echo "FAIL: replay $ep"; exit 1; }
-	want=$(( want + $(decisions "$work/replay-$ep.jsonl") - 1 )) # last window stays open
-done
-/usr/bin/python3 "$tests/interleave_endpoints.py" "$work" "${endpoints[@]}" >"$work/stream.txt"
-n_lines=$(wc -l <"$work/stream.txt")
+. "$tests/daemon_lib.sh"
+multi_model_world 3000 || exit 1
 
 kafka_start capture:4 || { echo "FAIL: mock"; exit 1; }
 config() { # config AUDIT
@@ -116,7 +72,7 @@ step "1. replica A alone"
 pid_a=$!
 wait_log "$work/run-a.log" "$assigned" 4 30 || fail "A was not assigned the 4 partitions"
 produce 1 || fail "produce slice 1"
-wait_decisions "$(slice_want 1)" 40 "${audits[@]}" || fail "slice 1: $(decisions "${audits[@]}") decisions"
+wait_decisions "$(slice_want 1)" 40 "$pid_a $pid_b" "${audits[@]}" || fail "slice 1: $(decisions "${audits[@]}") decisions"
 
 step "2. replica B joins while records flow"
 "$bin" run --config "$work/run-b.json" 2>"$work/run-b.log" &
@@ -138,7 +94,7 @@ settled() { # no assignment change in either log for 3 s
 }
 for ((i = 0; i < 60; i++)); do settled && break; sleep 0.5; done
 produce 2 2 2 || fail "produce slice 2, second half"
-wait_decisions "$(slice_want 2)" 45 "${audits[@]}" || fail "slice 2: $(decisions "${audits[@]}") decisions"
+wait_decisions "$(slice_want 2)" 45 "$pid_a $pid_b" "${audits[@]}" || fail "slice 2: $(decisions "${audits[@]}") decisions"
 (( $(decisions "$work/audit-b.jsonl") > 0 )) || fail "B decided nothing while it shared the group"
 
 step "3. replica A leaves while records flow"
@@ -154,7 +110,7 @@ producer_pid=
 
 step "4. replica B alone"
 produce 4 || fail "produce slice 4"
-wait_decisions "$want" 60 "${audits[@]}" || fail "at the end: $(decisions "${audits[@]}") of $want decisions"
+wait_decisions "$want" 60 "$pid_a $pid_b" "${audits[@]}" || fail "at the end: $(decisions "${audits[@]}") of $want decisions"
 sleep 2 # anything decided twice would show now
 step "stop"
 early_stop b
