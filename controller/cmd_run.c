@@ -28,6 +28,9 @@ static const char run_usage[] =
 	"  -h, --help         print this help\n"
 	"\n"
 	"SIGTERM or SIGINT: finish the batch, checkpoint, commit, leave the group.\n"
+	"SIGHUP (or a change in policy_dir): reload the policies; an invalid one is\n"
+	"rejected and audited, the running one stays. /healthz, /readyz and\n"
+	"/metrics are served on http.listen. Operations: docs/operations.md.\n"
 	"\n"
 	"Exit codes: 0 ok (a clean shutdown), 1 invalid configuration or policy,\n"
 	"or a fatal error at run time (logged), 2 usage error.\n";
