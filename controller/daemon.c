@@ -405,7 +405,20 @@ static int daemon_apply(daemon_ctx *d, const kafka_msg_view *v)
 		if (d->dlq != NULL)
 			metrics_add(&d->m.dead_lettered, 1);
 	}
-	return state_offset_set(&t->st, v->topic, v->partition, v->offset + 1, &err);
+	rc = state_offset_set(&t->st, v->topic, v->partition, v->offset + 1, &err);
+	if (rc != 0) {
+		log_errorx("stopping: %s", err.msg);
+		d->failed = 1;
+		return rc;
+	}
+	/* The checkpoint keeps the last STATE_KEYS_KEPT decided keys per
+	 * model, and a restart recognises only those (journal included):
+	 * checkpoint, with this record, well before more windows than that
+	 * close in between (tiny windows, a fast catch-up). */
+	if (json_array_size(t->pl.decisions) >= STATE_KEYS_KEPT / 2 &&
+	    daemon_checkpoint(d, t) != 0)
+		return KPG_EIO;
+	return 0;
 }
 
 /* pipeline_options.shared_reference: the start-up reference of a policy

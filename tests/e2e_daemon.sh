@@ -6,7 +6,11 @@
 #     of the same records (the daemon keeps the last window open);
 #     every rejected record lands in the dead-letter topic with its reason;
 #  2. kill -9 in the middle, restart: every window is still evaluated
-#     exactly once, no decision is audited twice, the audit log verifies.
+#     exactly once, no decision is audited twice, the audit log verifies;
+#  3. the same with 8-record windows (~1,000 of them) and a 600 s
+#     checkpoint interval: more windows close between interval checkpoints
+#     than a checkpoint keeps keys for, so the daemon must checkpoint on
+#     the decision count.
 # argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
 set -u
 bin=$1 tests=$3 build=$4
@@ -140,7 +144,35 @@ for name in sys.argv[2:4]:
               f"{name}: decision differs: {got} vs {exp}")
 sys.exit(0 if ok else 1)
 PY
-for a in audit1 audit2; do
+# 3. tiny windows (8 records: ~1,000 windows, more than a checkpoint keeps
+# keys for between two interval checkpoints) with a kill -9 in the middle:
+# still every window once, equal to replay
+mkdir -p "$work/policies3" "$work/state3"
+sed 's/"window": {[^}]*}/"window": {"records": 8}/; s/"min_records": [0-9]*/"min_records": 1/; s/"min_labelled": [0-9]*/"min_labelled": 1/' \
+	"$work/ex/policy.json" >"$work/policies3/policy.json"
+cp "$work/ex/train.csv" "$work/policies3/"
+"$bin" replay --policy "$work/policies3/policy.json" --capture "$work/capture.jsonl" \
+	--audit "$work/replay3.jsonl" >/dev/null || { echo "FAIL: replay 3"; exit 1; }
+want3=$(( $(decisions "$work/replay3.jsonl") - 1 ))
+# a long checkpoint interval: only the decision count forces checkpoints
+sed -e "s|$work/policies\"|$work/policies3\"|" -e "s|state2|state3|; s|audit2|audit3|; s|\"g2\"|\"g3\"|" \
+	-e 's|"checkpoint_interval_seconds": 1|"checkpoint_interval_seconds": 600|' \
+	"$work/run2.json" >"$work/run3.json"
+"$bin" run --config "$work/run3.json" 2>"$work/run3a.log" &
+daemon_pid=$!
+wait_for "$work/audit3.jsonl" $((want3 / 2)) 120 || fail "daemon 3 got nowhere"
+kill -9 $daemon_pid; wait $daemon_pid 2>/dev/null
+"$bin" run --config "$work/run3.json" 2>"$work/run3b.log" &
+daemon_pid=$!
+wait_for "$work/audit3.jsonl" "$want3" 120 || fail "daemon 3 decided $(decisions "$work/audit3.jsonl") of $want3 after a restart"
+sleep 2
+kill -TERM $daemon_pid; wait $daemon_pid
+daemon_pid=
+(( $(decisions "$work/audit3.jsonl") == want3 )) || fail "daemon 3: $(decisions "$work/audit3.jsonl") decisions, want $want3"
+/usr/bin/python3 "$tests/daemon_vs_replay.py" "$work/replay3.jsonl" -- "$work/audit3.jsonl" >"$work/cmp3.txt" ||
+	{ cat "$work/cmp3.txt"; fail "tiny windows differ from replay"; }
+
+for a in audit1 audit2 audit3; do
 	"$bin" audit verify "$work/$a.jsonl" >/dev/null || fail "$a does not verify"
 done
 grep -q 'model churn-xgb: restored"' "$work/run2b.log" || fail "the restart did not restore the checkpoint"
