@@ -58,6 +58,7 @@ typedef struct daemon_ctx {
 	int refs_ready;
 	pipeline keys_pl;          /* only n_models, for audit_keys */
 	state_ctx audit_keys;      /* decisions found in the audit log at start */
+	state_ctx audit_evaluated; /* window_evaluated records found there */
 	int keys_ready;
 	uint64_t records, replayed;
 	int failed; /* a checkpoint or audit failure: stop */
@@ -69,7 +70,8 @@ typedef struct daemon_ctx {
 	uint64_t rate_n0;
 } daemon_ctx;
 
-/* Audit-log walk at start-up: note every decision's key, per model. */
+/* Audit-log walk at start-up: note every decision's key, and every
+ * evaluated window's, per model. */
 static int daemon_note_decision(const json_t *rec, void *opaque, kpg_err *err)
 {
 	daemon_ctx *d = opaque;
@@ -78,7 +80,15 @@ static int daemon_note_decision(const json_t *rec, void *opaque, kpg_err *err)
 	const char *key;
 
 	(void)err;
-	if (event == NULL || strcmp(event, "decision") != 0 || model == NULL)
+	state_ctx *into;
+
+	if (event == NULL || model == NULL)
+		return 0;
+	if (strcmp(event, "decision") == 0)
+		into = &d->audit_keys;
+	else if (strcmp(event, "window_evaluated") == 0)
+		into = &d->audit_evaluated;
+	else
 		return 0;
 	key = json_string_value(json_object_get(json_object_get(rec, "data"),
 						"idempotency_key"));
@@ -86,7 +96,7 @@ static int daemon_note_decision(const json_t *rec, void *opaque, kpg_err *err)
 		return 0;
 	for (size_t i = 0; i < d->n_models; i++)
 		if (strcmp(d->models[i], model) == 0)
-			state_keys_note(&d->audit_keys, i, key);
+			state_keys_note(into, i, key);
 	return 0;
 }
 
@@ -150,7 +160,8 @@ static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
 		return rc;
 	rc = daemon_task_open(&t, d->cfg->state_dir, d->cfg->capture_topic, partition,
 			      pols, d->set.n, &d->po, d->audit,
-			      &d->audit_keys, (int)d->cfg->shutdown_timeout_s * 1000, err);
+			      &d->audit_keys, &d->audit_evaluated,
+			      (int)d->cfg->shutdown_timeout_s * 1000, err);
 	free(pols); /* the array; the policies are the task's now */
 	if (rc)
 		return rc;
@@ -492,6 +503,11 @@ static int daemon_load_models(daemon_ctx *d, kpg_err *err)
 	}
 	d->keys_pl.n_models = d->n_models;
 	rc = state_ctx_init(&d->audit_keys, &d->keys_pl, err);
+	if (rc == 0) {
+		rc = state_ctx_init(&d->audit_evaluated, &d->keys_pl, err);
+		if (rc != 0)
+			state_ctx_free(&d->audit_keys);
+	}
 	if (rc == 0)
 		d->keys_ready = 1;
 out:
@@ -700,8 +716,10 @@ static void daemon_stop_all(daemon_ctx *d)
 		policy_set_free(&d->set);
 	free(d->tasks);
 	kafka_dlq_close(d->dlq, (int)d->cfg->shutdown_timeout_s * 1000);
-	if (d->keys_ready)
+	if (d->keys_ready) {
 		state_ctx_free(&d->audit_keys);
+		state_ctx_free(&d->audit_evaluated);
+	}
 	for (size_t i = 0; i < d->n_models; i++)
 		free(d->models[i]);
 	free(d->models);

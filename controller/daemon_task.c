@@ -17,8 +17,12 @@ int daemon_task_already_decided(void *opaque, size_t model, const char *key)
 {
 	const daemon_task *t = opaque;
 
-	return state_keys_seen(&t->st, model, key) ||
-	       (t->audit_keys != NULL && state_keys_seen(t->audit_keys, model, key));
+	if (state_keys_seen(&t->st, model, key) ||
+	    (t->audit_keys != NULL && state_keys_seen(t->audit_keys, model, key)))
+		return PIPELINE_DECIDED;
+	if (t->audit_evaluated != NULL && state_keys_seen(t->audit_evaluated, model, key))
+		return PIPELINE_EVALUATED;
+	return PIPELINE_NEW;
 }
 
 #define TASK_DECIDED_FILE "decided.log"
@@ -132,7 +136,8 @@ int daemon_task_open(daemon_task **out, const char *state_dir,
 		     const char *capture_topic, int32_t partition,
 		     policy **pols, size_t n, const pipeline_options *po,
 		     audit_log *audit, const state_ctx *audit_keys,
-		     int lock_wait_ms, kpg_err *err)
+		     const state_ctx *audit_evaluated, int lock_wait_ms,
+		     kpg_err *err)
 {
 	daemon_task *t = calloc(1, sizeof(*t));
 	int pl_ready = 0, st_ready = 0;
@@ -148,6 +153,7 @@ int daemon_task_open(daemon_task **out, const char *state_dir,
 	t->decided_fd = -1;
 	t->partition = partition;
 	t->audit_keys = audit_keys;
+	t->audit_evaluated = audit_evaluated;
 	len = strlen(state_dir) + strlen(capture_topic) + 16;
 	t->dir = malloc(len);
 	if (t->dir == NULL) {

@@ -40,6 +40,8 @@ typedef struct daemon_task {
 	state_ctx st;
 	const state_ctx *audit_keys;  /* borrowed: decisions noted from the
 					 replica's audit log at start-up */
+	const state_ctx *audit_evaluated; /* borrowed: windows whose
+					 window_evaluated record is there */
 	char *dir;                    /* owned: its checkpoint folder */
 	int lock_fd;
 	int decided_fd;               /* the decided-keys journal, O_APPEND */
@@ -63,7 +65,8 @@ int daemon_task_open(daemon_task **out, const char *state_dir,
 		     const char *capture_topic, int32_t partition,
 		     policy **pols, size_t n, const pipeline_options *po,
 		     audit_log *audit, const state_ctx *audit_keys,
-		     int lock_wait_ms, kpg_err *err);
+		     const state_ctx *audit_evaluated, int lock_wait_ms,
+		     kpg_err *err);
 
 /* Writes the task's checkpoint (state_save), then forgets the decisions
  * it harvested. The caller stores the offsets afterwards. */
@@ -72,8 +75,10 @@ int daemon_task_checkpoint(daemon_task *t, kpg_err *err);
 /* Frees everything and releases the lock. NULL is a no-op. */
 void daemon_task_close(daemon_task *t);
 
-/* The pipeline hook (opaque = the task): decided before, per the task's
- * checkpoint or the replica's audit log. */
+/* The pipeline hook (opaque = the task): PIPELINE_DECIDED when decided
+ * before, per the task's checkpoint and journal or the replica's audit
+ * log; PIPELINE_EVALUATED when only its evaluation is in the audit log;
+ * else PIPELINE_NEW. */
 int daemon_task_already_decided(void *opaque, size_t model, const char *key);
 
 #endif

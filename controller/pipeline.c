@@ -225,7 +225,7 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 	events_energy_effect effect;
 	json_t *wdata = NULL, *ddata = NULL, *summary;
 	kpg_err sub;
-	int rc, have_est, replayed;
+	int rc, have_est, replayed, seen;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.features = m->fevals;
@@ -237,9 +237,10 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 	policy_judge_features(m->pol, &ev);
 	policy_decide(m->pol, &ev, &m->guard, &d);
 	effect = energy_effect(&d);
-	replayed = pl->already_decided != NULL &&
-		   pl->already_decided(pl->already_decided_opaque,
-				       (size_t)(m - pl->models), d.idempotency_key);
+	seen = pl->already_decided == NULL ? PIPELINE_NEW
+		: pl->already_decided(pl->already_decided_opaque,
+				      (size_t)(m - pl->models), d.idempotency_key);
+	replayed = seen == PIPELINE_DECIDED;
 	if (replayed)
 		pl->decisions_replayed++;
 	have_est = energy_estimate_run(&m->pol->energy, m->pol->energy.expected_hours,
@@ -251,10 +252,15 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 		rc = KPG_ENOMEM;
 		goto out;
 	}
+	/* the key lets a restart tell an evaluated window from a decided one */
+	json_object_set_new(wdata, "idempotency_key", json_string(d.idempotency_key));
 	if (!replayed) {
-		rc = audit_event(pl, "window_evaluated", m->pol->model, wdata, err);
-		if (rc)
-			goto out;
+		if (seen != PIPELINE_EVALUATED) {
+			rc = audit_event(pl, "window_evaluated", m->pol->model, wdata,
+					 err);
+			if (rc)
+				goto out;
+		}
 		/* the decision is durable before any action is taken */
 		rc = audit_event(pl, "decision", m->pol->model, ddata, err);
 		if (rc)

@@ -53,6 +53,8 @@ typedef struct pipeline_options {
 	void *shared_opaque;
 } pipeline_options;
 
+enum { PIPELINE_NEW = 0, PIPELINE_DECIDED = 1, PIPELINE_EVALUATED = 2 };
+
 typedef struct pipeline {
 	pipeline_model *models; size_t n_models; /* owned */
 	join_buffer join;
@@ -67,10 +69,14 @@ typedef struct pipeline {
 	 * dead-letter topic): CAPTURE_OK when it was accepted. */
 	capture_reject last_reject;
 	char last_reject_msg[256];
-	/* Optional (daemon): asked when a window closes; returns 1 when that
-	 * decision's idempotency key was already decided and audited — a
+	/* Optional (daemon): asked when a window closes, with the decision's
+	 * idempotency key. PIPELINE_DECIDED: decided and audited before — a
 	 * window replayed after a restart — so it is neither audited nor acted
-	 * on again (guards and tallies still follow it, as they did then). */
+	 * on again (guards and tallies still follow it, as they did then).
+	 * PIPELINE_EVALUATED: only its window_evaluated record made it to the
+	 * audit log (a crash between the two records): the decision is audited
+	 * and acted on now, the evaluation is not written twice.
+	 * PIPELINE_NEW (0): everything happens. */
 	int (*already_decided)(void *opaque, size_t model, const char *key);
 	/* Optional (daemon): told, with the same opaque, once a decision is
 	 * durable in the audit log and before its action runs, so the key can

@@ -29,12 +29,14 @@ static void write_file(const char *name, const char *text)
 }
 
 static const char *known_key;
+static int known_as = PIPELINE_DECIDED;
 
 static int hook(void *opaque, size_t model, const char *key)
 {
 	(void)opaque;
 	(void)model;
-	return known_key != NULL && strcmp(key, known_key) == 0;
+	return known_key != NULL && strcmp(key, known_key) == 0 ? known_as
+								 : PIPELINE_NEW;
 }
 
 static int count_events(const char *path, const char *event)
@@ -115,10 +117,30 @@ static void test_replayed_window_not_audited_again(void **state)
 	assert_int_equal(count_events(a2, "action_result"), 2);
 }
 
+/* A crash between a window's two audit records: the evaluation is there,
+ * the decision is not. The replayed window writes only the decision, and
+ * acts on it. */
+static void test_evaluated_window_decided_once(void **state)
+{
+	char a3[128];
+	uint64_t replayed;
+
+	(void)state;
+	snprintf(a3, sizeof(a3), "%s/a3.jsonl", dir);
+	known_as = PIPELINE_EVALUATED;
+	run(a3, "m:1:1767225610000", &replayed);
+	known_as = PIPELINE_DECIDED;
+	assert_int_equal(replayed, 0);
+	assert_int_equal(count_events(a3, "window_evaluated"), 2);
+	assert_int_equal(count_events(a3, "decision"), 3);
+	assert_int_equal(count_events(a3, "action_result"), 3);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_replayed_window_not_audited_again),
+		cmocka_unit_test(test_evaluated_window_decided_once),
 	};
 	int rc;
 

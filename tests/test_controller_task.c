@@ -80,7 +80,7 @@ static int open_task(daemon_task **t, audit_log *log, int wait_ms, kpg_err *err)
 	snprintf(pol, sizeof(pol), "%s/p.json", dir);
 	assert_int_equal(policy_load(pol, &p[0], &d, err), 0);
 	rc = daemon_task_open(t, state_dir, "capture", 3, p, 1, NULL, log, NULL,
-			      wait_ms, err);
+			      NULL, wait_ms, err);
 	free(p);
 	return rc;
 }
@@ -196,7 +196,7 @@ static void test_shared_reference(void **state)
 	memset(&po, 0, sizeof(po));
 	po.shared_reference = provide;
 	assert_int_equal(daemon_task_open(&t, state_dir, "shared", 0, p, 1, &po,
-					  NULL, NULL, 0, &err), 0);
+					  NULL, NULL, NULL, 0, &err), 0);
 	free(p);
 	assert_int_equal(t->pl.models[0].ref_borrowed, 1);
 	assert_ptr_equal(t->pl.models[0].ref.features, shared.features);
