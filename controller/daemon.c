@@ -328,10 +328,9 @@ static void daemon_route(const config *cfg, const kafka_msg_view *v,
 
 /* Windows are per partition: a model whose records arrive on two
  * partitions would get two interleaved window sequences. Said once. */
-static void daemon_check_model_partition(daemon_ctx *d, const daemon_task *t,
-					 const char *hint)
+static void daemon_check_model_partition(daemon_ctx *d, const daemon_task *t)
 {
-	int m = pipeline_route(&t->pl, hint[0] ? hint : NULL);
+	int m = t->pl.last_model; /* routed by the pipeline, not again here */
 
 	if (m < 0 || (size_t)m >= d->n_models)
 		return;
@@ -381,10 +380,10 @@ static int daemon_apply(daemon_ctx *d, const kafka_msg_view *v)
 				      (uint64_t)v->offset, &err);
 	} else {
 		daemon_route(d->cfg, v, hint, sizeof(hint));
-		daemon_check_model_partition(d, t, hint);
 		rc = pipeline_capture_line(&t->pl, v->payload, v->len,
 					   hint[0] ? hint : NULL, v->topic,
 					   (uint64_t)v->offset, &err);
+		daemon_check_model_partition(d, t);
 	}
 	if (rc != 0) {
 		log_errorx("stopping: %s", err.msg);

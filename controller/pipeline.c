@@ -74,6 +74,7 @@ int pipeline_init(pipeline *pl, policy **policies, size_t n,
 	int rc;
 
 	memset(pl, 0, sizeof(*pl));
+	pl->last_model = -1;
 	pl->audit = audit;
 	pl->rejects = rejects;
 	pl->max_line_bytes = opt && opt->max_line_bytes ? opt->max_line_bytes
@@ -338,6 +339,7 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 	pl->stats.capture_lines++;
 	pl->last_reject = CAPTURE_OK;
 	idx = pipeline_route(pl, endpoint_hint);
+	pl->last_model = idx;
 	if (idx < 0) {
 		snprintf(sub.msg, sizeof(sub.msg), "no policy for endpoint '%s'",
 			 endpoint_hint ? endpoint_hint : "");
@@ -415,6 +417,7 @@ int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
 	(void)err;
 	pl->stats.gt_lines++;
 	pl->last_reject = CAPTURE_OK;
+	pl->last_model = -1;
 	sub.msg[0] = '\0';
 	if (gt_decode(line, len, pl->max_line_bytes, &gt, &reason, &sub) != 0)
 		return pipeline_reject(pl, 1, reason ? reason : CAPTURE_REJECT_BAD_JSON,

@@ -69,6 +69,8 @@ typedef struct pipeline {
 	 * dead-letter topic): CAPTURE_OK when it was accepted. */
 	capture_reject last_reject;
 	char last_reject_msg[256];
+	int last_model;        /* the model the last capture line was routed
+				  to, -1 when none (and after a label) */
 	/* Optional (daemon): asked when a window closes, with the decision's
 	 * idempotency key. PIPELINE_DECIDED: decided and audited before — a
 	 * window replayed after a restart — so it is neither audited nor acted

@@ -12,21 +12,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "pipeline.h"
+#include "pipeline_fixture.h"
 
 static char dir[64];
-
-static void write_file(const char *name, const char *text)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
 
 static const char *known_key;
 static int known_as = PIPELINE_DECIDED;
@@ -39,40 +27,11 @@ static int hook(void *opaque, size_t model, const char *key)
 								 : PIPELINE_NEW;
 }
 
-static int count_events(const char *path, const char *event)
-{
-	char line[65536], pat[64];
-	FILE *f = fopen(path, "r");
-	int n = 0;
-
-	snprintf(pat, sizeof(pat), "\"event\":\"%s\"", event);
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, pat) != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 /* Feeds 30 records: windows of 10 close three times. */
 static void feed(pipeline *pl)
 {
-	char line[512];
-	kpg_err err;
-
-	for (int i = 0; i < 30; i++) {
-		int n = snprintf(line, sizeof(line),
-			"{\"captureData\":{\"endpointInput\":{\"observedContentType\":\"text/csv\","
-			"\"mode\":\"INPUT\",\"data\":\"%d\",\"encoding\":\"CSV\"},\"endpointOutput\":"
-			"{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"0.9\","
-			"\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e%d\","
-			"\"inferenceTime\":\"2026-01-01T00:00:%02dZ\"},\"eventVersion\":\"0\"}",
-			i % 7, i, i);
-		assert_int_equal(pipeline_capture_line(pl, line, (size_t)n, NULL, "t", (uint64_t)i, &err), 0);
-		n = snprintf(line, sizeof(line),
-			"{\"groundTruthData\":{\"data\":\"0\",\"encoding\":\"CSV\"},"
-			"\"eventMetadata\":{\"eventId\":\"e%d\"},\"eventVersion\":\"0\"}", i);
-		assert_int_equal(pipeline_gt_line(pl, line, (size_t)n, "g", (uint64_t)i, &err), 0);
-	}
+	for (int i = 0; i < 30; i++)
+		fx_feed_one(pl, i);
 }
 
 static void run(const char *audit_path, const char *key, uint64_t *replayed)
@@ -107,14 +66,14 @@ static void test_replayed_window_not_audited_again(void **state)
 	snprintf(a2, sizeof(a2), "%s/a2.jsonl", dir);
 	run(a1, NULL, &replayed);
 	assert_int_equal(replayed, 0);
-	assert_int_equal(count_events(a1, "decision"), 3);
-	assert_int_equal(count_events(a1, "action_result"), 3); /* accuracy 0 < 0.9 */
+	assert_int_equal(fx_count_events(a1, "decision"), 3);
+	assert_int_equal(fx_count_events(a1, "action_result"), 3); /* accuracy 0 < 0.9 */
 	/* the second window's key: model:1:start_ms (00:00:10) */
 	run(a2, "m:1:1767225610000", &replayed);
 	assert_int_equal(replayed, 1);
-	assert_int_equal(count_events(a2, "decision"), 2);
-	assert_int_equal(count_events(a2, "window_evaluated"), 2);
-	assert_int_equal(count_events(a2, "action_result"), 2);
+	assert_int_equal(fx_count_events(a2, "decision"), 2);
+	assert_int_equal(fx_count_events(a2, "window_evaluated"), 2);
+	assert_int_equal(fx_count_events(a2, "action_result"), 2);
 }
 
 /* A crash between a window's two audit records: the evaluation is there,
@@ -131,9 +90,9 @@ static void test_evaluated_window_decided_once(void **state)
 	run(a3, "m:1:1767225610000", &replayed);
 	known_as = PIPELINE_DECIDED;
 	assert_int_equal(replayed, 0);
-	assert_int_equal(count_events(a3, "window_evaluated"), 2);
-	assert_int_equal(count_events(a3, "decision"), 3);
-	assert_int_equal(count_events(a3, "action_result"), 3);
+	assert_int_equal(fx_count_events(a3, "window_evaluated"), 2);
+	assert_int_equal(fx_count_events(a3, "decision"), 3);
+	assert_int_equal(fx_count_events(a3, "action_result"), 3);
 }
 
 int main(void)
@@ -148,14 +107,8 @@ int main(void)
 	snprintf(dir, sizeof(dir), "/tmp/kpg-pl-XXXXXX");
 	if (mkdtemp(dir) == NULL)
 		return 1;
-	write_file("ref.csv", "x\n0\n1\n2\n3\n4\n5\n6\n");
-	write_file("p.json", "{\"model\": \"m\", \"reference\": {\"path\": \"ref.csv\"},"
-		   " \"window\": {\"records\": 10},"
-		   " \"kpis\": [{\"metric\": \"accuracy\", \"min\": 0.9}],"
-		   " \"guards\": {\"min_records\": 1, \"min_labelled\": 1},"
-		   " \"action\": {\"type\": \"dry_run\"},"
-		   " \"energy\": {\"instance_type\": \"ml.m5.xlarge\", \"instance_count\": 1,"
-		   " \"expected_hours\": 1, \"region\": \"us-east-1\"}}");
+	fx_write_file(dir, "ref.csv", FX_REFERENCE);
+	fx_write_file(dir, "p.json", FX_POLICY);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	{
 		char cmd[128];

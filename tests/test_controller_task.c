@@ -14,57 +14,18 @@
 #include <unistd.h>
 
 #include "daemon_task.h"
+#include "pipeline_fixture.h"
 
 static char dir[64];
 static char state_dir[96];
 
-static void write_file(const char *name, const char *text)
-{
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
-static int count_events(const char *path, const char *event)
-{
-	char line[65536], pat[64];
-	FILE *f = fopen(path, "r");
-	int n = 0;
-
-	snprintf(pat, sizeof(pat), "\"event\":\"%s\"", event);
-	while (f && fgets(line, sizeof(line), f))
-		n += strstr(line, pat) != NULL;
-	if (f)
-		fclose(f);
-	return n;
-}
-
 /* Records from..to-1 with labels: windows of 10 records. */
 static void feed(daemon_task *t, int from, int to)
 {
-	char line[512];
 	kpg_err err;
 
 	for (int i = from; i < to; i++) {
-		int n = snprintf(line, sizeof(line),
-			"{\"captureData\":{\"endpointInput\":{\"observedContentType\":\"text/csv\","
-			"\"mode\":\"INPUT\",\"data\":\"%d\",\"encoding\":\"CSV\"},\"endpointOutput\":"
-			"{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"0.9\","
-			"\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e%d\","
-			"\"inferenceTime\":\"2026-01-01T00:00:%02dZ\"},\"eventVersion\":\"0\"}",
-			i % 7, i, i);
-		assert_int_equal(pipeline_capture_line(&t->pl, line, (size_t)n, NULL,
-						       "capture", (uint64_t)i, &err), 0);
-		n = snprintf(line, sizeof(line),
-			"{\"groundTruthData\":{\"data\":\"0\",\"encoding\":\"CSV\"},"
-			"\"eventMetadata\":{\"eventId\":\"e%d\"},\"eventVersion\":\"0\"}", i);
-		assert_int_equal(pipeline_gt_line(&t->pl, line, (size_t)n, "gt",
-						  (uint64_t)i, &err), 0);
+		fx_feed_one(&t->pl, i);
 		assert_int_equal(state_offset_set(&t->st, "capture", 3, i + 1, &err), 0);
 	}
 }
@@ -122,7 +83,7 @@ static void test_handover_after_crash(void **state)
 	feed(t, 0, 5);
 	assert_int_equal(daemon_task_checkpoint(t, &err), 0);
 	feed(t, 5, 25); /* windows 0 and 1 close: decided and journaled */
-	assert_int_equal(count_events(a1, "decision"), 2);
+	assert_int_equal(fx_count_events(a1, "decision"), 2);
 	daemon_task_close(t); /* "kill -9": no checkpoint */
 	audit_close(log);
 
@@ -133,8 +94,8 @@ static void test_handover_after_crash(void **state)
 	assert_int_equal(t->pl.models[0].win.n_records, 5); /* the open window came along */
 	feed(t, 5, 35);
 	assert_int_equal(t->pl.decisions_replayed, 2);
-	assert_int_equal(count_events(a2, "decision"), 1);
-	assert_int_equal(count_events(a2, "action_result"), 1);
+	assert_int_equal(fx_count_events(a2, "decision"), 1);
+	assert_int_equal(fx_count_events(a2, "action_result"), 1);
 	/* after a checkpoint the journal is empty and the keys still known */
 	assert_int_equal(daemon_task_checkpoint(t, &err), 0);
 	daemon_task_close(t);
@@ -226,14 +187,8 @@ int main(void)
 	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
 	if (mkdir(state_dir, 0750) != 0)
 		return 1;
-	write_file("ref.csv", "x\n0\n1\n2\n3\n4\n5\n6\n");
-	write_file("p.json", "{\"model\": \"m\", \"reference\": {\"path\": \"ref.csv\"},"
-		   " \"window\": {\"records\": 10},"
-		   " \"kpis\": [{\"metric\": \"accuracy\", \"min\": 0.9}],"
-		   " \"guards\": {\"min_records\": 1, \"min_labelled\": 1},"
-		   " \"action\": {\"type\": \"dry_run\"},"
-		   " \"energy\": {\"instance_type\": \"ml.m5.xlarge\", \"instance_count\": 1,"
-		   " \"expected_hours\": 1, \"region\": \"us-east-1\"}}");
+	fx_write_file(dir, "ref.csv", FX_REFERENCE);
+	fx_write_file(dir, "p.json", FX_POLICY);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
