@@ -24,11 +24,13 @@ struct kafka_src {
 	rd_kafka_queue_t *q;          /* the consumer queue; owned */
 	rd_kafka_message_t **msgs;    /* held batch, owned, cap entries */
 	size_t cap, held;
+	size_t keep_hint;             /* where kafka_src_keep looks first */
 	kafka_src_tp *tps;            /* hook argument, reused; tps_cap entries */
 	size_t tps_cap;
 	kafka_src_hooks hooks;
 	kafka_src_counters c;
 	int fatal;
+	int report_eof;
 };
 
 /* librdkafka boolean values that mean true. */
@@ -217,6 +219,7 @@ int kafka_src_new(kafka_src **out, const kafka_src_config *cfg, kpg_err *err)
 		return KPG_ENOMEM;
 	}
 	src->hooks = cfg->hooks;
+	src->report_eof = cfg->report_eof;
 	src->c.lag = -1;
 	conf = rd_kafka_conf_new();
 
@@ -249,7 +252,8 @@ int kafka_src_new(kafka_src **out, const kafka_src_config *cfg, kpg_err *err)
 		goto fail;
 	snprintf(num, sizeof(num), "%d", cfg->stats_interval_ms);
 	if (conf_set(conf, "enable.auto.offset.store", "false", err) ||
-	    conf_set(conf, "enable.partition.eof", "false", err) ||
+	    conf_set(conf, "enable.partition.eof", cfg->report_eof ? "true" : "false",
+		     err) ||
 	    conf_set(conf, "statistics.interval.ms", num, err) ||
 	    conf_set(conf, "log.queue", "true", err))
 		goto fail;
@@ -300,8 +304,56 @@ fail:
 void kafka_src_release_batch(kafka_src *src)
 {
 	for (size_t i = 0; i < src->held; i++)
-		rd_kafka_message_destroy(src->msgs[i]);
+		if (src->msgs[i] != NULL)
+			rd_kafka_message_destroy(src->msgs[i]);
 	src->held = 0;
+	src->keep_hint = 0;
+}
+
+int kafka_src_keep(kafka_src *src, const kafka_msg_view *v)
+{
+	/* records are usually kept in batch order: start where the last was */
+	for (size_t k = 0; k < src->held; k++) {
+		size_t i = (src->keep_hint + k) % src->held;
+
+		if (src->msgs[i] != NULL && src->msgs[i] == v->rkm) {
+			src->msgs[i] = NULL;
+			src->keep_hint = i + 1;
+			return 0;
+		}
+	}
+	return KPG_ENOTFOUND;
+}
+
+void kafka_src_msg_free(const void *rkm)
+{
+	if (rkm != NULL)
+		rd_kafka_message_destroy((rd_kafka_message_t *)rkm);
+}
+
+int kafka_src_pause(kafka_src *src, const char *topic, int32_t partition,
+		    int pause, kpg_err *err)
+{
+	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_resp_err_t r;
+	int rc = 0;
+
+	if (l == NULL) {
+		kpg_err_set(err, "out of memory");
+		return KPG_ENOMEM;
+	}
+	rd_kafka_topic_partition_list_add(l, topic, partition);
+	r = pause ? rd_kafka_pause_partitions(src->rk, l)
+		  : rd_kafka_resume_partitions(src->rk, l);
+	if (r == RD_KAFKA_RESP_ERR_NO_ERROR)
+		r = l->elems[0].err;
+	if (r) {
+		kpg_err_set(err, "%s %s [%d]: %s", pause ? "pausing" : "resuming",
+			    topic, (int)partition, rd_kafka_err2str(r));
+		rc = KPG_EIO;
+	}
+	rd_kafka_topic_partition_list_destroy(l);
+	return rc;
 }
 
 int kafka_src_poll_batch(kafka_src *src, kafka_msg_view *out, size_t max,
@@ -340,9 +392,20 @@ int kafka_src_poll_batch(kafka_src *src, kafka_msg_view *out, size_t max,
 		const rd_kafka_message_t *m = src->msgs[i];
 		rd_kafka_timestamp_type_t tstype;
 
-		if (m->err) {
-			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+		memset(&out[k], 0, sizeof(out[k]));
+		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			if (!src->report_eof || m->rkt == NULL)
 				continue;
+			out[k].topic = rd_kafka_topic_name(m->rkt);
+			out[k].partition = m->partition;
+			out[k].offset = m->offset;
+			out[k].timestamp_ms = -1;
+			out[k].rkm = m;
+			out[k].eof = 1;
+			k++;
+			continue;
+		}
+		if (m->err) {
 			if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
 				src->fatal = 1;
 				continue;
@@ -366,7 +429,8 @@ int kafka_src_poll_batch(kafka_src *src, kafka_msg_view *out, size_t max,
 		k++;
 	}
 	*n = k;
-	src->c.records += k;
+	for (size_t i = 0; i < k; i++)
+		src->c.records += !out[i].eof;
 	if (src->fatal)
 		goto fatal;
 	return rc;

@@ -60,6 +60,11 @@ typedef struct kafka_src_config {
 	/* statistics.interval.ms for the lag counter: 0 = off, else
 	 * 10..3,600,000. */
 	int stats_interval_ms;
+	/* 1: hand out an end-of-partition view (eof = 1, no payload) each
+	 * time the consumer reaches the end of a partition (librdkafka's
+	 * enable.partition.eof), for owners that must know a partition has
+	 * nothing more to give right now. */
+	int report_eof;
 	kafka_src_hooks hooks;
 } kafka_src_config;
 
@@ -75,6 +80,8 @@ typedef struct kafka_msg_view {
 	size_t len;
 	int64_t timestamp_ms; /* -1 when the record carries none */
 	const void *rkm;      /* the rd_kafka_message_t, for kafka_src_header */
+	int eof;              /* report_eof: the end of topic/partition was
+				 reached at offset (no key, no payload) */
 } kafka_msg_view;
 
 /* Counters, read with kafka_src_get_counters (one place for the metrics). */
@@ -104,6 +111,17 @@ int kafka_src_poll_batch(kafka_src *src, kafka_msg_view *out, size_t max,
 
 /* Returns the held batch's messages to librdkafka; views die here. */
 void kafka_src_release_batch(kafka_src *src);
+
+/* Takes one record of the current batch out of it: its view stays valid
+ * after the batch is released, until kafka_src_msg_free(v->rkm). Every
+ * kept record must be freed before kafka_src_close. KPG_ENOTFOUND when v
+ * is not a record of the current batch. */
+int kafka_src_keep(kafka_src *src, const kafka_msg_view *v);
+void kafka_src_msg_free(const void *rkm);
+
+/* Pauses (pause = 1) or resumes (0) fetching one assigned partition. */
+int kafka_src_pause(kafka_src *src, const char *topic, int32_t partition,
+		    int pause, kpg_err *err);
 
 /* The last header called name of a record: 0 with *val and *len borrowed like
  * the view (val NULL for a header without a value), or KPG_ENOTFOUND. */

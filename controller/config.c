@@ -43,7 +43,7 @@ typedef enum check {
 
 typedef enum field {
 	F_BOOTSTRAP, F_GROUP, F_CAPTURE, F_GROUND_TRUTH, F_DEAD_LETTER,
-	F_BATCH, F_POLL, F_ROUTE_KEY, F_ROUTE_HEADER, F_POLICY_DIR, F_AUDIT,
+	F_BATCH, F_POLL, F_TASK_IDLE, F_ROUTE_KEY, F_ROUTE_HEADER, F_POLICY_DIR, F_AUDIT,
 	F_STATE_DIR, F_CHECKPOINT, F_LISTEN, F_LOG_LEVEL, F_SHUTDOWN,
 	F_JOIN_ENTRIES, F_JOIN_AGE, F__COUNT
 } field;
@@ -67,6 +67,7 @@ static const key_spec specs[F__COUNT] = {
 	{F_DEAD_LETTER, "kafka", "dead_letter_topic", K_STRING, CHK_TOPIC, 0, 1, 0, 0, 0},
 	{F_BATCH, "kafka", "batch_size", K_INT, CHK_NONE, 0, 0, 1, 100000, 0},
 	{F_POLL, "kafka", "poll_timeout_ms", K_INT, CHK_NONE, 0, 0, 1, 10000, 0},
+	{F_TASK_IDLE, "kafka", "max_task_idle_ms", K_INT, CHK_NONE, 0, 0, 0, 3600000, 0},
 	{F_ROUTE_KEY, "kafka.routing", "key", K_BOOL, CHK_NONE, 0, 0, 0, 0, 0},
 	{F_ROUTE_HEADER, "kafka.routing", "header", K_STRING, CHK_HEADER, 0, 1, 0, 0, 0},
 	{F_POLICY_DIR, "", "policy_dir", K_STRING, CHK_PATH, 1, 0, 0, 0, 0},
@@ -94,6 +95,7 @@ static const char *const root_keys[] = {
 static const char *const kafka_keys[] = {
 	"bootstrap_servers", "group_id", "capture_topic", "ground_truth_topic",
 	"dead_letter_topic", "properties", "batch_size", "poll_timeout_ms",
+	"max_task_idle_ms",
 	"routing"};
 static const char *const routing_keys[] = {"key", "header"};
 static const char *const http_keys[] = {"listen"};
@@ -685,6 +687,7 @@ static int store(vctx *c, config *cfg, const key_spec *s, const where *w,
 		return resolve_path(c, w, v->s, &cfg->state_dir);
 	case F_BATCH: cfg->batch_size = (unsigned)v->i; return 0;
 	case F_POLL: cfg->poll_timeout_ms = (unsigned)v->i; return 0;
+	case F_TASK_IDLE: cfg->max_task_idle_ms = (unsigned)v->i; return 0;
 	case F_ROUTE_KEY: cfg->route_by_key = v->b; return 0;
 	case F_CHECKPOINT: cfg->checkpoint_interval_s = (unsigned)v->i; return 0;
 	case F_LOG_LEVEL:
@@ -714,6 +717,7 @@ static int config_defaults(config *cfg)
 {
 	cfg->batch_size = 1000;
 	cfg->poll_timeout_ms = 100;
+	cfg->max_task_idle_ms = 30000;
 	cfg->route_by_key = 1;
 	cfg->checkpoint_interval_s = 10;
 	cfg->log_level = KPG_LOG_INFO;

@@ -44,6 +44,9 @@ typedef struct config {
 				      then environment (which replaces) */
 	unsigned batch_size;       /* default 1000, 1..100000 */
 	unsigned poll_timeout_ms;  /* default 100, 1..10000 */
+	unsigned max_task_idle_ms; /* default 30000, 0..3600000: how long a
+				      partition's records wait for the other
+				      topic's same partition (task_merge.h) */
 	int route_by_key;          /* default 1: message key = endpoint name */
 	char *route_header;        /* owned; NULL = no header routing */
 

@@ -254,6 +254,16 @@ static void daemon_on_revoke(void *opaque, const kafka_src_tp *tps, size_t n,
 		 * the last checkpoint */
 		if (!lost && !d->failed && t->dirty)
 			daemon_checkpoint(d, t);
+		/* records held for ordering were not applied: the next owner
+		 * reads them again; the other side no longer waits for this one */
+		{
+			int side = daemon_topic_bit(d, tps[i].topic) == DAEMON_TASK_GT
+					   ? MERGE_GT : MERGE_CAPTURE;
+
+			merge_drop(&t->merge, side);
+			merge_set_at_end(&t->merge, side, 1);
+			t->paused[side] = 0;
+		}
 		t->owned &= ~daemon_topic_bit(d, tps[i].topic);
 		if (t->owned == 0)
 			daemon_task_drop(d, at);
@@ -282,6 +292,9 @@ static void daemon_on_assign(void *opaque, const kafka_src_tp *tps, size_t n)
 			return;
 		}
 		t->owned |= daemon_topic_bit(d, tps[i].topic);
+		merge_set_at_end(&t->merge,
+				 daemon_topic_bit(d, tps[i].topic) == DAEMON_TASK_GT
+					 ? MERGE_GT : MERGE_CAPTURE, 0);
 		/* what the checkpoint holds is durable: commit up to it now,
 		 * or a group that resumed below it (a failed commit before a
 		 * rebalance) would stay behind while its records are skipped */
@@ -431,6 +444,85 @@ static int daemon_apply(daemon_ctx *d, const kafka_msg_view *v)
 	return 0;
 }
 
+/* Fetching a partition pauses while this many of its records are held
+ * waiting for the other topic, and resumes below half of it. */
+#define DAEMON_HOLD_PAUSE 20000
+
+static void daemon_pause(daemon_ctx *d, daemon_task *t, int side, int pause)
+{
+	const char *topic = side == MERGE_GT ? d->cfg->ground_truth_topic
+					     : d->cfg->capture_topic;
+	kpg_err err = {""};
+
+	if (kafka_src_pause(d->src, topic, t->partition, pause, &err) != 0) {
+		log_warnx("%s", err.msg);
+		return;
+	}
+	t->paused[side] = pause;
+}
+
+/* Applies what the task's merge lets go, in timestamp order. */
+static void daemon_drain(daemon_ctx *d, daemon_task *t)
+{
+	int64_t now = kpg_time_now_ms();
+	kafka_msg_view v;
+
+	while (!d->failed &&
+	       merge_next(&t->merge, now, (int64_t)d->cfg->max_task_idle_ms, &v)) {
+		daemon_apply(d, &v);
+		kafka_src_msg_free(v.rkm);
+		d->records++;
+	}
+	for (int side = 0; side < 2; side++) {
+		size_t h = merge_held(&t->merge, side);
+
+		if (!t->paused[side] && h >= DAEMON_HOLD_PAUSE)
+			daemon_pause(d, t, side, 1);
+		else if (t->paused[side] && h < DAEMON_HOLD_PAUSE / 2)
+			daemon_pause(d, t, side, 0);
+	}
+}
+
+/* One record or end-of-partition event of a batch. With ground truth,
+ * a task that owns both partitions holds its records in task_merge so
+ * they are applied in timestamp order; otherwise they apply now. */
+static void daemon_dispatch(daemon_ctx *d, const kafka_msg_view *v)
+{
+	daemon_task *t = daemon_task_find(d, v->partition, NULL);
+	int side = d->cfg->ground_truth_topic != NULL &&
+			   strcmp(v->topic, d->cfg->ground_truth_topic) == 0
+		   ? MERGE_GT : MERGE_CAPTURE;
+	const state_offset *o;
+	kpg_err err = {""};
+
+	if (v->eof) {
+		if (t != NULL)
+			merge_set_at_end(&t->merge, side, 1);
+		return;
+	}
+	if (t == NULL || d->cfg->ground_truth_topic == NULL ||
+	    (t->owned != (DAEMON_TASK_CAPTURE | DAEMON_TASK_GT) &&
+	     merge_held(&t->merge, MERGE_CAPTURE) + merge_held(&t->merge, MERGE_GT) == 0)) {
+		daemon_apply(d, v); /* reports a record with no task */
+		d->records++;
+		return;
+	}
+	o = state_offset_get(&t->st, v->topic, v->partition);
+	if (o != NULL && v->offset < o->next_offset) {
+		d->records++;
+		return; /* in the checkpoint already: not worth holding */
+	}
+	if (kafka_src_keep(d->src, v) != 0) {
+		log_errorx("stopping: record %s [%d] @%lld is not in the batch",
+			   v->topic, (int)v->partition, (long long)v->offset);
+		d->failed = 1;
+	} else if (merge_push(&t->merge, side, v, &err) != 0) {
+		log_errorx("stopping: %s", err.msg);
+		kafka_src_msg_free(v->rkm);
+		d->failed = 1;
+	}
+}
+
 /* pipeline_options.shared_reference: the start-up reference of a policy
  * whose bytes are the start-up ones; a reloaded policy loads its own. */
 static const reference *daemon_shared_reference(void *opaque, const policy *pol)
@@ -574,6 +666,7 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 	kc.props = props;
 	kc.n_props = cfg->n_properties;
 	kc.stats_interval_ms = 5000;
+	kc.report_eof = cfg->ground_truth_topic != NULL; /* for task_merge */
 	kc.hooks.opaque = d;
 	kc.hooks.on_assign = daemon_on_assign;
 	kc.hooks.on_revoke = daemon_on_revoke;
@@ -598,7 +691,7 @@ out:
 /* Window, decision and join counts since the last call, per task. */
 static void daemon_count(daemon_ctx *d, int64_t now)
 {
-	uint64_t open = 0;
+	uint64_t open = 0, held = 0;
 	kafka_src_counters kc;
 
 	for (size_t i = 0; i < d->n_tasks; i++) {
@@ -621,8 +714,14 @@ static void daemon_count(daemon_ctx *d, int64_t now)
 		t->rep_retrains = r;
 		t->rep_holds = h;
 		t->rep_joined = t->pl.join.stats.joined;
+		held += merge_held(&t->merge, MERGE_CAPTURE) +
+			merge_held(&t->merge, MERGE_GT);
+		metrics_add(&d->m.order_timeouts,
+			    t->merge.idle_timeouts - t->rep_order_timeouts);
+		t->rep_order_timeouts = t->merge.idle_timeouts;
 	}
 	metrics_set(&d->m.open_windows, open);
+	metrics_set(&d->m.held_records, held);
 	metrics_set(&d->m.audit_records, audit_last_seq(d->audit) - d->audit_seq0);
 	kafka_src_get_counters(d->src, &kc);
 	metrics_set_i64(&d->m.consumer_lag, kc.lag);
@@ -701,6 +800,12 @@ static void daemon_stop_all(daemon_ctx *d)
 		for (size_t i = 0; i < d->n_tasks && !d->failed; i++)
 			if (d->tasks[i]->dirty)
 				daemon_checkpoint(d, d->tasks[i]);
+		/* held records go back before the consumer is destroyed (they
+		 * were never applied: the next run reads them again) */
+		for (size_t i = 0; i < d->n_tasks; i++) {
+			merge_drop(&d->tasks[i]->merge, MERGE_CAPTURE);
+			merge_drop(&d->tasks[i]->merge, MERGE_GT);
+		}
 		/* leaving the group runs the revoke hook: tasks close there */
 		if (kafka_src_close(d->src, (int)d->cfg->shutdown_timeout_s * 1000, &err))
 			log_warnx("leaving the consumer group: %s", err.msg);
@@ -773,8 +878,9 @@ int daemon_run(const config *cfg)
 			continue;
 		}
 		for (size_t i = 0; i < n && !d.failed; i++)
-			daemon_apply(&d, &batch[i]);
-		d.records += n;
+			daemon_dispatch(&d, &batch[i]);
+		for (size_t i = 0; i < d.n_tasks && !d.failed; i++)
+			daemon_drain(&d, d.tasks[i]);
 		kafka_src_release_batch(d.src);
 		if (d.failed)
 			break;

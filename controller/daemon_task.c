@@ -1,4 +1,5 @@
 #include "daemon_task.h"
+#include "kafka_source.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -150,6 +151,7 @@ int daemon_task_open(daemon_task **out, const char *state_dir,
 		goto fail;
 	}
 	t->lock_fd = -1;
+	merge_init(&t->merge, kafka_src_msg_free);
 	t->decided_fd = -1;
 	t->partition = partition;
 	t->audit_keys = audit_keys;
@@ -250,6 +252,7 @@ void daemon_task_close(daemon_task *t)
 {
 	if (t == NULL)
 		return;
+	merge_free(&t->merge); /* releases the records it still holds */
 	state_ctx_free(&t->st);
 	pipeline_free(&t->pl);
 	if (t->decided_fd >= 0)

@@ -29,6 +29,7 @@
 #include "pipeline.h"
 #include "policy.h"
 #include "state.h"
+#include "task_merge.h"
 
 #define DAEMON_TASK_CAPTURE 1u /* owns capture partition */
 #define DAEMON_TASK_GT      2u /* owns the ground-truth partition */
@@ -52,6 +53,12 @@ typedef struct daemon_task {
 	/* tallies already counted in the metrics (restored ones included,
 	 * so a hand-over does not count them again) */
 	uint64_t rep_windows, rep_retrains, rep_holds, rep_joined;
+	/* records read but held until the other topic's partition catches
+	 * up (timestamp order, task_merge.h); paused[side]: fetching that
+	 * partition is paused while too many are held */
+	task_merge merge;
+	int paused[2];
+	uint64_t rep_order_timeouts;
 } daemon_task;
 
 /* Opens the task of partition: creates its folder, takes its lock

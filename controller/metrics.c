@@ -125,6 +125,9 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 		&m->rebalances);
 	counter(&rb, "kpigate_kafka_errors_total", "Non-fatal Kafka client errors.",
 		&m->kafka_errors);
+	counter(&rb, "kpigate_order_timeouts_total",
+		"Records applied without waiting longer for the other topic's partition.",
+		&m->order_timeouts);
 	rb_printf(&rb, "# HELP kpigate_consumer_lag Messages behind the partitions' ends.\n"
 		       "# TYPE kpigate_consumer_lag gauge\nkpigate_consumer_lag %lld\n",
 		  (long long)metrics_get_i64(&m->consumer_lag));
@@ -134,6 +137,9 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 	      &m->assigned_partitions);
 	gauge(&rb, "kpigate_open_windows", "Windows holding records, not yet evaluated.",
 	      &m->open_windows);
+	gauge(&rb, "kpigate_held_records",
+	      "Records read and held until the other topic's partition catches up.",
+	      &m->held_records);
 	gauge(&rb, "kpigate_policies_loaded", "Policies in force.", &m->policies_loaded);
 	rb_printf(&rb, "# HELP kpigate_ready 1 when a group member with an assignment, else 0.\n"
 		       "# TYPE kpigate_ready gauge\nkpigate_ready %d\n",

@@ -45,12 +45,17 @@ typedef struct metrics {
 	atomic_uint_fast64_t rebalances;        /* assignment changes (assign,
 						   revoke or lose) */
 	atomic_uint_fast64_t kafka_errors;      /* non-fatal client errors */
+	atomic_uint_fast64_t order_timeouts;    /* records let go after
+						   kafka.max_task_idle_ms
+						   (task_merge.h) */
 
 	/* gauges */
 	atomic_int_fast64_t consumer_lag;       /* messages, from librdkafka stats */
 	atomic_uint_fast64_t records_per_second; /* over the last interval */
 	atomic_uint_fast64_t assigned_partitions;
 	atomic_uint_fast64_t open_windows;      /* windows holding records */
+	atomic_uint_fast64_t held_records;      /* read, waiting for the other
+						   topic (task_merge.h) */
 	atomic_uint_fast64_t policies_loaded;
 	atomic_int ready;                       /* a metrics_readiness */
 	atomic_int_fast64_t heartbeat_ms;       /* wall clock of the consumer

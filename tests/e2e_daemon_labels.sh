@@ -2,18 +2,19 @@
 # e2e_daemon_labels.sh - `kpigate run` with ground truth on its own topic
 # (co-partitioned with the captures, both keyed by endpoint), against the
 # mock cluster:
-#  - the example's captures and labels (20,000 records) are produced in
-#    time order, a day at a time, each day consumed before the next (the
-#    mock keeps only ~5 MB per partition);
-#  - group g1 runs throughout: every label the replay joins is joined
-#    (kpigate_labels_joined_total), windows carry KPIs, and every retrain
-#    has exactly one action_result with its idempotency key;
-#  - group g2 reads the same days and is killed with -9 half-way, then
-#    restarted: still no decision and no action appears twice.
-# Which windows breach (and so whether the drift triggers a retrain) is not
-# asserted: a pair's KPI counts toward the window open when the daemon
-# joins it, so it depends on how the two topics interleave (see
-# docs/operations.md, "Ground truth through Kafka").
+#  - the example's captures and labels (20,000 records) are produced in the
+#    order replay reads them (S3 hour of each file, labels first on a tie),
+#    one kcat run per file, so the records' Kafka timestamps follow that
+#    order; a day at a time, each day consumed before the next (the mock
+#    keeps only ~5 MB per partition);
+#  - group g1 is stopped (SIGSTOP) for six days and continued: it then
+#    reads a backlog of both topics, which librdkafka hands out in whatever
+#    order its fetches return; group g2 is killed with -9 half-way and
+#    restarted: both audit logs must equal `kpigate replay` on the same
+#    files window by window and decision by decision, KPIs included
+#    (the daemon applies a task's two partitions in timestamp order,
+#    controller/task_merge.h), with every label joined and every retrain
+#    acted on exactly once.
 # argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
 set -u
 bin=$1 tests=$3 build=$4
@@ -47,8 +48,9 @@ for l in open(sys.argv[1]):
     r = json.loads(l)
     if r["event"] == "run_summary":
         g = r["data"]["ground_truth"]; print(g["joined"], g["lines"])' "$work/replay.jsonl")"
-# the two streams in time order (S3 hour of each file; labels first on a tie,
-# as replay orders them), cut in 42 slices (about a day each): slice/NN.capture, slice/NN.labels
+# the two streams in replay's order (S3 hour of each file; labels first on a
+# tie): slice/NN/MMMM.capture|labels, one file per run of one kind, about a
+# day per slice
 mkdir -p "$work/slice"
 $py - "$work/ex" "$work/slice" <<'PY'
 import os, sys
@@ -56,37 +58,46 @@ root, out = sys.argv[1:3]
 files = []
 for kind, rank in (("ground_truth", 0), ("capture", 1)):
     for d, _, names in os.walk(os.path.join(root, kind)):
-        for n in names:
+        for n in sorted(names):
             hour = "/".join(d.split("/")[-4:])  # .../yyyy/mm/dd/hh
-            files.append((hour, rank, os.path.join(d, n), kind))
+            files.append((hour, rank, n, os.path.join(d, n), kind))
 files.sort()
-lines = [(kind, l) for _, _, p, kind in files for l in open(p)]
-n = 42
-for i in range(n):
-    part = lines[i * len(lines) // n:(i + 1) * len(lines) // n]
-    for kind, name in (("capture", "capture"), ("ground_truth", "labels")):
-        with open(f"{out}/{i:02d}.{name}", "w") as f:
-            f.writelines(l for k, l in part if k == kind)
+runs = []  # [kind, lines]
+for _, _, _, p, kind in files:
+    lines = open(p).readlines()
+    if runs and runs[-1][0] == kind:
+        runs[-1][1].extend(lines)
+    else:
+        runs.append([kind, lines])
+total = sum(len(r[1]) for r in runs)
+n, done, k = 42, 0, 0
+for i, (kind, lines) in enumerate(runs):
+    s = min(n - 1, done * n // total)
+    os.makedirs(f"{out}/{s:02d}", exist_ok=True)
+    with open(f"{out}/{s:02d}/{i:05d}.{'labels' if kind == 'ground_truth' else 'capture'}", "w") as f:
+        f.writelines(lines)
+    done += len(lines)
 PY
-n_capture=$(cat "$work"/slice/*.capture | wc -l)
-n_labels=$(cat "$work"/slice/*.labels | wc -l)
+n_capture=$(cat "$work"/slice/*/*.capture | wc -l)
+n_labels=$(cat "$work"/slice/*/*.labels | wc -l)
 [[ $n_labels == "$replay_gt" ]] || fail "sliced $n_labels labels, replay read $replay_gt"
 
 kafka_start capture:2 labels:2 || { echo "FAIL: mock"; exit 1; }
 mkdir -p "$work/policies"
 cp "$work/ex/policy.json" "$work/ex/train.csv" "$work/policies/"
-config() { # config GROUP AUDIT STATE_DIR
+config() { # config GROUP AUDIT STATE_DIR SESSION_MS
 	cat <<JSON
 {"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "$1",
            "capture_topic": "capture", "ground_truth_topic": "labels", "batch_size": 300,
-           "properties": {"session.timeout.ms": 6000, "auto.offset.reset": "earliest"}},
+           "properties": {"session.timeout.ms": $4, "auto.offset.reset": "earliest"}},
  "policy_dir": "$work/policies", "audit_log": "$2", "state_dir": "$3",
  "http": {"listen": "127.0.0.1:0"},
  "checkpoint_interval_seconds": 1, "log_level": "info", "shutdown_timeout_seconds": 20}
 JSON
 }
-config g1 "$work/audit1.jsonl" "$work/state1" >"$work/run1.json"
-config g2 "$work/audit2.jsonl" "$work/state2" >"$work/run2.json"
+# g1 outlives its SIGSTOP in the group; g2's restart rejoins quickly
+config g1 "$work/audit1.jsonl" "$work/state1" 60000 >"$work/run1.json"
+config g2 "$work/audit2.jsonl" "$work/state2" 6000 >"$work/run2.json"
 "$bin" run --check --config "$work/run1.json" >/dev/null || fail "run --check"
 
 wait_port() { # wait_port LOG: prints the port once the daemon serves
@@ -109,13 +120,21 @@ pid2=$!
 daemon_pid="$pid1 $pid2"
 port1=$(wait_port "$work/run1.log") || fail "daemon 1 serves no HTTP"
 port2=$(wait_port "$work/run2a.log") || fail "daemon 2 serves no HTTP"
-done_c=0 done_l=0 k=0 killed=
-for s in "$work"/slice/*.capture; do
-	l=${s%.capture}.labels
-	done_c=$((done_c + $(wc -l <"$s"))) done_l=$((done_l + $(wc -l <"$l")))
-	[[ -s $s ]] && { kafka_produce capture "$s" churn-endpoint >/dev/null || fail "produce $s"; }
-	[[ -s $l ]] && { kafka_produce labels "$l" churn-endpoint >/dev/null || fail "produce $l"; }
+done_c=0 done_l=0 k=0 killed= stopped=
+for sd in "$work"/slice/*/; do
+	for r in "$sd"*; do
+		case $r in
+		*.capture) topic=capture done_c=$((done_c + $(wc -l <"$r"))) ;;
+		*) topic=labels done_l=$((done_l + $(wc -l <"$r"))) ;;
+		esac
+		kafka_produce "$topic" "$r" churn-endpoint >/dev/null || fail "produce $r"
+	done
 	k=$((k + 1))
+	if ((k == 8)); then
+		kill -STOP "$pid1" && stopped=1
+	elif ((k == 14)); then
+		kill -CONT "$pid1" && stopped=
+	fi
 	if ((k == 21)); then # g2 dies in the middle of this day
 		sleep 0.3
 		kill -9 "$pid2"; wait "$pid2" 2>/dev/null
@@ -125,12 +144,12 @@ for s in "$work"/slice/*.capture; do
 		port2=$(wait_port "$work/run2b.log") || fail "daemon 2 serves no HTTP after the restart"
 		killed=1
 	fi
-	for ((i = 0; i < 600; i++)); do
+	for ((i = 0; i < 600 && !stopped; i++)); do
 		consumed "$port1" "$done_c" "$done_l" && break
 		kill -0 "$pid1" 2>/dev/null || break
 		sleep 0.1
 	done
-	consumed "$port1" "$done_c" "$done_l" || fail "day $k: g1 consumed $(metric "$port1" kpigate_capture_records_total) captures, $(metric "$port1" kpigate_ground_truth_records_total) labels"
+	[[ -n $stopped ]] || consumed "$port1" "$done_c" "$done_l" || fail "day $k: g1 consumed $(metric "$port1" kpigate_capture_records_total) captures, $(metric "$port1" kpigate_ground_truth_records_total) labels"
 	[[ -n $killed ]] && continue # g2's counters restarted; its lag below
 	for ((i = 0; i < 600; i++)); do
 		consumed "$port2" "$done_c" "$done_l" && break
@@ -171,9 +190,13 @@ print(f"  {sys.argv[1].rsplit('/', 1)[1]}: {len(win)} windows, {len(retrain)} re
 sys.exit(1 if bad else 0)
 PY
 }
-check "$work/audit1.jsonl" 0 || fails=$((fails + 1))
-
-check "$work/audit2.jsonl" 0 || fails=$((fails + 1))
+replay_retrains=$(grep '"event":"decision"' "$work/replay.jsonl" | grep -c '"decision":"retrain"')
+((replay_retrains >= 1)) || fail "the replay retrains $replay_retrains times: the test needs a retrain"
+for a in audit1 audit2; do
+	check "$work/$a.jsonl" "$replay_retrains" || fails=$((fails + 1))
+	$py "$tests/daemon_vs_replay.py" "$work/replay.jsonl" -- "$work/$a.jsonl" ||
+		fail "$a differs from the replay"
+done
 for a in audit1 audit2; do
 	"$bin" audit verify "$work/$a.jsonl" >/dev/null || fail "$a does not verify"
 done

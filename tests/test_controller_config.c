@@ -225,6 +225,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->n_properties, 0);
 	assert_int_equal(cfg->batch_size, 1000);
 	assert_int_equal(cfg->poll_timeout_ms, 100);
+	assert_int_equal(cfg->max_task_idle_ms, 30000);
 	assert_int_equal(cfg->route_by_key, 1);
 	assert_null(cfg->route_header);
 	assert_int_equal(cfg->checkpoint_interval_s, 10);
@@ -261,7 +262,7 @@ static void test_values_as_written(void **state)
 		"    \"properties\": {\"security.protocol\": \"SSL\", \"session.timeout.ms\": 45000,\n"
 		"                   \"enable.auto.commit\": true, \"auto.offset.reset\": \"earliest\",\n"
 		"                   \"enable.auto.offset.store\": false},\n"
-		"    \"batch_size\": 1e5, \"poll_timeout_ms\": 10000,\n"
+		"    \"batch_size\": 1e5, \"poll_timeout_ms\": 10000, \"max_task_idle_ms\": 0,\n"
 		"    \"routing\": {\"key\": false, \"header\": \"endpoint\"}},\n"
 		"  " PATHS_REQ ",\n"
 		"  \"checkpoint_interval_seconds\": 3600, \"shutdown_timeout_seconds\": 300,\n"
@@ -282,6 +283,7 @@ static void test_values_as_written(void **state)
 	assert_null(config_property_get(cfg, "client.id"));
 	assert_int_equal(cfg->batch_size, 100000);
 	assert_int_equal(cfg->poll_timeout_ms, 10000);
+	assert_int_equal(cfg->max_task_idle_ms, 0);
 	assert_int_equal(cfg->route_by_key, 0);
 	assert_string_equal(cfg->route_header, "endpoint");
 	assert_int_equal(cfg->checkpoint_interval_s, 3600);

@@ -69,6 +69,8 @@ static void test_gauges(void **state)
 	metrics_add(&m.state_handovers, 2);
 	metrics_add(&m.rebalances, 5);
 	metrics_add(&m.kafka_errors, 1);
+	metrics_add(&m.order_timeouts, 4);
+	metrics_set(&m.held_records, 12);
 	metrics_set_ready(&m, METRICS_READY);
 	assert_int_equal(metrics_get(&m.assigned_partitions), 4);
 	n = metrics_render(&m, buf, sizeof(buf));
@@ -81,6 +83,8 @@ static void test_gauges(void **state)
 	assert_non_null(strstr(buf, "# TYPE kpigate_state_handovers_total counter\nkpigate_state_handovers_total 2\n"));
 	assert_non_null(strstr(buf, "\nkpigate_rebalances_total 5\n"));
 	assert_non_null(strstr(buf, "\nkpigate_kafka_errors_total 1\n"));
+	assert_non_null(strstr(buf, "\nkpigate_order_timeouts_total 4\n"));
+	assert_non_null(strstr(buf, "# TYPE kpigate_held_records gauge\nkpigate_held_records 12\n"));
 	assert_non_null(strstr(buf, "\nkpigate_ready 1\n"));
 
 	/* only METRICS_READY is ready */

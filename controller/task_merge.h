@@ -1,0 +1,71 @@
+/* task_merge.h - a task's two partitions (capture N and ground truth N)
+ * read in Kafka timestamp order, the way Kafka Streams orders a task's
+ * input partitions.
+ *
+ * Why: a window's KPIs come from the labels joined while it is open, so
+ * the order in which predictions and labels are applied decides them.
+ * librdkafka hands out whatever it fetched first; after a restart or with
+ * lag, one topic can run hours ahead of the other. Holding records until
+ * the other partition has caught up, and then taking the older head first,
+ * applies them in the order they were produced, however far behind the
+ * consumer is: the daemon decides as `kpigate replay` does on the same
+ * records.
+ *
+ * The rule: with records waiting on both sides, the one with the smaller
+ * timestamp goes first (a label on a tie, as replay takes a ground-truth
+ * file before a capture file of the same hour). With records on one side
+ * only, they go once the other partition is known to be at its end (the
+ * consumer reported end of partition after its last record), or after the
+ * other side has kept them waiting max_idle_ms (a partition that cannot be
+ * fetched must not stop the stream; those records then go in arrival
+ * order, counted in idle_timeouts).
+ *
+ * Records are kafka_msg_view copies; the rkm each points into is released
+ * with the release function given at init. Queues are rings that grow by
+ * doubling and are then reused: nothing is allocated per record. */
+#ifndef TASK_MERGE_H
+#define TASK_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kafka_source.h"
+#include "kpg_error.h"
+
+enum { MERGE_CAPTURE = 0, MERGE_GT = 1 };
+
+typedef struct merge_queue {
+	kafka_msg_view *v; size_t head, n, cap; /* owned ring */
+	int at_end;         /* the partition had nothing more when last asked */
+} merge_queue;
+
+typedef struct task_merge {
+	merge_queue q[2];
+	int64_t waiting_since_ms;  /* one side has waited since; 0 = none */
+	uint64_t idle_timeouts;    /* records let go by max_idle_ms */
+	void (*release)(const void *rkm);
+} task_merge;
+
+void merge_init(task_merge *m, void (*release)(const void *rkm));
+/* Releases every held record and frees the rings. */
+void merge_free(task_merge *m);
+
+/* Holds a record of side (MERGE_*); the side is no longer at its end.
+ * KPG_ENOMEM (the record is not held; the caller still owns it). */
+int merge_push(task_merge *m, int side, const kafka_msg_view *v, kpg_err *err);
+
+/* The side's partition reached its end (or is not ours any more: then
+ * it never holds the other side back). */
+void merge_set_at_end(task_merge *m, int side, int at_end);
+
+/* Releases the side's held records (its partition was revoked). */
+void merge_drop(task_merge *m, int side);
+
+size_t merge_held(const task_merge *m, int side);
+
+/* 1 with *out popped (the caller applies it, then releases out->rkm), or
+ * 0 when nothing may go yet. max_idle_ms < 0: wait forever. */
+int merge_next(task_merge *m, int64_t now_ms, int64_t max_idle_ms,
+	       kafka_msg_view *out);
+
+#endif
