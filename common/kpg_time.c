@@ -93,6 +93,14 @@ void kpg_time_format_iso8601(int64_t ms, char *buf, size_t buflen)
 		 tm.tm_min, tm.tm_sec, msec);
 }
 
+int64_t kpg_time_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 int64_t kpg_time_now_ms(void)
 {
 	struct timespec ts;

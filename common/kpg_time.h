@@ -16,6 +16,9 @@ void kpg_time_format_iso8601(int64_t ms, char *buf, size_t buflen);
 /* Wall clock now, in ms since the epoch. */
 int64_t kpg_time_now_ms(void);
 
+/* Milliseconds of CLOCK_MONOTONIC: for deadlines and waits (never jumps). */
+int64_t kpg_time_mono_ms(void);
+
 /* Days since 1970-01-01 of a proleptic Gregorian civil date. */
 int64_t kpg_time_days_from_civil(int64_t y, unsigned m, unsigned d);
 

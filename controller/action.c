@@ -174,6 +174,23 @@ static void sfn_name(const policy *p, const char *token, char out[81])
 	snprintf(out + n, 81 - n, "-%.32s", token);
 }
 
+/* SageMaker PipelineExecutionDisplayName: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,81}
+ * (no '_', starts and ends with a letter or digit). */
+static void sm_display_name(const policy *p, const char *token, char out[81])
+{
+	size_t n = 0;
+
+	for (const char *s = p->model; *s && n < 40; s++) {
+		int alnum = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			    (*s >= '0' && *s <= '9');
+
+		if (n == 0 && !alnum)
+			continue; /* it must start with a letter or digit */
+		out[n++] = alnum ? *s : '-';
+	}
+	snprintf(out + n, 81 - n, "%s%.32s", n ? "-" : "", token);
+}
+
 int action_build_request(const policy *p, const policy_window_eval *ev,
 			 const policy_decision *d, json_t **out, kpg_err *err)
 {
@@ -228,7 +245,7 @@ int action_build_request(const policy *p, const policy_window_eval *ev,
 								"Value", v));
 			free(v);
 		}
-		sfn_name(p, token, name);
+		sm_display_name(p, token, name);
 		json_object_set_new(req, "target",
 				    json_string("SageMaker.StartPipelineExecution"));
 		json_object_set_new(body, "PipelineName",

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,8 @@ struct audit_log {
 	char hash[65];   /* hash of the last record, ZERO_HASH when empty */
 	off_t size;      /* bytes of intact records */
 	char path[4096]; /* for messages */
+	/* appends come from the consumer loop and the action worker */
+	pthread_mutex_t mu;
 };
 
 char *audit_canonical(const json_t *record)
@@ -72,7 +75,13 @@ out:
 
 uint64_t audit_last_seq(const audit_log *log)
 {
-	return log->seq;
+	audit_log *l = (audit_log *)log; /* the lock only */
+	uint64_t seq;
+
+	pthread_mutex_lock(&l->mu);
+	seq = l->seq;
+	pthread_mutex_unlock(&l->mu);
+	return seq;
 }
 
 const char *audit_last_hash(const audit_log *log)
@@ -86,6 +95,7 @@ void audit_close(audit_log *log)
 		return;
 	if (log->fd >= 0)
 		close(log->fd); /* also releases the flock */
+	pthread_mutex_destroy(&log->mu);
 	free(log);
 }
 
@@ -139,6 +149,7 @@ int audit_open(const char *path, audit_log **out, kpg_err *err)
 		kpg_err_set(err, "out of memory");
 		return KPG_ENOMEM;
 	}
+	pthread_mutex_init(&log->mu, NULL);
 	snprintf(log->path, sizeof(log->path), "%s", path);
 	memcpy(log->hash, ZERO_HASH, sizeof(log->hash));
 	/* O_RDWR: the existing log is read back (pread) to verify it. */
@@ -258,8 +269,26 @@ out:
 	return rc;
 }
 
+static int append_locked(audit_log *log, const char *event, const char *model,
+			 json_t *data, kpg_err *err);
+
 int audit_append(audit_log *log, const char *event, const char *model,
 		 json_t *data, kpg_err *err)
+{
+	int rc;
+
+	if (log == NULL) {
+		kpg_err_set(err, "audit_append: no log");
+		return KPG_EINVAL;
+	}
+	pthread_mutex_lock(&log->mu);
+	rc = append_locked(log, event, model, data, err);
+	pthread_mutex_unlock(&log->mu);
+	return rc;
+}
+
+static int append_locked(audit_log *log, const char *event, const char *model,
+			 json_t *data, kpg_err *err)
 {
 	char hash[65], *line = NULL;
 	size_t len = 0, off = 0;

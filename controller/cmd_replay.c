@@ -1,11 +1,14 @@
 /* cmd_replay.c - `kpigate replay`: the pipeline over capture and
  * ground-truth files, in event order, then a summary. */
+#include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "action_runner.h"
 #include "audit.h"
 #include "commands.h"
 #include "file_source.h"
@@ -16,6 +19,8 @@
 static const char replay_usage[] =
 	"usage: kpigate replay --policy FILE... --capture PATH... [--ground-truth PATH...]\n"
 	"                      [--audit FILE] [--rejects FILE] [--json]\n"
+	"                      [--execute [--outbox DIR] [--action-deadline SECONDS]\n"
+	"                       [--action-wait SECONDS]]\n"
 	"\n"
 	"Runs kpigate's pipeline over SageMaker data-capture files (and ground-truth\n"
 	"label files) and prints what it decided. A PATH may be a file or a folder;\n"
@@ -33,9 +38,19 @@ static const char replay_usage[] =
 	"                        (default 500000; the oldest is evicted and counted)\n"
 	"  --join-max-age H      hours of event time a prediction or label waits for its\n"
 	"                        partner before it is evicted and counted (default 336)\n"
+	"  --execute             start the SageMaker pipeline or Step Functions execution\n"
+	"                        of every retrain (signed with the AWS credential chain);\n"
+	"                        without it AWS actions are recorded as not_sent\n"
+	"  --outbox DIR          keep undelivered triggers in DIR (default: a temporary\n"
+	"                        folder, removed when everything was delivered)\n"
+	"  --action-deadline S   a trigger is retried for S seconds after its decision,\n"
+	"                        also by a later run over the same outbox (default 300)\n"
+	"  --action-wait S       seconds the replay waits for its triggers before it ends\n"
+	"                        (default: the deadline)\n"
 	"\n"
-	"Exit: 0 the replay ran; 1 invalid input (a policy, reference or file) or the\n"
-	"audit log could not be written; 2 usage error.\n";
+	"Exit: 0 the replay ran; 1 invalid input (a policy, reference or file), the\n"
+	"audit log could not be written, or a trigger was not delivered (--execute);\n"
+	"2 usage error.\n";
 
 typedef struct replay_args {
 	const char **policies, **captures, **gts;
@@ -44,6 +59,9 @@ typedef struct replay_args {
 	int json;
 	size_t max_line, join_max;
 	int64_t join_max_age_ms;
+	int execute;
+	const char *outbox;
+	int64_t action_deadline_s, action_wait_s;
 } replay_args;
 
 static int push_arg(const char ***v, size_t *n, const char *s)
@@ -69,6 +87,10 @@ static int parse_args(int argc, char **argv, replay_args *a)
 		{"max-line-bytes", required_argument, NULL, 'm'},
 		{"join-max", required_argument, NULL, 'J'},
 		{"join-max-age", required_argument, NULL, 'A'},
+		{"execute", no_argument, NULL, 'x'},
+		{"outbox", required_argument, NULL, 'o'},
+		{"action-deadline", required_argument, NULL, 'D'},
+		{"action-wait", required_argument, NULL, 'W'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -85,6 +107,30 @@ static int parse_args(int argc, char **argv, replay_args *a)
 		case 'a': a->audit = optarg; break;
 		case 'r': a->rejects = optarg; break;
 		case 'j': a->json = 1; break;
+		case 'x': a->execute = 1; break;
+		case 'o': a->outbox = optarg; break;
+		case 'D': {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+
+			if (*end || v < 1 || v > 7 * 86400) {
+				fprintf(stderr, "kpigate replay: --action-deadline must be 1..604800 seconds\n");
+				return KPG_EXIT_USAGE;
+			}
+			a->action_deadline_s = v;
+			break;
+		}
+		case 'W': {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+
+			if (*end || v < 0 || v > 7 * 86400) {
+				fprintf(stderr, "kpigate replay: --action-wait must be 0..604800 seconds\n");
+				return KPG_EXIT_USAGE;
+			}
+			a->action_wait_s = v;
+			break;
+		}
 		case 'm': {
 			char *end;
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -263,6 +309,57 @@ static int replay_files(pipeline *pl, const file_list *cap, const file_list *gt,
 	return rc;
 }
 
+/* --execute: an action runner over the given outbox or a temporary one. */
+static int replay_start_actions(const replay_args *a, audit_log *audit,
+				action_runner **out, char **tmp_outbox, kpg_err *err)
+{
+	action_runner_options o;
+	const char *dir = a->outbox;
+
+	if (dir == NULL) {
+		const char *tmp = getenv("TMPDIR");
+		size_t len = strlen(tmp && *tmp ? tmp : "/tmp") + 32;
+
+		*tmp_outbox = malloc(len);
+		if (*tmp_outbox == NULL) {
+			kpg_err_set(err, "out of memory");
+			return KPG_ENOMEM;
+		}
+		snprintf(*tmp_outbox, len, "%s/kpigate-outbox.XXXXXX",
+			 tmp && *tmp ? tmp : "/tmp");
+		if (mkdtemp(*tmp_outbox) == NULL) {
+			kpg_err_set(err, "cannot create a temporary outbox: %s", strerror(errno));
+			return KPG_EIO;
+		}
+		dir = *tmp_outbox;
+	}
+	memset(&o, 0, sizeof(o));
+	o.outbox_dir = dir;
+	o.audit = audit;
+	o.deadline_s = a->action_deadline_s;
+	o.poll_ms = 1000; /* a replay waits for its triggers: retry briskly */
+	o.follow = 0;     /* a replay does not wait for pipelines to finish */
+	return action_runner_start(out, &o, err);
+}
+
+/* The temporary outbox is empty once everything was delivered. */
+static void replay_remove_outbox(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		unlink(path);
+	}
+	if (d != NULL)
+		closedir(d);
+	rmdir(dir);
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	replay_args a;
@@ -272,9 +369,13 @@ int cmd_replay(int argc, char **argv)
 	FILE *rejects = NULL;
 	file_list caps = {0}, gts = {0};
 	kpg_err err = {""};
-	int rc, exit_code = KPG_EXIT_FINDINGS, pl_ready = 0;
+	action_runner *runner = NULL;
+	char *tmp_outbox = NULL;
+	int rc, exit_code = KPG_EXIT_FINDINGS, pl_ready = 0, actions_failed = 0;
 
 	memset(&a, 0, sizeof(a));
+	a.action_deadline_s = 300;
+	a.action_wait_s = -1;
 	rc = parse_args(argc, argv, &a);
 	if (rc) {
 		exit_code = rc < 0 ? KPG_EXIT_OK : rc;
@@ -308,9 +409,30 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	pl_ready = 1;
+	if (a.execute && replay_start_actions(&a, audit, &runner, &tmp_outbox, &err) != 0) {
+		fprintf(stderr, "kpigate replay: %s\n", err.msg);
+		goto out;
+	}
+	pl.actions = runner;
 	if (replay_files(&pl, &caps, &gts, &err) != 0 || pipeline_finish(&pl, &err) != 0) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
+	}
+	if (runner != NULL) {
+		int64_t wait_s = a.action_wait_s >= 0 ? a.action_wait_s : a.action_deadline_s;
+		int left = action_runner_stop(runner, (int)(wait_s * 1000));
+
+		runner = NULL;
+		pl.actions = NULL;
+		if (left > 0) {
+			fprintf(stderr, "kpigate replay: %d retraining trigger(s) did not start "
+				"an execution; undelivered ones stay in %s (see the audit "
+				"log's action_result records)\n",
+				left, a.outbox ? a.outbox : tmp_outbox);
+			actions_failed = 1;
+		} else if (tmp_outbox != NULL) {
+			replay_remove_outbox(tmp_outbox);
+		}
 	}
 	if (audit != NULL && audit_run_summary(&pl, audit, &err) != 0) {
 		fprintf(stderr, "kpigate replay: audit log: %s\n", err.msg);
@@ -325,8 +447,11 @@ int cmd_replay(int argc, char **argv)
 	} else {
 		replay_report_print(stdout, &pl, a.audit, audit);
 	}
-	exit_code = KPG_EXIT_OK;
+	exit_code = actions_failed ? KPG_EXIT_FINDINGS : KPG_EXIT_OK;
 out:
+	if (runner != NULL)
+		action_runner_stop(runner, 0);
+	free(tmp_outbox);
 	if (pl_ready)
 		pipeline_free(&pl);
 	if (pols != NULL)

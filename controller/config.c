@@ -38,14 +38,15 @@ typedef enum kind { K_STRING, K_INT, K_NUMBER, K_BOOL } kind;
 
 typedef enum check {
 	CHK_NONE, CHK_SERVERS, CHK_TOPIC, CHK_HEADER, CHK_PATH, CHK_LISTEN,
-	CHK_LOGLEVEL
+	CHK_LOGLEVEL, CHK_URL
 } check;
 
 typedef enum field {
 	F_BOOTSTRAP, F_GROUP, F_CAPTURE, F_GROUND_TRUTH, F_DEAD_LETTER,
 	F_BATCH, F_POLL, F_TASK_IDLE, F_ROUTE_KEY, F_ROUTE_HEADER, F_POLICY_DIR, F_AUDIT,
 	F_STATE_DIR, F_CHECKPOINT, F_LISTEN, F_LOG_LEVEL, F_SHUTDOWN,
-	F_JOIN_ENTRIES, F_JOIN_AGE, F__COUNT
+	F_JOIN_ENTRIES, F_JOIN_AGE, F_AWS_REGION, F_AWS_SM_EP, F_AWS_SFN_EP,
+	F_AWS_CA, F_AWS_ATTEMPTS, F_AWS_DEADLINE, F_AWS_POLL, F__COUNT
 } field;
 
 typedef struct key_spec {
@@ -79,6 +80,13 @@ static const key_spec specs[F__COUNT] = {
 	{F_SHUTDOWN, "", "shutdown_timeout_seconds", K_INT, CHK_NONE, 0, 0, 1, 300, 0},
 	{F_JOIN_ENTRIES, "join", "max_entries", K_INT, CHK_NONE, 0, 0, 1, 50000000, 0},
 	{F_JOIN_AGE, "join", "max_age_hours", K_NUMBER, CHK_NONE, 0, 0, 0, 8784, 1},
+	{F_AWS_REGION, "aws", "region", K_STRING, CHK_NONE, 0, 1, 0, 0, 0},
+	{F_AWS_SM_EP, "aws", "sagemaker_endpoint", K_STRING, CHK_URL, 0, 1, 0, 0, 0},
+	{F_AWS_SFN_EP, "aws", "sfn_endpoint", K_STRING, CHK_URL, 0, 1, 0, 0, 0},
+	{F_AWS_CA, "aws", "ca_bundle", K_STRING, CHK_PATH, 0, 1, 0, 0, 0},
+	{F_AWS_ATTEMPTS, "aws", "max_attempts", K_INT, CHK_NONE, 0, 0, 1, 20, 0},
+	{F_AWS_DEADLINE, "aws", "delivery_deadline_seconds", K_INT, CHK_NONE, 0, 0, 60, 604800, 0},
+	{F_AWS_POLL, "aws", "poll_seconds", K_INT, CHK_NONE, 0, 0, 1, 3600, 0},
 };
 
 /* The objects and the members each may hold. */
@@ -91,7 +99,7 @@ typedef struct obj_spec {
 static const char *const root_keys[] = {
 	"kafka", "policy_dir", "audit_log", "state_dir",
 	"checkpoint_interval_seconds", "http", "log_level",
-	"shutdown_timeout_seconds", "join"};
+	"shutdown_timeout_seconds", "join", "aws"};
 static const char *const kafka_keys[] = {
 	"bootstrap_servers", "group_id", "capture_topic", "ground_truth_topic",
 	"dead_letter_topic", "properties", "batch_size", "poll_timeout_ms",
@@ -100,16 +108,20 @@ static const char *const kafka_keys[] = {
 static const char *const routing_keys[] = {"key", "header"};
 static const char *const http_keys[] = {"listen"};
 static const char *const join_keys[] = {"max_entries", "max_age_hours"};
+static const char *const aws_keys[] = {"region", "sagemaker_endpoint", "sfn_endpoint",
+				       "ca_bundle", "max_attempts",
+				       "delivery_deadline_seconds", "poll_seconds"};
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
-enum { O_ROOT, O_KAFKA, O_ROUTING, O_HTTP, O_JOIN, O__COUNT };
+enum { O_ROOT, O_KAFKA, O_ROUTING, O_HTTP, O_JOIN, O_AWS, O__COUNT };
 static const obj_spec objs[O__COUNT] = {
 	{"", root_keys, N_OF(root_keys)},
 	{"kafka", kafka_keys, N_OF(kafka_keys)},
 	{"kafka.routing", routing_keys, N_OF(routing_keys)},
 	{"http", http_keys, N_OF(http_keys)},
 	{"join", join_keys, N_OF(join_keys)},
+	{"aws", aws_keys, N_OF(aws_keys)},
 };
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug"};
@@ -560,6 +572,13 @@ static int check_value(vctx *c, const key_spec *s, const where *w, json_t *v,
 			return -1;
 		}
 		return 1;
+	case CHK_URL:
+		if (strncmp(str, "https://", 8) != 0 && strncmp(str, "http://", 7) != 0) {
+			werr(c, w, 0, "%s must be an http:// or https:// URL, got \"%s\"",
+			     w->path, str);
+			return -1;
+		}
+		return 1;
 	case CHK_NONE: case CHK_HEADER: case CHK_PATH:
 		break;
 	}
@@ -695,6 +714,16 @@ static int store(vctx *c, config *cfg, const key_spec *s, const where *w,
 		return 0;
 	case F_SHUTDOWN: cfg->shutdown_timeout_s = (unsigned)v->i; return 0;
 	case F_JOIN_ENTRIES: cfg->join_max_entries = (size_t)v->i; return 0;
+	case F_AWS_REGION: sp = &cfg->aws_region; break;
+	case F_AWS_SM_EP: sp = &cfg->aws_sagemaker_endpoint; break;
+	case F_AWS_SFN_EP: sp = &cfg->aws_sfn_endpoint; break;
+	case F_AWS_CA:
+		if (is_null)
+			return 0;
+		return resolve_path(c, w, v->s, &cfg->aws_ca_bundle);
+	case F_AWS_ATTEMPTS: cfg->aws_max_attempts = (unsigned)v->i; return 0;
+	case F_AWS_DEADLINE: cfg->aws_deadline_s = (unsigned)v->i; return 0;
+	case F_AWS_POLL: cfg->aws_poll_s = (unsigned)v->i; return 0;
 	case F_JOIN_AGE:
 		cfg->join_max_age_ms = (int64_t)llround(v->d * 3600.0 * 1000.0);
 		if (cfg->join_max_age_ms < 1) /* 0 would mean "the default" */
@@ -718,6 +747,9 @@ static int config_defaults(config *cfg)
 	cfg->batch_size = 1000;
 	cfg->poll_timeout_ms = 100;
 	cfg->max_task_idle_ms = 30000;
+	cfg->aws_max_attempts = 8;
+	cfg->aws_deadline_s = 86400;
+	cfg->aws_poll_s = 30;
 	cfg->route_by_key = 1;
 	cfg->checkpoint_interval_s = 10;
 	cfg->log_level = KPG_LOG_INFO;
@@ -1444,6 +1476,10 @@ void config_free(config *cfg)
 	config_files_free(cfg->policy_files, cfg->n_policy_files);
 	free(cfg->audit_log);
 	free(cfg->state_dir);
+	free(cfg->aws_region);
+	free(cfg->aws_sagemaker_endpoint);
+	free(cfg->aws_sfn_endpoint);
+	free(cfg->aws_ca_bundle);
 	free(cfg->http_listen);
 	free(cfg->http_host);
 	free(cfg);

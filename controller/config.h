@@ -66,6 +66,14 @@ typedef struct config {
 	unsigned shutdown_timeout_s; /* default 30, 1..300 */
 	size_t join_max_entries;   /* default 500000, 1..50000000 */
 	int64_t join_max_age_ms;   /* default 336 h; hours in (0, 8784] */
+
+	/* aws: retraining actions (docs/actions.md) */
+	char *aws_region;          /* owned; NULL = the policy's, AWS_REGION... */
+	char *aws_sagemaker_endpoint, *aws_sfn_endpoint; /* owned; NULL = SDK rules */
+	char *aws_ca_bundle;       /* owned, resolved; NULL = AWS_CA_BUNDLE/system */
+	unsigned aws_max_attempts; /* default 8, 1..20: calls per delivery round */
+	unsigned aws_deadline_s;   /* default 86400, 60..604800 */
+	unsigned aws_poll_s;       /* default 30, 1..3600: retry and follow-up pace */
 } config;
 
 /* Errors: from the file with line and column (1-based; 0 when unknown)

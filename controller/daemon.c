@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "action_runner.h"
 #include "audit.h"
 #include "daemon_task.h"
 #include "http_server.h"
@@ -66,6 +67,8 @@ typedef struct daemon_ctx {
 	http_server *http;
 	uint64_t audit_seq0;       /* audit records before this run */
 	size_t n_assigned;         /* partitions of both topics */
+	action_runner *actions;    /* delivers and follows retraining triggers
+				      (STATE_DIR/outbox, shared by replicas) */
 	int64_t rate_t0_ms;        /* records/s over ~5 s */
 	uint64_t rate_n0;
 } daemon_ctx;
@@ -165,6 +168,7 @@ static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
 	free(pols); /* the array; the policies are the task's now */
 	if (rc)
 		return rc;
+	t->pl.actions = d->actions;
 	for (size_t i = 0; i < t->pl.n_models; i++) {
 		const pipeline_model *pm = &t->pl.models[i];
 
@@ -605,6 +609,38 @@ out:
 	return rc;
 }
 
+/* The action runner over STATE_DIR/outbox: what an earlier run (or a
+ * replica that died) left undelivered goes out now. */
+static int daemon_start_actions(daemon_ctx *d, kpg_err *err)
+{
+	const config *cfg = d->cfg;
+	action_runner_options o;
+	size_t len = strlen(cfg->state_dir) + 16;
+	char *dir = malloc(len);
+	int rc;
+
+	if (dir == NULL) {
+		kpg_err_set(err, "out of memory");
+		return KPG_ENOMEM;
+	}
+	snprintf(dir, len, "%s/outbox", cfg->state_dir);
+	memset(&o, 0, sizeof(o));
+	o.outbox_dir = dir;
+	o.audit = d->audit;
+	o.m = &d->m;
+	o.aws.region = cfg->aws_region;
+	o.aws.sagemaker_endpoint = cfg->aws_sagemaker_endpoint;
+	o.aws.sfn_endpoint = cfg->aws_sfn_endpoint;
+	o.aws.ca_bundle = cfg->aws_ca_bundle;
+	o.aws.max_attempts = (int)cfg->aws_max_attempts;
+	o.deadline_s = cfg->aws_deadline_s;
+	o.poll_ms = (int)cfg->aws_poll_s * 1000;
+	o.follow = 1;
+	rc = action_runner_start(&d->actions, &o, err);
+	free(dir);
+	return rc;
+}
+
 static int daemon_start(daemon_ctx *d, kpg_err *err)
 {
 	const config *cfg = d->cfg;
@@ -646,6 +682,9 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 		goto out;
 	}
 	rc = audit_walk_file(cfg->audit_log, &vr, daemon_note_decision, d, err);
+	if (rc)
+		goto out;
+	rc = daemon_start_actions(d, err);
 	if (rc)
 		goto out;
 
@@ -812,6 +851,10 @@ static void daemon_stop_all(daemon_ctx *d)
 	}
 	while (d->n_tasks > 0)
 		daemon_task_drop(d, d->n_tasks - 1);
+	/* a delivery in progress ends its round; what is left stays in the
+	 * outbox for the next run */
+	action_runner_stop(d->actions, 0);
+	d->actions = NULL;
 	http_server_stop(d->http); /* last: it reads d->m */
 	if (d->refs_ready)
 		pipeline_free(&d->refs); /* after every task: they borrow from it */

@@ -1,4 +1,5 @@
 /* main.c - kpigate's entry point: dispatches to a subcommand. */
+#include <curl/curl.h>
 #include <gsl/gsl_errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +16,7 @@ static const char usage[] =
 	"  compare  per-feature drift between two CSV files\n"
 	"  policy   check policy files (policy check FILE...)\n"
 	"  audit    verify or summarise an audit log\n"
+	"  action   show the exact AWS request a retrain would send (action test)\n"
 	"  example  write the bundled example into a folder\n"
 	"  run      the Kafka daemon (run --check --config FILE validates a configuration)\n"
 	"\n"
@@ -30,6 +32,7 @@ int main(int argc, char **argv)
 		{"replay", cmd_replay},   {"compare", cmd_compare},
 		{"policy", cmd_policy},   {"audit", cmd_audit},
 		{"example", cmd_example}, {"run", cmd_run},
+		{"action", cmd_action},
 	};
 
 	/* GSL's default handler aborts; every GSL call's code is checked. */
@@ -47,8 +50,19 @@ int main(int argc, char **argv)
 		return KPG_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		if (strcmp(argv[1], cmds[i].name) == 0)
-			return cmds[i].run(argc - 1, argv + 1);
+		if (strcmp(argv[1], cmds[i].name) == 0) {
+			int rc;
+
+			/* once, before any thread: the action runner calls AWS
+			 * from its own thread */
+			if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+				fputs("kpigate: libcurl failed to initialise\n", stderr);
+				return KPG_EXIT_FINDINGS;
+			}
+			rc = cmds[i].run(argc - 1, argv + 1);
+			curl_global_cleanup();
+			return rc;
+		}
 	fprintf(stderr, "kpigate: unknown command '%s'\n\n%s", argv[1], usage);
 	return KPG_EXIT_USAGE;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "action_runner.h"
 #include "evaluate.h"
 #include "events.h"
 #include "groundtruth.h"
@@ -205,8 +206,8 @@ static int run_action(pipeline *pl, pipeline_model *m,
 	rc = action_build_request(m->pol, ev, d, &req, err);
 	if (rc)
 		return rc;
-	/* The AWS adapter is a later step: AWS actions record what they
-	 * would send and send nothing. */
+	/* without an action runner, AWS actions record what they would send
+	 * and send nothing */
 	status = m->pol->action == POLICY_ACTION_DRY_RUN ? "dry_run" : "not_sent";
 	res = json_pack("{s:s, s:s, s:s, s:O}", "idempotency_key",
 			d->idempotency_key, "action",
@@ -226,7 +227,7 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 	events_energy_effect effect;
 	json_t *wdata = NULL, *ddata = NULL, *summary;
 	kpg_err sub;
-	int rc, have_est, replayed, seen;
+	int rc, have_est, replayed, seen, submitted = 0;
 
 	memset(&ev, 0, sizeof(ev));
 	ev.features = m->fevals;
@@ -255,6 +256,21 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 	}
 	/* the key lets a restart tell an evaluated window from a decided one */
 	json_object_set_new(wdata, "idempotency_key", json_string(d.idempotency_key));
+	if (d.retrain && !replayed && pl->actions != NULL &&
+	    m->pol->action != POLICY_ACTION_DRY_RUN) {
+		/* durable before the decision is: a crash in between decides
+		 * the window again, with the same trigger */
+		json_t *req = NULL;
+
+		rc = action_build_request(m->pol, &ev, &d, &req, err);
+		if (rc == 0)
+			rc = action_runner_submit(pl->actions, m->pol, d.idempotency_key,
+						  req, err);
+		json_decref(req);
+		if (rc)
+			goto out;
+		submitted = 1;
+	}
 	if (!replayed) {
 		if (seen != PIPELINE_EVALUATED) {
 			rc = audit_event(pl, "window_evaluated", m->pol->model, wdata,
@@ -274,7 +290,9 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 				goto out;
 		}
 	}
-	if (d.retrain && !replayed) {
+	if (submitted) {
+		action_runner_release(pl->actions, d.idempotency_key);
+	} else if (d.retrain && !replayed) {
 		rc = run_action(pl, m, &ev, &d, err);
 		if (rc)
 			goto out;

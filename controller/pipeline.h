@@ -87,6 +87,11 @@ typedef struct pipeline {
 			  kpg_err *err);
 	void *already_decided_opaque;
 	uint64_t decisions_replayed; /* windows the hook said were decided */
+	/* Optional: where AWS actions go (borrowed). A retrain's trigger is
+	 * written to its outbox before the decision is audited and released
+	 * after. NULL: AWS actions are recorded with status not_sent (what
+	 * `replay` does without --execute). */
+	struct action_runner *actions;
 } pipeline;
 
 /* Takes ownership of the n policies (the array itself stays the caller's),

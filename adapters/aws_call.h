@@ -1,0 +1,100 @@
+/* aws_call.h - one AWS JSON-protocol API call over HTTPS, signed with
+ * libcurl's built-in SigV4 (CURLOPT_AWS_SIGV4), and the retry policy
+ * around it.
+ *
+ * The request is a POST of a JSON body with X-Amz-Target and the
+ * protocol's Content-Type (application/x-amz-json-1.1 for SageMaker, 1.0
+ * for Step Functions); a session token goes in X-Amz-Security-Token. TLS
+ * certificates are always verified (CA bundle: the option, else
+ * AWS_CA_BUNDLE, else the system's).
+ *
+ * Retries: throttling (HTTP 429, ThrottlingException, Throttling,
+ * TooManyRequestsException, RequestLimitExceeded, ProvisionedThroughput...),
+ * HTTP 5xx and transport errors (connect, timeout, reset) are retried with
+ * exponential backoff and full jitter (sleep = random(0, min(cap, base *
+ * 2^attempt))), up to max_attempts and never past the deadline. Other 4xx
+ * answers are final and reported with AWS's error type and message. */
+#ifndef AWS_CALL_H
+#define AWS_CALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "aws_creds.h"
+#include "kpg_error.h"
+
+typedef struct aws_call_request {
+	const char *endpoint;      /* "https://host[:port]" (no path) */
+	const char *region;        /* e.g. "eu-west-1" */
+	const char *service;       /* signing name: "sagemaker", "states" */
+	const char *target;        /* X-Amz-Target, e.g.
+				      "SageMaker.StartPipelineExecution" */
+	const char *content_type;  /* "application/x-amz-json-1.1" */
+	const char *body; size_t body_len; /* borrowed */
+	const char *ca_bundle;     /* NULL = AWS_CA_BUNDLE or the system's */
+	int timeout_ms;            /* whole call; 0 = 10000 */
+} aws_call_request;
+
+typedef enum aws_call_outcome {
+	AWS_CALL_OK = 0,           /* HTTP 2xx */
+	AWS_CALL_RETRYABLE,        /* throttled, 5xx, transport error */
+	AWS_CALL_FAILED            /* any other answer: final */
+} aws_call_outcome;
+
+typedef struct aws_call_result {
+	aws_call_outcome outcome;
+	long http_status;          /* 0 when no answer (transport error) */
+	char *body; size_t body_len; /* owned, NUL-terminated; the answer
+					(capped at 1 MiB) */
+	char error_type[128];      /* "ThrottlingException", ... ("" on 2xx);
+				      the part after '#' of __type, or the
+				      x-amzn-ErrorType header; for transport
+				      errors curl's name, e.g. "CURLE_COULDNT_CONNECT" */
+	char error_message[512];   /* AWS's message or curl's, no secrets */
+	char request_id[128];      /* x-amzn-RequestId, "" if none */
+	int attempts;              /* calls made (aws_call_retry) */
+} aws_call_result;
+
+/* One call, no retry. Returns 0 whenever the outcome is known (look at
+ * res->outcome; transport errors are AWS_CALL_RETRYABLE), KPG_EINVAL for a
+ * bad request (missing field, bad endpoint), KPG_ENOMEM. Free res with
+ * aws_call_result_free. The secret and token are used for signing only. */
+int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
+		  aws_call_result *res, kpg_err *err);
+void aws_call_result_free(aws_call_result *res);
+
+typedef struct aws_retry_policy {
+	int max_attempts;          /* 0 = 8 */
+	int base_ms;               /* 0 = 200 */
+	int cap_ms;                /* 0 = 20000 */
+	int64_t deadline_ms;       /* kpg_time_mono_ms() clock; 0 = none */
+	/* Optional: called before each attempt for fresh credentials; non-zero
+	 * ends the retries with that error. */
+	int (*get_creds)(void *opaque, aws_creds *out, kpg_err *err);
+	/* Optional: told about every attempt's outcome (audit, metrics). */
+	void (*on_attempt)(void *opaque, int attempt, const aws_call_result *res);
+	void *opaque;
+} aws_retry_policy;
+
+/* Calls until AWS_CALL_OK or AWS_CALL_FAILED, or attempts/deadline run out
+ * (then res holds the last AWS_CALL_RETRYABLE answer). An
+ * ExpiredTokenException asks get_creds again once and retries. Same
+ * returns as aws_call_once. */
+int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
+		   aws_call_result *res, kpg_err *err);
+
+/* The endpoint for a service: AWS_ENDPOINT_URL_<ENV_NAME> (ENV_NAME
+ * "SAGEMAKER", "SFN", "STS"), else config_override (may be NULL), else
+ * AWS_ENDPOINT_URL, else https://<default_host>.<region>.amazonaws.com
+ * (default_host "api.sagemaker", "states", "sts"). Trailing '/' removed.
+ * KPG_ETOOBIG if it does not fit cap. */
+int aws_endpoint_resolve(const char *env_name, const char *config_override,
+			 const char *default_host, const char *region,
+			 char *out, size_t cap, kpg_err *err);
+
+/* The region: first non-empty of explicit (policy), config, AWS_REGION,
+ * AWS_DEFAULT_REGION; NULL when none. */
+const char *aws_region_resolve(const char *explicit_region,
+			       const char *config_region);
+
+#endif

@@ -1,0 +1,599 @@
+#include "action_runner.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "action.h"
+#include "aws_call.h"
+#include "aws_creds.h"
+#include "energy.h"
+#include "kpg_log.h"
+#include "kpg_time.h"
+#include "outbox.h"
+
+/* A trigger found in the outbox without a release (left by an earlier
+ * run) waits this long after its submission before it is sent: its
+ * decision is audited by then, or the window is decided again. */
+#define RUNNER_ORPHAN_MS 5000
+#define RUNNER_RELEASED_MAX 256
+#define RUNNER_ROUND_MS 30000 /* one delivery round's retries */
+
+struct action_runner {
+	action_runner_options o;
+	char *outbox_path, *region, *sm_ep, *sfn_ep, *ca;
+	outbox *ob;
+	aws_creds_provider *creds;  /* created on first use */
+	pthread_t thread;
+	int started;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop, wake, draining;
+	int undelivered;            /* after the last scan */
+	int given_up;               /* failed for good or expired */
+	uint64_t scans;
+	char released[RUNNER_RELEASED_MAX][65]; /* tokens released, a ring */
+	size_t n_released;
+};
+
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+static int audit_result(action_runner *r, const json_t *entry, const char *event,
+			json_t *data)
+{
+	kpg_err err = {""};
+	int rc = 0;
+
+	if (data == NULL)
+		return KPG_ENOMEM;
+	json_object_set(data, "idempotency_key", json_object_get(entry, "idempotency_key"));
+	json_object_set(data, "action", json_object_get(entry, "action"));
+	if (r->o.audit != NULL &&
+	    (rc = audit_append(r->o.audit, event,
+			       json_string_value(json_object_get(entry, "model")), data,
+			       &err)) != 0)
+		log_errorx("action %s: the audit log failed: %s",
+			   json_string_value(json_object_get(entry, "token")), err.msg);
+	json_decref(data);
+	return rc;
+}
+
+static policy_action_type entry_type(const json_t *e)
+{
+	policy_action_type t = POLICY_ACTION_DRY_RUN;
+
+	(void)policy_action_from_name(json_string_value(json_object_get(e, "action")), &t);
+	return t;
+}
+
+static int get_creds(void *opaque, aws_creds *out, kpg_err *err)
+{
+	action_runner *r = opaque;
+	int rc;
+
+	if (r->creds == NULL) {
+		aws_creds_options co = {r->region, r->ca, 0};
+
+		rc = aws_creds_provider_new(&r->creds, &co, err);
+		if (rc)
+			return rc;
+	}
+	return aws_creds_get(r->creds, out, err);
+}
+
+typedef struct attempt_ctx {
+	action_runner *r;
+	const json_t *entry;
+	int base;
+} attempt_ctx;
+
+static json_t *result_json(const char *status, const aws_call_result *res)
+{
+	json_t *o = json_pack("{s:s}", "status", status);
+
+	if (o == NULL || res == NULL)
+		return o;
+	json_object_set_new(o, "http_status", json_integer(res->http_status));
+	if (res->error_type[0])
+		json_object_set_new(o, "error_type", json_string(res->error_type));
+	if (res->error_message[0])
+		json_object_set_new(o, "error_message", json_string(res->error_message));
+	if (res->request_id[0])
+		json_object_set_new(o, "request_id", json_string(res->request_id));
+	return o;
+}
+
+/* aws_retry_policy.on_attempt: every failed attempt is audited */
+static void on_attempt(void *opaque, int attempt, const aws_call_result *res)
+{
+	attempt_ctx *a = opaque;
+	json_t *o;
+
+	if (res->outcome == AWS_CALL_OK)
+		return;
+	/* the next attempt must fetch fresh credentials, not the cached ones */
+	if (strcmp(res->error_type, "ExpiredTokenException") == 0 && a->r->creds != NULL)
+		aws_creds_invalidate(a->r->creds);
+	o = result_json("attempt_failed", res);
+	if (o != NULL)
+		json_object_set_new(o, "attempt", json_integer(a->base + attempt));
+	audit_result(a->r, a->entry, "action_result", o);
+}
+
+static int attempt_creds(void *opaque, aws_creds *out, kpg_err *err)
+{
+	return get_creds(((attempt_ctx *)opaque)->r, out, err);
+}
+
+/* One signed call with the retry policy, bounded by the round and the
+ * trigger's deadline. */
+static int call(action_runner *r, json_t *entry, const char *target,
+		const json_t *body, int max_attempts, aws_call_result *res,
+		kpg_err *err)
+{
+	policy_action_type type = entry_type(entry);
+	action_aws_route route;
+	aws_call_request rq;
+	aws_retry_policy pol;
+	attempt_ctx a = {r, entry, (int)json_integer_value(json_object_get(entry, "attempts"))};
+	char *text = NULL;
+	int rc;
+
+	rc = action_aws_route_for(&r->o.aws, type,
+				  json_string_value(json_object_get(entry, "region")), &route,
+				  err);
+	if (rc)
+		return rc;
+	text = json_dumps(body, JSON_COMPACT | JSON_SORT_KEYS);
+	if (text == NULL) {
+		kpg_err_set(err, "out of memory");
+		return KPG_ENOMEM;
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.endpoint = route.endpoint;
+	rq.region = route.region;
+	rq.service = route.service;
+	rq.target = target;
+	rq.content_type = route.content_type;
+	rq.body = text;
+	rq.body_len = strlen(text);
+	rq.ca_bundle = r->ca;
+	rq.timeout_ms = r->o.aws.timeout_ms;
+	memset(&pol, 0, sizeof(pol));
+	pol.max_attempts = max_attempts;
+	/* a round ends within RUNNER_ROUND_MS (a stop waits for it) and never
+	 * runs past the trigger's own deadline */
+	{
+		int64_t left = json_integer_value(json_object_get(entry, "deadline_ms")) -
+			       kpg_time_now_ms();
+
+		pol.deadline_ms = kpg_time_mono_ms() +
+				  (left < RUNNER_ROUND_MS ? (left > 0 ? left : 1) : RUNNER_ROUND_MS);
+	}
+	pol.get_creds = attempt_creds;
+	pol.on_attempt = on_attempt;
+	pol.opaque = &a;
+	rc = aws_call_retry(&rq, &pol, res, err);
+	json_object_set_new(entry, "attempts", json_integer(a.base + res->attempts));
+	free(text);
+	return rc;
+}
+
+static void count(action_runner *r, int started)
+{
+	if (!started) {
+		pthread_mutex_lock(&r->mu);
+		r->given_up++;
+		pthread_mutex_unlock(&r->mu);
+	}
+	if (r->o.m != NULL)
+		metrics_add(started ? &r->o.m->actions_started : &r->o.m->actions_failed, 1);
+}
+
+/* Delivers one trigger: started (followed or done), failed for good,
+ * expired, or kept for the next round (returns 1 then). */
+static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
+{
+	const char *target = json_string_value(json_object_get(e, "target"));
+	const json_t *body = json_object_get(e, "body");
+	int64_t deadline = json_integer_value(json_object_get(e, "deadline_ms"));
+	aws_call_result res;
+	kpg_err err = {""};
+	const char *arn = NULL;
+	char *own_arn = NULL;
+	json_t *o;
+	int rc;
+
+	int pending = 0;
+
+	memset(&res, 0, sizeof(res));
+	if (now > deadline) {
+		o = json_pack("{s:s, s:s, s:I}", "status", "expired", "reason",
+			      "not delivered before its deadline", "attempts",
+			      json_integer_value(json_object_get(e, "attempts")));
+		audit_result(r, e, "action_result", o);
+		count(r, 0);
+		outbox_remove(r->ob, token, &err);
+		return 0;
+	}
+	rc = call(r, e, target, body, r->o.aws.max_attempts, &res, &err);
+	if (rc) {
+		/* no call could be made (no credentials, a bad endpoint):
+		 * audited, then tried again next round */
+		o = json_pack("{s:s, s:s, s:I}", "status", "attempt_failed", "error_message",
+			      err.msg, "attempt",
+			      json_integer_value(json_object_get(e, "attempts")) + 1);
+		json_object_set_new(e, "attempts",
+				    json_integer(json_integer_value(json_object_get(e, "attempts")) + 1));
+		audit_result(r, e, "action_result", o);
+		goto later;
+	}
+	if (res.outcome == AWS_CALL_OK) {
+		json_t *ans = json_loads(res.body ? res.body : "", 0, NULL);
+
+		arn = action_aws_started_arn(ans);
+		o = result_json("started", &res);
+		json_object_set_new(o, "execution_arn", arn ? json_string(arn) : json_null());
+		json_object_set_new(o, "attempts", json_object_get(e, "attempts")
+			? json_copy(json_object_get(e, "attempts")) : json_integer(1));
+		if (arn)
+			json_object_set_new(e, "execution_arn", json_string(arn));
+		json_decref(ans);
+		audit_result(r, e, "action_result", o);
+		count(r, 1);
+		goto started;
+	}
+	if (res.outcome == AWS_CALL_FAILED && strcmp(res.error_type, "ExecutionAlreadyExists") == 0) {
+		/* our name is derived from the decision: it is ours, started before */
+		own_arn = action_aws_sfn_execution_arn(
+			json_string_value(json_object_get(body, "stateMachineArn")),
+			json_string_value(json_object_get(body, "name")));
+		o = result_json("already_started", &res);
+		json_object_set_new(o, "execution_arn", own_arn ? json_string(own_arn) : json_null());
+		if (own_arn)
+			json_object_set_new(e, "execution_arn", json_string(own_arn));
+		audit_result(r, e, "action_result", o);
+		goto started;
+	}
+	if (res.outcome == AWS_CALL_FAILED) {
+		o = result_json("failed", &res);
+		audit_result(r, e, "action_result", o);
+		count(r, 0);
+		outbox_remove(r->ob, token, &err);
+		goto out;
+	}
+	o = result_json("retrying", &res);
+	json_object_set_new(o, "attempts", json_integer(json_integer_value(json_object_get(e, "attempts"))));
+	audit_result(r, e, "action_result", o);
+later:
+	pending = 1;
+	json_object_set_new(e, "next_ms", json_integer(now + r->o.poll_ms));
+	if (outbox_put(r->ob, token, e, &err) != 0)
+		log_errorx("action %s: %s", token, err.msg);
+	goto out;
+started:
+	if (r->o.follow && json_object_get(e, "execution_arn") != NULL) {
+		json_object_set_new(e, "phase", json_string("follow"));
+		json_object_set_new(e, "started_ms", json_integer(now));
+		json_object_set_new(e, "next_ms", json_integer(now + r->o.poll_ms));
+		if (outbox_put(r->ob, token, e, &err) != 0)
+			log_errorx("action %s: %s", token, err.msg);
+	} else {
+		outbox_remove(r->ob, token, &err);
+	}
+out:
+	free(own_arn);
+	aws_call_result_free(&res);
+	return pending;
+}
+
+/* Asks how a started execution is doing; audits its end. */
+static void follow(action_runner *r, const char *token, json_t *e, int64_t now)
+{
+	policy_action_type type = entry_type(e);
+	const char *arn = json_string_value(json_object_get(e, "execution_arn"));
+	action_aws_route route;
+	action_aws_status st;
+	aws_call_result res;
+	json_t *body = NULL, *ans = NULL, *o, *en = json_object_get(e, "energy");
+	kpg_err err = {""};
+
+	memset(&res, 0, sizeof(res));
+	json_object_set_new(e, "next_ms", json_integer(now + r->o.poll_ms));
+	if (arn == NULL || action_aws_route_for(&r->o.aws, type,
+			json_string_value(json_object_get(e, "region")), &route, &err) != 0)
+		goto keep;
+	body = action_aws_describe_body(type, arn);
+	if (body == NULL || call(r, e, route.describe_target, body, 3, &res, &err) != 0 ||
+	    res.outcome != AWS_CALL_OK)
+		goto keep;
+	ans = json_loads(res.body ? res.body : "", 0, NULL);
+	if (action_aws_read_status(type, ans, &st, &err) != 0 || !st.finished)
+		goto keep;
+	{
+		double hours = st.start_s > 0 && st.stop_s >= st.start_s
+				       ? (st.stop_s - st.start_s) / 3600.0 : 0;
+		energy_profile prof;
+		energy_estimate est;
+
+		memset(&prof, 0, sizeof(prof));
+		snprintf(prof.instance_type, sizeof(prof.instance_type), "%s",
+			 json_string_value(json_object_get(en, "instance_type"))
+				 ? json_string_value(json_object_get(en, "instance_type")) : "");
+		snprintf(prof.region, sizeof(prof.region), "%s",
+			 json_string_value(json_object_get(en, "region"))
+				 ? json_string_value(json_object_get(en, "region")) : "");
+		prof.instance_count = (unsigned)json_integer_value(json_object_get(en, "instance_count"));
+		prof.expected_hours = json_number_value(json_object_get(en, "expected_hours"));
+		o = json_pack("{s:s, s:s, s:b, s:f}", "execution_arn", arn, "status", st.status,
+			      "succeeded", st.succeeded, "duration_seconds", hours * 3600.0);
+		if (o != NULL && energy_estimate_run(&prof, hours, &est, &err) == 0) {
+			energy_estimate exp_est;
+
+			json_object_set_new(o, "energy", json_pack(
+				"{s:s, s:f, s:f, s:f}", "basis", "actual duration",
+				"hours", hours, "kwh", est.kwh, "kg_co2e", est.kg_co2e));
+			if (energy_estimate_run(&prof, prof.expected_hours, &exp_est, &err) == 0)
+				json_object_set_new(o, "estimate", json_pack(
+					"{s:f, s:f, s:f}", "hours", prof.expected_hours,
+					"kwh", exp_est.kwh, "kg_co2e", exp_est.kg_co2e));
+		}
+		audit_result(r, e, "action_finished", o);
+		outbox_remove(r->ob, token, &err);
+		goto out;
+	}
+keep:
+	if (outbox_put(r->ob, token, e, &err) != 0)
+		log_errorx("action %s: %s", token, err.msg);
+out:
+	json_decref(body);
+	json_decref(ans);
+	aws_call_result_free(&res);
+}
+
+static int is_released(action_runner *r, const char *token)
+{
+	int yes = 0;
+
+	pthread_mutex_lock(&r->mu);
+	for (size_t i = 0; i < RUNNER_RELEASED_MAX && i < r->n_released; i++)
+		if (strcmp(r->released[i], token) == 0)
+			yes = 1;
+	pthread_mutex_unlock(&r->mu);
+	return yes;
+}
+
+/* One pass over the outbox. Returns triggers still waiting for their
+ * first delivery. */
+static int scan(action_runner *r, int draining)
+{
+	json_t *tokens = NULL;
+	kpg_err err = {""};
+	size_t i;
+	json_t *t;
+	int waiting = 0;
+
+	if (outbox_list(r->ob, &tokens, &err) != 0) {
+		log_errorx("%s", err.msg);
+		return 1;
+	}
+	json_array_foreach(tokens, i, t) {
+		const char *token = json_string_value(t);
+		int64_t now = kpg_time_now_ms();
+		json_t *e = NULL;
+		int fd = -1, in_deliver;
+
+		if (outbox_claim(r->ob, token, &e, &fd, &err) != 0)
+			continue; /* another replica has it, or it is gone */
+		in_deliver = strcmp(json_string_value(json_object_get(e, "phase"))
+					    ? json_string_value(json_object_get(e, "phase")) : "",
+				    "follow") != 0;
+		if (in_deliver && !is_released(r, token) &&
+		    now - json_integer_value(json_object_get(e, "submitted_ms")) < RUNNER_ORPHAN_MS) {
+			waiting++;
+		} else if (!draining && now < json_integer_value(json_object_get(e, "next_ms"))) {
+			waiting += in_deliver;
+		} else if (in_deliver) {
+			waiting += deliver(r, token, e, now);
+		} else if (!draining) {
+			follow(r, token, e, now);
+		}
+		json_decref(e);
+		outbox_release(fd);
+	}
+	json_decref(tokens);
+	return waiting;
+}
+
+static void *worker(void *arg)
+{
+	action_runner *r = arg;
+	int stop = 0;
+
+	while (!stop) {
+		int draining, waiting;
+
+		pthread_mutex_lock(&r->mu);
+		draining = r->draining;
+		pthread_mutex_unlock(&r->mu);
+		waiting = scan(r, draining);
+		pthread_mutex_lock(&r->mu);
+		r->undelivered = waiting;
+		r->scans++;
+		pthread_cond_broadcast(&r->cv);
+		if (!r->stop && !r->wake) {
+			struct timespec ts;
+			/* a second while triggers wait for release; else the pace */
+			int ms = waiting ? 1000 : r->o.poll_ms;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_sec += ms / 1000;
+			ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+		}
+		r->wake = 0;
+		stop = r->stop;
+		pthread_mutex_unlock(&r->mu);
+	}
+	return NULL;
+}
+
+static void runner_free(action_runner *r)
+{
+	if (r == NULL)
+		return;
+	outbox_close(r->ob);
+	aws_creds_provider_free(r->creds);
+	free(r->outbox_path);
+	free(r->region);
+	free(r->sm_ep);
+	free(r->sfn_ep);
+	free(r->ca);
+	pthread_mutex_destroy(&r->mu);
+	pthread_cond_destroy(&r->cv);
+	free(r);
+}
+
+int action_runner_start(action_runner **out, const action_runner_options *o,
+			kpg_err *err)
+{
+	action_runner *r = calloc(1, sizeof(*r));
+	int rc;
+
+	*out = NULL;
+	if (r == NULL) {
+		kpg_err_set(err, "out of memory");
+		return KPG_ENOMEM;
+	}
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->o = *o;
+	r->outbox_path = dup_or_null(o->outbox_dir);
+	r->region = dup_or_null(o->aws.region);
+	r->sm_ep = dup_or_null(o->aws.sagemaker_endpoint);
+	r->sfn_ep = dup_or_null(o->aws.sfn_endpoint);
+	r->ca = dup_or_null(o->aws.ca_bundle);
+	r->o.outbox_dir = r->outbox_path;
+	r->o.aws.region = r->region;
+	r->o.aws.sagemaker_endpoint = r->sm_ep;
+	r->o.aws.sfn_endpoint = r->sfn_ep;
+	r->o.aws.ca_bundle = r->ca;
+	if (r->o.deadline_s <= 0)
+		r->o.deadline_s = 86400;
+	if (r->o.poll_ms <= 0)
+		r->o.poll_ms = 30000;
+	if (r->outbox_path == NULL) {
+		kpg_err_set(err, "action runner: no outbox folder");
+		rc = KPG_EINVAL;
+		goto fail;
+	}
+	rc = outbox_open(r->outbox_path, &r->ob, err);
+	if (rc)
+		goto fail;
+	if (pthread_create(&r->thread, NULL, worker, r) != 0) {
+		kpg_err_set(err, "action runner: cannot start its thread");
+		rc = KPG_ENOMEM;
+		goto fail;
+	}
+	r->started = 1;
+	*out = r;
+	return 0;
+fail:
+	runner_free(r);
+	return rc;
+}
+
+int action_runner_submit(action_runner *r, const policy *p,
+			 const char *idempotency_key, const json_t *request,
+			 kpg_err *err)
+{
+	char token[65];
+	int64_t now = kpg_time_now_ms();
+	json_t *e;
+	int rc;
+
+	action_token(idempotency_key, token);
+	e = json_pack("{s:s, s:s, s:s, s:O, s:O, s:s, s:I, s:I, s:I, s:i,"
+		      " s:{s:s, s:i, s:f, s:s}}",
+		      "token", token, "idempotency_key", idempotency_key,
+		      "model", p->model, "action", json_object_get(request, "action"),
+		      "target", json_object_get(request, "target"), "phase", "deliver",
+		      "submitted_ms", (json_int_t)now,
+		      "deadline_ms", (json_int_t)(now + r->o.deadline_s * 1000),
+		      "next_ms", (json_int_t)0, "attempts", 0,
+		      "energy", "instance_type", p->energy.instance_type,
+		      "instance_count", (int)p->energy.instance_count,
+		      "expected_hours", p->energy.expected_hours,
+		      "region", p->energy.region);
+	if (e == NULL) {
+		kpg_err_set(err, "out of memory building the trigger");
+		return KPG_ENOMEM;
+	}
+	json_object_set(e, "body", json_object_get(request, "body"));
+	json_object_set_new(e, "region", p->action_region ? json_string(p->action_region)
+							 : json_null());
+	rc = outbox_put(r->ob, token, e, err);
+	json_decref(e);
+	return rc;
+}
+
+void action_runner_release(action_runner *r, const char *idempotency_key)
+{
+	char token[65];
+
+	action_token(idempotency_key, token);
+	pthread_mutex_lock(&r->mu);
+	memcpy(r->released[r->n_released % RUNNER_RELEASED_MAX], token, sizeof(token));
+	r->n_released++;
+	r->wake = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+int action_runner_stop(action_runner *r, int drain_ms)
+{
+	int64_t until = kpg_time_now_ms() + drain_ms;
+	int left;
+
+	if (r == NULL)
+		return 0;
+	pthread_mutex_lock(&r->mu);
+	if (drain_ms > 0) {
+		uint64_t seen = r->scans;
+
+		r->draining = 1;
+		r->wake = 1;
+		pthread_cond_broadcast(&r->cv);
+		/* a scan that began after this call, then none left waiting */
+		while (kpg_time_now_ms() < until &&
+		       (r->scans < seen + 2 || r->undelivered > 0)) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_REALTIME, &ts);
+			ts.tv_nsec += 100 * 1000000L;
+			if (ts.tv_nsec >= 1000000000L) {
+				ts.tv_sec++;
+				ts.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&r->cv, &r->mu, &ts);
+			r->wake = 1;
+			pthread_cond_broadcast(&r->cv);
+		}
+	}
+	r->stop = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	if (r->started)
+		pthread_join(r->thread, NULL);
+	left = r->undelivered + r->given_up;
+	runner_free(r);
+	return left;
+}

@@ -1,0 +1,59 @@
+/* action_runner.h - delivers retraining triggers to AWS and follows the
+ * executions they start, on its own thread, from the durable outbox
+ * (outbox.h).
+ *
+ * The pipeline hands a trigger over with action_runner_submit (durable
+ * when it returns) before it audits the decision, then calls
+ * action_runner_release once the decision is audited: only then, or
+ * after a restart, is the trigger sent (a decision is always in the audit
+ * log before its action runs). Every attempt and outcome is audited as
+ * action_result; the end of a followed execution as action_finished, with
+ * the energy and carbon of its real duration. Triggers survive restarts
+ * and are retried until their deadline; the idempotency token makes a
+ * repeated delivery start nothing new. */
+#ifndef ACTION_RUNNER_H
+#define ACTION_RUNNER_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "action_aws.h"
+#include "audit.h"
+#include "kpg_error.h"
+#include "metrics.h"
+#include "policy.h"
+
+typedef struct action_runner action_runner;
+
+typedef struct action_runner_options {
+	const char *outbox_dir;    /* required */
+	audit_log *audit;          /* borrowed; NULL = nothing audited */
+	metrics *m;                /* borrowed, optional (actions_* counters) */
+	action_aws_options aws;    /* strings copied */
+	int64_t deadline_s;        /* a trigger is retried this long after its
+				      decision; 0 = 86400 */
+	int poll_ms;               /* follow-up and retry pace; 0 = 30000 */
+	int follow;                /* follow executions to their end */
+} action_runner_options;
+
+/* Starts the worker; it picks up what the outbox holds from before. */
+int action_runner_start(action_runner **out, const action_runner_options *o,
+			kpg_err *err);
+
+/* Writes the trigger for a retrain decision (request: action_build_request's
+ * object) to the outbox, durably. The worker sends it once released. */
+int action_runner_submit(action_runner *r, const policy *p,
+			 const char *idempotency_key, const json_t *request,
+			 kpg_err *err);
+
+/* The decision is audited: the trigger may go now. */
+void action_runner_release(action_runner *r, const char *idempotency_key);
+
+/* Waits up to drain_ms (0: not at all) until no trigger waits for its
+ * first delivery (followed executions do not count), then stops the
+ * worker and frees everything. Returns how many triggers did not start an
+ * execution: still undelivered (they stay in the outbox), failed for good
+ * or expired. NULL is a no-op. */
+int action_runner_stop(action_runner *r, int drain_ms);
+
+#endif
