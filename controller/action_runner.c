@@ -113,8 +113,9 @@ static void on_attempt(void *opaque, int attempt, const aws_call_result *res)
 	attempt_ctx *a = opaque;
 	json_t *o;
 
-	if (res->outcome == AWS_CALL_OK)
-		return;
+	if (res->outcome != AWS_CALL_RETRYABLE &&
+	    strcmp(res->error_type, "ExpiredTokenException") != 0)
+		return; /* the outcome's own record says it */
 	/* the next attempt must fetch fresh credentials, not the cached ones */
 	if (strcmp(res->error_type, "ExpiredTokenException") == 0 && a->r->creds != NULL)
 		aws_creds_invalidate(a->r->creds);

@@ -87,12 +87,13 @@ static int add_real(json_t *obj, const char *key, double x)
 static json_t *new_block(void)
 {
 	return json_pack(
-		"{s:i, s:i, s:i, s:{s:i, s:i}, s:i, s:{}, s:{}, s:{}, s:{}, "
-		"s:{s:{s:i, s:f, s:f}, s:{s:i, s:f, s:f}}, s:n, s:n}",
+		"{s:i, s:i, s:i, s:{s:i, s:i}, s:i, s:{}, s:{}, s:{}, s:{}, s:{}, "
+		"s:{s:{s:i, s:i, s:f, s:f}, s:{s:i, s:f, s:f}}, s:n, s:n}",
 		"records", 0, "windows_evaluated", 0, "drift_alarms", 0,
 		"decisions", "retrain", 0, "hold", 0, "naive_would_retrain", 0,
 		"hold_reasons", "retrain_reasons", "drifted_features", "actions",
-		"energy", "spent", "runs", 0, "kwh", 0.0, "kg_co2e", 0.0,
+		"executions",
+		"energy", "spent", "runs", 0, "measured_runs", 0, "kwh", 0.0, "kg_co2e", 0.0,
 		"avoided", "runs", 0, "kwh", 0.0, "kg_co2e", 0.0, "first_time",
 		"last_time");
 }
@@ -170,6 +171,35 @@ static int on_decision(json_t *b, const json_t *data)
 	return 0;
 }
 
+/* A followed execution ended: its measured energy replaces the estimate
+ * its decision was counted with. When the decision is not in this log
+ * (another replica or run decided it), the run is counted here, measured. */
+static int on_finished(json_t *b, const json_t *data, int decided_here)
+{
+	const json_t *act = json_object_get(data, "energy");
+	const json_t *est = json_object_get(data, "estimate");
+	const char *status = json_string_value(json_object_get(data, "status"));
+	json_t *e = child(child(b, "energy"), "spent");
+	double kwh, kg;
+
+	if (inc(child(b, "executions"), status ? status : "unknown", 1))
+		return -1;
+	if (act == NULL)
+		return 0;
+	kwh = json_number_value(json_object_get(act, "kwh"));
+	kg = json_number_value(json_object_get(act, "kg_co2e"));
+	if (decided_here) {
+		kwh -= json_number_value(json_object_get(est, "kwh"));
+		kg -= json_number_value(json_object_get(est, "kg_co2e"));
+	} else if (inc(e, "runs", 1)) {
+		return -1;
+	}
+	if (inc(e, "measured_runs", 1) || add_real(e, "kwh", kwh) ||
+	    add_real(e, "kg_co2e", kg))
+		return -1;
+	return 0;
+}
+
 static int on_action(json_t *b, const json_t *data)
 {
 	const char *status = json_string_value(json_object_get(data, "status"));
@@ -177,9 +207,10 @@ static int on_action(json_t *b, const json_t *data)
 	return inc(child(b, "actions"), status ? status : "unknown", 1);
 }
 
-/* Updates one block (a model's, or the totals) with one record. */
+/* Updates one block (a model's, or the totals) with one record.
+ * decided_here: for action_finished, its decision is in this log. */
 static int update(json_t *b, const char *event, const json_t *data,
-		  json_t *time)
+		  json_t *time, int decided_here)
 {
 	if (b == NULL || inc(b, "records", 1))
 		return -1;
@@ -194,6 +225,8 @@ static int update(json_t *b, const char *event, const json_t *data,
 		return on_decision(b, data);
 	if (strcmp(event, "action_result") == 0)
 		return on_action(b, data);
+	if (strcmp(event, "action_finished") == 0)
+		return on_finished(b, data, decided_here);
 	return 0;
 }
 
@@ -205,6 +238,18 @@ static int on_record(const json_t *rec, void *ctx, kpg_err *err)
 	const char *model = json_string_value(json_object_get(rec, "model"));
 	const json_t *data = json_object_get(rec, "data");
 	json_t *time = json_object_get(rec, "time"), *b = NULL;
+	json_t *spent = json_object_get(sum, "_spent_keys"); /* removed at the end */
+	const char *key = json_string_value(json_object_get(data, "idempotency_key"));
+	int decided_here = 0;
+
+	if (key != NULL && strcmp(event, "decision") == 0 &&
+	    json_is_string(json_object_get(json_object_get(data, "energy"), "effect")) &&
+	    strcmp(json_string_value(json_object_get(json_object_get(data, "energy"), "effect")),
+		   "spent") == 0 &&
+	    json_object_set_new(spent, key, json_true()))
+		goto nomem;
+	if (key != NULL && strcmp(event, "action_finished") == 0)
+		decided_here = json_object_get(spent, key) != NULL;
 
 	if (inc(child(totals, "events"), event, 1))
 		goto nomem;
@@ -221,10 +266,10 @@ static int on_record(const json_t *rec, void *ctx, kpg_err *err)
 			if (b == NULL || json_object_set_new(models, model, b))
 				goto nomem;
 		}
-		if (update(b, event, data, time))
+		if (update(b, event, data, time, decided_here))
 			goto nomem;
 	}
-	if (update(totals, event, data, time))
+	if (update(totals, event, data, time, decided_here))
 		goto nomem;
 	return 0;
 nomem:
@@ -248,7 +293,13 @@ int audit_summary_file(const char *path, json_t **out, kpg_err *err)
 		kpg_err_set(err, "out of memory");
 		return KPG_ENOMEM;
 	}
+	if (json_object_set_new(sum, "_spent_keys", json_object())) {
+		json_decref(sum);
+		kpg_err_set(err, "out of memory");
+		return KPG_ENOMEM;
+	}
 	rc = audit_walk_file(path, &res, on_record, sum, err);
+	json_object_del(sum, "_spent_keys");
 	if (rc && rc != KPG_EINTEGRITY) {
 		json_decref(sum);
 		return rc;

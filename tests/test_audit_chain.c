@@ -692,6 +692,41 @@ static void test_summary(void **state)
 	json_decref(sum);
 }
 
+/* action_finished: the measured run replaces its decision's estimate; a
+ * run decided in another log is counted here, measured. */
+static void test_summary_measured_energy(void **state)
+{
+	audit_log *log;
+	kpg_err err = {{0}};
+	json_t *sum, *e;
+
+	(void)state;
+	assert_int_equal(audit_open(path, &log, &err), 0);
+	append_json(log, "decision", "churn",
+		    "{\"window\":2,\"decision\":\"retrain\",\"idempotency_key\":\"churn:2:0\","
+		    "\"reasons\":[\"auc 0.70 < floor 0.80\"],\"naive_would_retrain\":true,"
+		    "\"energy\":{\"effect\":\"spent\",\"kwh\":0.5,\"kg_co2e\":0.2}}");
+	append_json(log, "action_finished", "churn",
+		    "{\"idempotency_key\":\"churn:2:0\",\"status\":\"Succeeded\","
+		    "\"energy\":{\"kwh\":0.3,\"kg_co2e\":0.125},"
+		    "\"estimate\":{\"kwh\":0.5,\"kg_co2e\":0.2}}");
+	append_json(log, "action_finished", "churn",
+		    "{\"idempotency_key\":\"churn:9:0\",\"status\":\"Failed\","
+		    "\"energy\":{\"kwh\":0.25,\"kg_co2e\":0.0625},"
+		    "\"estimate\":{\"kwh\":0.5,\"kg_co2e\":0.2}}");
+	audit_close(log);
+	assert_int_equal(audit_summary_file(path, &sum, &err), 0);
+	e = json_object_get(json_object_get(sum, "totals"), "energy");
+	assert_true(fabs(num(e, "spent", "kwh", NULL, NULL) - 0.55) < 1e-12);
+	assert_true(fabs(num(e, "spent", "kg_co2e", NULL, NULL) - 0.1875) < 1e-12);
+	assert_true(num(e, "spent", "runs", NULL, NULL) == 2);
+	assert_true(num(e, "spent", "measured_runs", NULL, NULL) == 2);
+	assert_true(num(sum, "totals", "executions", "Succeeded", NULL) == 1);
+	assert_true(num(sum, "totals", "executions", "Failed", NULL) == 1);
+	assert_null(json_object_get(sum, "_spent_keys"));
+	json_decref(sum);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -707,6 +742,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_appends_do_not_advance, setup, teardown),
 		cmocka_unit_test(test_reason_kind),
 		cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_measured_energy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

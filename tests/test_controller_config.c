@@ -226,6 +226,10 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg->batch_size, 1000);
 	assert_int_equal(cfg->poll_timeout_ms, 100);
 	assert_int_equal(cfg->max_task_idle_ms, 30000);
+	assert_null(cfg->aws_region);
+	assert_int_equal(cfg->aws_max_attempts, 8);
+	assert_int_equal(cfg->aws_deadline_s, 86400);
+	assert_int_equal(cfg->aws_poll_s, 30);
 	assert_int_equal(cfg->route_by_key, 1);
 	assert_null(cfg->route_header);
 	assert_int_equal(cfg->checkpoint_interval_s, 10);
@@ -267,7 +271,10 @@ static void test_values_as_written(void **state)
 		"  " PATHS_REQ ",\n"
 		"  \"checkpoint_interval_seconds\": 3600, \"shutdown_timeout_seconds\": 300,\n"
 		"  \"http\": {\"listen\": \"[::1]:8080\"}, \"log_level\": \"debug\",\n"
-		"  \"join\": {\"max_entries\": 50000000, \"max_age_hours\": 0.5}\n"
+		"  \"join\": {\"max_entries\": 50000000, \"max_age_hours\": 0.5},\n"
+		"  \"aws\": {\"region\": \"eu-west-1\", \"sagemaker_endpoint\": \"https://vpce-1.sagemaker\",\n"
+		"          \"sfn_endpoint\": null, \"ca_bundle\": \"/etc/ssl/ca.pem\", \"max_attempts\": 20,\n"
+		"          \"delivery_deadline_seconds\": 600, \"poll_seconds\": 5}\n"
 		"}\n");
 	assert_string_equal(cfg->bootstrap_servers, "SSL://b-1.msk:9094,[::1]:9093,b-3");
 	assert_string_equal(cfg->group_id, "kpigate prod");
@@ -284,6 +291,13 @@ static void test_values_as_written(void **state)
 	assert_int_equal(cfg->batch_size, 100000);
 	assert_int_equal(cfg->poll_timeout_ms, 10000);
 	assert_int_equal(cfg->max_task_idle_ms, 0);
+	assert_string_equal(cfg->aws_region, "eu-west-1");
+	assert_string_equal(cfg->aws_sagemaker_endpoint, "https://vpce-1.sagemaker");
+	assert_null(cfg->aws_sfn_endpoint);
+	assert_string_equal(cfg->aws_ca_bundle, "/etc/ssl/ca.pem");
+	assert_int_equal(cfg->aws_max_attempts, 20);
+	assert_int_equal(cfg->aws_deadline_s, 600);
+	assert_int_equal(cfg->aws_poll_s, 5);
 	assert_int_equal(cfg->route_by_key, 0);
 	assert_string_equal(cfg->route_header, "endpoint");
 	assert_int_equal(cfg->checkpoint_interval_s, 3600);
@@ -333,6 +347,9 @@ static void test_range_errors(void **state)
 		{6, 27, NULL, "join.max_entries must be an integer from 1 to 50000000, got 50000001"},
 		{6, 54, NULL, "join.max_age_hours must be in (0, 8784], got 8785"},
 		{7, 22, NULL, "http.listen \"127.0.0.1:65536\" is not host:port: the port must be a number"},
+		{8, 33, NULL, "aws.sagemaker_endpoint must be an http:// or https:// URL, got \"sagemaker.local\""},
+		{8, 68, NULL, "aws.max_attempts must be an integer from 1 to 20, got 0"},
+		{8, 100, NULL, "aws.delivery_deadline_seconds must be an integer from 60 to 604800, got 59"},
 	};
 
 	expect_diags(f,
@@ -343,6 +360,7 @@ static void test_range_errors(void **state)
 		"  \"shutdown_timeout_seconds\": 301,\n"
 		"  \"join\": {\"max_entries\": 50000001, \"max_age_hours\": 8785},\n"
 		"  \"http\": {\"listen\": \"127.0.0.1:65536\"},\n"
+		"  \"aws\": {\"sagemaker_endpoint\": \"sagemaker.local\", \"max_attempts\": 0, \"delivery_deadline_seconds\": 59},\n"
 		"  " PATHS_REQ "\n"
 		"}\n", w, N_OF(w));
 }

@@ -10,7 +10,7 @@ Run: /usr/bin/python3 tests/support/aws_mock.py [--tls DIR]
         [--container-auth TOKEN] [--run-seconds S]
 Prints one line, "url=http://127.0.0.1:PORT" (with --tls:
 "url=https://127.0.0.1:PORT ca=DIR/ca.pem"), then serves until SIGTERM or
-SIGINT.  The control API lives under /_mock/ (see aws_spec.md).
+SIGINT.  The control API lives under /_mock/ (see docs/aws-testing.md).
 
 Secrets (secret keys, session tokens, web identity and container tokens)
 are never printed and never stored in /_mock/log.
