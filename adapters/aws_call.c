@@ -199,18 +199,6 @@ static int curl_code_retryable(CURLcode c)
 	}
 }
 
-/* Region and signing name go into "aws:amz:REGION:SERVICE". */
-static int valid_scope_part(const char *s)
-{
-	if (!s || !*s || strlen(s) > 63)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
-		      *s == '-'))
-			return 0;
-	return 1;
-}
-
 /* A header value must not split the header block (and must fit it). */
 static int valid_header_value(const char *s)
 {
@@ -230,7 +218,7 @@ static int check_request(const aws_call_request *rq, const aws_creds *creds,
 		kpg_err_set(err, "aws call: endpoint must be http(s)://host[:port]");
 		return KPG_EINVAL;
 	}
-	if (!valid_scope_part(rq->region) || !valid_scope_part(rq->service)) {
+	if (!aws_call_valid_label(rq->region) || !aws_call_valid_label(rq->service)) {
 		kpg_err_set(err, "aws call: region and service must be non-empty "
 			    "[a-z0-9-] names");
 		return KPG_EINVAL;

@@ -18,4 +18,7 @@ uint64_t aws_call_random_u64(void);
  * deadline_ms. */
 int64_t aws_call_mono_ms(void);
 
+/* 1 when s is 1..63 of [a-z0-9-] (a region or signing name). */
+int aws_call_valid_label(const char *s);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
@@ -486,4 +487,11 @@ void aws_creds_wipe(aws_creds *c)
 	explicit_bzero(c->session_token, sizeof(c->session_token));
 	c->expires_ms = 0;
 	c->source = NULL;
+}
+
+int aws_creds_no_core_dumps(void)
+{
+	struct rlimit rl = {0, 0};
+
+	return setrlimit(RLIMIT_CORE, &rl) == 0 ? 0 : KPG_EIO;
 }

@@ -75,4 +75,9 @@ void aws_creds_invalidate(aws_creds_provider *p);
 /* Zeroes the secrets in c (explicit_bzero). */
 void aws_creds_wipe(aws_creds *c);
 
+/* Turns core dumps off for this process (RLIMIT_CORE 0): a process that
+ * holds AWS secrets, in its environment or in memory, must not write
+ * them to a core file. Called by every command that may sign a request. */
+int aws_creds_no_core_dumps(void);
+
 #endif

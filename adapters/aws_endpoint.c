@@ -3,6 +3,7 @@
  * SDKs' service-specific endpoint variables (AWS_ENDPOINT_URL_<SERVICE>,
  * AWS_ENDPOINT_URL). */
 #include "aws_call.h"
+#include "aws_call_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +16,9 @@ static const char *nonempty_env(const char *name)
 	return v && *v ? v : NULL;
 }
 
-/* Region names are [a-z0-9-]; anything else cannot make a host name. */
-static int valid_region(const char *s)
+/* Region names and signing names are [a-z0-9-]: anything else cannot
+ * make a host name or a SigV4 scope. */
+int aws_call_valid_label(const char *s)
 {
 	if (!s || !*s || strlen(s) > 63)
 		return 0;
@@ -74,7 +76,7 @@ int aws_endpoint_resolve(const char *env_name, const char *config_override,
 		return 0;
 	}
 
-	if (!valid_region(region)) {
+	if (!aws_call_valid_label(region)) {
 		kpg_err_set(err, "aws endpoint: no region for the default %s "
 			    "endpoint (set AWS_REGION)", default_host);
 		return KPG_EINVAL;

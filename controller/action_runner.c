@@ -19,6 +19,7 @@
 #define RUNNER_ORPHAN_MS 5000
 #define RUNNER_RELEASED_MAX 256
 #define RUNNER_ROUND_MS 30000 /* one delivery round's retries */
+#define RUNNER_FOLLOW_MS (7LL * 86400 * 1000) /* longest an execution is followed */
 
 struct action_runner {
 	action_runner_options o;
@@ -305,6 +306,15 @@ static void follow(action_runner *r, const char *token, json_t *e, int64_t now)
 
 	memset(&res, 0, sizeof(res));
 	json_object_set_new(e, "next_ms", json_integer(now + r->o.poll_ms));
+	if (now - json_integer_value(json_object_get(e, "started_ms")) > RUNNER_FOLLOW_MS) {
+		/* never seen to end (no Describe permission, a deleted pipeline):
+		 * said once, then no longer followed */
+		o = json_pack("{s:s, s:s, s:s}", "execution_arn", arn ? arn : "", "status",
+			      "unknown", "reason", "not seen to end after 7 days of following");
+		audit_result(r, e, "action_finished", o);
+		outbox_remove(r->ob, token, &err);
+		goto out;
+	}
 	if (arn == NULL || action_aws_route_for(&r->o.aws, type,
 			json_string_value(json_object_get(e, "region")), &route, &err) != 0)
 		goto keep;

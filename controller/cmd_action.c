@@ -63,6 +63,7 @@ static int action_test(const char *policy_path, const char *config_path)
 	kpg_err err = {""};
 	int rc = KPG_EXIT_FINDINGS;
 
+	(void)aws_creds_no_core_dumps(); /* it reads the credential settings */
 	if (policy_load(policy_path, &p, &diags, &err) != 0) {
 		policy_report_diags(stderr, policy_path, &diags, &err);
 		goto out;

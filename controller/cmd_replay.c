@@ -10,6 +10,7 @@
 
 #include "action_runner.h"
 #include "audit.h"
+#include "aws_creds.h"
 #include "commands.h"
 #include "file_source.h"
 #include "pipeline.h"
@@ -333,6 +334,8 @@ static int replay_start_actions(const replay_args *a, audit_log *audit,
 		}
 		dir = *tmp_outbox;
 	}
+	if (aws_creds_no_core_dumps() != 0)
+		fprintf(stderr, "kpigate replay: warning: core dumps could not be turned off\n");
 	memset(&o, 0, sizeof(o));
 	o.outbox_dir = dir;
 	o.audit = audit;

@@ -8,6 +8,7 @@
 
 #include "action_runner.h"
 #include "audit.h"
+#include "aws_creds.h"
 #include "daemon_task.h"
 #include "http_server.h"
 #include "kafka_dlq.h"
@@ -624,6 +625,8 @@ static int daemon_start_actions(daemon_ctx *d, kpg_err *err)
 		return KPG_ENOMEM;
 	}
 	snprintf(dir, len, "%s/outbox", cfg->state_dir);
+	if (aws_creds_no_core_dumps() != 0)
+		log_warnx("could not turn core dumps off: a core file could hold AWS secrets");
 	memset(&o, 0, sizeof(o));
 	o.outbox_dir = dir;
 	o.audit = d->audit;

@@ -224,6 +224,9 @@ JSON
 			sleep 0.1
 		done
 		((round == 2)) && sleep 2 # anything sent twice would show now
+		# a process that holds AWS secrets writes no core file
+		awk '/Max core file size/ { exit !($5 == 0 && $6 == 0) }' "/proc/$daemon_pid/limits" ||
+			fail "the daemon may dump core: $(grep 'core file' "/proc/$daemon_pid/limits")"
 		kill -TERM "$daemon_pid"
 		wait "$daemon_pid" || fail "daemon round $round: exit $?"
 		daemon_pid=

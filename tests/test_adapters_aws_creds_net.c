@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "aws_env_fixture.h"
 #include "aws_creds.h"
 #include "kpg_time.h"
 
@@ -63,17 +64,6 @@ static void keep_creds(const aws_creds *c)
 	keep_secret(c->session_token);
 }
 
-static const char *const aws_vars[] = {
-	"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
-	"AWS_PROFILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE",
-	"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_ROLE_ARN", "AWS_ROLE_SESSION_NAME",
-	"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
-	"AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-	"AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-	"AWS_EC2_METADATA_SERVICE_ENDPOINT", "AWS_EC2_METADATA_DISABLED",
-	"AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_STS", "AWS_REGION",
-	"AWS_DEFAULT_REGION", "AWS_CA_BUNDLE", "AWS_DEFAULT_PROFILE",
-};
 
 /* Starts the emulator with args (NULL-terminated); 0 or -1. */
 static int mock_start(mock *m, const char *const *args)
@@ -231,8 +221,7 @@ static int clean_env(void **state)
 	char home[300];
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(aws_vars) / sizeof(aws_vars[0]); i++)
-		unsetenv(aws_vars[i]);
+	aws_env_clear();
 	snprintf(home, sizeof(home), "%s/home", tmpdir);
 	mkdir(home, 0700);
 	setenv("HOME", home, 1);
