@@ -125,9 +125,15 @@ static int mock_start(mock *m, int with_tls)
 	p = strchr(line + 4, ' ');
 	if (p)
 		*p = '\0';
-	snprintf(m->url, sizeof(m->url), "%s", line + 4);
-	if (p && strncmp(p + 1, "ca=", 3) == 0)
-		snprintf(m->ca, sizeof(m->ca), "%s", p + 4);
+	if (p && strncmp(p + 1, "ca=", 3) != 0)
+		p = NULL; /* no CA on the line */
+	if (strlen(line + 4) >= sizeof(m->url) || (p && strlen(p + 4) >= sizeof(m->ca))) {
+		fprintf(stderr, "aws_mock printed a line too long: '%s'\n", line);
+		return -1;
+	}
+	memcpy(m->url, line + 4, strlen(line + 4) + 1);
+	if (p)
+		memcpy(m->ca, p + 4, strlen(p + 4) + 1);
 	return 0;
 }
 
