@@ -364,9 +364,10 @@ static void daemon_check_model_partition(daemon_ctx *d, const daemon_task *t)
 	}
 }
 
-static int daemon_apply(daemon_ctx *d, const kafka_msg_view *v)
+/* Applies one record to its task t (found by the caller; NULL when the
+ * partition has none). */
+static int daemon_apply(daemon_ctx *d, daemon_task *t, const kafka_msg_view *v)
 {
-	daemon_task *t = daemon_task_find(d, v->partition, NULL);
 	const state_offset *o;
 	char hint[256];
 	kpg_err err = {""};
@@ -474,7 +475,7 @@ static void daemon_drain(daemon_ctx *d, daemon_task *t)
 
 	while (!d->failed &&
 	       merge_next(&t->merge, now, (int64_t)d->cfg->max_task_idle_ms, &v)) {
-		daemon_apply(d, &v);
+		daemon_apply(d, t, &v);
 		kafka_src_msg_free(v.rkm);
 		d->records++;
 	}
@@ -508,7 +509,7 @@ static void daemon_dispatch(daemon_ctx *d, const kafka_msg_view *v)
 	if (t == NULL || d->cfg->ground_truth_topic == NULL ||
 	    (t->owned != (DAEMON_TASK_CAPTURE | DAEMON_TASK_GT) &&
 	     merge_held(&t->merge, MERGE_CAPTURE) + merge_held(&t->merge, MERGE_GT) == 0)) {
-		daemon_apply(d, v); /* reports a record with no task */
+		daemon_apply(d, t, v); /* reports a record with no task */
 		d->records++;
 		return;
 	}
