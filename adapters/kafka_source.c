@@ -30,7 +30,6 @@ struct kafka_src {
 	kafka_src_hooks hooks;
 	kafka_src_counters c;
 	int fatal;
-	int report_eof;
 };
 
 /* librdkafka boolean values that mean true. */
@@ -219,7 +218,6 @@ int kafka_src_new(kafka_src **out, const kafka_src_config *cfg, kpg_err *err)
 		return KPG_ENOMEM;
 	}
 	src->hooks = cfg->hooks;
-	src->report_eof = cfg->report_eof;
 	src->c.lag = -1;
 	conf = rd_kafka_conf_new();
 
@@ -252,8 +250,7 @@ int kafka_src_new(kafka_src **out, const kafka_src_config *cfg, kpg_err *err)
 		goto fail;
 	snprintf(num, sizeof(num), "%d", cfg->stats_interval_ms);
 	if (conf_set(conf, "enable.auto.offset.store", "false", err) ||
-	    conf_set(conf, "enable.partition.eof", cfg->report_eof ? "true" : "false",
-		     err) ||
+	    conf_set(conf, "enable.partition.eof", "false", err) ||
 	    conf_set(conf, "statistics.interval.ms", num, err) ||
 	    conf_set(conf, "log.queue", "true", err))
 		goto fail;
@@ -331,6 +328,37 @@ void kafka_src_msg_free(const void *rkm)
 		rd_kafka_message_destroy((rd_kafka_message_t *)rkm);
 }
 
+int kafka_src_caught_up(kafka_src *src, const char *topic, int32_t partition,
+			int64_t next_offset, int timeout_ms, int *caught_up,
+			kpg_err *err)
+{
+	rd_kafka_topic_partition_list_t *l;
+	rd_kafka_resp_err_t r;
+	int64_t lo = 0, hi = 0, pos;
+
+	*caught_up = 0;
+	r = rd_kafka_query_watermark_offsets(src->rk, topic, partition, &lo, &hi,
+					     timeout_ms);
+	if (r) {
+		kpg_err_set(err, "%s [%d]: high watermark: %s", topic, (int)partition,
+			    rd_kafka_err2str(r));
+		return KPG_EIO;
+	}
+	l = rd_kafka_topic_partition_list_new(1);
+	if (l == NULL) {
+		kpg_err_set(err, "out of memory");
+		return KPG_ENOMEM;
+	}
+	rd_kafka_topic_partition_list_add(l, topic, partition);
+	pos = rd_kafka_position(src->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR
+		      ? l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
+	rd_kafka_topic_partition_list_destroy(l);
+	if (pos < 0) /* nothing handed out yet: where the owner resumes */
+		pos = next_offset >= 0 ? next_offset : -1;
+	*caught_up = (pos >= 0 && pos >= hi) || hi == lo;
+	return 0;
+}
+
 int kafka_src_pause(kafka_src *src, const char *topic, int32_t partition,
 		    int pause, kpg_err *err)
 {
@@ -392,20 +420,9 @@ int kafka_src_poll_batch(kafka_src *src, kafka_msg_view *out, size_t max,
 		const rd_kafka_message_t *m = src->msgs[i];
 		rd_kafka_timestamp_type_t tstype;
 
-		memset(&out[k], 0, sizeof(out[k]));
-		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-			if (!src->report_eof || m->rkt == NULL)
-				continue;
-			out[k].topic = rd_kafka_topic_name(m->rkt);
-			out[k].partition = m->partition;
-			out[k].offset = m->offset;
-			out[k].timestamp_ms = -1;
-			out[k].rkm = m;
-			out[k].eof = 1;
-			k++;
-			continue;
-		}
 		if (m->err) {
+			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				continue;
 			if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
 				src->fatal = 1;
 				continue;
@@ -429,8 +446,7 @@ int kafka_src_poll_batch(kafka_src *src, kafka_msg_view *out, size_t max,
 		k++;
 	}
 	*n = k;
-	for (size_t i = 0; i < k; i++)
-		src->c.records += !out[i].eof;
+	src->c.records += k;
 	if (src->fatal)
 		goto fatal;
 	return rc;

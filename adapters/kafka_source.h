@@ -60,11 +60,6 @@ typedef struct kafka_src_config {
 	/* statistics.interval.ms for the lag counter: 0 = off, else
 	 * 10..3,600,000. */
 	int stats_interval_ms;
-	/* 1: hand out an end-of-partition view (eof = 1, no payload) each
-	 * time the consumer reaches the end of a partition (librdkafka's
-	 * enable.partition.eof), for owners that must know a partition has
-	 * nothing more to give right now. */
-	int report_eof;
 	kafka_src_hooks hooks;
 } kafka_src_config;
 
@@ -80,8 +75,6 @@ typedef struct kafka_msg_view {
 	size_t len;
 	int64_t timestamp_ms; /* -1 when the record carries none */
 	const void *rkm;      /* the rd_kafka_message_t, for kafka_src_header */
-	int eof;              /* report_eof: the end of topic/partition was
-				 reached at offset (no key, no payload) */
 } kafka_msg_view;
 
 /* Counters, read with kafka_src_get_counters (one place for the metrics). */
@@ -118,6 +111,16 @@ void kafka_src_release_batch(kafka_src *src);
  * is not a record of the current batch. */
 int kafka_src_keep(kafka_src *src, const kafka_msg_view *v);
 void kafka_src_msg_free(const void *rkm);
+
+/* Whether this consumer has been handed every record of an assigned
+ * partition that the broker holds now: asks the partition leader for its
+ * high watermark (waits up to timeout_ms) and compares it with the
+ * position (the offset after the last record handed out; when none was,
+ * next_offset, the owner's own resume point, or -1 for "unknown").
+ * Returns 0 with *caught_up, or KPG_EIO when the leader did not answer. */
+int kafka_src_caught_up(kafka_src *src, const char *topic, int32_t partition,
+			int64_t next_offset, int timeout_ms, int *caught_up,
+			kpg_err *err);
 
 /* Pauses (pause = 1) or resumes (0) fetching one assigned partition. */
 int kafka_src_pause(kafka_src *src, const char *topic, int32_t partition,

@@ -266,7 +266,7 @@ static void daemon_on_revoke(void *opaque, const kafka_src_tp *tps, size_t n,
 					   ? MERGE_GT : MERGE_CAPTURE;
 
 			merge_drop(&t->merge, side);
-			merge_set_at_end(&t->merge, side, 1);
+			merge_set_caught_up(&t->merge, side, MERGE_ALWAYS);
 			t->paused[side] = 0;
 		}
 		t->owned &= ~daemon_topic_bit(d, tps[i].topic);
@@ -297,9 +297,9 @@ static void daemon_on_assign(void *opaque, const kafka_src_tp *tps, size_t n)
 			return;
 		}
 		t->owned |= daemon_topic_bit(d, tps[i].topic);
-		merge_set_at_end(&t->merge,
-				 daemon_topic_bit(d, tps[i].topic) == DAEMON_TASK_GT
-					 ? MERGE_GT : MERGE_CAPTURE, 0);
+		merge_set_caught_up(&t->merge,
+				    daemon_topic_bit(d, tps[i].topic) == DAEMON_TASK_GT
+					    ? MERGE_GT : MERGE_CAPTURE, 0);
 		/* what the checkpoint holds is durable: commit up to it now,
 		 * or a group that resumed below it (a failed commit before a
 		 * rebalance) would stay behind while its records are skipped */
@@ -453,6 +453,8 @@ static int daemon_apply(daemon_ctx *d, daemon_task *t, const kafka_msg_view *v)
 /* Fetching a partition pauses while this many of its records are held
  * waiting for the other topic, and resumes below half of it. */
 #define DAEMON_HOLD_PAUSE 20000
+#define DAEMON_CATCHUP_EVERY_MS 20     /* a leader asked per task, at most */
+#define DAEMON_CATCHUP_TIMEOUT_MS 1000
 
 static void daemon_pause(daemon_ctx *d, daemon_task *t, int side, int pause)
 {
@@ -467,29 +469,60 @@ static void daemon_pause(daemon_ctx *d, daemon_task *t, int side, int pause)
 	t->paused[side] = pause;
 }
 
+/* The partition a task's held records wait for: when it was handed out
+ * all the leader holds as of a moment after they arrived, they may go
+ * (task_merge.h). Asked at most every DAEMON_CATCHUP_EVERY_MS per task. */
+static int daemon_check_caught_up(daemon_ctx *d, daemon_task *t, int side)
+{
+	const char *topic = side == MERGE_GT ? d->cfg->ground_truth_topic
+					     : d->cfg->capture_topic;
+	const state_offset *o = state_offset_get(&t->st, topic, t->partition);
+	int64_t asked = kpg_time_mono_ms();
+	kpg_err err = {""};
+	int caught_up = 0;
+
+	if (asked - t->caught_up_asked_ms < DAEMON_CATCHUP_EVERY_MS)
+		return 0;
+	t->caught_up_asked_ms = asked;
+	if (kafka_src_caught_up(d->src, topic, t->partition,
+				o != NULL ? o->next_offset : -1, DAEMON_CATCHUP_TIMEOUT_MS,
+				&caught_up, &err) != 0) {
+		log_debug("%s", err.msg);
+		return 0;
+	}
+	if (caught_up)
+		merge_set_caught_up(&t->merge, side, asked);
+	return caught_up;
+}
+
 /* Applies what the task's merge lets go, in timestamp order. */
 static void daemon_drain(daemon_ctx *d, daemon_task *t)
 {
-	int64_t now = kpg_time_now_ms();
 	kafka_msg_view v;
+	int side;
 
-	while (!d->failed &&
-	       merge_next(&t->merge, now, (int64_t)d->cfg->max_task_idle_ms, &v)) {
-		daemon_apply(d, t, &v);
-		kafka_src_msg_free(v.rkm);
-		d->records++;
-	}
-	for (int side = 0; side < 2; side++) {
-		size_t h = merge_held(&t->merge, side);
+	do {
+		int64_t now = kpg_time_mono_ms();
 
-		if (!t->paused[side] && h >= DAEMON_HOLD_PAUSE)
-			daemon_pause(d, t, side, 1);
-		else if (t->paused[side] && h < DAEMON_HOLD_PAUSE / 2)
-			daemon_pause(d, t, side, 0);
+		while (!d->failed &&
+		       merge_next(&t->merge, now, (int64_t)d->cfg->max_task_idle_ms, &v)) {
+			daemon_apply(d, t, &v);
+			kafka_src_msg_free(v.rkm);
+			d->records++;
+		}
+		side = merge_blocked_on(&t->merge);
+	} while (!d->failed && side >= 0 && daemon_check_caught_up(d, t, side));
+	for (int s = 0; s < 2; s++) {
+		size_t h = merge_held(&t->merge, s);
+
+		if (!t->paused[s] && h >= DAEMON_HOLD_PAUSE)
+			daemon_pause(d, t, s, 1);
+		else if (t->paused[s] && h < DAEMON_HOLD_PAUSE / 2)
+			daemon_pause(d, t, s, 0);
 	}
 }
 
-/* One record or end-of-partition event of a batch. With ground truth,
+/* One record of a batch. With ground truth,
  * a task that owns both partitions holds its records in task_merge so
  * they are applied in timestamp order; otherwise they apply now. */
 static void daemon_dispatch(daemon_ctx *d, const kafka_msg_view *v)
@@ -501,11 +534,6 @@ static void daemon_dispatch(daemon_ctx *d, const kafka_msg_view *v)
 	const state_offset *o;
 	kpg_err err = {""};
 
-	if (v->eof) {
-		if (t != NULL)
-			merge_set_at_end(&t->merge, side, 1);
-		return;
-	}
 	if (t == NULL || d->cfg->ground_truth_topic == NULL ||
 	    (t->owned != (DAEMON_TASK_CAPTURE | DAEMON_TASK_GT) &&
 	     merge_held(&t->merge, MERGE_CAPTURE) + merge_held(&t->merge, MERGE_GT) == 0)) {
@@ -522,7 +550,7 @@ static void daemon_dispatch(daemon_ctx *d, const kafka_msg_view *v)
 		log_errorx("stopping: record %s [%d] @%lld is not in the batch",
 			   v->topic, (int)v->partition, (long long)v->offset);
 		d->failed = 1;
-	} else if (merge_push(&t->merge, side, v, &err) != 0) {
+	} else if (merge_push(&t->merge, side, v, kpg_time_mono_ms(), &err) != 0) {
 		log_errorx("stopping: %s", err.msg);
 		kafka_src_msg_free(v->rkm);
 		d->failed = 1;
@@ -709,7 +737,6 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 	kc.props = props;
 	kc.n_props = cfg->n_properties;
 	kc.stats_interval_ms = 5000;
-	kc.report_eof = cfg->ground_truth_topic != NULL; /* for task_merge */
 	kc.hooks.opaque = d;
 	kc.hooks.on_assign = daemon_on_assign;
 	kc.hooks.on_revoke = daemon_on_revoke;

@@ -58,6 +58,7 @@ typedef struct daemon_task {
 	 * partition is paused while too many are held */
 	task_merge merge;
 	int paused[2];
+	int64_t caught_up_asked_ms;   /* when a leader was last asked */
 	uint64_t rep_order_timeouts;
 } daemon_task;
 

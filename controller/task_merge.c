@@ -15,7 +15,7 @@ void merge_drop(task_merge *m, int side)
 
 	for (size_t i = 0; i < q->n; i++)
 		if (m->release != NULL)
-			m->release(q->v[(q->head + i) % q->cap].rkm);
+			m->release(q->it[(q->head + i) % q->cap].v.rkm);
 	q->head = q->n = 0;
 }
 
@@ -23,7 +23,7 @@ void merge_free(task_merge *m)
 {
 	for (int s = 0; s < 2; s++) {
 		merge_drop(m, s);
-		free(m->q[s].v);
+		free(m->q[s].it);
 	}
 	memset(m, 0, sizeof(*m));
 }
@@ -31,37 +31,41 @@ void merge_free(task_merge *m)
 static int queue_grow(merge_queue *q, kpg_err *err)
 {
 	size_t cap = q->cap ? q->cap * 2 : 1024;
-	kafka_msg_view *v = malloc(cap * sizeof(*v));
+	merge_item *it = malloc(cap * sizeof(*it));
 
-	if (v == NULL) {
+	if (it == NULL) {
 		kpg_err_set(err, "out of memory holding %zu records", q->n + 1);
 		return KPG_ENOMEM;
 	}
 	for (size_t i = 0; i < q->n; i++) /* unwrap the ring */
-		v[i] = q->v[(q->head + i) % q->cap];
-	free(q->v);
-	q->v = v;
+		it[i] = q->it[(q->head + i) % q->cap];
+	free(q->it);
+	q->it = it;
 	q->cap = cap;
 	q->head = 0;
 	return 0;
 }
 
-int merge_push(task_merge *m, int side, const kafka_msg_view *v, kpg_err *err)
+int merge_push(task_merge *m, int side, const kafka_msg_view *v, int64_t now_ms,
+	       kpg_err *err)
 {
 	merge_queue *q = &m->q[side];
+	merge_item *it;
 	int rc;
 
 	if (q->n == q->cap && (rc = queue_grow(q, err)) != 0)
 		return rc;
-	q->v[(q->head + q->n) % q->cap] = *v;
+	it = &q->it[(q->head + q->n) % q->cap];
+	it->v = *v;
+	it->recv_ms = now_ms;
 	q->n++;
-	q->at_end = 0;
 	return 0;
 }
 
-void merge_set_at_end(task_merge *m, int side, int at_end)
+void merge_set_caught_up(task_merge *m, int side, int64_t as_of_ms)
 {
-	m->q[side].at_end = at_end;
+	if (as_of_ms > m->q[side].caught_up_ms || as_of_ms == 0)
+		m->q[side].caught_up_ms = as_of_ms;
 }
 
 size_t merge_held(const task_merge *m, int side)
@@ -69,9 +73,21 @@ size_t merge_held(const task_merge *m, int side)
 	return m->q[side].n;
 }
 
+int merge_blocked_on(const task_merge *m)
+{
+	for (int s = 0; s < 2; s++) {
+		const merge_queue *ready = &m->q[s], *other = &m->q[1 - s];
+
+		if (ready->n > 0 && other->n == 0 &&
+		    other->caught_up_ms < ready->it[ready->head].recv_ms)
+			return 1 - s;
+	}
+	return -1;
+}
+
 static void pop(merge_queue *q, kafka_msg_view *out)
 {
-	*out = q->v[q->head];
+	*out = q->it[q->head].v;
 	q->head = (q->head + 1) % q->cap;
 	q->n--;
 }
@@ -83,7 +99,7 @@ int merge_next(task_merge *m, int64_t now_ms, int64_t max_idle_ms,
 	merge_queue *ready, *other;
 
 	if (c->n > 0 && g->n > 0) {
-		const kafka_msg_view *hc = &c->v[c->head], *hg = &g->v[g->head];
+		const kafka_msg_view *hc = &c->it[c->head].v, *hg = &g->it[g->head].v;
 
 		m->waiting_since_ms = 0;
 		pop(hg->timestamp_ms <= hc->timestamp_ms ? g : c, out);
@@ -95,7 +111,7 @@ int merge_next(task_merge *m, int64_t now_ms, int64_t max_idle_ms,
 	}
 	ready = c->n > 0 ? c : g;
 	other = ready == c ? g : c;
-	if (other->at_end) {
+	if (other->caught_up_ms >= ready->it[ready->head].recv_ms) {
 		m->waiting_since_ms = 0;
 		pop(ready, out);
 		return 1;

@@ -1,6 +1,7 @@
 /* task_merge: a task's capture and ground-truth records in timestamp
- * order, waiting for a partition that may still hold older records, the
- * idle limit, drops and releases, and a long random interleaving. */
+ * order, waiting for a partition that may still hold older records (until
+ * it is known caught up as of a time after the waiting record arrived),
+ * the idle limit, drops and releases, and a long random interleaving. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,11 +33,17 @@ static kafka_msg_view rec(int side, int64_t ts, intptr_t tag)
 	return v;
 }
 
-static void push(task_merge *m, int side, int64_t ts, intptr_t tag)
+/* pushed at receive time `at` */
+static void push_at(task_merge *m, int side, int64_t ts, intptr_t tag, int64_t at)
 {
 	kafka_msg_view v = rec(side, ts, tag);
 
-	assert_int_equal(merge_push(m, side, &v, NULL), 0);
+	assert_int_equal(merge_push(m, side, &v, at, NULL), 0);
+}
+
+static void push(task_merge *m, int side, int64_t ts, intptr_t tag)
+{
+	push_at(m, side, ts, tag, 100);
 }
 
 static intptr_t next_tag(task_merge *m, int64_t now, int64_t idle)
@@ -59,14 +66,19 @@ static void test_older_head_first_label_on_tie(void **state)
 	push(&m, MERGE_CAPTURE, 30, 3);
 	push(&m, MERGE_GT, 15, 4);
 	push(&m, MERGE_GT, 20, 5);
-	merge_set_at_end(&m, MERGE_GT, 0);
+	assert_int_equal(merge_blocked_on(&m), -1);
 	assert_int_equal(next_tag(&m, 1000, -1), 1);
 	assert_int_equal(next_tag(&m, 1000, -1), 4);
 	assert_int_equal(next_tag(&m, 1000, -1), 5); /* tie: the label first */
 	/* captures 20 and 30 wait: the label partition may hold older ones */
 	assert_int_equal(next_tag(&m, 1000, -1), -1);
 	assert_int_equal(merge_held(&m, MERGE_CAPTURE), 2);
-	merge_set_at_end(&m, MERGE_GT, 1);
+	assert_int_equal(merge_blocked_on(&m), MERGE_GT);
+	/* known caught up as of before they arrived: not enough */
+	merge_set_caught_up(&m, MERGE_GT, 99);
+	assert_int_equal(next_tag(&m, 1000, -1), -1);
+	merge_set_caught_up(&m, MERGE_GT, 100);
+	assert_int_equal(merge_blocked_on(&m), -1);
 	assert_int_equal(next_tag(&m, 1000, -1), 2);
 	assert_int_equal(next_tag(&m, 1000, -1), 3);
 	assert_int_equal(next_tag(&m, 1000, -1), -1);
@@ -83,12 +95,21 @@ static void test_labels_wait_for_captures_too(void **state)
 	assert_int_equal(next_tag(&m, 1, -1), -1);
 	push(&m, MERGE_CAPTURE, 40, 2);
 	assert_int_equal(next_tag(&m, 1, -1), 2);
-	assert_int_equal(next_tag(&m, 1, -1), -1); /* capture side not at its end */
-	merge_set_at_end(&m, MERGE_CAPTURE, 1);
+	assert_int_equal(next_tag(&m, 1, -1), -1); /* the capture side may hold older */
+	assert_int_equal(merge_blocked_on(&m), MERGE_CAPTURE);
+	merge_set_caught_up(&m, MERGE_CAPTURE, 150);
 	assert_int_equal(next_tag(&m, 1, -1), 1);
-	/* a new record clears the end */
-	push(&m, MERGE_CAPTURE, 60, 3);
-	push(&m, MERGE_CAPTURE, 70, 4);
+	/* a label received after that point waits again */
+	push_at(&m, MERGE_GT, 80, 3, 200);
+	assert_int_equal(next_tag(&m, 1, -1), -1);
+	assert_int_equal(merge_blocked_on(&m), MERGE_CAPTURE);
+	/* the point never moves back; a side that is not ours never holds */
+	merge_set_caught_up(&m, MERGE_CAPTURE, 120);
+	assert_int_equal(next_tag(&m, 1, -1), -1);
+	merge_set_caught_up(&m, MERGE_CAPTURE, MERGE_ALWAYS);
+	assert_int_equal(next_tag(&m, 1, -1), 3);
+	merge_set_caught_up(&m, MERGE_CAPTURE, 0); /* assigned again: unknown */
+	push_at(&m, MERGE_GT, 90, 4, 300);
 	assert_int_equal(next_tag(&m, 1, -1), -1);
 	merge_free(&m);
 }
@@ -168,6 +189,7 @@ static void test_random_interleavings_give_one_order(void **state)
 	for (int round = 0; round < 20; round++) {
 		task_merge m;
 		int next[2] = {0, 0}, k = 0;
+		int64_t clock = 1;
 
 		memset(released, 0, sizeof(released));
 		merge_init(&m, release_tag);
@@ -176,10 +198,11 @@ static void test_random_interleavings_give_one_order(void **state)
 			kafka_msg_view v;
 
 			for (int b = 0; b < burst && next[s] < N; b++, next[s]++)
-				push(&m, s, ts[s][next[s]],
-				     s == MERGE_GT ? 1 + N + next[s] : 1 + next[s]);
+				push_at(&m, s, ts[s][next[s]],
+					s == MERGE_GT ? 1 + N + next[s] : 1 + next[s], clock++);
+			/* a side is caught up (as of now) only once all of it is in */
 			if (next[s] == N)
-				merge_set_at_end(&m, s, 1);
+				merge_set_caught_up(&m, s, clock++);
 			while (merge_next(&m, 0, -1, &v)) {
 				assert_int_equal((intptr_t)v.rkm, want[k]);
 				k++;
