@@ -113,10 +113,24 @@ fail:
 	return KPG_EPARSE;
 }
 
+/* The element name inside [cs, ce) into dst, decoded: KPG_EPARSE when it
+ * is missing, else xml_copy's result. */
+static int xml_field(const char *cs, const char *ce, const char *name, char *dst,
+		     size_t cap, kpg_err *err)
+{
+	const char *vs, *ve;
+
+	if (xml_element(cs, ce, name, &vs, &ve) != 0) {
+		kpg_err_set(err, "STS answer has no %s", name);
+		return KPG_EPARSE;
+	}
+	return xml_copy(dst, cap, vs, ve, name, err);
+}
+
 int aws_creds_parse_sts_xml(const char *xml, size_t len, aws_creds *out,
 			    kpg_err *err)
 {
-	const char *cs, *ce, *vs, *ve;
+	const char *cs, *ce;
 	char exp[64];
 	int rc;
 
@@ -125,38 +139,16 @@ int aws_creds_parse_sts_xml(const char *xml, size_t len, aws_creds *out,
 		kpg_err_set(err, "STS answer has no Credentials element");
 		return KPG_EPARSE;
 	}
-	if (xml_element(cs, ce, "AccessKeyId", &vs, &ve) != 0) {
-		kpg_err_set(err, "STS answer has no AccessKeyId");
-		return KPG_EPARSE;
-	}
-	rc = xml_copy(out->access_key_id, sizeof(out->access_key_id), vs, ve,
-		      "AccessKeyId", err);
-	if (rc != 0)
-		goto fail;
-	if (xml_element(cs, ce, "SecretAccessKey", &vs, &ve) != 0) {
-		kpg_err_set(err, "STS answer has no SecretAccessKey");
-		rc = KPG_EPARSE;
-		goto fail;
-	}
-	rc = xml_copy(out->secret_access_key, sizeof(out->secret_access_key),
-		      vs, ve, "SecretAccessKey", err);
-	if (rc != 0)
-		goto fail;
-	if (xml_element(cs, ce, "SessionToken", &vs, &ve) != 0) {
-		kpg_err_set(err, "STS answer has no SessionToken");
-		rc = KPG_EPARSE;
-		goto fail;
-	}
-	rc = xml_copy(out->session_token, sizeof(out->session_token), vs, ve,
-		      "SessionToken", err);
-	if (rc != 0)
-		goto fail;
-	if (xml_element(cs, ce, "Expiration", &vs, &ve) != 0) {
-		kpg_err_set(err, "STS answer has no Expiration");
-		rc = KPG_EPARSE;
-		goto fail;
-	}
-	rc = xml_copy(exp, sizeof(exp), vs, ve, "Expiration", err);
+	rc = xml_field(cs, ce, "AccessKeyId", out->access_key_id,
+		       sizeof(out->access_key_id), err);
+	if (rc == 0)
+		rc = xml_field(cs, ce, "SecretAccessKey", out->secret_access_key,
+			       sizeof(out->secret_access_key), err);
+	if (rc == 0)
+		rc = xml_field(cs, ce, "SessionToken", out->session_token,
+			       sizeof(out->session_token), err);
+	if (rc == 0)
+		rc = xml_field(cs, ce, "Expiration", exp, sizeof(exp), err);
 	if (rc == 0 && kpg_time_parse_iso8601(exp, strlen(exp),
 					      &out->expires_ms) != 0) {
 		kpg_err_set(err, "STS answer's Expiration \"%s\" is not an ISO "
@@ -169,10 +161,7 @@ int aws_creds_parse_sts_xml(const char *xml, size_t len, aws_creds *out,
 		rc = KPG_EPARSE;
 	}
 	if (rc != 0)
-		goto fail;
-	return 0;
-fail:
-	aws_creds_wipe(out);
+		aws_creds_wipe(out);
 	return rc;
 }
 

@@ -1,9 +1,11 @@
 #include "kpg_file.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int too_big(size_t max, const char *what, kpg_err *err)
 {
@@ -69,5 +71,17 @@ int kpg_read_file(const char *path, size_t max, const char *what, char **out,
 out:
 	free(buf);
 	fclose(f);
+	return rc;
+}
+
+int kpg_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fsync(fd);
+	if (close(fd) != 0)
+		rc = -1;
 	return rc;
 }

@@ -13,4 +13,8 @@
 int kpg_read_file(const char *path, size_t max, const char *what, char **out,
 		  size_t *outlen, kpg_err *err);
 
+/* fsync of a folder, so a file just created or renamed in it keeps its
+ * name across a power loss. 0, or -1 with errno. */
+int kpg_fsync_dir(const char *dir);
+
 #endif

@@ -63,6 +63,19 @@ static int audit_result(action_runner *r, const json_t *entry, const char *event
 	return rc;
 }
 
+static json_int_t entry_int(const json_t *e, const char *key)
+{
+	return json_integer_value(json_object_get(e, key));
+}
+
+/* a string member, "" when missing */
+static const char *entry_str(const json_t *e, const char *key)
+{
+	const char *v = json_string_value(json_object_get(e, key));
+
+	return v ? v : "";
+}
+
 static policy_action_type entry_type(const json_t *e)
 {
 	policy_action_type t = POLICY_ACTION_DRY_RUN;
@@ -71,9 +84,8 @@ static policy_action_type entry_type(const json_t *e)
 	return t;
 }
 
-static int get_creds(void *opaque, aws_creds *out, kpg_err *err)
+static int get_creds(action_runner *r, aws_creds *out, kpg_err *err)
 {
-	action_runner *r = opaque;
 	int rc;
 
 	if (r->creds == NULL) {
@@ -141,7 +153,7 @@ static int call(action_runner *r, json_t *entry, const char *target,
 	action_aws_route route;
 	aws_call_request rq;
 	aws_retry_policy pol;
-	attempt_ctx a = {r, entry, (int)json_integer_value(json_object_get(entry, "attempts"))};
+	attempt_ctx a = {r, entry, (int)entry_int(entry, "attempts")};
 	char *text = NULL;
 	int rc;
 
@@ -170,8 +182,7 @@ static int call(action_runner *r, json_t *entry, const char *target,
 	/* a round ends within RUNNER_ROUND_MS (a stop waits for it) and never
 	 * runs past the trigger's own deadline */
 	{
-		int64_t left = json_integer_value(json_object_get(entry, "deadline_ms")) -
-			       kpg_time_now_ms();
+		int64_t left = entry_int(entry, "deadline_ms") - kpg_time_now_ms();
 
 		pol.deadline_ms = kpg_time_mono_ms() +
 				  (left < RUNNER_ROUND_MS ? (left > 0 ? left : 1) : RUNNER_ROUND_MS);
@@ -202,21 +213,17 @@ static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
 {
 	const char *target = json_string_value(json_object_get(e, "target"));
 	const json_t *body = json_object_get(e, "body");
-	int64_t deadline = json_integer_value(json_object_get(e, "deadline_ms"));
 	aws_call_result res;
 	kpg_err err = {""};
-	const char *arn = NULL;
 	char *own_arn = NULL;
 	json_t *o;
-	int rc;
-
-	int pending = 0;
+	int rc, pending = 0;
 
 	memset(&res, 0, sizeof(res));
-	if (now > deadline) {
+	if (now > entry_int(e, "deadline_ms")) {
 		o = json_pack("{s:s, s:s, s:I}", "status", "expired", "reason",
 			      "not delivered before its deadline", "attempts",
-			      json_integer_value(json_object_get(e, "attempts")));
+			      entry_int(e, "attempts"));
 		audit_result(r, e, "action_result", o);
 		count(r, 0);
 		outbox_remove(r->ob, token, &err);
@@ -225,23 +232,20 @@ static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
 	rc = call(r, e, target, body, r->o.aws.max_attempts, &res, &err);
 	if (rc) {
 		/* no call could be made (no credentials, a bad endpoint):
-		 * audited, then tried again next round */
+		 * audited as an attempt, then tried again next round */
+		json_object_set_new(e, "attempts", json_integer(entry_int(e, "attempts") + 1));
 		o = json_pack("{s:s, s:s, s:I}", "status", "attempt_failed", "error_message",
-			      err.msg, "attempt",
-			      json_integer_value(json_object_get(e, "attempts")) + 1);
-		json_object_set_new(e, "attempts",
-				    json_integer(json_integer_value(json_object_get(e, "attempts")) + 1));
+			      err.msg, "attempt", entry_int(e, "attempts"));
 		audit_result(r, e, "action_result", o);
 		goto later;
 	}
 	if (res.outcome == AWS_CALL_OK) {
 		json_t *ans = json_loads(res.body ? res.body : "", 0, NULL);
+		const char *arn = action_aws_started_arn(ans);
 
-		arn = action_aws_started_arn(ans);
 		o = result_json("started", &res);
 		json_object_set_new(o, "execution_arn", arn ? json_string(arn) : json_null());
-		json_object_set_new(o, "attempts", json_object_get(e, "attempts")
-			? json_copy(json_object_get(e, "attempts")) : json_integer(1));
+		json_object_set_new(o, "attempts", json_integer(entry_int(e, "attempts")));
 		if (arn)
 			json_object_set_new(e, "execution_arn", json_string(arn));
 		json_decref(ans);
@@ -269,7 +273,7 @@ static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
 		goto out;
 	}
 	o = result_json("retrying", &res);
-	json_object_set_new(o, "attempts", json_integer(json_integer_value(json_object_get(e, "attempts"))));
+	json_object_set_new(o, "attempts", json_integer(entry_int(e, "attempts")));
 	audit_result(r, e, "action_result", o);
 later:
 	pending = 1;
@@ -306,7 +310,7 @@ static void follow(action_runner *r, const char *token, json_t *e, int64_t now)
 
 	memset(&res, 0, sizeof(res));
 	json_object_set_new(e, "next_ms", json_integer(now + r->o.poll_ms));
-	if (now - json_integer_value(json_object_get(e, "started_ms")) > RUNNER_FOLLOW_MS) {
+	if (now - entry_int(e, "started_ms") > RUNNER_FOLLOW_MS) {
 		/* never seen to end (no Describe permission, a deleted pipeline):
 		 * said once, then no longer followed */
 		o = json_pack("{s:s, s:s, s:s}", "execution_arn", arn ? arn : "", "status",
@@ -333,12 +337,9 @@ static void follow(action_runner *r, const char *token, json_t *e, int64_t now)
 
 		memset(&prof, 0, sizeof(prof));
 		snprintf(prof.instance_type, sizeof(prof.instance_type), "%s",
-			 json_string_value(json_object_get(en, "instance_type"))
-				 ? json_string_value(json_object_get(en, "instance_type")) : "");
-		snprintf(prof.region, sizeof(prof.region), "%s",
-			 json_string_value(json_object_get(en, "region"))
-				 ? json_string_value(json_object_get(en, "region")) : "");
-		prof.instance_count = (unsigned)json_integer_value(json_object_get(en, "instance_count"));
+			 entry_str(en, "instance_type"));
+		snprintf(prof.region, sizeof(prof.region), "%s", entry_str(en, "region"));
+		prof.instance_count = (unsigned)entry_int(en, "instance_count");
 		prof.expected_hours = json_number_value(json_object_get(en, "expected_hours"));
 		o = json_pack("{s:s, s:s, s:b, s:f}", "execution_arn", arn, "status", st.status,
 			      "succeeded", st.succeeded, "duration_seconds", hours * 3600.0);
@@ -400,13 +401,11 @@ static int scan(action_runner *r, int draining)
 
 		if (outbox_claim(r->ob, token, &e, &fd, &err) != 0)
 			continue; /* another replica has it, or it is gone */
-		in_deliver = strcmp(json_string_value(json_object_get(e, "phase"))
-					    ? json_string_value(json_object_get(e, "phase")) : "",
-				    "follow") != 0;
+		in_deliver = strcmp(entry_str(e, "phase"), "follow") != 0;
 		if (in_deliver && !is_released(r, token) &&
-		    now - json_integer_value(json_object_get(e, "submitted_ms")) < RUNNER_ORPHAN_MS) {
+		    now - entry_int(e, "submitted_ms") < RUNNER_ORPHAN_MS) {
 			waiting++;
-		} else if (!draining && now < json_integer_value(json_object_get(e, "next_ms"))) {
+		} else if (!draining && now < entry_int(e, "next_ms")) {
 			waiting += in_deliver;
 		} else if (in_deliver) {
 			waiting += deliver(r, token, e, now);

@@ -230,15 +230,24 @@ static int update(json_t *b, const char *event, const json_t *data,
 	return 0;
 }
 
-static int on_record(const json_t *rec, void *ctx, kpg_err *err)
+/* The walk's state: the summary being built, and the keys of the
+ * decisions counted as spent in this log (action_finished replaces their
+ * estimate). */
+typedef struct summary_ctx {
+	json_t *sum;
+	json_t *spent_keys;
+} summary_ctx;
+
+static int on_record(const json_t *rec, void *opaque, kpg_err *err)
 {
-	json_t *sum = ctx, *models = json_object_get(sum, "models");
+	summary_ctx *ctx = opaque;
+	json_t *sum = ctx->sum, *models = json_object_get(sum, "models");
 	json_t *totals = json_object_get(sum, "totals");
 	const char *event = json_string_value(json_object_get(rec, "event"));
 	const char *model = json_string_value(json_object_get(rec, "model"));
 	const json_t *data = json_object_get(rec, "data");
 	json_t *time = json_object_get(rec, "time"), *b = NULL;
-	json_t *spent = json_object_get(sum, "_spent_keys"); /* removed at the end */
+	json_t *spent = ctx->spent_keys;
 	const char *key = json_string_value(json_object_get(data, "idempotency_key"));
 	int decided_here = 0;
 
@@ -280,6 +289,7 @@ nomem:
 int audit_summary_file(const char *path, json_t **out, kpg_err *err)
 {
 	audit_verify_result res;
+	summary_ctx ctx;
 	json_t *sum, *totals;
 	int rc;
 
@@ -293,13 +303,15 @@ int audit_summary_file(const char *path, json_t **out, kpg_err *err)
 		kpg_err_set(err, "out of memory");
 		return KPG_ENOMEM;
 	}
-	if (json_object_set_new(sum, "_spent_keys", json_object())) {
+	ctx.sum = sum;
+	ctx.spent_keys = json_object();
+	if (ctx.spent_keys == NULL) {
 		json_decref(sum);
 		kpg_err_set(err, "out of memory");
 		return KPG_ENOMEM;
 	}
-	rc = audit_walk_file(path, &res, on_record, sum, err);
-	json_object_del(sum, "_spent_keys");
+	rc = audit_walk_file(path, &res, on_record, &ctx, err);
+	json_decref(ctx.spent_keys);
 	if (rc && rc != KPG_EINTEGRITY) {
 		json_decref(sum);
 		return rc;

@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kpg_file.h"
+
 struct outbox {
 	char *dir;
 };
@@ -23,17 +25,6 @@ static int token_ok(const char *t)
 		      (t[n] >= '0' && t[n] <= '9') || t[n] == '-' || t[n] == '_'))
 			return 0;
 	return n >= 1 && n <= 128;
-}
-
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
 }
 
 int outbox_open(const char *dir, outbox **out, kpg_err *err)
@@ -121,7 +112,7 @@ int outbox_put(outbox *ob, const char *token, const json_t *entry, kpg_err *err)
 	}
 	close(fd);
 	fd = -1;
-	if (rename(tmp, final) != 0 || fsync_dir(ob->dir) != 0) {
+	if (rename(tmp, final) != 0 || kpg_fsync_dir(ob->dir) != 0) {
 		kpg_err_set(err, "outbox %s: %s", final, strerror(errno));
 		goto out;
 	}
@@ -150,7 +141,7 @@ int outbox_remove(outbox *ob, const char *token, kpg_err *err)
 	 * entry gone) */
 	if (entry_path(ob, token, ".lock", path, sizeof(path), err) == 0)
 		(void)unlink(path);
-	if (fsync_dir(ob->dir) != 0) {
+	if (kpg_fsync_dir(ob->dir) != 0) {
 		kpg_err_set(err, "outbox %s: fsync: %s", ob->dir, strerror(errno));
 		return KPG_EIO;
 	}

@@ -15,6 +15,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kpg_file.h"
+
 #include "kpg_strmap.h"
 #include "kpg_time.h"
 
@@ -539,18 +541,6 @@ static int dir_path(char *buf, size_t size, const char *dir, const char *name,
 	return 0;
 }
 
-static int fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	if (close(fd) != 0)
-		rc = -1;
-	return rc;
-}
-
 int state_save(const char *dir, const pipeline *pl, state_ctx *c,
 	       kpg_err *err)
 {
@@ -615,7 +605,7 @@ int state_save(const char *dir, const pipeline *pl, state_ctx *c,
 		goto fail;
 	}
 	created = 0;
-	if (fsync_dir(dir) != 0) {
+	if (kpg_fsync_dir(dir) != 0) {
 		/* the new file is in place but its name may not be durable yet */
 		kpg_err_set(err, "fsync %s: %s", dir, strerror(errno));
 		rc = KPG_EIO;
