@@ -14,31 +14,17 @@
 #include <stdint.h>
 
 #include "energy.h"
+#include "policy_eval.h"
 #include "kpg_diag.h"
 #include "kpg_error.h"
 
-#define POLICY_MAX_FEATURES 1024
 #define POLICY_MAX_KPIS 16
 #define POLICY_MAX_PARAMS 32
 #define POLICY_MAX_REASONS 16
 #define POLICY_REASON_LEN 256
 #define POLICY_MAX_RETRAIN_HISTORY 64
 
-typedef enum policy_feature_type {
-	POLICY_FEATURE_INFER = 0, /* not declared: inferred from the reference */
-	POLICY_FEATURE_NUMERIC,
-	POLICY_FEATURE_CATEGORICAL
-} policy_feature_type;
 
-typedef enum policy_task {
-	POLICY_TASK_BINARY = 0,   /* binary_classification */
-	POLICY_TASK_REGRESSION    /* regression */
-} policy_task;
-
-typedef enum kpi_metric {
-	KPI_ACCURACY = 0, KPI_PRECISION, KPI_RECALL, KPI_F1, KPI_AUC,
-	KPI_RMSE, KPI_MAE, KPI__COUNT
-} kpi_metric;
 
 typedef enum policy_action_type {
 	POLICY_ACTION_DRY_RUN = 0,
@@ -46,10 +32,6 @@ typedef enum policy_action_type {
 	POLICY_ACTION_STEP_FUNCTIONS
 } policy_action_type;
 
-typedef struct policy_feature {
-	char *name;               /* owned */
-	policy_feature_type type;
-} policy_feature;
 
 typedef struct policy_kpi {
 	kpi_metric metric;
@@ -123,14 +105,9 @@ int policy_load_buffer(const char *path, const char *text, size_t len,
 void policy_free(policy *p);
 void policy_diags_free(policy_diags *d);
 
-/* Canonical names: "accuracy", "auc", ...; "binary_classification", ... */
-const char *kpi_metric_name(kpi_metric m);
-int kpi_metric_higher_is_better(kpi_metric m);
+/* Names of the policy enums (policy_names.c; the ones the pipeline also
+ * needs are in policy_eval.h). */
 const char *policy_action_name(policy_action_type a);
-const char *policy_task_name(policy_task t);
-
-/* Added by the policies module (policy_names.c). */
-const char *policy_feature_type_name(policy_feature_type t); /* "numeric", ... */
 /* Name to value; 0, or KPG_ENOTFOUND leaving *out untouched. */
 int kpi_metric_from_name(const char *name, kpi_metric *out);
 int policy_task_from_name(const char *name, policy_task *out);
@@ -147,35 +124,6 @@ extern const size_t policy_n_placeholders;
 
 /* ---- decision engine ---------------------------------------------- */
 
-/* What the controller measured on one closed window. */
-typedef struct policy_feature_eval {
-	const char *name;          /* borrowed */
-	policy_feature_type type;
-	size_t n, missing;         /* values seen / missing in the window */
-	double psi;
-	int has_ks;                /* numeric features only */
-	double ks_statistic, ks_p_value;
-	int drifted;               /* set by policy_judge_features */
-} policy_feature_eval;
-
-typedef struct policy_kpi_value {
-	int valid;                 /* 0 when there was nothing to compute it on */
-	double value;
-	uint64_t n;                /* labelled records behind it */
-} policy_kpi_value;
-
-typedef struct policy_window_eval {
-	uint64_t window_index;     /* 0-based per model */
-	uint64_t n_records;
-	int64_t start_ms, end_ms;  /* event time of first and last record */
-	policy_feature_eval *features; size_t n_features; /* borrowed */
-	size_t n_drifted;          /* set by policy_judge_features */
-	double drifted_share;
-	int dataset_drift;
-	policy_kpi_value kpis[KPI__COUNT];
-	uint64_t n_labelled;
-	int ks_asymptotic;         /* input: the policy's drift.ks_method */
-} policy_window_eval;
 
 /* Guard memory carried from window to window (checkpointed by the daemon). */
 typedef struct policy_guard_state {

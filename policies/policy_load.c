@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws_names.h"
 #include "json_locate.h"
 #include "kpg_file.h"
 
@@ -685,98 +686,6 @@ static void load_guards(vctx *c, json_t *root, policy *p)
 		p->budget_period_ms = x * 1000;
 }
 
-/* AWS region names: us-east-1, eu-central-2, us-gov-west-1, cn-north-1. */
-static int is_region(const char *s)
-{
-	const char *q = s;
-	int parts = 0;
-
-	for (;;) {
-		const char *start = q;
-
-		while ((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9'))
-			q++;
-		if (q == start)
-			return 0;
-		parts++;
-		if (*q == '\0')
-			break;
-		if (*q++ != '-')
-			return 0;
-	}
-	/* at least "xx-name-N", ending in a number */
-	return parts >= 3 && q[-1] >= '0' && q[-1] <= '9' && s[0] >= 'a' &&
-	       s[1] >= 'a' && s[2] == '-';
-}
-
-/* arn:aws[-a-z]*:states:REGION:ACCOUNT:stateMachine:NAME, with a
- * 12-digit account and a 1..80 character name of [A-Za-z0-9_-]. On
- * success copies the region out. */
-static int check_sfn_arn(const char *arn, char *region, size_t rlen,
-			 const char **why)
-{
-	char buf[512], *f[8], *tok;
-	size_t n = 0;
-
-	if (strlen(arn) >= sizeof(buf)) {
-		*why = "too long";
-		return -1;
-	}
-	snprintf(buf, sizeof(buf), "%s", arn);
-	/* strtok_r would merge empty fields; split by hand */
-	tok = buf;
-	while (n < 8) {
-		char *colon = strchr(tok, ':');
-
-		f[n++] = tok;
-		if (colon == NULL)
-			break;
-		*colon = '\0';
-		tok = colon + 1;
-	}
-	if (n != 7 || strchr(f[6], ':') != NULL) {
-		*why = "expected 7 ':'-separated fields: arn:aws:states:REGION:ACCOUNT:stateMachine:NAME";
-		return -1;
-	}
-	if (strcmp(f[0], "arn") != 0 || strncmp(f[1], "aws", 3) != 0 ||
-	    strspn(f[1] + 3, "-abcdefghijklmnopqrstuvwxyz") != strlen(f[1] + 3)) {
-		*why = "must start with arn:aws (or arn:aws-cn, arn:aws-us-gov)";
-		return -1;
-	}
-	if (strcmp(f[2], "states") != 0) {
-		*why = "service must be \"states\" (Step Functions)";
-		return -1;
-	}
-	if (!is_region(f[3])) {
-		*why = "the region field is not an AWS region like us-east-1";
-		return -1;
-	}
-	if (strlen(f[4]) != 12 || strspn(f[4], "0123456789") != 12) {
-		*why = "the account field must be 12 digits";
-		return -1;
-	}
-	if (strcmp(f[5], "stateMachine") != 0) {
-		*why = "resource type must be \"stateMachine\"";
-		return -1;
-	}
-	if (f[6][0] == '\0' || strlen(f[6]) > 80 || !is_name_chars(f[6], "_-")) {
-		*why = "the state machine name must be 1 to 80 letters, digits, '_' or '-'";
-		return -1;
-	}
-	snprintf(region, rlen, "%s", f[3]);
-	return 0;
-}
-
-/* SageMaker PipelineName: ^[A-Za-z0-9](-*[A-Za-z0-9]){0,255}$ */
-static int is_pipeline_name(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > 256 || s[0] == '-' || s[len - 1] == '-')
-		return 0;
-	return is_name_chars(s, "-");
-}
-
 /* Every "{name}" in a parameter value must be a known placeholder. */
 static void check_placeholders(vctx *c, const char *path, const char *v)
 {
@@ -894,7 +803,7 @@ static void load_action(vctx *c, json_t *root, policy *p)
 		have_type = -1;
 	}
 	if (get_string(c, o, "action", "pipeline_name", 0, 1, 256, &s) == 1) {
-		if (!is_pipeline_name(s))
+		if (!aws_names_is_pipeline_name(s))
 			verr(c, "action.pipeline_name", 0,
 			     "action.pipeline_name \"%s\" is not a SageMaker pipeline name (letters, digits and inner '-', at most 256)",
 			     s);
@@ -905,7 +814,7 @@ static void load_action(vctx *c, json_t *root, policy *p)
 		     "action.type sagemaker_pipeline needs \"pipeline_name\"");
 	}
 	if (get_string(c, o, "action", "state_machine_arn", 0, 1, 2048, &s) == 1) {
-		if (check_sfn_arn(s, arn_region, sizeof(arn_region), &why) != 0)
+		if (aws_names_check_sfn_arn(s, arn_region, sizeof(arn_region), &why) != 0)
 			verr(c, "action.state_machine_arn", 0,
 			     "action.state_machine_arn is not a Step Functions state machine ARN: %s",
 			     why);
@@ -916,7 +825,7 @@ static void load_action(vctx *c, json_t *root, policy *p)
 		     "action.type step_functions needs \"state_machine_arn\"");
 	}
 	if (get_string(c, o, "action", "region", 0, 1, 32, &s) == 1) {
-		if (!is_region(s))
+		if (!aws_names_is_region(s))
 			verr(c, "action.region", 0,
 			     "action.region \"%s\" is not an AWS region like us-east-1",
 			     s);

@@ -1,9 +1,9 @@
 #!/usr/bin/python3
-"""Generate controller/energy_table.c from the shared energy CSVs.
+"""Generate controller/energy/energy_table.c from the shared energy CSVs.
 
 Development-time only: the build and the product never read ../shared.
 Run from anywhere:  /usr/bin/python3 scripts/gen_energy_table.py [SHARED_ENERGY_DIR]
-(default: <repo>/../shared/data/energy). Output: <repo>/controller/energy_table.c.
+(default: <repo>/../shared/data/energy). Output: <repo>/controller/energy/energy_table.c.
 Fails loudly when the two CCF files disagree on an instance present in both."""
 import csv
 import decimal
@@ -12,7 +12,7 @@ import sys
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = sys.argv[1] if len(sys.argv) > 1 else os.path.join(REPO, "..", "shared", "data", "energy")
-OUT = os.path.join(REPO, "controller", "energy_table.c")
+OUT = os.path.join(REPO, "controller", "energy", "energy_table.c")
 
 
 def read(name):

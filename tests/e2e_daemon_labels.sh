@@ -13,7 +13,7 @@
 #    restarted: both audit logs must equal `kpigate replay` on the same
 #    files window by window and decision by decision, KPIs included
 #    (the daemon applies a task's two partitions in timestamp order,
-#    controller/task_merge.h), with every label joined and every retrain
+#    controller/daemon/task_merge.h), with every label joined and every retrain
 #    acted on exactly once.
 # argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
 set -u

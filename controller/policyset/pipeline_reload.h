@@ -24,9 +24,6 @@
 #include "policy.h"
 #include "policy_reload.h"
 
-/* 1 when a model moving from old to neu keeps its open window (above). */
-int pipeline_policy_keeps_window(const policy *old, const policy *neu);
-
 /* Replaces model's policy with newpol, which must name the same model.
  * Takes ownership of newpol on success only; on any failure (KPG_EINVAL,
  * KPG_ENOMEM, a reference that does not load, or the audit log failing

@@ -110,12 +110,6 @@ int main(void)
 	fx_write_file(dir, "ref.csv", FX_REFERENCE);
 	fx_write_file(dir, "p.json", FX_POLICY);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	{
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "could not remove %s\n", dir);
-	}
+	fx_remove_dir(dir);
 	return rc;
 }

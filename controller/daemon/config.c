@@ -7,7 +7,6 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <librdkafka/rdkafka.h>
@@ -20,6 +19,7 @@
 #include "json_locate.h"
 #include "kpg_file.h"
 #include "policy.h"
+#include "policy_dir.h"
 
 extern char **environ;
 
@@ -1196,7 +1196,7 @@ static void check_paths(vctx *c, config *cfg)
 			     cfg->policy_dir);
 		} else {
 			kpg_err_clear(&err);
-			rc = config_list_policies(cfg->policy_dir, &cfg->policy_files,
+			rc = policy_dir_list(cfg->policy_dir, &cfg->policy_files,
 						  &cfg->n_policy_files, &err);
 			if (rc == KPG_ENOMEM)
 				c->nomem = 1;
@@ -1262,82 +1262,6 @@ static void split_listen(vctx *c, config *cfg)
 		return; /* already reported */
 	cfg->http_port = port;
 	dup_str(c, host, &cfg->http_host);
-}
-
-/* ---- files -------------------------------------------------------- */
-
-
-static int name_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-int config_list_policies(const char *dir, char ***files, size_t *n,
-			 kpg_err *err)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	char **list = NULL;
-	size_t count = 0;
-	int rc = 0;
-
-	*files = NULL;
-	*n = 0;
-	if (d == NULL) {
-		kpg_err_set(err, "%s", strerror(errno));
-		return KPG_EIO;
-	}
-	while ((de = readdir(d)) != NULL) {
-		size_t len = strlen(de->d_name), need;
-		struct stat st;
-		char *p, **nl;
-
-		if (de->d_name[0] == '.' || len < 6 ||
-		    strcmp(de->d_name + len - 5, ".json") != 0)
-			continue;
-		if (count >= CONFIG_MAX_POLICIES) {
-			kpg_err_set(err, "more than %d policy files", CONFIG_MAX_POLICIES);
-			rc = KPG_ETOOBIG;
-			goto out;
-		}
-		need = strlen(dir) + len + 2;
-		if ((p = malloc(need)) == NULL)
-			goto nomem;
-		snprintf(p, need, "%s/%s", dir, de->d_name);
-		/* stat follows symlinks: Kubernetes ConfigMaps are links */
-		if (stat(p, &st) != 0 || !S_ISREG(st.st_mode)) {
-			free(p);
-			continue;
-		}
-		nl = realloc(list, (count + 1) * sizeof(*list));
-		if (nl == NULL) {
-			free(p);
-			goto nomem;
-		}
-		list = nl;
-		list[count++] = p;
-	}
-	if (count > 1)
-		qsort(list, count, sizeof(*list), name_cmp);
-	*files = list;
-	*n = count;
-	list = NULL;
-	count = 0;
-out:
-	config_files_free(list, count);
-	closedir(d);
-	return rc;
-nomem:
-	kpg_err_set(err, "out of memory");
-	rc = KPG_ENOMEM;
-	goto out;
-}
-
-void config_files_free(char **files, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(files[i]);
-	free(files);
 }
 
 /* ---- entry points ------------------------------------------------- */
@@ -1473,7 +1397,7 @@ void config_free(config *cfg)
 	free(cfg->properties);
 	free(cfg->route_header);
 	free(cfg->policy_dir);
-	config_files_free(cfg->policy_files, cfg->n_policy_files);
+	policy_dir_files_free(cfg->policy_files, cfg->n_policy_files);
 	free(cfg->audit_log);
 	free(cfg->state_dir);
 	free(cfg->aws_region);

@@ -22,7 +22,6 @@
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_MAX_PROPERTIES 256
-#define CONFIG_MAX_POLICIES 4096   /* *.json files in policy_dir */
 #define CONFIG_MAX_DIAGS 200
 
 /* A librdkafka property, passed verbatim to rd_kafka_conf_set. Booleans
@@ -99,14 +98,6 @@ void config_diags_free(config_diags *d);
  * VARIABLE (environment): message; then err's summary when set. */
 void config_report_diags(FILE *out, const char *path, const config_diags *d,
 			 const kpg_err *err);
-
-/* The regular *.json files of dir (hidden ones skipped), sorted, as
- * dir/name. Returns 0 with *files (caller frees with config_files_free;
- * *n may be 0), KPG_EIO, KPG_ETOOBIG past CONFIG_MAX_POLICIES, KPG_ENOMEM.
- * For the daemon's reload as well as for loading. */
-int config_list_policies(const char *dir, char ***files, size_t *n,
-			 kpg_err *err);
-void config_files_free(char **files, size_t n);
 
 /* Value of a kafka property, or NULL. Borrowed until config_free. */
 const char *config_property_get(const config *cfg, const char *name);

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "action.h"
-#include "action_runner.h"
 #include "evaluate.h"
 #include "events.h"
 #include "groundtruth.h"
@@ -195,24 +193,28 @@ static events_energy_effect energy_effect(const policy_decision *d)
 	return d->naive_would_retrain ? EVENTS_ENERGY_AVOIDED : EVENTS_ENERGY_NONE;
 }
 
-static int run_action(pipeline *pl, pipeline_model *m,
-		      const policy_window_eval *ev, const policy_decision *d,
-		      kpg_err *err)
+/* A retrain no actor took (dry run, or nothing is sent): recorded as
+ * action_result with what would have been sent, after its decision. */
+static int record_action(pipeline *pl, pipeline_model *m,
+			 const policy_window_eval *ev, const policy_decision *d,
+			 kpg_err *err)
 {
-	json_t *req = NULL, *res = NULL;
+	const pipeline_actor *a = &pl->actor;
+	json_t *req = NULL, *res;
 	const char *status;
 	int rc;
 
-	rc = action_build_request(m->pol, ev, d, &req, err);
-	if (rc)
-		return rc;
-	/* without an action runner, AWS actions record what they would send
-	 * and send nothing */
+	if (a->request != NULL) {
+		rc = a->request(a->opaque, m->pol, ev, d, &req, err);
+		if (rc)
+			return rc;
+	}
 	status = m->pol->action == POLICY_ACTION_DRY_RUN ? "dry_run" : "not_sent";
-	res = json_pack("{s:s, s:s, s:s, s:O}", "idempotency_key",
-			d->idempotency_key, "action",
-			policy_action_name(m->pol->action), "status", status,
-			"request", req);
+	res = json_pack("{s:s, s:s, s:s}", "idempotency_key", d->idempotency_key,
+			"action", policy_action_name(m->pol->action), "status",
+			status);
+	if (res != NULL && req != NULL)
+		json_object_set(res, "request", req);
 	rc = audit_event(pl, "action_result", m->pol->model, res, err);
 	json_decref(req);
 	json_decref(res);
@@ -256,20 +258,14 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 	}
 	/* the key lets a restart tell an evaluated window from a decided one */
 	json_object_set_new(wdata, "idempotency_key", json_string(d.idempotency_key));
-	if (d.retrain && !replayed && pl->actions != NULL &&
-	    m->pol->action != POLICY_ACTION_DRY_RUN) {
+	if (d.retrain && !replayed && pl->actor.stage != NULL) {
 		/* durable before the decision is: a crash in between decides
 		 * the window again, with the same trigger */
-		json_t *req = NULL;
-
-		rc = action_build_request(m->pol, &ev, &d, &req, err);
-		if (rc == 0)
-			rc = action_runner_submit(pl->actions, m->pol, d.idempotency_key,
-						  req, err);
-		json_decref(req);
-		if (rc)
+		rc = pl->actor.stage(pl->actor.opaque, m->pol, &ev, &d, err);
+		if (rc < 0)
 			goto out;
-		submitted = 1;
+		submitted = rc == 1;
+		rc = 0;
 	}
 	if (!replayed) {
 		if (seen != PIPELINE_EVALUATED) {
@@ -291,9 +287,9 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 		}
 	}
 	if (submitted) {
-		action_runner_release(pl->actions, d.idempotency_key);
+		pl->actor.release(pl->actor.opaque, d.idempotency_key);
 	} else if (d.retrain && !replayed) {
-		rc = run_action(pl, m, &ev, &d, err);
+		rc = record_action(pl, m, &ev, &d, err);
 		if (rc)
 			goto out;
 	}
@@ -474,4 +470,45 @@ int pipeline_finish(pipeline *pl, kpg_err *err)
 		}
 	}
 	return 0;
+}
+
+/* ---- hot reload: does a new policy keep the open window? ---------- */
+
+static int str_eq(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return strcmp(a, b) == 0;
+}
+
+/* Same reference_load inputs: the reference would load identically. */
+static int same_reference(const policy *a, const policy *b)
+{
+	reference_options ra, rb;
+
+	reference_options_from_policy(a, &ra);
+	reference_options_from_policy(b, &rb);
+	if (!str_eq(a->reference_path, b->reference_path) ||
+	    !str_eq(ra.label_column, rb.label_column) ||
+	    ra.psi_bins != rb.psi_bins || ra.n_exclude != rb.n_exclude ||
+	    ra.n_declared != rb.n_declared)
+		return 0;
+	for (size_t i = 0; i < ra.n_exclude; i++)
+		if (!str_eq(ra.exclude[i], rb.exclude[i]))
+			return 0;
+	for (size_t i = 0; i < ra.n_declared; i++)
+		if (!str_eq(ra.declared[i].name, rb.declared[i].name) ||
+		    ra.declared[i].type != rb.declared[i].type)
+			return 0;
+	return 1;
+}
+
+int pipeline_policy_keeps_window(const policy *old, const policy *neu)
+{
+	/* task and score threshold shape the window's KPI accumulator */
+	return same_reference(old, neu) &&
+	       old->window_records == neu->window_records &&
+	       old->window_span_ms == neu->window_span_ms &&
+	       old->task == neu->task &&
+	       old->score_threshold == neu->score_threshold;
 }

@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #include "kpg_error.h"
-#include "policy.h"
+#include "policy_eval.h"
 
 typedef struct kpi_pair {
 	double score, label;

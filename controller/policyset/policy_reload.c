@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "policy_dir.h"
 #include "events.h"
 #include "json_locate.h"
 #include "kpg_file.h"
-#include "pipeline_reload.h"
+#include "pipeline.h"
 #include "policy_report.h"
 #include "reference.h"
 
@@ -167,8 +167,8 @@ int policy_set_load(policy_set *s, char *const *files, size_t n,
 	int rc = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (n > CONFIG_MAX_POLICIES) {
-		kpg_err_set(err, "more than %d policy files", CONFIG_MAX_POLICIES);
+	if (n > POLICY_DIR_MAX_FILES) {
+		kpg_err_set(err, "more than %d policy files", POLICY_DIR_MAX_FILES);
 		return KPG_ETOOBIG;
 	}
 	s->items = calloc(n ? n : 1, sizeof(*s->items));
@@ -476,7 +476,7 @@ int policy_reload_scan(policy_set *s, const char *policy_dir,
 	c.audit = audit;
 	c.report = report;
 	c.res = res;
-	rc = config_list_policies(policy_dir, &files, &n_files, &sub);
+	rc = policy_dir_list(policy_dir, &files, &n_files, &sub);
 	if (rc) {
 		kpg_err_set(err, "policy_dir %s: %s", policy_dir, sub.msg);
 		return rc;
@@ -512,7 +512,7 @@ int policy_reload_scan(policy_set *s, const char *policy_dir,
 out:
 	rejected_free(c.rej, c.n_rej);
 	free(seen);
-	config_files_free(files, n_files);
+	policy_dir_files_free(files, n_files);
 	return rc;
 }
 

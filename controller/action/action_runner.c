@@ -1,6 +1,7 @@
 #include "action_runner.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -34,6 +35,7 @@ struct action_runner {
 	int undelivered;            /* after the last scan */
 	int given_up;               /* failed for good or expired */
 	uint64_t scans;
+	atomic_uint_fast64_t n_started, n_failed; /* action_runner_counts */
 	char released[RUNNER_RELEASED_MAX][65]; /* tokens released, a ring */
 	size_t n_released;
 };
@@ -203,8 +205,8 @@ static void count(action_runner *r, int started)
 		r->given_up++;
 		pthread_mutex_unlock(&r->mu);
 	}
-	if (r->o.m != NULL)
-		metrics_add(started ? &r->o.m->actions_started : &r->o.m->actions_failed, 1);
+	atomic_fetch_add_explicit(started ? &r->n_started : &r->n_failed, 1,
+				  memory_order_relaxed);
 }
 
 /* Delivers one trigger: started (followed or done), failed for good,
@@ -606,4 +608,11 @@ int action_runner_stop(action_runner *r, int drain_ms)
 	left = r->undelivered + r->given_up;
 	runner_free(r);
 	return left;
+}
+
+void action_runner_counts(const action_runner *r, uint64_t *started,
+			  uint64_t *failed)
+{
+	*started = r ? atomic_load_explicit(&r->n_started, memory_order_relaxed) : 0;
+	*failed = r ? atomic_load_explicit(&r->n_failed, memory_order_relaxed) : 0;
 }

@@ -9,8 +9,10 @@
 
 #include "kpg_error.h"
 #include "kpg_strmap.h"
-#include "policy.h"
+#include "policy_eval.h"
 #include "psi.h"
+
+struct policy;
 
 #define REFERENCE_MAX_CATEGORIES 10000
 
@@ -53,7 +55,8 @@ int reference_load(const char *path, const reference_options *opt,
 		   reference *out, kpg_err *err);
 
 /* Options from a policy (borrowed from p). */
-void reference_options_from_policy(const policy *p, reference_options *opt);
+void reference_options_from_policy(const struct policy *p,
+				   reference_options *opt);
 
 /* Code of a category; the unseen code n_categories when unknown. */
 uint32_t reference_category_code(const reference_feature *f, const char *text,

@@ -10,6 +10,7 @@
 #include "commands.h"
 #include "csv_reader.h"
 #include "evaluate.h"
+#include "policy.h"
 #include "reference.h"
 
 static const char compare_usage[] =

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "action_hook.h"
 #include "action_runner.h"
 #include "audit.h"
 #include "aws_creds.h"
@@ -416,7 +417,7 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
 	}
-	pl.actions = runner;
+	action_hook_actor(runner, &pl.actor);
 	if (replay_files(&pl, &caps, &gts, &err) != 0 || pipeline_finish(&pl, &err) != 0) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
@@ -426,7 +427,7 @@ int cmd_replay(int argc, char **argv)
 		int left = action_runner_stop(runner, (int)(wait_s * 1000));
 
 		runner = NULL;
-		pl.actions = NULL;
+		action_hook_actor(NULL, &pl.actor);
 		if (left > 0) {
 			fprintf(stderr, "kpigate replay: %d retraining trigger(s) did not start "
 				"an execution; undelivered ones stay in %s (see the audit "

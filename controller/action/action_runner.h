@@ -20,7 +20,6 @@
 #include "action_aws.h"
 #include "audit.h"
 #include "kpg_error.h"
-#include "metrics.h"
 #include "policy.h"
 
 typedef struct action_runner action_runner;
@@ -28,7 +27,6 @@ typedef struct action_runner action_runner;
 typedef struct action_runner_options {
 	const char *outbox_dir;    /* required */
 	audit_log *audit;          /* borrowed; NULL = nothing audited */
-	metrics *m;                /* borrowed, optional (actions_* counters) */
 	action_aws_options aws;    /* strings copied */
 	int64_t deadline_s;        /* a trigger is retried this long after its
 				      decision; 0 = 86400 */
@@ -48,6 +46,12 @@ int action_runner_submit(action_runner *r, const policy *p,
 
 /* The decision is audited: the trigger may go now. */
 void action_runner_release(action_runner *r, const char *idempotency_key);
+
+/* Executions started, and triggers that failed for good or expired, since
+ * the start; safe from any thread (the daemon copies them into its
+ * metrics). NULL reads 0. */
+void action_runner_counts(const action_runner *r, uint64_t *started,
+			  uint64_t *failed);
 
 /* Waits up to drain_ms (0: not at all) until no trigger waits for its
  * first delivery (followed executions do not count), then stops the

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "csv_reader.h"
+#include "policy.h"
 #include "sort.h"
 
 /* Column-wise staging while the CSV is read. */

@@ -5,7 +5,7 @@
 #define EVALUATE_H
 
 #include "kpg_error.h"
-#include "policy.h"
+#include "policy_eval.h"
 #include "reference.h"
 #include "window.h"
 

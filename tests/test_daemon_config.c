@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "policy_dir.h"
 
 #define DATA KPG_TEST_DATA_DIR "/config/"
 #define EXAMPLE KPG_TEST_DATA_DIR "/../../policies/examples/churn-dry-run.json"
@@ -772,7 +773,7 @@ static void test_list_policies(void **state)
 	fx_path(f, "policies/link.json", p, sizeof(p));
 	assert_int_equal(symlink(EXAMPLE, p), 0);
 	kpg_err_clear(&err);
-	assert_int_equal(config_list_policies(dir, &files, &n, &err), 0);
+	assert_int_equal(policy_dir_list(dir, &files, &n, &err), 0);
 	assert_int_equal(n, 3);
 	snprintf(want, sizeof(want), "%s/a.json", dir);
 	assert_string_equal(files[0], want);
@@ -780,8 +781,8 @@ static void test_list_policies(void **state)
 	assert_string_equal(files[1], want);
 	snprintf(want, sizeof(want), "%s/link.json", dir);
 	assert_string_equal(files[2], want);
-	config_files_free(files, n);
-	assert_int_equal(config_list_policies("/nonexistent", &files, &n, &err),
+	policy_dir_files_free(files, n);
+	assert_int_equal(policy_dir_list("/nonexistent", &files, &n, &err),
 			 KPG_EIO);
 }
 

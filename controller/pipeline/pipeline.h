@@ -53,6 +53,29 @@ typedef struct pipeline_options {
 	void *shared_opaque;
 } pipeline_options;
 
+/* The seam between a decision and its action. The pipeline never builds
+ * or sends a request itself: it hands a retrain decision over through
+ * these callbacks, all optional, all called on the pipeline's thread with
+ * opaque. Everything passed is borrowed for the call. */
+typedef struct pipeline_actor {
+	/* Before a retrain's decision is audited: take it over durably (an
+	 * outbox) so a crash in between decides the window again with the
+	 * same trigger. Returns 1 taken (release follows once the decision
+	 * is audited), 0 not taken (recorded as action_result below), or a
+	 * negative error, which stops the pipeline. */
+	int (*stage)(void *opaque, const policy *pol,
+		     const policy_window_eval *ev, const policy_decision *d,
+		     kpg_err *err);
+	/* The decision keyed key is audited: a staged retrain may go now. */
+	void (*release)(void *opaque, const char *key);
+	/* A retrain not taken: the request it would send, for its
+	 * action_result record. *out is the caller's (json_decref). */
+	int (*request)(void *opaque, const policy *pol,
+		       const policy_window_eval *ev, const policy_decision *d,
+		       json_t **out, kpg_err *err);
+	void *opaque;
+} pipeline_actor;
+
 enum { PIPELINE_NEW = 0, PIPELINE_DECIDED = 1, PIPELINE_EVALUATED = 2 };
 
 typedef struct pipeline {
@@ -87,11 +110,10 @@ typedef struct pipeline {
 			  kpg_err *err);
 	void *already_decided_opaque;
 	uint64_t decisions_replayed; /* windows the hook said were decided */
-	/* Optional: where AWS actions go (borrowed). A retrain's trigger is
-	 * written to its outbox before the decision is audited and released
-	 * after. NULL: AWS actions are recorded with status not_sent (what
-	 * `replay` does without --execute). */
-	struct action_runner *actions;
+	/* Where retrains go (the action room fills it: action_hook.h);
+	 * zeroed: each retrain is recorded as action_result "not_sent" (or
+	 * "dry_run") without a request. */
+	pipeline_actor actor;
 } pipeline;
 
 /* Takes ownership of the n policies (the array itself stays the caller's),
@@ -124,6 +146,12 @@ int pipeline_finish(pipeline *pl, kpg_err *err);
 /* Evaluates one model's open window if it holds records (a policy reload
  * that restarts the window). KPG_EINVAL for a bad index. */
 int pipeline_finish_model(pipeline *pl, size_t model, kpg_err *err);
+
+/* 1 when a model moving from policy old to neu (hot reload) keeps its
+ * open window: the same reference (resolved path and every option
+ * reference_load gets) and the same window definition (records, span,
+ * task, score threshold). policyset/pipeline_reload.h says what follows. */
+int pipeline_policy_keeps_window(const policy *old, const policy *neu);
 
 /* Index of the model for an endpoint hint, or -1. */
 int pipeline_route(const pipeline *pl, const char *endpoint_hint);

@@ -3,46 +3,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int str_eq(const char *a, const char *b)
+/* Equal strings, or both NULL. */
+static int same_str(const char *a, const char *b)
 {
 	if (a == NULL || b == NULL)
 		return a == b;
 	return strcmp(a, b) == 0;
 }
-
-/* Same reference_load inputs: the reference would load identically. */
-static int same_reference(const policy *a, const policy *b)
-{
-	reference_options ra, rb;
-
-	reference_options_from_policy(a, &ra);
-	reference_options_from_policy(b, &rb);
-	if (!str_eq(a->reference_path, b->reference_path) ||
-	    !str_eq(ra.label_column, rb.label_column) ||
-	    ra.psi_bins != rb.psi_bins || ra.n_exclude != rb.n_exclude ||
-	    ra.n_declared != rb.n_declared)
-		return 0;
-	for (size_t i = 0; i < ra.n_exclude; i++)
-		if (!str_eq(ra.exclude[i], rb.exclude[i]))
-			return 0;
-	for (size_t i = 0; i < ra.n_declared; i++)
-		if (!str_eq(ra.declared[i].name, rb.declared[i].name) ||
-		    ra.declared[i].type != rb.declared[i].type)
-			return 0;
-	return 1;
-}
-
-int pipeline_policy_keeps_window(const policy *old, const policy *neu)
-{
-	/* task and score threshold shape the window's KPI accumulator */
-	return same_reference(old, neu) &&
-	       old->window_records == neu->window_records &&
-	       old->window_span_ms == neu->window_span_ms &&
-	       old->task == neu->task &&
-	       old->score_threshold == neu->score_threshold;
-}
-
-/* ---- finishing one model's window ---------------------------------- */
 
 /* ---- replacing a policy --------------------------------------------- */
 
@@ -119,7 +86,7 @@ int pipeline_replace_policy(pipeline *pl, size_t model, policy *newpol,
 		return KPG_EINVAL;
 	}
 	keep = pipeline_policy_keeps_window(m->pol, newpol);
-	if (!str_eq(m->pol->score_field, newpol->score_field)) {
+	if (!same_str(m->pol->score_field, newpol->score_field)) {
 		capture_options co;
 
 		memset(&co, 0, sizeof(co));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "action_hook.h"
 #include "action_runner.h"
 #include "audit.h"
 #include "aws_creds.h"
@@ -169,7 +170,7 @@ static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
 	free(pols); /* the array; the policies are the task's now */
 	if (rc)
 		return rc;
-	t->pl.actions = d->actions;
+	action_hook_actor(d->actions, &t->pl.actor);
 	for (size_t i = 0; i < t->pl.n_models; i++) {
 		const pipeline_model *pm = &t->pl.models[i];
 
@@ -659,7 +660,6 @@ static int daemon_start_actions(daemon_ctx *d, kpg_err *err)
 	memset(&o, 0, sizeof(o));
 	o.outbox_dir = dir;
 	o.audit = d->audit;
-	o.m = &d->m;
 	o.aws.region = cfg->aws_region;
 	o.aws.sagemaker_endpoint = cfg->aws_sagemaker_endpoint;
 	o.aws.sfn_endpoint = cfg->aws_sfn_endpoint;
@@ -761,7 +761,7 @@ out:
 /* Window, decision and join counts since the last call, per task. */
 static void daemon_count(daemon_ctx *d, int64_t now)
 {
-	uint64_t open = 0, held = 0;
+	uint64_t open = 0, held = 0, started, failed;
 	kafka_src_counters kc;
 
 	for (size_t i = 0; i < d->n_tasks; i++) {
@@ -796,6 +796,9 @@ static void daemon_count(daemon_ctx *d, int64_t now)
 	kafka_src_get_counters(d->src, &kc);
 	metrics_set_i64(&d->m.consumer_lag, kc.lag);
 	metrics_set(&d->m.kafka_errors, kc.transient_errors);
+	action_runner_counts(d->actions, &started, &failed);
+	metrics_set(&d->m.actions_started, started);
+	metrics_set(&d->m.actions_failed, failed);
 	if (now - d->rate_t0_ms >= 5000) {
 		metrics_set(&d->m.records_per_second,
 			    (d->records - d->rate_n0) * 1000 /

@@ -62,7 +62,7 @@ typedef struct policy_reload_result {
  * are an error. Entries keep the order of files (pipeline_init's model
  * order). Returns 0 with *s filled (caller frees with policy_set_free),
  * KPG_EINVAL when any file is invalid or unreadable (s left empty),
- * KPG_ETOOBIG past CONFIG_MAX_POLICIES, KPG_ENOMEM. */
+ * KPG_ETOOBIG past POLICY_DIR_MAX_FILES, KPG_ENOMEM. */
 int policy_set_load(policy_set *s, char *const *files, size_t n,
 		    FILE *report, kpg_err *err);
 void policy_set_free(policy_set *s);

@@ -1,0 +1,71 @@
+/* policy_eval.h - what the pipeline measures on one closed window, in the
+ * terms the decision engine (policy.h) judges: per-feature drift
+ * statistics and the window's KPIs, with the enums both sides name. The
+ * earlier stages (reference, window, KPI, evaluate) need only this; the
+ * policy file model and the decision engine stay in policy.h. */
+#ifndef POLICY_EVAL_H
+#define POLICY_EVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define POLICY_MAX_FEATURES 1024
+
+typedef enum policy_feature_type {
+	POLICY_FEATURE_INFER = 0, /* not declared: inferred from the reference */
+	POLICY_FEATURE_NUMERIC,
+	POLICY_FEATURE_CATEGORICAL
+} policy_feature_type;
+
+typedef enum policy_task {
+	POLICY_TASK_BINARY = 0,   /* binary_classification */
+	POLICY_TASK_REGRESSION    /* regression */
+} policy_task;
+
+typedef enum kpi_metric {
+	KPI_ACCURACY = 0, KPI_PRECISION, KPI_RECALL, KPI_F1, KPI_AUC,
+	KPI_RMSE, KPI_MAE, KPI__COUNT
+} kpi_metric;
+
+typedef struct policy_feature {
+	char *name;               /* owned */
+	policy_feature_type type;
+} policy_feature;
+
+/* Canonical names: "accuracy", "auc", ...; "binary_classification", ... */
+const char *kpi_metric_name(kpi_metric m);
+int kpi_metric_higher_is_better(kpi_metric m);
+const char *policy_task_name(policy_task t);
+const char *policy_feature_type_name(policy_feature_type t); /* "numeric", ... */
+
+/* What the controller measured on one closed window. */
+typedef struct policy_feature_eval {
+	const char *name;          /* borrowed */
+	policy_feature_type type;
+	size_t n, missing;         /* values seen / missing in the window */
+	double psi;
+	int has_ks;                /* numeric features only */
+	double ks_statistic, ks_p_value;
+	int drifted;               /* set by policy_judge_features */
+} policy_feature_eval;
+
+typedef struct policy_kpi_value {
+	int valid;                 /* 0 when there was nothing to compute it on */
+	double value;
+	uint64_t n;                /* labelled records behind it */
+} policy_kpi_value;
+
+typedef struct policy_window_eval {
+	uint64_t window_index;     /* 0-based per model */
+	uint64_t n_records;
+	int64_t start_ms, end_ms;  /* event time of first and last record */
+	policy_feature_eval *features; size_t n_features; /* borrowed */
+	size_t n_drifted;          /* set by policy_judge_features */
+	double drifted_share;
+	int dataset_drift;
+	policy_kpi_value kpis[KPI__COUNT];
+	uint64_t n_labelled;
+	int ks_asymptotic;         /* input: the policy's drift.ks_method */
+} policy_window_eval;
+
+#endif
