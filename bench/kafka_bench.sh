@@ -61,7 +61,7 @@ for b in "$kpigate" "$mock" "$bare" "$produce"; do
 	[[ -x $b ]] || { echo "kafka_bench: missing $b" >&2; exit 1; }
 done
 export KAFKA_MOCK=$mock KAFKA_BROKERS=1
-. "$root/tests/kafka_lib.sh"
+. "$root/tests/lib/kafka_lib.sh"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/kpg-kafka-bench.XXXXXX")
 daemon_pid=

@@ -4,29 +4,20 @@
 # ASCII, SHA-256 chain), then on tampered copies: every flipped byte, a
 # deleted, inserted, swapped or duplicated line, a torn last line, and a
 # truncated tail caught only by --expect-head.
-# argv: kpigate-binary shared-dir tests-dir build-dir. Exit 77 = skip.
-set -u
-BIN=${1:?kpigate binary}
-PY=/usr/bin/python3
-[ -x "$BIN" ] || { echo "skip: $BIN not built"; exit 77; }
-[ -x "$PY" ] || { echo "skip: $PY missing"; exit 77; }
-TMP=$(mktemp -d /tmp/kpg-e2e-audit-XXXXXX)
-trap 'rm -rf "$TMP"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+. "$(dirname "$0")/lib/e2e_lib.sh" "$@"
 
 # expect CODE PATTERN ARGS...: run kpigate, check exit code and output.
 expect() {
 	local code=$1 pat=$2 out rc
 	shift 2
-	out=$("$BIN" "$@" 2>&1)
+	out=$("$bin" "$@" 2>&1)
 	rc=$?
 	[ "$rc" -eq "$code" ] || fail "kpigate $* exited $rc, expected $code: $out"
 	[ -z "$pat" ] || grep -qE -- "$pat" <<<"$out" || fail "kpigate $* printed '$out', expected /$pat/"
 }
 
 # A 5-record log in kpigate's format, written without kpigate.
-"$PY" - "$TMP/log.jsonl" <<'EOF' || { echo "FAIL: writing the log"; exit 1; }
+"$py" - "$work/log.jsonl" <<'EOF' || { echo "FAIL: writing the log"; exit 1; }
 import hashlib, json, sys
 def canon(o):
     return json.dumps(o, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
@@ -50,9 +41,9 @@ with open(sys.argv[1], "w") as f:
         prev = rec["hash"]
         f.write(canon(rec) + "\n")
 EOF
-LOG=$TMP/log.jsonl
-HEAD=$(tail -n1 "$LOG" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["hash"])')
-H3=$(sed -n 3p "$LOG" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["hash"])')
+LOG=$work/log.jsonl
+HEAD=$(tail -n1 "$LOG" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["hash"])')
+H3=$(sed -n 3p "$LOG" | "$py" -c 'import json,sys; print(json.load(sys.stdin)["hash"])')
 
 # Intact, and usage.
 expect 0 "^$LOG: intact, 5 records, head $HEAD\$" audit verify "$LOG"
@@ -65,10 +56,10 @@ expect 2 "usage:" audit
 expect 2 "usage:" audit verify
 expect 2 "usage:" audit verify "$LOG" --bogus
 expect 2 "64 lowercase hex" audit verify "$LOG" --expect-head abc
-expect 2 "cannot open" audit verify "$TMP/missing.jsonl"
+expect 2 "cannot open" audit verify "$work/missing.jsonl"
 
 # Every byte flipped: exit 1 naming the line that holds it.
-"$PY" - "$BIN" "$LOG" "$TMP/flip.jsonl" <<'EOF' || fails=$((fails + 1))
+"$py" - "$bin" "$LOG" "$work/flip.jsonl" <<'EOF' || fails=$((fails + 1))
 import subprocess, sys
 binary, log, copy = sys.argv[1:4]
 data = open(log, "rb").read()
@@ -89,30 +80,30 @@ EOF
 
 # Line edits.
 edit() { # edit NAME AWK-PROGRAM: a copy of the log rewritten by awk
-	awk "$2" "$LOG" >"$TMP/$1.jsonl"
+	awk "$2" "$LOG" >"$work/$1.jsonl"
 }
 edit deleted 'NR != 2'
-expect 1 "deleted.jsonl:2: seq is 3, expected 2" audit verify "$TMP/deleted.jsonl"
+expect 1 "deleted.jsonl:2: seq is 3, expected 2" audit verify "$work/deleted.jsonl"
 edit duplicated '{ print } NR == 3 { print }'
-expect 1 "duplicated.jsonl:4: seq is 3, expected 4" audit verify "$TMP/duplicated.jsonl"
+expect 1 "duplicated.jsonl:4: seq is 3, expected 4" audit verify "$work/duplicated.jsonl"
 edit swapped 'NR == 2 { hold = $0; next } { print } NR == 3 { print hold }'
-expect 1 "swapped.jsonl:2: seq is 3, expected 2" audit verify "$TMP/swapped.jsonl"
-sed -n 2p "$LOG" >"$TMP/line2"
-edit inserted "{ print } NR == 4 { while ((getline l < \"$TMP/line2\") > 0) print l }"
-expect 1 "inserted.jsonl:5: seq is 2, expected 5" audit verify "$TMP/inserted.jsonl"
-head -c -1 "$LOG" >"$TMP/torn.jsonl"
-expect 1 "torn.jsonl:5: incomplete last line" audit verify "$TMP/torn.jsonl"
+expect 1 "swapped.jsonl:2: seq is 3, expected 2" audit verify "$work/swapped.jsonl"
+sed -n 2p "$LOG" >"$work/line2"
+edit inserted "{ print } NR == 4 { while ((getline l < \"$work/line2\") > 0) print l }"
+expect 1 "inserted.jsonl:5: seq is 2, expected 5" audit verify "$work/inserted.jsonl"
+head -c -1 "$LOG" >"$work/torn.jsonl"
+expect 1 "torn.jsonl:5: incomplete last line" audit verify "$work/torn.jsonl"
 
 # Tail truncation: the shorter log is a valid chain; only the head kept
 # elsewhere shows that records are gone.
-head -n 4 "$LOG" >"$TMP/short.jsonl"
-expect 0 "intact, 4 records" audit verify "$TMP/short.jsonl"
-expect 1 "expected head $HEAD is not in the log" audit verify "$TMP/short.jsonl" --expect-head "$HEAD"
+head -n 4 "$LOG" >"$work/short.jsonl"
+expect 0 "intact, 4 records" audit verify "$work/short.jsonl"
+expect 1 "expected head $HEAD is not in the log" audit verify "$work/short.jsonl" --expect-head "$HEAD"
 
 # Summary: table, JSON, and a broken chain.
 expect 0 "chain intact, 5 records, head $HEAD" audit summary "$LOG"
-out=$("$BIN" audit summary "$LOG" --json) || fail "summary --json exited $?"
-echo "$out" | "$PY" -c '
+out=$("$bin" audit summary "$LOG" --json) || fail "summary --json exited $?"
+echo "$out" | "$py" -c '
 import json, sys
 s = json.load(sys.stdin)
 head = sys.argv[1]
@@ -124,10 +115,6 @@ assert m["hold_reasons"] == {"auc above floor": 1}, m
 assert m["energy"]["avoided"]["kwh"] == 1 and m["energy"]["avoided"]["runs"] == 1, m
 assert s["totals"]["records"] == 5 and s["totals"]["runs"] == 1, s["totals"]
 ' "$HEAD" || fail "summary JSON content"
-expect 1 "chain BROKEN at line 2" audit summary "$TMP/deleted.jsonl"
+expect 1 "chain BROKEN at line 2" audit summary "$work/deleted.jsonl"
 
-if [ "$fails" -ne 0 ]; then
-	echo "$fails failure(s)"
-	exit 1
-fi
-echo "e2e_audit_tamper: all checks passed"
+e2e_finish

@@ -16,21 +16,11 @@
 #     execution to its end and audits its real energy; a restart sends
 #     nothing again;
 #  7. no secret in any output, log or audit record.
-# argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
-set -u
-bin=$1 tests=$3 build=$4
-py=/usr/bin/python3
+. "$(dirname "$0")/lib/e2e_lib.sh" "$@"
 $py -c 'import botocore' 2>/dev/null || { echo "skip: python3-botocore missing"; exit 77; }
-work=$(mktemp -d "$(cd "$build" && pwd)/e2e_aws.XXXXXX")
 mock_pid= daemon_pid=
-cleanup() {
-	[[ -n $daemon_pid ]] && kill -9 "$daemon_pid" 2>/dev/null
-	[[ -n $mock_pid ]] && kill "$mock_pid" 2>/dev/null
-	[[ -n ${KEEP:-} ]] || rm -rf "$work"
-}
-trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+e2e_at_exit '[[ -n $daemon_pid ]] && kill -9 "$daemon_pid"'
+e2e_at_exit '[[ -n $mock_pid ]] && kill "$mock_pid"'
 
 SECRET=e2eSecretKey0123456789abcdefghijKLMNOP
 TOKEN=e2eSessionToken-ZZZ-0123456789-session
@@ -206,7 +196,7 @@ rc=$?
 # the daemon on that state_dir (no Kafka records needed: it delivers what
 # the outbox holds at start, then follows the execution)
 export KAFKA_MOCK=$build/kafka_mock
-. "$tests/kafka_lib.sh"
+. "$tests/lib/kafka_lib.sh"
 if kafka_have_tools; then
 	kafka_start capture:1 || fail "kafka mock"
 	mkdir -p "$work/policies"
@@ -273,8 +263,4 @@ fi
 for a in sm1 sm2 sfn1 sfn2 sfn3 storm bad down expire web; do
 	"$bin" audit verify "$work/$a.jsonl" >/dev/null || fail "$a.jsonl does not verify"
 done
-if ((fails)); then
-	echo "e2e_aws_actions: $fails failure(s)"
-	exit 1
-fi
-echo "e2e_aws_actions: all checks passed ($n retrain(s) per replay)"
+e2e_finish "$n retrain(s) per replay"

@@ -11,24 +11,10 @@
 #     checkpoint interval: more windows close between interval checkpoints
 #     than a checkpoint keeps keys for, so the daemon must checkpoint on
 #     the decision count.
-# argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
-set -u
-bin=$1 tests=$3 build=$4
-export KAFKA_MOCK=$build/kafka_mock
-. "$tests/kafka_lib.sh"
-kafka_have_tools || { echo "skip: kcat or kafka_mock missing"; exit 77; }
-work=$(mktemp -d "$(cd "$build" && pwd)/e2e_daemon.XXXXXX")
-kafka_trap_exit
-trap 'kill -9 $daemon_pid 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib/e2e_lib.sh" "$@"
+e2e_need_kafka
 daemon_pid=
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-decisions() { # decisions AUDIT: how many decision records it holds
-	local n
-	n=$(grep -c '"event":"decision"' "$1" 2>/dev/null)
-	echo "${n:-0}"
-}
+e2e_at_exit 'kill -9 $daemon_pid'
 
 "$bin" example "$work/ex" --records 8000 --seed 3 >/dev/null || { echo "FAIL: example"; exit 1; }
 # the capture stream in time order, one record per line (the example's
@@ -65,14 +51,7 @@ produce_slices() { # produce_slices FROM_LINE TO_LINE
 	sed -n "$1,$2p" "$work/capture.jsonl" >"$work/slice.jsonl"
 	kafka_produce capture "$work/slice.jsonl" churn-endpoint >/dev/null || fail "produce"
 }
-wait_for() { # wait_for AUDIT COUNT SECONDS: while the daemon lives
-	local end=$((SECONDS + $3))
-	while (( $(decisions "$1") < $2 && SECONDS < end )); do
-		kill -0 "$daemon_pid" 2>/dev/null || break
-		sleep 0.5
-	done
-	(( $(decisions "$1") >= $2 ))
-}
+wait_for() { wait_decisions "$2" "$3" "$daemon_pid" "$1"; } # wait_for AUDIT COUNT SECONDS
 
 # 1. one daemon, start to end
 "$bin" run --config "$work/run1.json" 2>"$work/run1.log" &
@@ -169,7 +148,7 @@ sleep 2
 kill -TERM $daemon_pid; wait $daemon_pid
 daemon_pid=
 (( $(decisions "$work/audit3.jsonl") == want3 )) || fail "daemon 3: $(decisions "$work/audit3.jsonl") decisions, want $want3"
-/usr/bin/python3 "$tests/daemon_vs_replay.py" "$work/replay3.jsonl" -- "$work/audit3.jsonl" >"$work/cmp3.txt" ||
+/usr/bin/python3 "$tests/lib/daemon_vs_replay.py" "$work/replay3.jsonl" -- "$work/audit3.jsonl" >"$work/cmp3.txt" ||
 	{ cat "$work/cmp3.txt"; fail "tiny windows differ from replay"; }
 
 for a in audit1 audit2 audit3; do
@@ -178,7 +157,5 @@ done
 grep -q 'model churn-xgb: restored"' "$work/run2b.log" || fail "the restart did not restore the checkpoint"
 if ((fails)); then
 	for f in run1.log run2a.log run2b.log; do echo "--- $f"; tail -5 "$work/$f"; done
-	echo "e2e_daemon: $fails failure(s)"
-	exit 1
 fi
-echo "e2e_daemon: all checks passed"
+e2e_finish

@@ -13,43 +13,13 @@
 # and equal to replay's; no action twice; the audit log verifies; every
 # rejected record is in the dead-letter topic exactly once; and the group's
 # committed offsets are at the end of every partition.
-# argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
-set -u
-bin=$1 tests=$3 build=$4
-KAFKA_MOCK=$build/kafka_mock
-[[ -x $KAFKA_MOCK ]] || KAFKA_MOCK=$build/tests/kafka_mock
-export KAFKA_MOCK
-. "$tests/kafka_lib.sh"
-kafka_have_tools || { echo "skip: kcat or kafka_mock missing"; exit 77; }
-work=$(mktemp -d "$(cd "$build" && pwd)/e2e_daemon_faults.XXXXXX")
-kafka_trap_exit
-trap 'kill -9 $daemon_pid $producer_pid 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib/e2e_lib.sh" "$@"
+e2e_need_kafka
 daemon_pid='' producer_pid=''
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-step() { echo "[$SECONDS s] $*"; }
+e2e_at_exit 'kill -9 $daemon_pid $producer_pid'
 mock() { kafka_cmd "$@" >/dev/null || fail "mock command '$*'"; }
 
-decisions() { # decisions AUDIT: how many decision records it holds
-	local n
-	n=$(grep -c '"event":"decision"' "$1" 2>/dev/null)
-	echo "${n:-0}"
-}
-wait_for() { # wait_for AUDIT COUNT SECONDS: while the daemon lives
-	local end=$((SECONDS + $3))
-	while (( $(decisions "$1") < $2 && SECONDS < end )); do
-		kill -0 "$daemon_pid" 2>/dev/null || break
-		sleep 0.3
-	done
-	(( $(decisions "$1") >= $2 ))
-}
-wait_log() { # wait_log FILE REGEX COUNT SECONDS: COUNT matching lines
-	local end=$((SECONDS + $4))
-	while (( $(grep -c -E "$2" "$1" 2>/dev/null) < $3 && SECONDS < end )); do
-		sleep 0.3
-	done
-	(( $(grep -c -E "$2" "$1" 2>/dev/null) >= $3 ))
-}
+wait_for() { wait_decisions "$2" "$3" "$daemon_pid" "$1"; } # wait_for AUDIT COUNT SECONDS
 
 "$bin" example "$work/ex" --records 8000 --seed 3 >/dev/null || { echo "FAIL: example"; exit 1; }
 find "$work/ex/capture" -name '*.jsonl' | sort | xargs cat >"$work/capture.jsonl"
@@ -160,12 +130,10 @@ dead=$(grep -c 'kpigate-reason=' "$work/dead.txt")
 # replay audit(s) -- daemon audit(s): per model, every window but replay's
 # last exactly once across the daemon logs, equal to replay's; every
 # decision once and equal; each action at most once.
-/usr/bin/python3 "$tests/daemon_vs_replay.py" "$work/replay.jsonl" -- "$work/audit.jsonl" || fails=$((fails + 1))
+/usr/bin/python3 "$tests/lib/daemon_vs_replay.py" "$work/replay.jsonl" -- "$work/audit.jsonl" || fails=$((fails + 1))
 
 if ((fails)); then
 	echo "--- run.log (warnings and errors)"
 	grep -v '"level":"info"' "$work/run.log" | tail -15
-	echo "e2e_daemon_faults: $fails failure(s)"
-	exit 1
 fi
-echo "e2e_daemon_faults: all checks passed"
+e2e_finish

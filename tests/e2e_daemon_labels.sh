@@ -15,26 +15,10 @@
 #    (the daemon applies a task's two partitions in timestamp order,
 #    controller/daemon/task_merge.h), with every label joined and every retrain
 #    acted on exactly once.
-# argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
-set -u
-bin=$1 tests=$3 build=$4
-export KAFKA_MOCK=$build/kafka_mock
-. "$tests/kafka_lib.sh"
-kafka_have_tools || { echo "skip: kcat or kafka_mock missing"; exit 77; }
-py=/usr/bin/python3
-work=$(mktemp -d "$(cd "$build" && pwd)/e2e_labels.XXXXXX")
-kafka_trap_exit
-trap 'kill -9 $daemon_pid 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib/e2e_lib.sh" "$@"
+e2e_need_kafka
 daemon_pid=
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-count() { local n; n=$(grep -c "\"event\":\"$2\"" "$1" 2>/dev/null); echo "${n:-0}"; }
-metric() { # metric PORT NAME
-	local body
-	body=$($py -c 'import sys, urllib.request
-print(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics", timeout=5).read().decode())' "$1" 2>/dev/null)
-	awk -v n="$2" '$1 == n { print $2; exit }' <<<"$body"
-}
+e2e_at_exit 'kill -9 $daemon_pid'
 port_of() { # port_of LOG: the HTTP port the daemon logged
 	sed -n 's/.*serving .* on 127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$1" | head -1
 }
@@ -110,8 +94,8 @@ wait_port() { # wait_port LOG: prints the port once the daemon serves
 	return 1
 }
 consumed() { # consumed PORT CAPTURES LABELS
-	[[ $(metric "$1" kpigate_capture_records_total) == "$2" &&
-	   $(metric "$1" kpigate_ground_truth_records_total) == "$3" ]]
+	[[ $(e2e_metric "$1" kpigate_capture_records_total) == "$2" &&
+	   $(e2e_metric "$1" kpigate_ground_truth_records_total) == "$3" ]]
 }
 "$bin" run --config "$work/run1.json" 2>"$work/run1.log" &
 pid1=$!
@@ -149,7 +133,7 @@ for sd in "$work"/slice/*/; do
 		kill -0 "$pid1" 2>/dev/null || break
 		sleep 0.1
 	done
-	[[ -n $stopped ]] || consumed "$port1" "$done_c" "$done_l" || fail "day $k: g1 consumed $(metric "$port1" kpigate_capture_records_total) captures, $(metric "$port1" kpigate_ground_truth_records_total) labels"
+	[[ -n $stopped ]] || consumed "$port1" "$done_c" "$done_l" || fail "day $k: g1 consumed $(e2e_metric "$port1" kpigate_capture_records_total) captures, $(e2e_metric "$port1" kpigate_ground_truth_records_total) labels"
 	[[ -n $killed ]] && continue # g2's counters restarted; its lag below
 	for ((i = 0; i < 600; i++)); do
 		consumed "$port2" "$done_c" "$done_l" && break
@@ -157,10 +141,10 @@ for sd in "$work"/slice/*/; do
 		sleep 0.1
 	done
 done
-joined=$(metric "$port1" kpigate_labels_joined_total)
+joined=$(e2e_metric "$port1" kpigate_labels_joined_total)
 [[ $joined == "$replay_joined" ]] || fail "labels joined: $joined, replay joined $replay_joined"
 for ((i = 0; i < 600; i++)); do
-	[[ $(metric "$port2" kpigate_consumer_lag) == 0 ]] && break
+	[[ $(e2e_metric "$port2" kpigate_consumer_lag) == 0 ]] && break
 	sleep 0.1
 done
 sleep 2 # a decision made twice would show now
@@ -194,7 +178,7 @@ replay_retrains=$(grep '"event":"decision"' "$work/replay.jsonl" | grep -c '"dec
 ((replay_retrains >= 1)) || fail "the replay retrains $replay_retrains times: the test needs a retrain"
 for a in audit1 audit2; do
 	check "$work/$a.jsonl" "$replay_retrains" || fails=$((fails + 1))
-	$py "$tests/daemon_vs_replay.py" "$work/replay.jsonl" -- "$work/$a.jsonl" ||
+	$py "$tests/lib/daemon_vs_replay.py" "$work/replay.jsonl" -- "$work/$a.jsonl" ||
 		fail "$a differs from the replay"
 done
 for a in audit1 audit2; do
@@ -202,7 +186,5 @@ for a in audit1 audit2; do
 done
 if ((fails)); then
 	for f in run1.log run2a.log run2b.log; do echo "--- $f"; grep -v '"level":"info"' "$work/$f" | tail -5; done
-	echo "e2e_daemon_labels: $fails failure(s)"
-	exit 1
 fi
-echo "e2e_daemon_labels: all checks passed"
+e2e_finish

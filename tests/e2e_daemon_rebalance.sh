@@ -13,23 +13,12 @@
 # logs, with replay's record count and feature statistics; every decision
 # exactly once and equal to replay's; no action twice; both logs verify;
 # the group's committed offsets reach the end of every partition.
-# argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
-set -u
-bin=$1 tests=$3 build=$4
-KAFKA_MOCK=$build/kafka_mock
-[[ -x $KAFKA_MOCK ]] || KAFKA_MOCK=$build/tests/kafka_mock
-export KAFKA_MOCK
-. "$tests/kafka_lib.sh"
-kafka_have_tools || { echo "skip: kcat or kafka_mock missing"; exit 77; }
-work=$(mktemp -d "$(cd "$build" && pwd)/e2e_daemon_rebalance.XXXXXX")
-kafka_trap_exit
-trap 'kill -9 $pid_a $pid_b $producer_pid 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib/e2e_lib.sh" "$@"
+e2e_need_kafka
 pid_a='' pid_b='' producer_pid=''
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-step() { echo "[$SECONDS s] $*"; }
+e2e_at_exit 'kill -9 $pid_a $pid_b $producer_pid'
 
-. "$tests/daemon_lib.sh"
+. "$tests/lib/daemon_lib.sh"
 multi_model_world 3000 || exit 1
 
 kafka_start capture:4 || { echo "FAIL: mock"; exit 1; }
@@ -136,7 +125,7 @@ done
 # replay audits -- daemon audits: per model, every window but replay's
 # last exactly once across the daemon logs, equal to replay's; every
 # decision once and equal; each action at most once.
-/usr/bin/python3 "$tests/daemon_vs_replay.py" "$work"/replay-*.jsonl -- "${audits[@]}" || fails=$((fails + 1))
+/usr/bin/python3 "$tests/lib/daemon_vs_replay.py" "$work"/replay-*.jsonl -- "${audits[@]}" || fails=$((fails + 1))
 
 if ((fails)); then
 	for r in a b; do
@@ -144,7 +133,5 @@ if ((fails)); then
 		grep -E 'assigned|revoked|lost|restored|fresh|stopping|"level":"(warn|error)"' \
 			"$work/run-$r.log" | cut -c1-220 | tail -12
 	done
-	echo "e2e_daemon_rebalance: $fails failure(s)"
-	exit 1
 fi
-echo "e2e_daemon_rebalance: all checks passed"
+e2e_finish

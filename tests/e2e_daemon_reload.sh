@@ -8,41 +8,12 @@
 #     reason reload, the file's SHA-256) and decides from then on;
 #  3. SIGHUP re-reads the folder (nothing changed: nothing audited);
 #  4. every record is counted in the metrics, the audit log verifies.
-# argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
-set -u
-bin=$1 tests=$3 build=$4
-export KAFKA_MOCK=$build/kafka_mock
-. "$tests/kafka_lib.sh"
-kafka_have_tools || { echo "skip: kcat or kafka_mock missing"; exit 77; }
-py=/usr/bin/python3
-work=$(mktemp -d "$(cd "$build" && pwd)/e2e_reload.XXXXXX")
-kafka_trap_exit
-trap 'kill -9 $daemon_pid 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib/e2e_lib.sh" "$@"
+e2e_need_kafka
 daemon_pid=
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-count() { # count AUDIT EVENT
-	local n
-	n=$(grep -c "\"event\":\"$2\"" "$1" 2>/dev/null)
-	echo "${n:-0}"
-}
-http() { # http PATH: prints "STATUS BODY"
-	$py - "$port" "$1" <<'PY'
-import sys, urllib.request, urllib.error
-try:
-    r = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}{sys.argv[2]}", timeout=5)
-    print(r.status, r.read().decode())
-except urllib.error.HTTPError as e:
-    print(e.code, e.read().decode())
-except Exception as e:
-    print(0, e)
-PY
-}
-metric() { # metric NAME: its value in /metrics (first sample)
-	local body
-	body=$(http /metrics)
-	awk -v n="$1" '$1 == n { print $2; exit }' <<<"$body"
-}
+e2e_at_exit 'kill -9 $daemon_pid'
+http() { e2e_http "$port" "$1"; }     # http PATH: "STATUS BODY"
+metric() { e2e_metric "$port" "$1"; } # metric NAME
 wait_until() { # wait_until SECONDS COMMAND...: polls while the daemon lives
 	local end=$((SECONDS + $1))
 	shift
@@ -153,7 +124,5 @@ sys.exit(0 if ok else 1)
 PY
 if ((fails)); then
 	tail -20 "$work/run.log"
-	echo "e2e_daemon_reload: $fails failure(s)"
-	exit 1
 fi
-echo "e2e_daemon_reload: all checks passed"
+e2e_finish

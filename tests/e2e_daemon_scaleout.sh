@@ -14,24 +14,13 @@
 #    equals the single replica's (by model and window; order aside);
 #  - every audit log verifies; both groups' committed offsets reach the
 #    end of every partition.
-# argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
-set -u
-bin=$1 tests=$3 build=$4
-KAFKA_MOCK=$build/kafka_mock
-[[ -x $KAFKA_MOCK ]] || KAFKA_MOCK=$build/tests/kafka_mock
-export KAFKA_MOCK
-. "$tests/kafka_lib.sh"
-kafka_have_tools || { echo "skip: kcat or kafka_mock missing"; exit 77; }
-work=$(mktemp -d "$(cd "$build" && pwd)/e2e_daemon_scaleout.XXXXXX")
-kafka_trap_exit
-trap 'kill -9 ${pids[*]} 2>/dev/null; [[ -n ${KEEP:-} ]] || rm -rf "$work"' EXIT
+. "$(dirname "$0")/lib/e2e_lib.sh" "$@"
+e2e_need_kafka
 pids=()
 replicas=(r1 r2 r3)
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-step() { echo "[$SECONDS s] $*"; }
+e2e_at_exit 'kill -9 ${pids[*]}'
 
-. "$tests/daemon_lib.sh"
+. "$tests/lib/daemon_lib.sh"
 multi_model_world 3000 || exit 1
 
 kafka_start capture:4 || { echo "FAIL: mock"; exit 1; }
@@ -131,7 +120,7 @@ done
 # last exactly once across the daemon logs, equal to replay's; every
 # decision once and equal; each action at most once.
 check_against_replay() { # check_against_replay AUDIT...
-	/usr/bin/python3 "$tests/daemon_vs_replay.py" "$work"/replay-*.jsonl -- "$@"
+	/usr/bin/python3 "$tests/lib/daemon_vs_replay.py" "$work"/replay-*.jsonl -- "$@"
 }
 echo "the 3 replicas of group gm:"
 check_against_replay "${audits[@]}" || fails=$((fails + 1))
@@ -170,7 +159,5 @@ if ((fails)); then
 		grep -E 'assigned|revoked|lost|restored|fresh|stopping|"level":"(warn|error)"' \
 			"$work/run-$r.log" | cut -c1-220 | tail -12
 	done
-	echo "e2e_daemon_scaleout: $fails failure(s)"
-	exit 1
 fi
-echo "e2e_daemon_scaleout: all checks passed"
+e2e_finish

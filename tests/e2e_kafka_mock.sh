@@ -5,19 +5,8 @@
 # producer waits, and completes once the broker is back; the command
 # language answers "error: ..." to bad commands.
 # argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
-set -u
-tests=$3 build=$4
-KAFKA_MOCK=$build/kafka_mock
-. "$tests/kafka_lib.sh"
-kafka_have_tools || { echo "skip: needs kcat and $KAFKA_MOCK"; exit 77; }
-work=$(mktemp -d "$build/e2e_kafka_mock.XXXXXX")
-trap 'rm -rf "$work"' EXIT
-fails=0
-fail() {
-	echo "FAIL $*"
-	fails=$((fails + 1))
-}
-SECONDS=0
+. "$(dirname "$0")/lib/e2e_lib.sh" "$@"
+e2e_need_kafka
 
 kafka_start events:6 || { echo "FAIL the mock did not start"; exit 1; }
 echo "bootstrap $KAFKA_BOOTSTRAP"
@@ -92,5 +81,4 @@ pid=$KAFKA_PID
 kafka_stop
 kill -0 "$pid" 2>/dev/null && fail "the mock is still running after kafka_stop"
 [ "$SECONDS" -lt 60 ] || fail "took $SECONDS s (budget 60)"
-echo "e2e_kafka_mock: $fails failure(s) in $SECONDS s"
-[ "$fails" = 0 ]
+e2e_finish

@@ -1,47 +1,11 @@
 #!/usr/bin/env bash
 # e2e_policy_check.sh - `kpigate policy check` on good and broken policy
 # files: exit codes, "FILE: OK" lines, FILE:LINE:COLUMN diagnostics.
-# argv: kpigate-binary shared-dir tests-dir build-dir (exit 77 = skip)
-set -u
-bin=$1 tests=$3 build=$4
-[ -x "$bin" ] || { echo "skip: no kpigate binary at $bin"; exit 77; }
+# argv: kpigate-binary shared-dir tests-dir build-dir
+. "$(dirname "$0")/lib/e2e_lib.sh" "$@"
+. "$tests/lib/cli_lib.sh"
 data=$tests/data/policies
 examples=$tests/../policies/examples
-out=$(mktemp -d "$build/e2e_policy_check.XXXXXX")
-trap 'rm -rf "$out"' EXIT
-fails=0
-
-# run NAME EXPECTED_RC ARGS...: runs kpigate, keeps stdout/stderr
-run() {
-	local name=$1 want=$2
-	shift 2
-	"$bin" "$@" >"$out/$name.out" 2>"$out/$name.err"
-	local rc=$?
-	if [ "$rc" != "$want" ]; then
-		echo "FAIL $name: exit $rc, expected $want"
-		sed 's/^/  stderr: /' "$out/$name.err"
-		fails=$((fails + 1))
-	fi
-}
-
-# has NAME STREAM LINE: the exact line is in out/err
-has() {
-	if ! grep -qxF -- "$3" "$out/$1.$2"; then
-		echo "FAIL $1: no line in $2: $3"
-		sed "s/^/  $2: /" "$out/$1.$2"
-		fails=$((fails + 1))
-	fi
-}
-
-# has_prefix NAME STREAM PREFIX: a line starting with PREFIX
-has_prefix() {
-	if ! awk -v p="$3" 'index($0, p) == 1 { f = 1 } END { exit !f }' \
-	     "$out/$1.$2"; then
-		echo "FAIL $1: no line in $2 starting: $3"
-		sed "s/^/  $2: /" "$out/$1.$2"
-		fails=$((fails + 1))
-	fi
-}
 
 # every example and the minimal file are valid
 good=("$examples"/*.json "$data"/good_minimal.json)
@@ -49,7 +13,7 @@ run good 0 policy check "${good[@]}"
 for f in "${good[@]}"; do
 	has good out "$f: OK"
 done
-[ -s "$out/good.err" ] && { echo "FAIL good: unexpected stderr"; cat "$out/good.err"; fails=$((fails + 1)); }
+[ -s "$work/good.err" ] && { echo "FAIL good: unexpected stderr"; cat "$work/good.err"; fails=$((fails + 1)); }
 
 # one broken file: every error, file:line:column, then a summary
 f=$data/bad_many.json
@@ -59,8 +23,8 @@ has_prefix many err "$f:5:46: feature \"tenure\" has type \"numerical\""
 has_prefix many err "$f:9:22: action.type \"dryrun\""
 has many err "$f: 7 errors"
 has many err "1 of 1 policy file invalid"
-n=$(grep -c "^$f:[0-9]*:[0-9]*: " "$out/many.err")
-[ "$n" = 7 ] || { echo "FAIL many: $n positioned errors, expected 7"; fails=$((fails + 1)); }
+n=$(grep -c "^$f:[0-9]*:[0-9]*: " "$work/many.err")
+[ "$n" = 7 ] || fail "many: $n positioned errors, expected 7"
 
 # a syntax error is reported where jansson found it
 f=$data/bad_syntax.json
@@ -89,8 +53,4 @@ run help 0 policy --help
 has_prefix help out "usage: kpigate policy check FILE..."
 run help2 0 policy check --help
 
-if [ "$fails" -gt 0 ]; then
-	echo "$fails check(s) failed"
-	exit 1
-fi
-echo "e2e_policy_check: all checks passed"
+e2e_finish

@@ -1,7 +1,7 @@
 /* test_detectors_scipy.c - KS and PSI against scipy/numpy themselves.
  *
  * Samples are drawn here with GSL generators, written as raw float64 files
- * to a temporary folder, and tests/scipy_ref.py (run with Debian's
+ * to a temporary folder, and tests/lib/scipy_ref.py (run with Debian's
  * /usr/bin/python3) prints scipy.stats.ks_2samp, scipy.stats.kstwo.sf and a
  * numpy PSI for each case. Targets: KS statistic within 1e-12 absolute,
  * p-values within 1e-8 relative (or both below 1e-300), PSI within 1e-12
@@ -28,7 +28,7 @@
 #include "psi.h"
 
 #define PYTHON "/usr/bin/python3"
-#define SCRIPT KPG_TEST_DATA_DIR "/../scipy_ref.py"
+#define SCRIPT KPG_TEST_DATA_DIR "/../lib/scipy_ref.py"
 #define MAX_CASES 64
 #define MAX_PAIRS 1024
 

@@ -1,6 +1,6 @@
 # daemon_lib.sh - bash helpers shared by the multi-model daemon tests
 # (e2e_daemon_rebalance.sh, e2e_daemon_scaleout.sh). Source after
-# kafka_lib.sh with bin (the kpigate binary), tests and work set.
+# e2e_lib.sh (bin, tests, work, py) and kafka_lib.sh.
 #
 #   multi_model_world RECORDS   # 4 models keyed ep-a ep-e ep-b ep-d: their
 #                               # policies in $work/policies, replays in
@@ -8,48 +8,11 @@
 #                               # "endpoint:record" stream in $work/stream.txt;
 #                               # sets want (decisions the daemons must make)
 #                               # and n_lines
-#   decisions AUDIT...          # decision records in all of them
-#   alive PID...                # 0 while one of them runs
-#   wait_decisions COUNT SECONDS "PID..." AUDIT...
-#   wait_log FILE REGEX COUNT SECONDS ["PID..."]
 
 # kcat's default partitioner is CRC32(key) % partitions: these four keys
 # land on partitions 0, 1, 2 and 3 of a 4-partition topic.
 endpoints=(ep-a ep-e ep-b ep-d)
 seeds=(11 12 13 14)
-
-decisions() {
-	local n
-	n=$(cat "$@" 2>/dev/null | grep -c '"event":"decision"')
-	echo "${n:-0}"
-}
-
-alive() {
-	local p
-	for p in "$@"; do
-		kill -0 "$p" 2>/dev/null && return 0
-	done
-	return 1
-}
-
-wait_decisions() {
-	local want=$1 end=$((SECONDS + $2)) who=$3
-	shift 3
-	while (( $(decisions "$@") < want && SECONDS < end )); do
-		alive $who || break
-		sleep 0.3
-	done
-	(( $(decisions "$@") >= want ))
-}
-
-wait_log() {
-	local end=$((SECONDS + $4))
-	while (( $(grep -c -E "$2" "$1" 2>/dev/null) < $3 && SECONDS < end )); do
-		[[ -z ${5:-} ]] || alive $5 || break
-		sleep 0.3
-	done
-	(( $(grep -c -E "$2" "$1" 2>/dev/null) >= $3 ))
-}
 
 # One example stream, policy and replay per endpoint; the Kafka stream
 # interleaves them line by line.
@@ -70,6 +33,6 @@ multi_model_world() {
 			--audit "$work/replay-$ep.jsonl" >/dev/null || { echo "FAIL: replay $ep"; return 1; }
 		want=$(( want + $(decisions "$work/replay-$ep.jsonl") - 1 )) # last window stays open
 	done
-	/usr/bin/python3 "$tests/interleave_endpoints.py" "$work" "${endpoints[@]}" >"$work/stream.txt"
+	/usr/bin/python3 "$tests/lib/interleave_endpoints.py" "$work" "${endpoints[@]}" >"$work/stream.txt"
 	n_lines=$(wc -l <"$work/stream.txt")
 }
