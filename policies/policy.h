@@ -112,11 +112,6 @@ const char *policy_action_name(policy_action_type a);
 int kpi_metric_from_name(const char *name, kpi_metric *out);
 int policy_task_from_name(const char *name, policy_task *out);
 int policy_action_from_name(const char *name, policy_action_type *out);
-/* The candidate closest to word (case-insensitive edit distance) when it
- * is close enough to be a likely typo, else NULL. Returns a borrowed
- * pointer into names. */
-const char *policy_suggest(const char *word, const char *const *names,
-			   size_t n);
 /* Placeholders allowed in action.parameters values, without braces:
  * "model", "window", "drifted_features", "kpis", "idempotency_key". */
 extern const char *const policy_placeholders[];

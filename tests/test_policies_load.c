@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "json_locate.h"
+#include "kpg_suggest.h"
 #include "policy.h"
 
 #define DATA KPG_TEST_DATA_DIR "/policies/"
@@ -543,14 +544,14 @@ static void test_names(void **state)
 			    "binary_classification");
 	assert_int_equal(policy_action_from_name("step_functions", &a), 0);
 	assert_string_equal(policy_action_name(a), "step_functions");
-	assert_string_equal(policy_suggest("cooldwon_seconds", keys, 4),
+	assert_string_equal(kpg_suggest("cooldwon_seconds", keys, 4),
 			    "cooldown_seconds");
-	assert_string_equal(policy_suggest("MIN_RECORD", keys, 4),
+	assert_string_equal(kpg_suggest("MIN_RECORD", keys, 4),
 			    "min_records");
-	assert_string_equal(policy_suggest("min_labeled", keys, 4),
+	assert_string_equal(kpg_suggest("min_labeled", keys, 4),
 			    "min_labelled");
-	assert_null(policy_suggest("colour", keys, 4));
-	assert_null(policy_suggest("", keys, 4));
+	assert_null(kpg_suggest("colour", keys, 4));
+	assert_null(kpg_suggest("", keys, 4));
 }
 
 int main(void)
