@@ -93,42 +93,92 @@ json_t *kpg_jsonv_doc_json(const kpg_jsonv_key *keys, size_t n,
 	return a;
 }
 
+/* Whole numbers with thousands separators (10,000,000), others as %g. */
+static const char *md_num(char *buf, size_t len, double x)
+{
+	char digits[32];
+	size_t n, used = 0;
+
+	if (x != floor(x) || fabs(x) >= 1e15) {
+		snprintf(buf, len, "%g", x);
+		return buf;
+	}
+	snprintf(digits, sizeof(digits), "%.0f", fabs(x));
+	n = strlen(digits);
+	if (x < 0 && used + 1 < len)
+		buf[used++] = '-';
+	for (size_t i = 0; i < n && used + 2 < len; i++) {
+		if (i > 0 && (n - i) % 3 == 0)
+			buf[used++] = ',';
+		buf[used++] = digits[i];
+	}
+	buf[used] = '\0';
+	return buf;
+}
+
 static void md_range(FILE *out, const kpg_jsonv_key *k)
 {
+	char lo[32], hi[32];
+	int lo_open = (k->flags & KPG_JSONV_MIN_OPEN) != 0;
+	int hi_open = (k->flags & KPG_JSONV_MAX_OPEN) != 0;
+
+	md_num(lo, sizeof(lo), k->min);
+	md_num(hi, sizeof(hi), k->max);
 	if (has_range(k) && isinf(k->max))
-		fprintf(out, "%s %g", k->flags & KPG_JSONV_MIN_OPEN ? ">" : "≥",
-			k->min);
+		fprintf(out, "%s %s", lo_open ? ">" : "≥", lo);
+	else if (has_range(k) && k->min == k->max)
+		fprintf(out, "%s", lo);
 	else if (has_range(k) && k->type == KPG_JSONV_INT)
-		fprintf(out, "%g to %g", k->min, k->max);
+		fprintf(out, "%s–%s", lo, hi);
 	else if (has_range(k))
-		fprintf(out, "%c%g, %g%c", k->flags & KPG_JSONV_MIN_OPEN ? '(' : '[',
-			k->min, k->max, k->flags & KPG_JSONV_MAX_OPEN ? ')' : ']');
+		fprintf(out, "%c%s, %s%c", lo_open ? '(' : '[', lo, hi,
+			hi_open ? ')' : ']');
 	else if (k->choices != NULL)
 		for (size_t i = 0; k->choices[i] != NULL; i++)
 			fprintf(out, "%s`%s`", i ? ", " : "", k->choices[i]);
 	else if (k->max_len > 0 && k->type == KPG_JSONV_STRING)
-		fprintf(out, "at most %zu bytes", k->max_len);
+		fprintf(out, "1–%s bytes", md_num(hi, sizeof(hi),
+						   (double)k->max_len));
 	else if (k->max_len > 0)
-		fprintf(out, "at most %zu entries", k->max_len);
+		fprintf(out, "≤ %s entries", md_num(hi, sizeof(hi),
+						     (double)k->max_len));
+	else
+		fputs("–", out);
 }
 
 void kpg_jsonv_doc_markdown(FILE *out, const kpg_jsonv_key *keys, size_t n,
 			    const char *env_prefix)
 {
-	(void)env_prefix;
-	fputs("| Key | Type | Default | Range | Meaning |\n", out);
-	fputs("|-----|------|---------|-------|---------|\n", out);
+	fprintf(out, "| Key | Type | Default | Range |%s Meaning |\n",
+		env_prefix ? " Environment variable |" : "");
+	fprintf(out, "|---|---|---|---|%s---|\n", env_prefix ? "---|" : "");
 	for (size_t i = 0; i < n; i++) {
 		const kpg_jsonv_key *k = &keys[i];
+		const char *type = type_name(k->type);
 
-		fprintf(out, "| `%s` | %s%s | ", k->path, type_name(k->type),
+		if (k->type == KPG_JSONV_MAP)
+			type = "object"; /* of NAME: value, the row below */
+		fprintf(out, "| `%s` | %s%s | ", k->path, type,
 			k->flags & KPG_JSONV_NULLABLE ? " or null" : "");
 		if (k->flags & KPG_JSONV_REQUIRED)
 			fputs("**required**", out);
 		else if (k->def != NULL)
 			fprintf(out, "`%s`", k->def);
+		else
+			fputs("–", out);
 		fputs(" | ", out);
 		md_range(out, k);
+		if (env_prefix != NULL) {
+			char env[KPG_JSONV_ENV_MAX];
+
+			if (kpg_jsonv_has_env(keys, n, k)) {
+				kpg_jsonv_env_name(env_prefix, k->path, env,
+						   sizeof(env));
+				fprintf(out, " | `%s`", env);
+			} else {
+				fputs(" | –", out);
+			}
+		}
 		fprintf(out, " | %s |\n", k->doc ? k->doc : "");
 	}
 }
