@@ -116,6 +116,20 @@ struct kpg_jsonv {
 void kpg_jsonv_init(kpg_jsonv *v, const kpg_jsonv_key *keys, size_t n_keys,
 		    const char *what, kpg_diags *d);
 
+/* ---- the text (kpg_jsonv_text.c) ---------------------------------- */
+
+/* Parses text (len bytes, borrowed during the call) for v, rejecting
+ * duplicate keys; a syntax error is reported at jansson's position, and
+ * nothing more. Returns 0 with *root (caller decrefs) and *loc (caller
+ * frees with json_locate_free; v->loc is set to it), KPG_EINVAL when
+ * reported, KPG_ENOMEM. */
+int kpg_jsonv_parse(kpg_jsonv *v, const char *text, size_t len,
+		    json_t **root, json_locate **loc, kpg_err *err);
+/* A file that could not be taken in whole (err->msg says why, e.g. too
+ * big): one diagnostic for the file in d, and err becomes "NAME: 1
+ * error". Returns KPG_EINVAL, or KPG_ENOMEM. */
+int kpg_jsonv_file_error(kpg_diags *d, const char *name, kpg_err *err);
+
 /* ---- diagnostics (kpg_jsonv.c) ------------------------------------ */
 
 /* At an explicit position (0, 0: the file as a whole). */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "aws_names.h"
+#include "aws_names_key.h"
 #include "energy.h"
 #include "kpg_suggest.h"
 #include "policy.h"
@@ -85,17 +86,6 @@ static int check_arn(kpg_jsonv *v, const kpg_jsonv_key *k,
 		return 0;
 	kpg_jsonv_report(v, at, 0, "action.state_machine_arn is not a Step Functions state machine ARN: %s",
 			 why);
-	return -1;
-}
-
-static int check_aws_region(kpg_jsonv *v, const kpg_jsonv_key *k,
-			    const kpg_jsonv_at *at, json_t *value)
-{
-	(void)k;
-	if (aws_names_is_region(json_string_value(value)))
-		return 0;
-	kpg_jsonv_report(v, at, 0, "%s \"%s\" is not an AWS region like us-east-1",
-			 at->path, json_string_value(value));
 	return -1;
 }
 
@@ -292,7 +282,7 @@ static const kpg_jsonv_key keys[] = {
 	 .doc = "Step Functions state machine ARN, `arn:aws[-a-z]*:states:REGION:ACCOUNT:stateMachine:NAME`. **Required** for `step_functions`."},
 	{.path = "action.region", .type = KPG_JSONV_STRING, .flags = NUL,
 	 .max_len = 32, .store = KPG_JSONV_STR, AT(action_region),
-	 .check = check_aws_region,
+	 .check = aws_names_key_region,
 	 .doc = "AWS region the action calls, e.g. `eu-west-1`; null: `energy.region`. It must match the state machine ARN's region."},
 	{.path = "action.parameters", .type = KPG_JSONV_MAP, .flags = NUL,
 	 .max_len = POLICY_MAX_PARAMS,

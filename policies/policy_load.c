@@ -110,19 +110,6 @@ static void load_root(kpg_jsonv *v, json_t *root, policy *p)
 /* ---- file --------------------------------------------------------- */
 
 
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *d;
-
-	if (slash == NULL)
-		return strdup("");
-	if (slash == path)
-		return strdup("/");
-	d = strndup(path, (size_t)(slash - path));
-	return d;
-}
-
 int policy_load(const char *path, policy **out, policy_diags *diags,
 		kpg_err *err)
 {
@@ -132,16 +119,8 @@ int policy_load(const char *path, policy **out, policy_diags *diags,
 
 	*out = NULL;
 	rc = kpg_read_file(path, POLICY_FILE_MAX, "policy file", &text, &len, err);
-	if (rc == KPG_ETOOBIG) {
-		kpg_jsonv v;
-		size_t n;
-		const kpg_jsonv_key *keys = policy_keys(&n);
-
-		kpg_jsonv_init(&v, keys, n, "the policy", diags);
-		kpg_jsonv_error_pos(&v, 0, 0, "%s", err->msg);
-		kpg_jsonv_finish(&v, path, err);
-		return v.nomem ? KPG_ENOMEM : KPG_EINVAL;
-	}
+	if (rc == KPG_ETOOBIG)
+		return kpg_jsonv_file_error(diags, path, err);
 	if (rc)
 		return rc;
 	rc = policy_load_buffer(path, text, len, out, diags, err);
@@ -155,7 +134,6 @@ int policy_load_buffer(const char *path, const char *text, size_t len,
 	char *dir = NULL;
 	json_t *root = NULL;
 	json_locate *loc = NULL;
-	json_error_t jerr;
 	policy *p = NULL;
 	kpg_jsonv v;
 	size_t n;
@@ -170,7 +148,7 @@ int policy_load_buffer(const char *path, const char *text, size_t len,
 	v.base = p;
 	if (kpg_jsonv_defaults(&v) != 0 ||
 	    (p->source_path = strdup(path)) == NULL ||
-	    (dir = dir_of(path)) == NULL)
+	    (dir = kpg_dir_of(path)) == NULL)
 		goto nomem;
 	v.dir = dir;
 	if (EVP_Digest(text, len, p->sha256, NULL, EVP_sha256(), NULL) != 1) {
@@ -178,22 +156,11 @@ int policy_load_buffer(const char *path, const char *text, size_t len,
 		rc = KPG_EIO;
 		goto done;
 	}
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		/* a syntax error: jansson's position, and nothing more */
-		kpg_jsonv_error_pos(&v, jerr.line > 0 ? jerr.line : 0,
-				    jerr.column > 0 ? jerr.column : 0, "%s",
-				    jerr.text);
-		goto finish;
-	}
-	rc = json_locate_build(text, len, &loc, err);
+	rc = kpg_jsonv_parse(&v, text, len, &root, &loc, err);
 	if (rc == KPG_ENOMEM)
 		goto nomem;
-	if (rc) {
-		kpg_jsonv_error_pos(&v, 0, 0, "%s", err->msg);
+	if (rc)
 		goto finish;
-	}
-	v.loc = loc;
 	if (!json_is_object(root))
 		kpg_jsonv_error(&v, "", 0, "a policy file is one JSON object, got %s",
 				kpg_jsonv_kind(root));

@@ -23,17 +23,6 @@ extern char **environ;
 
 #define CONFIG_ENV_NAMES 64 /* scalar keys, at most */
 
-static char *dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL)
-		return strdup("");
-	if (slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
-}
-
 /* KPIGATE_* variables that configure nothing are typos. */
 static void check_unknown_env(kpg_jsonv *v)
 {
@@ -153,7 +142,7 @@ static void check_paths(kpg_jsonv *v, config *cfg)
 		if (stat(cfg->audit_log, &st) == 0 && S_ISDIR(st.st_mode))
 			kpg_jsonv_report_key(v, w, "audit_log \"%s\" is a folder; name a file",
 			     cfg->audit_log);
-		parent = dir_of(cfg->audit_log);
+		parent = kpg_dir_of(cfg->audit_log);
 		if (parent == NULL)
 			v->nomem = 1;
 		else if (parent[0] != '\0' &&
@@ -169,7 +158,7 @@ static void check_paths(kpg_jsonv *v, config *cfg)
 			if (!S_ISDIR(st.st_mode))
 				kpg_jsonv_report_key(v, w, "state_dir \"%s\" is not a folder",
 				     cfg->state_dir);
-		} else if ((parent = dir_of(cfg->state_dir)) == NULL) {
+		} else if ((parent = kpg_dir_of(cfg->state_dir)) == NULL) {
 			v->nomem = 1;
 		} else {
 			/* the daemon creates state_dir itself, not its parents */
@@ -214,16 +203,8 @@ int config_load(const char *path, config **out, config_diags *diags,
 
 	*out = NULL;
 	rc = kpg_read_file(path, CONFIG_FILE_MAX, "configuration file", &text, &len, err);
-	if (rc == KPG_ETOOBIG) {
-		kpg_jsonv v;
-		size_t n;
-		const kpg_jsonv_key *keys = config_keys(&n);
-
-		kpg_jsonv_init(&v, keys, n, "the configuration", diags);
-		kpg_jsonv_error_pos(&v, 0, 0, "%s", err->msg);
-		kpg_jsonv_finish(&v, path, err);
-		return v.nomem ? KPG_ENOMEM : KPG_EINVAL;
-	}
+	if (rc == KPG_ETOOBIG)
+		return kpg_jsonv_file_error(diags, path, err);
 	if (rc)
 		return rc;
 	rc = config_load_buffer(path, text, len, out, diags, err);
@@ -235,7 +216,6 @@ int config_load_buffer(const char *path, const char *text, size_t len,
 		       config **out, config_diags *diags, kpg_err *err)
 {
 	json_locate *loc = NULL;
-	json_error_t jerr;
 	json_t *root = NULL;
 	config *cfg = NULL;
 	char *dir = NULL;
@@ -253,25 +233,14 @@ int config_load_buffer(const char *path, const char *text, size_t len,
 	v.base = cfg;
 	if (kpg_jsonv_defaults(&v) != 0 ||
 	    (cfg->source_path = strdup(path)) == NULL ||
-	    (dir = dir_of(path)) == NULL)
+	    (dir = kpg_dir_of(path)) == NULL)
 		goto nomem;
 	v.dir = dir;
-	root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (root == NULL) {
-		/* a syntax error: jansson's position, and nothing more */
-		kpg_jsonv_error_pos(&v, jerr.line > 0 ? jerr.line : 0,
-				    jerr.column > 0 ? jerr.column : 0, "%s",
-				    jerr.text);
-		goto finish;
-	}
-	rc = json_locate_build(text, len, &loc, err);
+	rc = kpg_jsonv_parse(&v, text, len, &root, &loc, err);
 	if (rc == KPG_ENOMEM)
 		goto nomem;
-	if (rc) {
-		kpg_jsonv_error_pos(&v, 0, 0, "%s", err->msg);
+	if (rc)
 		goto finish;
-	}
-	v.loc = loc;
 	if (!json_is_object(root)) {
 		kpg_jsonv_error_pos(&v, 1, 1, "a configuration file is one JSON object, got %s",
 				    kpg_jsonv_kind(root));

@@ -6,7 +6,7 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "aws_names.h"
+#include "aws_names_key.h"
 #include "config.h"
 #include "config_check.h"
 
@@ -109,17 +109,6 @@ static int check_url(kpg_jsonv *v, const kpg_jsonv_key *k,
 	return -1;
 }
 
-static int check_region(kpg_jsonv *v, const kpg_jsonv_key *k,
-			const kpg_jsonv_at *at, json_t *value)
-{
-	(void)k;
-	if (aws_names_is_region(json_string_value(value)))
-		return 0;
-	kpg_jsonv_report(v, at, 0, "%s \"%s\" is not an AWS region like us-east-1",
-			 at->path, json_string_value(value));
-	return -1;
-}
-
 /* ---- the table ---------------------------------------------------- */
 
 #define AT(field) .offset = offsetof(config, field)
@@ -216,7 +205,7 @@ static const kpg_jsonv_key keys[] = {
 	 .doc = "Retraining actions (docs/actions.md)."},
 	{.path = "aws.region", .type = KPG_JSONV_STRING, .flags = NUL,
 	 .max_len = 32, .store = KPG_JSONV_STR, AT(aws_region),
-	 .check = check_region,
+	 .check = aws_names_key_region,
 	 .doc = "Region of the retraining actions when the policy has no `action.region` (an AWS region such as `eu-west-1`); then `AWS_REGION`, `AWS_DEFAULT_REGION` ([actions.md](actions.md#where-it-goes))."},
 	{.path = "aws.sagemaker_endpoint", .type = KPG_JSONV_STRING,
 	 .flags = NUL, .max_len = NAME_MAX_BYTES, .store = KPG_JSONV_STR,
