@@ -5,8 +5,8 @@
  * The rule: retrain only when a KPI is past its threshold. Drift is
  * supporting evidence as the policy says (decision.require_drift); drift
  * without a KPI breach is `hold` with the reason; no KPI evidence is `hold`.
- * Keys, types, defaults and ranges: docs/policies.md and
- * policies/policy.schema.json. */
+ * Keys, types, defaults and ranges: one table, policy_keys.c (printed by
+ * `kpigate policy keys`, shown in docs/policies.md). */
 #ifndef POLICY_H
 #define POLICY_H
 

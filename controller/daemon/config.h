@@ -8,7 +8,8 @@
  * Loading reads the file, the environment and the file system (stat and
  * readdir only); it never opens Kafka or the network. Property names and
  * values are checked with rd_kafka_conf_set on a scratch configuration.
- * Keys, types, defaults, ranges: docs/configuration.md. */
+ * Keys, types, defaults, ranges: one table, config_keys.c (printed by
+ * `kpigate config keys`, shown in docs/configuration.md). */
 #ifndef CONFIG_H
 #define CONFIG_H
 
