@@ -221,7 +221,7 @@ static const kpg_jsonv_key keys[] = {
 
 	{.path = "kpis", .type = KPG_JSONV_ARRAY, .flags = REQ,
 	 .max_len = POLICY_MAX_KPIS,
-	 .doc = "The KPIs that decide retraining; each metric at most once."},
+	 .doc = "The KPIs that decide retraining: at least one, each metric at most once."},
 	{.path = "kpis[]", .type = KPG_JSONV_OBJECT,
 	 .doc = "One KPI: a metric and exactly one of `min` and `max`."},
 	{.path = "kpis[].metric", .type = KPG_JSONV_STRING, .flags = REQ,
@@ -267,7 +267,7 @@ static const kpg_jsonv_key keys[] = {
 	 .doc = "Sliding period for `max_retrains` (default 30 days)."},
 
 	{.path = "action", .type = KPG_JSONV_OBJECT, .flags = REQ,
-	 .doc = "What a retrain does."},
+	 .doc = "The retraining action."},
 	{.path = "action.type", .type = KPG_JSONV_STRING, .flags = REQ,
 	 .max_len = 64, .choices = actions, .store = KPG_JSONV_CHOICE,
 	 AT(action),

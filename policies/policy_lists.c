@@ -338,14 +338,14 @@ void policy_load_lists(kpg_jsonv *v, json_t *root, policy *p, int task_bad)
 {
 	json_t *x;
 
-	if ((x = kpg_jsonv_get(root, "reference.exclude_columns")) != NULL &&
-	    json_is_object(kpg_jsonv_get(root, "reference")))
+	/* kpg_jsonv_get finds nothing below a value that is not an object */
+	if ((x = kpg_jsonv_get(root, "reference.exclude_columns")) != NULL)
 		load_excludes(v, x, p);
 	if ((x = json_object_get(root, "features")) != NULL)
 		load_features(v, x, p);
 	if ((x = json_object_get(root, "kpis")) != NULL)
 		load_kpis(v, x, p, task_bad);
 	if ((x = kpg_jsonv_get(root, "action.parameters")) != NULL &&
-	    !json_is_null(x) && json_is_object(json_object_get(root, "action")))
+	    !json_is_null(x))
 		load_params(v, x, p);
 }

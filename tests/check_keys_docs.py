@@ -51,6 +51,15 @@ def check_doc(doc, cmd):
 check_doc("policies.md", "policy")
 check_doc("configuration.md", "config")
 
+# ---- the commands: usage and exit codes ---------------------------------
+
+for args, want in ((("config", "keys", "--help"), 0), (("config", "--help"), 0),
+                   (("policy", "keys", "--help"), 0), (("config",), 2),
+                   (("config", "nonsense"), 2), (("config", "keys", "--frobnicate"), 2),
+                   (("policy", "keys", "--json", "--markdown"), 2)):
+    rc = c.run(*args)[0]
+    c.ok(rc == want, f"kpigate {' '.join(args)} exited {rc}, expected {want}")
+
 # ---- the schema against the policy table ------------------------------
 
 rows = c.run_json("policy", "keys", "--json")

@@ -480,6 +480,29 @@ static void test_value_formats(void **state)
 		"}\n", w, N_OF(w));
 }
 
+/* aws.region names an AWS region, in the file and in the environment */
+static void test_aws_region(void **state)
+{
+	fx *f = *state;
+	static const want_diag w[] = {
+		{3, 21, NULL, "aws.region \"mars-1\" is not an AWS region like us-east-1"},
+		{0, 0, "KPIGATE_AWS_REGION", "aws.region \"eu_west_1\" is not an AWS region like us-east-1"},
+	};
+	config *cfg;
+
+	cfg = load_ok(f, "{\"kafka\": {" KAFKA_REQ "}, " PATHS_REQ ",\n"
+		      " \"aws\": {\"region\": \"ap-southeast-2\"}}\n");
+	assert_string_equal(cfg->aws_region, "ap-southeast-2");
+	config_free(cfg);
+	setenv("KPIGATE_AWS_REGION", "eu_west_1", 1);
+	expect_diags(f,
+		"{\n"
+		"  \"kafka\": {" KAFKA_REQ "}, " PATHS_REQ ",\n"
+		"  \"aws\": {\"region\": \"mars-1\"}\n"
+		"}\n", w, N_OF(w));
+	unsetenv("KPIGATE_AWS_REGION");
+}
+
 static void test_cross_checks(void **state)
 {
 	fx *f = *state;
@@ -796,6 +819,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_kafka_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_property_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_formats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aws_region, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_assignor_with_ground_truth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filesystem_checks, setup, teardown),
