@@ -95,14 +95,13 @@ struct kpg_jsonv_key {
 struct kpg_jsonv {
 	const kpg_jsonv_key *keys;    /* the table; borrowed */
 	size_t n_keys;
-	const char *what;             /* "the policy": where root keys live */
+	const char *what;             /* names the root in messages: "the policy" */
 	const json_locate *loc;       /* positions; NULL: none known */
 	const char *dir;              /* PATH values resolve against it; "" none */
 	const char *env_prefix;       /* "KPIGATE_": scalar keys may be set by
 					 PREFIX + PATH upper-cased, '.' -> '_';
 					 NULL: no environment */
 	void *base;                   /* the struct rows store into; NULL none */
-	void *user;                   /* for check callbacks */
 	kpg_diags *d;                 /* borrowed; diagnostics are appended */
 	size_t first;                 /* d->n before this run */
 	size_t max_diags;             /* kept; more are counted */
@@ -157,7 +156,7 @@ int kpg_jsonv_finish(kpg_jsonv *v, const char *name, kpg_err *err);
 const char *kpg_jsonv_kind(const json_t *value);
 /* "a, b or c" from a NULL-terminated list. */
 void kpg_jsonv_choice_list(const char *const *choices, char *buf, size_t len);
-/* Index of s in choices, or -1. */
+/* Index of s in choices (NULL-terminated), or -1. */
 int kpg_jsonv_choice(const char *const *choices, const char *s);
 
 /* ---- the table (kpg_jsonv_walk.c) --------------------------------- */

@@ -23,7 +23,6 @@
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_MAX_PROPERTIES 256
-#define CONFIG_MAX_DIAGS 200
 
 /* A librdkafka property, passed verbatim to rd_kafka_conf_set. Booleans
  * are "true"/"false", numbers their decimal text. */
