@@ -205,6 +205,12 @@ int kpg_jsonv_value(kpg_jsonv *v, const kpg_jsonv_key *k,
 /* 1 when value is a string that passes k's string checks (not empty, not
  * too long, no control characters), whatever its row's own rules say. */
 int kpg_jsonv_string_ok(const kpg_jsonv_key *k, const json_t *value);
+/* The entries of a list row's value: an array for ARRAY rows, an object
+ * for MAP rows, said in messages as shape ("an array of column names"),
+ * with at most k->max_len entries. Returns how many, or -1 after
+ * reporting at k's path. */
+long kpg_jsonv_entries(kpg_jsonv *v, const kpg_jsonv_key *k, json_t *value,
+		       const char *shape);
 /* An environment variable's text as the JSON value of k's type; NULL
  * after reporting. Caller decrefs. */
 json_t *kpg_jsonv_env_value(kpg_jsonv *v, const kpg_jsonv_key *k,

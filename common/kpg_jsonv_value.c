@@ -82,6 +82,14 @@ static int range_number(kpg_jsonv *v, const kpg_jsonv_key *k,
 	return -1;
 }
 
+static int has_control(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return 1;
+	return 0;
+}
+
 static int check_string(kpg_jsonv *v, const kpg_jsonv_key *k,
 			const kpg_jsonv_at *at, json_t *value, val *out)
 {
@@ -105,12 +113,11 @@ static int check_string(kpg_jsonv *v, const kpg_jsonv_key *k,
 				 at->path, len, k->max_len);
 		return -1;
 	}
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)out->s[i] < 0x20 || out->s[i] == 0x7f) {
-			kpg_jsonv_report(v, at, 0, "%s contains a control character",
-					 at->path);
-			return -1;
-		}
+	if (has_control(out->s, len)) {
+		kpg_jsonv_report(v, at, 0, "%s contains a control character",
+				 at->path);
+		return -1;
+	}
 	return 0;
 }
 
@@ -119,12 +126,8 @@ int kpg_jsonv_string_ok(const kpg_jsonv_key *k, const json_t *value)
 	const char *s = json_string_value(value);
 	size_t len = json_string_length(value);
 
-	if (s == NULL || len == 0 || (k->max_len > 0 && len > k->max_len))
-		return 0;
-	for (size_t i = 0; i < len; i++)
-		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-			return 0;
-	return 1;
+	return s != NULL && len > 0 && (k->max_len == 0 || len <= k->max_len) &&
+	       !has_control(s, len);
 }
 
 static int check_choice(kpg_jsonv *v, const kpg_jsonv_key *k,
@@ -299,6 +302,26 @@ int kpg_jsonv_value(kpg_jsonv *v, const kpg_jsonv_key *k,
 				k->store == KPG_JSONV_PATH))
 		store(v, k, at, &x);
 	return rc;
+}
+
+long kpg_jsonv_entries(kpg_jsonv *v, const kpg_jsonv_key *k, json_t *value,
+		       const char *shape)
+{
+	int is_array = k->type == KPG_JSONV_ARRAY;
+	size_t n;
+
+	if (is_array ? !json_is_array(value) : !json_is_object(value)) {
+		kpg_jsonv_error(v, k->path, 0, "%s must be %s, got %s", k->path,
+				shape, kpg_jsonv_kind(value));
+		return -1;
+	}
+	n = is_array ? json_array_size(value) : json_object_size(value);
+	if (k->max_len > 0 && n > k->max_len) {
+		kpg_jsonv_error(v, k->path, 0, "%s has %zu entries; at most %zu allowed",
+				k->path, n, k->max_len);
+		return -1;
+	}
+	return (long)n;
 }
 
 json_t *kpg_jsonv_env_value(kpg_jsonv *v, const kpg_jsonv_key *k,

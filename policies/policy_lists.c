@@ -22,21 +22,11 @@ static int dup_str(kpg_jsonv *v, const char *s, char **out)
 
 static void load_excludes(kpg_jsonv *v, json_t *ex, policy *p)
 {
-	size_t max = row(v, "reference.exclude_columns")->max_len;
 	size_t name_max = row(v, "reference.exclude_columns[]")->max_len;
 
-	if (!json_is_array(ex)) {
-		kpg_jsonv_error(v, "reference.exclude_columns", 0,
-				"reference.exclude_columns must be an array of column names, got %s",
-				kpg_jsonv_kind(ex));
+	if (kpg_jsonv_entries(v, row(v, "reference.exclude_columns"), ex,
+			      "an array of column names") < 0)
 		return;
-	}
-	if (json_array_size(ex) > max) {
-		kpg_jsonv_error(v, "reference.exclude_columns", 0,
-				"reference.exclude_columns has %zu entries; at most %zu allowed",
-				json_array_size(ex), max);
-		return;
-	}
 	p->exclude_columns = calloc(json_array_size(ex) + 1, sizeof(char *));
 	if (p->exclude_columns == NULL) {
 		v->nomem = 1;
@@ -209,20 +199,13 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 static void load_kpis(kpg_jsonv *v, json_t *a, policy *p, int task_bad)
 {
 	size_t seen_at[KPI__COUNT] = {0};
-	size_t max = row(v, "kpis")->max_len;
+	long n = kpg_jsonv_entries(v, row(v, "kpis"), a,
+				   "an array of {\"metric\": ..., \"min\"|\"max\": ...}");
 
-	if (!json_is_array(a)) {
-		kpg_jsonv_error(v, "kpis", 0, "kpis must be an array of {\"metric\": ..., \"min\"|\"max\": ...}, got %s",
-				kpg_jsonv_kind(a));
+	if (n < 0)
 		return;
-	}
-	if (json_array_size(a) == 0) {
+	if (n == 0) {
 		kpg_jsonv_error(v, "kpis", 0, "kpis needs at least one KPI: retraining is decided by KPIs");
-		return;
-	}
-	if (json_array_size(a) > max) {
-		kpg_jsonv_error(v, "kpis", 0, "kpis has %zu entries; at most %zu allowed",
-				json_array_size(a), max);
 		return;
 	}
 	for (size_t i = 0; i < json_array_size(a); i++)
@@ -284,23 +267,13 @@ static int is_param_name(const char *s, size_t max)
 
 static void load_params(kpg_jsonv *v, json_t *ps, policy *p)
 {
-	size_t max = row(v, "action.parameters")->max_len;
 	size_t value_max = row(v, "action.parameters.NAME")->max_len;
 	const char *key;
 	json_t *e;
 
-	if (!json_is_object(ps)) {
-		kpg_jsonv_error(v, "action.parameters", 0,
-				"action.parameters must be an object of name: \"string\", got %s",
-				kpg_jsonv_kind(ps));
+	if (kpg_jsonv_entries(v, row(v, "action.parameters"), ps,
+			      "an object of name: \"string\"") < 0)
 		return;
-	}
-	if (json_object_size(ps) > max) {
-		kpg_jsonv_error(v, "action.parameters", 0,
-				"action.parameters has %zu entries; at most %zu allowed",
-				json_object_size(ps), max);
-		return;
-	}
 	json_object_foreach(ps, key, e) {
 		char path[JSON_LOCATE_PATH_MAX];
 		policy_param *pp;

@@ -43,7 +43,8 @@ static int choice_at(const kpg_jsonv *v, json_t *root, const char *path)
 	return kpg_jsonv_choice(k->choices, s) >= 0;
 }
 
-/* 1 when the integer at path is present and was stored as stored. */
+/* 1 when the file's number at path is the value stored: the file set the
+ * key and it was valid (a rejected value leaves the default in place). */
 static int int_set(json_t *root, const char *path, unsigned long long stored)
 {
 	json_t *x = kpg_jsonv_get(root, path);
