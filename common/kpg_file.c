@@ -85,3 +85,14 @@ int kpg_fsync_dir(const char *dir)
 		rc = -1;
 	return rc;
 }
+
+char *kpg_dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return strdup("");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}

@@ -13,6 +13,10 @@
 int kpg_read_file(const char *path, size_t max, const char *what, char **out,
 		  size_t *outlen, kpg_err *err);
 
+/* The folder part of path: "a/b.json" -> "a", "b.json" -> "", "/b" -> "/".
+ * Returns a new string (caller frees), or NULL without memory. */
+char *kpg_dir_of(const char *path);
+
 /* fsync of a folder, so a file just created or renamed in it keeps its
  * name across a power loss. 0, or -1 with errno. */
 int kpg_fsync_dir(const char *dir);

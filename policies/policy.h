@@ -5,8 +5,8 @@
  * The rule: retrain only when a KPI is past its threshold. Drift is
  * supporting evidence as the policy says (decision.require_drift); drift
  * without a KPI breach is `hold` with the reason; no KPI evidence is `hold`.
- * Keys, types, defaults and ranges: docs/policies.md and
- * policies/policy.schema.json. */
+ * Keys, types, defaults and ranges: one table, policy_keys.c (printed by
+ * `kpigate policy keys`, shown in docs/policies.md). */
 #ifndef POLICY_H
 #define POLICY_H
 
@@ -112,11 +112,6 @@ const char *policy_action_name(policy_action_type a);
 int kpi_metric_from_name(const char *name, kpi_metric *out);
 int policy_task_from_name(const char *name, policy_task *out);
 int policy_action_from_name(const char *name, policy_action_type *out);
-/* The candidate closest to word (case-insensitive edit distance) when it
- * is close enough to be a likely typo, else NULL. Returns a borrowed
- * pointer into names. */
-const char *policy_suggest(const char *word, const char *const *names,
-			   size_t n);
 /* Placeholders allowed in action.parameters values, without braces:
  * "model", "window", "drifted_features", "kpis", "idempotency_key". */
 extern const char *const policy_placeholders[];

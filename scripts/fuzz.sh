@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for SECONDS (default
 # 60), seeded with the bad-input corpus, the example policies, AWS credential
-# answers and files (tests/data/aws, fake values) and, when present, the real
+# answers and files (tests/data/aws, fake values), the configuration files
+# (tests/data/config) and, when present, the real
 # SageMaker samples in ../shared. Exits non-zero on a crash.
 # usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -10,7 +11,7 @@ secs=${1:-60}
 dir=build-fuzz
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DKPIGATE_FUZZ=ON -DKPIGATE_TESTS=OFF >/dev/null
-cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy fuzz_aws_creds >/dev/null
+cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy fuzz_aws_creds fuzz_config >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 seed_lines() { # one seed file per line of each input file
@@ -26,9 +27,10 @@ seed_lines "$work/capture" tests/data/bad_capture.jsonl "$shared"/capture_*.json
 seed_lines "$work/gt" "$shared"/sdk_test_groundtruth_actuals.jsonl
 mkdir -p "$work/gt" "$work/policy"
 cp policies/examples/*.json tests/data/policies/*.json "$work/policy/"
-mkdir -p "$work/aws"
+mkdir -p "$work/aws" "$work/config"
 cp tests/data/aws/* "$work/aws/"
-for t in capture:capture groundtruth:gt policy:policy aws_creds:aws; do
+cp tests/data/config/*.json "$work/config/"
+for t in capture:capture groundtruth:gt policy:policy aws_creds:aws config:config; do
   name=${t%%:*} seeds=${t##*:}
   echo "fuzz_$name: ${secs}s"
   rc=0

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake pkg-config clang
   librdkafka-dev libjansson-dev libgsl-dev libcurl4-openssl-dev libssl-dev
   libmicrohttpd-dev libsimdjson-dev libfast-float-dev libcmocka-dev
-  kcat curl python3 python3-numpy python3-scipy python3-botocore
+  kcat curl python3 python3-numpy python3-scipy python3-botocore python3-jsonschema
 )
 
 missing=()

@@ -17,6 +17,8 @@
 #include <cmocka.h>
 
 #include "config.h"
+#include "config_keys.h"
+#include "jsonv_fixture.h"
 #include "policy_dir.h"
 
 #define DATA KPG_TEST_DATA_DIR "/config/"
@@ -217,6 +219,8 @@ static void test_defaults(void **state)
 	fx *f = *state;
 	char want[256];
 	config *cfg = load_ok(f, "{\n  \"kafka\": {" KAFKA_REQ "},\n  " PATHS_REQ "\n}\n");
+	const kpg_jsonv_key *keys;
+	size_t n;
 
 	assert_string_equal(cfg->bootstrap_servers, "localhost:9092");
 	assert_string_equal(cfg->group_id, "g");
@@ -224,23 +228,16 @@ static void test_defaults(void **state)
 	assert_null(cfg->ground_truth_topic);
 	assert_null(cfg->dead_letter_topic);
 	assert_int_equal(cfg->n_properties, 0);
-	assert_int_equal(cfg->batch_size, 1000);
-	assert_int_equal(cfg->poll_timeout_ms, 100);
-	assert_int_equal(cfg->max_task_idle_ms, 30000);
 	assert_null(cfg->aws_region);
-	assert_int_equal(cfg->aws_max_attempts, 8);
-	assert_int_equal(cfg->aws_deadline_s, 86400);
-	assert_int_equal(cfg->aws_poll_s, 30);
-	assert_int_equal(cfg->route_by_key, 1);
 	assert_null(cfg->route_header);
-	assert_int_equal(cfg->checkpoint_interval_s, 10);
-	assert_string_equal(cfg->http_listen, "127.0.0.1:9464");
-	assert_string_equal(cfg->http_host, "127.0.0.1");
-	assert_int_equal(cfg->http_port, 9464);
-	assert_int_equal(cfg->log_level, KPG_LOG_INFO);
-	assert_int_equal(cfg->shutdown_timeout_s, 30);
-	assert_int_equal(cfg->join_max_entries, 500000);
-	assert_int_equal(cfg->join_max_age_ms, 336LL * 3600 * 1000);
+	/* every default the table states, none restated here */
+	keys = config_keys(&n);
+	assert_int_equal(fx_assert_table_defaults(keys, n, cfg, NULL), 13);
+	/* http.listen's default, split */
+	assert_true(strncmp(cfg->http_listen, cfg->http_host,
+			    strlen(cfg->http_host)) == 0);
+	assert_int_equal(cfg->http_port,
+			 atoi(strrchr(cfg->http_listen, ':') + 1));
 	/* paths are relative to the file's folder */
 	snprintf(want, sizeof(want), "%s/policies", f->dir);
 	assert_string_equal(cfg->policy_dir, want);
@@ -481,6 +478,29 @@ static void test_value_formats(void **state)
 		"  \"log_level\": \"warning\",\n"
 		"  " PATHS_REQ "\n"
 		"}\n", w, N_OF(w));
+}
+
+/* aws.region names an AWS region, in the file and in the environment */
+static void test_aws_region(void **state)
+{
+	fx *f = *state;
+	static const want_diag w[] = {
+		{3, 21, NULL, "aws.region \"mars-1\" is not an AWS region like us-east-1"},
+		{0, 0, "KPIGATE_AWS_REGION", "aws.region \"eu_west_1\" is not an AWS region like us-east-1"},
+	};
+	config *cfg;
+
+	cfg = load_ok(f, "{\"kafka\": {" KAFKA_REQ "}, " PATHS_REQ ",\n"
+		      " \"aws\": {\"region\": \"ap-southeast-2\"}}\n");
+	assert_string_equal(cfg->aws_region, "ap-southeast-2");
+	config_free(cfg);
+	setenv("KPIGATE_AWS_REGION", "eu_west_1", 1);
+	expect_diags(f,
+		"{\n"
+		"  \"kafka\": {" KAFKA_REQ "}, " PATHS_REQ ",\n"
+		"  \"aws\": {\"region\": \"mars-1\"}\n"
+		"}\n", w, N_OF(w));
+	unsetenv("KPIGATE_AWS_REGION");
 }
 
 static void test_cross_checks(void **state)
@@ -799,6 +819,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_missing_kafka_object, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_property_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_formats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_aws_region, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cross_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_assignor_with_ground_truth, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_filesystem_checks, setup, teardown),

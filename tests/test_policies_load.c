@@ -14,7 +14,10 @@
 #include <cmocka.h>
 
 #include "json_locate.h"
+#include "kpg_suggest.h"
+#include "jsonv_fixture.h"
 #include "policy.h"
+#include "policy_keys.h"
 
 #define DATA KPG_TEST_DATA_DIR "/policies/"
 #define EXAMPLES KPG_TEST_DATA_DIR "/../../policies/examples/"
@@ -182,31 +185,24 @@ static void test_example_step_functions(void **state)
 static void test_defaults(void **state)
 {
 	policy *p = load_ok(DATA "good_minimal.json");
+	size_t n;
+	const kpg_jsonv_key *keys = policy_keys(&n);
+	double d;
 
 	(void)state;
 	assert_string_equal(p->reference_path, DATA "ref/train.csv");
 	assert_null(p->label_column);
 	assert_null(p->endpoint);
 	assert_int_equal(p->n_features, 0);
-	assert_int_equal(p->task, POLICY_TASK_BINARY);
-	assert_string_equal(p->score_field, "score");
-	assert_true(p->score_threshold == 0.5);
 	assert_int_equal(p->window_span_ms, 0);
-	assert_int_equal(p->psi_bins, 10);
-	assert_true(p->psi_threshold == 0.2);
-	assert_true(p->ks_p_value == 0.01);
-	assert_true(p->ks_min_statistic == 0.1);
-	assert_true(p->dataset_drift_share == 0.3);
-	assert_int_equal(p->ks_asymptotic, 0);
-	assert_int_equal(p->require_drift, 0);
-	assert_int_equal(p->min_records, 100);
-	assert_int_equal(p->min_labelled, 100);
-	assert_int_equal(p->consecutive_windows, 1);
-	assert_int_equal(p->cooldown_ms, 0);
-	assert_int_equal(p->max_retrains, 0);
-	assert_int_equal(p->budget_period_ms, 30LL * 86400 * 1000);
 	assert_null(p->action_region);
 	assert_int_equal(p->n_params, 0);
+	/* every default the table states, none restated here */
+	assert_true(fx_assert_table_defaults(keys, n, p, NULL) >= 14);
+	/* and the accessor compare uses */
+	assert_int_equal(policy_key_default("drift.psi_threshold", &d), 0);
+	assert_true(d == p->psi_threshold);
+	assert_int_equal(policy_key_default("model", &d), KPG_ENOTFOUND);
 	policy_free(p);
 }
 
@@ -543,14 +539,14 @@ static void test_names(void **state)
 			    "binary_classification");
 	assert_int_equal(policy_action_from_name("step_functions", &a), 0);
 	assert_string_equal(policy_action_name(a), "step_functions");
-	assert_string_equal(policy_suggest("cooldwon_seconds", keys, 4),
+	assert_string_equal(kpg_suggest("cooldwon_seconds", keys, 4),
 			    "cooldown_seconds");
-	assert_string_equal(policy_suggest("MIN_RECORD", keys, 4),
+	assert_string_equal(kpg_suggest("MIN_RECORD", keys, 4),
 			    "min_records");
-	assert_string_equal(policy_suggest("min_labeled", keys, 4),
+	assert_string_equal(kpg_suggest("min_labeled", keys, 4),
 			    "min_labelled");
-	assert_null(policy_suggest("colour", keys, 4));
-	assert_null(policy_suggest("", keys, 4));
+	assert_null(kpg_suggest("colour", keys, 4));
+	assert_null(kpg_suggest("", keys, 4));
 }
 
 int main(void)

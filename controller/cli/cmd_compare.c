@@ -11,6 +11,7 @@
 #include "csv_reader.h"
 #include "evaluate.h"
 #include "policy.h"
+#include "policy_keys.h"
 #include "reference.h"
 
 static const char compare_usage[] =
@@ -19,14 +20,14 @@ static const char compare_usage[] =
 	"                       [--ks-min-statistic X] [--json]\n"
 	"\n"
 	"Per-feature drift of B against A (both CSV with a header row; columns are\n"
-	"matched by name). Numeric columns: PSI over B quantile bins of A (default 10)\n"
+	"matched by name). Numeric columns: PSI over B quantile bins of A (default %u)\n"
 	"and the two-sample Kolmogorov-Smirnov test; categorical columns: PSI over\n"
 	"A's categories plus one 'unseen' bin. Empty and NA cells are counted as\n"
 	"missing and never enter the statistics.\n"
 	"\n"
-	"A feature drifts when PSI >= psi-threshold (default 0.2), or, numeric only,\n"
-	"when the KS p-value < ks-p-value (default 0.01) and the KS statistic >=\n"
-	"ks-min-statistic (default 0.1).\n"
+	"A feature drifts when PSI >= psi-threshold (default %g), or, numeric only,\n"
+	"when the KS p-value < ks-p-value (default %g) and the KS statistic >=\n"
+	"ks-min-statistic (default %g): the defaults of a policy's drift keys.\n"
 	"\n"
 	"Exit: 0 no feature drifted; 1 at least one drifted, or invalid input;\n"
 	"2 usage error.\n";
@@ -37,6 +38,26 @@ typedef struct compare_args {
 	int json;
 	double psi_threshold, ks_p, ks_min;
 } compare_args;
+
+/* The defaults of a policy's drift.* keys (policy_keys.c). */
+static void compare_defaults(compare_args *a)
+{
+	double bins = 0;
+
+	policy_key_default("drift.psi_bins", &bins);
+	a->bins = (unsigned)bins;
+	policy_key_default("drift.psi_threshold", &a->psi_threshold);
+	policy_key_default("drift.ks_p_value", &a->ks_p);
+	policy_key_default("drift.ks_min_statistic", &a->ks_min);
+}
+
+static void usage(FILE *out)
+{
+	compare_args d = {0};
+
+	compare_defaults(&d);
+	fprintf(out, compare_usage, d.bins, d.psi_threshold, d.ks_p, d.ks_min);
+}
 
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
@@ -90,13 +111,14 @@ static int parse_args(int argc, char **argv, compare_args *a)
 			if (parse_double(optarg, 0, 1, &a->ks_min))
 				goto bad_value;
 			break;
-		case 'h': fputs(compare_usage, stdout); return -1;
-		default: fputs(compare_usage, stderr); return KPG_EXIT_USAGE;
+		case 'h': usage(stdout); return -1;
+		default: usage(stderr); return KPG_EXIT_USAGE;
 		}
 	}
 	if (optind < argc || a->ref == NULL || a->cur == NULL) {
-		fprintf(stderr, "kpigate compare: --reference and --current are required\n%s",
-			compare_usage);
+		fputs("kpigate compare: --reference and --current are required\n",
+		      stderr);
+		usage(stderr);
 		return KPG_EXIT_USAGE;
 	}
 	return 0;
@@ -247,9 +269,7 @@ int cmd_compare(int argc, char **argv)
 	int rc, exit_code = KPG_EXIT_FINDINGS, have_ref = 0;
 	size_t nf = 0;
 
-	a.psi_threshold = 0.2;
-	a.ks_p = 0.01;
-	a.ks_min = 0.1;
+	compare_defaults(&a);
 	rc = parse_args(argc, argv, &a);
 	if (rc)
 		return rc < 0 ? KPG_EXIT_OK : rc;

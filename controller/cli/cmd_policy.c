@@ -1,19 +1,26 @@
 /* cmd_policy.c - "kpigate policy check FILE...": validates policy files
- * like `ntpd -n`, printing every error as FILE:LINE:COLUMN: message. */
+ * like `ntpd -n`, printing every error as FILE:LINE:COLUMN: message;
+ * "kpigate policy keys": the table of every policy key. */
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
+#include "keys_cmd.h"
 #include "policy.h"
+#include "policy_keys.h"
 #include "policy_report.h"
 
 static const char usage[] =
 	"usage: kpigate policy check FILE...\n"
+	"       kpigate policy keys [--json | --markdown]\n"
 	"\n"
-	"Validates retraining policy files (JSON, one model per file).\n"
+	"check validates retraining policy files (JSON, one model per file).\n"
 	"Every error is printed to stderr as FILE:LINE:COLUMN: message;\n"
 	"each valid file is printed to stdout as FILE: OK.\n"
-	"Keys, defaults and ranges: docs/policies.md.\n"
+	"\n"
+	"keys prints every policy key with its type, default, range and\n"
+	"meaning: as JSON (--json), or as the Markdown table of\n"
+	"docs/policies.md (--markdown, the default).\n"
 	"\n"
 	"options:\n"
 	"  -h, --help  print this help\n"
@@ -49,6 +56,12 @@ int cmd_policy(int argc, char **argv)
 			  strcmp(argv[1], "-h") == 0)) {
 		fputs(usage, stdout);
 		return KPG_EXIT_OK;
+	}
+	if (argc >= 2 && strcmp(argv[1], "keys") == 0) {
+		size_t n;
+		const kpg_jsonv_key *keys = policy_keys(&n);
+
+		return keys_cmd(argc - 1, argv + 1, "policy", usage, keys, n, NULL);
 	}
 	if (argc < 2 || strcmp(argv[1], "check") != 0) {
 		if (argc >= 2)

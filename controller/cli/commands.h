@@ -8,7 +8,8 @@ enum { KPG_EXIT_OK = 0, KPG_EXIT_FINDINGS = 1, KPG_EXIT_USAGE = 2 };
 
 int cmd_replay(int argc, char **argv);  /* cmd_replay.c */
 int cmd_compare(int argc, char **argv); /* cmd_compare.c */
-int cmd_policy(int argc, char **argv);  /* cmd_policy.c: "policy check FILE..." */
+int cmd_policy(int argc, char **argv);  /* cmd_policy.c: "policy check FILE...", "policy keys" */
+int cmd_config(int argc, char **argv);  /* cmd_config.c: "config keys" */
 int cmd_audit(int argc, char **argv);   /* cmd_audit.c: "audit verify|summary" */
 int cmd_example(int argc, char **argv); /* cmd_example.c */
 int cmd_run(int argc, char **argv);     /* cmd_run.c: the daemon; --check today */

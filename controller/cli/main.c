@@ -14,7 +14,8 @@ static const char usage[] =
 	"commands:\n"
 	"  replay   run the pipeline over capture and ground-truth files\n"
 	"  compare  per-feature drift between two CSV files\n"
-	"  policy   check policy files (policy check FILE...)\n"
+	"  policy   check policy files (policy check FILE...), list their keys\n"
+	"  config   list the daemon configuration's keys (config keys)\n"
 	"  audit    verify or summarise an audit log\n"
 	"  action   show the exact AWS request a retrain would send (action test)\n"
 	"  example  write the bundled example into a folder\n"
@@ -32,7 +33,7 @@ int main(int argc, char **argv)
 		{"replay", cmd_replay},   {"compare", cmd_compare},
 		{"policy", cmd_policy},   {"audit", cmd_audit},
 		{"example", cmd_example}, {"run", cmd_run},
-		{"action", cmd_action},
+		{"action", cmd_action},   {"config", cmd_config},
 	};
 
 	/* GSL's default handler aborts; every GSL call's code is checked. */

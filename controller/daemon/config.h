@@ -8,7 +8,8 @@
  * Loading reads the file, the environment and the file system (stat and
  * readdir only); it never opens Kafka or the network. Property names and
  * values are checked with rd_kafka_conf_set on a scratch configuration.
- * Keys, types, defaults, ranges: docs/configuration.md. */
+ * Keys, types, defaults, ranges: one table, config_keys.c (printed by
+ * `kpigate config keys`, shown in docs/configuration.md). */
 #ifndef CONFIG_H
 #define CONFIG_H
 
@@ -22,7 +23,6 @@
 
 #define CONFIG_FILE_MAX (1024 * 1024)
 #define CONFIG_MAX_PROPERTIES 256
-#define CONFIG_MAX_DIAGS 200
 
 /* A librdkafka property, passed verbatim to rd_kafka_conf_set. Booleans
  * are "true"/"false", numbers their decimal text. */

@@ -1,6 +1,6 @@
 /* json_locate.h - where things are in a JSON text.
  *
- * jansson keeps no positions for values, so the policy loader scans the
+ * jansson keeps no positions for values, so the validator (kpg_jsonv.h) scans the
  * original text once more and records, for every object member and array
  * element, the line and column of its key and of its value. Paths are
  * written like "guards.cooldown_seconds", "kpis[1].metric"; the root value

@@ -1,0 +1,330 @@
+/* policy_keys.c - the policy file's table: one row per key (policy_keys.h).
+ * Rules a row cannot say are the check callbacks below; rules across keys
+ * (KPIs vs the task, guards vs the window, the ARN's region) are in
+ * policy_load.c, after the table pass. */
+#include "policy_keys.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws_names.h"
+#include "aws_names_key.h"
+#include "energy.h"
+#include "kpg_suggest.h"
+#include "policy.h"
+
+#define NAME_MAX_BYTES 256                 /* columns, features, score field */
+#define MAX_SECONDS (366.0 * 86400)        /* spans, cooldowns, budgets */
+#define MAX_WINDOW_RECORDS 10000000.0
+
+_Static_assert(sizeof(policy_task) == sizeof(int), "CHOICE stores an int");
+_Static_assert(sizeof(policy_action_type) == sizeof(int), "CHOICE stores an int");
+
+static const char *const tasks[] = {"binary_classification", "regression", NULL};
+static const char *const ks_methods[] = {"auto", "asymp", NULL};
+static const char *const feature_types[] = {"numeric", "categorical", NULL};
+static const char *const metrics[] = {"accuracy", "precision", "recall", "f1",
+				      "auc", "rmse", "mae", NULL};
+static const char *const actions[] = {"dry_run", "sagemaker_pipeline",
+				      "step_functions", NULL};
+
+/* ---- rules a row cannot say --------------------------------------- */
+
+static int check_version(kpg_jsonv *v, const kpg_jsonv_key *k,
+			 const kpg_jsonv_at *at, json_t *value)
+{
+	long long x = json_is_integer(value) ? (long long)json_integer_value(value)
+					     : (long long)json_number_value(value);
+
+	(void)k;
+	if (x == 1)
+		return 1;
+	kpg_jsonv_report(v, at, 0, "version must be 1 (the only policy format so far), got %lld",
+			 x);
+	return -1;
+}
+
+/* Letters, digits, '.', '_', '-' only: model names go into keys, file
+ * names and audit records. */
+static int check_model(kpg_jsonv *v, const kpg_jsonv_key *k,
+		       const kpg_jsonv_at *at, json_t *value)
+{
+	const char *s = json_string_value(value);
+
+	(void)k;
+	for (const char *c = s; *c; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+		      (*c >= '0' && *c <= '9') || strchr("._-", *c) != NULL)) {
+			kpg_jsonv_report(v, at, 0, "model \"%s\" may hold only letters, digits, '.', '_' and '-'",
+					 s);
+			return -1;
+		}
+	return 0;
+}
+
+static int check_pipeline(kpg_jsonv *v, const kpg_jsonv_key *k,
+			  const kpg_jsonv_at *at, json_t *value)
+{
+	(void)k;
+	if (aws_names_is_pipeline_name(json_string_value(value)))
+		return 0;
+	kpg_jsonv_report(v, at, 0, "action.pipeline_name \"%s\" is not a SageMaker pipeline name (letters, digits and inner '-', at most 256)",
+			 json_string_value(value));
+	return -1;
+}
+
+static int check_arn(kpg_jsonv *v, const kpg_jsonv_key *k,
+		     const kpg_jsonv_at *at, json_t *value)
+{
+	const char *why = NULL;
+	char region[64];
+
+	(void)k;
+	if (aws_names_check_sfn_arn(json_string_value(value), region,
+				    sizeof(region), &why) == 0)
+		return 0;
+	kpg_jsonv_report(v, at, 0, "action.state_machine_arn is not a Step Functions state machine ARN: %s",
+			 why);
+	return -1;
+}
+
+static int check_energy(kpg_jsonv *v, const kpg_jsonv_key *k,
+			const kpg_jsonv_at *at, json_t *value)
+{
+	int is_region = strcmp(k->path, "energy.region") == 0;
+	kpg_err e;
+	int rc;
+
+	kpg_err_clear(&e);
+	rc = is_region ? energy_check_region(json_string_value(value), &e)
+		       : energy_check_instance(json_string_value(value), &e);
+	if (rc == 0)
+		return 0;
+	kpg_jsonv_report(v, at, 0, "%s: %s", at->path, e.msg[0] ? e.msg :
+			 is_region ? "unknown region" : "unknown instance type");
+	return -1;
+}
+
+/* KPI metrics have their own message, with the list when nothing is
+ * close. */
+static int check_metric(kpg_jsonv *v, const kpg_jsonv_key *k,
+			const kpg_jsonv_at *at, json_t *value)
+{
+	const char *s = json_string_value(value), *hint;
+
+	if (kpg_jsonv_choice(k->choices, s) >= 0)
+		return 1;
+	hint = kpg_suggest(s, k->choices, KPI__COUNT);
+	if (hint != NULL)
+		kpg_jsonv_report(v, at, 0, "unknown KPI metric \"%s\"; did you mean \"%s\"?",
+				 s, hint);
+	else
+		kpg_jsonv_report(v, at, 0, "unknown KPI metric \"%s\"; use accuracy, precision, recall, f1, auc, rmse or mae",
+				 s);
+	return -1;
+}
+
+/* ---- the table ---------------------------------------------------- */
+
+#define AT(field) .offset = offsetof(policy, field)
+#define REQ KPG_JSONV_REQUIRED
+#define NUL KPG_JSONV_NULLABLE
+#define OPEN_MIN KPG_JSONV_MIN_OPEN
+#define OPEN_MAX KPG_JSONV_MAX_OPEN
+
+static const kpg_jsonv_key keys[] = {
+	{.path = "$schema", .type = KPG_JSONV_STRING, .flags = NUL,
+	 .max_len = 4096, .doc = "For editors. kpigate ignores it."},
+	{.path = "description", .type = KPG_JSONV_STRING, .flags = NUL,
+	 .max_len = 4096, .doc = "Free text for people. kpigate ignores it."},
+	{.path = "version", .type = KPG_JSONV_INT, .min = 1, .max = 1,
+	 .def = "1", .check = check_version,
+	 .doc = "Policy format version."},
+	{.path = "model", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .max_len = 128, .store = KPG_JSONV_STR, AT(model), .check = check_model,
+	 .doc = "Model name of `A-Z a-z 0-9 . _ -`, used in the audit log, the energy ledger and idempotency keys."},
+	{.path = "endpoint", .type = KPG_JSONV_STRING, .flags = NUL,
+	 .max_len = 256, .store = KPG_JSONV_STR, AT(endpoint),
+	 .doc = "Endpoint whose captured traffic belongs to this model. null means the model name is matched instead."},
+
+	{.path = "reference", .type = KPG_JSONV_OBJECT, .flags = REQ,
+	 .doc = "The reference (training) data drift is measured against."},
+	{.path = "reference.path", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .max_len = 4096, .store = KPG_JSONV_PATH, AT(reference_path),
+	 .doc = "Reference (training) CSV that drift is measured against. A relative path is resolved against the policy file's folder, not the working directory."},
+	{.path = "reference.label_column", .type = KPG_JSONV_STRING,
+	 .flags = NUL, .max_len = NAME_MAX_BYTES, .store = KPG_JSONV_STR,
+	 AT(label_column),
+	 .doc = "Ground-truth column in the reference. It is never treated as a feature."},
+	{.path = "reference.exclude_columns", .type = KPG_JSONV_ARRAY,
+	 .max_len = POLICY_MAX_FEATURES,
+	 .doc = "Columns that are not features, such as IDs or timestamps."},
+	{.path = "reference.exclude_columns[]", .type = KPG_JSONV_STRING,
+	 .max_len = NAME_MAX_BYTES, .doc = "A column name."},
+
+	{.path = "features", .type = KPG_JSONV_MAP,
+	 .max_len = POLICY_MAX_FEATURES,
+	 .doc = "Declared feature types; a feature not listed gets its type from the reference."},
+	{.path = "features.NAME", .type = KPG_JSONV_STRING,
+	 .choices = feature_types,
+	 .doc = "Declared type of feature NAME (1–256 bytes). A feature not listed gets its type from the reference. A name may not also be the label or an excluded column."},
+
+	{.path = "prediction", .type = KPG_JSONV_OBJECT,
+	 .doc = "What the model predicts and where its output is."},
+	{.path = "prediction.task", .type = KPG_JSONV_STRING, .max_len = 64,
+	 .choices = tasks, .def = "\"binary_classification\"",
+	 .store = KPG_JSONV_CHOICE, AT(task),
+	 .doc = "Decides which KPIs are allowed."},
+	{.path = "prediction.score_field", .type = KPG_JSONV_STRING,
+	 .max_len = NAME_MAX_BYTES, .def = "\"score\"", .store = KPG_JSONV_STR,
+	 AT(score_field),
+	 .doc = "Field of the model's output holding the score (classification) or the predicted value (regression)."},
+	{.path = "prediction.threshold", .type = KPG_JSONV_NUMBER, .min = 0,
+	 .max = 1, .def = "0.5", .store = KPG_JSONV_DOUBLE, AT(score_threshold),
+	 .doc = "binary_classification only. A prediction is positive when score ≥ threshold."},
+
+	{.path = "window", .type = KPG_JSONV_OBJECT, .flags = REQ,
+	 .doc = "How records are grouped; needs `records`, `span_seconds` or both (whichever comes first closes a window)."},
+	{.path = "window.records", .type = KPG_JSONV_INT, .min = 1,
+	 .max = MAX_WINDOW_RECORDS, .store = KPG_JSONV_U64, AT(window_records),
+	 .doc = "Close a window after this many records."},
+	{.path = "window.span_seconds", .type = KPG_JSONV_INT, .min = 1,
+	 .max = MAX_SECONDS, .store = KPG_JSONV_I64, AT(window_span_ms),
+	 .scale = 1000, .doc = "Close a window after this much event time (at most 366 days). With both `records` and `span_seconds`, whichever comes first closes the window."},
+
+	{.path = "drift", .type = KPG_JSONV_OBJECT,
+	 .doc = "Drift detectors and their thresholds."},
+	{.path = "drift.psi_bins", .type = KPG_JSONV_INT, .min = 2, .max = 1000,
+	 .def = "10", .store = KPG_JSONV_UINT, AT(psi_bins),
+	 .doc = "Quantile bins of the reference used for PSI on numeric features."},
+	{.path = "drift.psi_threshold", .type = KPG_JSONV_NUMBER,
+	 .flags = OPEN_MIN, .min = 0, .max = 10, .def = "0.2",
+	 .store = KPG_JSONV_DOUBLE, AT(psi_threshold),
+	 .doc = "A feature has drifted when its PSI ≥ this value."},
+	{.path = "drift.ks_p_value", .type = KPG_JSONV_NUMBER,
+	 .flags = OPEN_MIN | OPEN_MAX, .min = 0, .max = 1, .def = "0.01",
+	 .store = KPG_JSONV_DOUBLE, AT(ks_p_value),
+	 .doc = "A numeric feature has also drifted when the KS p-value < this value …"},
+	{.path = "drift.ks_min_statistic", .type = KPG_JSONV_NUMBER, .min = 0,
+	 .max = 1, .def = "0.1", .store = KPG_JSONV_DOUBLE,
+	 AT(ks_min_statistic),
+	 .doc = "… and the KS statistic ≥ this value. The minimum stops large windows from flagging tiny shifts."},
+	{.path = "drift.ks_method", .type = KPG_JSONV_STRING, .max_len = 16,
+	 .choices = ks_methods, .def = "\"auto\"", .store = KPG_JSONV_CHOICE,
+	 AT(ks_asymptotic),
+	 .doc = "How the KS p-value is computed: `auto` is scipy's default, `asymp` always the asymptotic distribution (below)."},
+	{.path = "drift.dataset_drift_share", .type = KPG_JSONV_NUMBER,
+	 .flags = OPEN_MIN, .min = 0, .max = 1, .def = "0.3",
+	 .store = KPG_JSONV_DOUBLE, AT(dataset_drift_share),
+	 .doc = "There is dataset drift when the share of drifted features ≥ this value."},
+
+	{.path = "kpis", .type = KPG_JSONV_ARRAY, .flags = REQ,
+	 .max_len = POLICY_MAX_KPIS,
+	 .doc = "The KPIs that decide retraining: at least one, each metric at most once."},
+	{.path = "kpis[]", .type = KPG_JSONV_OBJECT,
+	 .doc = "One KPI: a metric and exactly one of `min` and `max`."},
+	{.path = "kpis[].metric", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .max_len = 64, .choices = metrics, .check = check_metric,
+	 .doc = "Computed on the labelled records of the window. `accuracy`, `precision`, `recall`, `f1`, `auc` need task binary_classification; `rmse`, `mae` need regression."},
+	{.path = "kpis[].min", .type = KPG_JSONV_NUMBER, .min = 0, .max = 1,
+	 .doc = "For higher-is-better metrics (accuracy, precision, recall, f1, auc). Breach when value < min."},
+	{.path = "kpis[].max", .type = KPG_JSONV_NUMBER, .min = 0,
+	 .max = INFINITY,
+	 .doc = "For lower-is-better metrics (rmse, mae). Breach when value > max. Give exactly one of `min` and `max`. The other one is an error with a hint."},
+
+	{.path = "decision", .type = KPG_JSONV_OBJECT,
+	 .doc = "How KPI breaches and drift combine."},
+	{.path = "decision.require_drift", .type = KPG_JSONV_BOOL,
+	 .def = "false", .store = KPG_JSONV_FLAG, AT(require_drift),
+	 .doc = "When true, a KPI breach retrains only if the same window also shows dataset drift."},
+
+	{.path = "guards", .type = KPG_JSONV_OBJECT,
+	 .doc = "Limits on when and how often a model retrains."},
+	{.path = "guards.min_records", .type = KPG_JSONV_INT, .min = 0,
+	 .max = MAX_WINDOW_RECORDS, .def = "100", .store = KPG_JSONV_U64,
+	 AT(min_records),
+	 .doc = "A window with fewer records is `hold`. At most `window.records`."},
+	{.path = "guards.min_labelled", .type = KPG_JSONV_INT, .min = 0,
+	 .max = MAX_WINDOW_RECORDS, .def = "100", .store = KPG_JSONV_U64,
+	 AT(min_labelled),
+	 .doc = "A window with fewer labelled records is `hold` (\"no KPI evidence\"). At most `window.records`."},
+	{.path = "guards.consecutive_windows", .type = KPG_JSONV_INT, .min = 1,
+	 .max = 1000, .def = "1", .store = KPG_JSONV_UINT,
+	 AT(consecutive_windows),
+	 .doc = "Breaching windows needed in a row before a retrain."},
+	{.path = "guards.cooldown_seconds", .type = KPG_JSONV_INT, .min = 0,
+	 .max = MAX_SECONDS, .def = "0", .store = KPG_JSONV_I64,
+	 AT(cooldown_ms), .scale = 1000,
+	 .doc = "Minimum event time between two retrains."},
+	{.path = "guards.max_retrains", .type = KPG_JSONV_INT, .min = 0,
+	 .max = POLICY_MAX_RETRAIN_HISTORY, .def = "0", .store = KPG_JSONV_UINT,
+	 AT(max_retrains),
+	 .doc = "Most retrains allowed in any `budget_period_seconds`; 0 = unlimited."},
+	{.path = "guards.budget_period_seconds", .type = KPG_JSONV_INT,
+	 .min = 1, .max = MAX_SECONDS, .def = "2592000", .store = KPG_JSONV_I64,
+	 AT(budget_period_ms), .scale = 1000,
+	 .doc = "Sliding period for `max_retrains` (default 30 days)."},
+
+	{.path = "action", .type = KPG_JSONV_OBJECT, .flags = REQ,
+	 .doc = "The retraining action."},
+	{.path = "action.type", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .max_len = 64, .choices = actions, .store = KPG_JSONV_CHOICE,
+	 AT(action),
+	 .doc = "What a retrain does. `dry_run` only records the decision."},
+	{.path = "action.pipeline_name", .type = KPG_JSONV_STRING, .flags = NUL,
+	 .max_len = 256, .store = KPG_JSONV_STR, AT(pipeline_name),
+	 .check = check_pipeline,
+	 .doc = "SageMaker pipeline name, `[A-Za-z0-9](-*[A-Za-z0-9]){0,255}`. **Required** for `sagemaker_pipeline`."},
+	{.path = "action.state_machine_arn", .type = KPG_JSONV_STRING,
+	 .flags = NUL, .max_len = 2048, .store = KPG_JSONV_STR,
+	 AT(state_machine_arn), .check = check_arn,
+	 .doc = "Step Functions state machine ARN, `arn:aws[-a-z]*:states:REGION:ACCOUNT:stateMachine:NAME`. **Required** for `step_functions`."},
+	{.path = "action.region", .type = KPG_JSONV_STRING, .flags = NUL,
+	 .max_len = 32, .store = KPG_JSONV_STR, AT(action_region),
+	 .check = aws_names_key_region,
+	 .doc = "AWS region the action calls, e.g. `eu-west-1`; null: `energy.region`. It must match the state machine ARN's region."},
+	{.path = "action.parameters", .type = KPG_JSONV_MAP, .flags = NUL,
+	 .max_len = POLICY_MAX_PARAMS,
+	 .doc = "Pipeline parameters or execution input. Values are strings and may use placeholders (below)."},
+	{.path = "action.parameters.NAME", .type = KPG_JSONV_STRING,
+	 .max_len = 1024,
+	 .doc = "A string value; NAME is 1 to 256 of `A-Z a-z 0-9 _ -`; values may use placeholders (below)."},
+
+	{.path = "energy", .type = KPG_JSONV_OBJECT, .flags = REQ,
+	 .doc = "The training run, for the energy and carbon estimate."},
+	{.path = "energy.instance_type", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .max_len = 63, .store = KPG_JSONV_CHARS, AT(energy.instance_type),
+	 .size = sizeof(((policy *)0)->energy.instance_type),
+	 .check = check_energy,
+	 .doc = "Training instance, used to estimate energy and carbon; must be in kpigate's energy table, e.g. `ml.m5.xlarge`."},
+	{.path = "energy.instance_count", .type = KPG_JSONV_INT, .flags = REQ,
+	 .min = 1, .max = 1000, .store = KPG_JSONV_UINT,
+	 AT(energy.instance_count), .doc = "Instances per training run."},
+	{.path = "energy.expected_hours", .type = KPG_JSONV_NUMBER,
+	 .flags = REQ | OPEN_MIN, .min = 0, .max = 720,
+	 .store = KPG_JSONV_DOUBLE, AT(energy.expected_hours),
+	 .doc = "Expected run time, used for the estimate made before a run."},
+	{.path = "energy.region", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .max_len = 31, .store = KPG_JSONV_CHARS, AT(energy.region),
+	 .size = sizeof(((policy *)0)->energy.region), .check = check_energy,
+	 .doc = "Where training runs, in kpigate's grid-factor table. Sets the grid's carbon intensity."},
+};
+
+const kpg_jsonv_key *policy_keys(size_t *n)
+{
+	*n = sizeof(keys) / sizeof(keys[0]);
+	return keys;
+}
+
+int policy_key_default(const char *path, double *out)
+{
+	const kpg_jsonv_key *k = kpg_jsonv_key_find(keys, sizeof(keys) /
+						    sizeof(keys[0]), path);
+
+	if (k == NULL || k->def == NULL ||
+	    (k->type != KPG_JSONV_INT && k->type != KPG_JSONV_NUMBER))
+		return KPG_ENOTFOUND;
+	*out = strtod(k->def, NULL);
+	return 0;
+}

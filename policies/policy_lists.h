@@ -1,0 +1,18 @@
+/* policy_lists.h - the lists of a policy file (reference.exclude_columns,
+ * features, kpis, action.parameters), checked entry by entry against
+ * their rows in policy_keys.c and stored into the policy. Internal to
+ * policy_load.c. */
+#ifndef POLICY_LISTS_H
+#define POLICY_LISTS_H
+
+#include <jansson.h>
+
+#include "kpg_jsonv.h"
+#include "policy.h"
+
+/* After the table pass (label_column, task stored). task_bad: the task
+ * was not a known one, so KPIs are not checked against it. Appends
+ * diagnostics to v; sets v->nomem when out of memory. */
+void policy_load_lists(kpg_jsonv *v, json_t *root, policy *p, int task_bad);
+
+#endif
