@@ -25,6 +25,7 @@
 #   wait_decisions COUNT SECONDS "PID..." AUDIT...
 #                            until the audit logs hold COUNT decisions, while
 #                            one of the PIDs lives
+#   matching FILE REGEX      lines of FILE that match (0 without FILE)
 #   wait_log FILE REGEX COUNT SECONDS ["PID..."]
 #                            until COUNT lines of FILE match REGEX
 #   e2e_http PORT PATH       GET http://127.0.0.1:PORT/PATH: "STATUS BODY"
@@ -104,13 +105,21 @@ wait_decisions() {
 	(( $(decisions "$@") >= want ))
 }
 
+# matching FILE REGEX: lines of FILE matching REGEX, 0 while FILE does not
+# exist yet (a daemon that has not written its log)
+matching() {
+	local n
+	n=$(grep -c -E "$2" "$1" 2>/dev/null)
+	echo "${n:-0}"
+}
+
 wait_log() {
 	local end=$((SECONDS + $4))
-	while (( $(grep -c -E "$2" "$1" 2>/dev/null) < $3 && SECONDS < end )); do
+	while (( $(matching "$1" "$2") < $3 && SECONDS < end )); do
 		[[ -z ${5:-} ]] || alive $5 || break
 		sleep 0.3
 	done
-	(( $(grep -c -E "$2" "$1" 2>/dev/null) >= $3 ))
+	(( $(matching "$1" "$2") >= $3 ))
 }
 
 e2e_http() {
