@@ -146,8 +146,7 @@ static const char *const retry_types[] = {
 	"BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
 	"SlowDown", "PriorRequestNotComplete", "EC2ThrottledException",
 	"RequestTimeout", "RequestTimeoutException", "InternalFailure",
-	"InternalError", "InternalServerError", "ServiceUnavailable", NULL
-};
+	"InternalError", "InternalServerError", "ServiceUnavailable", NULL};
 
 static const char *curl_code_name(CURLcode c)
 {
@@ -212,21 +211,20 @@ static int check_request(const aws_call_request *rq, const aws_creds *creds,
 		kpg_err_set(err, "aws call: no request or no credentials");
 		return KPG_EINVAL;
 	}
-	if (!rq->endpoint || (strncmp(rq->endpoint, "https://", 8) != 0 &&
-			      strncmp(rq->endpoint, "http://", 7) != 0) ||
+	if (!rq->endpoint || (strncmp(rq->endpoint, "https://", 8) != 0 && strncmp(rq->endpoint, "http://", 7) != 0) ||
 	    strpbrk(rq->endpoint, " \r\n")) {
 		kpg_err_set(err, "aws call: endpoint must be http(s)://host[:port]");
 		return KPG_EINVAL;
 	}
 	if (!aws_call_valid_label(rq->region) || !aws_call_valid_label(rq->service)) {
 		kpg_err_set(err, "aws call: region and service must be non-empty "
-			    "[a-z0-9-] names");
+				 "[a-z0-9-] names");
 		return KPG_EINVAL;
 	}
 	if (!valid_header_value(rq->target) ||
 	    !valid_header_value(rq->content_type)) {
 		kpg_err_set(err, "aws call: target and content type must be "
-			    "non-empty single-line values");
+				 "non-empty single-line values");
 		return KPG_EINVAL;
 	}
 	if (!rq->body && rq->body_len) {
@@ -366,8 +364,7 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 	cc |= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
 	cc |= curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
 	cc |= curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-			       timeout < AWS_CONNECT_TIMEOUT_MS ?
-			       timeout : (long)AWS_CONNECT_TIMEOUT_MS);
+			       timeout < AWS_CONNECT_TIMEOUT_MS ? timeout : (long)AWS_CONNECT_TIMEOUT_MS);
 	cc |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	cc |= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (ca && *ca)
@@ -411,8 +408,7 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 
 		if (cc == CURLE_OUT_OF_MEMORY)
 			goto nomem;
-		res->outcome = curl_code_retryable(cc) ? AWS_CALL_RETRYABLE :
-			AWS_CALL_FAILED;
+		res->outcome = curl_code_retryable(cc) ? AWS_CALL_RETRYABLE : AWS_CALL_FAILED;
 		if (name)
 			snprintf(res->error_type, sizeof(res->error_type), "%s",
 				 name);
@@ -493,8 +489,8 @@ int64_t aws_call_backoff_ms(int retry, int base_ms, int cap_ms, uint64_t rnd)
 
 static void sleep_ms(int64_t ms)
 {
-	struct timespec ts = { .tv_sec = ms / 1000,
-			       .tv_nsec = (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {.tv_sec = ms / 1000,
+			      .tv_nsec = (long)(ms % 1000) * 1000000L};
 
 	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
 		;
@@ -524,7 +520,7 @@ int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
 	memset(res, 0, sizeof(*res));
 	if (!rq || !pol || !pol->get_creds) {
 		kpg_err_set(err, "aws call: retry needs a request and a policy "
-			    "with get_creds");
+				 "with get_creds");
 		return KPG_EINVAL;
 	}
 	max = pol->max_attempts > 0 ? pol->max_attempts : AWS_DEFAULT_ATTEMPTS;

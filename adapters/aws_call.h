@@ -24,35 +24,37 @@
 #include "kpg_error.h"
 
 typedef struct aws_call_request {
-	const char *endpoint;      /* "https://host[:port]" (no path) */
-	const char *region;        /* e.g. "eu-west-1" */
-	const char *service;       /* signing name: "sagemaker", "states" */
-	const char *target;        /* X-Amz-Target, e.g.
+	const char *endpoint;     /* "https://host[:port]" (no path) */
+	const char *region;       /* e.g. "eu-west-1" */
+	const char *service;      /* signing name: "sagemaker", "states" */
+	const char *target;       /* X-Amz-Target, e.g.
 				      "SageMaker.StartPipelineExecution" */
-	const char *content_type;  /* "application/x-amz-json-1.1" */
-	const char *body; size_t body_len; /* borrowed */
-	const char *ca_bundle;     /* NULL = AWS_CA_BUNDLE or the system's */
-	int timeout_ms;            /* whole call; 0 = 10000 */
+	const char *content_type; /* "application/x-amz-json-1.1" */
+	const char *body;
+	size_t body_len;       /* borrowed */
+	const char *ca_bundle; /* NULL = AWS_CA_BUNDLE or the system's */
+	int timeout_ms;        /* whole call; 0 = 10000 */
 } aws_call_request;
 
 typedef enum aws_call_outcome {
-	AWS_CALL_OK = 0,           /* HTTP 2xx */
-	AWS_CALL_RETRYABLE,        /* throttled, 5xx, transport error */
-	AWS_CALL_FAILED            /* any other answer: final */
+	AWS_CALL_OK = 0,    /* HTTP 2xx */
+	AWS_CALL_RETRYABLE, /* throttled, 5xx, transport error */
+	AWS_CALL_FAILED     /* any other answer: final */
 } aws_call_outcome;
 
 typedef struct aws_call_result {
 	aws_call_outcome outcome;
-	long http_status;          /* 0 when no answer (transport error) */
-	char *body; size_t body_len; /* owned, NUL-terminated; the answer
+	long http_status; /* 0 when no answer (transport error) */
+	char *body;
+	size_t body_len;         /* owned, NUL-terminated; the answer
 					(capped at 1 MiB) */
-	char error_type[128];      /* "ThrottlingException", ... ("" on 2xx);
+	char error_type[128];    /* "ThrottlingException", ... ("" on 2xx);
 				      the part after '#' of __type, or the
 				      x-amzn-ErrorType header; for transport
 				      errors curl's name, e.g. "CURLE_COULDNT_CONNECT" */
-	char error_message[512];   /* AWS's message or curl's, no secrets */
-	char request_id[128];      /* x-amzn-RequestId, "" if none */
-	int attempts;              /* calls made (aws_call_retry) */
+	char error_message[512]; /* AWS's message or curl's, no secrets */
+	char request_id[128];    /* x-amzn-RequestId, "" if none */
+	int attempts;            /* calls made (aws_call_retry) */
 } aws_call_result;
 
 /* One call, no retry. Returns 0 whenever the outcome is known (look at
@@ -64,10 +66,10 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 void aws_call_result_free(aws_call_result *res);
 
 typedef struct aws_retry_policy {
-	int max_attempts;          /* 0 = 8 */
-	int base_ms;               /* 0 = 200 */
-	int cap_ms;                /* 0 = 20000 */
-	int64_t deadline_ms;       /* kpg_time_mono_ms() clock; 0 = none */
+	int max_attempts;    /* 0 = 8 */
+	int base_ms;         /* 0 = 200 */
+	int cap_ms;          /* 0 = 20000 */
+	int64_t deadline_ms; /* kpg_time_mono_ms() clock; 0 = none */
 	/* Optional: called before each attempt for fresh credentials; non-zero
 	 * ends the retries with that error. */
 	int (*get_creds)(void *opaque, aws_creds *out, kpg_err *err);

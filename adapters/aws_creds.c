@@ -30,25 +30,25 @@ typedef enum src_kind {
 	SRC_IMDS
 } src_kind;
 
-static const char *const src_names[] = { "environment", "profile",
-					 "web_identity", "container", "imds" };
+static const char *const src_names[] = {"environment", "profile",
+					"web_identity", "container", "imds"};
 
 struct aws_creds_provider {
 	src_kind kind;
 	int timeout_ms;
-	char *ca_bundle;          /* owned; NULL = the system's */
+	char *ca_bundle; /* owned; NULL = the system's */
 	/* profile */
 	char *cred_path, *config_path, *profile;
 	/* web identity */
 	char *token_file, *role_arn, *session_name, *sts_endpoint;
 	/* container */
 	char *container_url, *auth_token_file;
-	int auth_env;             /* AWS_CONTAINER_AUTHORIZATION_TOKEN set */
+	int auth_env; /* AWS_CONTAINER_AUTHORIZATION_TOKEN set */
 	/* imds */
 	char *imds_endpoint;
 	/* the cache */
 	aws_creds cur;
-	int have;                 /* cur holds usable credentials */
+	int have; /* cur holds usable credentials */
 	int curl_inited;
 };
 
@@ -185,16 +185,16 @@ static int setup_container(aws_creds_provider *p, kpg_err *err)
 		if (snprintf(buf, sizeof(buf), "%s%s%s", ECS_HOST,
 			     rel[0] == '/' ? "" : "/", rel) >= (int)sizeof(buf)) {
 			kpg_err_set(err, "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI "
-				    "is too long");
+					 "is too long");
 			return KPG_ETOOBIG;
 		}
 		rc = dup_opt(&p->container_url, buf, err);
 	} else {
 		if (!aws_creds_container_host_ok(full)) {
 			kpg_err_set(err, "AWS_CONTAINER_CREDENTIALS_FULL_URI must "
-				    "be https, or http to a loopback address or "
-				    "169.254.170.2 / 169.254.170.23 / "
-				    "[fd00:ec2::23]");
+					 "be https, or http to a loopback address or "
+					 "169.254.170.2 / 169.254.170.23 / "
+					 "[fd00:ec2::23]");
 			return KPG_EINVAL;
 		}
 		rc = dup_opt(&p->container_url, full, err);
@@ -220,7 +220,7 @@ static int setup_imds(aws_creds_provider *p, kpg_err *err)
 	if (strncasecmp(p->imds_endpoint, "http://", 7) != 0 &&
 	    strncasecmp(p->imds_endpoint, "https://", 8) != 0) {
 		kpg_err_set(err, "AWS_EC2_METADATA_SERVICE_ENDPOINT must be an "
-			    "http:// or https:// URL");
+				 "http:// or https:// URL");
 		return KPG_EINVAL;
 	}
 	return 0;
@@ -247,8 +247,7 @@ int aws_creds_provider_new(aws_creds_provider **out,
 	p->curl_inited = 1;
 	p->timeout_ms = opt && opt->timeout_ms > 0 ? opt->timeout_ms
 						   : TIMEOUT_DEFAULT_MS;
-	rc = dup_opt(&p->ca_bundle, opt && opt->ca_bundle ? opt->ca_bundle
-							  : env("AWS_CA_BUNDLE"),
+	rc = dup_opt(&p->ca_bundle, opt && opt->ca_bundle ? opt->ca_bundle : env("AWS_CA_BUNDLE"),
 		     err);
 	if (rc == 0)
 		rc = dup_opt(&p->profile, prof ? prof : "default", err);
@@ -281,7 +280,7 @@ int aws_creds_provider_new(aws_creds_provider **out,
 	if (env("AWS_WEB_IDENTITY_TOKEN_FILE") || env("AWS_ROLE_ARN")) {
 		if (!env("AWS_WEB_IDENTITY_TOKEN_FILE") || !env("AWS_ROLE_ARN")) {
 			kpg_err_set(err, "%s is set but %s is not (web identity "
-				    "needs both)",
+					 "needs both)",
 				    env("AWS_ROLE_ARN") ? "AWS_ROLE_ARN"
 							: "AWS_WEB_IDENTITY_TOKEN_FILE",
 				    env("AWS_ROLE_ARN") ? "AWS_WEB_IDENTITY_TOKEN_FILE"
@@ -313,11 +312,11 @@ int aws_creds_provider_new(aws_creds_provider **out,
 		goto done;
 	}
 	kpg_err_set(err, "no AWS credentials configured: looked for "
-		    "AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, profile \"%s\" "
-		    "with keys in %s or %s, AWS_WEB_IDENTITY_TOKEN_FILE + "
-		    "AWS_ROLE_ARN, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or "
-		    "_FULL_URI; EC2 instance metadata is off "
-		    "(AWS_EC2_METADATA_DISABLED=true)",
+			 "AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY, profile \"%s\" "
+			 "with keys in %s or %s, AWS_WEB_IDENTITY_TOKEN_FILE + "
+			 "AWS_ROLE_ARN, AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or "
+			 "_FULL_URI; EC2 instance metadata is off "
+			 "(AWS_EC2_METADATA_DISABLED=true)",
 		    p->profile, p->cred_path ? p->cred_path : "~/.aws/credentials",
 		    p->config_path ? p->config_path : "~/.aws/config");
 	rc = KPG_ENOTFOUND;
@@ -370,7 +369,7 @@ static int fetch_env(aws_creds *c, kpg_err *err)
 
 	if (id == NULL || sk == NULL) {
 		kpg_err_set(err, "environment: AWS_ACCESS_KEY_ID and "
-			    "AWS_SECRET_ACCESS_KEY are no longer both set");
+				 "AWS_SECRET_ACCESS_KEY are no longer both set");
 		return KPG_EIO;
 	}
 	rc = aws_creds_copy_field(c->access_key_id, sizeof(c->access_key_id),
@@ -400,7 +399,8 @@ static int fetch(aws_creds_provider *p, aws_creds *c, kpg_err *err)
 					    p->profile, &found, c, err);
 		if (rc == 0 && c->access_key_id[0] == '\0') {
 			kpg_err_set(err, "profile \"%s\" no longer has keys in "
-				    "%s or %s", p->profile,
+					 "%s or %s",
+				    p->profile,
 				    p->cred_path ? p->cred_path : "-",
 				    p->config_path ? p->config_path : "-");
 			rc = KPG_EIO;
@@ -425,8 +425,9 @@ static int fetch(aws_creds_provider *p, aws_creds *c, kpg_err *err)
 			kpg_err fb = *err;
 
 			kpg_err_set(err, "%s (EC2 instance metadata is the last "
-				    "resort: no other AWS credential source is "
-				    "configured)", fb.msg);
+					 "resort: no other AWS credential source is "
+					 "configured)",
+				    fb.msg);
 		}
 		return rc;
 	}

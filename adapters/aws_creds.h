@@ -32,19 +32,19 @@
 typedef struct aws_creds {
 	char access_key_id[129];
 	char secret_access_key[129];
-	char session_token[4097];  /* "" = none */
-	int64_t expires_ms;        /* wall clock; 0 = does not expire */
-	const char *source;        /* static: "environment", "profile",
+	char session_token[4097]; /* "" = none */
+	int64_t expires_ms;       /* wall clock; 0 = does not expire */
+	const char *source;       /* static: "environment", "profile",
 				      "web_identity", "container", "imds" */
 } aws_creds;
 
 typedef struct aws_creds_options {
-	const char *region;        /* for STS' regional endpoint; NULL =
+	const char *region;    /* for STS' regional endpoint; NULL =
 				      AWS_REGION / AWS_DEFAULT_REGION /
 				      us-east-1 */
-	const char *ca_bundle;     /* for HTTPS (STS): NULL = AWS_CA_BUNDLE
+	const char *ca_bundle; /* for HTTPS (STS): NULL = AWS_CA_BUNDLE
 				      or the system's */
-	int timeout_ms;            /* per HTTP call; 0 = 5000 */
+	int timeout_ms;        /* per HTTP call; 0 = 5000 */
 } aws_creds_options;
 
 typedef struct aws_creds_provider aws_creds_provider;

@@ -141,12 +141,12 @@ static int set_key(aws_creds *out, const char *k, size_t klen, const char *v,
 		const char *name;
 		size_t off, cap;
 	} keys[] = {
-		{ "aws_access_key_id", offsetof(aws_creds, access_key_id),
-		  sizeof(((aws_creds *)0)->access_key_id) },
-		{ "aws_secret_access_key", offsetof(aws_creds, secret_access_key),
-		  sizeof(((aws_creds *)0)->secret_access_key) },
-		{ "aws_session_token", offsetof(aws_creds, session_token),
-		  sizeof(((aws_creds *)0)->session_token) },
+		{"aws_access_key_id", offsetof(aws_creds, access_key_id),
+		 sizeof(((aws_creds *)0)->access_key_id)},
+		{"aws_secret_access_key", offsetof(aws_creds, secret_access_key),
+		 sizeof(((aws_creds *)0)->secret_access_key)},
+		{"aws_session_token", offsetof(aws_creds, session_token),
+		 sizeof(((aws_creds *)0)->session_token)},
 	};
 	kpg_err e2;
 
@@ -205,7 +205,8 @@ int aws_creds_ini_find(const char *text, size_t len, const char *path,
 					break;
 				if (!is_blank(*q)) {
 					kpg_err_set(err, "%s:%d: text after the "
-						    "section header", path, line);
+							 "section header",
+						    path, line);
 					return KPG_EPARSE;
 				}
 			}
@@ -224,7 +225,8 @@ int aws_creds_ini_find(const char *text, size_t len, const char *path,
 
 			if (!have_section) {
 				kpg_err_set(err, "%s:%d: key before the first "
-					    "[section]", path, line);
+						 "[section]",
+					    path, line);
 				return KPG_EPARSE;
 			}
 			if (eq == NULL || eq == s) {

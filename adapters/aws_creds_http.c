@@ -18,7 +18,7 @@
 #define IMDS_TOKEN_TTL "21600"
 
 typedef struct http_resp {
-	char *buf;      /* AWS_CREDS_TOKEN_MAX + 1 bytes, wiped before free */
+	char *buf; /* AWS_CREDS_TOKEN_MAX + 1 bytes, wiped before free */
 	size_t len;
 	int toobig;
 	long status;
@@ -174,7 +174,7 @@ static void sts_error(const http_resp *r, const char *token, size_t tlen,
 		snprintf(msg, sizeof(msg), "%.*s", (int)(e - s - 9), s + 9);
 		if (contains(msg, token, tlen < 8 ? tlen : 8))
 			snprintf(msg, sizeof(msg), "(message withheld: it quotes "
-				 "the token)");
+						   "the token)");
 	}
 	for (char *q = code; *q; q++)
 		if ((unsigned char)*q < 0x20)
@@ -229,7 +229,7 @@ int aws_creds_fetch_sts(const aws_creds_sts_req *rq, aws_creds *out,
 	char *token = NULL, *body = NULL, origin[256], url[1100];
 	size_t tlen = 0, blen = 0, bcap = 3 * AWS_CREDS_TOKEN_MAX + 4096;
 	struct curl_slist *h = NULL;
-	http_resp r = { 0 };
+	http_resp r = {0};
 	kpg_err e2;
 	int rc;
 
@@ -239,7 +239,8 @@ int aws_creds_fetch_sts(const aws_creds_sts_req *rq, aws_creds *out,
 					&token, &tlen, &e2);
 	if (rc != 0) {
 		kpg_err_set(err, "web identity: token file (AWS_WEB_IDENTITY_"
-			    "TOKEN_FILE) %s", e2.msg);
+				 "TOKEN_FILE) %s",
+			    e2.msg);
 		rc = rc == KPG_ENOTFOUND ? KPG_EIO : rc;
 		goto out;
 	}
@@ -276,7 +277,7 @@ int aws_creds_fetch_sts(const aws_creds_sts_req *rq, aws_creds *out,
 		goto out;
 	}
 	h = curl_slist_append(NULL, "Content-Type: application/x-www-form-"
-			      "urlencoded; charset=utf-8");
+				    "urlencoded; charset=utf-8");
 	if (h == NULL) {
 		kpg_err_set(err, "web identity: out of memory");
 		rc = KPG_ENOMEM;
@@ -357,7 +358,7 @@ static int container_auth(const char *token_file, int use_env_token,
 						&tok, &tlen, &e2);
 		if (rc != 0) {
 			kpg_err_set(err, "container: authorization token file "
-				    "(AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) %s",
+					 "(AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE) %s",
 				    e2.msg);
 			return rc == KPG_ENOTFOUND ? KPG_EIO : rc;
 		}
@@ -372,7 +373,7 @@ static int container_auth(const char *token_file, int use_env_token,
 	for (size_t i = 0; i < tlen; i++) {
 		if ((unsigned char)t[i] < 0x20 || t[i] == 0x7f) {
 			kpg_err_set(err, "container: the authorization token "
-				    "holds a control character");
+					 "holds a control character");
 			rc = KPG_EINVAL;
 			goto out;
 		}
@@ -399,7 +400,7 @@ int aws_creds_fetch_container(const char *url, const char *token_file,
 	struct curl_slist *h = NULL, *nh;
 	char *line = NULL, origin[256];
 	size_t linecap = 0;
-	http_resp r = { 0 };
+	http_resp r = {0};
 	kpg_err e2;
 	int rc;
 
@@ -451,15 +452,14 @@ int aws_creds_fetch_imds(const char *endpoint, int timeout_ms, aws_creds *out,
 	char *tokline = NULL;
 	size_t tokcap = 0, rlen;
 	struct curl_slist *h = NULL;
-	http_resp r = { 0 };
+	http_resp r = {0};
 	kpg_err e2;
 	int rc;
 
 	aws_creds_wipe(out);
 	url_origin(endpoint, origin, sizeof(origin));
 	/* 1. session token */
-	h = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: "
-			      IMDS_TOKEN_TTL);
+	h = curl_slist_append(NULL, "X-aws-ec2-metadata-token-ttl-seconds: " IMDS_TOKEN_TTL);
 	if (h == NULL) {
 		kpg_err_set(err, "instance metadata: out of memory");
 		rc = KPG_ENOMEM;
@@ -475,7 +475,8 @@ int aws_creds_fetch_imds(const char *endpoint, int timeout_ms, aws_creds *out,
 	rlen = rtrim(r.buf, r.len);
 	if (r.status != 200 || rlen == 0 || rlen > 1024) {
 		kpg_err_set(err, "instance metadata at %s: token request "
-			    "answered HTTP %ld", origin, r.status);
+				 "answered HTTP %ld",
+			    origin, r.status);
 		rc = KPG_EIO;
 		goto out;
 	}
@@ -513,7 +514,8 @@ int aws_creds_fetch_imds(const char *endpoint, int timeout_ms, aws_creds *out,
 	    aws_creds_copy_field(role, sizeof(role), r.buf, rlen, "role name",
 				 &e2) != 0) {
 		kpg_err_set(err, "instance metadata at %s: no IAM role (HTTP "
-			    "%ld); is an instance profile attached?", origin,
+				 "%ld); is an instance profile attached?",
+			    origin,
 			    r.status);
 		rc = KPG_EIO;
 		goto out;
@@ -529,7 +531,8 @@ int aws_creds_fetch_imds(const char *endpoint, int timeout_ms, aws_creds *out,
 		goto out;
 	if (r.status != 200) {
 		kpg_err_set(err, "instance metadata at %s: credentials of role "
-			    "%s answered HTTP %ld", origin, role, r.status);
+				 "%s answered HTTP %ld",
+			    origin, role, r.status);
 		rc = KPG_EIO;
 		goto out;
 	}

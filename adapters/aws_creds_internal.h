@@ -14,8 +14,8 @@
 #include "aws_creds.h"
 #include "kpg_error.h"
 
-#define AWS_CREDS_FILE_MAX (1024 * 1024)  /* shared credentials/config */
-#define AWS_CREDS_TOKEN_MAX (64 * 1024)   /* token files, HTTP answers */
+#define AWS_CREDS_FILE_MAX (1024 * 1024) /* shared credentials/config */
+#define AWS_CREDS_TOKEN_MAX (64 * 1024)  /* token files, HTTP answers */
 #define AWS_CREDS_REFRESH_MS (5 * 60 * 1000)
 
 /* Reads a small file that may hold secrets into *out (NUL-terminated,
@@ -70,11 +70,11 @@ int aws_creds_parse_json(const char *json, size_t len, aws_creds *out,
 
 /* The HTTP fetchers (aws_creds_http.c). timeout_ms per call. */
 typedef struct aws_creds_sts_req {
-	const char *endpoint;      /* "https://sts.REGION.amazonaws.com" */
+	const char *endpoint; /* "https://sts.REGION.amazonaws.com" */
 	const char *role_arn;
 	const char *session_name;
-	const char *token_file;    /* read at each call */
-	const char *ca_bundle;     /* NULL = the system's */
+	const char *token_file; /* read at each call */
+	const char *ca_bundle;  /* NULL = the system's */
 	int timeout_ms;
 } aws_creds_sts_req;
 

@@ -60,8 +60,7 @@ static int xml_copy(char *dst, size_t cap, const char *s, const char *e,
 	static const struct {
 		const char *ent;
 		char c;
-	} ents[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-		     { "&quot;", '"' }, { "&apos;", '\'' } };
+	} ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
 	size_t n = 0;
 
 	while (s < e && (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n'))
@@ -152,7 +151,8 @@ int aws_creds_parse_sts_xml(const char *xml, size_t len, aws_creds *out,
 	if (rc == 0 && kpg_time_parse_iso8601(exp, strlen(exp),
 					      &out->expires_ms) != 0) {
 		kpg_err_set(err, "STS answer's Expiration \"%s\" is not an ISO "
-			    "8601 time", exp);
+				 "8601 time",
+			    exp);
 		rc = KPG_EPARSE;
 	}
 	if (rc == 0 && (out->access_key_id[0] == '\0' ||
@@ -203,7 +203,8 @@ int aws_creds_parse_json(const char *json, size_t len, aws_creds *out,
 	if (root == NULL) {
 		/* jerr.text may quote the input: only its position is used */
 		kpg_err_set(err, "credentials answer is not JSON (line %d, "
-			    "column %d)", jerr.line, jerr.column);
+				 "column %d)",
+			    jerr.line, jerr.column);
 		rc = KPG_EPARSE;
 		goto out;
 	}
@@ -216,7 +217,7 @@ int aws_creds_parse_json(const char *json, size_t len, aws_creds *out,
 	if (code != NULL && (!json_is_string(code) ||
 			     strcmp(json_string_value(code), "Success") != 0)) {
 		kpg_err_set(err, "credentials answer has Code \"%.64s\", not "
-			    "\"Success\"",
+				 "\"Success\"",
 			    json_is_string(code) ? json_string_value(code) : "?");
 		rc = KPG_EIO;
 		goto out;
@@ -234,7 +235,8 @@ int aws_creds_parse_json(const char *json, size_t len, aws_creds *out,
 	if (rc == 0 &&
 	    kpg_time_parse_iso8601(exp, strlen(exp), &out->expires_ms) != 0) {
 		kpg_err_set(err, "credentials answer's Expiration \"%s\" is not "
-			    "an ISO 8601 time", exp);
+				 "an ISO 8601 time",
+			    exp);
 		rc = KPG_EPARSE;
 	}
 	if (rc == 0 && (out->access_key_id[0] == '\0' ||

@@ -78,7 +78,8 @@ int aws_endpoint_resolve(const char *env_name, const char *config_override,
 
 	if (!aws_call_valid_label(region)) {
 		kpg_err_set(err, "aws endpoint: no region for the default %s "
-			    "endpoint (set AWS_REGION)", default_host);
+				 "endpoint (set AWS_REGION)",
+			    default_host);
 		return KPG_EINVAL;
 	}
 	/* China's partition has its own domain. */

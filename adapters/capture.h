@@ -38,20 +38,20 @@ extern "C" {
 /* Why a line was rejected; counted per reason by callers. */
 typedef enum capture_reject {
 	CAPTURE_OK = 0,
-	CAPTURE_REJECT_TOO_BIG,        /* line, instances, values or predictions
+	CAPTURE_REJECT_TOO_BIG,         /* line, instances, values or predictions
 					  over their cap (also out of memory) */
-	CAPTURE_REJECT_BAD_JSON,       /* the line is not valid JSON, or not an object */
-	CAPTURE_REJECT_MISSING_FIELD,  /* captureData / endpointInput / data / eventId ...
+	CAPTURE_REJECT_BAD_JSON,        /* the line is not valid JSON, or not an object */
+	CAPTURE_REJECT_MISSING_FIELD,   /* captureData / endpointInput / data / eventId ...
 					  absent or of the wrong type */
-	CAPTURE_REJECT_BAD_ENCODING,   /* unknown encoding, or bad base64 */
-	CAPTURE_REJECT_BAD_PAYLOAD,    /* payload does not parse for its content type,
+	CAPTURE_REJECT_BAD_ENCODING,    /* unknown encoding, or bad base64 */
+	CAPTURE_REJECT_BAD_PAYLOAD,     /* payload does not parse for its content type,
 					  unsupported content type, no instance */
-	CAPTURE_REJECT_BAD_TIME,       /* inferenceTime present but not a string */
-	CAPTURE_REJECT_OUTPUT_MISMATCH,/* number of predictions != number of instances */
+	CAPTURE_REJECT_BAD_TIME,        /* inferenceTime present but not a string */
+	CAPTURE_REJECT_OUTPUT_MISMATCH, /* number of predictions != number of instances */
 	/* the following are decided by the pipeline, which knows the schema */
-	CAPTURE_REJECT_FEATURE_COUNT,  /* instance has the wrong number of features */
-	CAPTURE_REJECT_BAD_VALUE,      /* text in a numeric column, NaN or Inf */
-	CAPTURE_REJECT_NO_POLICY,      /* no policy matches the record's endpoint */
+	CAPTURE_REJECT_FEATURE_COUNT, /* instance has the wrong number of features */
+	CAPTURE_REJECT_BAD_VALUE,     /* text in a numeric column, NaN or Inf */
+	CAPTURE_REJECT_NO_POLICY,     /* no policy matches the record's endpoint */
 	CAPTURE_REJECT__COUNT
 } capture_reject;
 
@@ -66,34 +66,37 @@ typedef enum capture_value_kind {
 } capture_value_kind;
 
 typedef struct capture_value {
-	double num;          /* valid when kind == NUMBER, else NaN */
-	uint32_t str_off;    /* text of the cell in capture_record.text: set for
+	double num;       /* valid when kind == NUMBER, else NaN */
+	uint32_t str_off; /* text of the cell in capture_record.text: set for
 				STRING values and for every CSV cell (quotes
 				removed); str_len 0 for JSON numbers, bools, null */
 	uint32_t str_len;
-	uint8_t kind;        /* capture_value_kind */
+	uint8_t kind; /* capture_value_kind */
 } capture_value;
 
 /* One decoded line. Every pointer is owned by the decoder and borrowed
  * until the next capture_decode() or capture_decoder_free() on it. */
 typedef struct capture_record {
-	const char *event_id;     size_t event_id_len;
-	const char *inference_id; size_t inference_id_len; /* len 0 when absent */
-	int64_t inference_time_ms; int has_inference_time;
+	const char *event_id;
+	size_t event_id_len;
+	const char *inference_id;
+	size_t inference_id_len; /* len 0 when absent */
+	int64_t inference_time_ms;
+	int has_inference_time;
 	size_t n_instances;
-	const size_t *instance_off;   /* n_instances + 1 offsets into values */
-	const capture_value *values;  /* instance i: values[instance_off[i] .. instance_off[i+1]) */
-	const double *predictions;    /* n_predictions scores (NaN when not numeric;
+	const size_t *instance_off;  /* n_instances + 1 offsets into values */
+	const capture_value *values; /* instance i: values[instance_off[i] .. instance_off[i+1]) */
+	const double *predictions;   /* n_predictions scores (NaN when not numeric;
 					 true/false are 1/0) */
-	size_t n_predictions;         /* 0 when there is no endpointOutput */
-	const char *text;             /* backing text for string cells */
+	size_t n_predictions;        /* 0 when there is no endpointOutput */
+	const char *text;            /* backing text for string cells */
 } capture_record;
 
 typedef struct capture_options {
-	size_t max_line_bytes;    /* default 1 MiB (0 = default), at most 1 GiB */
-	size_t max_instances;     /* default 10000 per line (also caps predictions) */
-	size_t max_values;        /* default 1,000,000 cells per line */
-	const char *score_field;  /* JSON output field, default "score", 1-127 bytes */
+	size_t max_line_bytes;   /* default 1 MiB (0 = default), at most 1 GiB */
+	size_t max_instances;    /* default 10000 per line (also caps predictions) */
+	size_t max_values;       /* default 1,000,000 cells per line */
+	const char *score_field; /* JSON output field, default "score", 1-127 bytes */
 } capture_options;
 
 typedef struct capture_decoder capture_decoder;

@@ -33,7 +33,8 @@ extern "C" {
 #include <fast_float/fast_float.h>
 #include <simdjson.h>
 
-namespace {
+namespace
+{
 
 using simdjson::dom::element;
 using simdjson::dom::element_type;
@@ -95,7 +96,8 @@ struct padbuf {
 /* A growable array of plain C structs (values, offsets, scores): no
  * exceptions, no value-initialisation on growth, a pointer that stays put
  * once warm. Callers check their own caps before push(). */
-template <class T> struct growbuf {
+template <class T>
+struct growbuf {
 	static_assert(std::is_trivially_copyable<T>::value,
 		      "growbuf holds plain C data");
 	T *p = nullptr;
@@ -131,7 +133,9 @@ template <class T> struct growbuf {
 	}
 };
 
-enum ctype { CT_CSV, CT_JSON, CT_JSONL };
+enum ctype { CT_CSV,
+	     CT_JSON,
+	     CT_JSONL };
 
 /* What a failing step returns; the reason and message are already set. */
 constexpr int FAIL = -1;
@@ -153,7 +157,7 @@ struct capture_decoder {
 	padbuf out_pay;              /* decoded output payload */
 	padbuf strbuf;               /* string cells of JSON payloads */
 	growbuf<capture_value> values;
-	growbuf<size_t> inst_off;    /* n_instances + 1 entries */
+	growbuf<size_t> inst_off; /* n_instances + 1 entries */
 	growbuf<double> preds;
 
 	/* per call */
@@ -166,7 +170,8 @@ struct capture_decoder {
 	}
 };
 
-namespace {
+namespace
+{
 
 /* Records why the line is rejected and returns FAIL. */
 __attribute__((format(printf, 3, 4))) int reject(capture_decoder *d,
@@ -223,9 +228,9 @@ bool ieq(string_view a, const char *b)
  * fast_float then decides; true only when all of [p, e) was read. */
 inline bool parse_simple_decimal(const char *p, const char *e, double *out)
 {
-	static const double pow10[16] = { 1e0,  1e1,  1e2,  1e3,  1e4, 1e5,
-					  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
-					  1e12, 1e13, 1e14, 1e15 };
+	static const double pow10[16] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5,
+					 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+					 1e12, 1e13, 1e14, 1e15};
 	bool neg = p < e && *p == '-';
 	const char *q = p + neg, *int_start = q;
 	uint64_t m = 0;

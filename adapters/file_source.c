@@ -45,8 +45,8 @@ static unsigned num2(const char *s)
 
 static unsigned days_in_month(unsigned y, unsigned m)
 {
-	static const unsigned d[12] = { 31, 28, 31, 30, 31, 30,
-					31, 31, 30, 31, 30, 31 };
+	static const unsigned d[12] = {31, 28, 31, 30, 31, 30,
+				       31, 31, 30, 31, 30, 31};
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	return m == 2 && leap ? 29 : d[m - 1];
 }
@@ -100,7 +100,7 @@ int file_partition_time(const char *path, int64_t *ms)
 
 static int wanted_name(const char *name)
 {
-	static const char *const suffixes[] = { ".jsonl", ".json", ".out" };
+	static const char *const suffixes[] = {".jsonl", ".json", ".out"};
 	size_t n = strlen(name);
 
 	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
@@ -219,7 +219,7 @@ static int entry_cmp(const void *a, const void *b)
 int file_list_expand(const char *const *paths, size_t n_paths, file_list *out,
 		     kpg_err *err)
 {
-	struct fs_vec fv = { 0 };
+	struct fs_vec fv = {0};
 	size_t i, k;
 	int rc = 0;
 

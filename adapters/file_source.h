@@ -18,7 +18,7 @@
 #include "kpg_error.h"
 
 typedef struct file_list {
-	char **paths; /* owned */
+	char **paths;          /* owned */
 	int64_t *partition_ms; /* yyyy/mm/dd/hh found in the path, else INT64_MIN */
 	size_t n;
 } file_list;
@@ -39,7 +39,7 @@ int file_partition_time(const char *path, int64_t *ms);
 
 typedef struct line_reader {
 	FILE *fp;
-	char *buf;        /* owned; has at least 64 spare bytes past len (simdjson padding) */
+	char *buf; /* owned; has at least 64 spare bytes past len (simdjson padding) */
 	size_t cap;
 	size_t max_line;
 	uint64_t line_no; /* 1-based number of the line just returned (every
@@ -50,7 +50,9 @@ typedef struct line_reader {
 	int at_eof;
 } line_reader;
 
-enum { LINE_OK = 0, LINE_EOF = 1, LINE_TOO_BIG = 2 };
+enum { LINE_OK = 0,
+       LINE_EOF = 1,
+       LINE_TOO_BIG = 2 };
 
 /* Opens path for reading lines of at most max_line bytes (0 = 1 MiB; at
  * most 1 GiB). *lr is owned by the caller; close it with line_reader_close.

@@ -32,9 +32,19 @@ static void dlq_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaq
 static int dlq_consumer_only(const char *name)
 {
 	static const char *const prefixes[] = {
-		"group.", "enable.auto.", "auto.", "session.timeout", "heartbeat.",
-		"max.poll", "partition.assignment", "fetch.", "isolation.level",
-		"enable.partition.eof", "check.crcs", "queued.", "consume.",
+		"group.",
+		"enable.auto.",
+		"auto.",
+		"session.timeout",
+		"heartbeat.",
+		"max.poll",
+		"partition.assignment",
+		"fetch.",
+		"isolation.level",
+		"enable.partition.eof",
+		"check.crcs",
+		"queued.",
+		"consume.",
 	};
 
 	for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)

@@ -21,11 +21,11 @@
 
 struct kafka_src {
 	rd_kafka_t *rk;
-	rd_kafka_queue_t *q;          /* the consumer queue; owned */
-	rd_kafka_message_t **msgs;    /* held batch, owned, cap entries */
+	rd_kafka_queue_t *q;       /* the consumer queue; owned */
+	rd_kafka_message_t **msgs; /* held batch, owned, cap entries */
 	size_t cap, held;
-	size_t keep_hint;             /* where kafka_src_keep looks first */
-	kafka_src_tp *tps;            /* hook argument, reused; tps_cap entries */
+	size_t keep_hint;  /* where kafka_src_keep looks first */
+	kafka_src_tp *tps; /* hook argument, reused; tps_cap entries */
 	size_t tps_cap;
 	kafka_src_hooks hooks;
 	kafka_src_counters c;
@@ -209,7 +209,8 @@ int kafka_src_new(kafka_src **out, const kafka_src_config *cfg, kpg_err *err)
 	if (cfg->stats_interval_ms != 0 &&
 	    (cfg->stats_interval_ms < 10 || cfg->stats_interval_ms > 3600000)) {
 		kpg_err_set(err, "kafka source: statistics interval %d ms is "
-			    "outside 10..3600000 (0 = off)", cfg->stats_interval_ms);
+				 "outside 10..3600000 (0 = off)",
+			    cfg->stats_interval_ms);
 		return KPG_EINVAL;
 	}
 	src = calloc(1, sizeof(*src));
@@ -230,13 +231,15 @@ int kafka_src_new(kafka_src **out, const kafka_src_config *cfg, kpg_err *err)
 		}
 		if (strcmp(name, "enable.auto.offset.store") == 0 && prop_is_true(val)) {
 			kpg_err_set(err, "kafka property enable.auto.offset.store=%s "
-				    "is refused: kpigate stores an offset only "
-				    "after the record's effects are durable", val);
+					 "is refused: kpigate stores an offset only "
+					 "after the record's effects are durable",
+				    val);
 			goto fail;
 		}
 		if (strcmp(name, "enable.partition.eof") == 0 && prop_is_true(val)) {
 			kpg_err_set(err, "kafka property enable.partition.eof=%s is "
-				    "refused: the source never ends", val);
+					 "refused: the source never ends",
+				    val);
 			goto fail;
 		}
 		if ((rc = conf_set(conf, name, val, err)) != 0)
@@ -351,7 +354,8 @@ int kafka_src_caught_up(kafka_src *src, const char *topic, int32_t partition,
 	}
 	rd_kafka_topic_partition_list_add(l, topic, partition);
 	pos = rd_kafka_position(src->rk, l) == RD_KAFKA_RESP_ERR_NO_ERROR
-		      ? l->elems[0].offset : RD_KAFKA_OFFSET_INVALID;
+		      ? l->elems[0].offset
+		      : RD_KAFKA_OFFSET_INVALID;
 	rd_kafka_topic_partition_list_destroy(l);
 	if (pos < 0) /* nothing handed out yet: where the owner resumes */
 		pos = next_offset >= 0 ? next_offset : -1;
@@ -450,7 +454,7 @@ int kafka_src_poll_batch(kafka_src *src, kafka_msg_view *out, size_t max,
 	if (src->fatal)
 		goto fatal;
 	return rc;
-fatal: {
+fatal : {
 	char fstr[512];
 	rd_kafka_resp_err_t r = rd_kafka_fatal_error(src->rk, fstr, sizeof(fstr));
 	kpg_err_set(err, "kafka fatal error %s: %s", rd_kafka_err2name(r),
@@ -537,7 +541,7 @@ int kafka_src_close(kafka_src *src, int timeout_ms, kpg_err *err)
 	if (timeout_ms <= 0)
 		timeout_ms = KS_CLOSE_DEFAULT_MS;
 	deadline = mono_ms() + timeout_ms;
-	kafka_src_release_batch(src);	/* 1. messages */
+	kafka_src_release_batch(src); /* 1. messages */
 	/* 2. leave the group; its revoke and our callbacks are served from
 	 * the consumer queue while we wait */
 	e = rd_kafka_consumer_close_queue(src->rk, src->q);
@@ -554,7 +558,8 @@ int kafka_src_close(kafka_src *src, int timeout_ms, kpg_err *err)
 		}
 		if (!closed) {
 			kpg_err_set(err, "kafka close: the consumer did not leave "
-				    "its group within %d ms", timeout_ms);
+					 "its group within %d ms",
+				    timeout_ms);
 			rc = KPG_EIO;
 		}
 	}

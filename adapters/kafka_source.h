@@ -47,9 +47,9 @@ typedef struct kafka_src_hooks {
 } kafka_src_hooks;
 
 typedef struct kafka_src_config {
-	const char *bootstrap_servers; /* required unless in properties */
-	const char *group_id;          /* required unless in properties */
-	const char *capture_topic;     /* required */
+	const char *bootstrap_servers;  /* required unless in properties */
+	const char *group_id;           /* required unless in properties */
+	const char *capture_topic;      /* required */
 	const char *ground_truth_topic; /* optional, NULL = none */
 	/* Extra librdkafka properties, passed through verbatim in order
 	 * (security.protocol, sasl.*, ssl.*, ...): props[2*i] = name,
@@ -69,7 +69,7 @@ typedef struct kafka_msg_view {
 	const char *topic;
 	int32_t partition;
 	int64_t offset;
-	const void *key;     /* NULL when the record has no key */
+	const void *key; /* NULL when the record has no key */
 	size_t key_len;
 	const void *payload; /* NULL when the record has no value */
 	size_t len;

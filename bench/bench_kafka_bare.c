@@ -279,7 +279,8 @@ int main(int argc, char **argv)
 	(void)rd_kafka_commit(rk, NULL, 0);
 	printf("{\"topic\":\"%s\",\"group\":\"%s\",\"records\":%lld,\"bytes\":%lld,"
 	       "\"gaps\":%lld,\"duplicates\":%lld,\"errors\":%lld,\"seconds\":%.3f,"
-	       "\"rate\":%.0f}\n", topic, group, st.records, st.bytes, st.gaps,
+	       "\"rate\":%.0f}\n",
+	       topic, group, st.records, st.bytes, st.gaps,
 	       st.dups, st.errors, t1 > t0 ? t1 - t0 : 0.0,
 	       t1 > t0 ? (double)(st.records - 1) / (t1 - t0) : 0.0);
 	fflush(stdout);

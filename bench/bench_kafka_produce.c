@@ -57,18 +57,18 @@
 
 #include <librdkafka/rdkafka.h>
 
-#define PROD_MAX_LINE (1024 * 1024)   /* the client's message.max.bytes */
+#define PROD_MAX_LINE (1024 * 1024) /* the client's message.max.bytes */
 #define PROD_MAX_PROPS 64
 #define PROD_MAX_PARTS 1024
-#define PROD_POLL_MS 5                /* committed-offset refresh */
-#define PROD_OVERHEAD 64              /* record framing, key, headers */
+#define PROD_POLL_MS 5   /* committed-offset refresh */
+#define PROD_OVERHEAD 64 /* record framing, key, headers */
 
 typedef struct prod_opts {
 	const char *bootstrap, *topic, *group, *file, *key;
 	long long n;
 	long long budget_bytes;
 	double deadline_s;
-	int metrics_port;             /* 0 = progress from commits */
+	int metrics_port; /* 0 = progress from commits */
 	const char *props[2 * PROD_MAX_PROPS];
 	size_t n_props;
 } prod_opts;
@@ -347,7 +347,8 @@ int main(int argc, char **argv)
 
 		if (t > deadline) {
 			fprintf(stderr, "bench_kafka_produce: deadline: %lld of %lld "
-				"records committed\n", committed, o.n);
+					"records committed\n",
+				committed, o.n);
 			break;
 		}
 		if (st.failed) {
@@ -393,7 +394,8 @@ int main(int argc, char **argv)
 			if (len < 0) {
 				if (ferror(f) || st.sent == 0 || cycles > 1000000) {
 					fprintf(stderr, "bench_kafka_produce: %s: no "
-						"lines to send\n", o.file);
+							"lines to send\n",
+						o.file);
 					goto out;
 				}
 				rewind(f);
@@ -406,7 +408,8 @@ int main(int argc, char **argv)
 				continue;
 			if ((size_t)len > PROD_MAX_LINE) {
 				fprintf(stderr, "bench_kafka_produce: a line of %zd "
-					"bytes is over the %d cap\n", len, PROD_MAX_LINE);
+						"bytes is over the %d cap\n",
+					len, PROD_MAX_LINE);
 				goto out;
 			}
 			/* a longer line shrinks the budget from the next

@@ -59,7 +59,8 @@ static int write_inputs(const char *dir, long n, int nf, long window_records)
 		   " \"kpis\": [{\"metric\": \"auc\", \"min\": 0.7}],\n"
 		   " \"action\": {\"type\": \"dry_run\"},\n"
 		   " \"energy\": {\"instance_type\": \"ml.m5.xlarge\", \"instance_count\": 1,"
-		   " \"expected_hours\": 1, \"region\": \"us-east-1\"}}\n", window_records);
+		   " \"expected_hours\": 1, \"region\": \"us-east-1\"}}\n",
+		window_records);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/capture.jsonl", dir);
 	if ((f = fopen(path, "w")) == NULL)
@@ -67,7 +68,8 @@ static int write_inputs(const char *dir, long n, int nf, long window_records)
 	for (long i = 0; i < n; i++) {
 		long s = i / 10; /* ten records a second from 2026-01-01 */
 		fputs("{\"captureData\":{\"endpointInput\":{\"observedContentType\":\"text/csv\","
-		      "\"mode\":\"INPUT\",\"data\":\"", f);
+		      "\"mode\":\"INPUT\",\"data\":\"",
+		      f);
 		for (int j = 0; j < nf; j++)
 			fprintf(f, "%s%.6g", j ? "," : "", gsl_ran_gaussian(r, 1.0) + j + (i > n / 2) * 0.3);
 		fprintf(f, "\",\"encoding\":\"CSV\"},\"endpointOutput\":{\"observedContentType\":"

@@ -10,24 +10,24 @@
 #include <string.h>
 
 typedef struct jloc_entry {
-	char *path;                 /* owned */
+	char *path; /* owned */
 	int key_line, key_col;
 	int val_line, val_col;
 } jloc_entry;
 
 struct json_locate {
-	jloc_entry *e;              /* owned */
+	jloc_entry *e; /* owned */
 	size_t n, cap;
 };
 
 typedef struct jloc_scan {
 	const unsigned char *s;
 	size_t len, pos;
-	int line, ncol;             /* ncol: characters consumed on this line */
+	int line, ncol; /* ncol: characters consumed on this line */
 	json_locate *loc;
 	char path[JSON_LOCATE_PATH_MAX];
 	size_t plen;
-	int path_overflow;          /* path truncated: record nothing below */
+	int path_overflow; /* path truncated: record nothing below */
 	int depth;
 	kpg_err *err;
 } jloc_scan;
@@ -198,7 +198,9 @@ static int jloc_string(jloc_scan *sc, int decode)
 			case 'n': u[0] = '\n'; break;
 			case 'r': u[0] = '\r'; break;
 			case 't': u[0] = '\t'; break;
-			case '"': case '\\': case '/': u[0] = (char)c; break;
+			case '"':
+			case '\\':
+			case '/': u[0] = (char)c; break;
 			case 'u':
 				if (sc->pos + 4 > sc->len ||
 				    jloc_hex4(sc->s + sc->pos, &cp))

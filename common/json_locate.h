@@ -13,7 +13,7 @@
 
 #include "kpg_error.h"
 
-#define JSON_LOCATE_PATH_MAX 1024   /* deeper/longer paths are not recorded */
+#define JSON_LOCATE_PATH_MAX 1024 /* deeper/longer paths are not recorded */
 #define JSON_LOCATE_MAX_ENTRIES 200000
 #define JSON_LOCATE_MAX_DEPTH 256
 

@@ -11,13 +11,13 @@
 #include "kpg_error.h"
 
 typedef struct kpg_diag {
-	int line, column;     /* 1-based; 0 when unknown */
-	char origin[128];     /* "" for the file; else e.g. an environment variable */
+	int line, column; /* 1-based; 0 when unknown */
+	char origin[128]; /* "" for the file; else e.g. an environment variable */
 	char message[320];
 } kpg_diag;
 
 typedef struct kpg_diags {
-	kpg_diag *items;      /* owned */
+	kpg_diag *items; /* owned */
 	size_t n, cap;
 } kpg_diags;
 

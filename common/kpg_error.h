@@ -16,7 +16,7 @@ enum kpg_rc {
 	KPG_EPARSE = -5,  /* input did not parse */
 	KPG_ENOTFOUND = -6,
 	KPG_EINTEGRITY = -7, /* audit chain or checksum broken */
-	KPG_EBUSY = -8    /* held by someone else (a lock) */
+	KPG_EBUSY = -8       /* held by someone else (a lock) */
 };
 
 typedef struct kpg_err {

@@ -129,7 +129,8 @@ const char *kpg_jsonv_kind(const json_t *value)
 	case JSON_STRING: return "a string";
 	case JSON_INTEGER: return "an integer";
 	case JSON_REAL: return "a number";
-	case JSON_TRUE: case JSON_FALSE: return "a boolean";
+	case JSON_TRUE:
+	case JSON_FALSE: return "a boolean";
 	case JSON_NULL: return "null";
 	}
 	return "unknown";
@@ -143,7 +144,8 @@ void kpg_jsonv_choice_list(const char *const *choices, char *buf, size_t len)
 		n++;
 	buf[0] = '\0';
 	for (size_t i = 0; i < n && used < len; i++) {
-		const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+		const char *sep = i == 0 ? "" : i + 1 == n ? " or "
+							   : ", ";
 		int w = snprintf(buf + used, len - used, "%s%s", sep, choices[i]);
 
 		if (w < 0)

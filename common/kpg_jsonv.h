@@ -25,36 +25,36 @@
 #include "kpg_error.h"
 
 typedef enum kpg_jsonv_type {
-	KPG_JSONV_OBJECT,   /* an object whose members are rows below it */
-	KPG_JSONV_MAP,      /* an object of NAME: value (row "PATH.NAME") */
-	KPG_JSONV_ARRAY,    /* an array (rows "PATH[]", "PATH[].KEY") */
+	KPG_JSONV_OBJECT, /* an object whose members are rows below it */
+	KPG_JSONV_MAP,    /* an object of NAME: value (row "PATH.NAME") */
+	KPG_JSONV_ARRAY,  /* an array (rows "PATH[]", "PATH[].KEY") */
 	KPG_JSONV_STRING,
-	KPG_JSONV_INT,      /* a JSON integer, or a real with an integral value */
+	KPG_JSONV_INT, /* a JSON integer, or a real with an integral value */
 	KPG_JSONV_NUMBER,
 	KPG_JSONV_BOOL
 } kpg_jsonv_type;
 
 /* How a checked value is stored at base + offset. */
 typedef enum kpg_jsonv_store {
-	KPG_JSONV_NONE,     /* checked only; the loader's own code stores it */
-	KPG_JSONV_STR,      /* char *, a copy (the old one freed; null: NULL) */
-	KPG_JSONV_PATH,     /* char *, a file value resolved against dir */
-	KPG_JSONV_CHARS,    /* char[size] */
-	KPG_JSONV_I64,      /* int64_t, value * scale */
-	KPG_JSONV_U64,      /* uint64_t */
-	KPG_JSONV_UINT,     /* unsigned */
-	KPG_JSONV_SIZE,     /* size_t */
-	KPG_JSONV_FLAG,     /* int, 0 or 1 */
+	KPG_JSONV_NONE,  /* checked only; the loader's own code stores it */
+	KPG_JSONV_STR,   /* char *, a copy (the old one freed; null: NULL) */
+	KPG_JSONV_PATH,  /* char *, a file value resolved against dir */
+	KPG_JSONV_CHARS, /* char[size] */
+	KPG_JSONV_I64,   /* int64_t, value * scale */
+	KPG_JSONV_U64,   /* uint64_t */
+	KPG_JSONV_UINT,  /* unsigned */
+	KPG_JSONV_SIZE,  /* size_t */
+	KPG_JSONV_FLAG,  /* int, 0 or 1 */
 	KPG_JSONV_DOUBLE,
-	KPG_JSONV_CHOICE    /* int (an enum): the value's index in choices */
+	KPG_JSONV_CHOICE /* int (an enum): the value's index in choices */
 } kpg_jsonv_store;
 
 enum {
 	KPG_JSONV_REQUIRED = 1 << 0,
-	KPG_JSONV_NULLABLE = 1 << 1,  /* null allowed: "not set" */
-	KPG_JSONV_MIN_OPEN = 1 << 2,  /* exclusive minimum */
-	KPG_JSONV_MAX_OPEN = 1 << 3,  /* exclusive maximum */
-	KPG_JSONV_MUST_BE = 1 << 4    /* enum error as "P must be a or b, got "x"" */
+	KPG_JSONV_NULLABLE = 1 << 1, /* null allowed: "not set" */
+	KPG_JSONV_MIN_OPEN = 1 << 2, /* exclusive minimum */
+	KPG_JSONV_MAX_OPEN = 1 << 3, /* exclusive maximum */
+	KPG_JSONV_MUST_BE = 1 << 4   /* enum error as "P must be a or b, got "x"" */
 };
 
 typedef struct kpg_jsonv kpg_jsonv;
@@ -76,35 +76,35 @@ typedef int (*kpg_jsonv_check_fn)(kpg_jsonv *v, const kpg_jsonv_key *k,
 struct kpg_jsonv_key {
 	const char *path;
 	kpg_jsonv_type type;
-	unsigned flags;               /* KPG_JSONV_REQUIRED, ... */
-	double min, max;              /* INT, NUMBER; both 0: no range;
+	unsigned flags;             /* KPG_JSONV_REQUIRED, ... */
+	double min, max;            /* INT, NUMBER; both 0: no range;
 					 max INFINITY: no upper bound */
-	size_t max_len;               /* STRING: bytes; ARRAY, MAP: entries */
-	const char *const *choices;   /* STRING: NULL-terminated, or NULL */
-	const char *def;              /* the default as JSON text, or NULL */
-	const char *doc;              /* one line for the docs */
+	size_t max_len;             /* STRING: bytes; ARRAY, MAP: entries */
+	const char *const *choices; /* STRING: NULL-terminated, or NULL */
+	const char *def;            /* the default as JSON text, or NULL */
+	const char *doc;            /* one line for the docs */
 	kpg_jsonv_store store;
-	size_t offset;                /* into the loader's struct */
-	size_t size;                  /* CHARS: the array's size */
-	double scale;                 /* I64: stored value * scale (0 = 1),
+	size_t offset;            /* into the loader's struct */
+	size_t size;              /* CHARS: the array's size */
+	double scale;             /* I64: stored value * scale (0 = 1),
 					 e.g. seconds -> ms 1000 */
-	kpg_jsonv_check_fn check;     /* NULL: the table says it all */
+	kpg_jsonv_check_fn check; /* NULL: the table says it all */
 };
 
 /* One validation run. Fill it with kpg_jsonv_init, then set what applies. */
 struct kpg_jsonv {
-	const kpg_jsonv_key *keys;    /* the table; borrowed */
+	const kpg_jsonv_key *keys; /* the table; borrowed */
 	size_t n_keys;
-	const char *what;             /* names the root in messages: "the policy" */
-	const json_locate *loc;       /* positions; NULL: none known */
-	const char *dir;              /* PATH values resolve against it; "" none */
-	const char *env_prefix;       /* "KPIGATE_": scalar keys may be set by
+	const char *what;       /* names the root in messages: "the policy" */
+	const json_locate *loc; /* positions; NULL: none known */
+	const char *dir;        /* PATH values resolve against it; "" none */
+	const char *env_prefix; /* "KPIGATE_": scalar keys may be set by
 					 PREFIX + PATH upper-cased, '.' -> '_';
 					 NULL: no environment */
-	void *base;                   /* the struct rows store into; NULL none */
-	kpg_diags *d;                 /* borrowed; diagnostics are appended */
-	size_t first;                 /* d->n before this run */
-	size_t max_diags;             /* kept; more are counted */
+	void *base;             /* the struct rows store into; NULL none */
+	kpg_diags *d;           /* borrowed; diagnostics are appended */
+	size_t first;           /* d->n before this run */
+	size_t max_diags;       /* kept; more are counted */
 	size_t n_errors;
 	int nomem;
 };

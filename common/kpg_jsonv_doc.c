@@ -137,11 +137,9 @@ static void md_range(FILE *out, const kpg_jsonv_key *k)
 		for (size_t i = 0; k->choices[i] != NULL; i++)
 			fprintf(out, "%s`%s`", i ? ", " : "", k->choices[i]);
 	else if (k->max_len > 0 && k->type == KPG_JSONV_STRING)
-		fprintf(out, "1–%s bytes", md_num(hi, sizeof(hi),
-						   (double)k->max_len));
+		fprintf(out, "1–%s bytes", md_num(hi, sizeof(hi), (double)k->max_len));
 	else if (k->max_len > 0)
-		fprintf(out, "≤ %s entries", md_num(hi, sizeof(hi),
-						     (double)k->max_len));
+		fprintf(out, "≤ %s entries", md_num(hi, sizeof(hi), (double)k->max_len));
 	else
 		fputs("–", out);
 }

@@ -66,8 +66,8 @@ static int range_number(kpg_jsonv *v, const kpg_jsonv_key *k,
 	double d = x->d;
 
 	if (isfinite(d) && (!has_range(k) ||
-	    ((lo_open ? d > k->min : d >= k->min) &&
-	     (hi_open ? d < k->max : d <= k->max))))
+			    ((lo_open ? d > k->min : d >= k->min) &&
+			     (hi_open ? d < k->max : d <= k->max))))
 		return 1;
 	if (!has_range(k))
 		kpg_jsonv_report(v, at, 0, "%s must be a finite number, got %g",

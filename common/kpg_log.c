@@ -65,14 +65,14 @@ static void log_emit(kpg_log_level level, const char *with_errno,
 	funlockfile(f);
 }
 
-#define LOG_BODY(level, errstr)                                   \
-	do {                                                      \
-		int saved = errno;                                \
-		va_list ap;                                       \
-		va_start(ap, fmt);                                \
-		log_emit(level, errstr, fmt, ap);                 \
-		va_end(ap);                                       \
-		errno = saved;                                    \
+#define LOG_BODY(level, errstr) \
+	do { \
+		int saved = errno; \
+		va_list ap; \
+		va_start(ap, fmt); \
+		log_emit(level, errstr, fmt, ap); \
+		va_end(ap); \
+		errno = saved; \
 	} while (0)
 
 void log_warn(const char *fmt, ...)

@@ -8,11 +8,11 @@
 #include <stdint.h>
 
 typedef struct kpg_strmap_slot {
-	char *key;       /* owned; NULL = empty */
+	char *key; /* owned; NULL = empty */
 	size_t len;
 	uint64_t hash;
 	uint32_t value;
-	uint8_t dead;    /* tombstone */
+	uint8_t dead; /* tombstone */
 } kpg_strmap_slot;
 
 typedef struct kpg_strmap {

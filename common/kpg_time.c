@@ -77,7 +77,8 @@ int kpg_time_parse_iso8601(const char *s, size_t len, int64_t *ms)
 		return KPG_EPARSE;
 	*ms = ((kpg_time_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 +
 		(int64_t)h * 3600 + (int64_t)mi * 60 + sec - (int64_t)off_min * 60) *
-	       1000) + frac;
+	       1000) +
+	      frac;
 	return 0;
 }
 

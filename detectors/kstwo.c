@@ -48,7 +48,7 @@ static double log_nfact_div_npown(double n)
 		-2.955065359477124183e-2, 6.4102564102564102564e-3,
 		-1.9175269175269175269e-3, 8.4175084175084175084e-4,
 		-5.952380952380952381e-4, 7.9365079365079365079e-4,
-		-2.7777777777777777778e-3, 8.3333333333333333333e-2 };
+		-2.7777777777777777778e-3, 8.3333333333333333333e-2};
 	double rn = 1.0 / n, x = rn / n, y = 0.0;
 	size_t i;
 
@@ -135,11 +135,15 @@ static double kolmogn_dmtw_cdf(long n, double d)
 
 		if (nn % 2) {
 			matmul(P, H, T, m);
-			sw = P; P = T; T = sw;
+			sw = P;
+			P = T;
+			T = sw;
 			expnt += hexpnt;
 		}
 		matmul(H, H, T, m);
-		sw = H; H = T; T = sw;
+		sw = H;
+		H = T;
+		T = sw;
 		hexpnt *= 2;
 		if (fabs(H[(size_t)(k - 1) * m + (k - 1)]) > KS_P128) {
 			for (r = 0; r < m * m; r++)
@@ -238,8 +242,12 @@ static double kolmogn_pomeranz_cdf(long n, double x)
 		const double *pw;
 		double *sw, vmax;
 
-		sw = V0; V0 = V1; V1 = sw;
-		tmp = v0s; v0s = v1s; v1s = tmp;
+		sw = V0;
+		V0 = V1;
+		V1 = sw;
+		tmp = v0s;
+		v0s = v1s;
+		v1s = tmp;
 		memset(V1, 0, sizeof(double) * (size_t)npw);
 		pomeranz_j1j2(i, n, ll, ceilf, roundf, &j1, &j2);
 		if (i == 1 || i == 2 * n + 1)

@@ -32,7 +32,7 @@ static inline double sort_unkey(uint64_t k)
 void sort_doubles(double *v, size_t n)
 {
 	uint64_t *a, *b, *t;
-	uint32_t (*count)[SORT_BUCKETS];
+	uint32_t(*count)[SORT_BUCKETS];
 
 	if (n < SORT_RADIX_MIN)
 		goto fallback;

@@ -25,7 +25,6 @@
 #define POLICY_MAX_RETRAIN_HISTORY 64
 
 
-
 typedef enum policy_action_type {
 	POLICY_ACTION_DRY_RUN = 0,
 	POLICY_ACTION_SAGEMAKER_PIPELINE,
@@ -35,41 +34,44 @@ typedef enum policy_action_type {
 
 typedef struct policy_kpi {
 	kpi_metric metric;
-	int is_max;               /* 1: breach when value > threshold (rmse, mae);
+	int is_max; /* 1: breach when value > threshold (rmse, mae);
 				     0: breach when value < threshold */
 	double threshold;
 } policy_kpi;
 
 typedef struct policy_param {
-	char *name, *value;       /* owned; value may hold {placeholders} */
+	char *name, *value; /* owned; value may hold {placeholders} */
 } policy_param;
 
 typedef struct policy {
-	char *source_path;        /* the file it came from; owned */
-	char *model;              /* owned, required */
-	char *endpoint;           /* owned; NULL = match on model name */
+	char *source_path; /* the file it came from; owned */
+	char *model;       /* owned, required */
+	char *endpoint;    /* owned; NULL = match on model name */
 
-	char *reference_path;     /* owned; resolved relative to the policy file */
-	char *label_column;       /* owned; NULL when the reference has none */
-	char **exclude_columns;   size_t n_exclude; /* owned */
-	policy_feature *features; size_t n_features; /* declared types; owned */
+	char *reference_path; /* owned; resolved relative to the policy file */
+	char *label_column;   /* owned; NULL when the reference has none */
+	char **exclude_columns;
+	size_t n_exclude; /* owned */
+	policy_feature *features;
+	size_t n_features; /* declared types; owned */
 
 	policy_task task;
-	char *score_field;        /* owned; JSON output field, default "score" */
-	double score_threshold;   /* binary: predicted positive when score >= it; default 0.5 */
+	char *score_field;      /* owned; JSON output field, default "score" */
+	double score_threshold; /* binary: predicted positive when score >= it; default 0.5 */
 
-	uint64_t window_records;      /* 0 = not by count */
-	int64_t window_span_ms;       /* 0 = not by time; at least one is set */
+	uint64_t window_records; /* 0 = not by count */
+	int64_t window_span_ms;  /* 0 = not by time; at least one is set */
 
-	unsigned psi_bins;            /* default 10, 2..1000 */
-	double psi_threshold;         /* default 0.2 */
-	double ks_p_value;            /* default 0.01 */
-	double ks_min_statistic;      /* default 0.1 */
-	int ks_asymptotic;            /* drift.ks_method "asymp": 1; "auto": 0 */
-	double dataset_drift_share;   /* default 0.3: share of drifted features */
+	unsigned psi_bins;          /* default 10, 2..1000 */
+	double psi_threshold;       /* default 0.2 */
+	double ks_p_value;          /* default 0.01 */
+	double ks_min_statistic;    /* default 0.1 */
+	int ks_asymptotic;          /* drift.ks_method "asymp": 1; "auto": 0 */
+	double dataset_drift_share; /* default 0.3: share of drifted features */
 
-	policy_kpi kpis[POLICY_MAX_KPIS]; size_t n_kpis; /* at least one */
-	int require_drift;            /* retrain only with dataset drift too; default 0 */
+	policy_kpi kpis[POLICY_MAX_KPIS];
+	size_t n_kpis;     /* at least one */
+	int require_drift; /* retrain only with dataset drift too; default 0 */
 
 	uint64_t min_records;         /* default 100 */
 	uint64_t min_labelled;        /* default 100 */
@@ -79,14 +81,15 @@ typedef struct policy {
 	int64_t budget_period_ms;     /* default 30 days */
 
 	policy_action_type action;
-	char *pipeline_name;          /* sagemaker_pipeline; owned */
-	char *state_machine_arn;      /* step_functions; owned */
-	char *action_region;          /* owned; NULL = energy region */
-	policy_param params[POLICY_MAX_PARAMS]; size_t n_params;
+	char *pipeline_name;     /* sagemaker_pipeline; owned */
+	char *state_machine_arn; /* step_functions; owned */
+	char *action_region;     /* owned; NULL = energy region */
+	policy_param params[POLICY_MAX_PARAMS];
+	size_t n_params;
 
 	energy_profile energy;
 
-	unsigned char sha256[32];     /* of the file's bytes */
+	unsigned char sha256[32]; /* of the file's bytes */
 } policy;
 
 /* Errors found in a policy file, each with its line and column. */
@@ -123,18 +126,20 @@ extern const size_t policy_n_placeholders;
 /* Guard memory carried from window to window (checkpointed by the daemon). */
 typedef struct policy_guard_state {
 	unsigned consecutive_breaches;
-	int64_t last_retrain_ms;   /* INT64_MIN when never */
-	int64_t retrain_ms[POLICY_MAX_RETRAIN_HISTORY]; size_t n_retrains;
+	int64_t last_retrain_ms; /* INT64_MIN when never */
+	int64_t retrain_ms[POLICY_MAX_RETRAIN_HISTORY];
+	size_t n_retrains;
 } policy_guard_state;
 
 void policy_guard_state_init(policy_guard_state *g);
 
 typedef struct policy_decision {
-	int retrain;                    /* 1 retrain, 0 hold */
-	int naive_would_retrain;        /* a retrain-on-every-drift-alarm controller would */
+	int retrain;             /* 1 retrain, 0 hold */
+	int naive_would_retrain; /* a retrain-on-every-drift-alarm controller would */
 	int kpi_breached;
-	char reasons[POLICY_MAX_REASONS][POLICY_REASON_LEN]; size_t n_reasons;
-	char idempotency_key[96];       /* model + window: same window, same key */
+	char reasons[POLICY_MAX_REASONS][POLICY_REASON_LEN];
+	size_t n_reasons;
+	char idempotency_key[96]; /* model + window: same window, same key */
 } policy_decision;
 
 /* Applies the policy's detector thresholds: sets each feature's drifted

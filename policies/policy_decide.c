@@ -41,7 +41,8 @@ void policy_judge_features(const policy *p, policy_window_eval *ev)
 		ev->n_drifted += (size_t)d;
 	}
 	ev->drifted_share = with_values > 0
-		? (double)ev->n_drifted / (double)with_values : 0.0;
+				    ? (double)ev->n_drifted / (double)with_values
+				    : 0.0;
 	ev->dataset_drift = ev->n_drifted >= 1 &&
 			    ev->drifted_share >= p->dataset_drift_share;
 }

@@ -18,17 +18,23 @@ typedef enum policy_feature_type {
 } policy_feature_type;
 
 typedef enum policy_task {
-	POLICY_TASK_BINARY = 0,   /* binary_classification */
-	POLICY_TASK_REGRESSION    /* regression */
+	POLICY_TASK_BINARY = 0, /* binary_classification */
+	POLICY_TASK_REGRESSION  /* regression */
 } policy_task;
 
 typedef enum kpi_metric {
-	KPI_ACCURACY = 0, KPI_PRECISION, KPI_RECALL, KPI_F1, KPI_AUC,
-	KPI_RMSE, KPI_MAE, KPI__COUNT
+	KPI_ACCURACY = 0,
+	KPI_PRECISION,
+	KPI_RECALL,
+	KPI_F1,
+	KPI_AUC,
+	KPI_RMSE,
+	KPI_MAE,
+	KPI__COUNT
 } kpi_metric;
 
 typedef struct policy_feature {
-	char *name;               /* owned */
+	char *name; /* owned */
 	policy_feature_type type;
 } policy_feature;
 
@@ -40,32 +46,33 @@ const char *policy_feature_type_name(policy_feature_type t); /* "numeric", ... *
 
 /* What the controller measured on one closed window. */
 typedef struct policy_feature_eval {
-	const char *name;          /* borrowed */
+	const char *name; /* borrowed */
 	policy_feature_type type;
-	size_t n, missing;         /* values seen / missing in the window */
+	size_t n, missing; /* values seen / missing in the window */
 	double psi;
-	int has_ks;                /* numeric features only */
+	int has_ks; /* numeric features only */
 	double ks_statistic, ks_p_value;
-	int drifted;               /* set by policy_judge_features */
+	int drifted; /* set by policy_judge_features */
 } policy_feature_eval;
 
 typedef struct policy_kpi_value {
-	int valid;                 /* 0 when there was nothing to compute it on */
+	int valid; /* 0 when there was nothing to compute it on */
 	double value;
-	uint64_t n;                /* labelled records behind it */
+	uint64_t n; /* labelled records behind it */
 } policy_kpi_value;
 
 typedef struct policy_window_eval {
-	uint64_t window_index;     /* 0-based per model */
+	uint64_t window_index; /* 0-based per model */
 	uint64_t n_records;
-	int64_t start_ms, end_ms;  /* event time of first and last record */
-	policy_feature_eval *features; size_t n_features; /* borrowed */
-	size_t n_drifted;          /* set by policy_judge_features */
+	int64_t start_ms, end_ms; /* event time of first and last record */
+	policy_feature_eval *features;
+	size_t n_features; /* borrowed */
+	size_t n_drifted;  /* set by policy_judge_features */
 	double drifted_share;
 	int dataset_drift;
 	policy_kpi_value kpis[KPI__COUNT];
 	uint64_t n_labelled;
-	int ks_asymptotic;         /* input: the policy's drift.ks_method */
+	int ks_asymptotic; /* input: the policy's drift.ks_method */
 } policy_window_eval;
 
 #endif

@@ -14,8 +14,8 @@
 #include "kpg_suggest.h"
 #include "policy.h"
 
-#define NAME_MAX_BYTES 256                 /* columns, features, score field */
-#define MAX_SECONDS (366.0 * 86400)        /* spans, cooldowns, budgets */
+#define NAME_MAX_BYTES 256          /* columns, features, score field */
+#define MAX_SECONDS (366.0 * 86400) /* spans, cooldowns, budgets */
 #define MAX_WINDOW_RECORDS 10000000.0
 
 _Static_assert(sizeof(policy_task) == sizeof(int), "CHOICE stores an int");
@@ -101,8 +101,8 @@ static int check_energy(kpg_jsonv *v, const kpg_jsonv_key *k,
 		       : energy_check_instance(json_string_value(value), &e);
 	if (rc == 0)
 		return 0;
-	kpg_jsonv_report(v, at, 0, "%s: %s", at->path, e.msg[0] ? e.msg :
-			 is_region ? "unknown region" : "unknown instance type");
+	kpg_jsonv_report(v, at, 0, "%s: %s", at->path, e.msg[0] ? e.msg : is_region ? "unknown region"
+										    : "unknown instance type");
 	return -1;
 }
 
@@ -133,6 +133,9 @@ static int check_metric(kpg_jsonv *v, const kpg_jsonv_key *k,
 #define OPEN_MIN KPG_JSONV_MIN_OPEN
 #define OPEN_MAX KPG_JSONV_MAX_OPEN
 
+/* One row per key, laid out by hand: clang-format would join each row
+ * into one line. */
+/* clang-format off */
 static const kpg_jsonv_key keys[] = {
 	{.path = "$schema", .type = KPG_JSONV_STRING, .flags = NUL,
 	 .max_len = 4096, .doc = "For editors. kpigate ignores it."},
@@ -310,6 +313,7 @@ static const kpg_jsonv_key keys[] = {
 	 .size = sizeof(((policy *)0)->energy.region), .check = check_energy,
 	 .doc = "Where training runs, in kpigate's grid-factor table. Sets the grid's carbon intensity."},
 };
+/* clang-format on */
 
 const kpg_jsonv_key *policy_keys(size_t *n)
 {
@@ -319,8 +323,7 @@ const kpg_jsonv_key *policy_keys(size_t *n)
 
 int policy_key_default(const char *path, double *out)
 {
-	const kpg_jsonv_key *k = kpg_jsonv_key_find(keys, sizeof(keys) /
-						    sizeof(keys[0]), path);
+	const kpg_jsonv_key *k = kpg_jsonv_key_find(keys, sizeof(keys) / sizeof(keys[0]), path);
 
 	if (k == NULL || k->def == NULL ||
 	    (k->type != KPG_JSONV_INT && k->type != KPG_JSONV_NUMBER))

@@ -5,9 +5,12 @@
 #include <string.h>
 
 static const char *const kpi_names[KPI__COUNT] = {
-	[KPI_ACCURACY] = "accuracy", [KPI_PRECISION] = "precision",
-	[KPI_RECALL] = "recall",     [KPI_F1] = "f1",
-	[KPI_AUC] = "auc",           [KPI_RMSE] = "rmse",
+	[KPI_ACCURACY] = "accuracy",
+	[KPI_PRECISION] = "precision",
+	[KPI_RECALL] = "recall",
+	[KPI_F1] = "f1",
+	[KPI_AUC] = "auc",
+	[KPI_RMSE] = "rmse",
 	[KPI_MAE] = "mae",
 };
 
@@ -23,7 +26,11 @@ static const char *const action_names[] = {
 };
 
 const char *const policy_placeholders[] = {
-	"model", "window", "drifted_features", "kpis", "idempotency_key",
+	"model",
+	"window",
+	"drifted_features",
+	"kpis",
+	"idempotency_key",
 };
 const size_t policy_n_placeholders =
 	sizeof(policy_placeholders) / sizeof(policy_placeholders[0]);

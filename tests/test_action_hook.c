@@ -30,22 +30,14 @@ static char dir[64];
 
 static void run(const char *policy_name, const char *audit_path)
 {
-	char pol[128];
-	policy *p[1];
-	policy_diags d = {0};
 	audit_log *log;
 	pipeline pl;
-	kpg_err err;
 
-	snprintf(pol, sizeof(pol), "%s/%s", dir, policy_name);
-	assert_int_equal(policy_load(pol, &p[0], &d, &err), 0);
-	assert_int_equal(audit_open(audit_path, &log, &err), 0);
-	assert_int_equal(pipeline_init(&pl, p, 1, NULL, log, NULL, &err), 0);
+	fx_pipeline_open(dir, policy_name, audit_path, &pl, &log);
 	action_hook_actor(NULL, &pl.actor);
 	for (int i = 0; i < 30; i++)
 		fx_feed_one(&pl, i);
-	pipeline_free(&pl);
-	audit_close(log);
+	fx_pipeline_close(&pl, log);
 }
 
 static void test_sagemaker_recorded_not_sent(void **state)
@@ -61,7 +53,8 @@ static void test_sagemaker_recorded_not_sent(void **state)
 	assert_int_equal(fx_count_matching(path, "\"PipelineName\":\"retrain-m\""), 3);
 	assert_int_equal(fx_count_matching(path, "\"ClientRequestToken\":\""), 3);
 	assert_int_equal(fx_count_matching(path,
-		"\"target\":\"SageMaker.StartPipelineExecution\""), 3);
+					   "\"target\":\"SageMaker.StartPipelineExecution\""),
+			 3);
 }
 
 static void test_dry_run_recorded_with_request(void **state)
@@ -85,11 +78,8 @@ int main(void)
 	int rc;
 
 	gsl_set_error_handler_off();
-	snprintf(dir, sizeof(dir), "/tmp/kpg-hook-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (fx_make_dir(dir, sizeof(dir), "/tmp/kpg-hook-XXXXXX") != 0)
 		return 1;
-	fx_write_file(dir, "ref.csv", FX_REFERENCE);
-	fx_write_file(dir, "p.json", FX_POLICY);
 	fx_write_file(dir, "sm.json", SM_POLICY);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	fx_remove_dir(dir);

@@ -91,7 +91,7 @@ static void test_sagemaker_body(void **state)
 	assert_int_equal(strlen(token), 64); /* SageMaker: 32..128 */
 	assert_true(matches("^kpigate retrain: accuracy 0.80 < 0.90$",
 			    json_string_value(json_object_get(body,
-				"PipelineExecutionDescription"))));
+							      "PipelineExecutionDescription"))));
 	params = json_object_get(body, "PipelineParameters");
 	assert_int_equal(json_array_size(params), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(params, 0), "Value")),
@@ -160,39 +160,47 @@ static void test_routes(void **state)
 	unsetenv("AWS_DEFAULT_REGION");
 	memset(&o, 0, sizeof(o));
 	assert_int_equal(action_aws_route_for(&o, POLICY_ACTION_SAGEMAKER_PIPELINE,
-					      "eu-west-1", &r, NULL), 0);
+					      "eu-west-1", &r, NULL),
+			 0);
 	assert_string_equal(r.endpoint, "https://api.sagemaker.eu-west-1.amazonaws.com");
 	assert_string_equal(r.service, "sagemaker");
 	assert_string_equal(r.content_type, "application/x-amz-json-1.1");
 	assert_int_equal(action_aws_route_for(&o, POLICY_ACTION_STEP_FUNCTIONS, "us-west-2",
-					      &r, NULL), 0);
+					      &r, NULL),
+			 0);
 	assert_string_equal(r.endpoint, "https://states.us-west-2.amazonaws.com");
 	assert_string_equal(r.service, "states");
 	assert_string_equal(r.content_type, "application/x-amz-json-1.0");
 	/* no region anywhere */
 	assert_int_not_equal(action_aws_route_for(&o, POLICY_ACTION_STEP_FUNCTIONS, NULL,
-						  &r, NULL), 0);
+						  &r, NULL),
+			     0);
 	/* configuration region, then the SDK's variables, in their order */
 	o.region = "ap-south-1";
 	assert_int_equal(action_aws_route_for(&o, POLICY_ACTION_STEP_FUNCTIONS, NULL, &r,
-					      NULL), 0);
+					      NULL),
+			 0);
 	assert_string_equal(r.region, "ap-south-1");
 	o.sfn_endpoint = "http://127.0.0.1:9/";
 	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:8", 1);
 	assert_int_equal(action_aws_route_for(&o, POLICY_ACTION_STEP_FUNCTIONS, NULL, &r,
-					      NULL), 0);
+					      NULL),
+			 0);
 	assert_string_equal(r.endpoint, "http://127.0.0.1:9"); /* config over the general one */
 	assert_int_equal(action_aws_route_for(&o, POLICY_ACTION_SAGEMAKER_PIPELINE, NULL,
-					      &r, NULL), 0);
+					      &r, NULL),
+			 0);
 	assert_string_equal(r.endpoint, "http://127.0.0.1:8");
 	setenv("AWS_ENDPOINT_URL_SFN", "http://127.0.0.1:7", 1);
 	assert_int_equal(action_aws_route_for(&o, POLICY_ACTION_STEP_FUNCTIONS, NULL, &r,
-					      NULL), 0);
+					      NULL),
+			 0);
 	assert_string_equal(r.endpoint, "http://127.0.0.1:7"); /* the service's own first */
 	unsetenv("AWS_ENDPOINT_URL");
 	unsetenv("AWS_ENDPOINT_URL_SFN");
 	assert_int_not_equal(action_aws_route_for(&o, POLICY_ACTION_DRY_RUN, "eu-west-1",
-						  &r, NULL), 0);
+						  &r, NULL),
+			     0);
 }
 
 static void test_describe_answers(void **state)

@@ -47,7 +47,7 @@ typedef struct mock {
 	char dir[128];
 } mock;
 
-static mock plain = { .pid = -1 }, tls = { .pid = -1 };
+static mock plain = {.pid = -1}, tls = {.pid = -1};
 static int have_mock;
 
 /* --- the emulator ------------------------------------------------------ */
@@ -181,7 +181,7 @@ static json_t *control(const mock *m, const char *path, const char *body)
 	CURL *h = curl_easy_init();
 	struct curl_slist *hd = NULL;
 	char url[512];
-	buf b = { 0 };
+	buf b = {0};
 	json_t *j = NULL;
 	long status = 0;
 
@@ -266,11 +266,12 @@ static char pipeline_body[256];
 
 static aws_call_request sm_request(const mock *m, const char *token)
 {
-	aws_call_request rq = { 0 };
+	aws_call_request rq = {0};
 
 	snprintf(pipeline_body, sizeof(pipeline_body),
 		 "{\"PipelineName\":\"kpg-retrain\",\"ClientRequestToken\":"
-		 "\"%s\"}", token);
+		 "\"%s\"}",
+		 token);
 	rq.endpoint = m->url;
 	rq.region = "eu-west-1";
 	rq.service = "sagemaker";
@@ -285,8 +286,8 @@ static aws_call_request sm_request(const mock *m, const char *token)
 
 static void no_secret_in(const aws_call_result *res, const kpg_err *err)
 {
-	const char *texts[] = { res->error_message, res->error_type,
-				err ? err->msg : "" };
+	const char *texts[] = {res->error_message, res->error_type,
+			       err ? err->msg : ""};
 	size_t i;
 
 	for (i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
@@ -303,7 +304,7 @@ typedef struct retry_ctx {
 	int last_attempt;
 	aws_call_outcome outcomes[64];
 	char types[64][128];
-	int fail_creds_at;   /* get_creds fails on this call (1-based); 0 no */
+	int fail_creds_at; /* get_creds fails on this call (1-based); 0 no */
 } retry_ctx;
 
 static int get_creds_cb(void *opaque, aws_creds *out, kpg_err *err)
@@ -340,7 +341,11 @@ static int reset_plain(void **state)
 	return 0;
 }
 
-#define NEED_MOCK() do { if (!have_mock) skip(); } while (0)
+#define NEED_MOCK() \
+	do { \
+		if (!have_mock) \
+			skip(); \
+	} while (0)
 
 /* --- signed calls ------------------------------------------------------ */
 
@@ -348,7 +353,7 @@ static void test_signed_ok(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	json_t *e, *b;
 
 	(void)state;
@@ -362,7 +367,8 @@ static void test_signed_ok(void **state)
 	b = json_loadb(res.body, res.body_len, 0, NULL);
 	assert_non_null(b);
 	assert_non_null(strstr(json_string_value(json_object_get(
-		b, "PipelineExecutionArn")), ":pipeline/kpg-retrain/execution/"));
+				       b, "PipelineExecutionArn")),
+			       ":pipeline/kpg-retrain/execution/"));
 	json_decref(b);
 	aws_call_result_free(&res);
 
@@ -370,7 +376,8 @@ static void test_signed_ok(void **state)
 	assert_true(json_is_true(json_object_get(e, "signature_ok")));
 	assert_false(json_is_true(json_object_get(e, "session_token_sent")));
 	assert_string_equal(json_string_value(json_object_get(e,
-				"access_key_id")), AKID);
+							      "access_key_id")),
+			    AKID);
 	assert_string_equal(json_string_value(json_object_get(e, "target")),
 			    "SageMaker.StartPipelineExecution");
 	json_decref(e);
@@ -380,7 +387,7 @@ static void test_signed_ok_session_token(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	json_t *e;
 
 	(void)state;
@@ -394,7 +401,8 @@ static void test_signed_ok_session_token(void **state)
 	assert_true(json_is_true(json_object_get(e, "signature_ok")));
 	assert_true(json_is_true(json_object_get(e, "session_token_sent")));
 	assert_string_equal(json_string_value(json_object_get(e,
-				"access_key_id")), AKID_TOK);
+							      "access_key_id")),
+			    AKID_TOK);
 	json_decref(e);
 
 	/* The same key without its token is refused. */
@@ -414,7 +422,7 @@ static void test_wrong_secret(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	json_t *e;
 
 	(void)state;
@@ -451,7 +459,7 @@ static void test_signed_large_body(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	char *body;
 	size_t n;
 	json_t *e;
@@ -496,7 +504,7 @@ static void test_sfn_execution_already_exists(void **state)
 		"\"input\":\"{\\\"a\\\":2}\"}";
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	json_t *j;
 	char arn[256];
 
@@ -522,7 +530,8 @@ static void test_sfn_execution_already_exists(void **state)
 	assert_int_equal(res.outcome, AWS_CALL_OK);
 	j = json_loadb(res.body, res.body_len, 0, NULL);
 	assert_string_equal(json_string_value(json_object_get(j,
-				"executionArn")), arn);
+							      "executionArn")),
+			    arn);
 	json_decref(j);
 	aws_call_result_free(&res);
 
@@ -546,7 +555,7 @@ static void test_error_type_namespaced(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 
 	(void)state;
 	NEED_MOCK();
@@ -590,11 +599,16 @@ static void test_throttling_storm(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
-	retry_ctx ctx = { 0 };
-	aws_retry_policy pol = { .max_attempts = 8, .base_ms = 5, .cap_ms = 40,
-				 .get_creds = get_creds_cb,
-				 .on_attempt = on_attempt_cb, .opaque = &ctx };
+	kpg_err err = {{0}};
+	retry_ctx ctx = {0};
+	aws_retry_policy pol = {
+		.max_attempts = 8,
+		.base_ms = 5,
+		.cap_ms = 40,
+		.get_creds = get_creds_cb,
+		.on_attempt = on_attempt_cb,
+		.opaque = &ctx,
+	};
 	int64_t t0, el;
 	int i;
 
@@ -632,11 +646,16 @@ static void test_5xx_past_max_attempts(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
-	retry_ctx ctx = { 0 };
-	aws_retry_policy pol = { .max_attempts = 3, .base_ms = 2, .cap_ms = 10,
-				 .get_creds = get_creds_cb,
-				 .on_attempt = on_attempt_cb, .opaque = &ctx };
+	kpg_err err = {{0}};
+	retry_ctx ctx = {0};
+	aws_retry_policy pol = {
+		.max_attempts = 3,
+		.base_ms = 2,
+		.cap_ms = 10,
+		.get_creds = get_creds_cb,
+		.on_attempt = on_attempt_cb,
+		.opaque = &ctx,
+	};
 
 	(void)state;
 	NEED_MOCK();
@@ -662,11 +681,16 @@ static void test_deadline_stops_retries(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
-	retry_ctx ctx = { 0 };
-	aws_retry_policy pol = { .max_attempts = 40, .base_ms = 100,
-				 .cap_ms = 100, .get_creds = get_creds_cb,
-				 .on_attempt = on_attempt_cb, .opaque = &ctx };
+	kpg_err err = {{0}};
+	retry_ctx ctx = {0};
+	aws_retry_policy pol = {
+		.max_attempts = 40,
+		.base_ms = 100,
+		.cap_ms = 100,
+		.get_creds = get_creds_cb,
+		.on_attempt = on_attempt_cb,
+		.opaque = &ctx,
+	};
 	char script[8192];
 	size_t n;
 	int i;
@@ -680,7 +704,8 @@ static void test_deadline_stops_retries(void **state)
 		n += (size_t)snprintf(script + n, sizeof(script) - n,
 				      "%s{\"status\":503,\"type\":"
 				      "\"ServiceUnavailable\",\"message\":\"x\","
-				      "\"delay_ms\":50}", i ? "," : "");
+				      "\"delay_ms\":50}",
+				      i ? "," : "");
 	snprintf(script + n, sizeof(script) - n, "]}");
 	control_post(&plain, "/_mock/fail", script);
 	rq = sm_request(&plain, "tok-dl-0123456789abcdef0123456789abc");
@@ -712,11 +737,16 @@ static void test_validation_not_retried(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
-	retry_ctx ctx = { 0 };
-	aws_retry_policy pol = { .max_attempts = 5, .base_ms = 1, .cap_ms = 5,
-				 .get_creds = get_creds_cb,
-				 .on_attempt = on_attempt_cb, .opaque = &ctx };
+	kpg_err err = {{0}};
+	retry_ctx ctx = {0};
+	aws_retry_policy pol = {
+		.max_attempts = 5,
+		.base_ms = 1,
+		.cap_ms = 5,
+		.get_creds = get_creds_cb,
+		.on_attempt = on_attempt_cb,
+		.opaque = &ctx,
+	};
 	static const char bad[] = "{\"ClientRequestToken\":"
 				  "\"tok-val-0123456789abcdef0123456789abc\"}";
 
@@ -741,11 +771,16 @@ static void test_expired_token_refreshed_once(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
-	retry_ctx ctx = { 0 };
-	aws_retry_policy pol = { .max_attempts = 5, .base_ms = 1, .cap_ms = 5,
-				 .get_creds = get_creds_cb,
-				 .on_attempt = on_attempt_cb, .opaque = &ctx };
+	kpg_err err = {{0}};
+	retry_ctx ctx = {0};
+	aws_retry_policy pol = {
+		.max_attempts = 5,
+		.base_ms = 1,
+		.cap_ms = 5,
+		.get_creds = get_creds_cb,
+		.on_attempt = on_attempt_cb,
+		.opaque = &ctx,
+	};
 
 	(void)state;
 	NEED_MOCK();
@@ -778,11 +813,16 @@ static void test_get_creds_failure_ends_retries(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
-	retry_ctx ctx = { .fail_creds_at = 2 };
-	aws_retry_policy pol = { .max_attempts = 5, .base_ms = 1, .cap_ms = 5,
-				 .get_creds = get_creds_cb,
-				 .on_attempt = on_attempt_cb, .opaque = &ctx };
+	kpg_err err = {{0}};
+	retry_ctx ctx = {.fail_creds_at = 2};
+	aws_retry_policy pol = {
+		.max_attempts = 5,
+		.base_ms = 1,
+		.cap_ms = 5,
+		.get_creds = get_creds_cb,
+		.on_attempt = on_attempt_cb,
+		.opaque = &ctx,
+	};
 
 	(void)state;
 	NEED_MOCK();
@@ -806,17 +846,22 @@ static void test_get_creds_failure_ends_retries(void **state)
 
 static void test_closed_port(void **state)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	mock dead = { .pid = -1 };
+	mock dead = {.pid = -1};
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
-	retry_ctx ctx = { 0 };
-	aws_retry_policy pol = { .max_attempts = 3, .base_ms = 1, .cap_ms = 5,
-				 .get_creds = get_creds_cb,
-				 .on_attempt = on_attempt_cb, .opaque = &ctx };
+	kpg_err err = {{0}};
+	retry_ctx ctx = {0};
+	aws_retry_policy pol = {
+		.max_attempts = 3,
+		.base_ms = 1,
+		.cap_ms = 5,
+		.get_creds = get_creds_cb,
+		.on_attempt = on_attempt_cb,
+		.opaque = &ctx,
+	};
 
 	(void)state;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -846,7 +891,7 @@ static void test_timeout_and_dropped_connection(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	int64_t t0;
 
 	(void)state;
@@ -898,14 +943,14 @@ out:
 
 static void test_answer_capped(void **state)
 {
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	struct sockaddr_in sa = {.sin_family = AF_INET};
 	socklen_t sl = sizeof(sa);
 	int lfd = socket(AF_INET, SOCK_STREAM, 0);
-	mock big = { .pid = -1 };
+	mock big = {.pid = -1};
 	pthread_t th;
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 
 	(void)state;
 	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -931,7 +976,7 @@ static void test_tls(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	json_t *e;
 
 	(void)state;
@@ -973,7 +1018,7 @@ static void test_bad_requests(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	aws_creds c = creds_plain;
 
 	(void)state;
@@ -1002,7 +1047,7 @@ static void test_bad_requests(void **state)
 static void test_endpoint_resolve(void **state)
 {
 	char out[128];
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 
 	(void)state;
 	unsetenv("AWS_ENDPOINT_URL");
@@ -1011,45 +1056,55 @@ static void test_endpoint_resolve(void **state)
 
 	assert_int_equal(aws_endpoint_resolve("SAGEMAKER", NULL, "api.sagemaker",
 					      "eu-west-1", out, sizeof(out),
-					      &err), 0);
+					      &err),
+			 0);
 	assert_string_equal(out, "https://api.sagemaker.eu-west-1.amazonaws.com");
 	assert_int_equal(aws_endpoint_resolve("SFN", "", "states", "cn-north-1",
-					      out, sizeof(out), &err), 0);
+					      out, sizeof(out), &err),
+			 0);
 	assert_string_equal(out, "https://states.cn-north-1.amazonaws.com.cn");
 	/* No region and nothing configured. */
 	assert_int_equal(aws_endpoint_resolve("SFN", NULL, "states", NULL, out,
-					      sizeof(out), &err), KPG_EINVAL);
+					      sizeof(out), &err),
+			 KPG_EINVAL);
 
 	/* Order: service variable, config, AWS_ENDPOINT_URL, default. */
 	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:4566/", 1);
 	assert_int_equal(aws_endpoint_resolve("SFN", NULL, "states", "eu-west-1",
-					      out, sizeof(out), &err), 0);
+					      out, sizeof(out), &err),
+			 0);
 	assert_string_equal(out, "http://127.0.0.1:4566");
 	assert_int_equal(aws_endpoint_resolve("SFN", "https://sfn.config:8443//",
 					      "states", "eu-west-1", out,
-					      sizeof(out), &err), 0);
+					      sizeof(out), &err),
+			 0);
 	assert_string_equal(out, "https://sfn.config:8443");
 	setenv("AWS_ENDPOINT_URL_SFN", "https://sfn.env.example", 1);
 	assert_int_equal(aws_endpoint_resolve("SFN", "https://sfn.config:8443",
 					      "states", "eu-west-1", out,
-					      sizeof(out), &err), 0);
+					      sizeof(out), &err),
+			 0);
 	assert_string_equal(out, "https://sfn.env.example");
 	/* Another service's variable does not apply. */
 	assert_int_equal(aws_endpoint_resolve("SAGEMAKER", NULL, "api.sagemaker",
 					      "eu-west-1", out, sizeof(out),
-					      &err), 0);
+					      &err),
+			 0);
 	assert_string_equal(out, "http://127.0.0.1:4566");
 
 	/* Too long for the buffer; not a URL. */
 	assert_int_equal(aws_endpoint_resolve("SFN", NULL, "states", "eu-west-1",
-					      out, 10, &err), KPG_ETOOBIG);
+					      out, 10, &err),
+			 KPG_ETOOBIG);
 	setenv("AWS_ENDPOINT_URL_SFN", "sfn.example.com", 1);
 	assert_int_equal(aws_endpoint_resolve("SFN", NULL, "states", "eu-west-1",
-					      out, sizeof(out), &err), KPG_EINVAL);
+					      out, sizeof(out), &err),
+			 KPG_EINVAL);
 	unsetenv("AWS_ENDPOINT_URL");
 	unsetenv("AWS_ENDPOINT_URL_SFN");
 	assert_int_equal(aws_endpoint_resolve("SFN", NULL, "states", "us-east-1",
-					      out, 20, &err), KPG_ETOOBIG);
+					      out, 20, &err),
+			 KPG_ETOOBIG);
 }
 
 static void test_region_resolve(void **state)
@@ -1086,7 +1141,8 @@ static void test_backoff_bounds(void **state)
 	/* No overflow at absurd retry counts. */
 	assert_int_equal(aws_call_backoff_ms(1000, 200, 20000, 20000), 20000);
 	assert_int_equal(aws_call_backoff_ms(INT32_MAX, 1, INT32_MAX,
-					     (uint64_t)INT32_MAX), INT32_MAX);
+					     (uint64_t)INT32_MAX),
+			 INT32_MAX);
 
 	for (n = 0; n < 12; n++) {
 		int64_t bound = (int64_t)200 << n, max = 0, sum = 0;

@@ -70,7 +70,7 @@ static void test_env_with_and_without_token(void **state)
 {
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 
 	(void)state;
 	setenv("AWS_ACCESS_KEY_ID", "AKIDENV", 1);
@@ -165,7 +165,7 @@ static void get_profile(const char *profile, const char *akid,
 {
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 
 	if (profile)
 		setenv("AWS_PROFILE", profile, 1);
@@ -201,7 +201,7 @@ static void test_profile_home_default(void **state)
 	char dir[400], path[450];
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "%s/.aws", getenv("HOME"));
@@ -231,7 +231,7 @@ static void test_profile_home_default(void **state)
 static void test_profile_missing_and_without_keys(void **state)
 {
 	aws_creds_provider *p = NULL;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 
 	(void)state;
 	use_files();
@@ -271,7 +271,7 @@ static void expect_malformed(const char *text, int want_rc, const char *want)
 {
 	char cred[300];
 	aws_creds_provider *p = NULL;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 
 	path_in(cred, sizeof(cred), "malformed");
 	write_file(cred, text);
@@ -309,7 +309,8 @@ static void test_malformed_files(void **state)
 		char text[400];
 
 		snprintf(text, sizeof(text), "[default]\naws_access_key_id = %0200d\n"
-			 "aws_secret_access_key = SECRETVALUE\n", 7);
+					     "aws_secret_access_key = SECRETVALUE\n",
+			 7);
 		expect_malformed(text, KPG_ETOOBIG,
 				 "malformed:2: aws_access_key_id is longer");
 	}
@@ -324,7 +325,7 @@ static void test_malformed_files(void **state)
 	setenv("AWS_SHARED_CREDENTIALS_FILE", big, 1);
 	{
 		aws_creds_provider *p = NULL;
-		kpg_err err = { "" };
+		kpg_err err = {""};
 
 		assert_int_equal(aws_creds_provider_new(&p, NULL, &err),
 				 KPG_ETOOBIG);
@@ -338,7 +339,7 @@ static void test_profile_reread(void **state)
 {
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 	char cred[300];
 
 	(void)state;
@@ -370,7 +371,7 @@ static void test_profile_reread(void **state)
 static void test_no_source(void **state)
 {
 	aws_creds_provider *p = NULL;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 
 	(void)state;
 	setenv("AWS_EC2_METADATA_DISABLED", "TRUE", 1);
@@ -393,7 +394,7 @@ static void test_no_source(void **state)
 static void test_source_selection(void **state)
 {
 	aws_creds_provider *p = NULL;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 	char tok[300];
 
 	(void)state;
@@ -463,7 +464,7 @@ static void test_sts_xml(void **state)
 {
 	char xml[2048], *big;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 	size_t n;
 
 	(void)state;
@@ -513,11 +514,11 @@ static void test_sts_xml(void **state)
 	big = malloc(8000);
 	assert_non_null(big);
 	n = (size_t)sprintf(big, "<Credentials><AccessKeyId>A</AccessKeyId>"
-			    "<SecretAccessKey>S</SecretAccessKey><SessionToken>");
+				 "<SecretAccessKey>S</SecretAccessKey><SessionToken>");
 	memset(big + n, 'T', 5000);
 	n += 5000;
 	n += (size_t)sprintf(big + n, "</SessionToken><Expiration>2026-12-01T21:"
-			     "00:00Z</Expiration></Credentials>");
+				      "00:00Z</Expiration></Credentials>");
 	assert_int_equal(aws_creds_parse_sts_xml(big, n, &c, &err), KPG_ETOOBIG);
 	assert_non_null(strstr(err.msg, "SessionToken is longer than 4096"));
 	assert_string_equal(c.session_token, "");
@@ -535,7 +536,7 @@ static void test_container_json(void **state)
 			   "\"2026-12-01T21:00:00.5Z\"}";
 	const char *bad;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 
 	(void)state;
 	assert_int_equal(aws_creds_parse_json(ok, strlen(ok), &c, &err), 0);
@@ -581,7 +582,7 @@ static void test_expiry_arithmetic(void **state)
 	int64_t five = 5 * 60 * 1000;
 
 	(void)state;
-	assert_false(aws_creds_needs_refresh(0, exp));   /* never expires */
+	assert_false(aws_creds_needs_refresh(0, exp)); /* never expires */
 	assert_false(aws_creds_needs_refresh(exp, exp - five - 1));
 	assert_true(aws_creds_needs_refresh(exp, exp - five));
 	assert_true(aws_creds_needs_refresh(exp, exp - 1));
@@ -595,7 +596,7 @@ static void test_secret_file(void **state)
 {
 	char path[300], *buf = NULL, *big;
 	size_t len = 0;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 
 	(void)state;
 	path_in(path, sizeof(path), "tok");
@@ -631,7 +632,7 @@ static void test_web_identity_missing_token_file(void **state)
 {
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 	char tok[300];
 
 	(void)state;

@@ -94,7 +94,7 @@ static int mock_start(mock *m, const char *const *args)
 	close(fds[1]);
 	/* one line, "url=URL[ ca=PATH]", within 30 s */
 	while (len < sizeof(line) - 1) {
-		struct pollfd pf = { .fd = fds[0], .events = POLLIN };
+		struct pollfd pf = {.fd = fds[0], .events = POLLIN};
 		ssize_t got;
 
 		if (poll(&pf, 1, 30000) <= 0)
@@ -257,7 +257,7 @@ static void test_web_identity_refresh(void **state)
 {
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 	char tok[300], akid[129], want[64];
 	json_t *log, *e;
 
@@ -266,7 +266,7 @@ static void test_web_identity_refresh(void **state)
 	write_file(tok, "eyJhbGciOiJSUzI1NiJ9.tokA-7c1d.sigA\n");
 	keep_secret("eyJhbGciOiJSUzI1NiJ9.tokA-7c1d.sigA");
 	ctl_post(&plain, "/_mock/config", "{\"web_identity_token\": "
-		 "\"eyJhbGciOiJSUzI1NiJ9.tokA-7c1d.sigA\"}");
+					  "\"eyJhbGciOiJSUzI1NiJ9.tokA-7c1d.sigA\"}");
 	set_web_identity(tok, plain.url);
 	assert_int_equal(aws_creds_provider_new(&p, NULL, &err), 0);
 	assert_string_equal(aws_creds_provider_source(p), "web_identity");
@@ -296,7 +296,7 @@ static void test_web_identity_refresh(void **state)
 	write_file(tok, "eyJhbGciOiJSUzI1NiJ9.tokB-90ab.sigB");
 	keep_secret("eyJhbGciOiJSUzI1NiJ9.tokB-90ab.sigB");
 	ctl_post(&plain, "/_mock/config", "{\"credential_seconds\": 240, "
-		 "\"web_identity_token\": \"eyJhbGciOiJSUzI1NiJ9.tokB-90ab.sigB\"}");
+					  "\"web_identity_token\": \"eyJhbGciOiJSUzI1NiJ9.tokB-90ab.sigB\"}");
 	aws_creds_invalidate(p);
 	assert_int_equal(aws_creds_get(p, &c, &err), 0);
 	assert_fresh(&c, "web_identity", 240000);
@@ -337,7 +337,7 @@ static void test_web_identity_wrong_token(void **state)
 {
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 	char tok[300];
 
 	(void)state;
@@ -378,12 +378,12 @@ static void test_web_identity_wrong_token(void **state)
 
 static void test_web_identity_tls(void **state)
 {
-	const char *args[] = { "--tls", NULL, "--web-identity-token",
-			       "eyJhbGciOiJSUzI1NiJ9.tls-3b.sig", NULL };
-	aws_creds_options opt = { 0 };
+	const char *args[] = {"--tls", NULL, "--web-identity-token",
+			      "eyJhbGciOiJSUzI1NiJ9.tls-3b.sig", NULL};
+	aws_creds_options opt = {0};
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 	char tok[300], dir[300];
 	mock tls;
 
@@ -425,7 +425,7 @@ static void test_container(void **state)
 {
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 	char url[400], tok[300];
 	json_t *log;
 
@@ -444,7 +444,8 @@ static void test_container(void **state)
 	log = log_of(&plain, "ecs");
 	assert_int_equal(json_array_size(log), 1);
 	assert_int_equal(json_integer_value(json_object_get(
-				 json_array_get(log, 0), "status")), 200);
+				 json_array_get(log, 0), "status")),
+			 200);
 	json_decref(log);
 
 	/* the token file wins over the variable, and is read at each fetch */
@@ -494,7 +495,7 @@ static void test_imds(void **state)
 {
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 	char ep[300];
 	json_t *log;
 	int64_t t0;
@@ -521,12 +522,13 @@ static void test_imds(void **state)
 			    "kpigate-role");
 	for (size_t i = 0; i < 3; i++)
 		assert_int_equal(json_integer_value(json_object_get(
-					 json_array_get(log, i), "status")), 200);
+					 json_array_get(log, i), "status")),
+				 200);
 	json_decref(log);
 
 	/* a refused token is an error (there is no IMDSv1 fallback) */
 	ctl_post(&plain, "/_mock/fail", "{\"match\": \"imds\", \"responses\": "
-		 "[{\"status\": 403, \"message\": \"no\"}]}");
+					"[{\"status\": 403, \"message\": \"no\"}]}");
 	assert_int_equal(aws_creds_provider_new(&p, NULL, &err), 0);
 	assert_int_equal(aws_creds_get(p, &c, &err), KPG_EIO);
 	assert_non_null(strstr(err.msg, "HTTP 403"));
@@ -550,7 +552,7 @@ static void test_refresh_near_expiry(void **state)
 {
 	aws_creds_provider *p = NULL;
 	aws_creds c;
-	kpg_err err = { "" };
+	kpg_err err = {""};
 	char url[400], prev[129] = "";
 
 	(void)state;
@@ -614,7 +616,7 @@ int main(void)
 		cmocka_unit_test_setup(test_refresh_near_expiry, clean_env),
 		cmocka_unit_test(test_no_secret_in_messages),
 	};
-	const char *args[] = { "--container-auth", CONTAINER_AUTH, NULL };
+	const char *args[] = {"--container-auth", CONTAINER_AUTH, NULL};
 	char cmd[300];
 	int rc;
 

@@ -58,7 +58,7 @@ static void esc(char *out, size_t cap, const char *s)
 	size_t n = strlen(out);
 	for (; *s; s++) {
 		const char *rep = NULL;
-		char one[2] = { *s, 0 };
+		char one[2] = {*s, 0};
 		if (*s == '"')
 			rep = "\\\"";
 		else if (*s == '\\')
@@ -172,14 +172,13 @@ static int64_t iso(const char *s)
 
 static void check_churn(const capture_record *r, size_t i)
 {
-	static const double first[] = { 132, 130, 85 };
-	static const double pred[] = { 0.036397725343704224, 0.3791300654411316,
-				       0.017852725461125374 };
+	static const double first[] = {132, 130, 85};
+	static const double pred[] = {0.036397725343704224, 0.3791300654411316,
+				      0.017852725461125374};
 	static const char *const ids[] = {
 		"f04a8538-696c-4648-8064-8b680b2e3318",
 		"4f301857-49c9-44d1-b275-ba0ab7767033",
-		"9827355a-ac22-40f4-9748-539e03db6c2a"
-	};
+		"9827355a-ac22-40f4-9748-539e03db6c2a"};
 	assert_true(i < 3);
 	assert_int_equal(r->n_instances, 1);
 	assert_int_equal(n_feat(r, 0), 69);
@@ -319,12 +318,11 @@ static void test_csv_cells(void **state)
 
 	/* quoted cells with "" escapes and commas, trimmed blanks, empty
 	 * cells, CRLF rows, blank rows skipped, "+1" and "nan" numbers */
-	assert_int_equal(decode(d, cap_line("Text/CSV; charset=utf-8", "CSV",
-					    " 1.5 , \"a,\"\"b\"\" c\" ,, +2e3\r\n"
-					    "\n  \n"
-					    "\"7\",nan,x1,\"\"\r\n",
+	assert_int_equal(decode(d, cap_line("Text/CSV; charset=utf-8", "CSV", " 1.5 , \"a,\"\"b\"\" c\" ,, +2e3\r\n"
+									      "\n  \n"
+									      "\"7\",nan,x1,\"\"\r\n",
 					    "text/csv", "CSV", "0.25,9\n0.75"),
-			     &r, &why),
+				&r, &why),
 			 0);
 	assert_int_equal(r.n_instances, 2);
 	assert_int_equal(n_feat(&r, 0), 4);
@@ -355,8 +353,7 @@ static void test_csv_cells(void **state)
 	assert_int_equal(r.n_predictions, 0);
 	assert_true(val(&r, 0, 1)->num == 4);
 	/* a non-numeric CSV score is NaN, not a reject */
-	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "3,4", "text/csv",
-					    "CSV", "yes"),
+	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "3,4", "text/csv", "CSV", "yes"),
 				&r, &why),
 			 0);
 	assert_true(isnan(r.predictions[0]));
@@ -371,10 +368,9 @@ static void test_json_shapes(void **state)
 	(void)state;
 
 	/* bare array of arrays, bare [v,..] output */
-	assert_int_equal(decode(d, cap_line("application/json", "JSON",
-					    "[[1,2,3],[4,5,6]]",
-					    "application/json", "JSON",
-					    "[0.1, 0.9]"),
+	assert_int_equal(decode(d,
+				cap_line("application/json", "JSON", "[[1,2,3],[4,5,6]]",
+					 "application/json", "JSON", "[0.1, 0.9]"),
 				&r, &why),
 			 0);
 	assert_int_equal(r.n_instances, 2);
@@ -382,11 +378,9 @@ static void test_json_shapes(void **state)
 	assert_true(r.predictions[1] == 0.9);
 
 	/* bare array of scalars = one instance; typed values */
-	assert_int_equal(decode(d, cap_line("application/json", "JSON",
-					    "[1, \"2.5\", \"red\", null, true, "
-					    "false]",
-					    "application/json", "JSON",
-					    "{\"score\": 0.4}"),
+	assert_int_equal(decode(d, cap_line("application/json", "JSON", "[1, \"2.5\", \"red\", null, true, "
+									"false]",
+					    "application/json", "JSON", "{\"score\": 0.4}"),
 				&r, &why),
 			 0);
 	assert_int_equal(r.n_instances, 1);
@@ -401,9 +395,9 @@ static void test_json_shapes(void **state)
 	assert_true(r.predictions[0] == 0.4);
 
 	/* {"features":[..]} and a bare-number output */
-	assert_int_equal(decode(d, cap_line("application/json", "JSON",
-					    "{\"features\":[\"a\\\"b\",2]}",
-					    "application/json", "JSON", "0.7"),
+	assert_int_equal(decode(d,
+				cap_line("application/json", "JSON", "{\"features\":[\"a\\\"b\",2]}",
+					 "application/json", "JSON", "0.7"),
 				&r, &why),
 			 0);
 	assert_int_equal(r.n_instances, 1);
@@ -411,12 +405,10 @@ static void test_json_shapes(void **state)
 	assert_true(r.predictions[0] == 0.7);
 
 	/* instances as mixed arrays and objects; predicted_label fallback */
-	assert_int_equal(decode(d, cap_line("application/json", "JSON",
-					    "{\"instances\":[[1,2],{\"features\""
-					    ":[3,4]}]}",
-					    "application/json", "JSON",
-					    "{\"predictions\":[{\"predicted_label"
-					    "\":1},0.5]}"),
+	assert_int_equal(decode(d, cap_line("application/json", "JSON", "{\"instances\":[[1,2],{\"features\""
+									":[3,4]}]}",
+					    "application/json", "JSON", "{\"predictions\":[{\"predicted_label"
+									"\":1},0.5]}"),
 				&r, &why),
 			 0);
 	assert_int_equal(r.n_instances, 2);
@@ -424,10 +416,10 @@ static void test_json_shapes(void **state)
 	assert_true(r.predictions[0] == 1 && r.predictions[1] == 0.5);
 
 	/* jsonlines of arrays, jsonlines output with blank lines */
-	assert_int_equal(decode(d, cap_line("application/x-jsonlines", "JSON",
-					    "[1,2]\n\n[3,4]\n",
-					    "application/jsonlines", "JSON",
-					    "{\"score\":0.1}\n \n{\"score\":0.2}"),
+	assert_int_equal(decode(d,
+				cap_line("application/x-jsonlines", "JSON", "[1,2]\n\n[3,4]\n",
+					 "application/jsonlines", "JSON",
+					 "{\"score\":0.1}\n \n{\"score\":0.2}"),
 				&r, &why),
 			 0);
 	assert_int_equal(r.n_instances, 2);
@@ -437,7 +429,7 @@ static void test_json_shapes(void **state)
 
 static void test_score_field_option(void **state)
 {
-	capture_options opt = { .score_field = "probability" };
+	capture_options opt = {.score_field = "probability"};
 	capture_decoder *d = new_dec(&opt);
 	capture_record r;
 	capture_reject why;
@@ -456,7 +448,7 @@ static void test_score_field_option(void **state)
 	assert_int_equal(why, CAPTURE_REJECT_BAD_PAYLOAD);
 	capture_decoder_free(d);
 
-	capture_options bad = { .score_field = "" };
+	capture_options bad = {.score_field = ""};
 	kpg_err err;
 	assert_int_equal(capture_decoder_new(&d, &bad, &err), KPG_EINVAL);
 	assert_null(d);
@@ -498,12 +490,11 @@ static void test_base64(void **state)
 	assert_string_equal(out, "Zm9vYmE=");
 
 	/* payload lengths 0..2 mod 3 all round-trip */
-	const char *payloads[] = { "1,2,3", "10,20,30", "1.5,-2,\"x\"" };
+	const char *payloads[] = {"1,2,3", "10,20,30", "1.5,-2,\"x\""};
 	for (size_t i = 0; i < 3; i++) {
 		b64(payloads[i], in);
 		b64("0.5", out);
-		assert_int_equal(decode(d, cap_line("text/csv", "BASE64", in,
-						    "text/csv", "base64", out),
+		assert_int_equal(decode(d, cap_line("text/csv", "BASE64", in, "text/csv", "base64", out),
 					&r, &why),
 				 0);
 		assert_int_equal(n_feat(&r, 0), 3);
@@ -513,20 +504,17 @@ static void test_base64(void **state)
 	assert_memory_equal(r.text + val(&r, 0, 2)->str_off, "x", 1);
 
 	b64("{\"instances\":[[1,2]]}", in);
-	assert_int_equal(decode(d, cap_line("application/json", "BASE64", in,
-					    NULL, NULL, NULL),
+	assert_int_equal(decode(d, cap_line("application/json", "BASE64", in, NULL, NULL, NULL),
 				&r, &why),
 			 0);
 	assert_int_equal(n_feat(&r, 0), 2);
 
 	/* strict: bad character, whitespace, bad length, misplaced padding,
 	 * non-zero trailing bits */
-	const char *bad[] = { "MSwy*w==", "MSwy Mw==", "MSwyMw=", "MS==MSwy",
-			      "MSwyMx==", "MQ=a" };
+	const char *bad[] = {"MSwy*w==", "MSwy Mw==", "MSwyMw=", "MS==MSwy",
+			     "MSwyMx==", "MQ=a"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		assert_int_not_equal(decode(d, cap_line("text/csv", "BASE64",
-							bad[i], NULL, NULL,
-							NULL),
+		assert_int_not_equal(decode(d, cap_line("text/csv", "BASE64", bad[i], NULL, NULL, NULL),
 					    &r, &why),
 				     0);
 		assert_int_equal(why, CAPTURE_REJECT_BAD_ENCODING);
@@ -565,8 +553,7 @@ static void test_times(void **state)
 
 static void test_caps(void **state)
 {
-	capture_options opt = { .max_line_bytes = 600, .max_instances = 3,
-				.max_values = 8 };
+	capture_options opt = {.max_line_bytes = 600, .max_instances = 3, .max_values = 8};
 	capture_decoder *d = new_dec(&opt);
 	capture_record r;
 	capture_reject why;
@@ -574,29 +561,23 @@ static void test_caps(void **state)
 	kpg_err err;
 	(void)state;
 
-	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "1\n2\n3", NULL,
-					    NULL, NULL),
+	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "1\n2\n3", NULL, NULL, NULL),
 				&r, &why),
 			 0);
 	assert_int_equal(r.n_instances, 3);
-	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "1\n2\n3\n4", NULL,
-					    NULL, NULL),
+	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "1\n2\n3\n4", NULL, NULL, NULL),
 				&r, &why),
 			 KPG_ETOOBIG);
 	assert_int_equal(why, CAPTURE_REJECT_TOO_BIG);
-	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "1,2,3,4,5,6,7,8",
-					    NULL, NULL, NULL),
+	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "1,2,3,4,5,6,7,8", NULL, NULL, NULL),
 				&r, &why),
 			 0);
-	assert_int_equal(decode(d, cap_line("text/csv", "CSV",
-					    "1,2,3,4,5,6,7,8,9", NULL, NULL,
-					    NULL),
+	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "1,2,3,4,5,6,7,8,9", NULL, NULL, NULL),
 				&r, &why),
 			 KPG_ETOOBIG);
 	assert_int_equal(why, CAPTURE_REJECT_TOO_BIG);
 	/* more predictions than max_instances */
-	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "1", "text/csv",
-					    "CSV", "1\n2\n3\n4"),
+	assert_int_equal(decode(d, cap_line("text/csv", "CSV", "1", "text/csv", "CSV", "1\n2\n3\n4"),
 				&r, &why),
 			 KPG_ETOOBIG);
 	/* the line cap, checked before parsing (so not bad_json) */
@@ -612,8 +593,8 @@ static void test_caps(void **state)
 static void test_long_line(void **state)
 {
 	/* a 5 MB record with 500,000 values under raised caps */
-	capture_options opt = { .max_line_bytes = 8u << 20,
-				.max_values = 500000 };
+	capture_options opt = {.max_line_bytes = 8u << 20,
+			       .max_values = 500000};
 	capture_decoder *d = new_dec(&opt);
 	size_t n = 500000, cap = n * 10 + 512, o = 0;
 	char *line = malloc(cap);
@@ -671,43 +652,43 @@ static void test_each_reason(void **state)
 		const char *line;
 		capture_reject why;
 	} cases[] = {
-		{ "{\"captureData\":", CAPTURE_REJECT_BAD_JSON },
-		{ "[1,2]", CAPTURE_REJECT_BAD_JSON },
-		{ "{\"captureData\":{\"endpointInput\":{\"data\":\"1\","
-		  "\"encoding\":\"CSV\"}}}",
-		  CAPTURE_REJECT_MISSING_FIELD },
-		{ "{\"eventMetadata\":{\"eventId\":\"e\"}}",
-		  CAPTURE_REJECT_MISSING_FIELD },
-		{ "{\"captureData\":{\"endpointInput\":{\"data\":\"1\"}},"
-		  "\"eventMetadata\":{\"eventId\":\"e\"}}",
-		  CAPTURE_REJECT_MISSING_FIELD },
-		{ "{\"captureData\":{\"endpointInput\":{\"data\":\"1\","
-		  "\"encoding\":\"GZIP\"}},\"eventMetadata\":{\"eventId\":\"e\"}}",
-		  CAPTURE_REJECT_BAD_ENCODING },
-		{ "{\"captureData\":{\"endpointInput\":{\"data\":\"1\","
-		  "\"encoding\":\"CSV\",\"observedContentType\":\"image/png\"}},"
-		  "\"eventMetadata\":{\"eventId\":\"e\"}}",
-		  CAPTURE_REJECT_BAD_PAYLOAD },
-		{ "{\"captureData\":{\"endpointInput\":{\"data\":\"\","
-		  "\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e\"}}",
-		  CAPTURE_REJECT_BAD_PAYLOAD },
-		{ "{\"captureData\":{\"endpointInput\":{\"data\":\"[[1,[2]]]\","
-		  "\"encoding\":\"JSON\",\"observedContentType\":"
-		  "\"application/json\"}},\"eventMetadata\":{\"eventId\":\"e\"}}",
-		  CAPTURE_REJECT_BAD_PAYLOAD },
-		{ "{\"captureData\":{\"endpointInput\":{\"data\":\"1\","
-		  "\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e\","
-		  "\"inferenceTime\":true}}",
-		  CAPTURE_REJECT_BAD_TIME },
-		{ "{\"captureData\":{\"endpointInput\":{\"data\":\"1\\n2\","
-		  "\"encoding\":\"CSV\"},\"endpointOutput\":{\"data\":\"0.5\","
-		  "\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e\"}}",
-		  CAPTURE_REJECT_OUTPUT_MISMATCH },
+		{"{\"captureData\":", CAPTURE_REJECT_BAD_JSON},
+		{"[1,2]", CAPTURE_REJECT_BAD_JSON},
+		{"{\"captureData\":{\"endpointInput\":{\"data\":\"1\","
+		 "\"encoding\":\"CSV\"}}}",
+		 CAPTURE_REJECT_MISSING_FIELD},
+		{"{\"eventMetadata\":{\"eventId\":\"e\"}}",
+		 CAPTURE_REJECT_MISSING_FIELD},
+		{"{\"captureData\":{\"endpointInput\":{\"data\":\"1\"}},"
+		 "\"eventMetadata\":{\"eventId\":\"e\"}}",
+		 CAPTURE_REJECT_MISSING_FIELD},
+		{"{\"captureData\":{\"endpointInput\":{\"data\":\"1\","
+		 "\"encoding\":\"GZIP\"}},\"eventMetadata\":{\"eventId\":\"e\"}}",
+		 CAPTURE_REJECT_BAD_ENCODING},
+		{"{\"captureData\":{\"endpointInput\":{\"data\":\"1\","
+		 "\"encoding\":\"CSV\",\"observedContentType\":\"image/png\"}},"
+		 "\"eventMetadata\":{\"eventId\":\"e\"}}",
+		 CAPTURE_REJECT_BAD_PAYLOAD},
+		{"{\"captureData\":{\"endpointInput\":{\"data\":\"\","
+		 "\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e\"}}",
+		 CAPTURE_REJECT_BAD_PAYLOAD},
+		{"{\"captureData\":{\"endpointInput\":{\"data\":\"[[1,[2]]]\","
+		 "\"encoding\":\"JSON\",\"observedContentType\":"
+		 "\"application/json\"}},\"eventMetadata\":{\"eventId\":\"e\"}}",
+		 CAPTURE_REJECT_BAD_PAYLOAD},
+		{"{\"captureData\":{\"endpointInput\":{\"data\":\"1\","
+		 "\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e\","
+		 "\"inferenceTime\":true}}",
+		 CAPTURE_REJECT_BAD_TIME},
+		{"{\"captureData\":{\"endpointInput\":{\"data\":\"1\\n2\","
+		 "\"encoding\":\"CSV\"},\"endpointOutput\":{\"data\":\"0.5\","
+		 "\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e\"}}",
+		 CAPTURE_REJECT_OUTPUT_MISMATCH},
 	};
 	capture_decoder *d = new_dec(NULL);
 	capture_record r;
 	capture_reject why;
-	int seen[CAPTURE_REJECT__COUNT] = { 0 };
+	int seen[CAPTURE_REJECT__COUNT] = {0};
 	(void)state;
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -745,8 +726,7 @@ static void test_reject_names(void **state)
  * instances, 64 values) so that too_big cases stay short. */
 static void test_bad_corpus(void **state)
 {
-	capture_options opt = { .max_line_bytes = 2048, .max_instances = 8,
-				.max_values = 64 };
+	capture_options opt = {.max_line_bytes = 2048, .max_instances = 8, .max_values = 64};
 	capture_decoder *d = new_dec(&opt);
 	FILE *exp = fopen(KPG_TEST_DATA_DIR "/bad_capture.expected", "r");
 	line_reader lr;

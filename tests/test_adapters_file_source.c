@@ -107,7 +107,7 @@ static void test_expand_order(void **state)
 	snprintf(link, sizeof(link), "%s/other/loop", tmpdir);
 	assert_int_equal(symlink(target, link), 0);
 
-	const char *paths[] = { tmpdir, single };
+	const char *paths[] = {tmpdir, single};
 	/* the same file named again explicitly is listed once */
 	snprintf(single, sizeof(single), "%s/ep/v/2022/04/17/23/c.jsonl", tmpdir);
 	assert_int_equal(file_list_expand(paths, 2, &fl, &err), 0);
@@ -157,14 +157,14 @@ static void test_line_reader(void **state)
 	assert_true(fd >= 0);
 	close(fd);
 	const char *parts[] = {
-		"first\r\n",      /* 1: CRLF */
-		"\n",             /* 2: blank */
-		" \t \r\n",       /* 3: blank */
-		"0123456789\n",   /* 4: exactly the cap */
-		"0123456789A\n",  /* 5: one over */
-		"0123456789\r\n", /* 6: the cap plus a dropped CR */
+		"first\r\n",        /* 1: CRLF */
+		"\n",               /* 2: blank */
+		" \t \r\n",         /* 3: blank */
+		"0123456789\n",     /* 4: exactly the cap */
+		"0123456789A\n",    /* 5: one over */
+		"0123456789\r\n",   /* 6: the cap plus a dropped CR */
 		"0123456789AB\r\n", /* 7: over */
-		"last",           /* 8: no newline */
+		"last",             /* 8: no newline */
 	};
 	write_file(path, parts, sizeof(parts) / sizeof(parts[0]));
 	assert_int_equal(line_reader_open(&lr, path, 10, &err), 0);

@@ -155,21 +155,21 @@ static void test_rejects(void **state)
 		const char *line;
 		capture_reject why;
 	} cases[] = {
-		{ "{\"groundTruthData\":", CAPTURE_REJECT_BAD_JSON },
-		{ "[1]", CAPTURE_REJECT_BAD_JSON },
-		{ "{\"groundTruthData\":{\"data\":\"1\",\"encoding\":\"CSV\"}}",
-		  CAPTURE_REJECT_MISSING_FIELD },
-		{ "{\"groundTruthData\":{\"data\":\"1\",\"encoding\":\"CSV\"},"
-		  "\"eventMetadata\":{\"eventId\":\"\"}}",
-		  CAPTURE_REJECT_MISSING_FIELD },
-		{ "{\"eventMetadata\":{\"eventId\":\"e\"}}",
-		  CAPTURE_REJECT_MISSING_FIELD },
-		{ "{\"groundTruthData\":{\"data\":\"1\"},"
-		  "\"eventMetadata\":{\"eventId\":\"e\"}}",
-		  CAPTURE_REJECT_MISSING_FIELD },
-		{ "{\"groundTruthData\":{\"data\":1,\"encoding\":\"CSV\"},"
-		  "\"eventMetadata\":{\"eventId\":\"e\"}}",
-		  CAPTURE_REJECT_BAD_PAYLOAD },
+		{"{\"groundTruthData\":", CAPTURE_REJECT_BAD_JSON},
+		{"[1]", CAPTURE_REJECT_BAD_JSON},
+		{"{\"groundTruthData\":{\"data\":\"1\",\"encoding\":\"CSV\"}}",
+		 CAPTURE_REJECT_MISSING_FIELD},
+		{"{\"groundTruthData\":{\"data\":\"1\",\"encoding\":\"CSV\"},"
+		 "\"eventMetadata\":{\"eventId\":\"\"}}",
+		 CAPTURE_REJECT_MISSING_FIELD},
+		{"{\"eventMetadata\":{\"eventId\":\"e\"}}",
+		 CAPTURE_REJECT_MISSING_FIELD},
+		{"{\"groundTruthData\":{\"data\":\"1\"},"
+		 "\"eventMetadata\":{\"eventId\":\"e\"}}",
+		 CAPTURE_REJECT_MISSING_FIELD},
+		{"{\"groundTruthData\":{\"data\":1,\"encoding\":\"CSV\"},"
+		 "\"eventMetadata\":{\"eventId\":\"e\"}}",
+		 CAPTURE_REJECT_BAD_PAYLOAD},
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		int rc = gt_decode(cases[i].line, strlen(cases[i].line), 0, &r,

@@ -59,9 +59,9 @@ static int mock_start(const char *path)
 {
 	int in[2], out[2];
 	char line[600];
-	char *const argv[] = { (char *)path, "--topic", "order:3", "--topic",
-			       "store:1", "--topic", "coop:4", "--topic",
-			       "eager:4", NULL };
+	char *const argv[] = {(char *)path, "--topic", "order:3", "--topic",
+			      "store:1", "--topic", "coop:4", "--topic",
+			      "eager:4", NULL};
 
 	if (pipe(in) || pipe(out))
 		return -1;
@@ -71,7 +71,10 @@ static int mock_start(const char *path)
 	if (mock_pid == 0) {
 		dup2(in[0], 0);
 		dup2(out[1], 1);
-		close(in[0]); close(in[1]); close(out[0]); close(out[1]);
+		close(in[0]);
+		close(in[1]);
+		close(out[0]);
+		close(out[1]);
 		execv(path, argv);
 		_exit(127);
 	}
@@ -146,16 +149,16 @@ struct got {
  * handing out a partition twice, or taking one we never had, shows up
  * instead of being summed away. */
 struct hooks_seen {
-	unsigned held;   /* bit p set while partition p is assigned */
-	int assigned;    /* partitions held now */
-	int revoked;     /* partitions ever revoked */
+	unsigned held; /* bit p set while partition p is assigned */
+	int assigned;  /* partitions held now */
+	int revoked;   /* partitions ever revoked */
 	int assign_calls, revoke_calls;
 	int first_revoke_n;  /* size of the first revoke */
 	int full_revokes;    /* revokes that left nothing held */
 	int partial_revokes; /* revokes that left something held */
 	int bad;             /* double assigns, foreign revokes, bad ids */
 	int lost;
-	struct got *g;       /* reset per partition on assign; may be NULL */
+	struct got *g; /* reset per partition on assign; may be NULL */
 };
 
 static void on_assign(void *opaque, const kafka_src_tp *tps, size_t n)
@@ -206,14 +209,14 @@ static kafka_src *open_src(const char *group, const char *topic,
 			   const char *strategy, struct hooks_seen *h,
 			   int stats_ms)
 {
-	const char *props[] = { "session.timeout.ms", "6000",
-				"heartbeat.interval.ms", "300",
-				"auto.offset.reset", "earliest",
-				"partition.assignment.strategy",
-				strategy ? strategy : "range,roundrobin" };
-	kafka_src_config cfg = { 0 };
+	const char *props[] = {"session.timeout.ms", "6000",
+			       "heartbeat.interval.ms", "300",
+			       "auto.offset.reset", "earliest",
+			       "partition.assignment.strategy",
+			       strategy ? strategy : "range,roundrobin"};
+	kafka_src_config cfg = {0};
 	kafka_src *src = NULL;
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	int rc;
 
 	cfg.bootstrap_servers = bootstrap;
@@ -236,7 +239,7 @@ static kafka_src *open_src(const char *group, const char *topic,
 static int read_n(kafka_src *src, struct got *g, int want, int timeout_ms)
 {
 	kafka_msg_view v[64];
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	int64_t end = now_ms() + timeout_ms;
 	size_t n;
 
@@ -269,7 +272,7 @@ static int read_n(kafka_src *src, struct got *g, int want, int timeout_ms)
 
 static void close_src(kafka_src *src)
 {
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	int rc = kafka_src_close(src, 10000, &err);
 	if (rc != 0)
 		print_error("kafka_src_close: %s\n", err.msg);
@@ -278,7 +281,7 @@ static void close_src(kafka_src *src)
 
 static void test_exactly_once_in_order(void **state)
 {
-	struct hooks_seen h = { 0 };
+	struct hooks_seen h = {0};
 	struct got *g = calloc(1, sizeof(*g));
 	kafka_src *src;
 	(void)state;
@@ -302,9 +305,9 @@ static void test_exactly_once_in_order(void **state)
 
 static void test_offsets_stored_only_when_told(void **state)
 {
-	struct hooks_seen h = { 0 };
+	struct hooks_seen h = {0};
 	struct got *g = calloc(1, sizeof(*g));
-	kpg_err err = { { 0 } };
+	kpg_err err = {{0}};
 	kafka_src *src;
 	kafka_src_counters c;
 	int64_t end;
@@ -394,7 +397,7 @@ static void assert_reread_from_zero(const struct got *g, unsigned held)
 static void rebalance(const char *topic, const char *strategy, int coop)
 {
 	struct got *ga = calloc(1, sizeof(*ga)), *gb = calloc(1, sizeof(*gb));
-	struct hooks_seen ha = { .g = ga }, hb = { .g = gb };
+	struct hooks_seen ha = {.g = ga}, hb = {.g = gb};
 	char group[64];
 	kafka_src *a, *b;
 	int64_t end;
@@ -475,12 +478,12 @@ static void test_rebalance_eager(void **state)
 
 static void test_config_errors(void **state)
 {
-	kafka_src_config cfg = { 0 };
+	kafka_src_config cfg = {0};
 	kafka_src *src = NULL;
-	kpg_err err = { { 0 } };
-	const char *bad[] = { "no.such.property", "1" };
-	const char *store[] = { "enable.auto.offset.store", "true" };
-	const char *ok_false[] = { "enable.auto.offset.store", "false" };
+	kpg_err err = {{0}};
+	const char *bad[] = {"no.such.property", "1"};
+	const char *store[] = {"enable.auto.offset.store", "true"};
+	const char *ok_false[] = {"enable.auto.offset.store", "false"};
 	(void)state;
 
 	cfg.bootstrap_servers = bootstrap;

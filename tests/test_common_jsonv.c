@@ -27,6 +27,8 @@ typedef struct thing {
 
 static const char *const modes[] = {"fast", "slow", NULL};
 
+/* One row per key, laid out by hand */
+/* clang-format off */
 static const kpg_jsonv_key keys[] = {
 	{.path = "name", .type = KPG_JSONV_STRING, .flags = KPG_JSONV_REQUIRED,
 	 .max_len = 8, .store = KPG_JSONV_STR, .offset = offsetof(thing, name),
@@ -56,6 +58,7 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "list[].x", .type = KPG_JSONV_INT, .min = 0, .max = 9,
 	 .doc = "A digit."},
 };
+/* clang-format on */
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
 
 typedef struct run {
@@ -129,8 +132,9 @@ static void test_defaults_and_values(void **state)
 	run_free(&r);
 
 	validate(&r, "{\"name\": \"b\", \"path\": \"f.csv\", \"opts\": {"
-		 "\"span_seconds\": 1e2, \"n\": 0, \"ratio\": 1, \"flag\": false,"
-		 " \"mode\": \"slow\"}}", NULL, 0);
+		     "\"span_seconds\": 1e2, \"n\": 0, \"ratio\": 1, \"flag\": false,"
+		     " \"mode\": \"slow\"}}",
+		 NULL, 0);
 	assert_int_equal(r.rc, 0);
 	assert_string_equal(r.t.path, "/etc/x/f.csv");
 	assert_int_equal(r.t.span_ms, 100000);
@@ -150,7 +154,8 @@ static void test_errors(void **state)
 		 "{\"nmae\": 1,\n"
 		 " \"opts\": {\"n\": 11, \"ratio\": 0, \"mode\": \"slwo\",\n"
 		 "   \"span_seconds\": 2.5, \"flag\": \"yes\"},\n"
-		 " \"path\": null, \"list\": []}", NULL, 0);
+		 " \"path\": null, \"list\": []}",
+		 NULL, 0);
 	assert_int_equal(r.rc, KPG_EINVAL);
 	assert_string_equal(r.err.msg, "t.json: 7 errors");
 	assert_int_equal(r.d.n, 7);

@@ -153,8 +153,8 @@ static config *load_ok(const fx *f, const char *text)
 }
 
 typedef struct want_diag {
-	int line, column;     /* 0, 0 with origin for the environment */
-	const char *origin;   /* NULL: from the file */
+	int line, column;   /* 0, 0 with origin for the environment */
+	const char *origin; /* NULL: from the file */
 	const char *substr;
 } want_diag;
 
@@ -257,23 +257,23 @@ static void test_values_as_written(void **state)
 	config *cfg;
 
 	cfg = load_ok(f,
-		"{\n"
-		"  \"kafka\": {\"bootstrap_servers\": \"SSL://b-1.msk:9094,[::1]:9093,b-3\",\n"
-		"    \"group_id\": \"kpigate prod\", \"capture_topic\": \"cap\",\n"
-		"    \"ground_truth_topic\": \"gt\", \"dead_letter_topic\": \"dlq\",\n"
-		"    \"properties\": {\"security.protocol\": \"SSL\", \"session.timeout.ms\": 45000,\n"
-		"                   \"enable.auto.commit\": true, \"auto.offset.reset\": \"earliest\",\n"
-		"                   \"enable.auto.offset.store\": false},\n"
-		"    \"batch_size\": 1e5, \"poll_timeout_ms\": 10000, \"max_task_idle_ms\": 0,\n"
-		"    \"routing\": {\"key\": false, \"header\": \"endpoint\"}},\n"
-		"  " PATHS_REQ ",\n"
-		"  \"checkpoint_interval_seconds\": 3600, \"shutdown_timeout_seconds\": 300,\n"
-		"  \"http\": {\"listen\": \"[::1]:8080\"}, \"log_level\": \"debug\",\n"
-		"  \"join\": {\"max_entries\": 50000000, \"max_age_hours\": 0.5},\n"
-		"  \"aws\": {\"region\": \"eu-west-1\", \"sagemaker_endpoint\": \"https://vpce-1.sagemaker\",\n"
-		"          \"sfn_endpoint\": null, \"ca_bundle\": \"/etc/ssl/ca.pem\", \"max_attempts\": 20,\n"
-		"          \"delivery_deadline_seconds\": 600, \"poll_seconds\": 5}\n"
-		"}\n");
+		      "{\n"
+		      "  \"kafka\": {\"bootstrap_servers\": \"SSL://b-1.msk:9094,[::1]:9093,b-3\",\n"
+		      "    \"group_id\": \"kpigate prod\", \"capture_topic\": \"cap\",\n"
+		      "    \"ground_truth_topic\": \"gt\", \"dead_letter_topic\": \"dlq\",\n"
+		      "    \"properties\": {\"security.protocol\": \"SSL\", \"session.timeout.ms\": 45000,\n"
+		      "                   \"enable.auto.commit\": true, \"auto.offset.reset\": \"earliest\",\n"
+		      "                   \"enable.auto.offset.store\": false},\n"
+		      "    \"batch_size\": 1e5, \"poll_timeout_ms\": 10000, \"max_task_idle_ms\": 0,\n"
+		      "    \"routing\": {\"key\": false, \"header\": \"endpoint\"}},\n"
+		      "  " PATHS_REQ ",\n"
+		      "  \"checkpoint_interval_seconds\": 3600, \"shutdown_timeout_seconds\": 300,\n"
+		      "  \"http\": {\"listen\": \"[::1]:8080\"}, \"log_level\": \"debug\",\n"
+		      "  \"join\": {\"max_entries\": 50000000, \"max_age_hours\": 0.5},\n"
+		      "  \"aws\": {\"region\": \"eu-west-1\", \"sagemaker_endpoint\": \"https://vpce-1.sagemaker\",\n"
+		      "          \"sfn_endpoint\": null, \"ca_bundle\": \"/etc/ssl/ca.pem\", \"max_attempts\": 20,\n"
+		      "          \"delivery_deadline_seconds\": 600, \"poll_seconds\": 5}\n"
+		      "}\n");
 	assert_string_equal(cfg->bootstrap_servers, "SSL://b-1.msk:9094,[::1]:9093,b-3");
 	assert_string_equal(cfg->group_id, "kpigate prod");
 	assert_string_equal(cfg->ground_truth_topic, "gt");
@@ -319,7 +319,8 @@ static void test_nulls_and_absolute_paths(void **state)
 		 "{\"kafka\": {" KAFKA_REQ ", \"ground_truth_topic\": null,"
 		 " \"dead_letter_topic\": null, \"routing\": {\"header\": null}},"
 		 " \"policy_dir\": \"%s/policies\", \"audit_log\": \"logs/a.jsonl\","
-		 " \"state_dir\": \"new-state\"}", f->dir);
+		 " \"state_dir\": \"new-state\"}",
+		 f->dir);
 	cfg = load_ok(f, text);
 	assert_null(cfg->ground_truth_topic);
 	assert_null(cfg->dead_letter_topic);
@@ -351,16 +352,17 @@ static void test_range_errors(void **state)
 	};
 
 	expect_diags(f,
-		"{\n"
-		"  \"kafka\": {" KAFKA_REQ ",\n"
-		"    \"batch_size\": 100001, \"poll_timeout_ms\": 0},\n"
-		"  \"checkpoint_interval_seconds\": 0,\n"
-		"  \"shutdown_timeout_seconds\": 301,\n"
-		"  \"join\": {\"max_entries\": 50000001, \"max_age_hours\": 8785},\n"
-		"  \"http\": {\"listen\": \"127.0.0.1:65536\"},\n"
-		"  \"aws\": {\"sagemaker_endpoint\": \"sagemaker.local\", \"max_attempts\": 0, \"delivery_deadline_seconds\": 59},\n"
-		"  " PATHS_REQ "\n"
-		"}\n", w, N_OF(w));
+		     "{\n"
+		     "  \"kafka\": {" KAFKA_REQ ",\n"
+		     "    \"batch_size\": 100001, \"poll_timeout_ms\": 0},\n"
+		     "  \"checkpoint_interval_seconds\": 0,\n"
+		     "  \"shutdown_timeout_seconds\": 301,\n"
+		     "  \"join\": {\"max_entries\": 50000001, \"max_age_hours\": 8785},\n"
+		     "  \"http\": {\"listen\": \"127.0.0.1:65536\"},\n"
+		     "  \"aws\": {\"sagemaker_endpoint\": \"sagemaker.local\", \"max_attempts\": 0, \"delivery_deadline_seconds\": 59},\n"
+		     "  " PATHS_REQ "\n"
+		     "}\n",
+		     w, N_OF(w));
 }
 
 static void test_type_errors(void **state)
@@ -380,13 +382,14 @@ static void test_type_errors(void **state)
 	};
 
 	expect_diags(f,
-		"{\n"
-		"  \"kafka\": {\"bootstrap_servers\": [\"a:1\"], \"group_id\": 5, \"capture_topic\": \"\",\n"
-		"    \"batch_size\": 10.5, \"ground_truth_topic\": true, \"routing\": \"key\",\n"
-		"    \"properties\": [\"security.protocol=SSL\"]},\n"
-		"  \"log_level\": null, \"join\": {\"max_age_hours\": \"48\"},\n"
-		"  \"policy_dir\": {}, \"audit_log\": \"logs/a.jsonl\", \"state_dir\": \"state\"\n"
-		"}\n", w, N_OF(w));
+		     "{\n"
+		     "  \"kafka\": {\"bootstrap_servers\": [\"a:1\"], \"group_id\": 5, \"capture_topic\": \"\",\n"
+		     "    \"batch_size\": 10.5, \"ground_truth_topic\": true, \"routing\": \"key\",\n"
+		     "    \"properties\": [\"security.protocol=SSL\"]},\n"
+		     "  \"log_level\": null, \"join\": {\"max_age_hours\": \"48\"},\n"
+		     "  \"policy_dir\": {}, \"audit_log\": \"logs/a.jsonl\", \"state_dir\": \"state\"\n"
+		     "}\n",
+		     w, N_OF(w));
 }
 
 static void test_unknown_keys_suggest(void **state)
@@ -401,14 +404,15 @@ static void test_unknown_keys_suggest(void **state)
 	};
 
 	expect_diags(f,
-		"{\n"
-		"  \"kafka\": {" KAFKA_REQ ",\n"
-		"    \"captur_topic\": \"x\",\n"
-		"    \"routing\": {\"hedaer\": \"endpoint\"},\n"
-		"    \"properties\": {\"securty.protocol\": \"SSL\"}},\n"
-		"  \"policy_dirs\": \"p\", \"zzz\": 1,\n"
-		"  " PATHS_REQ "\n"
-		"}\n", w, N_OF(w));
+		     "{\n"
+		     "  \"kafka\": {" KAFKA_REQ ",\n"
+		     "    \"captur_topic\": \"x\",\n"
+		     "    \"routing\": {\"hedaer\": \"endpoint\"},\n"
+		     "    \"properties\": {\"securty.protocol\": \"SSL\"}},\n"
+		     "  \"policy_dirs\": \"p\", \"zzz\": 1,\n"
+		     "  " PATHS_REQ "\n"
+		     "}\n",
+		     w, N_OF(w));
 }
 
 static void test_missing_required_at_brace(void **state)
@@ -421,10 +425,11 @@ static void test_missing_required_at_brace(void **state)
 	};
 
 	expect_diags(f,
-		"{\n"
-		"  \"policy_dir\": \"policies\", \"state_dir\": \"state\",\n"
-		"  \"kafka\": {\"group_id\": \"g\"}\n"
-		"}\n", w, N_OF(w));
+		     "{\n"
+		     "  \"policy_dir\": \"policies\", \"state_dir\": \"state\",\n"
+		     "  \"kafka\": {\"group_id\": \"g\"}\n"
+		     "}\n",
+		     w, N_OF(w));
 }
 
 /* Without a kafka object, its keys are missing at the root's brace. */
@@ -452,13 +457,14 @@ static void test_property_rules(void **state)
 	};
 
 	expect_diags(f,
-		"{\n"
-		"  \"kafka\": {" KAFKA_REQ ",\n"
-		"    \"properties\": {\"group.id\": \"x\", \"bootstrap.servers\": \"y:1\",\n"
-		"                   \"enable.auto.offset.store\": true,\n"
-		"                   \"security.protocol\": \"TLS\", \"fetch.wait.max.ms\": {}}},\n"
-		"  " PATHS_REQ "\n"
-		"}\n", w, N_OF(w));
+		     "{\n"
+		     "  \"kafka\": {" KAFKA_REQ ",\n"
+		     "    \"properties\": {\"group.id\": \"x\", \"bootstrap.servers\": \"y:1\",\n"
+		     "                   \"enable.auto.offset.store\": true,\n"
+		     "                   \"security.protocol\": \"TLS\", \"fetch.wait.max.ms\": {}}},\n"
+		     "  " PATHS_REQ "\n"
+		     "}\n",
+		     w, N_OF(w));
 }
 
 static void test_value_formats(void **state)
@@ -472,12 +478,13 @@ static void test_value_formats(void **state)
 	};
 
 	expect_diags(f,
-		"{\n"
-		"  \"kafka\": {\"bootstrap_servers\": \"a:1,\", \"group_id\": \"g\", \"capture_topic\": \"a/b\"},\n"
-		"  \"http\": {\"listen\": \"::1:80\"},\n"
-		"  \"log_level\": \"warning\",\n"
-		"  " PATHS_REQ "\n"
-		"}\n", w, N_OF(w));
+		     "{\n"
+		     "  \"kafka\": {\"bootstrap_servers\": \"a:1,\", \"group_id\": \"g\", \"capture_topic\": \"a/b\"},\n"
+		     "  \"http\": {\"listen\": \"::1:80\"},\n"
+		     "  \"log_level\": \"warning\",\n"
+		     "  " PATHS_REQ "\n"
+		     "}\n",
+		     w, N_OF(w));
 }
 
 /* aws.region names an AWS region, in the file and in the environment */
@@ -491,15 +498,16 @@ static void test_aws_region(void **state)
 	config *cfg;
 
 	cfg = load_ok(f, "{\"kafka\": {" KAFKA_REQ "}, " PATHS_REQ ",\n"
-		      " \"aws\": {\"region\": \"ap-southeast-2\"}}\n");
+			 " \"aws\": {\"region\": \"ap-southeast-2\"}}\n");
 	assert_string_equal(cfg->aws_region, "ap-southeast-2");
 	config_free(cfg);
 	setenv("KPIGATE_AWS_REGION", "eu_west_1", 1);
 	expect_diags(f,
-		"{\n"
-		"  \"kafka\": {" KAFKA_REQ "}, " PATHS_REQ ",\n"
-		"  \"aws\": {\"region\": \"mars-1\"}\n"
-		"}\n", w, N_OF(w));
+		     "{\n"
+		     "  \"kafka\": {" KAFKA_REQ "}, " PATHS_REQ ",\n"
+		     "  \"aws\": {\"region\": \"mars-1\"}\n"
+		     "}\n",
+		     w, N_OF(w));
 	unsetenv("KPIGATE_AWS_REGION");
 }
 
@@ -518,12 +526,13 @@ static void test_cross_checks(void **state)
 	fx_path(f, "policies/fraud.json", p, sizeof(p));
 	copy_file(KPG_TEST_DATA_DIR "/../../policies/examples/fraud-step-functions.json", p);
 	expect_diags(f,
-		"{\n"
-		"  \"kafka\": {" KAFKA_REQ ", \"ground_truth_topic\": \"capture\", \"dead_letter_topic\": \"capture\",\n"
-		"  \"poll_timeout_ms\": 2000, \"routing\": {\"key\": false}},\n"
-		"  \"shutdown_timeout_seconds\": 1,\n"
-		"  " PATHS_REQ "\n"
-		"}\n", w, N_OF(w));
+		     "{\n"
+		     "  \"kafka\": {" KAFKA_REQ ", \"ground_truth_topic\": \"capture\", \"dead_letter_topic\": \"capture\",\n"
+		     "  \"poll_timeout_ms\": 2000, \"routing\": {\"key\": false}},\n"
+		     "  \"shutdown_timeout_seconds\": 1,\n"
+		     "  " PATHS_REQ "\n"
+		     "}\n",
+		     w, N_OF(w));
 }
 
 /* labels join only when ground-truth partition N sits with capture
@@ -543,11 +552,12 @@ static void test_assignor_with_ground_truth(void **state)
 		"}\n";
 
 	expect_diags(f,
-		"{\n"
-		"  \"kafka\": {" KAFKA_REQ ", \"ground_truth_topic\": \"gt\",\n"
-		"  \"properties\": {\"partition.assignment.strategy\": \"cooperative-sticky\"}},\n"
-		"  " PATHS_REQ "\n"
-		"}\n", w, N_OF(w));
+		     "{\n"
+		     "  \"kafka\": {" KAFKA_REQ ", \"ground_truth_topic\": \"gt\",\n"
+		     "  \"properties\": {\"partition.assignment.strategy\": \"cooperative-sticky\"}},\n"
+		     "  " PATHS_REQ "\n"
+		     "}\n",
+		     w, N_OF(w));
 	cfg = load_ok(f, ok); /* librdkafka's default starts with range */
 	config_free(cfg);
 }
@@ -565,9 +575,10 @@ static void test_filesystem_checks(void **state)
 	fx_path(f, "a-file", p, sizeof(p));
 	write_text(p, "x");
 	expect_diags(f,
-		"{\n"
-		"  \"kafka\": {" KAFKA_REQ "}, \"policy_dir\": \"nowhere\", \"audit_log\": \"no/audit.jsonl\", \"state_dir\": \"a-file\"\n"
-		"}\n", w, N_OF(w));
+		     "{\n"
+		     "  \"kafka\": {" KAFKA_REQ "}, \"policy_dir\": \"nowhere\", \"audit_log\": \"no/audit.jsonl\", \"state_dir\": \"a-file\"\n"
+		     "}\n",
+		     w, N_OF(w));
 }
 
 static void test_empty_policy_dir(void **state)
@@ -586,8 +597,8 @@ static void test_empty_policy_dir(void **state)
 	fx_path(f, "empty/README.md", p, sizeof(p));
 	write_text(p, "policies go here\n");
 	expect_diags(f,
-		"{\"kafka\": {" KAFKA_REQ "}, \"policy_dir\": \"empty\", \"audit_log\": \"logs/a\", \"state_dir\": \"state\"}\n",
-		w, N_OF(w));
+		     "{\"kafka\": {" KAFKA_REQ "}, \"policy_dir\": \"empty\", \"audit_log\": \"logs/a\", \"state_dir\": \"state\"}\n",
+		     w, N_OF(w));
 }
 
 static void test_syntax_and_root(void **state)
@@ -701,10 +712,10 @@ static void test_env_overrides(void **state)
 	setenv("KPIGATE_KAFKA_PROPERTY_SASL_MECHANISMS", "SCRAM-SHA-512", 1);
 	/* the environment wins over the file, and supplies keys it lacks */
 	cfg = load_ok(f,
-		"{\"kafka\": {\"group_id\": \"file-group\", \"capture_topic\": \"file-capture\","
-		" \"properties\": {\"security.protocol\": \"SSL\", \"client.id\": \"kpg\"}},"
-		" \"policy_dir\": \"policies\", \"audit_log\": \"logs/a\", \"state_dir\": \"state\","
-		" \"log_level\": \"debug\"}");
+		      "{\"kafka\": {\"group_id\": \"file-group\", \"capture_topic\": \"file-capture\","
+		      " \"properties\": {\"security.protocol\": \"SSL\", \"client.id\": \"kpg\"}},"
+		      " \"policy_dir\": \"policies\", \"audit_log\": \"logs/a\", \"state_dir\": \"state\","
+		      " \"log_level\": \"debug\"}");
 	assert_string_equal(cfg->bootstrap_servers, "b-1:9096,b-2:9096");
 	assert_string_equal(cfg->group_id, "env-group");
 	assert_string_equal(cfg->capture_topic, "env-capture");
@@ -768,7 +779,7 @@ static void test_env_errors(void **state)
 	setenv("KPIGATE_KAFKA_ROUTING_KEY", "yes", 1);
 	setenv("KPIGATE_LOG_LEVEL", "debg", 1);
 	expect_diags(f,
-		"{\"kafka\": {" KAFKA_REQ ", \"batch_size\": 0}, " PATHS_REQ "}", w, N_OF(w));
+		     "{\"kafka\": {" KAFKA_REQ ", \"batch_size\": 0}, " PATHS_REQ "}", w, N_OF(w));
 }
 
 /* ---- policy_dir listing ------------------------------------------- */

@@ -25,11 +25,11 @@
 #include "kpg_time.h"
 
 typedef struct resp {
-	int status;        /* -1 when no status line came */
-	char head[4096];   /* status line and headers */
+	int status;      /* -1 when no status line came */
+	char head[4096]; /* status line and headers */
 	char body[65536];
 	size_t body_len;
-	int eof_errno;     /* errno of a failed read, 0 after a clean EOF */
+	int eof_errno; /* errno of a failed read, 0 after a clean EOF */
 } resp;
 
 static void sleep_ms(long ms)
@@ -372,7 +372,8 @@ static void test_bind_errors(void **state)
 	a = start(&m, NULL);
 	kpg_err_clear(&err);
 	assert_int_equal(http_server_start(&b, "127.0.0.1", http_server_port(a), &m,
-					   NULL, &err), KPG_EIO);
+					   NULL, &err),
+			 KPG_EIO);
 	assert_null(b);
 	snprintf(where, sizeof(where), "127.0.0.1:%u", http_server_port(a));
 	assert_non_null(strstr(err.msg, where));
@@ -430,7 +431,8 @@ static void test_ipv6(void **state)
 	assert_string_equal(r.body, "ok\n");
 
 	assert_int_equal(http_server_start(&b, "::1", http_server_port(s), &m, NULL,
-					   &err), KPG_EIO);
+					   &err),
+			 KPG_EIO);
 	snprintf(where, sizeof(where), "[::1]:%u", http_server_port(s));
 	assert_non_null(strstr(err.msg, where));
 	http_server_stop(s);

@@ -24,11 +24,11 @@
 #include "state.h"
 
 #define N_STEPS 300
-#define SAVE_AT 137 /* mid-window for both models */
+#define SAVE_AT 137        /* mid-window for both models */
 #define T0 1704067200000LL /* 2024-01-01 */
 
-static char dir[64];    /* policies and references */
-static char sdir[96];   /* state_dir */
+static char dir[64];  /* policies and references */
+static char sdir[96]; /* state_dir */
 
 static const char *policy1 =
 	"{\"model\":\"m1\",\"reference\":{\"path\":\"ref1.csv\",\"label_column\":\"label\"},"
@@ -168,7 +168,8 @@ static void feed_gt(pipeline *pl, const char *id, double label)
 	int n = snprintf(line, sizeof(line),
 			 "{\"groundTruthData\":{\"data\":\"%.17g\",\"encoding\":\"CSV\"},"
 			 "\"eventMetadata\":{\"eventId\":\"e-%s\",\"inferenceId\":\"%s\"},"
-			 "\"eventVersion\":\"0\"}", label, id, id);
+			 "\"eventVersion\":\"0\"}",
+			 label, id, id);
 
 	assert_int_equal(pipeline_gt_line(pl, line, (size_t)n, "g", 1, &err), 0);
 }
@@ -339,8 +340,9 @@ static void test_resume_decides_the_same(void **state)
 		assert_same_model(&a.models[i], &b.models[i]);
 	for (size_t i = 0; i < json_array_size(a.decisions); i++)
 		n_retrain += strcmp(json_string_value(json_object_get(json_object_get(
-			json_array_get(a.decisions, i), "decision"), "decision")),
-			"retrain") == 0;
+									      json_array_get(a.decisions, i), "decision"),
+								      "decision")),
+				    "retrain") == 0;
 	assert_true(n_retrain >= 1); /* the run exercises the guards */
 
 	/* the same remaining records without the checkpoint decide otherwise */
@@ -470,7 +472,8 @@ static void test_resealed_damage_never_crashes(void **state)
 			memcpy(bad, good, len);
 			bad[i] = v ? 0xFF : (unsigned char)(bad[i] ^ 0x80);
 			assert_int_equal(EVP_Digest(bad, len - 32, bad + len - 32, NULL,
-						    EVP_sha256(), NULL), 1);
+						    EVP_sha256(), NULL),
+					 1);
 			spit(path, bad, len);
 			rc = state_load(sdir, &b, &cb, &err);
 			assert_true(rc == 0 || rc == KPG_EINTEGRITY || rc == KPG_EINVAL);
@@ -503,9 +506,10 @@ static void test_changed_policy_resets_that_model(void **state)
 	make_pipeline(&a, &ca);
 	feed(&a, 0, 70);
 	assert_true(a.models[0].windows > 0);
-	snprintf(key, sizeof(key), "%s", json_string_value(json_object_get(
-		json_object_get(json_array_get(a.decisions, 0), "decision"),
-		"idempotency_key")));
+	snprintf(key, sizeof(key), "%s",
+		 json_string_value(json_object_get(
+			 json_object_get(json_array_get(a.decisions, 0), "decision"),
+			 "idempotency_key")));
 	assert_int_equal(state_save(sdir, &a, &ca, &err), 0);
 
 	/* the same policy with another accuracy threshold */

@@ -157,7 +157,8 @@ static void test_shared_reference(void **state)
 	memset(&po, 0, sizeof(po));
 	po.shared_reference = provide;
 	assert_int_equal(daemon_task_open(&t, state_dir, "shared", 0, p, 1, &po,
-					  NULL, NULL, NULL, 0, &err), 0);
+					  NULL, NULL, NULL, 0, &err),
+			 0);
 	free(p);
 	assert_int_equal(t->pl.models[0].ref_borrowed, 1);
 	assert_ptr_equal(t->pl.models[0].ref.features, shared.features);
@@ -177,21 +178,15 @@ int main(void)
 		cmocka_unit_test(test_handover_after_crash),
 		cmocka_unit_test(test_shared_reference),
 	};
-	char cmd[128];
 	int rc;
 
 	gsl_set_error_handler_off();
-	snprintf(dir, sizeof(dir), "/tmp/kpg-task-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (fx_make_dir(dir, sizeof(dir), "/tmp/kpg-task-XXXXXX") != 0)
 		return 1;
 	snprintf(state_dir, sizeof(state_dir), "%s/state", dir);
 	if (mkdir(state_dir, 0750) != 0)
 		return 1;
-	fx_write_file(dir, "ref.csv", FX_REFERENCE);
-	fx_write_file(dir, "p.json", FX_POLICY);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		rc = 1;
+	fx_remove_dir(dir);
 	return rc;
 }

@@ -56,9 +56,9 @@ static double brute_d(const double *a, size_t n, const double *b, size_t m)
 
 static void test_rejects_bad_input(void **state)
 {
-	const double ok[] = { 1, 2, 3 };
-	const double unsorted[] = { 1, 3, 2 };
-	const double withnan[] = { 1, NAN, 3 };
+	const double ok[] = {1, 2, 3};
+	const double unsorted[] = {1, 3, 2};
+	const double withnan[] = {1, NAN, 3};
 	ks_result r;
 	kpg_err err;
 
@@ -77,7 +77,7 @@ static void test_rejects_bad_input(void **state)
 
 static void test_single_values(void **state)
 {
-	const double a[] = { 1.0 }, b[] = { 2.0 };
+	const double a[] = {1.0}, b[] = {2.0};
 	ks_result r;
 	kpg_err err;
 
@@ -135,8 +135,7 @@ static void test_identical_samples(void **state)
  * p = 2 / C(n+m, n), for both exact methods (n == m and n != m). */
 static void test_disjoint_closed_form(void **state)
 {
-	static const unsigned sizes[][2] = { { 5, 5 }, { 3, 7 }, { 10, 4 },
-					     { 12, 12 }, { 1, 9 }, { 25, 40 } };
+	static const unsigned sizes[][2] = {{5, 5}, {3, 7}, {10, 4}, {12, 12}, {1, 9}, {25, 40}};
 	double a[64], b[64];
 	size_t s, i;
 
@@ -202,9 +201,9 @@ static void test_exact_equals_enumeration(void **state)
 	(void)state;
 	for (i = 0; i < 16; i++)
 		pool[i] = 0.5 * i;
-	check_enumeration(pool, 5, 4, 0x0E5UL);  /* n != m, inside method */
+	check_enumeration(pool, 5, 4, 0x0E5UL); /* n != m, inside method */
 	check_enumeration(pool, 4, 7, 0x40EUL);
-	check_enumeration(pool, 6, 6, 0x2D3UL);  /* n == m, reflection sum */
+	check_enumeration(pool, 6, 6, 0x2D3UL); /* n == m, reflection sum */
 	check_enumeration(pool, 7, 7, 0x1B46UL);
 	check_enumeration(pool, 3, 9, 0xE00UL);
 }
@@ -212,8 +211,7 @@ static void test_exact_equals_enumeration(void **state)
 static void test_symmetry(void **state)
 {
 	gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-	static const size_t sizes[][2] = { { 37, 500 }, { 2000, 3000 },
-					   { 15000, 400 } };
+	static const size_t sizes[][2] = {{37, 500}, {2000, 3000}, {15000, 400}};
 	size_t s;
 
 	(void)state;
@@ -225,15 +223,16 @@ static void test_symmetry(void **state)
 		kpg_err err;
 
 		assert_int_equal(ks_2samp_sorted(a, sizes[s][0], b, sizes[s][1],
-						 &r1, &err), 0);
+						 &r1, &err),
+				 0);
 		assert_int_equal(ks_2samp_sorted(b, sizes[s][1], a, sizes[s][0],
-						 &r2, &err), 0);
+						 &r2, &err),
+				 0);
 		assert_true(r1.statistic == r2.statistic);
 		assert_true(rel_close(r2.p_value, r1.p_value, 1e-13));
 		if (s < 2) /* brute force is quadratic */
 			assert_true(fabs(r1.statistic -
-					 brute_d(a, sizes[s][0], b, sizes[s][1]))
-				    < 1e-14);
+					 brute_d(a, sizes[s][0], b, sizes[s][1])) < 1e-14);
 		free(a);
 		free(b);
 	}
@@ -295,7 +294,8 @@ static void test_exact_cutoff(void **state)
 			 0);
 	assert_true(r.exact);
 	assert_int_equal(ks_2samp_sorted(a, KS_MAX_EXACT_N + 1, b, 50, &r,
-					 &err), 0);
+					 &err),
+			 0);
 	assert_false(r.exact);
 	free(a);
 	free(b);
@@ -331,9 +331,9 @@ static void test_kstwo_closed_forms(void **state)
  * at n = 141 (the series is an approximation), hence 1e-4. */
 static void test_kstwo_monotone_and_continuous(void **state)
 {
-	static const double ns[] = { 2, 10, 60, 140, 141, 1000, 50000, 100000,
-				     100001, 400000 };
-	static const double nx2_switch[] = { 0.754693, 4.0, 2.2 };
+	static const double ns[] = {2, 10, 60, 140, 141, 1000, 50000, 100000,
+				    100001, 400000};
+	static const double nx2_switch[] = {0.754693, 4.0, 2.2};
 	size_t i, k;
 
 	(void)state;

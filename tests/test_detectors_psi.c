@@ -21,9 +21,9 @@ static double term(double pc, double pr)
 
 static void test_quantile_matches_numpy(void **state)
 {
-	const double one[] = { 3.5 };
-	const double four[] = { 1, 2, 3, 4 };
-	const double lerp[] = { 0.1, 0.7, 1.3, 2.9 };
+	const double one[] = {3.5};
+	const double four[] = {1, 2, 3, 4};
+	const double lerp[] = {0.1, 0.7, 1.3, 2.9};
 
 	(void)state;
 	assert_true(psi_quantile_sorted(one, 1, 0.0) == 3.5);
@@ -60,7 +60,7 @@ static void test_duplicate_edges_collapse(void **state)
 
 	/* many ties: 0,0,0,0,0,1,1,1,2,9 with 10 bins */
 	{
-		const double t[] = { 0, 0, 0, 0, 0, 1, 1, 1, 2, 9 };
+		const double t[] = {0, 0, 0, 0, 0, 1, 1, 1, 2, 9};
 
 		assert_int_equal(psi_ref_build(&r, t, 10, 10, &err), 0);
 		for (i = 1; i + 1 < r.n_bins; i++)
@@ -72,8 +72,8 @@ static void test_duplicate_edges_collapse(void **state)
 
 static void test_values_on_edges_go_low(void **state)
 {
-	const double ref[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8 };
-	const double cur[] = { 2, 4, 6 };
+	const double ref[] = {0, 1, 2, 3, 4, 5, 6, 7, 8};
+	const double cur[] = {2, 4, 6};
 	double v, want;
 	psi_ref r;
 	kpg_err err;
@@ -96,8 +96,8 @@ static void test_values_on_edges_go_low(void **state)
 
 static void test_outer_bins_open(void **state)
 {
-	const double ref[] = { 1, 2, 3, 4 };
-	const double cur[] = { -INFINITY, -1e300, 1e300, INFINITY };
+	const double ref[] = {1, 2, 3, 4};
+	const double cur[] = {-INFINITY, -1e300, 1e300, INFINITY};
 	double v, want;
 	psi_ref r;
 	kpg_err err;
@@ -142,9 +142,9 @@ static void test_identical_is_zero_and_shift_grows(void **state)
 
 static void test_numeric_equals_counts(void **state)
 {
-	const double ref[] = { 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5 };
-	const double cur[] = { 0, 0.7, 1.2, 2.2, 2.2, 2.2, 9, 9, 9 };
-	double rc[PSI_MAX_BINS] = { 0 }, cc[PSI_MAX_BINS] = { 0 }, v1, v2;
+	const double ref[] = {0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5, 5.5};
+	const double cur[] = {0, 0.7, 1.2, 2.2, 2.2, 2.2, 9, 9, 9};
+	double rc[PSI_MAX_BINS] = {0}, cc[PSI_MAX_BINS] = {0}, v1, v2;
 	psi_ref r;
 	kpg_err err;
 	size_t i, j;
@@ -170,8 +170,8 @@ static void test_numeric_equals_counts(void **state)
 static void test_categorical_unseen(void **state)
 {
 	/* categories a, b, plus "unseen": never in the reference */
-	const double ref[] = { 50, 50, 0 };
-	const double cur[] = { 40, 40, 20 };
+	const double ref[] = {50, 50, 0};
+	const double cur[] = {40, 40, 20};
 	double v, want;
 	kpg_err err;
 
@@ -181,7 +181,7 @@ static void test_categorical_unseen(void **state)
 	assert_true(fabs(v - want) <= 1e-15 * want);
 	/* no renormalisation: same counts scaled give the same PSI */
 	{
-		const double cur10[] = { 400, 400, 200 };
+		const double cur10[] = {400, 400, 200};
 		double v10;
 
 		assert_int_equal(psi_from_counts(ref, cur10, 3, &v10, &err), 0);
@@ -193,11 +193,11 @@ static void test_categorical_unseen(void **state)
 
 static void test_errors(void **state)
 {
-	const double ok[] = { 1, 2, 3 };
-	const double unsorted[] = { 1, 3, 2 };
-	const double withnan[] = { 1, NAN, 3 };
-	const double zeros[] = { 0, 0, 0 };
-	const double neg[] = { 1, -1, 3 };
+	const double ok[] = {1, 2, 3};
+	const double unsorted[] = {1, 3, 2};
+	const double withnan[] = {1, NAN, 3};
+	const double zeros[] = {0, 0, 0};
+	const double neg[] = {1, -1, 3};
 	psi_ref r;
 	kpg_err err;
 	double v;

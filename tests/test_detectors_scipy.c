@@ -32,7 +32,10 @@
 #define MAX_CASES 64
 #define MAX_PAIRS 1024
 
-enum dist { D_NORMAL, D_POISSON, D_INT, D_UNIFORM };
+enum dist { D_NORMAL,
+	    D_POISSON,
+	    D_INT,
+	    D_UNIFORM };
 
 typedef struct sample_spec {
 	enum dist dist;
@@ -60,44 +63,44 @@ typedef struct psi_case {
 } psi_case;
 
 static ks_case ks_cases[] = {
-	{ "normal 500 vs 500", { D_NORMAL, 500, 0, 1 }, { D_NORMAL, 500, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "normal 500 vs shifted 500", { D_NORMAL, 500, 0, 1 }, { D_NORMAL, 500, 0.25, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "normal 800 vs shifted 600", { D_NORMAL, 800, 0, 1 }, { D_NORMAL, 600, 0.2, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "normal 1000 vs scaled 1200", { D_NORMAL, 1000, 0, 1 }, { D_NORMAL, 1200, 0, 1.3 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "poisson ties 2000 vs 1500", { D_POISSON, 2000, 4, 0 }, { D_POISSON, 1500, 4.3, 0 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "integer ties 300 vs 300", { D_INT, 300, 2, 0 }, { D_INT, 300, 2, 0 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "37 vs 5000", { D_NORMAL, 37, 0, 1 }, { D_NORMAL, 5000, 0.3, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "5000 vs 37 (swapped)", { D_NORMAL, 5000, 0.3, 1 }, { D_NORMAL, 37, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "10000 vs 10000 exact", { D_NORMAL, 10000, 0, 1 }, { D_NORMAL, 10000, 0.02, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "10000 vs 7000 exact", { D_NORMAL, 10000, 0, 1 }, { D_NORMAL, 7000, 0.05, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "12000 vs 9000 same", { D_NORMAL, 12000, 0, 1 }, { D_NORMAL, 9000, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "12000 vs 9000 shift 0.06", { D_NORMAL, 12000, 0, 1 }, { D_NORMAL, 9000, 0.06, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "12000 vs 9000 shift 0.3", { D_NORMAL, 12000, 0, 1 }, { D_NORMAL, 9000, 0.3, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "200000 vs 150000 same", { D_NORMAL, 200000, 0, 1 }, { D_NORMAL, 150000, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "200000 vs 150000 shift 0.01", { D_NORMAL, 200000, 0, 1 }, { D_NORMAL, 150000, 0.01, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "20000 vs 50", { D_NORMAL, 20000, 0, 1 }, { D_NORMAL, 50, 0.3, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "20000 vs 130 same", { D_NORMAL, 20000, 0, 1 }, { D_NORMAL, 130, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "10001 vs 120 shift", { D_NORMAL, 10001, 0, 1 }, { D_NORMAL, 120, 0.5, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "15000 vs 3", { D_NORMAL, 15000, 0, 1 }, { D_NORMAL, 3, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "11000 vs 1", { D_NORMAL, 11000, 0, 1 }, { D_NORMAL, 1, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "integer ties 15000 vs 12000", { D_INT, 15000, 3, 0 }, { D_INT, 12000, 3.1, 0 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "identical 400", { D_NORMAL, 400, 0, 1 }, { D_NORMAL, 400, 0, 1 }, 1, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "disjoint 30 vs 40", { D_UNIFORM, 30, 0, 1 }, { D_UNIFORM, 40, 2, 3 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "1 vs 7", { D_NORMAL, 1, 0, 1 }, { D_NORMAL, 7, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
-	{ "1 vs 1", { D_NORMAL, 1, 0, 1 }, { D_NORMAL, 1, 0, 1 }, 0, NULL, NULL, 0, 0, 0, 0, 0 },
+	{"normal 500 vs 500", {D_NORMAL, 500, 0, 1}, {D_NORMAL, 500, 0, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"normal 500 vs shifted 500", {D_NORMAL, 500, 0, 1}, {D_NORMAL, 500, 0.25, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"normal 800 vs shifted 600", {D_NORMAL, 800, 0, 1}, {D_NORMAL, 600, 0.2, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"normal 1000 vs scaled 1200", {D_NORMAL, 1000, 0, 1}, {D_NORMAL, 1200, 0, 1.3}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"poisson ties 2000 vs 1500", {D_POISSON, 2000, 4, 0}, {D_POISSON, 1500, 4.3, 0}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"integer ties 300 vs 300", {D_INT, 300, 2, 0}, {D_INT, 300, 2, 0}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"37 vs 5000", {D_NORMAL, 37, 0, 1}, {D_NORMAL, 5000, 0.3, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"5000 vs 37 (swapped)", {D_NORMAL, 5000, 0.3, 1}, {D_NORMAL, 37, 0, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"10000 vs 10000 exact", {D_NORMAL, 10000, 0, 1}, {D_NORMAL, 10000, 0.02, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"10000 vs 7000 exact", {D_NORMAL, 10000, 0, 1}, {D_NORMAL, 7000, 0.05, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"12000 vs 9000 same", {D_NORMAL, 12000, 0, 1}, {D_NORMAL, 9000, 0, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"12000 vs 9000 shift 0.06", {D_NORMAL, 12000, 0, 1}, {D_NORMAL, 9000, 0.06, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"12000 vs 9000 shift 0.3", {D_NORMAL, 12000, 0, 1}, {D_NORMAL, 9000, 0.3, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"200000 vs 150000 same", {D_NORMAL, 200000, 0, 1}, {D_NORMAL, 150000, 0, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"200000 vs 150000 shift 0.01", {D_NORMAL, 200000, 0, 1}, {D_NORMAL, 150000, 0.01, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"20000 vs 50", {D_NORMAL, 20000, 0, 1}, {D_NORMAL, 50, 0.3, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"20000 vs 130 same", {D_NORMAL, 20000, 0, 1}, {D_NORMAL, 130, 0, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"10001 vs 120 shift", {D_NORMAL, 10001, 0, 1}, {D_NORMAL, 120, 0.5, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"15000 vs 3", {D_NORMAL, 15000, 0, 1}, {D_NORMAL, 3, 0, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"11000 vs 1", {D_NORMAL, 11000, 0, 1}, {D_NORMAL, 1, 0, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"integer ties 15000 vs 12000", {D_INT, 15000, 3, 0}, {D_INT, 12000, 3.1, 0}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"identical 400", {D_NORMAL, 400, 0, 1}, {D_NORMAL, 400, 0, 1}, 1, NULL, NULL, 0, 0, 0, 0, 0},
+	{"disjoint 30 vs 40", {D_UNIFORM, 30, 0, 1}, {D_UNIFORM, 40, 2, 3}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"1 vs 7", {D_NORMAL, 1, 0, 1}, {D_NORMAL, 7, 0, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
+	{"1 vs 1", {D_NORMAL, 1, 0, 1}, {D_NORMAL, 1, 0, 1}, 0, NULL, NULL, 0, 0, 0, 0, 0},
 };
 
 static psi_case psi_cases[] = {
-	{ "normal vs shifted, 10 bins", { D_NORMAL, 5000, 0, 1 }, { D_NORMAL, 3000, 0.3, 1 }, 10, 0, NULL, NULL, 0 },
-	{ "normal vs normal, 10 bins", { D_NORMAL, 5000, 0, 1 }, { D_NORMAL, 3000, 0, 1 }, 10, 0, NULL, NULL, 0 },
-	{ "poisson ties, 10 bins", { D_POISSON, 4000, 4, 0 }, { D_POISSON, 2500, 5, 0 }, 10, 0, NULL, NULL, 0 },
-	{ "poisson ties, 20 bins", { D_POISSON, 4000, 2, 0 }, { D_POISSON, 2500, 2.2, 0 }, 20, 0, NULL, NULL, 0 },
-	{ "current = reference", { D_NORMAL, 2000, 0, 1 }, { D_NORMAL, 2000, 0, 1 }, 10, 1, NULL, NULL, 0 },
-	{ "reference of 1 value", { D_NORMAL, 1, 0, 1 }, { D_NORMAL, 500, 0, 1 }, 10, 0, NULL, NULL, 0 },
-	{ "reference of 3 values, 4 bins", { D_NORMAL, 3, 0, 1 }, { D_NORMAL, 100, 0, 1 }, 4, 0, NULL, NULL, 0 },
-	{ "1000 bins", { D_NORMAL, 50000, 0, 1 }, { D_NORMAL, 40000, 0.1, 1.2 }, 1000, 0, NULL, NULL, 0 },
-	{ "2 bins", { D_NORMAL, 999, 0, 1 }, { D_NORMAL, 77, 1, 1 }, 2, 0, NULL, NULL, 0 },
-	{ "uniform vs narrow, 7 bins", { D_UNIFORM, 1001, 0, 1 }, { D_UNIFORM, 300, 0.4, 0.6 }, 7, 0, NULL, NULL, 0 },
+	{"normal vs shifted, 10 bins", {D_NORMAL, 5000, 0, 1}, {D_NORMAL, 3000, 0.3, 1}, 10, 0, NULL, NULL, 0},
+	{"normal vs normal, 10 bins", {D_NORMAL, 5000, 0, 1}, {D_NORMAL, 3000, 0, 1}, 10, 0, NULL, NULL, 0},
+	{"poisson ties, 10 bins", {D_POISSON, 4000, 4, 0}, {D_POISSON, 2500, 5, 0}, 10, 0, NULL, NULL, 0},
+	{"poisson ties, 20 bins", {D_POISSON, 4000, 2, 0}, {D_POISSON, 2500, 2.2, 0}, 20, 0, NULL, NULL, 0},
+	{"current = reference", {D_NORMAL, 2000, 0, 1}, {D_NORMAL, 2000, 0, 1}, 10, 1, NULL, NULL, 0},
+	{"reference of 1 value", {D_NORMAL, 1, 0, 1}, {D_NORMAL, 500, 0, 1}, 10, 0, NULL, NULL, 0},
+	{"reference of 3 values, 4 bins", {D_NORMAL, 3, 0, 1}, {D_NORMAL, 100, 0, 1}, 4, 0, NULL, NULL, 0},
+	{"1000 bins", {D_NORMAL, 50000, 0, 1}, {D_NORMAL, 40000, 0.1, 1.2}, 1000, 0, NULL, NULL, 0},
+	{"2 bins", {D_NORMAL, 999, 0, 1}, {D_NORMAL, 77, 1, 1}, 2, 0, NULL, NULL, 0},
+	{"uniform vs narrow, 7 bins", {D_UNIFORM, 1001, 0, 1}, {D_UNIFORM, 300, 0.4, 0.6}, 7, 0, NULL, NULL, 0},
 };
 
 #define N_KS (sizeof(ks_cases) / sizeof(ks_cases[0]))
@@ -153,12 +156,12 @@ static int write_f64(const char *name, const double *x, size_t n,
 
 static void build_kstwo_grid(void)
 {
-	static const double ns[] = { 1, 2, 3, 4, 5, 7, 10, 20, 50, 100, 139,
-				     140, 141, 200, 500, 1000, 5000, 20000,
-				     85714, 100000, 100001, 300000, 2000000 };
-	static const double zs[] = { 0.05, 0.2, 0.4, 0.6, 0.8, 0.87, 1.0, 1.2,
-				     1.5, 2.0, 3.0, 5.0, 10.0, 14.0 };
-	static const double ks[] = { 0.4, 0.5, 0.7, 1.0, 1.5 };
+	static const double ns[] = {1, 2, 3, 4, 5, 7, 10, 20, 50, 100, 139,
+				    140, 141, 200, 500, 1000, 5000, 20000,
+				    85714, 100000, 100001, 300000, 2000000};
+	static const double zs[] = {0.05, 0.2, 0.4, 0.6, 0.8, 0.87, 1.0, 1.2,
+				    1.5, 2.0, 3.0, 5.0, 10.0, 14.0};
+	static const double ks[] = {0.4, 0.5, 0.7, 1.0, 1.5};
 	size_t i, j;
 
 	n_pairs = 0;
@@ -367,12 +370,12 @@ static void test_ks_2samp_matches_scipy(void **state)
 
 		assert_int_equal(rc, 0);
 		exact += (size_t)r.exact;
-		assert_int_equal(r.exact, (c->sa.n > c->sb.n ? c->sa.n : c->sb.n)
-						  <= KS_MAX_EXACT_N);
+		assert_int_equal(r.exact, (c->sa.n > c->sb.n ? c->sa.n : c->sb.n) <= KS_MAX_EXACT_N);
 		if (fabs(r.statistic - c->ref_stat) > 1e-12 ||
 		    !p_close(r.p_value, c->ref_p) || r.fallback != c->ref_warn) {
 			print_message("MISMATCH %s: D %.17g vs %.17g, p %.17g vs "
-				      "%.17g, fallback %d vs %d\n", c->name,
+				      "%.17g, fallback %d vs %d\n",
+				      c->name,
 				      r.statistic, c->ref_stat, r.p_value,
 				      c->ref_p, r.fallback, c->ref_warn);
 			bad++;
@@ -426,13 +429,15 @@ static void test_kstwo_sf_matches_scipy(void **state)
 
 		if (!p_close(got, kstwo_ref[i])) {
 			print_message("MISMATCH kstwo.sf(%.17g, %.0f): %.17g vs "
-				      "%.17g (n*d^2 = %g)\n", d, n, got,
+				      "%.17g (n*d^2 = %g)\n",
+				      d, n, got,
 				      kstwo_ref[i], n * d * d);
 			bad++;
 		}
 	}
 	print_message("kstwo.sf: %zu of %zu points agree, worst relative "
-		      "error %.3g\n", n_pairs - bad, n_pairs, worst_rel);
+		      "error %.3g\n",
+		      n_pairs - bad, n_pairs, worst_rel);
 	assert_int_equal(bad, 0);
 }
 
@@ -448,7 +453,8 @@ static void test_psi_matches_numpy(void **state)
 		double v = NAN;
 
 		assert_int_equal(psi_ref_build(&ref, c->r, c->sr.n, c->bins,
-					       &err), 0);
+					       &err),
+				 0);
 		assert_int_equal(psi_numeric(&ref, c->c, c->sc.n, &v, &err), 0);
 		psi_ref_free(&ref);
 		if (!(fabs(v - c->ref_psi) <= 1e-12 * fabs(c->ref_psi)) &&

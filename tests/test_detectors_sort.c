@@ -48,8 +48,9 @@ static void test_matches_gsl(void **state)
 				case 2: v[i] = gsl_ran_cauchy(r, 1e-300) * (i % 2 ? 1 : -1); break;
 				default:
 					v[i] = i % 5 == 0 ? -0.0 : i % 5 == 1 ? 0.0
-					     : i % 5 == 2 ? INFINITY : i % 5 == 3 ? -INFINITY
-					     : gsl_rng_uniform(r);
+							   : i % 5 == 2       ? INFINITY
+							   : i % 5 == 3       ? -INFINITY
+									      : gsl_rng_uniform(r);
 				}
 			}
 			check_against_gsl(v, n);

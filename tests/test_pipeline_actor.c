@@ -20,7 +20,7 @@
 static char dir[64];
 
 typedef struct spy {
-	int stage_rc;           /* what stage answers */
+	int stage_rc; /* what stage answers */
 	int staged, released, described;
 	char audit_path[128];
 	int decisions_at_release[8]; /* decision records when release ran */
@@ -74,18 +74,12 @@ static int spy_request(void *opaque, const policy *pol,
  * pipeline with the actor; returns what the last line returned. */
 static int run(const char *audit_path, const pipeline_actor *actor)
 {
-	char pol[128];
-	policy *p[1];
-	policy_diags d = {0};
 	audit_log *log;
 	pipeline pl;
 	kpg_err err;
 	int rc = 0;
 
-	snprintf(pol, sizeof(pol), "%s/p.json", dir);
-	assert_int_equal(policy_load(pol, &p[0], &d, &err), 0);
-	assert_int_equal(audit_open(audit_path, &log, &err), 0);
-	assert_int_equal(pipeline_init(&pl, p, 1, NULL, log, NULL, &err), 0);
+	fx_pipeline_open(dir, "p.json", audit_path, &pl, &log);
 	if (actor != NULL)
 		pl.actor = *actor;
 	for (int i = 0; i < 30 && rc == 0; i++) {
@@ -97,8 +91,7 @@ static int run(const char *audit_path, const pipeline_actor *actor)
 		if (rc == 0)
 			fx_feed_label(&pl, i);
 	}
-	pipeline_free(&pl);
-	audit_close(log);
+	fx_pipeline_close(&pl, log);
 	return rc;
 }
 
@@ -179,11 +172,8 @@ int main(void)
 	int rc;
 
 	gsl_set_error_handler_off();
-	snprintf(dir, sizeof(dir), "/tmp/kpg-actor-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (fx_make_dir(dir, sizeof(dir), "/tmp/kpg-actor-XXXXXX") != 0)
 		return 1;
-	fx_write_file(dir, "ref.csv", FX_REFERENCE);
-	fx_write_file(dir, "p.json", FX_POLICY);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	fx_remove_dir(dir);
 	return rc;

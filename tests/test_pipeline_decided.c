@@ -24,7 +24,7 @@ static int hook(void *opaque, size_t model, const char *key)
 	(void)opaque;
 	(void)model;
 	return known_key != NULL && strcmp(key, known_key) == 0 ? known_as
-								 : PIPELINE_NEW;
+								: PIPELINE_NEW;
 }
 
 /* Feeds 30 records: windows of 10 close three times. */
@@ -36,24 +36,16 @@ static void feed(pipeline *pl)
 
 static void run(const char *audit_path, const char *key, uint64_t *replayed)
 {
-	char pol[128];
-	policy *p[1];
-	policy_diags d = {0};
 	audit_log *log;
 	pipeline pl;
-	kpg_err err;
 
-	snprintf(pol, sizeof(pol), "%s/p.json", dir);
-	assert_int_equal(policy_load(pol, &p[0], &d, &err), 0);
-	assert_int_equal(audit_open(audit_path, &log, &err), 0);
-	assert_int_equal(pipeline_init(&pl, p, 1, NULL, log, NULL, &err), 0);
+	fx_pipeline_open(dir, "p.json", audit_path, &pl, &log);
 	known_key = key;
 	pl.already_decided = hook;
 	feed(&pl);
 	*replayed = pl.decisions_replayed;
 	assert_int_equal(json_array_size(pl.decisions), 3);
-	pipeline_free(&pl);
-	audit_close(log);
+	fx_pipeline_close(&pl, log);
 }
 
 static void test_replayed_window_not_audited_again(void **state)
@@ -104,11 +96,8 @@ int main(void)
 	int rc;
 
 	gsl_set_error_handler_off();
-	snprintf(dir, sizeof(dir), "/tmp/kpg-pl-XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (fx_make_dir(dir, sizeof(dir), "/tmp/kpg-pl-XXXXXX") != 0)
 		return 1;
-	fx_write_file(dir, "ref.csv", FX_REFERENCE);
-	fx_write_file(dir, "p.json", FX_POLICY);
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
 	fx_remove_dir(dir);
 	return rc;

@@ -21,7 +21,8 @@ static double auc_brute(const kpi_pair *p, size_t n)
 		for (size_t j = 0; j < n; j++)
 			if (p[i].label >= 0.5 && p[j].label < 0.5) {
 				pairs++;
-				num += p[i].score > p[j].score ? 1 : p[i].score == p[j].score ? 0.5 : 0;
+				num += p[i].score > p[j].score ? 1 : p[i].score == p[j].score ? 0.5
+											      : 0;
 			}
 	return num / pairs;
 }

@@ -66,9 +66,18 @@ static capture_record *record(rec_builder *b, size_t n_inst, size_t per,
 	return &b->r;
 }
 
-#define NUM(x) {(x), 0, 0, CAPTURE_VALUE_NUMBER}
-#define STR(off, len) {0, (off), (len), CAPTURE_VALUE_STRING}
-#define MISSING {0, 0, 0, CAPTURE_VALUE_MISSING}
+#define NUM(x) \
+	{ \
+		(x), 0, 0, CAPTURE_VALUE_NUMBER \
+	}
+#define STR(off, len) \
+	{ \
+		0, (off), (len), CAPTURE_VALUE_STRING \
+	}
+#define MISSING \
+	{ \
+		0, 0, 0, CAPTURE_VALUE_MISSING \
+	}
 
 static void test_checks_and_reasons(void **state)
 {

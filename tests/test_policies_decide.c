@@ -140,8 +140,8 @@ static void test_judge_no_values(void **state)
 static void test_reasons_list_evidence(void **state)
 {
 	static const char *const names[] = {"tenure", "monthly_charges",
-		"contract", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10",
-		"f11", "f12", "f13", "f14", "f15", "f16", "f17", "f18", "f19"};
+					    "contract", "f3", "f4", "f5", "f6", "f7", "f8", "f9", "f10",
+					    "f11", "f12", "f13", "f14", "f15", "f16", "f17", "f18", "f19"};
 	policy_feature_eval f[20];
 	policy p;
 	policy_window_eval ev;
@@ -211,8 +211,8 @@ static void test_min_records(void **state)
 	assert_int_equal(d.retrain, 0);
 	assert_true(has_reason(&d, "window has 80 records, fewer than min_records 100"));
 	assert_true(has_reason(&d, "auc 0.500 < 0.750")); /* still listed */
-	assert_int_equal(g.consecutive_breaches, 1);     /* unchanged */
-	ev.n_records = 100; /* exactly min_records is enough */
+	assert_int_equal(g.consecutive_breaches, 1);      /* unchanged */
+	ev.n_records = 100;                               /* exactly min_records is enough */
 	policy_decide(&p, &ev, &g, &d);
 	assert_int_equal(d.retrain, 1);
 }

@@ -86,10 +86,10 @@ static void expect_diags(const char *name, const want *wants, size_t n)
 	policy_diags_free(&d);
 }
 
-#define EXPECT(name, ...)                                                   \
-	do {                                                                \
-		static const want w_[] = {__VA_ARGS__};                     \
-		expect_diags(name, w_, sizeof(w_) / sizeof(w_[0]));         \
+#define EXPECT(name, ...) \
+	do { \
+		static const want w_[] = {__VA_ARGS__}; \
+		expect_diags(name, w_, sizeof(w_) / sizeof(w_[0])); \
 	} while (0)
 
 static const policy_param *param(const policy *p, const char *name)
@@ -175,7 +175,7 @@ static void test_example_step_functions(void **state)
 	assert_true(p->score_threshold == 0.35);
 	assert_int_equal(p->action, POLICY_ACTION_STEP_FUNCTIONS);
 	assert_string_equal(p->state_machine_arn,
-		"arn:aws:states:us-west-2:123456789012:stateMachine:fraud-retrain");
+			    "arn:aws:states:us-west-2:123456789012:stateMachine:fraud-retrain");
 	assert_int_equal(p->n_kpis, 3);
 	assert_int_equal(p->consecutive_windows, 3);
 	assert_int_equal(p->max_retrains, 0);
@@ -483,7 +483,8 @@ static void test_locate(void **state)
 	assert_int_equal(col, 26);
 	/* \u escapes and a surrogate pair decode to UTF-8 */
 	assert_int_equal(json_locate_find(loc, "a.\xc3\xa9\xf0\x9f\x98\x80", 1,
-					  &line, &col), 0);
+					  &line, &col),
+			 0);
 	assert_int_equal(line, 2);
 	assert_int_equal(col, 3);
 	assert_int_equal(json_locate_find(loc, "e[1]", 0, &line, &col), 0);

@@ -25,8 +25,8 @@
 #include "policy_reload.h"
 #include "policy_watch.h"
 
-static char root[64];   /* per-run temp folder */
-static char pdir[128];  /* root/policies: the policy_dir */
+static char root[64];  /* per-run temp folder */
+static char pdir[128]; /* root/policies: the policy_dir */
 static int case_no;
 
 static void path_in(char *out, size_t cap, const char *d, const char *name)
@@ -172,7 +172,8 @@ static void scan(fixture *fx, policy_reload_result *res)
 	kpg_err err = {""};
 
 	assert_int_equal(policy_reload_scan(&fx->set, pdir, fx->audit, fx->report,
-					    res, &err), 0);
+					    res, &err),
+			 0);
 	fflush(fx->report);
 }
 
@@ -185,21 +186,24 @@ static void feed(pipeline *pl, int from, int n)
 
 	for (int i = from; i < from + n; i++) {
 		int len = snprintf(line, sizeof(line),
-			"{\"captureData\":{\"endpointInput\":{\"observedContentType\":\"text/csv\","
-			"\"mode\":\"INPUT\",\"data\":\"%d\",\"encoding\":\"CSV\"},\"endpointOutput\":"
-			"{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"0.9\","
-			"\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e%d\","
-			"\"inferenceTime\":\"2026-01-01T00:%02d:%02dZ\"},\"eventVersion\":\"0\"}",
-			i % 7, i, i / 60, i % 60);
+				   "{\"captureData\":{\"endpointInput\":{\"observedContentType\":\"text/csv\","
+				   "\"mode\":\"INPUT\",\"data\":\"%d\",\"encoding\":\"CSV\"},\"endpointOutput\":"
+				   "{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"0.9\","
+				   "\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e%d\","
+				   "\"inferenceTime\":\"2026-01-01T00:%02d:%02dZ\"},\"eventVersion\":\"0\"}",
+				   i % 7, i, i / 60, i % 60);
 
 		assert_int_equal(pipeline_capture_line(pl, line, (size_t)len, NULL, "t",
-						       (uint64_t)i, &err), 0);
+						       (uint64_t)i, &err),
+				 0);
 		assert_int_equal(pl->last_reject, CAPTURE_OK);
 		len = snprintf(line, sizeof(line),
-			"{\"groundTruthData\":{\"data\":\"0\",\"encoding\":\"CSV\"},"
-			"\"eventMetadata\":{\"eventId\":\"e%d\"},\"eventVersion\":\"0\"}", i);
+			       "{\"groundTruthData\":{\"data\":\"0\",\"encoding\":\"CSV\"},"
+			       "\"eventMetadata\":{\"eventId\":\"e%d\"},\"eventVersion\":\"0\"}",
+			       i);
 		assert_int_equal(pipeline_gt_line(pl, line, (size_t)len, "g",
-						  (uint64_t)i, &err), 0);
+						  (uint64_t)i, &err),
+				 0);
 	}
 }
 
@@ -381,17 +385,22 @@ static void test_invalid_edit_rejected_old_kept(void **state)
 	assert_string_equal(json_string_value(json_object_get(e0, "kept")), old_sha);
 	assert_string_equal(json_string_value(json_object_get(e0, "reason")), "invalid");
 	assert_string_equal(json_string_value(json_object_get(json_array_get(rej, 0),
-							      "model")), "m");
+							      "model")),
+			    "m");
 	errors = json_object_get(e0, "errors");
 	assert_int_equal(json_array_size(errors), 2);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(errors, 0),
-							    "line")), 2);
+							    "line")),
+			 2);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(errors, 0),
-							    "column")), 24);
+							    "column")),
+			 24);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(errors, 1),
-							    "line")), 3);
+							    "line")),
+			 3);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(errors, 1),
-							    "column")), 22);
+							    "column")),
+			 22);
 	json_decref(rej);
 
 	/* the same bad bytes again: reported, not audited twice */
@@ -490,7 +499,8 @@ static void test_window_edit_finishes_old_window(void **state)
 	assert_int_equal(res.n_changed, 1);
 	loaded = audit_events(fx.audit_path, "policy_loaded");
 	assert_string_equal(json_string_value(json_object_get(
-		json_object_get(json_array_get(loaded, 1), "data"), "window")), "restarted");
+				    json_object_get(json_array_get(loaded, 1), "data"), "window")),
+			    "restarted");
 	json_decref(loaded);
 
 	assert_int_equal(pipeline_apply_reload(&pl, &fx.set, &res, &err), 0);
@@ -544,7 +554,9 @@ static void test_new_removed_renamed_need_restart(void **state)
 	assert_string_equal(json_string_value(json_object_get(d, "reason")), "restart_needed");
 	assert_true(json_is_null(json_object_get(d, "kept")));
 	assert_non_null(strstr(json_string_value(json_object_get(json_array_get(
-		json_object_get(d, "errors"), 0), "message")), "adding a model needs a restart"));
+									 json_object_get(d, "errors"), 0),
+								 "message")),
+			       "adding a model needs a restart"));
 	json_decref(rej);
 	assert_int_equal(unlink(q), 0);
 
@@ -586,7 +598,8 @@ static void test_new_removed_renamed_need_restart(void **state)
 
 		snprintf(gone, sizeof(gone), "%s/missing", pdir);
 		assert_int_equal(policy_reload_scan(&fx.set, gone, fx.audit, fx.report,
-						    &res, &err), KPG_EIO);
+						    &res, &err),
+				 KPG_EIO);
 		assert_non_null(strstr(err.msg, "missing"));
 		policy_reload_result_free(&res);
 		assert_int_equal(fx.set.n, 1);

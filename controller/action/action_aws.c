@@ -21,7 +21,7 @@ int action_aws_route_for(const action_aws_options *o, policy_action_type type,
 	region = aws_region_resolve(policy_region, o ? o->region : NULL);
 	if (region == NULL) {
 		kpg_err_set(err, "no AWS region: set action.region in the policy, "
-			    "aws.region in the configuration, or AWS_REGION");
+				 "aws.region in the configuration, or AWS_REGION");
 		return KPG_EINVAL;
 	}
 	if (strlen(region) >= sizeof(r->region)) {
@@ -67,8 +67,11 @@ char *action_aws_sfn_execution_arn(const char *sm_arn, const char *name)
 
 json_t *action_aws_describe_body(policy_action_type type, const char *arn)
 {
-	return json_pack("{s:s}", type == POLICY_ACTION_SAGEMAKER_PIPELINE
-					  ? "PipelineExecutionArn" : "executionArn", arn);
+	const char *key = type == POLICY_ACTION_SAGEMAKER_PIPELINE
+				  ? "PipelineExecutionArn"
+				  : "executionArn";
+
+	return json_pack("{s:s}", key, arn);
 }
 
 static double num(const json_t *v)

@@ -16,16 +16,16 @@ typedef struct action_aws_options {
 	const char *region;             /* default region (config), NULL */
 	const char *sagemaker_endpoint; /* config overrides, NULL */
 	const char *sfn_endpoint;
-	const char *ca_bundle;          /* NULL = AWS_CA_BUNDLE / system */
-	int max_attempts;               /* per delivery round; 0 = 8 */
-	int timeout_ms;                 /* per call; 0 = 10000 */
+	const char *ca_bundle; /* NULL = AWS_CA_BUNDLE / system */
+	int max_attempts;      /* per delivery round; 0 = 8 */
+	int timeout_ms;        /* per call; 0 = 10000 */
 } action_aws_options;
 
 typedef struct action_aws_route {
 	char endpoint[512];
 	char region[64];
-	const char *service;       /* "sagemaker" | "states" (static) */
-	const char *content_type;  /* JSON 1.1 | 1.0 (static) */
+	const char *service;      /* "sagemaker" | "states" (static) */
+	const char *content_type; /* JSON 1.1 | 1.0 (static) */
 	const char *describe_target;
 } action_aws_route;
 
@@ -49,8 +49,8 @@ char *action_aws_sfn_execution_arn(const char *state_machine_arn,
 json_t *action_aws_describe_body(policy_action_type type, const char *arn);
 
 typedef struct action_aws_status {
-	const char *status;  /* borrowed from the answer: "Succeeded", "RUNNING"... */
-	int finished;        /* a terminal status */
+	const char *status; /* borrowed from the answer: "Succeeded", "RUNNING"... */
+	int finished;       /* a terminal status */
 	int succeeded;
 	double start_s, stop_s; /* epoch seconds; 0 unknown */
 } action_aws_status;

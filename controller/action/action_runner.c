@@ -19,24 +19,24 @@
  * decision is audited by then, or the window is decided again. */
 #define RUNNER_ORPHAN_MS 5000
 #define RUNNER_RELEASED_MAX 256
-#define RUNNER_ROUND_MS 30000 /* one delivery round's retries */
+#define RUNNER_ROUND_MS 30000                 /* one delivery round's retries */
 #define RUNNER_FOLLOW_MS (7LL * 86400 * 1000) /* longest an execution is followed */
 
 struct action_runner {
 	action_runner_options o;
 	char *outbox_path, *region, *sm_ep, *sfn_ep, *ca;
 	outbox *ob;
-	aws_creds_provider *creds;  /* created on first use */
+	aws_creds_provider *creds; /* created on first use */
 	pthread_t thread;
 	int started;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop, wake, draining;
-	int undelivered;            /* after the last scan */
-	int given_up;               /* failed for good or expired */
+	int undelivered; /* after the last scan */
+	int given_up;    /* failed for good or expired */
 	uint64_t scans;
 	atomic_uint_fast64_t n_started, n_failed; /* action_runner_counts */
-	char released[RUNNER_RELEASED_MAX][65]; /* tokens released, a ring */
+	char released[RUNNER_RELEASED_MAX][65];   /* tokens released, a ring */
 	size_t n_released;
 };
 
@@ -322,7 +322,7 @@ static void follow(action_runner *r, const char *token, json_t *e, int64_t now)
 		goto out;
 	}
 	if (arn == NULL || action_aws_route_for(&r->o.aws, type,
-			json_string_value(json_object_get(e, "region")), &route, &err) != 0)
+						json_string_value(json_object_get(e, "region")), &route, &err) != 0)
 		goto keep;
 	body = action_aws_describe_body(type, arn);
 	if (body == NULL || call(r, e, route.describe_target, body, 3, &res, &err) != 0 ||
@@ -333,7 +333,8 @@ static void follow(action_runner *r, const char *token, json_t *e, int64_t now)
 		goto keep;
 	{
 		double hours = st.start_s > 0 && st.stop_s >= st.start_s
-				       ? (st.stop_s - st.start_s) / 3600.0 : 0;
+				       ? (st.stop_s - st.start_s) / 3600.0
+				       : 0;
 		energy_profile prof;
 		energy_estimate est;
 
@@ -348,13 +349,13 @@ static void follow(action_runner *r, const char *token, json_t *e, int64_t now)
 		if (o != NULL && energy_estimate_run(&prof, hours, &est, &err) == 0) {
 			energy_estimate exp_est;
 
-			json_object_set_new(o, "energy", json_pack(
-				"{s:s, s:f, s:f, s:f}", "basis", "actual duration",
-				"hours", hours, "kwh", est.kwh, "kg_co2e", est.kg_co2e));
+			json_object_set_new(o, "energy",
+					    json_pack("{s:s, s:f, s:f, s:f}", "basis", "actual duration",
+						      "hours", hours, "kwh", est.kwh, "kg_co2e", est.kg_co2e));
 			if (energy_estimate_run(&prof, prof.expected_hours, &exp_est, &err) == 0)
-				json_object_set_new(o, "estimate", json_pack(
-					"{s:f, s:f, s:f}", "hours", prof.expected_hours,
-					"kwh", exp_est.kwh, "kg_co2e", exp_est.kg_co2e));
+				json_object_set_new(o, "estimate",
+						    json_pack("{s:f, s:f, s:f}", "hours", prof.expected_hours,
+							      "kwh", exp_est.kwh, "kg_co2e", exp_est.kg_co2e));
 		}
 		audit_result(r, e, "action_finished", o);
 		outbox_remove(r->ob, token, &err);
@@ -550,8 +551,8 @@ int action_runner_submit(action_runner *r, const policy *p,
 		return KPG_ENOMEM;
 	}
 	json_object_set(e, "body", json_object_get(request, "body"));
-	json_object_set_new(e, "region", p->action_region ? json_string(p->action_region)
-							 : json_null());
+	json_object_set_new(e, "region",
+			    p->action_region ? json_string(p->action_region) : json_null());
 	rc = outbox_put(r->ob, token, e, err);
 	json_decref(e);
 	return rc;

@@ -25,13 +25,13 @@
 typedef struct action_runner action_runner;
 
 typedef struct action_runner_options {
-	const char *outbox_dir;    /* required */
-	audit_log *audit;          /* borrowed; NULL = nothing audited */
-	action_aws_options aws;    /* strings copied */
-	int64_t deadline_s;        /* a trigger is retried this long after its
+	const char *outbox_dir; /* required */
+	audit_log *audit;       /* borrowed; NULL = nothing audited */
+	action_aws_options aws; /* strings copied */
+	int64_t deadline_s;     /* a trigger is retried this long after its
 				      decision; 0 = 86400 */
-	int poll_ms;               /* follow-up and retry pace; 0 = 30000 */
-	int follow;                /* follow executions to their end */
+	int poll_ms;            /* follow-up and retry pace; 0 = 30000 */
+	int follow;             /* follow executions to their end */
 } action_runner_options;
 
 /* Starts the worker; it picks up what the outbox holds from before. */

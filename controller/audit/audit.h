@@ -38,10 +38,10 @@ const char *audit_last_hash(const audit_log *log); /* borrowed */
 void audit_close(audit_log *log);
 
 typedef struct audit_verify_result {
-	uint64_t records;          /* records checked and intact */
-	uint64_t bad_line;         /* 1-based first bad line, 0 when intact */
-	char reason[256];          /* why that line is bad */
-	char head_hash[65];        /* hash of the last intact record (64
+	uint64_t records;   /* records checked and intact */
+	uint64_t bad_line;  /* 1-based first bad line, 0 when intact */
+	char reason[256];   /* why that line is bad */
+	char head_hash[65]; /* hash of the last intact record (64
 				    * zeros when there is none) */
 	/* Added for audit_open's repair: bytes of the intact prefix, and 1
 	 * when the only defect is a final line without its newline (a torn

@@ -21,10 +21,10 @@
  * O_APPEND writes are not disturbed. */
 struct reader {
 	int fd;
-	off_t off;         /* file offset of buf[len] */
+	off_t off; /* file offset of buf[len] */
 	char buf[CHUNK];
 	size_t pos, len;
-	char *line;        /* current line, newline included when present */
+	char *line; /* current line, newline included when present */
 	size_t line_len, line_cap;
 };
 
@@ -125,8 +125,8 @@ static void why(char *reason, const char *fmt, ...)
 static int check_fields(const json_t *rec, uint64_t seq, const char *prev,
 			char *reason)
 {
-	static const char *const keys[] = {"data",      "event", "hash", "model",
-					   "prev_hash", "seq",   "time"};
+	static const char *const keys[] = {"data", "event", "hash", "model",
+					   "prev_hash", "seq", "time"};
 	const json_t *v;
 	const char *key;
 	int64_t ms;

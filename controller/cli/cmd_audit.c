@@ -139,7 +139,8 @@ static long long ival(const json_t *o, const char *k1, const char *k2)
 static double fval(const json_t *o, const char *k1, const char *k2)
 {
 	return json_number_value(json_object_get(json_object_get(
-		json_object_get(o, "energy"), k1), k2));
+							 json_object_get(o, "energy"), k1),
+						 k2));
 }
 
 static void print_row(const char *name, const json_t *b)

@@ -130,10 +130,11 @@ bad_value:
 
 /* Current values, column-wise, in reference feature order. */
 typedef struct compare_cur {
-	double **values; size_t *n, *cap;
+	double **values;
+	size_t *n, *cap;
 	double **counts;
 	uint64_t *missing;
-	int *col_of;   /* reference feature -> column in the current file */
+	int *col_of; /* reference feature -> column in the current file */
 } compare_cur;
 
 static int cur_push(compare_cur *cc, size_t f, double v)
@@ -241,14 +242,15 @@ static void print_json(const policy_window_eval *ev)
 	for (size_t i = 0; i < ev->n_features; i++) {
 		const policy_feature_eval *f = &ev->features[i];
 
-		json_array_append_new(feats, json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:b}",
-			"name", f->name, "type",
-			f->type == POLICY_FEATURE_NUMERIC ? "numeric" : "categorical",
-			"n", (json_int_t)f->n, "missing", (json_int_t)f->missing,
-			"psi", isfinite(f->psi) ? json_real(f->psi) : json_null(),
-			"ks_statistic", f->has_ks ? json_real(f->ks_statistic) : json_null(),
-			"ks_p_value", f->has_ks ? json_real(f->ks_p_value) : json_null(),
-			"drifted", f->drifted));
+		json_array_append_new(feats,
+				      json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:b}",
+						"name", f->name,
+						"type", f->type == POLICY_FEATURE_NUMERIC ? "numeric" : "categorical",
+						"n", (json_int_t)f->n, "missing", (json_int_t)f->missing,
+						"psi", isfinite(f->psi) ? json_real(f->psi) : json_null(),
+						"ks_statistic", f->has_ks ? json_real(f->ks_statistic) : json_null(),
+						"ks_p_value", f->has_ks ? json_real(f->ks_p_value) : json_null(),
+						"drifted", f->drifted));
 	}
 	o = json_pack("{s:o, s:I, s:f}", "features", feats, "drifted",
 		      (json_int_t)ev->n_drifted, "drifted_share", ev->drifted_share);

@@ -42,12 +42,14 @@ static int example_number(const char *opt, const char *s,
 	v = strtoull(s, &end, 10);
 	if (*end != '\0') {
 		fprintf(stderr, "kpigate example: %s: '%s' is not a whole "
-			"number\n", opt, s);
+				"number\n",
+			opt, s);
 		return -1;
 	}
 	if (errno == ERANGE || v < lo || v > hi) {
 		fprintf(stderr, "kpigate example: %s must be in %llu..%llu, "
-			"not %s\n", opt, lo, hi, s);
+				"not %s\n",
+			opt, lo, hi, s);
 		return -1;
 	}
 	*out = v;
@@ -114,7 +116,8 @@ static void example_print(const char *dir, unsigned long seed,
 		       (unsigned long long)ps->records,
 		       (unsigned long long)ps->labelled,
 		       ps->labelled ? 100.0 * (double)ps->positives /
-				      (double)ps->labelled : 0.0,
+					      (double)ps->labelled
+				    : 0.0,
 		       (unsigned long long)ps->base64,
 		       (unsigned long long)ps->malformed);
 	}
@@ -143,13 +146,13 @@ int cmd_example(int argc, char **argv)
 
 			if (i + 1 >= argc) {
 				fprintf(stderr, "kpigate example: %s needs a "
-					"value\n%s", a, example_usage);
+						"value\n%s",
+					a, example_usage);
 				return KPG_EXIT_USAGE;
 			}
 			if (example_number(a, argv[++i],
 					   is_seed ? 1 : EXAMPLE_MIN_RECORDS,
-					   is_seed ? 4294967295ULL :
-						     EXAMPLE_MAX_RECORDS,
+					   is_seed ? 4294967295ULL : EXAMPLE_MAX_RECORDS,
 					   is_seed ? &seed : &records))
 				return KPG_EXIT_USAGE;
 		} else if (a[0] == '-' && a[1] != '\0') {
@@ -160,7 +163,8 @@ int cmd_example(int argc, char **argv)
 			dir = a;
 		} else {
 			fprintf(stderr, "kpigate example: one DIR only, got '%s' "
-				"and '%s'\n", dir, a);
+					"and '%s'\n",
+				dir, a);
 			return KPG_EXIT_USAGE;
 		}
 	}
@@ -175,7 +179,8 @@ int cmd_example(int argc, char **argv)
 		return KPG_EXIT_FINDINGS;
 	if (nonempty && !force) {
 		fprintf(stderr, "kpigate example: %s is not empty; use --force to "
-			"write into it anyway\n", dir);
+				"write into it anyway\n",
+			dir);
 		return KPG_EXIT_USAGE;
 	}
 	if (nonempty && example_remove_previous(dir, &err) != 0) {

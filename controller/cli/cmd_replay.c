@@ -430,8 +430,8 @@ int cmd_replay(int argc, char **argv)
 		action_hook_actor(NULL, &pl.actor);
 		if (left > 0) {
 			fprintf(stderr, "kpigate replay: %d retraining trigger(s) did not start "
-				"an execution; undelivered ones stay in %s (see the audit "
-				"log's action_result records)\n",
+					"an execution; undelivered ones stay in %s (see the audit "
+					"log's action_result records)\n",
 				left, a.outbox ? a.outbox : tmp_outbox);
 			actions_failed = 1;
 		} else if (tmp_outbox != NULL) {

@@ -92,8 +92,7 @@ static int check_clashes(policy *const *pols, size_t n, FILE *out)
 		const char *ri = pols[i]->endpoint ? pols[i]->endpoint : pols[i]->model;
 
 		for (size_t j = 0; j < i; j++) {
-			const char *rj = pols[j]->endpoint ? pols[j]->endpoint :
-				pols[j]->model;
+			const char *rj = pols[j]->endpoint ? pols[j]->endpoint : pols[j]->model;
 
 			if (strcmp(pols[i]->model, pols[j]->model) == 0) {
 				fprintf(out, "%s: model \"%s\" is also the model of %s\n",

@@ -4,7 +4,9 @@
 #ifndef COMMANDS_H
 #define COMMANDS_H
 
-enum { KPG_EXIT_OK = 0, KPG_EXIT_FINDINGS = 1, KPG_EXIT_USAGE = 2 };
+enum { KPG_EXIT_OK = 0,
+       KPG_EXIT_FINDINGS = 1,
+       KPG_EXIT_USAGE = 2 };
 
 int cmd_replay(int argc, char **argv);  /* cmd_replay.c */
 int cmd_compare(int argc, char **argv); /* cmd_compare.c */

@@ -41,6 +41,8 @@
 
 /* ---- the customers ------------------------------------------------- */
 
+/* Tables laid out by hand, a row per category */
+/* clang-format off */
 enum { CAT_CONTRACT, CAT_PAYMENT, CAT_INTERNET, CAT_PLAN, CAT_REGION, CAT_OS,
        CAT__N };
 enum { PAYMENT_ECHECK = 0 };
@@ -69,6 +71,7 @@ static const ex_category ex_cats[CAT__N] = {
 	[CAT_OS] = {3, {"android", "ios", "other"},
 		    {0.55, 0.40, 0.05}, {0.30, 0.60, 0.10}},
 };
+/* clang-format on */
 
 typedef struct ex_customer {
 	size_t cat[CAT__N];
@@ -80,11 +83,13 @@ typedef struct ex_customer {
  * how many decimals it is printed (and rounded) with. */
 typedef struct ex_column {
 	const char *name;
-	int cat;        /* CAT_* or -1 */
-	size_t off;     /* numeric: offset of the double in ex_customer */
-	int decimals;   /* numeric: as drawn by ex_draw_customer */
+	int cat;      /* CAT_* or -1 */
+	size_t off;   /* numeric: offset of the double in ex_customer */
+	int decimals; /* numeric: as drawn by ex_draw_customer */
 } ex_column;
 
+/* The columns, a row each (NUM and CAT keep them one line) */
+/* clang-format off */
 #define NUM(n, f, d) {n, -1, offsetof(ex_customer, f), d}
 #define CAT(n, c) {n, c, 0, 0}
 static const ex_column ex_cols[EX_N_COLS] = {
@@ -99,19 +104,22 @@ static const ex_column ex_cols[EX_N_COLS] = {
 	CAT("region", CAT_REGION),           NUM("late_payments", late, 0),
 	NUM("discount_pct", discount, 1),    NUM("satisfaction_score", satisfaction, 0),
 };
+/* clang-format on */
 #undef NUM
 #undef CAT
 
 static double ex_round(double x, int decimals)
 {
-	double s = decimals == 2 ? 100.0 : decimals == 1 ? 10.0 : 1.0;
+	double s = decimals == 2 ? 100.0 : decimals == 1 ? 10.0
+							 : 1.0;
 
 	return round(x * s) / s;
 }
 
 static double ex_clamp(double x, double lo, double hi)
 {
-	return x < lo ? lo : x > hi ? hi : x;
+	return x < lo ? lo : x > hi ? hi
+				    : x;
 }
 
 /* Values are rounded as printed, so the model scores what the capture
@@ -128,30 +136,37 @@ static void ex_draw_customer(gsl_rng *r, gsl_ran_discrete_t *const *cats,
 	for (int k = 0; k < CAT__N; k++)
 		c->cat[k] = gsl_ran_discrete(r, cats[k]);
 	c->tenure = ex_clamp(round(gsl_ran_gamma(r, 2.0,
-		tenure_mean[c->cat[CAT_CONTRACT]] / 2.0)), 1.0, 72.0);
+						 tenure_mean[c->cat[CAT_CONTRACT]] / 2.0)),
+			     1.0, 72.0);
 	/* harmful phase: a price rise */
 	c->monthly = ex_round(ex_clamp(internet_fee[c->cat[CAT_INTERNET]] +
-		plan_fee[c->cat[CAT_PLAN]] + gsl_ran_gaussian(r, 10.0) +
-		(harm ? 9.0 : 0.0), 18.0, 130.0), 2);
+					       plan_fee[c->cat[CAT_PLAN]] + gsl_ran_gaussian(r, 10.0) +
+					       (harm ? 9.0 : 0.0),
+				       18.0, 130.0),
+			      2);
 	c->total = ex_round(c->monthly * c->tenure *
-			    gsl_ran_flat(r, 0.95, 1.05), 2);
+				    gsl_ran_flat(r, 0.95, 1.05),
+			    2);
 	c->support = gsl_ran_poisson(r, harm ? 1.9 : 1.5);
 	c->late = gsl_ran_poisson(r,
-		c->cat[CAT_PAYMENT] == PAYMENT_ECHECK ? 0.8 : 0.4);
+				  c->cat[CAT_PAYMENT] == PAYMENT_ECHECK ? 0.8 : 0.4);
 	c->satisfaction = gsl_ran_binomial(r, 0.7, 9) + 1.0;
-	c->discount = gsl_rng_uniform(r) < 0.6 ?
-		0.0 : ex_round(gsl_ran_flat(r, 5.0, 30.0), 1);
+	c->discount = gsl_rng_uniform(r) < 0.6 ? 0.0 : ex_round(gsl_ran_flat(r, 5.0, 30.0), 1);
 	c->day = ex_round(fmax(0.0, 180.0 + gsl_ran_gaussian(r, 50.0)), 1);
 	c->eve = ex_round(fmax(0.0, (drift ? 228.0 : 200.0) +
-			       gsl_ran_gaussian(r, 50.0)), 1);
+					    gsl_ran_gaussian(r, 50.0)),
+			  1);
 	c->night = ex_round(fmax(0.0, (drift ? 172.0 : 200.0) +
-				 gsl_ran_gaussian(r, 50.0)), 1);
+					      gsl_ran_gaussian(r, 50.0)),
+			    1);
 	c->intl = ex_round(fmax(0.0, (drift ? 13.0 : 10.0) +
-				gsl_ran_gaussian(r, 2.8)), 1);
+					     gsl_ran_gaussian(r, 2.8)),
+			   1);
 	c->data_gb = ex_round(gsl_ran_gamma(r, 2.0, drift ? 6.5 : 4.0), 2);
 	c->devices = 1.0 + gsl_ran_poisson(r, drift ? 2.0 : 1.2);
 	c->age = ex_clamp(round((drift ? 36.0 : 45.0) +
-				gsl_ran_gaussian(r, 14.0)), 18.0, 90.0);
+				gsl_ran_gaussian(r, 14.0)),
+			  18.0, 90.0);
 }
 
 static const double ex_contract_w[] = {0.9, -0.4, -1.4};
@@ -180,11 +195,11 @@ static double ex_logit_true(const ex_customer *c, int phase)
 
 	if (phase != EXAMPLE_HARMFUL)
 		return z;
-	z -= 0.80 * (c->support - 1.5);             /* +0.40 becomes -0.40 */
+	z -= 0.80 * (c->support - 1.5); /* +0.40 becomes -0.40 */
 	z += c->cat[CAT_REGION] == REGION_SOUTH ? 1.5 : 0.0;
 	z += 0.25 * (c->intl - 13.0);
 	z -= 0.7 * (ex_contract_w[c->cat[CAT_CONTRACT]] -
-		    0.035 * (c->tenure - 24.0));    /* contracts hold 30 % */
+		    0.035 * (c->tenure - 24.0)); /* contracts hold 30 % */
 	return z;
 }
 
@@ -217,7 +232,7 @@ static int ex_mkdirs(const char *path, kpg_err *err)
 	if (slash == NULL)
 		return 0;
 	*slash = '\0';
-	for (char *p = tmp + 1; ; p++) {
+	for (char *p = tmp + 1;; p++) {
 		if (*p != '/' && *p != '\0')
 			continue;
 		char save = *p;
@@ -292,23 +307,23 @@ static int ex_write_file(const char *dir, const char *rel, const char *text,
 
 typedef struct ex_label {
 	int64_t arrival_ms;
-	uint64_t seq;             /* the record's inferenceId number */
+	uint64_t seq; /* the record's inferenceId number */
 	int positive;
 } ex_label;
 
 typedef struct ex_bucket {
-	ex_label *items;          /* owned */
+	ex_label *items; /* owned */
 	size_t n, cap;
 } ex_bucket;
 
 typedef struct ex_gen {
-	const char *dir;          /* borrowed */
+	const char *dir; /* borrowed */
 	gsl_rng *rng;
 	gsl_ran_discrete_t *cats[2][CAT__N]; /* [drift][category] */
 	int64_t start_ms;
-	uint64_t seq;             /* records written so far */
-	ex_bucket ring[EX_RING];  /* labels by arrival hour % EX_RING */
-	int64_t flushed_hours;    /* buckets of hours < this are written */
+	uint64_t seq;            /* records written so far */
+	ex_bucket ring[EX_RING]; /* labels by arrival hour % EX_RING */
+	int64_t flushed_hours;   /* buckets of hours < this are written */
 	unsigned gt_files;
 	example_stats *st;
 } ex_gen;
@@ -325,8 +340,8 @@ const char *example_phase_name(enum example_phase ph)
 
 int example_phase_of_day(int day)
 {
-	return day < 14 ? EXAMPLE_STABLE :
-	       day < 32 ? EXAMPLE_COVARIATE : EXAMPLE_HARMFUL;
+	return day < 14 ? EXAMPLE_STABLE : day < 32 ? EXAMPLE_COVARIATE
+						    : EXAMPLE_HARMFUL;
 }
 
 /* "YYYY-MM-DDTHH:MM:SS.fffZ" of ms. */
@@ -357,8 +372,7 @@ static void ex_cells(const ex_customer *c, char cells[EX_N_COLS][32])
 			snprintf(cells[i], 32, "%s",
 				 ex_cats[col->cat].levels[c->cat[col->cat]]);
 		} else {
-			double v = *(const double *)(const void *)
-				((const char *)c + col->off);
+			double v = *(const double *)(const void *)((const char *)c + col->off);
 
 			snprintf(cells[i], 32, "%.*f", col->decimals, v);
 		}
@@ -434,7 +448,8 @@ static int ex_push_label(ex_gen *g, int64_t arrival_ms, uint64_t seq,
 
 	if (hour < g->flushed_hours || hour >= g->flushed_hours + EX_RING) {
 		kpg_err_set(err, "internal error: label hour %lld outside the "
-			    "ring", (long long)hour);
+				 "ring",
+			    (long long)hour);
 		return KPG_EINVAL;
 	}
 	b = &g->ring[hour % EX_RING];
@@ -471,16 +486,17 @@ static int ex_flush_labels(ex_gen *g, int64_t upto, kpg_err *err)
 		ex_iso(g->start_ms + g->flushed_hours * EX_HOUR_MS, iso);
 		g->gt_files++;
 		snprintf(rel, sizeof(rel), EX_GT_DIR "/%.4s/%.2s/%.2s/%.2s/"
-			 "labels-%04u.jsonl", iso, iso + 5, iso + 8, iso + 11,
+						     "labels-%04u.jsonl",
+			 iso, iso + 5, iso + 8, iso + 11,
 			 g->gt_files);
 		if ((rc = ex_path(path, g->dir, rel, err)) ||
 		    (rc = ex_open(path, &fp, err)))
 			return rc;
 		for (size_t i = 0; i < b->n && rc == 0; i++) {
 			if (fprintf(fp, "{\"groundTruthData\":{\"data\":\"%d\","
-				    "\"encoding\":\"CSV\"},\"eventMetadata\":"
-				    "{\"eventId\":\"req-%010llu\"},"
-				    "\"eventVersion\":\"0\"}\n",
+					"\"encoding\":\"CSV\"},\"eventMetadata\":"
+					"{\"eventId\":\"req-%010llu\"},"
+					"\"eventVersion\":\"0\"}\n",
 				    b->items[i].positive,
 				    (unsigned long long)b->items[i].seq) < 0) {
 				kpg_err_set(err, "%s: write failed: %s", path,
@@ -500,8 +516,13 @@ static int ex_flush_labels(ex_gen *g, int64_t upto, kpg_err *err)
 }
 
 enum ex_malformed {
-	MAL_TRUNCATED, MAL_NO_EVENT_ID, MAL_TEXT_VALUE, MAL_NAN,
-	MAL_FEATURE_COUNT, MAL_BAD_BASE64, MAL__N
+	MAL_TRUNCATED,
+	MAL_NO_EVENT_ID,
+	MAL_TEXT_VALUE,
+	MAL_NAN,
+	MAL_FEATURE_COUNT,
+	MAL_BAD_BASE64,
+	MAL__N
 };
 
 /* A random numeric column, for the malformed-value lines. */
@@ -542,7 +563,7 @@ static size_t ex_capture_line(ex_gen *g, const ex_customer *c, double score,
 		snprintf(cells[ex_random_numeric_col(g->rng)], 32, "NaN");
 	if (mal == MAL_FEATURE_COUNT) {
 		if (gsl_rng_uniform(g->rng) < 0.5)
-			ncells--;         /* a client that dropped a column */
+			ncells--; /* a client that dropped a column */
 		else
 			memcpy(cells[ncells++], cells[EX_N_COLS - 1], 32);
 	}
@@ -558,7 +579,7 @@ static size_t ex_capture_line(ex_gen *g, const ex_customer *c, double score,
 			return 0;
 		snprintf(out, sizeof(out), "%s", out64);
 		if (mal == MAL_BAD_BASE64) {
-			in[5] = '*';      /* not in the base64 alphabet */
+			in[5] = '*'; /* not in the base64 alphabet */
 			in[11] = '#';
 		}
 		enc = "BASE64";
@@ -567,15 +588,16 @@ static size_t ex_capture_line(ex_gen *g, const ex_customer *c, double score,
 	}
 	ex_uuid(g->rng, uuid);
 	ex_iso(t_ms, iso);
-	iso[19] = 'Z';                    /* SageMaker prints whole seconds */
+	iso[19] = 'Z'; /* SageMaker prints whole seconds */
 	iso[20] = '\0';
 	if (mal == MAL_NO_EVENT_ID)
 		snprintf(meta, sizeof(meta), "\"inferenceId\":\"req-%010llu\","
-			 "\"inferenceTime\":\"%s\"",
+					     "\"inferenceTime\":\"%s\"",
 			 (unsigned long long)g->seq, iso);
 	else
 		snprintf(meta, sizeof(meta), "\"eventId\":\"%s\",\"inferenceId\":"
-			 "\"req-%010llu\",\"inferenceTime\":\"%s\"", uuid,
+					     "\"req-%010llu\",\"inferenceTime\":\"%s\"",
+			 uuid,
 			 (unsigned long long)g->seq, iso);
 	n = snprintf(line, EX_LINE_MAX,
 		     "{\"captureData\":{\"endpointInput\":{\"observedContentType\":"
@@ -583,11 +605,12 @@ static size_t ex_capture_line(ex_gen *g, const ex_customer *c, double score,
 		     "\"%s\"},\"endpointOutput\":{\"observedContentType\":"
 		     "\"text/csv; charset=utf-8\",\"mode\":\"OUTPUT\",\"data\":"
 		     "\"%s\",\"encoding\":\"%s\"}},\"eventMetadata\":{%s},"
-		     "\"eventVersion\":\"0\"}", in, enc, out, enc, meta);
+		     "\"eventVersion\":\"0\"}",
+		     in, enc, out, enc, meta);
 	if (n < 0 || n >= EX_LINE_MAX)
 		return 0;
 	len = (size_t)n;
-	if (mal == MAL_TRUNCATED)         /* a partial write: cut mid-record */
+	if (mal == MAL_TRUNCATED) /* a partial write: cut mid-record */
 		len = len / 4 + gsl_rng_uniform_int(g->rng, len / 2);
 	return len;
 }
@@ -607,7 +630,8 @@ static int ex_hour(ex_gen *g, int64_t h, const unsigned *offs, size_t n,
 	ex_uuid(g->rng, uuid);
 	/* SageMaker's key: .../yyyy/mm/dd/hh/MM-SS-mmm-uuid.jsonl */
 	snprintf(rel, sizeof(rel), EX_CAPTURE_DIR "/%.4s/%.2s/%.2s/%.2s/"
-		 "%.2s-%.2s-%.3s-%s.jsonl", iso, iso + 5, iso + 8, iso + 11,
+						  "%.2s-%.2s-%.3s-%s.jsonl",
+		 iso, iso + 5, iso + 8, iso + 11,
 		 iso + 14, iso + 17, iso + 20, uuid);
 	if ((rc = ex_path(path, g->dir, rel, err)) ||
 	    (rc = ex_open(path, &fp, err)))
@@ -646,9 +670,8 @@ static int ex_hour(ex_gen *g, int64_t h, const unsigned *offs, size_t n,
 		if (rc || mal != MAL__N ||
 		    gsl_rng_uniform(g->rng) >= EX_LABEL_SHARE)
 			continue;
-		rc = ex_push_label(g, t_ms + EX_DELAY_MIN_MS +
-			(int64_t)(gsl_rng_uniform(g->rng) * EX_DELAY_SPAN_MS),
-			g->seq, positive, err);
+		rc = ex_push_label(g, t_ms + EX_DELAY_MIN_MS + (int64_t)(gsl_rng_uniform(g->rng) * EX_DELAY_SPAN_MS),
+				   g->seq, positive, err);
 		if (ps != NULL) {
 			ps->labelled++;
 			ps->positives += (uint64_t)positive;
@@ -706,41 +729,41 @@ static int ex_readme(const char *dir, unsigned long seed, uint64_t records,
 	char text[3072];
 
 	snprintf(text, sizeof(text),
-		"kpigate example world (seed %lu, %llu capture records)\n"
-		"\n"
-		"A churn classifier (endpoint churn-endpoint, model churn-xgb)\n"
-		"observed for six weeks from 2026-01-05:\n"
-		"  days  1-14  stable\n"
-		"  days 15-32  covariate drift: device mix, usage, payment mix and\n"
-		"              age move; the model's AUC does not\n"
-		"  days 33-42  harmful drift: the churn drivers change and AUC\n"
-		"              falls below the policy's 0.75\n"
-		"\n"
-		"Files\n"
-		"  train.csv      the training set (5000 rows of the stable period,\n"
-		"                 20 features and the label column churn)\n"
-		"  policy.json    the retraining policy kpigate applies\n"
-		"  capture/churn-endpoint/AllTraffic/yyyy/mm/dd/hh/*.jsonl\n"
-		"                 SageMaker data capture, one file per hour; about\n"
-		"                 3 %% of lines are BASE64-encoded and about 0.1 %%\n"
-		"                 are malformed on purpose\n"
-		"  ground_truth/yyyy/mm/dd/hh/labels-N.jsonl\n"
-		"                 SageMaker ground-truth labels in the hour they\n"
-		"                 arrived (2-30 h after the inference, for about\n"
-		"                 80 %% of the records), keyed by inferenceId\n"
-		"\n"
-		"Check the policy, replay, and read the audit trail (from this folder):\n"
-		"  kpigate policy check policy.json\n"
-		"  kpigate replay --policy policy.json --capture capture "
-		"--ground-truth ground_truth --audit audit.jsonl\n"
-		"  kpigate audit summary audit.jsonl\n"
-		"\n"
-		"Expected: days 15-32 are held (drift without a KPI breach),\n"
-		"the second breaching day of the harmful phase retrains once, and\n"
-		"later days are held (two breaches in a row are needed again, and\n"
-		"the 14-day cooldown has not ended).\n"
-		"See docs/example.md in the kpigate sources.\n",
-		seed, (unsigned long long)records);
+		 "kpigate example world (seed %lu, %llu capture records)\n"
+		 "\n"
+		 "A churn classifier (endpoint churn-endpoint, model churn-xgb)\n"
+		 "observed for six weeks from 2026-01-05:\n"
+		 "  days  1-14  stable\n"
+		 "  days 15-32  covariate drift: device mix, usage, payment mix and\n"
+		 "              age move; the model's AUC does not\n"
+		 "  days 33-42  harmful drift: the churn drivers change and AUC\n"
+		 "              falls below the policy's 0.75\n"
+		 "\n"
+		 "Files\n"
+		 "  train.csv      the training set (5000 rows of the stable period,\n"
+		 "                 20 features and the label column churn)\n"
+		 "  policy.json    the retraining policy kpigate applies\n"
+		 "  capture/churn-endpoint/AllTraffic/yyyy/mm/dd/hh/*.jsonl\n"
+		 "                 SageMaker data capture, one file per hour; about\n"
+		 "                 3 %% of lines are BASE64-encoded and about 0.1 %%\n"
+		 "                 are malformed on purpose\n"
+		 "  ground_truth/yyyy/mm/dd/hh/labels-N.jsonl\n"
+		 "                 SageMaker ground-truth labels in the hour they\n"
+		 "                 arrived (2-30 h after the inference, for about\n"
+		 "                 80 %% of the records), keyed by inferenceId\n"
+		 "\n"
+		 "Check the policy, replay, and read the audit trail (from this folder):\n"
+		 "  kpigate policy check policy.json\n"
+		 "  kpigate replay --policy policy.json --capture capture "
+		 "--ground-truth ground_truth --audit audit.jsonl\n"
+		 "  kpigate audit summary audit.jsonl\n"
+		 "\n"
+		 "Expected: days 15-32 are held (drift without a KPI breach),\n"
+		 "the second breaching day of the harmful phase retrains once, and\n"
+		 "later days are held (two breaches in a row are needed again, and\n"
+		 "the 14-day cooldown has not ended).\n"
+		 "See docs/example.md in the kpigate sources.\n",
+		 seed, (unsigned long long)records);
 	return ex_write_file(dir, "README.txt", text, err);
 }
 
@@ -776,7 +799,7 @@ int example_generate(const char *dir, unsigned long seed, uint64_t records,
 	for (int d = 0; d < 2; d++) {
 		for (int k = 0; k < CAT__N; k++) {
 			g.cats[d][k] = gsl_ran_discrete_preproc(ex_cats[k].n,
-				d ? ex_cats[k].p_drift : ex_cats[k].p_stable);
+								d ? ex_cats[k].p_drift : ex_cats[k].p_stable);
 			if (g.cats[d][k] == NULL) {
 				kpg_err_set(err, "out of memory");
 				rc = KPG_ENOMEM;
@@ -804,7 +827,7 @@ int example_generate(const char *dir, unsigned long seed, uint64_t records,
 	for (int64_t h = 0; h < EX_HOURS; h++) {
 		for (unsigned i = 0; i < counts[h]; i++)
 			offs[i] = (unsigned)gsl_rng_uniform_int(g.rng,
-							       EX_HOUR_MS);
+								EX_HOUR_MS);
 		gsl_sort_uint(offs, 1, counts[h]);
 		if (counts[h] > 0 && (rc = ex_hour(&g, h, offs, counts[h], err)))
 			goto out;

@@ -23,19 +23,19 @@
 #define EXAMPLE_TRAIN_ROWS 5000
 
 enum example_phase {
-	EXAMPLE_STABLE = 0,   /* days 1-14 */
-	EXAMPLE_COVARIATE,    /* days 15-32: inputs move, the KPI does not */
-	EXAMPLE_HARMFUL,      /* days 33-42: the concept changes, AUC falls */
+	EXAMPLE_STABLE = 0, /* days 1-14 */
+	EXAMPLE_COVARIATE,  /* days 15-32: inputs move, the KPI does not */
+	EXAMPLE_HARMFUL,    /* days 33-42: the concept changes, AUC falls */
 	EXAMPLE__PHASES
 };
 
 /* Counts of what one phase's capture lines hold. */
 typedef struct example_phase_stats {
-	uint64_t records;     /* capture lines written, malformed included */
-	uint64_t base64;      /* valid lines with BASE64-encoded payloads */
-	uint64_t malformed;   /* lines a decoder must reject */
-	uint64_t labelled;    /* records that get a ground-truth label */
-	uint64_t positives;   /* of those, labels equal to 1 */
+	uint64_t records;   /* capture lines written, malformed included */
+	uint64_t base64;    /* valid lines with BASE64-encoded payloads */
+	uint64_t malformed; /* lines a decoder must reject */
+	uint64_t labelled;  /* records that get a ground-truth label */
+	uint64_t positives; /* of those, labels equal to 1 */
 } example_phase_stats;
 
 typedef struct example_stats {

@@ -40,8 +40,7 @@ int keys_cmd(int argc, char **argv, const char *cmd, const char *usage,
 		return KPG_EXIT_OK;
 	}
 	doc = kpg_jsonv_doc_json(keys, n, env_prefix);
-	if (doc == NULL || json_dumpf(doc, stdout, JSON_INDENT(2) |
-				      JSON_PRESERVE_ORDER) != 0) {
+	if (doc == NULL || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
 		json_decref(doc);
 		fprintf(stderr, "kpigate %s keys: out of memory\n", cmd);
 		return KPG_EXIT_FINDINGS;

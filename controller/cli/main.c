@@ -30,10 +30,14 @@ int main(int argc, char **argv)
 		const char *name;
 		int (*run)(int, char **);
 	} cmds[] = {
-		{"replay", cmd_replay},   {"compare", cmd_compare},
-		{"policy", cmd_policy},   {"audit", cmd_audit},
-		{"example", cmd_example}, {"run", cmd_run},
-		{"action", cmd_action},   {"config", cmd_config},
+		{"replay", cmd_replay},
+		{"compare", cmd_compare},
+		{"policy", cmd_policy},
+		{"audit", cmd_audit},
+		{"example", cmd_example},
+		{"run", cmd_run},
+		{"action", cmd_action},
+		{"config", cmd_config},
 	};
 
 	/* GSL's default handler aborts; every GSL call's code is checked. */

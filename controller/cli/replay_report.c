@@ -38,34 +38,42 @@ json_t *replay_report_json(const pipeline *pl, const char *audit_path,
 		return NULL;
 	}
 	join_pending(&pl->join, &wait_pred, &wait_lab);
-	json_object_set_new(o, "capture", json_pack("{s:I, s:I, s:I, s:I, s:o, s:I}",
-		"lines", (json_int_t)st->capture_lines, "accepted",
-		(json_int_t)st->capture_ok, "instances", (json_int_t)st->instances,
-		"rejected", (json_int_t)sum_counts(st->capture_rejects),
-		"rejected_by_reason", reject_counts(st->capture_rejects),
-		"unjoinable", (json_int_t)st->unjoinable));
-	json_object_set_new(o, "ground_truth", json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I}",
-		"lines", (json_int_t)st->gt_lines, "accepted", (json_int_t)st->gt_ok,
-		"rejected", (json_int_t)sum_counts(st->gt_rejects),
-		"rejected_by_reason", reject_counts(st->gt_rejects),
-		"joined", (json_int_t)pl->join.stats.joined,
-		"waiting_predictions", (json_int_t)wait_pred,
-		"waiting_labels", (json_int_t)wait_lab,
-		"evicted_predictions", (json_int_t)pl->join.stats.evicted_predictions,
-		"evicted_labels", (json_int_t)pl->join.stats.evicted_labels,
-		"duplicate_ids", (json_int_t)pl->join.stats.duplicate_ids));
+	json_object_set_new(o, "capture",
+			    json_pack("{s:I, s:I, s:I, s:I, s:o, s:I}",
+				      "lines", (json_int_t)st->capture_lines,
+				      "accepted", (json_int_t)st->capture_ok,
+				      "instances", (json_int_t)st->instances,
+				      "rejected", (json_int_t)sum_counts(st->capture_rejects),
+				      "rejected_by_reason", reject_counts(st->capture_rejects),
+				      "unjoinable", (json_int_t)st->unjoinable));
+	json_object_set_new(o, "ground_truth",
+			    json_pack("{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I, s:I}",
+				      "lines", (json_int_t)st->gt_lines,
+				      "accepted", (json_int_t)st->gt_ok,
+				      "rejected", (json_int_t)sum_counts(st->gt_rejects),
+				      "rejected_by_reason", reject_counts(st->gt_rejects),
+				      "joined", (json_int_t)pl->join.stats.joined,
+				      "waiting_predictions", (json_int_t)wait_pred,
+				      "waiting_labels", (json_int_t)wait_lab,
+				      "evicted_predictions", (json_int_t)pl->join.stats.evicted_predictions,
+				      "evicted_labels", (json_int_t)pl->join.stats.evicted_labels,
+				      "duplicate_ids", (json_int_t)pl->join.stats.duplicate_ids));
 	for (size_t i = 0; i < pl->n_models; i++) {
 		const pipeline_model *m = &pl->models[i];
 
-		json_array_append_new(models, json_pack(
-			"{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:f, s:f, s:f, s:f}}",
-			"model", m->pol->model, "action", policy_action_name(m->pol->action),
-			"records", (json_int_t)m->records, "windows", (json_int_t)m->windows,
-			"retrains", (json_int_t)m->retrains, "holds", (json_int_t)m->holds,
-			"drift_alarms", (json_int_t)m->drift_alarms,
-			"naive_retrains", (json_int_t)m->naive_retrains, "energy",
-			"kwh_spent", m->kwh_spent, "kg_co2e_spent", m->kg_spent,
-			"kwh_avoided", m->kwh_avoided, "kg_co2e_avoided", m->kg_avoided));
+		json_array_append_new(models,
+				      json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:f, s:f, s:f, s:f}}",
+						"model", m->pol->model,
+						"action", policy_action_name(m->pol->action),
+						"records", (json_int_t)m->records,
+						"windows", (json_int_t)m->windows,
+						"retrains", (json_int_t)m->retrains,
+						"holds", (json_int_t)m->holds,
+						"drift_alarms", (json_int_t)m->drift_alarms,
+						"naive_retrains", (json_int_t)m->naive_retrains,
+						"energy",
+						"kwh_spent", m->kwh_spent, "kg_co2e_spent", m->kg_spent,
+						"kwh_avoided", m->kwh_avoided, "kg_co2e_avoided", m->kg_avoided));
 		json_object_set_new(json_array_get(models, i), "reference",
 				    events_reference(&m->ref));
 		kwh_s += m->kwh_spent;
@@ -75,13 +83,15 @@ json_t *replay_report_json(const pipeline *pl, const char *audit_path,
 	}
 	json_object_set_new(o, "models", models);
 	json_object_set_new(o, "decisions", json_copy(pl->decisions));
-	json_object_set_new(o, "energy", json_pack("{s:f, s:f, s:f, s:f}",
-		"kwh_spent", kwh_s, "kg_co2e_spent", kg_s, "kwh_avoided", kwh_a,
-		"kg_co2e_avoided", kg_a));
+	json_object_set_new(o, "energy",
+			    json_pack("{s:f, s:f, s:f, s:f}",
+				      "kwh_spent", kwh_s, "kg_co2e_spent", kg_s,
+				      "kwh_avoided", kwh_a, "kg_co2e_avoided", kg_a));
 	if (audit_path != NULL && audit != NULL)
-		json_object_set_new(o, "audit", json_pack("{s:s, s:I, s:s}", "file",
-			audit_path, "records", (json_int_t)audit_last_seq(audit),
-			"head", audit_last_hash(audit)));
+		json_object_set_new(o, "audit",
+				    json_pack("{s:s, s:I, s:s}", "file", audit_path,
+					      "records", (json_int_t)audit_last_seq(audit),
+					      "head", audit_last_hash(audit)));
 	return o;
 }
 

@@ -96,14 +96,13 @@ static void check_topics(kpg_jsonv *v, json_t *root, const config *cfg)
 		if (s != NULL && strncmp(s, "range", 5) != 0)
 			kpg_jsonv_report_key(v, "kafka.ground_truth_topic",
 					     "with kafka.ground_truth_topic, librdkafka property \"partition.assignment.strategy\" must be \"range\" (it is \"%s\"): only the range assignor keeps ground-truth partition N with capture partition N, where its predictions wait",
-			     s);
+					     s);
 	}
 	if ((unsigned long long)cfg->poll_timeout_ms >=
 	    (unsigned long long)cfg->shutdown_timeout_s * 1000ULL)
-		kpg_jsonv_report_key(v, is_set(v, root, "kafka.poll_timeout_ms") ?
-				     "kafka.poll_timeout_ms" : "shutdown_timeout_seconds",
+		kpg_jsonv_report_key(v, is_set(v, root, "kafka.poll_timeout_ms") ? "kafka.poll_timeout_ms" : "shutdown_timeout_seconds",
 				     "kafka.poll_timeout_ms (%u) must be shorter than shutdown_timeout_seconds (%u s)",
-		     cfg->poll_timeout_ms, cfg->shutdown_timeout_s);
+				     cfg->poll_timeout_ms, cfg->shutdown_timeout_s);
 }
 
 static void check_paths(kpg_jsonv *v, config *cfg)
@@ -118,22 +117,22 @@ static void check_paths(kpg_jsonv *v, config *cfg)
 
 		if (stat(cfg->policy_dir, &st) != 0) {
 			kpg_jsonv_report_key(v, w, "policy_dir \"%s\": %s", cfg->policy_dir,
-			     strerror(errno));
+					     strerror(errno));
 		} else if (!S_ISDIR(st.st_mode)) {
 			kpg_jsonv_report_key(v, w, "policy_dir \"%s\" is not a folder",
-			     cfg->policy_dir);
+					     cfg->policy_dir);
 		} else {
 			kpg_err_clear(&err);
 			rc = policy_dir_list(cfg->policy_dir, &cfg->policy_files,
-						  &cfg->n_policy_files, &err);
+					     &cfg->n_policy_files, &err);
 			if (rc == KPG_ENOMEM)
 				v->nomem = 1;
 			else if (rc != 0)
 				kpg_jsonv_report_key(v, w, "policy_dir \"%s\": %s", cfg->policy_dir,
-				     err.msg);
+						     err.msg);
 			else if (cfg->n_policy_files == 0)
 				kpg_jsonv_report_key(v, w, "policy_dir \"%s\" holds no *.json policy file",
-				     cfg->policy_dir);
+						     cfg->policy_dir);
 		}
 	}
 	if (cfg->audit_log != NULL) {
@@ -141,14 +140,14 @@ static void check_paths(kpg_jsonv *v, config *cfg)
 
 		if (stat(cfg->audit_log, &st) == 0 && S_ISDIR(st.st_mode))
 			kpg_jsonv_report_key(v, w, "audit_log \"%s\" is a folder; name a file",
-			     cfg->audit_log);
+					     cfg->audit_log);
 		parent = kpg_dir_of(cfg->audit_log);
 		if (parent == NULL)
 			v->nomem = 1;
 		else if (parent[0] != '\0' &&
 			 (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)))
 			kpg_jsonv_report_key(v, w, "audit_log \"%s\": its folder \"%s\" does not exist",
-			     cfg->audit_log, parent);
+					     cfg->audit_log, parent);
 		free(parent);
 	}
 	if (cfg->state_dir != NULL) {
@@ -157,7 +156,7 @@ static void check_paths(kpg_jsonv *v, config *cfg)
 		if (stat(cfg->state_dir, &st) == 0) {
 			if (!S_ISDIR(st.st_mode))
 				kpg_jsonv_report_key(v, w, "state_dir \"%s\" is not a folder",
-				     cfg->state_dir);
+						     cfg->state_dir);
 		} else if ((parent = kpg_dir_of(cfg->state_dir)) == NULL) {
 			v->nomem = 1;
 		} else {
@@ -165,7 +164,7 @@ static void check_paths(kpg_jsonv *v, config *cfg)
 			if (parent[0] != '\0' &&
 			    (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)))
 				kpg_jsonv_report_key(v, w, "state_dir \"%s\" cannot be created: \"%s\" does not exist",
-				     cfg->state_dir, parent);
+						     cfg->state_dir, parent);
 			free(parent);
 		}
 		if (cfg->policy_dir && strcmp(cfg->state_dir, cfg->policy_dir) == 0)
@@ -174,7 +173,7 @@ static void check_paths(kpg_jsonv *v, config *cfg)
 	if (!cfg->route_by_key && cfg->route_header == NULL &&
 	    cfg->n_policy_files > 1) {
 		kpg_jsonv_report_key(v, "kafka.routing.key", "kafka.routing uses neither the message key nor a header, so every record goes to one policy, but policy_dir holds %zu",
-		     cfg->n_policy_files);
+				     cfg->n_policy_files);
 	}
 }
 

@@ -27,19 +27,20 @@
 /* A librdkafka property, passed verbatim to rd_kafka_conf_set. Booleans
  * are "true"/"false", numbers their decimal text. */
 typedef struct config_property {
-	char *name, *value;        /* owned */
+	char *name, *value; /* owned */
 } config_property;
 
 typedef struct config {
-	char *source_path;         /* owned: the file it came from */
+	char *source_path; /* owned: the file it came from */
 
 	/* kafka */
-	char *bootstrap_servers;   /* owned, required */
-	char *group_id;            /* owned, required */
-	char *capture_topic;       /* owned, required */
-	char *ground_truth_topic;  /* owned; NULL = no ground truth */
-	char *dead_letter_topic;   /* owned; NULL = bad records only counted */
-	config_property *properties; size_t n_properties; /* owned; file order,
+	char *bootstrap_servers;  /* owned, required */
+	char *group_id;           /* owned, required */
+	char *capture_topic;      /* owned, required */
+	char *ground_truth_topic; /* owned; NULL = no ground truth */
+	char *dead_letter_topic;  /* owned; NULL = bad records only counted */
+	config_property *properties;
+	size_t n_properties;       /* owned; file order,
 				      then environment (which replaces) */
 	unsigned batch_size;       /* default 1000, 1..100000 */
 	unsigned poll_timeout_ms;  /* default 100, 1..10000 */
@@ -51,28 +52,28 @@ typedef struct config {
 
 	/* paths: file values relative to the config file's folder, environment
 	 * values relative to the working directory; stored resolved */
-	char *policy_dir;          /* owned, required, an existing folder */
-	char **policy_files;       /* owned: its *.json files, sorted, >= 1 */
+	char *policy_dir;    /* owned, required, an existing folder */
+	char **policy_files; /* owned: its *.json files, sorted, >= 1 */
 	size_t n_policy_files;
-	char *audit_log;           /* owned, required; its folder exists */
-	char *state_dir;           /* owned, required; it or its parent exists */
+	char *audit_log; /* owned, required; its folder exists */
+	char *state_dir; /* owned, required; it or its parent exists */
 
 	unsigned checkpoint_interval_s; /* default 10, 1..3600 */
-	char *http_listen;         /* owned, "host:port", default 127.0.0.1:9464 */
-	char *http_host;           /* owned, without brackets for IPv6 */
-	unsigned http_port;        /* 1..65535 */
-	kpg_log_level log_level;   /* default info */
-	unsigned shutdown_timeout_s; /* default 30, 1..300 */
-	size_t join_max_entries;   /* default 500000, 1..50000000 */
-	int64_t join_max_age_ms;   /* default 336 h; hours in (0, 8784] */
+	char *http_listen;              /* owned, "host:port", default 127.0.0.1:9464 */
+	char *http_host;                /* owned, without brackets for IPv6 */
+	unsigned http_port;             /* 1..65535 */
+	kpg_log_level log_level;        /* default info */
+	unsigned shutdown_timeout_s;    /* default 30, 1..300 */
+	size_t join_max_entries;        /* default 500000, 1..50000000 */
+	int64_t join_max_age_ms;        /* default 336 h; hours in (0, 8784] */
 
 	/* aws: retraining actions (docs/actions.md) */
-	char *aws_region;          /* owned; NULL = the policy's, AWS_REGION... */
+	char *aws_region;                                /* owned; NULL = the policy's, AWS_REGION... */
 	char *aws_sagemaker_endpoint, *aws_sfn_endpoint; /* owned; NULL = SDK rules */
-	char *aws_ca_bundle;       /* owned, resolved; NULL = AWS_CA_BUNDLE/system */
-	unsigned aws_max_attempts; /* default 8, 1..20: calls per delivery round */
-	unsigned aws_deadline_s;   /* default 86400, 60..604800 */
-	unsigned aws_poll_s;       /* default 30, 1..3600: retry and follow-up pace */
+	char *aws_ca_bundle;                             /* owned, resolved; NULL = AWS_CA_BUNDLE/system */
+	unsigned aws_max_attempts;                       /* default 8, 1..20: calls per delivery round */
+	unsigned aws_deadline_s;                         /* default 86400, 60..604800 */
+	unsigned aws_poll_s;                             /* default 30, 1..3600: retry and follow-up pace */
 } config;
 
 /* Errors: from the file with line and column (1-based; 0 when unknown)

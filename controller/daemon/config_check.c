@@ -112,4 +112,3 @@ const char *config_parse_hostport(const char *s, size_t len, int port_optional,
 		return "the port must be a number from 0 to 65535";
 	return why;
 }
-

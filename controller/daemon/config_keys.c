@@ -11,8 +11,8 @@
 #include "config_check.h"
 
 #define PATH_MAX_BYTES 4096
-#define NAME_MAX_BYTES 255          /* group id, header name, URLs */
-#define TOPIC_MAX_BYTES 249         /* Kafka's own limit */
+#define NAME_MAX_BYTES 255  /* group id, header name, URLs */
+#define TOPIC_MAX_BYTES 249 /* Kafka's own limit */
 #define SERVERS_MAX_BYTES 8192
 
 _Static_assert(sizeof(kpg_log_level) == sizeof(int), "CHOICE stores an int");
@@ -115,6 +115,9 @@ static int check_url(kpg_jsonv *v, const kpg_jsonv_key *k,
 #define REQ KPG_JSONV_REQUIRED
 #define NUL KPG_JSONV_NULLABLE
 
+/* One row per key, laid out by hand: clang-format would join each row
+ * into one line. */
+/* clang-format off */
 static const kpg_jsonv_key keys[] = {
 	{.path = "kafka", .type = KPG_JSONV_OBJECT,
 	 .doc = "Where captured traffic and ground truth are read."},
@@ -229,6 +232,7 @@ static const kpg_jsonv_key keys[] = {
 	 .max = 3600, .def = "30", .store = KPG_JSONV_UINT, AT(aws_poll_s),
 	 .doc = "Pace of delivery rounds and of following started executions to their end."},
 };
+/* clang-format on */
 
 const kpg_jsonv_key *config_keys(size_t *n)
 {

@@ -94,7 +94,8 @@ static int prop_text(json_t *v, char *buf, size_t len, const char **out)
 	case JSON_STRING:
 		*out = json_string_value(v);
 		return 0;
-	case JSON_TRUE: case JSON_FALSE:
+	case JSON_TRUE:
+	case JSON_FALSE:
 		*out = json_is_true(v) ? "true" : "false";
 		return 0;
 	case JSON_INTEGER:
@@ -125,18 +126,18 @@ static void add_property(kpg_jsonv *v, config *cfg, rd_kafka_conf_t *scratch,
 
 	if (strlen(name) > CONFIG_PROPERTY_NAME_MAX) {
 		kpg_jsonv_report(v, at, 1, "librdkafka property name is longer than %d bytes",
-		     CONFIG_PROPERTY_NAME_MAX);
+				 CONFIG_PROPERTY_NAME_MAX);
 		return;
 	}
 	if (strlen(value) > CONFIG_PROPERTY_VALUE_MAX) {
 		kpg_jsonv_report(v, at, 0, "librdkafka property \"%s\" is longer than %d bytes",
-		     name, CONFIG_PROPERTY_VALUE_MAX);
+				 name, CONFIG_PROPERTY_VALUE_MAX);
 		return;
 	}
 	for (i = 0; i < sizeof(reserved_props) / sizeof(reserved_props[0]); i++)
 		if (strcmp(name, reserved_props[i].name) == 0) {
 			kpg_jsonv_report(v, at, 1, "librdkafka property \"%s\" is set by kpigate; %s",
-			     name, reserved_props[i].instead);
+					 name, reserved_props[i].instead);
 			return;
 		}
 	if (strcmp(name, "enable.auto.offset.store") == 0 &&
@@ -157,10 +158,10 @@ static void add_property(kpg_jsonv *v, config *cfg, rd_kafka_conf_t *scratch,
 				*names = rdkafka_names(n_names);
 			if (*names != NULL)
 				hint = kpg_suggest(name, (const char *const *)*names,
-						      *n_names);
+						   *n_names);
 			kpg_jsonv_report(v, at, 1, "unknown librdkafka property \"%s\"%s%s%s", name,
-			     hint ? "; did you mean \"" : "", hint ? hint : "",
-			     hint ? "\"?" : "");
+					 hint ? "; did you mean \"" : "", hint ? hint : "",
+					 hint ? "\"?" : "");
 			return;
 		}
 		if (res != RD_KAFKA_CONF_OK) {
@@ -174,7 +175,7 @@ static void add_property(kpg_jsonv *v, config *cfg, rd_kafka_conf_t *scratch,
 	if (i == cfg->n_properties) {
 		if (cfg->n_properties >= CONFIG_MAX_PROPERTIES) {
 			kpg_jsonv_report(v, at, 1, "more than %d librdkafka properties",
-			     CONFIG_MAX_PROPERTIES);
+					 CONFIG_MAX_PROPERTIES);
 			return;
 		}
 		pr = realloc(cfg->properties, (cfg->n_properties + 1) * sizeof(*pr));
@@ -246,8 +247,7 @@ void config_load_properties(kpg_jsonv *v, json_t *root, config *cfg)
 			continue;
 		}
 		for (size_t i = 0; i < len; i++)
-			name[i] = rest[i] == '_' ? '.' :
-				  (char)tolower((unsigned char)rest[i]);
+			name[i] = rest[i] == '_' ? '.' : (char)tolower((unsigned char)rest[i]);
 		name[len] = '\0';
 		add_property(v, cfg, scratch, name, eq + 1, &at, &names, &n_names);
 	}

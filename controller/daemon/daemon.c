@@ -43,19 +43,21 @@ static void daemon_on_hup(int sig)
 typedef struct daemon_ctx {
 	const config *cfg;
 	pipeline_options po;
-	policy_set set;            /* the accepted policies' bytes: new tasks
+	policy_set set; /* the accepted policies' bytes: new tasks
 				      are built from these, never from disk */
 	int set_ready;
-	policy_watch *watch;       /* policy_dir changes and SIGHUP */
+	policy_watch *watch; /* policy_dir changes and SIGHUP */
 	audit_log *audit;
 	kafka_src *src;
-	kafka_dlq *dlq;            /* NULL without kafka.dead_letter_topic */
-	daemon_task **tasks; size_t n_tasks, cap_tasks; /* owned, one per partition */
-	char **models; size_t n_models; /* owned: model names, policy order */
-	int32_t *model_partition;  /* owned, n_models: where its records came
+	kafka_dlq *dlq; /* NULL without kafka.dead_letter_topic */
+	daemon_task **tasks;
+	size_t n_tasks, cap_tasks; /* owned, one per partition */
+	char **models;
+	size_t n_models;          /* owned: model names, policy order */
+	int32_t *model_partition; /* owned, n_models: where its records came
 				      from first (-1 none); a model in two
 				      partitions is warned about once */
-	pipeline refs;             /* the start-up policies with their
+	pipeline refs;            /* the start-up policies with their
 				      references, shared read-only by every
 				      task (loaded once, not per partition) */
 	int refs_ready;
@@ -65,13 +67,13 @@ typedef struct daemon_ctx {
 	int keys_ready;
 	uint64_t records, replayed;
 	int failed; /* a checkpoint or audit failure: stop */
-	metrics m;                 /* read by the HTTP thread */
+	metrics m;  /* read by the HTTP thread */
 	http_server *http;
-	uint64_t audit_seq0;       /* audit records before this run */
-	size_t n_assigned;         /* partitions of both topics */
-	action_runner *actions;    /* delivers and follows retraining triggers
+	uint64_t audit_seq0;    /* audit records before this run */
+	size_t n_assigned;      /* partitions of both topics */
+	action_runner *actions; /* delivers and follows retraining triggers
 				      (STATE_DIR/outbox, shared by replicas) */
-	int64_t rate_t0_ms;        /* records/s over ~5 s */
+	int64_t rate_t0_ms;     /* records/s over ~5 s */
 	uint64_t rate_n0;
 } daemon_ctx;
 
@@ -237,7 +239,7 @@ static void daemon_task_drop(daemon_ctx *d, size_t at)
 static unsigned daemon_topic_bit(const daemon_ctx *d, const char *topic)
 {
 	return strcmp(topic, d->cfg->capture_topic) == 0 ? DAEMON_TASK_CAPTURE
-							  : DAEMON_TASK_GT;
+							 : DAEMON_TASK_GT;
 }
 
 static void daemon_on_revoke(void *opaque, const kafka_src_tp *tps, size_t n,
@@ -264,7 +266,8 @@ static void daemon_on_revoke(void *opaque, const kafka_src_tp *tps, size_t n,
 		 * reads them again; the other side no longer waits for this one */
 		{
 			int side = daemon_topic_bit(d, tps[i].topic) == DAEMON_TASK_GT
-					   ? MERGE_GT : MERGE_CAPTURE;
+					   ? MERGE_GT
+					   : MERGE_CAPTURE;
 
 			merge_drop(&t->merge, side);
 			merge_set_caught_up(&t->merge, side, MERGE_ALWAYS);
@@ -300,7 +303,9 @@ static void daemon_on_assign(void *opaque, const kafka_src_tp *tps, size_t n)
 		t->owned |= daemon_topic_bit(d, tps[i].topic);
 		merge_set_caught_up(&t->merge,
 				    daemon_topic_bit(d, tps[i].topic) == DAEMON_TASK_GT
-					    ? MERGE_GT : MERGE_CAPTURE, 0);
+					    ? MERGE_GT
+					    : MERGE_CAPTURE,
+				    0);
 		/* what the checkpoint holds is durable: commit up to it now,
 		 * or a group that resumed below it (a failed commit before a
 		 * rebalance) would stay behind while its records are skipped */
@@ -359,7 +364,8 @@ static void daemon_check_model_partition(daemon_ctx *d, const daemon_task *t)
 		   d->model_partition[m] != t->partition) {
 		log_warnx("model %s has records on partitions %d and %d: key capture "
 			  "records by endpoint so a model stays in one partition "
-			  "(each partition keeps its own windows)", d->models[m],
+			  "(each partition keeps its own windows)",
+			  d->models[m],
 			  (int)d->model_partition[m], (int)t->partition);
 		d->model_partition[m] = -2; /* said */
 	}
@@ -388,7 +394,8 @@ static int daemon_apply(daemon_ctx *d, daemon_task *t, const kafka_msg_view *v)
 	if (o != NULL && v->offset > o->next_offset)
 		log_warnx("%s [%d]: offsets %lld..%lld are not in this partition's "
 			  "checkpoint (retention removed them, or state_dir is not "
-			  "shared by every replica)", v->topic, (int)v->partition,
+			  "shared by every replica)",
+			  v->topic, (int)v->partition,
 			  (long long)o->next_offset, (long long)v->offset - 1);
 	is_gt = d->cfg->ground_truth_topic != NULL &&
 		strcmp(v->topic, d->cfg->ground_truth_topic) == 0;
@@ -454,7 +461,7 @@ static int daemon_apply(daemon_ctx *d, daemon_task *t, const kafka_msg_view *v)
 /* Fetching a partition pauses while this many of its records are held
  * waiting for the other topic, and resumes below half of it. */
 #define DAEMON_HOLD_PAUSE 20000
-#define DAEMON_CATCHUP_EVERY_MS 20     /* a leader asked per task, at most */
+#define DAEMON_CATCHUP_EVERY_MS 20 /* a leader asked per task, at most */
 #define DAEMON_CATCHUP_TIMEOUT_MS 1000
 
 static void daemon_pause(daemon_ctx *d, daemon_task *t, int side, int pause)
@@ -530,8 +537,9 @@ static void daemon_dispatch(daemon_ctx *d, const kafka_msg_view *v)
 {
 	daemon_task *t = daemon_task_find(d, v->partition, NULL);
 	int side = d->cfg->ground_truth_topic != NULL &&
-			   strcmp(v->topic, d->cfg->ground_truth_topic) == 0
-		   ? MERGE_GT : MERGE_CAPTURE;
+				   strcmp(v->topic, d->cfg->ground_truth_topic) == 0
+			   ? MERGE_GT
+			   : MERGE_CAPTURE;
 	const state_offset *o;
 	kpg_err err = {""};
 

@@ -51,8 +51,7 @@ static int task_on_decided(void *opaque, size_t model, const char *key,
 	w = write(t->decided_fd, line, (size_t)n);
 	if (w != n || fsync(t->decided_fd) != 0) {
 		kpg_err_set(err, "cannot journal decision %s in %s/%s: %s", key,
-			    t->dir, TASK_DECIDED_FILE, w < 0 || w == n ?
-			    strerror(errno) : "short write");
+			    t->dir, TASK_DECIDED_FILE, w < 0 || w == n ? strerror(errno) : "short write");
 		return KPG_EIO;
 	}
 	state_keys_note(&t->st, model, key);
@@ -128,7 +127,7 @@ static int task_lock(daemon_task *t, int wait_ms, kpg_err *err)
 		nanosleep(&nap, NULL);
 	}
 	kpg_err_set(err, "%s is still locked by another kpigate after %d ms: "
-		    "a replica that has not yet given up partition %d",
+			 "a replica that has not yet given up partition %d",
 		    path, wait_ms, (int)t->partition);
 	return KPG_EBUSY;
 }

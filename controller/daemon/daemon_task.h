@@ -32,24 +32,24 @@
 #include "task_merge.h"
 
 #define DAEMON_TASK_CAPTURE 1u /* owns capture partition */
-#define DAEMON_TASK_GT      2u /* owns the ground-truth partition */
+#define DAEMON_TASK_GT 2u      /* owns the ground-truth partition */
 
 typedef struct daemon_task {
 	int32_t partition;
-	unsigned owned;               /* DAEMON_TASK_* bits */
+	unsigned owned; /* DAEMON_TASK_* bits */
 	pipeline pl;
 	state_ctx st;
-	const state_ctx *audit_keys;  /* borrowed: decisions noted from the
+	const state_ctx *audit_keys;      /* borrowed: decisions noted from the
 					 replica's audit log at start-up */
 	const state_ctx *audit_evaluated; /* borrowed: windows whose
 					 window_evaluated record is there */
-	char *dir;                    /* owned: its checkpoint folder */
+	char *dir;                        /* owned: its checkpoint folder */
 	int lock_fd;
-	int decided_fd;               /* the decided-keys journal, O_APPEND */
-	int dirty;                    /* records applied since the checkpoint */
+	int decided_fd; /* the decided-keys journal, O_APPEND */
+	int dirty;      /* records applied since the checkpoint */
 	int64_t last_checkpoint_ms;
-	state_model_status *status;   /* borrowed from st after the load */
-	int restored;                 /* a checkpoint was found and loaded */
+	state_model_status *status; /* borrowed from st after the load */
+	int restored;               /* a checkpoint was found and loaded */
 	/* tallies already counted in the metrics (restored ones included,
 	 * so a hand-over does not count them again) */
 	uint64_t rep_windows, rep_retrains, rep_holds, rep_joined;
@@ -58,7 +58,7 @@ typedef struct daemon_task {
 	 * partition is paused while too many are held */
 	task_merge merge;
 	int paused[2];
-	int64_t caught_up_asked_ms;   /* when a leader was last asked */
+	int64_t caught_up_asked_ms; /* when a leader was last asked */
 	uint64_t rep_order_timeouts;
 } daemon_task;
 

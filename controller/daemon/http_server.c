@@ -22,10 +22,10 @@
 
 struct http_server {
 	struct MHD_Daemon *mhd;
-	metrics *m;                 /* borrowed */
-	http_server_options opt;    /* defaults filled in */
+	metrics *m;              /* borrowed */
+	http_server_options opt; /* defaults filled in */
 	unsigned port;
-	int64_t started_ms;         /* stands in for a heartbeat until the first */
+	int64_t started_ms; /* stands in for a heartbeat until the first */
 };
 
 #define HTTP_TEXT "text/plain; charset=utf-8"
@@ -235,7 +235,9 @@ static enum MHD_Result http_readyz(http_server *s, struct MHD_Connection *c)
 static enum MHD_Result http_route(http_server *s, struct MHD_Connection *c,
 				  const char *url, const char *method)
 {
-	enum { R_METRICS, R_HEALTHZ, R_READYZ } route;
+	enum { R_METRICS,
+	       R_HEALTHZ,
+	       R_READYZ } route;
 
 	if (strcmp(url, "/metrics") == 0)
 		route = R_METRICS;

@@ -79,7 +79,8 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 
 	rb_printf(&rb, "# HELP kpigate_build_info The running kpigate version.\n"
 		       "# TYPE kpigate_build_info gauge\n"
-		       "kpigate_build_info{version=\"%s\"} 1\n", KPIGATE_VERSION);
+		       "kpigate_build_info{version=\"%s\"} 1\n",
+		  KPIGATE_VERSION);
 	gauge_seconds(&rb, "kpigate_start_time_seconds",
 		      "Start time of the process, seconds since the epoch.", m->start_ms);
 	counter(&rb, "kpigate_capture_records_total", "Capture records consumed.",

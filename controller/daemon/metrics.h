@@ -18,17 +18,17 @@
 /* Why the daemon is (not) ready, for GET /readyz. Only METRICS_READY
  * renders kpigate_ready 1. */
 typedef enum metrics_readiness {
-	METRICS_STARTING = 0,   /* not in the consumer loop yet (zeroed) */
-	METRICS_UNASSIGNED,     /* in the loop, no partitions assigned: joining
+	METRICS_STARTING = 0, /* not in the consumer loop yet (zeroed) */
+	METRICS_UNASSIGNED,   /* in the loop, no partitions assigned: joining
 				   the group, rebalancing, or more replicas than
 				   partitions */
-	METRICS_READY,          /* a group member with an assignment */
-	METRICS_STOPPING        /* shutting down */
+	METRICS_READY,        /* a group member with an assignment */
+	METRICS_STOPPING      /* shutting down */
 } metrics_readiness;
 
 typedef struct metrics {
 	/* counters, rendered as kpigate_<name>_total */
-	atomic_uint_fast64_t capture_records;   /* lines consumed */
+	atomic_uint_fast64_t capture_records; /* lines consumed */
 	atomic_uint_fast64_t capture_rejected[CAPTURE_REJECT__COUNT];
 	atomic_uint_fast64_t ground_truth_records;
 	atomic_uint_fast64_t ground_truth_rejected;
@@ -40,21 +40,21 @@ typedef struct metrics {
 	atomic_uint_fast64_t checkpoints;
 	atomic_uint_fast64_t dead_lettered;
 	atomic_uint_fast64_t policy_reloads, policy_rejects;
-	atomic_uint_fast64_t state_handovers;   /* partition state loaded from
+	atomic_uint_fast64_t state_handovers; /* partition state loaded from
 						   another owner's checkpoint */
-	atomic_uint_fast64_t rebalances;        /* assignment changes (assign,
+	atomic_uint_fast64_t rebalances;      /* assignment changes (assign,
 						   revoke or lose) */
-	atomic_uint_fast64_t kafka_errors;      /* non-fatal client errors */
-	atomic_uint_fast64_t order_timeouts;    /* records let go after
+	atomic_uint_fast64_t kafka_errors;    /* non-fatal client errors */
+	atomic_uint_fast64_t order_timeouts;  /* records let go after
 						   kafka.max_task_idle_ms
 						   (task_merge.h) */
 
 	/* gauges */
-	atomic_int_fast64_t consumer_lag;       /* messages, from librdkafka stats */
+	atomic_int_fast64_t consumer_lag;        /* messages, from librdkafka stats */
 	atomic_uint_fast64_t records_per_second; /* over the last interval */
 	atomic_uint_fast64_t assigned_partitions;
-	atomic_uint_fast64_t open_windows;      /* windows holding records */
-	atomic_uint_fast64_t held_records;      /* read, waiting for the other
+	atomic_uint_fast64_t open_windows; /* windows holding records */
+	atomic_uint_fast64_t held_records; /* read, waiting for the other
 						   topic (task_merge.h) */
 	atomic_uint_fast64_t policies_loaded;
 	atomic_int ready;                       /* a metrics_readiness */

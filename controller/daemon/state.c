@@ -22,8 +22,8 @@
 
 #define STATE_MAGIC "KPGSTATE"
 #define STATE_END "STATEEND"
-#define STATE_HEAD_BYTES 24         /* magic, version, flags, saved_at */
-#define STATE_TAIL_BYTES (8 + 32)   /* end marker, SHA-256 */
+#define STATE_HEAD_BYTES 24       /* magic, version, flags, saved_at */
+#define STATE_TAIL_BYTES (8 + 32) /* end marker, SHA-256 */
 #define STATE_IO_BUF 65536
 #define STATE_MAX_REJECT_KINDS 256
 #define STATE_MAX_JOIN ((uint64_t)1 << 31)
@@ -73,8 +73,7 @@ int state_offset_set(state_ctx *c, const char *topic, int32_t partition,
 	state_offset *o;
 
 	if (len == 0 || len > STATE_TOPIC_MAX || next_offset < 0) {
-		kpg_err_set(err, "offset for topic '%.64s' partition %" PRId32
-			    ": the topic must be 1-%d bytes and the offset not negative",
+		kpg_err_set(err, "offset for topic '%.64s' partition %" PRId32 ": the topic must be 1-%d bytes and the offset not negative",
 			    topic ? topic : "", partition, STATE_TOPIC_MAX);
 		return KPG_EINVAL;
 	}
@@ -271,8 +270,8 @@ typedef struct wbuf {
 	EVP_MD_CTX *md;
 	unsigned char buf[STATE_IO_BUF];
 	size_t len;
-	uint64_t total;       /* bytes put so far */
-	int err_no;           /* first write error, 0 while fine */
+	uint64_t total; /* bytes put so far */
+	int err_no;     /* first write error, 0 while fine */
 } wbuf;
 
 static void w_flush(wbuf *w)
@@ -448,8 +447,7 @@ static int write_model(wbuf *w, const pipeline_model *m, const state_keys *k,
 	start = w->total;
 	write_body(w, m);
 	if (w->total - start != len) {
-		kpg_err_set(err, "internal error: model %s body is %" PRIu64
-			    " bytes, expected %" PRIu64, m->pol->model,
+		kpg_err_set(err, "internal error: model %s body is %" PRIu64 " bytes, expected %" PRIu64, m->pol->model,
 			    w->total - start, len);
 		return KPG_EINVAL;
 	}
@@ -633,7 +631,7 @@ typedef struct rbuf {
 	int fd;
 	unsigned char buf[STATE_IO_BUF];
 	size_t pos, len;
-	uint64_t left;        /* payload bytes not yet consumed */
+	uint64_t left; /* payload bytes not yet consumed */
 	int rc;
 	kpg_err *err;
 } rbuf;
@@ -752,8 +750,7 @@ static uint64_t r_count(rbuf *r, uint64_t v, uint64_t max, uint64_t elem_bytes,
 		return 0;
 	if (v > max || (elem_bytes > 0 && v > r->left / elem_bytes)) {
 		r->rc = KPG_EINTEGRITY;
-		kpg_err_set(r->err, "checkpoint is corrupt: %s count %" PRIu64
-			    " is past its cap or the file's end", what, v);
+		kpg_err_set(r->err, "checkpoint is corrupt: %s count %" PRIu64 " is past its cap or the file's end", what, v);
 		return 0;
 	}
 	return v;
@@ -1175,9 +1172,9 @@ static int check_file(int fd, const char *path, uint64_t *size, kpg_err *err)
 			rc = KPG_EINTEGRITY;
 			goto out;
 		}
-		hashed = done >= body ? 0
+		hashed = done >= body                  ? 0
 			 : (uint64_t)got > body - done ? (size_t)(body - done)
-						     : (size_t)got;
+						       : (size_t)got;
 		if (hashed > 0 && EVP_DigestUpdate(md, buf, hashed) != 1) {
 			rc = KPG_ENOMEM;
 			goto out;
@@ -1247,8 +1244,7 @@ int state_load(const char *dir, pipeline *pl, state_ctx *c, kpg_err *err)
 	r_bytes(r, head, sizeof(head), "header");
 	version = (uint32_t)le_get(head + 8, 4);
 	if (r->rc == 0 && version != STATE_VERSION) {
-		kpg_err_set(err, "%s: checkpoint version %" PRIu32
-			    " is not supported (this build reads %d)",
+		kpg_err_set(err, "%s: checkpoint version %" PRIu32 " is not supported (this build reads %d)",
 			    path, version, STATE_VERSION);
 		rc = KPG_EINVAL;
 		goto out;

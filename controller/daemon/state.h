@@ -33,7 +33,7 @@
 /* Where a source is to be resumed: the next offset to consume, i.e. the
  * last offset whose effects the checkpoint contains, plus one. */
 typedef struct state_offset {
-	char *topic;                 /* owned */
+	char *topic; /* owned */
 	int32_t partition;
 	int64_t next_offset;
 } state_offset;
@@ -47,22 +47,23 @@ typedef struct state_keys {
 } state_keys;
 
 typedef enum state_model_status {
-	STATE_MODEL_FRESH = 0,     /* not in the checkpoint: a new policy */
-	STATE_MODEL_RESTORED,      /* window, guards, tallies restored */
-	STATE_MODEL_RESET_POLICY,  /* policy file's SHA-256 changed: fresh start */
-	STATE_MODEL_RESET_SCHEMA   /* reference schema changed: fresh start */
+	STATE_MODEL_FRESH = 0,    /* not in the checkpoint: a new policy */
+	STATE_MODEL_RESTORED,     /* window, guards, tallies restored */
+	STATE_MODEL_RESET_POLICY, /* policy file's SHA-256 changed: fresh start */
+	STATE_MODEL_RESET_SCHEMA  /* reference schema changed: fresh start */
 } state_model_status;
 
 typedef struct state_ctx {
-	state_offset *offsets; size_t n_offsets, cap_offsets; /* owned */
-	size_t n_models;             /* = pl->n_models at state_ctx_init */
-	state_keys *keys;            /* owned, n_models, parallel to pl->models */
-	state_model_status *status;  /* owned, n_models; set by state_load */
-	size_t n_dropped_models;     /* state_load: models in the file, not in pl */
-	uint64_t join_dropped;       /* state_load: join entries not restored
+	state_offset *offsets;
+	size_t n_offsets, cap_offsets; /* owned */
+	size_t n_models;               /* = pl->n_models at state_ctx_init */
+	state_keys *keys;              /* owned, n_models, parallel to pl->models */
+	state_model_status *status;    /* owned, n_models; set by state_load */
+	size_t n_dropped_models;       /* state_load: models in the file, not in pl */
+	uint64_t join_dropped;         /* state_load: join entries not restored
 					(their model is gone, or the ring is smaller) */
-	int64_t saved_at_ms;         /* state_load: wall clock of that save */
-	size_t decisions_seen;       /* entries of pl->decisions harvested */
+	int64_t saved_at_ms;           /* state_load: wall clock of that save */
+	size_t decisions_seen;         /* entries of pl->decisions harvested */
 } state_ctx;
 
 /* Sizes c for pl's models (all FRESH, no keys, no offsets). Caller frees

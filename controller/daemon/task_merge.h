@@ -36,25 +36,27 @@
 #include "kafka_source.h"
 #include "kpg_error.h"
 
-enum { MERGE_CAPTURE = 0, MERGE_GT = 1 };
+enum { MERGE_CAPTURE = 0,
+       MERGE_GT = 1 };
 
 #define MERGE_ALWAYS INT64_MAX /* caught up for good: the side is not ours */
 
 typedef struct merge_item {
 	kafka_msg_view v;
-	int64_t recv_ms;    /* when it was pushed */
+	int64_t recv_ms; /* when it was pushed */
 } merge_item;
 
 typedef struct merge_queue {
-	merge_item *it; size_t head, n, cap; /* owned ring */
+	merge_item *it;
+	size_t head, n, cap;  /* owned ring */
 	int64_t caught_up_ms; /* every record of the partition produced before
 				 this time has been pushed; 0 = not known */
 } merge_queue;
 
 typedef struct task_merge {
 	merge_queue q[2];
-	int64_t waiting_since_ms;  /* one side has waited since; 0 = none */
-	uint64_t idle_timeouts;    /* records let go by max_idle_ms */
+	int64_t waiting_since_ms; /* one side has waited since; 0 = none */
+	uint64_t idle_timeouts;   /* records let go by max_idle_ms */
 	void (*release)(const void *rkm);
 } task_merge;
 

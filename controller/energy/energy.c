@@ -11,7 +11,7 @@
 static const char *strip_ml(const char *s)
 {
 	return strncmp(s, ML_PREFIX, strlen(ML_PREFIX)) == 0 ? s + strlen(ML_PREFIX)
-							      : s;
+							     : s;
 }
 
 /* Levenshtein distance, capped: names longer than 63 bytes are "far". */

@@ -12,15 +12,15 @@
 #include "kpg_error.h"
 
 typedef struct energy_profile {
-	char instance_type[64];   /* "ml.m5.xlarge" or "m5.xlarge" */
-	unsigned instance_count;  /* >= 1 */
-	double expected_hours;    /* > 0 */
-	char region[32];          /* "us-east-1" */
+	char instance_type[64];  /* "ml.m5.xlarge" or "m5.xlarge" */
+	unsigned instance_count; /* >= 1 */
+	double expected_hours;   /* > 0 */
+	char region[32];         /* "us-east-1" */
 } energy_profile;
 
 typedef struct energy_estimate {
-	double kw_per_instance;   /* incl. PUE */
-	double grid_kg_per_kwh;   /* region factor */
+	double kw_per_instance; /* incl. PUE */
+	double grid_kg_per_kwh; /* region factor */
 	double embodied_kg_per_instance_hour;
 	double hours;
 	double kwh;
@@ -50,9 +50,9 @@ typedef struct energy_instance_row {
 } energy_instance_row;
 
 typedef struct energy_region_row {
-	const char *region;         /* "us-east-1" */
-	double kg_per_kwh;          /* location-based grid factor */
-	const char *name;           /* "US East (N. Virginia)" */
+	const char *region; /* "us-east-1" */
+	double kg_per_kwh;  /* location-based grid factor */
+	const char *name;   /* "US East (N. Virginia)" */
 } energy_region_row;
 
 /* Instance types known to exist but with no published power figure. */

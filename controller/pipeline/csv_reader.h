@@ -14,12 +14,12 @@
 
 typedef struct csv_reader {
 	FILE *fp;
-	const char *path;   /* borrowed, for messages */
-	char *buf;          /* owned: the current row, fields NUL-terminated in place */
+	const char *path; /* borrowed, for messages */
+	char *buf;        /* owned: the current row, fields NUL-terminated in place */
 	size_t cap, max_row;
 	char *fields[CSV_MAX_FIELDS]; /* point into buf, valid until the next row */
 	size_t n_fields;
-	uint64_t line_no;   /* line on which the current row started */
+	uint64_t line_no; /* line on which the current row started */
 } csv_reader;
 
 /* max_row 0 = 1 MiB. */

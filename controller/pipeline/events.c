@@ -37,9 +37,9 @@ json_t *events_reference(const reference *ref)
 
 	for (size_t i = 0; i < ref->n_features && feats; i++)
 		json_array_append_new(feats, json_pack("{s:s, s:s, s:b}", "name",
-			ref->features[i].name, "type",
-			policy_feature_type_name(ref->features[i].type), "inferred",
-			ref->features[i].inferred));
+						       ref->features[i].name, "type",
+						       policy_feature_type_name(ref->features[i].type), "inferred",
+						       ref->features[i].inferred));
 	o = json_pack("{s:s, s:I, s:o}", "path", ref->path, "rows",
 		      (json_int_t)ref->n_rows, "features", feats);
 	return o;
@@ -62,7 +62,7 @@ json_t *events_window(const policy *p, const policy_window_eval *ev)
 		json_t *fo = json_pack("{s:s, s:s, s:I, s:I, s:o, s:b}", "name", f->name,
 				       "type",
 				       f->type == POLICY_FEATURE_NUMERIC ? "numeric"
-									: "categorical",
+									 : "categorical",
 				       "n", (json_int_t)f->n, "missing",
 				       (json_int_t)f->missing, "psi", events_real(f->psi),
 				       "drifted", f->drifted);
@@ -162,8 +162,7 @@ json_t *events_policy_reloaded(const policy *p, const char *previous_sha256,
 	    json_object_set_new(o, "previous_sha256",
 				previous_sha256 ? json_string(previous_sha256)
 						: json_null()) != 0 ||
-	    json_object_set_new(o, "window", json_string(keeps_window ? "kept"
-								       : "restarted")) != 0) {
+	    json_object_set_new(o, "window", json_string(keeps_window ? "kept" : "restarted")) != 0) {
 		json_decref(o);
 		return NULL;
 	}
@@ -180,13 +179,13 @@ json_t *events_policy_rejected(const char *file, const char *sha256,
 		return NULL;
 	for (size_t i = 0; i < d->n; i++)
 		if (json_array_append_new(errors, json_pack("{s:i, s:i, s:s}", "line",
-			d->items[i].line, "column", d->items[i].column, "message",
-			d->items[i].message)) != 0)
+							    d->items[i].line, "column", d->items[i].column, "message",
+							    d->items[i].message)) != 0)
 			goto fail;
 	if (d->n == 0 &&
 	    json_array_append_new(errors, json_pack("{s:i, s:i, s:s}", "line", 0,
-			"column", 0, "message",
-			err && err->msg[0] ? err->msg : "unknown error")) != 0)
+						    "column", 0, "message",
+						    err && err->msg[0] ? err->msg : "unknown error")) != 0)
 		goto fail;
 	return json_pack("{s:s, s:s?, s:s, s:o, s:s?}", "file", file, "sha256",
 			 sha256, "reason", reason, "errors", errors, "kept",

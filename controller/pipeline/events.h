@@ -12,8 +12,8 @@ struct reference;
 
 typedef enum events_energy_effect {
 	EVENTS_ENERGY_NONE = 0,
-	EVENTS_ENERGY_SPENT,   /* a retrain */
-	EVENTS_ENERGY_AVOIDED  /* a hold where a naive controller would retrain */
+	EVENTS_ENERGY_SPENT,  /* a retrain */
+	EVENTS_ENERGY_AVOIDED /* a hold where a naive controller would retrain */
 } events_energy_effect;
 
 /* {file, sha256} — new reference. */

@@ -15,24 +15,26 @@
 
 typedef struct join_entry {
 	char key[JOIN_KEY_MAX];
-	uint32_t hash;      /* of key, also kept in the index */
+	uint32_t hash; /* of key, also kept in the index */
 	uint8_t key_len;
 	uint8_t live;
-	uint8_t is_label;   /* 1 label waiting, 0 prediction waiting */
+	uint8_t is_label; /* 1 label waiting, 0 prediction waiting */
 	uint32_t model;
-	double value;       /* score or label */
-	int64_t t_ms;       /* stream time when it entered */
+	double value; /* score or label */
+	int64_t t_ms; /* stream time when it entered */
 } join_entry;
 
 typedef struct join_stats {
 	uint64_t joined;
 	uint64_t evicted_predictions, evicted_labels; /* by size or age */
-	uint64_t duplicate_ids;  /* a second prediction/label for a waiting id */
+	uint64_t duplicate_ids;                       /* a second prediction/label for a waiting id */
 } join_stats;
 
 typedef struct join_buffer {
-	join_entry *ring; size_t cap, head, count; /* owned; count incl. dead */
-	uint64_t *index; size_t index_cap;        /* owned; hash << 32 | slot+1, 0 empty,
+	join_entry *ring;
+	size_t cap, head, count; /* owned; count incl. dead */
+	uint64_t *index;
+	size_t index_cap; /* owned; hash << 32 | slot+1, 0 empty,
 						     UINT64_MAX tombstone */
 	size_t tombstones;
 	int64_t max_age_ms;

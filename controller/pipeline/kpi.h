@@ -19,10 +19,11 @@ typedef struct kpi_pair {
 typedef struct kpi_acc {
 	policy_task task;
 	double threshold;
-	kpi_pair *pairs; size_t n_pairs, cap, max_pairs; /* owned */
-	uint64_t n;              /* all pairs added */
-	uint64_t tp, fp, tn, fn; /* binary */
-	double sse, sae;         /* regression */
+	kpi_pair *pairs;
+	size_t n_pairs, cap, max_pairs; /* owned */
+	uint64_t n;                     /* all pairs added */
+	uint64_t tp, fp, tn, fn;        /* binary */
+	double sse, sae;                /* regression */
 } kpi_acc;
 
 /* max_pairs 0 = 1,000,000. */

@@ -242,8 +242,8 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 	policy_decide(m->pol, &ev, &m->guard, &d);
 	effect = energy_effect(&d);
 	seen = pl->already_decided == NULL ? PIPELINE_NEW
-		: pl->already_decided(pl->already_decided_opaque,
-				      (size_t)(m - pl->models), d.idempotency_key);
+					   : pl->already_decided(pl->already_decided_opaque,
+								 (size_t)(m - pl->models), d.idempotency_key);
 	replayed = seen == PIPELINE_DECIDED;
 	if (replayed)
 		pl->decisions_replayed++;

@@ -19,10 +19,10 @@
 #include "window.h"
 
 typedef struct pipeline_model {
-	policy *pol;                 /* owned */
+	policy *pol; /* owned */
 	reference ref;
 	window win;
-	capture_decoder *dec;        /* owned; per model for its score field */
+	capture_decoder *dec; /* owned; per model for its score field */
 	policy_guard_state guard;
 	uint64_t window_index;
 	int64_t window_bucket;       /* span windows: floor(t / span) of the open one */
@@ -38,14 +38,14 @@ typedef struct pipeline_stats {
 	uint64_t capture_rejects[CAPTURE_REJECT__COUNT];
 	uint64_t gt_lines, gt_ok;
 	uint64_t gt_rejects[CAPTURE_REJECT__COUNT];
-	uint64_t unjoinable;  /* captures whose prediction cannot be joined
+	uint64_t unjoinable; /* captures whose prediction cannot be joined
 				 (no output, several instances, non-numeric) */
 } pipeline_stats;
 
 typedef struct pipeline_options {
-	size_t join_max_entries;   /* 0 = default */
-	int64_t join_max_age_ms;   /* 0 = default */
-	size_t max_line_bytes;     /* 0 = 1 MiB */
+	size_t join_max_entries; /* 0 = default */
+	int64_t join_max_age_ms; /* 0 = default */
+	size_t max_line_bytes;   /* 0 = 1 MiB */
 	/* Optional (daemon): a reference already loaded for this policy, to
 	 * share read-only instead of loading the file again (one per
 	 * partition otherwise); NULL = load it. It must outlive the pipeline. */
@@ -76,23 +76,26 @@ typedef struct pipeline_actor {
 	void *opaque;
 } pipeline_actor;
 
-enum { PIPELINE_NEW = 0, PIPELINE_DECIDED = 1, PIPELINE_EVALUATED = 2 };
+enum { PIPELINE_NEW = 0,
+       PIPELINE_DECIDED = 1,
+       PIPELINE_EVALUATED = 2 };
 
 typedef struct pipeline {
-	pipeline_model *models; size_t n_models; /* owned */
+	pipeline_model *models;
+	size_t n_models; /* owned */
 	join_buffer join;
-	audit_log *audit;      /* borrowed; NULL = no audit file */
-	FILE *rejects;         /* borrowed; NULL = rejected lines not kept */
-	int64_t clock_ms;      /* stream time: the latest event time seen */
+	audit_log *audit; /* borrowed; NULL = no audit file */
+	FILE *rejects;    /* borrowed; NULL = rejected lines not kept */
+	int64_t clock_ms; /* stream time: the latest event time seen */
 	int has_clock;
 	pipeline_stats stats;
-	json_t *decisions;     /* owned array: one summary object per decision */
+	json_t *decisions; /* owned array: one summary object per decision */
 	size_t max_line_bytes;
 	/* The last line's outcome, for callers that route rejects (e.g. to a
 	 * dead-letter topic): CAPTURE_OK when it was accepted. */
 	capture_reject last_reject;
 	char last_reject_msg[256];
-	int last_model;        /* the model the last capture line was routed
+	int last_model; /* the model the last capture line was routed
 				  to, -1 when none (and after a label) */
 	/* Optional (daemon): asked when a window closes, with the decision's
 	 * idempotency key. PIPELINE_DECIDED: decided and audited before — a

@@ -10,12 +10,14 @@
 
 /* Column-wise staging while the CSV is read. */
 typedef struct ref_column {
-	int keep;                 /* 0 for label / excluded columns */
-	int feature;              /* index into features when kept */
-	double *nums; size_t n, cap;
-	char **texts; size_t n_texts, cap_texts; /* every non-missing cell, for categoricals */
+	int keep;    /* 0 for label / excluded columns */
+	int feature; /* index into features when kept */
+	double *nums;
+	size_t n, cap;
+	char **texts;
+	size_t n_texts, cap_texts; /* every non-missing cell, for categoricals */
 	int all_numeric;
-	int declared_numeric;     /* texts are not kept for these */
+	int declared_numeric; /* texts are not kept for these */
 	size_t missing;
 } ref_column;
 

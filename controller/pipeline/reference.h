@@ -17,33 +17,36 @@ struct policy;
 #define REFERENCE_MAX_CATEGORIES 10000
 
 typedef struct reference_feature {
-	char *name;                 /* owned */
-	policy_feature_type type;   /* NUMERIC or CATEGORICAL, never INFER */
-	int inferred;               /* 1 when the type was inferred, not declared */
-	size_t missing;             /* empty / NA cells in the reference */
+	char *name;               /* owned */
+	policy_feature_type type; /* NUMERIC or CATEGORICAL, never INFER */
+	int inferred;             /* 1 when the type was inferred, not declared */
+	size_t missing;           /* empty / NA cells in the reference */
 	/* numeric */
-	double *sorted; size_t n;   /* owned, ascending, NaN-free */
+	double *sorted;
+	size_t n; /* owned, ascending, NaN-free */
 	psi_ref psi;
 	/* categorical */
-	kpg_strmap categories;      /* text -> code 0..n_categories-1 */
-	char **category_names;      /* owned, by code */
+	kpg_strmap categories; /* text -> code 0..n_categories-1 */
+	char **category_names; /* owned, by code */
 	size_t n_categories;
-	double *category_counts;    /* owned, n_categories + 1 (last = unseen, 0) */
+	double *category_counts; /* owned, n_categories + 1 (last = unseen, 0) */
 } reference_feature;
 
 typedef struct reference {
-	char *path;                   /* owned */
-	reference_feature *features;  /* owned, in capture column order */
+	char *path;                  /* owned */
+	reference_feature *features; /* owned, in capture column order */
 	size_t n_features;
 	uint64_t n_rows;
-	int label_index;              /* column of the label in the CSV, -1 when none */
+	int label_index; /* column of the label in the CSV, -1 when none */
 } reference;
 
 typedef struct reference_options {
-	const char *label_column;          /* excluded from features; may be NULL */
-	char *const *exclude; size_t n_exclude; /* columns to drop */
-	const policy_feature *declared; size_t n_declared; /* types; others inferred */
-	unsigned psi_bins;                 /* 0 = PSI_DEFAULT_BINS */
+	const char *label_column; /* excluded from features; may be NULL */
+	char *const *exclude;
+	size_t n_exclude; /* columns to drop */
+	const policy_feature *declared;
+	size_t n_declared; /* types; others inferred */
+	unsigned psi_bins; /* 0 = PSI_DEFAULT_BINS */
 } reference_options;
 
 /* Reads path (CSV with a header). A column is numeric when every

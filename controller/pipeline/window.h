@@ -17,18 +17,19 @@
 #include "reference.h"
 
 typedef struct window_column {
-	double *values; size_t n, cap; /* numeric; owned */
-	double *counts;                /* categorical: n_categories + 1; owned */
+	double *values;
+	size_t n, cap;  /* numeric; owned */
+	double *counts; /* categorical: n_categories + 1; owned */
 	uint64_t missing;
 } window_column;
 
 typedef struct window {
-	const reference *ref;      /* borrowed for the window's life */
-	window_column *cols;       /* owned, ref->n_features */
-	uint64_t n_records;        /* instances added */
-	int64_t start_ms, end_ms;  /* event time of first and last instance */
+	const reference *ref;     /* borrowed for the window's life */
+	window_column *cols;      /* owned, ref->n_features */
+	uint64_t n_records;       /* instances added */
+	int64_t start_ms, end_ms; /* event time of first and last instance */
 	int has_time;
-	size_t max_values;         /* cap per numeric column */
+	size_t max_values; /* cap per numeric column */
 	kpi_acc kpi;
 } window;
 

@@ -14,7 +14,7 @@ static int name_cmp(const void *a, const void *b)
 }
 
 int policy_dir_list(const char *dir, char ***files, size_t *n,
-			 kpg_err *err)
+		    kpg_err *err)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;

@@ -191,8 +191,10 @@ int policy_set_load(policy_set *s, char *const *files, size_t n,
 
 			if (other >= 0) {
 				frc = diag_at_path(&d, text, len, "model",
-					"model \"%s\" is also the model of %s; one policy file per model",
-					p->model, s->items[other].path) ? KPG_ENOMEM : KPG_EINVAL;
+						   "model \"%s\" is also the model of %s; one policy file per model",
+						   p->model, s->items[other].path)
+					      ? KPG_ENOMEM
+					      : KPG_EINVAL;
 				kpg_err_set(&sub, "%s: 1 error", files[i]);
 			}
 		}
@@ -278,7 +280,8 @@ typedef struct scan_ctx {
 	FILE *report;
 	policy_reload_result *res;
 	/* this scan's rejections; they become s->rejected when it ends */
-	policy_set_rejected *rej; size_t n_rej, cap_rej;
+	policy_set_rejected *rej;
+	size_t n_rej, cap_rej;
 } scan_ctx;
 
 static int audited_before(const policy_set *s, const char *path,
@@ -396,8 +399,7 @@ static int scan_file(scan_ctx *c, const char *path, unsigned char *seen,
 	if (rc == KPG_ENOMEM)
 		goto nomem;
 	if (rc) {
-		rc = reject(c, path, NULL, rc == KPG_EINVAL ? REASON_INVALID
-							   : REASON_UNREADABLE,
+		rc = reject(c, path, NULL, rc == KPG_EINVAL ? REASON_INVALID : REASON_UNREADABLE,
 			    e, &d, &sub, err);
 		goto out;
 	}

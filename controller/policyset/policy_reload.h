@@ -30,29 +30,32 @@
 #define POLICY_RELOAD_FILE_MAX (1024 * 1024) /* as policy_load's cap */
 
 typedef struct policy_set_entry {
-	char *path;            /* owned: policy_dir/name.json */
-	char *model;           /* owned: the policy's model name */
-	char *bytes;           /* owned: the accepted text, NUL-terminated */
+	char *path;  /* owned: policy_dir/name.json */
+	char *model; /* owned: the policy's model name */
+	char *bytes; /* owned: the accepted text, NUL-terminated */
 	size_t len;
-	char sha256[65];       /* hex of the accepted bytes */
+	char sha256[65]; /* hex of the accepted bytes */
 } policy_set_entry;
 
 /* A file whose current bytes were rejected and audited, so the same bytes
  * are not audited again. sha256 "" = the file is gone. */
 typedef struct policy_set_rejected {
-	char *path;            /* owned */
+	char *path; /* owned */
 	char sha256[65];
 } policy_set_rejected;
 
 typedef struct policy_set {
-	policy_set_entry *items; size_t n;       /* owned, sorted by path */
-	policy_set_rejected *rejected; size_t n_rejected; /* owned */
+	policy_set_entry *items;
+	size_t n; /* owned, sorted by path */
+	policy_set_rejected *rejected;
+	size_t n_rejected; /* owned */
 } policy_set;
 
 typedef struct policy_reload_result {
-	size_t *changed; size_t n_changed; /* owned: indexes into the set
+	size_t *changed;
+	size_t n_changed;  /* owned: indexes into the set
 					      whose bytes were replaced */
-	size_t n_rejected;                 /* files rejected by this scan */
+	size_t n_rejected; /* files rejected by this scan */
 	size_t n_unchanged;
 } policy_reload_result;
 

@@ -18,8 +18,8 @@ static int audit_rejected(audit_log *audit, const char *path,
 
 	for (size_t i = 0; i < d->n && errors; i++)
 		json_array_append_new(errors, json_pack("{s:i, s:i, s:s}", "line",
-			d->items[i].line, "column", d->items[i].column, "message",
-			d->items[i].message));
+							d->items[i].line, "column", d->items[i].column, "message",
+							d->items[i].message));
 	if (d->n == 0 && errors)
 		json_array_append_new(errors, json_pack("{s:i, s:i, s:s}", "line", 0,
 							"column", 0, "message", err->msg));

@@ -18,11 +18,11 @@
 #define POLICY_WATCH_MAX_READS 64
 
 struct policy_watch {
-	char *dir;          /* owned */
-	int fd;             /* inotify, -1 when SIGHUP only */
-	int wd;             /* -1 when the folder's watch is gone */
+	char *dir; /* owned */
+	int fd;    /* inotify, -1 when SIGHUP only */
+	int wd;    /* -1 when the folder's watch is gone */
 	int64_t debounce_ms;
-	int pending;        /* changes seen, not yet reported */
+	int pending; /* changes seen, not yet reported */
 	int64_t last_change_ms;
 };
 

@@ -27,7 +27,7 @@ static void check(const capture_record *r)
 				abort();
 			if (v->kind == CAPTURE_VALUE_STRING && v->str_len)
 				sink += (unsigned char)r->text[v->str_off +
-							      v->str_len - 1];
+							       v->str_len - 1];
 			sink += v->num;
 		}
 	}
@@ -45,8 +45,12 @@ static void check(const capture_record *r)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static capture_decoder *def, *small;
-	capture_options opt = { .max_line_bytes = 4096, .max_instances = 8,
-				.max_values = 64, .score_field = "probability" };
+	capture_options opt = {
+		.max_line_bytes = 4096,
+		.max_instances = 8,
+		.max_values = 64,
+		.score_field = "probability",
+	};
 	capture_record rec;
 	capture_reject why;
 	kpg_err err;

@@ -62,12 +62,12 @@ static inline int fx_count_events(const char *path, const char *event)
 static inline int fx_capture_line(char *buf, size_t cap, int i)
 {
 	return snprintf(buf, cap,
-		"{\"captureData\":{\"endpointInput\":{\"observedContentType\":\"text/csv\","
-		"\"mode\":\"INPUT\",\"data\":\"%d\",\"encoding\":\"CSV\"},\"endpointOutput\":"
-		"{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"0.9\","
-		"\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e%d\","
-		"\"inferenceTime\":\"2026-01-01T00:00:%02dZ\"},\"eventVersion\":\"0\"}",
-		i % 7, i, i);
+			"{\"captureData\":{\"endpointInput\":{\"observedContentType\":\"text/csv\","
+			"\"mode\":\"INPUT\",\"data\":\"%d\",\"encoding\":\"CSV\"},\"endpointOutput\":"
+			"{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"0.9\","
+			"\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"e%d\","
+			"\"inferenceTime\":\"2026-01-01T00:00:%02dZ\"},\"eventVersion\":\"0\"}",
+			i % 7, i, i);
 }
 
 /* Record i's label: 0. */
@@ -76,11 +76,13 @@ static inline void fx_feed_label(pipeline *pl, int i)
 	char line[512];
 	kpg_err err;
 	int n = snprintf(line, sizeof(line),
-		"{\"groundTruthData\":{\"data\":\"0\",\"encoding\":\"CSV\"},"
-		"\"eventMetadata\":{\"eventId\":\"e%d\"},\"eventVersion\":\"0\"}", i);
+			 "{\"groundTruthData\":{\"data\":\"0\",\"encoding\":\"CSV\"},"
+			 "\"eventMetadata\":{\"eventId\":\"e%d\"},\"eventVersion\":\"0\"}",
+			 i);
 
 	assert_int_equal(pipeline_gt_line(pl, line, (size_t)n, "gt", (uint64_t)i,
-					  &err), 0);
+					  &err),
+			 0);
 }
 
 /* Record i and its label. */
@@ -91,8 +93,45 @@ static inline void fx_feed_one(pipeline *pl, int i)
 	int n = fx_capture_line(line, sizeof(line), i);
 
 	assert_int_equal(pipeline_capture_line(pl, line, (size_t)n, NULL, "capture",
-					       (uint64_t)i, &err), 0);
+					       (uint64_t)i, &err),
+			 0);
 	fx_feed_label(pl, i);
+}
+
+/* A scratch folder for a test program (dir holds the mkdtemp name,
+ * stem "/tmp/kpg-NAME-XXXXXX") with the fixture's ref.csv and p.json.
+ * Returns 0, or -1 when it cannot be made. Remove with fx_remove_dir. */
+static inline int fx_make_dir(char *dir, size_t cap, const char *stem)
+{
+	snprintf(dir, cap, "%s", stem);
+	if (mkdtemp(dir) == NULL)
+		return -1;
+	fx_write_file(dir, "ref.csv", FX_REFERENCE);
+	fx_write_file(dir, "p.json", FX_POLICY);
+	return 0;
+}
+
+/* A pipeline of the one policy dir/policy_name, auditing to audit_path;
+ * close both with fx_pipeline_close. */
+static inline void fx_pipeline_open(const char *dir, const char *policy_name,
+				    const char *audit_path, pipeline *pl,
+				    audit_log **log)
+{
+	char path[192];
+	policy *p[1];
+	policy_diags d = {0};
+	kpg_err err;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, policy_name);
+	assert_int_equal(policy_load(path, &p[0], &d, &err), 0);
+	assert_int_equal(audit_open(audit_path, log, &err), 0);
+	assert_int_equal(pipeline_init(pl, p, 1, NULL, *log, NULL, &err), 0);
+}
+
+static inline void fx_pipeline_close(pipeline *pl, audit_log *log)
+{
+	pipeline_free(pl);
+	audit_close(log);
 }
 
 /* rm -rf of a test's scratch folder (a mkdtemp name: no quotes in it). */

@@ -46,18 +46,29 @@ static const struct {
 	const char *name;
 	int16_t key;
 } api_keys[] = {
-	{ "Produce", 0 },	   { "Fetch", 1 },
-	{ "ListOffsets", 2 },	   { "Metadata", 3 },
-	{ "OffsetCommit", 8 },	   { "OffsetFetch", 9 },
-	{ "FindCoordinator", 10 }, { "JoinGroup", 11 },
-	{ "Heartbeat", 12 },	   { "LeaveGroup", 13 },
-	{ "SyncGroup", 14 },	   { "DescribeGroups", 15 },
-	{ "ListGroups", 16 },	   { "SaslHandshake", 17 },
-	{ "ApiVersions", 18 },	   { "CreateTopics", 19 },
-	{ "InitProducerId", 22 },  { "AddPartitionsToTxn", 24 },
-	{ "AddOffsetsToTxn", 25 }, { "EndTxn", 26 },
-	{ "TxnOffsetCommit", 28 }, { "SaslAuthenticate", 36 },
-	{ "OffsetDelete", 47 },
+	{"Produce", 0},
+	{"Fetch", 1},
+	{"ListOffsets", 2},
+	{"Metadata", 3},
+	{"OffsetCommit", 8},
+	{"OffsetFetch", 9},
+	{"FindCoordinator", 10},
+	{"JoinGroup", 11},
+	{"Heartbeat", 12},
+	{"LeaveGroup", 13},
+	{"SyncGroup", 14},
+	{"DescribeGroups", 15},
+	{"ListGroups", 16},
+	{"SaslHandshake", 17},
+	{"ApiVersions", 18},
+	{"CreateTopics", 19},
+	{"InitProducerId", 22},
+	{"AddPartitionsToTxn", 24},
+	{"AddOffsetsToTxn", 25},
+	{"EndTxn", 26},
+	{"TxnOffsetCommit", 28},
+	{"SaslAuthenticate", 36},
+	{"OffsetDelete", 47},
 };
 
 static int parse_long(const char *s, long lo, long hi, long *out)
@@ -172,12 +183,12 @@ static int run_command(rd_kafka_mock_cluster_t *mc, int brokers, char *line,
 		snprintf(why, whylen, "empty command");
 		return -1;
 	}
-#define NEED(n, usage)                                                  \
-	do {                                                            \
-		if (argc != (n)) {                                      \
-			snprintf(why, whylen, "usage: %s", usage);      \
-			return -1;                                      \
-		}                                                       \
+#define NEED(n, usage) \
+	do { \
+		if (argc != (n)) { \
+			snprintf(why, whylen, "usage: %s", usage); \
+			return -1; \
+		} \
 	} while (0)
 	if (strcmp(argv[0], "quit") == 0) {
 		NEED(1, "quit");
@@ -190,9 +201,8 @@ static int run_command(rd_kafka_mock_cluster_t *mc, int brokers, char *line,
 				 argv[1], brokers);
 			return -1;
 		}
-		rerr = argv[0][7] == 'd' ?
-			       rd_kafka_mock_broker_set_down(mc, (int32_t)a) :
-			       rd_kafka_mock_broker_set_up(mc, (int32_t)a);
+		rerr = argv[0][7] == 'd' ? rd_kafka_mock_broker_set_down(mc, (int32_t)a)
+					 : rd_kafka_mock_broker_set_up(mc, (int32_t)a);
 	} else if (strcmp(argv[0], "push_errors") == 0) {
 		rd_kafka_resp_err_t errs[MOCK_MAX_ERRS];
 		int16_t key;
@@ -201,7 +211,8 @@ static int run_command(rd_kafka_mock_cluster_t *mc, int brokers, char *line,
 		    parse_long(argv[2], 1, MOCK_MAX_ERRS, &a) != 0) {
 			snprintf(why, whylen,
 				 "usage: push_errors APIKEY COUNT ERR... "
-				 "(COUNT 1..%d)", MOCK_MAX_ERRS);
+				 "(COUNT 1..%d)",
+				 MOCK_MAX_ERRS);
 			return -1;
 		}
 		/* COUNT errors; fewer names repeat the last one */
