@@ -27,7 +27,6 @@
 #define AWS_BODY_CAP ((size_t)1 << 20)
 #define AWS_DEFAULT_TIMEOUT_MS 10000
 #define AWS_CONNECT_TIMEOUT_MS 5000
-#define AWS_DEFAULT_ATTEMPTS 8
 #define AWS_DEFAULT_BASE_MS 200
 #define AWS_DEFAULT_CAP_MS 20000
 
@@ -523,7 +522,7 @@ int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
 				 "with get_creds");
 		return KPG_EINVAL;
 	}
-	max = pol->max_attempts > 0 ? pol->max_attempts : AWS_DEFAULT_ATTEMPTS;
+	max = pol->max_attempts > 0 ? pol->max_attempts : AWS_CALL_DEFAULT_ATTEMPTS;
 	base = pol->base_ms > 0 ? pol->base_ms : AWS_DEFAULT_BASE_MS;
 	cap = pol->cap_ms > 0 ? pol->cap_ms : AWS_DEFAULT_CAP_MS;
 	memset(&creds, 0, sizeof(creds));

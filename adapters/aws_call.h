@@ -28,7 +28,7 @@ typedef struct aws_call_request {
 	const char *region;       /* e.g. "eu-west-1" */
 	const char *service;      /* signing name: "sagemaker", "states" */
 	const char *target;       /* X-Amz-Target, e.g.
-				      "SageMaker.StartPipelineExecution" */
+				     "SageMaker.StartPipelineExecution" */
 	const char *content_type; /* "application/x-amz-json-1.1" */
 	const char *body;
 	size_t body_len;       /* borrowed */
@@ -47,11 +47,11 @@ typedef struct aws_call_result {
 	long http_status; /* 0 when no answer (transport error) */
 	char *body;
 	size_t body_len;         /* owned, NUL-terminated; the answer
-					(capped at 1 MiB) */
+				    (capped at 1 MiB) */
 	char error_type[128];    /* "ThrottlingException", ... ("" on 2xx);
-				      the part after '#' of __type, or the
-				      x-amzn-ErrorType header; for transport
-				      errors curl's name, e.g. "CURLE_COULDNT_CONNECT" */
+				    the part after '#' of __type, or the
+				    x-amzn-ErrorType header; for transport
+				    errors curl's name, e.g. "CURLE_COULDNT_CONNECT" */
 	char error_message[512]; /* AWS's message or curl's, no secrets */
 	char request_id[128];    /* x-amzn-RequestId, "" if none */
 	int attempts;            /* calls made (aws_call_retry) */
@@ -65,8 +65,12 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 		  aws_call_result *res, kpg_err *err);
 void aws_call_result_free(aws_call_result *res);
 
+/* What 0 means for max_attempts; also the configuration's aws.max_attempts
+ * default. */
+#define AWS_CALL_DEFAULT_ATTEMPTS 8
+
 typedef struct aws_retry_policy {
-	int max_attempts;    /* 0 = 8 */
+	int max_attempts;    /* 0 = AWS_CALL_DEFAULT_ATTEMPTS */
 	int base_ms;         /* 0 = 200 */
 	int cap_ms;          /* 0 = 20000 */
 	int64_t deadline_ms; /* kpg_time_mono_ms() clock; 0 = none */

@@ -35,15 +35,15 @@ typedef struct aws_creds {
 	char session_token[4097]; /* "" = none */
 	int64_t expires_ms;       /* wall clock; 0 = does not expire */
 	const char *source;       /* static: "environment", "profile",
-				      "web_identity", "container", "imds" */
+				     "web_identity", "container", "imds" */
 } aws_creds;
 
 typedef struct aws_creds_options {
 	const char *region;    /* for STS' regional endpoint; NULL =
-				      AWS_REGION / AWS_DEFAULT_REGION /
-				      us-east-1 */
+				  AWS_REGION / AWS_DEFAULT_REGION /
+				  us-east-1 */
 	const char *ca_bundle; /* for HTTPS (STS): NULL = AWS_CA_BUNDLE
-				      or the system's */
+				  or the system's */
 	int timeout_ms;        /* per HTTP call; 0 = 5000 */
 } aws_creds_options;
 

@@ -39,13 +39,13 @@ extern "C" {
 typedef enum capture_reject {
 	CAPTURE_OK = 0,
 	CAPTURE_REJECT_TOO_BIG,         /* line, instances, values or predictions
-					  over their cap (also out of memory) */
+					   over their cap (also out of memory) */
 	CAPTURE_REJECT_BAD_JSON,        /* the line is not valid JSON, or not an object */
 	CAPTURE_REJECT_MISSING_FIELD,   /* captureData / endpointInput / data / eventId ...
-					  absent or of the wrong type */
+					   absent or of the wrong type */
 	CAPTURE_REJECT_BAD_ENCODING,    /* unknown encoding, or bad base64 */
 	CAPTURE_REJECT_BAD_PAYLOAD,     /* payload does not parse for its content type,
-					  unsupported content type, no instance */
+					   unsupported content type, no instance */
 	CAPTURE_REJECT_BAD_TIME,        /* inferenceTime present but not a string */
 	CAPTURE_REJECT_OUTPUT_MISMATCH, /* number of predictions != number of instances */
 	/* the following are decided by the pipeline, which knows the schema */
@@ -68,8 +68,8 @@ typedef enum capture_value_kind {
 typedef struct capture_value {
 	double num;       /* valid when kind == NUMBER, else NaN */
 	uint32_t str_off; /* text of the cell in capture_record.text: set for
-				STRING values and for every CSV cell (quotes
-				removed); str_len 0 for JSON numbers, bools, null */
+			     STRING values and for every CSV cell (quotes
+			     removed); str_len 0 for JSON numbers, bools, null */
 	uint32_t str_len;
 	uint8_t kind; /* capture_value_kind */
 } capture_value;
@@ -87,7 +87,7 @@ typedef struct capture_record {
 	const size_t *instance_off;  /* n_instances + 1 offsets into values */
 	const capture_value *values; /* instance i: values[instance_off[i] .. instance_off[i+1]) */
 	const double *predictions;   /* n_predictions scores (NaN when not numeric;
-					 true/false are 1/0) */
+					true/false are 1/0) */
 	size_t n_predictions;        /* 0 when there is no endpointOutput */
 	const char *text;            /* backing text for string cells */
 } capture_record;

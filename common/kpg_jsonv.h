@@ -78,7 +78,7 @@ struct kpg_jsonv_key {
 	kpg_jsonv_type type;
 	unsigned flags;             /* KPG_JSONV_REQUIRED, ... */
 	double min, max;            /* INT, NUMBER; both 0: no range;
-					 max INFINITY: no upper bound */
+				       max INFINITY: no upper bound */
 	size_t max_len;             /* STRING: bytes; ARRAY, MAP: entries */
 	const char *const *choices; /* STRING: NULL-terminated, or NULL */
 	const char *def;            /* the default as JSON text, or NULL */
@@ -87,7 +87,7 @@ struct kpg_jsonv_key {
 	size_t offset;            /* into the loader's struct */
 	size_t size;              /* CHARS: the array's size */
 	double scale;             /* I64: stored value * scale (0 = 1),
-					 e.g. seconds -> ms 1000 */
+				     e.g. seconds -> ms 1000 */
 	kpg_jsonv_check_fn check; /* NULL: the table says it all */
 };
 
@@ -99,8 +99,8 @@ struct kpg_jsonv {
 	const json_locate *loc; /* positions; NULL: none known */
 	const char *dir;        /* PATH values resolve against it; "" none */
 	const char *env_prefix; /* "KPIGATE_": scalar keys may be set by
-					 PREFIX + PATH upper-cased, '.' -> '_';
-					 NULL: no environment */
+				   PREFIX + PATH upper-cased, '.' -> '_';
+				   NULL: no environment */
 	void *base;             /* the struct rows store into; NULL none */
 	kpg_diags *d;           /* borrowed; diagnostics are appended */
 	size_t first;           /* d->n before this run */
@@ -110,6 +110,11 @@ struct kpg_jsonv {
 };
 
 #define KPG_JSONV_MAX_DIAGS 200
+
+/* A row's .def from a numeric macro that code elsewhere also uses (the
+ * module that owns the default keeps it; the table shows it as JSON). */
+#define KPG_JSONV_DEF(x) KPG_JSONV_DEF_(x)
+#define KPG_JSONV_DEF_(x) #x
 #define KPG_JSONV_ENV_MAX 128
 
 void kpg_jsonv_init(kpg_jsonv *v, const kpg_jsonv_key *keys, size_t n_keys,

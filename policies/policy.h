@@ -35,7 +35,7 @@ typedef enum policy_action_type {
 typedef struct policy_kpi {
 	kpi_metric metric;
 	int is_max; /* 1: breach when value > threshold (rmse, mae);
-				     0: breach when value < threshold */
+		       0: breach when value < threshold */
 	double threshold;
 } policy_kpi;
 

@@ -11,26 +11,36 @@
 #include <cmocka.h>
 
 #include "policy.h"
+#include "policy_keys.h"
 
 #define DAY_MS (86400LL * 1000)
 #define T0 1700000000000LL /* 2023-11-14T22:13:20Z */
 
 static char model_name[] = "churn-xgb";
 
+/* A key's default from the policy key table (policy_keys.c). */
+static double dflt(const char *path)
+{
+	double x = 0;
+
+	assert_int_equal(policy_key_default(path, &x), 0);
+	return x;
+}
+
 /* Defaults as policy_load sets them, one auc KPI. */
 static void base_policy(policy *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->model = model_name;
-	p->psi_bins = 10;
-	p->psi_threshold = 0.2;
-	p->ks_p_value = 0.01;
-	p->ks_min_statistic = 0.1;
-	p->dataset_drift_share = 0.3;
-	p->min_records = 100;
-	p->min_labelled = 100;
-	p->consecutive_windows = 1;
-	p->budget_period_ms = 30 * DAY_MS;
+	p->psi_bins = (unsigned)dflt("drift.psi_bins");
+	p->psi_threshold = dflt("drift.psi_threshold");
+	p->ks_p_value = dflt("drift.ks_p_value");
+	p->ks_min_statistic = dflt("drift.ks_min_statistic");
+	p->dataset_drift_share = dflt("drift.dataset_drift_share");
+	p->min_records = (uint64_t)dflt("guards.min_records");
+	p->min_labelled = (uint64_t)dflt("guards.min_labelled");
+	p->consecutive_windows = (unsigned)dflt("guards.consecutive_windows");
+	p->budget_period_ms = (int64_t)(dflt("guards.budget_period_seconds") * 1000);
 	p->kpis[0] = (policy_kpi){KPI_AUC, 0, 0.75};
 	p->n_kpis = 1;
 }

@@ -500,9 +500,9 @@ int action_runner_start(action_runner **out, const action_runner_options *o,
 	r->o.aws.sfn_endpoint = r->sfn_ep;
 	r->o.aws.ca_bundle = r->ca;
 	if (r->o.deadline_s <= 0)
-		r->o.deadline_s = 86400;
+		r->o.deadline_s = ACTION_RUNNER_DEFAULT_DEADLINE_S;
 	if (r->o.poll_ms <= 0)
-		r->o.poll_ms = 30000;
+		r->o.poll_ms = ACTION_RUNNER_DEFAULT_POLL_S * 1000;
 	if (r->outbox_path == NULL) {
 		kpg_err_set(err, "action runner: no outbox folder");
 		rc = KPG_EINVAL;

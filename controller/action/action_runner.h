@@ -24,14 +24,20 @@
 
 typedef struct action_runner action_runner;
 
+/* What 0 means in action_runner_options; also the defaults of the
+ * configuration's aws.delivery_deadline_seconds and aws.poll_seconds. */
+#define ACTION_RUNNER_DEFAULT_DEADLINE_S 86400
+#define ACTION_RUNNER_DEFAULT_POLL_S 30
+
 typedef struct action_runner_options {
 	const char *outbox_dir; /* required */
 	audit_log *audit;       /* borrowed; NULL = nothing audited */
 	action_aws_options aws; /* strings copied */
-	int64_t deadline_s;     /* a trigger is retried this long after its
-				      decision; 0 = 86400 */
-	int poll_ms;            /* follow-up and retry pace; 0 = 30000 */
-	int follow;             /* follow executions to their end */
+	/* a trigger is retried this long after its decision; 0 =
+	 * ACTION_RUNNER_DEFAULT_DEADLINE_S */
+	int64_t deadline_s;
+	int poll_ms; /* follow-up and retry pace; 0 = ACTION_RUNNER_DEFAULT_POLL_S s */
+	int follow;  /* follow executions to their end */
 } action_runner_options;
 
 /* Starts the worker; it picks up what the outbox holds from before. */

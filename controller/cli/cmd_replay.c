@@ -18,6 +18,7 @@
 #include "policy_report.h"
 #include "replay_report.h"
 
+/* A printf format: print it with print_usage (the join defaults are join.h's). */
 static const char replay_usage[] =
 	"usage: kpigate replay --policy FILE... --capture PATH... [--ground-truth PATH...]\n"
 	"                      [--audit FILE] [--rejects FILE] [--json]\n"
@@ -37,9 +38,9 @@ static const char replay_usage[] =
 	"  --json                print the summary as JSON\n"
 	"  --max-line-bytes N    lines longer than N are rejected (default 1048576)\n"
 	"  --join-max N          predictions and labels waiting for each other, at most\n"
-	"                        (default 500000; the oldest is evicted and counted)\n"
+	"                        (default %d; the oldest is evicted and counted)\n"
 	"  --join-max-age H      hours of event time a prediction or label waits for its\n"
-	"                        partner before it is evicted and counted (default 336)\n"
+	"                        partner before it is evicted and counted (default %d)\n"
 	"  --execute             start the SageMaker pipeline or Step Functions execution\n"
 	"                        of every retrain (signed with the AWS credential chain);\n"
 	"                        without it AWS actions are recorded as not_sent\n"
@@ -53,6 +54,11 @@ static const char replay_usage[] =
 	"Exit: 0 the replay ran; 1 invalid input (a policy, reference or file), the\n"
 	"audit log could not be written, or a trigger was not delivered (--execute);\n"
 	"2 usage error.\n";
+
+static void print_usage(FILE *out)
+{
+	fprintf(out, replay_usage, JOIN_DEFAULT_MAX_ENTRIES, JOIN_DEFAULT_MAX_AGE_HOURS);
+}
 
 typedef struct replay_args {
 	const char **policies, **captures, **gts;
@@ -166,8 +172,8 @@ static int parse_args(int argc, char **argv, replay_args *a)
 			a->join_max_age_ms = (int64_t)(h * 3600.0 * 1000.0);
 			break;
 		}
-		case 'h': fputs(replay_usage, stdout); return -1;
-		default: fputs(replay_usage, stderr); return KPG_EXIT_USAGE;
+		case 'h': print_usage(stdout); return -1;
+		default: print_usage(stderr); return KPG_EXIT_USAGE;
 		}
 		if (rc) {
 			fprintf(stderr, "kpigate replay: out of memory\n");
@@ -175,13 +181,13 @@ static int parse_args(int argc, char **argv, replay_args *a)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "kpigate replay: unexpected argument '%s'\n%s", argv[optind],
-			replay_usage);
+		fprintf(stderr, "kpigate replay: unexpected argument '%s'\n", argv[optind]);
+		print_usage(stderr);
 		return KPG_EXIT_USAGE;
 	}
 	if (a->n_policies == 0 || a->n_captures == 0) {
-		fprintf(stderr, "kpigate replay: --policy and --capture are required\n%s",
-			replay_usage);
+		fprintf(stderr, "kpigate replay: --policy and --capture are required\n");
+		print_usage(stderr);
 		return KPG_EXIT_USAGE;
 	}
 	return 0;

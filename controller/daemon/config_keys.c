@@ -9,6 +9,9 @@
 #include "aws_names_key.h"
 #include "config.h"
 #include "config_check.h"
+#include "action_runner.h"
+#include "aws_call.h"
+#include "join.h"
 
 #define PATH_MAX_BYTES 4096
 #define NAME_MAX_BYTES 255  /* group id, header name, URLs */
@@ -196,11 +199,11 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "join", .type = KPG_JSONV_OBJECT,
 	 .doc = "Predictions waiting for their ground-truth labels."},
 	{.path = "join.max_entries", .type = KPG_JSONV_INT, .min = 1,
-	 .max = 50000000, .def = "500000", .store = KPG_JSONV_SIZE,
+	 .max = 50000000, .def = KPG_JSONV_DEF(JOIN_DEFAULT_MAX_ENTRIES), .store = KPG_JSONV_SIZE,
 	 AT(join_max_entries),
 	 .doc = "Predictions and labels that wait for each other, at most. The same as `replay --join-max`."},
 	{.path = "join.max_age_hours", .type = KPG_JSONV_NUMBER,
-	 .flags = KPG_JSONV_MIN_OPEN, .min = 0, .max = 8784, .def = "336",
+	 .flags = KPG_JSONV_MIN_OPEN, .min = 0, .max = 8784, .def = KPG_JSONV_DEF(JOIN_DEFAULT_MAX_AGE_HOURS),
 	 .store = KPG_JSONV_I64, AT(join_max_age_ms), .scale = 3600.0 * 1000,
 	 .doc = "How many hours of event time a prediction or label waits for its partner (default 14 days). The same as `replay --join-max-age`."},
 
@@ -222,14 +225,14 @@ static const kpg_jsonv_key keys[] = {
 	 .max_len = PATH_MAX_BYTES, .store = KPG_JSONV_PATH, AT(aws_ca_bundle),
 	 .doc = "CA certificates for AWS TLS; null: `AWS_CA_BUNDLE`, else the system's. Verification is never off."},
 	{.path = "aws.max_attempts", .type = KPG_JSONV_INT, .min = 1, .max = 20,
-	 .def = "8", .store = KPG_JSONV_UINT, AT(aws_max_attempts),
+	 .def = KPG_JSONV_DEF(AWS_CALL_DEFAULT_ATTEMPTS), .store = KPG_JSONV_UINT, AT(aws_max_attempts),
 	 .doc = "Calls per delivery round (throttling, 5xx and transport errors are retried with backoff and jitter)."},
 	{.path = "aws.delivery_deadline_seconds", .type = KPG_JSONV_INT,
-	 .min = 60, .max = 604800, .def = "86400", .store = KPG_JSONV_UINT,
+	 .min = 60, .max = 604800, .def = KPG_JSONV_DEF(ACTION_RUNNER_DEFAULT_DEADLINE_S), .store = KPG_JSONV_UINT,
 	 AT(aws_deadline_s),
 	 .doc = "How long after its decision a trigger is retried (across restarts) before it is audited `expired`."},
 	{.path = "aws.poll_seconds", .type = KPG_JSONV_INT, .min = 1,
-	 .max = 3600, .def = "30", .store = KPG_JSONV_UINT, AT(aws_poll_s),
+	 .max = 3600, .def = KPG_JSONV_DEF(ACTION_RUNNER_DEFAULT_POLL_S), .store = KPG_JSONV_UINT, AT(aws_poll_s),
 	 .doc = "Pace of delivery rounds and of following started executions to their end."},
 };
 /* clang-format on */

@@ -44,7 +44,7 @@ typedef struct daemon_ctx {
 	const config *cfg;
 	pipeline_options po;
 	policy_set set; /* the accepted policies' bytes: new tasks
-				      are built from these, never from disk */
+			   are built from these, never from disk */
 	int set_ready;
 	policy_watch *watch; /* policy_dir changes and SIGHUP */
 	audit_log *audit;
@@ -55,11 +55,11 @@ typedef struct daemon_ctx {
 	char **models;
 	size_t n_models;          /* owned: model names, policy order */
 	int32_t *model_partition; /* owned, n_models: where its records came
-				      from first (-1 none); a model in two
-				      partitions is warned about once */
+				     from first (-1 none); a model in two
+				     partitions is warned about once */
 	pipeline refs;            /* the start-up policies with their
-				      references, shared read-only by every
-				      task (loaded once, not per partition) */
+				     references, shared read-only by every
+				     task (loaded once, not per partition) */
 	int refs_ready;
 	pipeline keys_pl;          /* only n_models, for audit_keys */
 	state_ctx audit_keys;      /* decisions found in the audit log at start */
@@ -72,7 +72,7 @@ typedef struct daemon_ctx {
 	uint64_t audit_seq0;    /* audit records before this run */
 	size_t n_assigned;      /* partitions of both topics */
 	action_runner *actions; /* delivers and follows retraining triggers
-				      (STATE_DIR/outbox, shared by replicas) */
+				   (STATE_DIR/outbox, shared by replicas) */
 	int64_t rate_t0_ms;     /* records/s over ~5 s */
 	uint64_t rate_n0;
 } daemon_ctx;

@@ -40,9 +40,9 @@ typedef struct daemon_task {
 	pipeline pl;
 	state_ctx st;
 	const state_ctx *audit_keys;      /* borrowed: decisions noted from the
-					 replica's audit log at start-up */
+					     replica's audit log at start-up */
 	const state_ctx *audit_evaluated; /* borrowed: windows whose
-					 window_evaluated record is there */
+					     window_evaluated record is there */
 	char *dir;                        /* owned: its checkpoint folder */
 	int lock_fd;
 	int decided_fd; /* the decided-keys journal, O_APPEND */

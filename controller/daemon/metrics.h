@@ -20,8 +20,8 @@
 typedef enum metrics_readiness {
 	METRICS_STARTING = 0, /* not in the consumer loop yet (zeroed) */
 	METRICS_UNASSIGNED,   /* in the loop, no partitions assigned: joining
-				   the group, rebalancing, or more replicas than
-				   partitions */
+				 the group, rebalancing, or more replicas than
+				 partitions */
 	METRICS_READY,        /* a group member with an assignment */
 	METRICS_STOPPING      /* shutting down */
 } metrics_readiness;
@@ -41,13 +41,13 @@ typedef struct metrics {
 	atomic_uint_fast64_t dead_lettered;
 	atomic_uint_fast64_t policy_reloads, policy_rejects;
 	atomic_uint_fast64_t state_handovers; /* partition state loaded from
-						   another owner's checkpoint */
+						 another owner's checkpoint */
 	atomic_uint_fast64_t rebalances;      /* assignment changes (assign,
-						   revoke or lose) */
+						 revoke or lose) */
 	atomic_uint_fast64_t kafka_errors;    /* non-fatal client errors */
 	atomic_uint_fast64_t order_timeouts;  /* records let go after
-						   kafka.max_task_idle_ms
-						   (task_merge.h) */
+						 kafka.max_task_idle_ms
+						 (task_merge.h) */
 
 	/* gauges */
 	atomic_int_fast64_t consumer_lag;        /* messages, from librdkafka stats */
@@ -55,7 +55,7 @@ typedef struct metrics {
 	atomic_uint_fast64_t assigned_partitions;
 	atomic_uint_fast64_t open_windows; /* windows holding records */
 	atomic_uint_fast64_t held_records; /* read, waiting for the other
-						   topic (task_merge.h) */
+					      topic (task_merge.h) */
 	atomic_uint_fast64_t policies_loaded;
 	atomic_int ready;                       /* a metrics_readiness */
 	atomic_int_fast64_t heartbeat_ms;       /* wall clock of the consumer

@@ -61,7 +61,7 @@ typedef struct state_ctx {
 	state_model_status *status;    /* owned, n_models; set by state_load */
 	size_t n_dropped_models;       /* state_load: models in the file, not in pl */
 	uint64_t join_dropped;         /* state_load: join entries not restored
-					(their model is gone, or the ring is smaller) */
+					  (their model is gone, or the ring is smaller) */
 	int64_t saved_at_ms;           /* state_load: wall clock of that save */
 	size_t decisions_seen;         /* entries of pl->decisions harvested */
 } state_ctx;

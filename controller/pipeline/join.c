@@ -6,15 +6,14 @@
 
 #include "kpg_strmap.h"
 
-#define JOIN_DEFAULT_MAX 500000
-#define JOIN_DEFAULT_AGE_MS (14LL * 24 * 3600 * 1000)
+#define JOIN_DEFAULT_AGE_MS (JOIN_DEFAULT_MAX_AGE_HOURS * 3600LL * 1000)
 #define JOIN_TOMB UINT64_MAX
 
 int join_init(join_buffer *jb, size_t max_entries, int64_t max_age_ms,
 	      kpg_err *err)
 {
 	memset(jb, 0, sizeof(*jb));
-	jb->cap = max_entries ? max_entries : JOIN_DEFAULT_MAX;
+	jb->cap = max_entries ? max_entries : JOIN_DEFAULT_MAX_ENTRIES;
 	jb->max_age_ms = max_age_ms ? max_age_ms : JOIN_DEFAULT_AGE_MS;
 	jb->index_cap = 16;
 	while (jb->index_cap < jb->cap * 2)

@@ -35,7 +35,7 @@ typedef struct join_buffer {
 	size_t cap, head, count; /* owned; count incl. dead */
 	uint64_t *index;
 	size_t index_cap; /* owned; hash << 32 | slot+1, 0 empty,
-						     UINT64_MAX tombstone */
+			     UINT64_MAX tombstone */
 	size_t tombstones;
 	int64_t max_age_ms;
 	join_stats stats;
@@ -48,6 +48,11 @@ typedef struct join_match {
 
 /* Pass as now_ms while the stream has no event time yet (labels read
  * before any capture): such entries leave only by the size cap. */
+/* What a zero in join_init's options means; also the defaults of the
+ * configuration's join.* keys and of replay's --join-max options. */
+#define JOIN_DEFAULT_MAX_ENTRIES 500000
+#define JOIN_DEFAULT_MAX_AGE_HOURS 336 /* 14 days */
+
 #define JOIN_TIME_UNKNOWN INT64_MIN
 
 /* max_entries 0 = 500,000; max_age_ms 0 = 14 days. */

@@ -39,7 +39,7 @@ typedef struct pipeline_stats {
 	uint64_t gt_lines, gt_ok;
 	uint64_t gt_rejects[CAPTURE_REJECT__COUNT];
 	uint64_t unjoinable; /* captures whose prediction cannot be joined
-				 (no output, several instances, non-numeric) */
+				(no output, several instances, non-numeric) */
 } pipeline_stats;
 
 typedef struct pipeline_options {
@@ -96,7 +96,7 @@ typedef struct pipeline {
 	capture_reject last_reject;
 	char last_reject_msg[256];
 	int last_model; /* the model the last capture line was routed
-				  to, -1 when none (and after a label) */
+			   to, -1 when none (and after a label) */
 	/* Optional (daemon): asked when a window closes, with the decision's
 	 * idempotency key. PIPELINE_DECIDED: decided and audited before — a
 	 * window replayed after a restart — so it is neither audited nor acted

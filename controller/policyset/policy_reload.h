@@ -54,7 +54,7 @@ typedef struct policy_set {
 typedef struct policy_reload_result {
 	size_t *changed;
 	size_t n_changed;  /* owned: indexes into the set
-					      whose bytes were replaced */
+			      whose bytes were replaced */
 	size_t n_rejected; /* files rejected by this scan */
 	size_t n_unchanged;
 } policy_reload_result;
