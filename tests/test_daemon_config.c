@@ -1,4 +1,4 @@
-/* test_controller_config.c - the daemon's configuration loader: every
+/* test_daemon_config.c - the daemon's configuration loader: every
  * key's default, values as written, range and type errors, unknown keys
  * with suggestions, missing required keys at their object's brace,
  * KPIGATE_* environment overrides (good and bad, librdkafka properties),
