@@ -111,9 +111,9 @@ void policy_diags_free(policy_diags *d);
 /* Names of the policy enums (policy_names.c; the ones the pipeline also
  * needs are in policy_eval.h). */
 const char *policy_action_name(policy_action_type a);
+extern const char *const policy_action_names[]; /* NULL-terminated, by enum */
 /* Name to value; 0, or KPG_ENOTFOUND leaving *out untouched. */
 int kpi_metric_from_name(const char *name, kpi_metric *out);
-int policy_task_from_name(const char *name, policy_task *out);
 int policy_action_from_name(const char *name, policy_action_type *out);
 /* Placeholders allowed in action.parameters values, without braces:
  * "model", "window", "drifted_features", "kpis", "idempotency_key". */

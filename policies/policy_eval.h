@@ -40,6 +40,9 @@ typedef struct policy_feature {
 
 /* Canonical names: "accuracy", "auc", ...; "binary_classification", ... */
 const char *kpi_metric_name(kpi_metric m);
+/* The same names as NULL-terminated lists indexed by the enum. */
+extern const char *const kpi_metric_names[];
+extern const char *const policy_task_names[];
 int kpi_metric_higher_is_better(kpi_metric m);
 const char *policy_task_name(policy_task t);
 const char *policy_feature_type_name(policy_feature_type t); /* "numeric", ... */

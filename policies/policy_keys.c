@@ -21,13 +21,9 @@
 _Static_assert(sizeof(policy_task) == sizeof(int), "CHOICE stores an int");
 _Static_assert(sizeof(policy_action_type) == sizeof(int), "CHOICE stores an int");
 
-static const char *const tasks[] = {"binary_classification", "regression", NULL};
 static const char *const ks_methods[] = {"auto", "asymp", NULL};
 static const char *const feature_types[] = {"numeric", "categorical", NULL};
-static const char *const metrics[] = {"accuracy", "precision", "recall", "f1",
-				      "auc", "rmse", "mae", NULL};
-static const char *const actions[] = {"dry_run", "sagemaker_pipeline",
-				      "step_functions", NULL};
+/* tasks, KPI metrics and actions: policy_names.c's lists */
 
 /* ---- rules a row cannot say --------------------------------------- */
 
@@ -112,16 +108,17 @@ static int check_metric(kpg_jsonv *v, const kpg_jsonv_key *k,
 			const kpg_jsonv_at *at, json_t *value)
 {
 	const char *s = json_string_value(value), *hint;
+	char list[128];
 
 	if (kpg_jsonv_choice(k->choices, s) >= 0)
 		return 1;
 	hint = kpg_suggest(s, k->choices, KPI__COUNT);
+	kpg_jsonv_choice_list(k->choices, list, sizeof(list));
 	if (hint != NULL)
 		kpg_jsonv_report(v, at, 0, "unknown KPI metric \"%s\"; did you mean \"%s\"?",
 				 s, hint);
 	else
-		kpg_jsonv_report(v, at, 0, "unknown KPI metric \"%s\"; use accuracy, precision, recall, f1, auc, rmse or mae",
-				 s);
+		kpg_jsonv_report(v, at, 0, "unknown KPI metric \"%s\"; use %s", s, list);
 	return -1;
 }
 
@@ -176,7 +173,7 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "prediction", .type = KPG_JSONV_OBJECT,
 	 .doc = "What the model predicts and where its output is."},
 	{.path = "prediction.task", .type = KPG_JSONV_STRING, .max_len = 64,
-	 .choices = tasks, .def = "\"binary_classification\"",
+	 .choices = policy_task_names, .def = "\"binary_classification\"",
 	 .store = KPG_JSONV_CHOICE, AT(task),
 	 .doc = "Decides which KPIs are allowed."},
 	{.path = "prediction.score_field", .type = KPG_JSONV_STRING,
@@ -228,7 +225,7 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "kpis[]", .type = KPG_JSONV_OBJECT,
 	 .doc = "One KPI: a metric and exactly one of `min` and `max`."},
 	{.path = "kpis[].metric", .type = KPG_JSONV_STRING, .flags = REQ,
-	 .max_len = 64, .choices = metrics, .check = check_metric,
+	 .max_len = 64, .choices = kpi_metric_names, .check = check_metric,
 	 .doc = "Computed on the labelled records of the window. `accuracy`, `precision`, `recall`, `f1`, `auc` need task binary_classification; `rmse`, `mae` need regression."},
 	{.path = "kpis[].min", .type = KPG_JSONV_NUMBER, .min = 0, .max = 1,
 	 .doc = "For higher-is-better metrics (accuracy, precision, recall, f1, auc). Breach when value < min."},
@@ -272,7 +269,7 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "action", .type = KPG_JSONV_OBJECT, .flags = REQ,
 	 .doc = "The retraining action."},
 	{.path = "action.type", .type = KPG_JSONV_STRING, .flags = REQ,
-	 .max_len = 64, .choices = actions, .store = KPG_JSONV_CHOICE,
+	 .max_len = 64, .choices = policy_action_names, .store = KPG_JSONV_CHOICE,
 	 AT(action),
 	 .doc = "What a retrain does. `dry_run` only records the decision."},
 	{.path = "action.pipeline_name", .type = KPG_JSONV_STRING, .flags = NUL,

@@ -4,7 +4,9 @@
 
 #include <string.h>
 
-static const char *const kpi_names[KPI__COUNT] = {
+/* NULL-terminated, indexed by the enums: the policy key table's choices
+ * (a choice's index is its enum value). */
+const char *const kpi_metric_names[KPI__COUNT + 1] = {
 	[KPI_ACCURACY] = "accuracy",
 	[KPI_PRECISION] = "precision",
 	[KPI_RECALL] = "recall",
@@ -12,17 +14,20 @@ static const char *const kpi_names[KPI__COUNT] = {
 	[KPI_AUC] = "auc",
 	[KPI_RMSE] = "rmse",
 	[KPI_MAE] = "mae",
+	[KPI__COUNT] = NULL,
 };
 
-static const char *const task_names[] = {
+const char *const policy_task_names[] = {
 	[POLICY_TASK_BINARY] = "binary_classification",
 	[POLICY_TASK_REGRESSION] = "regression",
+	NULL,
 };
 
-static const char *const action_names[] = {
+const char *const policy_action_names[] = {
 	[POLICY_ACTION_DRY_RUN] = "dry_run",
 	[POLICY_ACTION_SAGEMAKER_PIPELINE] = "sagemaker_pipeline",
 	[POLICY_ACTION_STEP_FUNCTIONS] = "step_functions",
+	NULL,
 };
 
 const char *const policy_placeholders[] = {
@@ -35,13 +40,13 @@ const char *const policy_placeholders[] = {
 const size_t policy_n_placeholders =
 	sizeof(policy_placeholders) / sizeof(policy_placeholders[0]);
 
-#define NAMES_N(a) (sizeof(a) / sizeof((a)[0]))
+#define NAMES_N(a) (sizeof(a) / sizeof((a)[0]) - 1) /* without the NULL */
 
 const char *kpi_metric_name(kpi_metric m)
 {
 	if ((unsigned)m >= KPI__COUNT)
 		return "unknown";
-	return kpi_names[m];
+	return kpi_metric_names[m];
 }
 
 int kpi_metric_higher_is_better(kpi_metric m)
@@ -51,16 +56,16 @@ int kpi_metric_higher_is_better(kpi_metric m)
 
 const char *policy_action_name(policy_action_type a)
 {
-	if ((unsigned)a >= NAMES_N(action_names))
+	if ((unsigned)a >= NAMES_N(policy_action_names))
 		return "unknown";
-	return action_names[a];
+	return policy_action_names[a];
 }
 
 const char *policy_task_name(policy_task t)
 {
-	if ((unsigned)t >= NAMES_N(task_names))
+	if ((unsigned)t >= NAMES_N(policy_task_names))
 		return "unknown";
-	return task_names[t];
+	return policy_task_names[t];
 }
 
 const char *policy_feature_type_name(policy_feature_type t)
@@ -83,7 +88,7 @@ static int names_find(const char *name, const char *const *names, size_t n)
 
 int kpi_metric_from_name(const char *name, kpi_metric *out)
 {
-	int i = names_find(name, kpi_names, KPI__COUNT);
+	int i = names_find(name, kpi_metric_names, KPI__COUNT);
 
 	if (i < 0)
 		return KPG_ENOTFOUND;
@@ -91,19 +96,9 @@ int kpi_metric_from_name(const char *name, kpi_metric *out)
 	return 0;
 }
 
-int policy_task_from_name(const char *name, policy_task *out)
-{
-	int i = names_find(name, task_names, NAMES_N(task_names));
-
-	if (i < 0)
-		return KPG_ENOTFOUND;
-	*out = (policy_task)i;
-	return 0;
-}
-
 int policy_action_from_name(const char *name, policy_action_type *out)
 {
-	int i = names_find(name, action_names, NAMES_N(action_names));
+	int i = names_find(name, policy_action_names, NAMES_N(policy_action_names));
 
 	if (i < 0)
 		return KPG_ENOTFOUND;

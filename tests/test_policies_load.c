@@ -522,7 +522,6 @@ static void test_names(void **state)
 	static const char *const keys[] = {"cooldown_seconds", "max_retrains",
 					   "min_records", "min_labelled"};
 	kpi_metric m;
-	policy_task t;
 	policy_action_type a;
 
 	(void)state;
@@ -534,8 +533,14 @@ static void test_names(void **state)
 	assert_false(kpi_metric_higher_is_better(KPI_RMSE));
 	assert_false(kpi_metric_higher_is_better(KPI_MAE));
 	assert_int_equal(kpi_metric_from_name("AUC", &m), KPG_ENOTFOUND);
-	assert_int_equal(policy_task_from_name("regression", &t), 0);
-	assert_int_equal(t, POLICY_TASK_REGRESSION);
+	/* the key table's choices: the names, by enum, NULL-terminated */
+	assert_string_equal(policy_task_names[POLICY_TASK_REGRESSION], "regression");
+	assert_null(policy_task_names[POLICY_TASK_REGRESSION + 1]);
+	assert_string_equal(kpi_metric_names[KPI_MAE], "mae");
+	assert_null(kpi_metric_names[KPI__COUNT]);
+	assert_string_equal(policy_action_names[POLICY_ACTION_STEP_FUNCTIONS],
+			    "step_functions");
+	assert_null(policy_action_names[POLICY_ACTION_STEP_FUNCTIONS + 1]);
 	assert_string_equal(policy_task_name(POLICY_TASK_BINARY),
 			    "binary_classification");
 	assert_int_equal(policy_action_from_name("step_functions", &a), 0);

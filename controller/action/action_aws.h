@@ -9,7 +9,6 @@
 #include <jansson.h>
 #include <stdint.h>
 
-#include "aws_call.h"
 #include "kpg_error.h"
 #include "policy.h"
 
@@ -18,7 +17,7 @@ typedef struct action_aws_options {
 	const char *sagemaker_endpoint; /* config overrides, NULL */
 	const char *sfn_endpoint;
 	const char *ca_bundle; /* NULL = AWS_CA_BUNDLE / system */
-	int max_attempts;      /* per delivery round; 0 = AWS_CALL_DEFAULT_ATTEMPTS */
+	int max_attempts;      /* per delivery round; 0 = AWS_CALL_DEFAULT_ATTEMPTS (aws_call.h) */
 	int timeout_ms;        /* per call; 0 = 10000 */
 } action_aws_options;
 
