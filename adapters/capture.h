@@ -46,12 +46,17 @@ typedef enum capture_reject {
 	CAPTURE_REJECT_BAD_ENCODING,    /* unknown encoding, or bad base64 */
 	CAPTURE_REJECT_BAD_PAYLOAD,     /* payload does not parse for its content type,
 					   unsupported content type, no instance */
-	CAPTURE_REJECT_BAD_TIME,        /* inferenceTime present but not a string */
+	CAPTURE_REJECT_BAD_TIME,        /* inferenceTime not a time, or too far from
+					   where the record arrived (its S3 hour
+					   folder, its Kafka timestamp) */
 	CAPTURE_REJECT_OUTPUT_MISMATCH, /* number of predictions != number of instances */
 	/* the following are decided by the pipeline, which knows the schema */
 	CAPTURE_REJECT_FEATURE_COUNT, /* instance has the wrong number of features */
 	CAPTURE_REJECT_BAD_VALUE,     /* text in a numeric column, NaN or Inf */
 	CAPTURE_REJECT_NO_POLICY,     /* no policy matches the record's endpoint */
+	CAPTURE_REJECT_LATE_RECORD,   /* its time window was already closed */
+	CAPTURE_REJECT_DUPLICATE_ID,  /* an id still in the join horizon: a
+					 redelivered record or label */
 	CAPTURE_REJECT__COUNT
 } capture_reject;
 

@@ -14,6 +14,8 @@ static const char *const reject_names[CAPTURE_REJECT__COUNT] = {
 	[CAPTURE_REJECT_FEATURE_COUNT] = "feature_count",
 	[CAPTURE_REJECT_BAD_VALUE] = "bad_value",
 	[CAPTURE_REJECT_NO_POLICY] = "no_policy",
+	[CAPTURE_REJECT_LATE_RECORD] = "late_record",
+	[CAPTURE_REJECT_DUPLICATE_ID] = "duplicate_id",
 };
 
 const char *capture_reject_name(capture_reject r)

@@ -23,6 +23,12 @@
 #define POLICY_MAX_REASONS 16
 #define POLICY_REASON_LEN 256
 #define POLICY_MAX_RETRAIN_HISTORY 64
+/* window.label_wait_seconds: two days, long enough for labels collected
+ * the next business day (SageMaker ground truth is typically hours to a
+ * day late); a shorter wait decides sooner on fewer labels. */
+#define POLICY_DEFAULT_LABEL_WAIT_S 172800
+#define POLICY_WEEK_MS (7 * 86400 * 1000LL)
+#define POLICY_MONDAY_MS (4 * 86400 * 1000LL) /* 1970-01-05, a Monday */
 
 
 typedef enum policy_action_type {
@@ -59,8 +65,11 @@ typedef struct policy {
 	char *score_field;      /* owned; JSON output field, default "score" */
 	double score_threshold; /* binary: predicted positive when score >= it; default 0.5 */
 
-	uint64_t window_records; /* 0 = not by count */
-	int64_t window_span_ms;  /* 0 = not by time; at least one is set */
+	uint64_t window_records;  /* 0 = not by count */
+	int64_t window_span_ms;   /* 0 = not by time; at least one is set */
+	int64_t window_origin_ms; /* span windows start at origin + k * span */
+	char *window_origin;      /* owned; window.origin as written, NULL = default */
+	int64_t label_wait_ms;    /* event time a closed window waits for labels */
 
 	unsigned psi_bins;          /* default 10, 2..1000 */
 	double psi_threshold;       /* default 0.2 */
@@ -141,6 +150,14 @@ typedef struct policy_decision {
 	size_t n_reasons;
 	char idempotency_key[96]; /* model + window: same window, same key */
 } policy_decision;
+
+#define POLICY_KEY_LEN 96
+
+/* The window's idempotency key (the one policy_decide puts in the
+ * decision): model, window index and start; known as soon as the window
+ * closes, before its decision. key holds at least POLICY_KEY_LEN bytes. */
+void policy_window_key(const policy *p, const policy_window_eval *ev,
+		       char *key, size_t keylen);
 
 /* Applies the policy's detector thresholds: sets each feature's drifted
  * flag, n_drifted, drifted_share and dataset_drift. */

@@ -293,3 +293,9 @@ void policy_decide(const policy *p, const policy_window_eval *ev,
 	g->retrain_ms[g->n_retrains++] = now;
 	g->consecutive_breaches = 0;
 }
+
+void policy_window_key(const policy *p, const policy_window_eval *ev,
+		       char *key, size_t keylen)
+{
+	idempotency_key(p, ev, key, keylen);
+}

@@ -12,6 +12,7 @@
 #include "aws_names_key.h"
 #include "energy.h"
 #include "kpg_suggest.h"
+#include "kpg_time.h"
 #include "policy.h"
 
 #define NAME_MAX_BYTES 256          /* columns, features, score field */
@@ -38,6 +39,20 @@ static int check_version(kpg_jsonv *v, const kpg_jsonv_key *k,
 		return 1;
 	kpg_jsonv_report(v, at, 0, "version must be 1 (the only policy format so far), got %lld",
 			 x);
+	return -1;
+}
+
+static int check_origin(kpg_jsonv *v, const kpg_jsonv_key *k,
+			const kpg_jsonv_at *at, json_t *value)
+{
+	const char *s = json_string_value(value);
+	int64_t ms;
+
+	(void)k;
+	if (kpg_time_parse_iso8601(s, strlen(s), &ms) == 0)
+		return 0;
+	kpg_jsonv_report(v, at, 0, "window.origin \"%s\" is not an ISO 8601 time such as 2026-01-05T00:00:00Z",
+			 s);
 	return -1;
 }
 
@@ -192,6 +207,13 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "window.span_seconds", .type = KPG_JSONV_INT, .min = 1,
 	 .max = MAX_SECONDS, .store = KPG_JSONV_I64, AT(window_span_ms),
 	 .scale = 1000, .doc = "Close a window after this much event time (at most 366 days). With both `records` and `span_seconds`, whichever comes first closes the window."},
+	{.path = "window.origin", .type = KPG_JSONV_STRING, .max_len = 40,
+	 .store = KPG_JSONV_STR, AT(window_origin), .check = check_origin,
+	 .doc = "Span windows start at this UTC time (ISO 8601, e.g. `2026-01-05T00:00:00Z`) plus whole spans. Default: UTC midnight, and Monday 00:00 UTC when the span is a whole number of weeks (ISO weeks)."},
+	{.path = "window.label_wait_seconds", .type = KPG_JSONV_INT, .min = 0,
+	 .max = MAX_SECONDS, .def = KPG_JSONV_DEF(POLICY_DEFAULT_LABEL_WAIT_S),
+	 .store = KPG_JSONV_I64, AT(label_wait_ms), .scale = 1000,
+	 .doc = "How long (event time) after a window ends its predictions' labels may still arrive. The window's KPIs are those of its own predictions; it is decided when this wait has passed, or earlier once every prediction of the window has its label. Labels later than that are counted as `late_label`."},
 
 	{.path = "drift", .type = KPG_JSONV_OBJECT,
 	 .doc = "Drift detectors and their thresholds."},

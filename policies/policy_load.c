@@ -15,6 +15,7 @@
 #include "aws_names.h"
 #include "kpg_file.h"
 #include "kpg_jsonv.h"
+#include "kpg_time.h"
 #include "policy_keys.h"
 #include "policy_lists.h"
 
@@ -79,6 +80,17 @@ static void check_rules(kpg_jsonv *v, json_t *root, policy *p, int task_bad)
 	    json_object_get(window, "span_seconds") == NULL)
 		kpg_jsonv_error(v, "window", 0,
 				"window needs \"records\", \"span_seconds\" or both");
+	if (p->window_origin != NULL && p->window_span_ms == 0)
+		kpg_jsonv_error(v, "window.origin", 1,
+				"window.origin applies only with window.span_seconds");
+	if (p->window_origin == NULL ||
+	    kpg_time_parse_iso8601(p->window_origin, strlen(p->window_origin),
+				   &p->window_origin_ms) != 0)
+		/* ISO weeks start on Monday; other spans at UTC midnight */
+		p->window_origin_ms = p->window_span_ms > 0 &&
+						      p->window_span_ms % POLICY_WEEK_MS == 0
+					      ? POLICY_MONDAY_MS
+					      : 0;
 	check_guard(v, root, p, "guards.min_records", p->min_records);
 	check_guard(v, root, p, "guards.min_labelled", p->min_labelled);
 	if (have_type && p->action == POLICY_ACTION_SAGEMAKER_PIPELINE &&
@@ -203,6 +215,7 @@ void policy_free(policy *p)
 		free(p->features[i].name);
 	free(p->features);
 	free(p->score_field);
+	free(p->window_origin);
 	free(p->pipeline_name);
 	free(p->state_machine_arn);
 	free(p->action_region);

@@ -244,7 +244,7 @@ def read_world(root):
     check(pol["features"] == {c: "categorical" for c in CATEGORICAL},
           "policy.json features")
     check(pol["kpis"] == [{"metric": "auc", "min": AUC_MIN}] and
-          pol["window"] == {"span_seconds": 86400} and
+          pol["window"] == {"span_seconds": 86400, "label_wait_seconds": 129600} and
           pol["drift"]["dataset_drift_share"] == DRIFT_SHARE and
           pol["guards"]["consecutive_windows"] == 2 and
           pol["guards"]["cooldown_seconds"] == 14 * 86400,

@@ -73,7 +73,8 @@ pol = c.write("policy.json", json.dumps({
                "expected_hours": 1, "region": "us-east-1"}}))
 rejects = c.path("rejects.jsonl")
 rep = c.run_json("replay", "--policy", pol, "--capture", c.path("capture.jsonl"),
-                 "--ground-truth", c.path("gt.jsonl"), "--rejects", rejects, "--json")
+                 "--ground-truth", c.path("gt.jsonl"), "--rejects", rejects, "--json",
+                 "--decide-pending")
 
 want = collections.Counter(expected)
 for reason, v in schema_bad.items():

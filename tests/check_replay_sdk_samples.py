@@ -1,6 +1,10 @@
 """Replays the SageMaker Python SDK's real capture and ground-truth test
 files (shared/data/sagemaker) through kpigate: every record decodes, every
-label joins by eventId, windows close by count, the audit chain verifies."""
+label joins by eventId, windows close by count and are decided as soon as
+all their labels are in; the last, partial window stays open (and is
+decided, marked end_of_input, with --decide-pending); the audit chain
+verifies. The samples' inferenceTime is the SDK's "{%s}" placeholder: the
+records are placed at the file's time, and counted as such."""
 import json
 import random
 
@@ -36,8 +40,19 @@ with open(actuals) as f:
     n_gt = sum(1 for line in f if line.strip())
 n_windows = (n_cap + 9) // 10
 
+open_rep = c.run_json("replay", "--policy", pol, "--capture", capture, "--ground-truth",
+                      actuals, "--json")
+c.ok(len(open_rep["decisions"]) == n_cap // 10 and
+     all(d["decision"]["label_wait"]["ended"] == "all_labelled" for d in open_rep["decisions"]),
+     f"full windows are decided once all their labels are in: {open_rep['decisions'][:1]}")
+c.ok(open_rep["pending"][0]["open"]["records"] == n_cap % 10,
+     f"the partial window stays open: {open_rep['pending']}")
+c.ok(open_rep["capture"]["arrival_times"] == n_cap,
+     f"records without a usable inferenceTime are counted: {open_rep['capture']}")
 rep = c.run_json("replay", "--policy", pol, "--capture", capture, "--ground-truth",
-                 actuals, "--audit", audit, "--json")
+                 actuals, "--audit", audit, "--json", "--decide-pending")
+c.ok(rep["decisions"][-1]["decision"]["label_wait"]["ended"] == "all_labelled",
+     f"--decide-pending decides the open window: {rep['decisions'][-1]['decision']['label_wait']}")
 cap = rep["capture"]
 c.ok(cap["lines"] == n_cap and cap["accepted"] == n_cap and cap["rejected"] == 0,
      f"{n_cap} capture lines accepted: {cap}")

@@ -1,20 +1,25 @@
 #!/usr/bin/env bash
 # e2e_daemon_labels.sh - `kpigate run` with ground truth on its own topic
 # (co-partitioned with the captures, both keyed by endpoint), against the
-# mock cluster:
-#  - the example's captures and labels (20,000 records) are produced in the
-#    order replay reads them (S3 hour of each file, labels first on a tie),
-#    one kcat run per file, so the records' Kafka timestamps follow that
-#    order; a day at a time, each day consumed before the next (the mock
-#    keeps only ~5 MB per partition);
-#  - group g1 is stopped (SIGSTOP) for six days and continued: it then
-#    reads a backlog of both topics, which librdkafka hands out in whatever
-#    order its fetches return; group g2 is killed with -9 half-way and
-#    restarted: both audit logs must equal `kpigate replay` on the same
-#    files window by window and decision by decision, KPIs included
-#    (the daemon applies a task's two partitions in timestamp order,
-#    controller/daemon/task_merge.h), with every label joined and every retrain
-#    acted on exactly once.
+# mock cluster. A window's KPIs are those of its own predictions, so any
+# order of labels and captures that lets labels arrive within the policy's
+# label wait must give the same windows, KPIs and decisions as replay:
+#  - the example's captures and labels (20,000 records) are produced twice,
+#    one kcat run per run of one kind, so the records' Kafka timestamps
+#    follow the order produced, a day at a time, each day consumed before
+#    the next (the mock keeps only ~5 MB per partition):
+#    A (topics capture, labels): each S3 hour's labels after that hour's
+#      captures (replay reads them before);
+#    B (topics capture-b, labels-b): each hour's captures and labels cut
+#      into random pieces, interleaved at random (seeded);
+#  - group g1 reads A and is stopped (SIGSTOP) for six days and continued:
+#    it then reads a backlog of both topics, which librdkafka hands out in
+#    whatever order its fetches return; group g2 reads B and is killed with
+#    -9 half-way and restarted: both audit logs must equal `kpigate replay`
+#    on the same files window by window and decision by decision, KPIs
+#    included (the daemon applies a task's two partitions in timestamp
+#    order, controller/daemon/task_merge.h), with every label joined and
+#    every retrain acted on exactly once.
 . "$(dirname "$0")/lib/e2e_lib.sh" "$@"
 e2e_need_kafka
 daemon_pid=
@@ -32,47 +37,58 @@ for l in open(sys.argv[1]):
     r = json.loads(l)
     if r["event"] == "run_summary":
         g = r["data"]["ground_truth"]; print(g["joined"], g["lines"])' "$work/replay.jsonl")"
-# the two streams in replay's order (S3 hour of each file; labels first on a
-# tie): slice/NN/MMMM.capture|labels, one file per run of one kind, about a
-# day per slice
+# the two orders: slice/{a,b}/DD/NNNNN.capture|labels, one file per run of
+# one kind, DD = the day of the S3 hour the lines were filed under
 mkdir -p "$work/slice"
 $py - "$work/ex" "$work/slice" <<'PY'
-import os, sys
+import os, random, sys
 root, out = sys.argv[1:3]
-files = []
-for kind, rank in (("ground_truth", 0), ("capture", 1)):
+hours = {}
+for kind in ("ground_truth", "capture"):
     for d, _, names in os.walk(os.path.join(root, kind)):
         for n in sorted(names):
-            hour = "/".join(d.split("/")[-4:])  # .../yyyy/mm/dd/hh
-            files.append((hour, rank, n, os.path.join(d, n), kind))
-files.sort()
-runs = []  # [kind, lines]
-for _, _, _, p, kind in files:
-    lines = open(p).readlines()
-    if runs and runs[-1][0] == kind:
-        runs[-1][1].extend(lines)
-    else:
-        runs.append([kind, lines])
-total = sum(len(r[1]) for r in runs)
-n, done, k = 42, 0, 0
-for i, (kind, lines) in enumerate(runs):
-    s = min(n - 1, done * n // total)
-    os.makedirs(f"{out}/{s:02d}", exist_ok=True)
-    with open(f"{out}/{s:02d}/{i:05d}.{'labels' if kind == 'ground_truth' else 'capture'}", "w") as f:
-        f.writelines(lines)
-    done += len(lines)
+            hour = "/".join(d.split("/")[-4:])  # yyyy/mm/dd/hh
+            lines = open(os.path.join(d, n)).readlines()
+            hours.setdefault(hour, {"capture": [], "ground_truth": []})[kind] += lines
+days = sorted({h[:10] for h in hours})
+rnd = random.Random(42)
+def pieces(lines):
+    cut = sorted(rnd.sample(range(1, len(lines)), min(3, len(lines) - 1))) if len(lines) > 1 else []
+    return [lines[a:b] for a, b in zip([0] + cut, cut + [len(lines)])]
+for order in ("a", "b"):
+    runs = []  # [day, kind, lines]
+    for h in sorted(hours):
+        day = days.index(h[:10])
+        if order == "a":
+            chunks = [("capture", hours[h]["capture"]), ("ground_truth", hours[h]["ground_truth"])]
+        else:
+            chunks = [("capture", p) for p in pieces(hours[h]["capture"])] + \
+                     [("ground_truth", p) for p in pieces(hours[h]["ground_truth"])]
+            rnd.shuffle(chunks)
+        for kind, lines in chunks:
+            if not lines:
+                continue
+            if runs and runs[-1][0] == day and runs[-1][1] == kind:
+                runs[-1][2].extend(lines)
+            else:
+                runs.append([day, kind, list(lines)])
+    for i, (day, kind, lines) in enumerate(runs):
+        os.makedirs(f"{out}/{order}/{day:02d}", exist_ok=True)
+        with open(f"{out}/{order}/{day:02d}/{i:05d}.{'labels' if kind == 'ground_truth' else 'capture'}", "w") as f:
+            f.writelines(lines)
 PY
-n_capture=$(cat "$work"/slice/*/*.capture | wc -l)
-n_labels=$(cat "$work"/slice/*/*.labels | wc -l)
-[[ $n_labels == "$replay_gt" ]] || fail "sliced $n_labels labels, replay read $replay_gt"
+for o in a b; do
+	n_labels=$(cat "$work"/slice/$o/*/*.labels | wc -l)
+	[[ $n_labels == "$replay_gt" ]] || fail "order $o: sliced $n_labels labels, replay read $replay_gt"
+done
 
-kafka_start capture:2 labels:2 || { echo "FAIL: mock"; exit 1; }
+kafka_start capture:2 labels:2 capture-b:2 labels-b:2 || { echo "FAIL: mock"; exit 1; }
 mkdir -p "$work/policies"
 cp "$work/ex/policy.json" "$work/ex/train.csv" "$work/policies/"
-config() { # config GROUP AUDIT STATE_DIR SESSION_MS
+config() { # config GROUP AUDIT STATE_DIR SESSION_MS TOPIC_SUFFIX
 	cat <<JSON
 {"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "$1",
-           "capture_topic": "capture", "ground_truth_topic": "labels", "batch_size": 300,
+           "capture_topic": "capture$5", "ground_truth_topic": "labels$5", "batch_size": 300,
            "properties": {"session.timeout.ms": $4, "auto.offset.reset": "earliest"}},
  "policy_dir": "$work/policies", "audit_log": "$2", "state_dir": "$3",
  "http": {"listen": "127.0.0.1:0"},
@@ -80,8 +96,8 @@ config() { # config GROUP AUDIT STATE_DIR SESSION_MS
 JSON
 }
 # g1 outlives its SIGSTOP in the group; g2's restart rejoins quickly
-config g1 "$work/audit1.jsonl" "$work/state1" 60000 >"$work/run1.json"
-config g2 "$work/audit2.jsonl" "$work/state2" 6000 >"$work/run2.json"
+config g1 "$work/audit1.jsonl" "$work/state1" 60000 "" >"$work/run1.json"
+config g2 "$work/audit2.jsonl" "$work/state2" 6000 -b >"$work/run2.json"
 "$bin" run --check --config "$work/run1.json" >/dev/null || fail "run --check"
 
 wait_port() { # wait_port LOG: prints the port once the daemon serves
@@ -105,11 +121,19 @@ daemon_pid="$pid1 $pid2"
 port1=$(wait_port "$work/run1.log") || fail "daemon 1 serves no HTTP"
 port2=$(wait_port "$work/run2a.log") || fail "daemon 2 serves no HTTP"
 done_c=0 done_l=0 k=0 killed= stopped=
-for sd in "$work"/slice/*/; do
+for sd in "$work"/slice/a/*/; do
+	day=$(basename "$sd")
 	for r in "$sd"*; do
 		case $r in
 		*.capture) topic=capture done_c=$((done_c + $(wc -l <"$r"))) ;;
 		*) topic=labels done_l=$((done_l + $(wc -l <"$r"))) ;;
+		esac
+		kafka_produce "$topic" "$r" churn-endpoint >/dev/null || fail "produce $r"
+	done
+	for r in "$work/slice/b/$day/"*; do
+		case $r in
+		*.capture) topic=capture-b ;;
+		*) topic=labels-b ;;
 		esac
 		kafka_produce "$topic" "$r" churn-endpoint >/dev/null || fail "produce $r"
 	done
@@ -143,6 +167,8 @@ for sd in "$work"/slice/*/; do
 done
 joined=$(e2e_metric "$port1" kpigate_labels_joined_total)
 [[ $joined == "$replay_joined" ]] || fail "labels joined: $joined, replay joined $replay_joined"
+late=$(e2e_metric "$port1" kpigate_labels_late_total)
+[[ $late == 0 ]] || fail "g1 counted $late late labels"
 for ((i = 0; i < 600; i++)); do
 	[[ $(e2e_metric "$port2" kpigate_consumer_lag) == 0 ]] && break
 	sleep 0.1
@@ -167,10 +193,10 @@ bad = []
 if len(keys) != len(set(keys)): bad.append("a decision audited twice")
 if sorted(akeys) != sorted(retrain): bad.append(f"actions {akeys} for retrains {retrain}")
 if len(retrain) < int(sys.argv[2]): bad.append(f"{len(retrain)} retrains")
-if not any("auc" in w["kpis"] for w in win): bad.append("no window has a KPI")
+if not any("auc" in d["kpis"] for d in dec): bad.append("no decision has a KPI")
 for b in bad: print("FAIL:", sys.argv[1], b)
 print(f"  {sys.argv[1].rsplit('/', 1)[1]}: {len(win)} windows, {len(retrain)} retrain(s), {len(akeys)} action(s), "
-      f"{sum(1 for w in win if 'auc' in w['kpis'])} windows with AUC")
+      f"{sum(1 for d in dec if 'auc' in d['kpis'])} decided on an AUC")
 sys.exit(1 if bad else 0)
 PY
 }

@@ -24,7 +24,7 @@
 #include "state.h"
 
 #define N_STEPS 300
-#define SAVE_AT 137        /* mid-window for both models */
+#define SAVE_AT 125        /* mid-window for both; m2 waits for labels */
 #define T0 1704067200000LL /* 2024-01-01 */
 
 static char dir[64];  /* policies and references */
@@ -32,7 +32,8 @@ static char sdir[96]; /* state_dir */
 
 static const char *policy1 =
 	"{\"model\":\"m1\",\"reference\":{\"path\":\"ref1.csv\",\"label_column\":\"label\"},"
-	"\"prediction\":{\"task\":\"binary_classification\"},\"window\":{\"records\":40},"
+	"\"prediction\":{\"task\":\"binary_classification\"},"
+	"\"window\":{\"records\":40,\"label_wait_seconds\":600},"
 	"\"kpis\":[{\"metric\":\"accuracy\",\"min\":0.8}],"
 	"\"guards\":{\"min_records\":20,\"min_labelled\":10,\"cooldown_seconds\":3000},"
 	"\"action\":{\"type\":\"dry_run\"},\"energy\":{\"instance_type\":\"ml.m5.xlarge\","
@@ -40,7 +41,8 @@ static const char *policy1 =
 static const char *policy2 =
 	"{\"model\":\"m2\",\"endpoint\":\"ep2\",\"reference\":{\"path\":\"ref2.csv\","
 	"\"label_column\":\"price\"},\"features\":{\"b\":\"categorical\"},"
-	"\"prediction\":{\"task\":\"regression\"},\"window\":{\"span_seconds\":3600},"
+	"\"prediction\":{\"task\":\"regression\"},"
+	"\"window\":{\"span_seconds\":3600,\"label_wait_seconds\":600},"
 	"\"kpis\":[{\"metric\":\"rmse\",\"max\":1.0}],"
 	"\"guards\":{\"min_records\":20,\"min_labelled\":10},"
 	"\"action\":{\"type\":\"dry_run\"},\"energy\":{\"instance_type\":\"ml.m5.xlarge\","
@@ -209,6 +211,51 @@ static void feed(pipeline *pl, unsigned from, unsigned to)
 	}
 }
 
+static void assert_same_kpi(const kpi_acc *a, const kpi_acc *b)
+{
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->tp, b->tp);
+	assert_int_equal(a->fn, b->fn);
+	assert_memory_equal(&a->sse, &b->sse, sizeof(double));
+	assert_int_equal(a->n_pairs, b->n_pairs);
+	if (a->n_pairs)
+		assert_memory_equal(a->pairs, b->pairs, a->n_pairs * sizeof(kpi_pair));
+}
+
+/* Windows waiting for labels: evaluation, counts, due time, KPI pairs. */
+static void assert_same_waiting(const pipeline_model *a, const pipeline_model *b)
+{
+	assert_int_equal(a->n_waiting, b->n_waiting);
+	assert_int_equal(a->has_clock, b->has_clock);
+	assert_int_equal(a->clock_ms, b->clock_ms);
+	assert_int_equal(a->has_bucket, b->has_bucket);
+	assert_int_equal(a->late_labels, b->late_labels);
+	for (size_t k = 0; k < a->n_waiting; k++) {
+		const pipeline_waiting *x = &a->waiting[(a->wait_head + k) % PIPELINE_MAX_WAITING];
+		const pipeline_waiting *y = &b->waiting[(b->wait_head + k) % PIPELINE_MAX_WAITING];
+
+		assert_int_equal(x->ev.window_index, y->ev.window_index);
+		assert_int_equal(x->ev.n_records, y->ev.n_records);
+		assert_int_equal(x->ev.start_ms, y->ev.start_ms);
+		assert_int_equal(x->ev.end_ms, y->ev.end_ms);
+		assert_int_equal(x->ev.n_drifted, y->ev.n_drifted);
+		assert_int_equal(x->ev.dataset_drift, y->ev.dataset_drift);
+		for (size_t i = 0; i < a->ref.n_features; i++) {
+			const policy_feature_eval *f = &x->ev.features[i], *g = &y->ev.features[i];
+
+			assert_string_equal(f->name, g->name);
+			assert_int_equal(f->n, g->n);
+			assert_memory_equal(&f->psi, &g->psi, sizeof(double));
+			assert_memory_equal(&f->ks_p_value, &g->ks_p_value, sizeof(double));
+			assert_int_equal(f->drifted, g->drifted);
+		}
+		assert_int_equal(x->predictions, y->predictions);
+		assert_int_equal(x->labelled, y->labelled);
+		assert_int_equal(x->due_ms, y->due_ms);
+		assert_same_kpi(&x->kpi, &y->kpi);
+	}
+}
+
 static void assert_same_model(const pipeline_model *a, const pipeline_model *b)
 {
 	const window *wa = &a->win, *wb = &b->win;
@@ -237,14 +284,10 @@ static void assert_same_model(const pipeline_model *a, const pipeline_model *b)
 			assert_memory_equal(ca->counts, cb->counts,
 					    (a->ref.features[i].n_categories + 1) * sizeof(double));
 	}
-	assert_int_equal(wa->kpi.n, wb->kpi.n);
-	assert_int_equal(wa->kpi.tp, wb->kpi.tp);
-	assert_int_equal(wa->kpi.fn, wb->kpi.fn);
-	assert_memory_equal(&wa->kpi.sse, &wb->kpi.sse, sizeof(double));
-	assert_int_equal(wa->kpi.n_pairs, wb->kpi.n_pairs);
-	if (wa->kpi.n_pairs)
-		assert_memory_equal(wa->kpi.pairs, wb->kpi.pairs,
-				    wa->kpi.n_pairs * sizeof(kpi_pair));
+	assert_same_kpi(&wa->kpi, &wb->kpi);
+	assert_int_equal(wa->predictions, wb->predictions);
+	assert_int_equal(wa->labelled, wb->labelled);
+	assert_same_waiting(a, b);
 }
 
 static void assert_same_join(const join_buffer *a, const join_buffer *b)
@@ -260,8 +303,9 @@ static void assert_same_join(const join_buffer *a, const join_buffer *b)
 			continue;
 		assert_int_equal(x->key_len, y->key_len);
 		assert_memory_equal(x->key, y->key, x->key_len);
-		assert_int_equal(x->is_label, y->is_label);
+		assert_int_equal(x->kind, y->kind);
 		assert_int_equal(x->model, y->model);
+		assert_int_equal(x->window, y->window);
 		assert_memory_equal(&x->value, &y->value, sizeof(double));
 		assert_int_equal(x->t_ms, y->t_ms);
 	}
@@ -295,6 +339,8 @@ static void test_resume_decides_the_same(void **state)
 	assert_true(k >= 3);
 	assert_true(a.models[0].win.n_records > 0 && a.models[1].win.n_records > 0);
 	assert_true(a.models[0].win.kpi.n > 0);
+	/* the checkpoint carries windows waiting for their labels */
+	assert_true(a.models[1].n_waiting > 0);
 	assert_int_equal(state_offset_set(&ca, "capture", 3, 12345, &err), 0);
 	assert_int_equal(state_offset_set(&ca, "ground-truth", 0, 77, &err), 0);
 	assert_int_equal(state_offset_set(&ca, "capture", 3, 12346, &err), 0);
@@ -560,7 +606,7 @@ static void test_changed_policy_resets_that_model(void **state)
 		assert_true(cb.join_dropped > 0);
 		assert_same_model(&a.models[1], &b.models[0]);
 		for (size_t k = 0; k < b.join.count; k++)
-			assert_true(!b.join.ring[k].live || b.join.ring[k].is_label ||
+			assert_true(!b.join.ring[k].live || b.join.ring[k].kind == JOIN_KIND_LABEL ||
 				    b.join.ring[k].model == 0);
 		drop_pipeline(&b, &cb);
 	}

@@ -70,8 +70,9 @@ static int spy_request(void *opaque, const policy *pol,
 	return 0;
 }
 
-/* Feeds 30 records (three windows of 10, every one a retrain) through a
- * pipeline with the actor; returns what the last line returned. */
+/* Feeds 30 records (three windows of 10, every one a retrain) and their
+ * labels through a pipeline with the actor; returns what the last line
+ * returned (a window is decided when its last label arrives). */
 static int run(const char *audit_path, const pipeline_actor *actor)
 {
 	audit_log *log;
@@ -88,8 +89,11 @@ static int run(const char *audit_path, const pipeline_actor *actor)
 
 		rc = pipeline_capture_line(&pl, line, (size_t)n, NULL, "c",
 					   (uint64_t)i, &err);
-		if (rc == 0)
-			fx_feed_label(&pl, i);
+		if (rc == 0) {
+			n = fx_label_line(line, sizeof(line), i);
+			rc = pipeline_gt_line(&pl, line, (size_t)n, "gt", (uint64_t)i,
+					      &err);
+		}
 	}
 	fx_pipeline_close(&pl, log);
 	return rc;

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "action_hook.h"
@@ -21,7 +22,7 @@
 /* A printf format: print it with print_usage (the join defaults are join.h's). */
 static const char replay_usage[] =
 	"usage: kpigate replay --policy FILE... --capture PATH... [--ground-truth PATH...]\n"
-	"                      [--audit FILE] [--rejects FILE] [--json]\n"
+	"                      [--audit FILE] [--rejects FILE] [--json] [--decide-pending]\n"
 	"                      [--execute [--outbox DIR] [--action-deadline SECONDS]\n"
 	"                       [--action-wait SECONDS]]\n"
 	"\n"
@@ -36,6 +37,13 @@ static const char replay_usage[] =
 	"  --audit FILE          append the audit trail to FILE (hash-chained, fsync'd)\n"
 	"  --rejects FILE        write every rejected line's location and reason to FILE\n"
 	"  --json                print the summary as JSON\n"
+	"  --decide-pending      at the end of the input, decide the windows still open or\n"
+	"                        waiting for labels with the labels in hand (marked\n"
+	"                        end_of_input); without it they are listed as pending,\n"
+	"                        as a daemon would hold them at that point\n"
+	"  --max-time-skew S     a record whose inferenceTime is more than S seconds\n"
+	"                        outside its yyyy/mm/dd/hh folder's hour is rejected as\n"
+	"                        bad_time (default %d; 0 = not checked)\n"
 	"  --max-line-bytes N    lines longer than N are rejected (default 1048576)\n"
 	"  --join-max N          predictions and labels waiting for each other, at most\n"
 	"                        (default %d; the oldest is evicted and counted)\n"
@@ -57,7 +65,8 @@ static const char replay_usage[] =
 
 static void print_usage(FILE *out)
 {
-	fprintf(out, replay_usage, JOIN_DEFAULT_MAX_ENTRIES, JOIN_DEFAULT_MAX_AGE_HOURS);
+	fprintf(out, replay_usage, PIPELINE_DEFAULT_SKEW_S, JOIN_DEFAULT_MAX_ENTRIES,
+		JOIN_DEFAULT_MAX_AGE_HOURS);
 }
 
 typedef struct replay_args {
@@ -70,6 +79,8 @@ typedef struct replay_args {
 	int execute;
 	const char *outbox;
 	int64_t action_deadline_s, action_wait_s;
+	int decide_pending;
+	int64_t max_skew_ms; /* 0 = default, -1 = not checked */
 } replay_args;
 
 static int push_arg(const char ***v, size_t *n, const char *s)
@@ -99,6 +110,8 @@ static int parse_args(int argc, char **argv, replay_args *a)
 		{"outbox", required_argument, NULL, 'o'},
 		{"action-deadline", required_argument, NULL, 'D'},
 		{"action-wait", required_argument, NULL, 'W'},
+		{"decide-pending", no_argument, NULL, 'P'},
+		{"max-time-skew", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -116,6 +129,18 @@ static int parse_args(int argc, char **argv, replay_args *a)
 		case 'r': a->rejects = optarg; break;
 		case 'j': a->json = 1; break;
 		case 'x': a->execute = 1; break;
+		case 'P': a->decide_pending = 1; break;
+		case 'S': {
+			char *end;
+			long long v = strtoll(optarg, &end, 10);
+
+			if (*end || v < 0 || v > 366LL * 86400) {
+				fprintf(stderr, "kpigate replay: --max-time-skew must be 0..31622400 seconds\n");
+				return KPG_EXIT_USAGE;
+			}
+			a->max_skew_ms = v == 0 ? -1 : v * 1000;
+			break;
+		}
 		case 'o': a->outbox = optarg; break;
 		case 'D': {
 			char *end;
@@ -232,12 +257,13 @@ static int audit_run_summary(const pipeline *pl, audit_log *audit, kpg_err *err)
 		windows += pl->models[i].windows;
 		retrains += pl->models[i].retrains;
 	}
-	data = json_pack("{s:O, s:O, s:I, s:{s:I, s:I}, s:O}", "capture",
+	data = json_pack("{s:O, s:O, s:I, s:{s:I, s:I}, s:O, s:O}", "capture",
 			 json_object_get(rep, "capture"), "ground_truth",
 			 json_object_get(rep, "ground_truth"), "windows",
 			 (json_int_t)windows, "decisions", "retrain", (json_int_t)retrains,
 			 "hold", (json_int_t)(windows - retrains), "energy",
-			 json_object_get(rep, "energy"));
+			 json_object_get(rep, "energy"), "pending",
+			 json_object_get(rep, "pending"));
 	if (data == NULL)
 		goto out;
 	rc = audit_append(audit, "run_summary", NULL, data, err);
@@ -255,8 +281,11 @@ static void progress(uint64_t lines, int tty)
 		fprintf(stderr, "\rkpigate replay: %llu lines", (unsigned long long)lines);
 }
 
-static int replay_file(pipeline *pl, const char *path, int is_gt, int tty,
-		       uint64_t *lines, kpg_err *err)
+/* partition_ms: the file's yyyy/mm/dd/hh hour (INT64_MIN: none), where
+ * its records arrived; a file named on its own arrived when it was last
+ * written, which places records without a time but checks none. */
+static int replay_file(pipeline *pl, const char *path, int64_t partition_ms,
+		       int is_gt, int tty, uint64_t *lines, kpg_err *err)
 {
 	line_reader lr;
 	const char *line;
@@ -264,8 +293,19 @@ static int replay_file(pipeline *pl, const char *path, int is_gt, int tty,
 	char endpoint[256];
 	int rc;
 
-	if (!is_gt)
+	if (!is_gt && partition_ms != INT64_MIN) {
 		endpoint_from_path(path, endpoint, sizeof(endpoint));
+		pipeline_set_arrival(pl, partition_ms, partition_ms + 3600 * 1000 - 1, 1);
+	} else if (!is_gt) {
+		struct stat stb;
+		int64_t mtime = stat(path, &stb) == 0
+					? (int64_t)stb.st_mtim.tv_sec * 1000 +
+						  stb.st_mtim.tv_nsec / 1000000
+					: INT64_MIN;
+
+		endpoint[0] = '\0';
+		pipeline_set_arrival(pl, mtime, mtime, 0);
+	}
 	rc = line_reader_open(&lr, path, pl->max_line_bytes, err);
 	if (rc)
 		return rc;
@@ -307,10 +347,15 @@ static int replay_files(pipeline *pl, const file_list *cap, const file_list *gt,
 		int take_gt = j < gt->n &&
 			      (i >= cap->n || gt->partition_ms[j] <= cap->partition_ms[i]);
 
-		if (take_gt)
-			rc = replay_file(pl, gt->paths[j++], 1, tty, &lines, err);
-		else
-			rc = replay_file(pl, cap->paths[i++], 0, tty, &lines, err);
+		if (take_gt) {
+			rc = replay_file(pl, gt->paths[j], gt->partition_ms[j], 1, tty,
+					 &lines, err);
+			j++;
+		} else {
+			rc = replay_file(pl, cap->paths[i], cap->partition_ms[i], 0, tty,
+					 &lines, err);
+			i++;
+		}
 	}
 	if (tty)
 		fprintf(stderr, "\rkpigate replay: %llu lines, done\n", (unsigned long long)lines);
@@ -413,7 +458,8 @@ int cmd_replay(int argc, char **argv)
 	}
 	pipeline_options po = {.max_line_bytes = a.max_line,
 			       .join_max_entries = a.join_max,
-			       .join_max_age_ms = a.join_max_age_ms};
+			       .join_max_age_ms = a.join_max_age_ms,
+			       .max_time_skew_ms = a.max_skew_ms};
 	if (pipeline_init(&pl, pols, a.n_policies, &po, audit, rejects, &err) != 0) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
@@ -424,7 +470,8 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	action_hook_actor(runner, &pl.actor);
-	if (replay_files(&pl, &caps, &gts, &err) != 0 || pipeline_finish(&pl, &err) != 0) {
+	if (replay_files(&pl, &caps, &gts, &err) != 0 ||
+	    (a.decide_pending && pipeline_finish(&pl, &err) != 0)) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
 	}

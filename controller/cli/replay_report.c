@@ -58,6 +58,12 @@ json_t *replay_report_json(const pipeline *pl, const char *audit_path,
 				      "evicted_predictions", (json_int_t)pl->join.stats.evicted_predictions,
 				      "evicted_labels", (json_int_t)pl->join.stats.evicted_labels,
 				      "duplicate_ids", (json_int_t)pl->join.stats.duplicate_ids));
+	/* labels of windows already decided: counted, credited nowhere */
+	json_object_set_new(json_object_get(o, "ground_truth"), "late_labels",
+			    json_integer((json_int_t)st->late_labels));
+	/* records without inferenceTime, placed at their arrival time */
+	json_object_set_new(json_object_get(o, "capture"), "arrival_times",
+			    json_integer((json_int_t)st->arrival_times));
 	for (size_t i = 0; i < pl->n_models; i++) {
 		const pipeline_model *m = &pl->models[i];
 
@@ -76,6 +82,10 @@ json_t *replay_report_json(const pipeline *pl, const char *audit_path,
 						"kwh_avoided", m->kwh_avoided, "kg_co2e_avoided", m->kg_avoided));
 		json_object_set_new(json_array_get(models, i), "reference",
 				    events_reference(&m->ref));
+		json_object_set_new(json_array_get(models, i), "late_labels",
+				    json_integer((json_int_t)m->late_labels));
+		json_object_set_new(json_array_get(models, i), "waits_cut_short",
+				    json_integer((json_int_t)m->waits_cut_short));
 		kwh_s += m->kwh_spent;
 		kg_s += m->kg_spent;
 		kwh_a += m->kwh_avoided;
@@ -83,6 +93,7 @@ json_t *replay_report_json(const pipeline *pl, const char *audit_path,
 	}
 	json_object_set_new(o, "models", models);
 	json_object_set_new(o, "decisions", json_copy(pl->decisions));
+	json_object_set_new(o, "pending", pipeline_pending_json(pl));
 	json_object_set_new(o, "energy",
 			    json_pack("{s:f, s:f, s:f, s:f}",
 				      "kwh_spent", kwh_s, "kg_co2e_spent", kg_s,
@@ -166,6 +177,36 @@ static void print_decisions(FILE *out, const pipeline *pl,
 	}
 }
 
+/* Windows not decided at the end of the input: still waiting for labels,
+ * or still open (replay --decide-pending decides them). */
+static void print_pending(FILE *out, const json_t *pending, const char *model)
+{
+	size_t i, k;
+	json_t *p, *w;
+
+	json_array_foreach(pending, i, p) {
+		json_t *open = json_object_get(p, "open");
+
+		if (strcmp(json_string_value(json_object_get(p, "model")), model) != 0)
+			continue;
+		json_array_foreach(json_object_get(p, "waiting"), k, w)
+			fprintf(out, "  %-3lld %.10s %8lld %8lld  pending: %lld of %lld predictions labelled; waits for labels until %s\n",
+				(long long)json_integer_value(json_object_get(w, "window")),
+				json_string_value(json_object_get(w, "start")),
+				(long long)json_integer_value(json_object_get(w, "records")),
+				(long long)json_integer_value(json_object_get(w, "labelled")),
+				(long long)json_integer_value(json_object_get(w, "labelled")),
+				(long long)json_integer_value(json_object_get(w, "predictions")),
+				json_string_value(json_object_get(w, "due")));
+		if (open != NULL)
+			fprintf(out, "  %-3lld %.10s %8lld %8lld  open: the window has not ended yet\n",
+				(long long)json_integer_value(json_object_get(open, "window")),
+				json_string_value(json_object_get(open, "start")),
+				(long long)json_integer_value(json_object_get(open, "records")),
+				(long long)json_integer_value(json_object_get(open, "labelled")));
+	}
+}
+
 /* Types as used, and which ones were inferred rather than declared. */
 static void print_reference(FILE *out, const reference *ref)
 {
@@ -194,6 +235,7 @@ void replay_report_print(FILE *out, const pipeline *pl, const char *audit_path,
 	const pipeline_stats *st = &pl->stats;
 	uint64_t wait_pred, wait_lab;
 	double kwh_s = 0, kg_s = 0, kwh_a = 0, kg_a = 0;
+	json_t *pending;
 
 	join_pending(&pl->join, &wait_pred, &wait_lab);
 	fprintf(out, "capture:      %llu lines, %llu accepted (%llu instances), %llu rejected",
@@ -205,11 +247,13 @@ void replay_report_print(FILE *out, const pipeline *pl, const char *audit_path,
 		(unsigned long long)st->gt_lines, (unsigned long long)st->gt_ok,
 		(unsigned long long)sum_counts(st->gt_rejects));
 	print_rejects(out, st->gt_rejects);
-	fprintf(out, "\n              %llu joined to predictions; still waiting: %llu predictions, %llu labels; evicted: %llu predictions, %llu labels\n",
+	fprintf(out, "\n              %llu joined to predictions; still waiting: %llu predictions, %llu labels; evicted: %llu predictions, %llu labels; %llu late (their window was decided)\n",
 		(unsigned long long)pl->join.stats.joined, (unsigned long long)wait_pred,
 		(unsigned long long)wait_lab,
 		(unsigned long long)pl->join.stats.evicted_predictions,
-		(unsigned long long)pl->join.stats.evicted_labels);
+		(unsigned long long)pl->join.stats.evicted_labels,
+		(unsigned long long)st->late_labels);
+	pending = pipeline_pending_json(pl);
 	for (size_t i = 0; i < pl->n_models; i++) {
 		const pipeline_model *m = &pl->models[i];
 
@@ -219,6 +263,7 @@ void replay_report_print(FILE *out, const pipeline *pl, const char *audit_path,
 			(unsigned long long)m->holds, (unsigned long long)m->drift_alarms);
 		print_reference(out, &m->ref);
 		print_decisions(out, pl, m);
+		print_pending(out, pending, m->pol->model);
 		kwh_s += m->kwh_spent;
 		kg_s += m->kg_spent;
 		kwh_a += m->kwh_avoided;
@@ -229,4 +274,5 @@ void replay_report_print(FILE *out, const pipeline *pl, const char *audit_path,
 	if (audit_path != NULL && audit != NULL)
 		fprintf(out, "audit:  %s, %llu records, head %s\n", audit_path,
 			(unsigned long long)audit_last_seq(audit), audit_last_hash(audit));
+	json_decref(pending);
 }

@@ -176,11 +176,12 @@ static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
 	for (size_t i = 0; i < t->pl.n_models; i++) {
 		const pipeline_model *pm = &t->pl.models[i];
 
-		t->rep_windows += pm->windows;
+		t->rep_windows += pm->windows + pm->n_waiting;
 		t->rep_retrains += pm->retrains;
 		t->rep_holds += pm->holds;
 	}
 	t->rep_joined = t->pl.join.stats.joined;
+	t->rep_late = t->pl.stats.late_labels;
 	if (t->restored)
 		metrics_add(&d->m.state_handovers, 1);
 	if (t->restored)
@@ -769,7 +770,7 @@ out:
 /* Window, decision and join counts since the last call, per task. */
 static void daemon_count(daemon_ctx *d, int64_t now)
 {
-	uint64_t open = 0, held = 0, started, failed;
+	uint64_t open = 0, waiting = 0, held = 0, started, failed;
 	kafka_src_counters kc;
 
 	for (size_t i = 0; i < d->n_tasks; i++) {
@@ -779,10 +780,12 @@ static void daemon_count(daemon_ctx *d, int64_t now)
 		for (size_t j = 0; j < t->pl.n_models; j++) {
 			const pipeline_model *pm = &t->pl.models[j];
 
-			w += pm->windows;
+			/* evaluated when closed: decided, or still waiting */
+			w += pm->windows + pm->n_waiting;
 			r += pm->retrains;
 			h += pm->holds;
 			open += pm->win.n_records > 0;
+			waiting += pm->n_waiting;
 		}
 		metrics_add(&d->m.windows_evaluated, w - t->rep_windows);
 		metrics_add(&d->m.decisions_retrain, r - t->rep_retrains);
@@ -792,6 +795,8 @@ static void daemon_count(daemon_ctx *d, int64_t now)
 		t->rep_retrains = r;
 		t->rep_holds = h;
 		t->rep_joined = t->pl.join.stats.joined;
+		metrics_add(&d->m.labels_late, t->pl.stats.late_labels - t->rep_late);
+		t->rep_late = t->pl.stats.late_labels;
 		held += merge_held(&t->merge, MERGE_CAPTURE) +
 			merge_held(&t->merge, MERGE_GT);
 		metrics_add(&d->m.order_timeouts,
@@ -799,6 +804,7 @@ static void daemon_count(daemon_ctx *d, int64_t now)
 		t->rep_order_timeouts = t->merge.idle_timeouts;
 	}
 	metrics_set(&d->m.open_windows, open);
+	metrics_set(&d->m.waiting_windows, waiting);
 	metrics_set(&d->m.held_records, held);
 	metrics_set(&d->m.audit_records, audit_last_seq(d->audit) - d->audit_seq0);
 	kafka_src_get_counters(d->src, &kc);

@@ -52,7 +52,7 @@ typedef struct daemon_task {
 	int restored;               /* a checkpoint was found and loaded */
 	/* tallies already counted in the metrics (restored ones included,
 	 * so a hand-over does not count them again) */
-	uint64_t rep_windows, rep_retrains, rep_holds, rep_joined;
+	uint64_t rep_windows, rep_retrains, rep_holds, rep_joined, rep_late;
 	/* records read but held until the other topic's partition catches
 	 * up (timestamp order, task_merge.h); paused[side]: fetching that
 	 * partition is paused while too many are held */

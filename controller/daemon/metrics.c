@@ -97,6 +97,9 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 		&m->ground_truth_rejected);
 	counter(&rb, "kpigate_labels_joined_total", "Labels joined to their predictions.",
 		&m->labels_joined);
+	counter(&rb, "kpigate_labels_late_total",
+		"Labels that arrived after their prediction's window was decided (counted, not credited).",
+		&m->labels_late);
 	counter(&rb, "kpigate_windows_evaluated_total", "Windows closed and evaluated.",
 		&m->windows_evaluated);
 	rb_printf(&rb, "# HELP kpigate_decisions_total Decisions, by outcome.\n"
@@ -138,6 +141,9 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 	      &m->assigned_partitions);
 	gauge(&rb, "kpigate_open_windows", "Windows holding records, not yet evaluated.",
 	      &m->open_windows);
+	gauge(&rb, "kpigate_windows_waiting_labels",
+	      "Windows closed and evaluated, not yet decided: waiting for their labels.",
+	      &m->waiting_windows);
 	gauge(&rb, "kpigate_held_records",
 	      "Records read and held until the other topic's partition catches up.",
 	      &m->held_records);

@@ -33,6 +33,7 @@ typedef struct metrics {
 	atomic_uint_fast64_t ground_truth_records;
 	atomic_uint_fast64_t ground_truth_rejected;
 	atomic_uint_fast64_t labels_joined;
+	atomic_uint_fast64_t labels_late; /* their window was already decided */
 	atomic_uint_fast64_t windows_evaluated;
 	atomic_uint_fast64_t decisions_retrain, decisions_hold;
 	atomic_uint_fast64_t actions_started, actions_failed;
@@ -53,8 +54,9 @@ typedef struct metrics {
 	atomic_int_fast64_t consumer_lag;        /* messages, from librdkafka stats */
 	atomic_uint_fast64_t records_per_second; /* over the last interval */
 	atomic_uint_fast64_t assigned_partitions;
-	atomic_uint_fast64_t open_windows; /* windows holding records */
-	atomic_uint_fast64_t held_records; /* read, waiting for the other
+	atomic_uint_fast64_t open_windows;    /* windows holding records */
+	atomic_uint_fast64_t waiting_windows; /* closed, waiting for labels */
+	atomic_uint_fast64_t held_records;    /* read, waiting for the other
 					      topic (task_merge.h) */
 	atomic_uint_fast64_t policies_loaded;
 	atomic_int ready;                       /* a metrics_readiness */

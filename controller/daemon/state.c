@@ -19,6 +19,7 @@
 
 #include "kpg_strmap.h"
 #include "kpg_time.h"
+#include "pipeline_wait.h"
 
 #define STATE_MAGIC "KPGSTATE"
 #define STATE_END "STATEEND"
@@ -346,6 +347,17 @@ static void w_str(wbuf *w, const char *s)
 #define TALLY_BYTES (6 * 8 + 4 * 8)
 #define KPI_FIXED_BYTES (5 * 8 + 2 * 8 + 8)
 
+/* Version 2: the model's clock, span bucket flag, late and cut-short
+ * tallies, the open window's prediction and label counts. */
+#define MODEL_V2_BYTES (1 + 8 + 1 + 8 + 8 + 8 + 8)
+#define FEATURE_EVAL_BYTES (8 + 8 + 8 + 1 + 8 + 8 + 1)
+
+static uint64_t waiting_bytes(const pipeline_waiting *w, size_t n_features)
+{
+	return 8 + 8 + 8 + 8 + 4 + FEATURE_EVAL_BYTES * (uint64_t)n_features +
+	       8 + 8 + 1 + 8 + 8 + 8 + KPI_FIXED_BYTES + 16 * (uint64_t)w->kpi.n_pairs;
+}
+
 /* Byte length of a model's body, so a reader can skip a model it resets. */
 static uint64_t body_bytes(const pipeline_model *m)
 {
@@ -364,7 +376,58 @@ static uint64_t body_bytes(const pipeline_model *m)
 			n += 8 + 8 * (uint64_t)w->cols[i].n;
 	}
 	n += KPI_FIXED_BYTES + 16 * (uint64_t)w->kpi.n_pairs;
+	n += MODEL_V2_BYTES + 4;
+	for (size_t k = 0; k < m->n_waiting; k++)
+		n += waiting_bytes(&m->waiting[(m->wait_head + k) % PIPELINE_MAX_WAITING],
+				   m->ref.n_features);
 	return n;
+}
+
+static void write_kpi(wbuf *w, const kpi_acc *k)
+{
+	w_u64(w, k->n);
+	w_u64(w, k->tp);
+	w_u64(w, k->fp);
+	w_u64(w, k->tn);
+	w_u64(w, k->fn);
+	w_f64(w, k->sse);
+	w_f64(w, k->sae);
+	w_u64(w, k->n_pairs);
+	for (size_t i = 0; i < k->n_pairs; i++) {
+		w_f64(w, k->pairs[i].score);
+		w_f64(w, k->pairs[i].label);
+	}
+}
+
+/* A window waiting for labels: its judged drift, counts, due time and
+ * the KPI pairs credited so far. */
+static void write_waiting(wbuf *w, const pipeline_waiting *wt, size_t nf)
+{
+	const policy_window_eval *ev = &wt->ev;
+
+	w_u64(w, ev->window_index);
+	w_u64(w, ev->n_records);
+	w_i64(w, ev->start_ms);
+	w_i64(w, ev->end_ms);
+	w_u32(w, (uint32_t)nf);
+	for (size_t i = 0; i < nf; i++) {
+		const policy_feature_eval *f = &ev->features[i];
+
+		w_u64(w, f->n);
+		w_u64(w, f->missing);
+		w_f64(w, f->psi);
+		w_u8(w, f->has_ks ? 1 : 0);
+		w_f64(w, f->ks_statistic);
+		w_f64(w, f->ks_p_value);
+		w_u8(w, f->drifted ? 1 : 0);
+	}
+	w_u64(w, ev->n_drifted);
+	w_f64(w, ev->drifted_share);
+	w_u8(w, ev->dataset_drift ? 1 : 0);
+	w_u64(w, wt->predictions);
+	w_u64(w, wt->labelled);
+	w_i64(w, wt->due_ms);
+	write_kpi(w, &wt->kpi);
 }
 
 static void write_body(wbuf *w, const pipeline_model *m)
@@ -412,18 +475,18 @@ static void write_body(wbuf *w, const pipeline_model *m)
 				w_f64(w, col->values[j]);
 		}
 	}
-	w_u64(w, k->n);
-	w_u64(w, k->tp);
-	w_u64(w, k->fp);
-	w_u64(w, k->tn);
-	w_u64(w, k->fn);
-	w_f64(w, k->sse);
-	w_f64(w, k->sae);
-	w_u64(w, k->n_pairs);
-	for (size_t i = 0; i < k->n_pairs; i++) {
-		w_f64(w, k->pairs[i].score);
-		w_f64(w, k->pairs[i].label);
-	}
+	write_kpi(w, k);
+	w_u8(w, m->has_clock ? 1 : 0);
+	w_i64(w, m->clock_ms);
+	w_u8(w, m->has_bucket ? 1 : 0);
+	w_u64(w, m->late_labels);
+	w_u64(w, m->waits_cut_short);
+	w_u64(w, win->predictions);
+	w_u64(w, win->labelled);
+	w_u32(w, (uint32_t)m->n_waiting);
+	for (size_t i = 0; i < m->n_waiting; i++)
+		write_waiting(w, &m->waiting[(m->wait_head + i) % PIPELINE_MAX_WAITING],
+			      m->ref.n_features);
 }
 
 static int write_model(wbuf *w, const pipeline_model *m, const state_keys *k,
@@ -469,6 +532,8 @@ static void write_stats(wbuf *w, const pipeline *pl)
 	for (size_t i = 0; i < CAPTURE_REJECT__COUNT; i++)
 		w_u64(w, s->gt_rejects[i]);
 	w_u64(w, s->unjoinable);
+	w_u64(w, s->late_labels);
+	w_u64(w, s->arrival_times);
 }
 
 /* The ring in order from its head, dead slots included, so a restored ring
@@ -488,8 +553,9 @@ static void write_join(wbuf *w, const join_buffer *jb)
 			continue;
 		w_u8(w, e->key_len);
 		w_bytes(w, e->key, e->key_len);
-		w_u8(w, e->is_label ? 1 : 0);
+		w_u8(w, e->kind);
 		w_u32(w, e->model);
+		w_u64(w, e->window);
 		w_f64(w, e->value);
 		w_i64(w, e->t_ms);
 	}
@@ -634,6 +700,9 @@ typedef struct rbuf {
 	uint64_t left; /* payload bytes not yet consumed */
 	int rc;
 	kpg_err *err;
+	uint32_t version; /* of the file: 1 lacks the label-wait fields */
+	int pl_has_clock; /* version 1: the stream clock, for each model's */
+	int64_t pl_clock;
 } rbuf;
 
 static void r_fail(rbuf *r, int rc, const char *what)
@@ -789,6 +858,12 @@ static void fresh_model(pipeline_model *m)
 	policy_guard_state_init(&m->guard);
 	m->window_index = 0;
 	m->window_bucket = 0;
+	m->has_bucket = 0;
+	m->has_clock = 0;
+	m->clock_ms = 0;
+	m->late_labels = m->waits_cut_short = 0;
+	while (m->n_waiting > 0)
+		pipeline_wait_pop(m);
 	m->records = m->windows = m->retrains = m->holds = 0;
 	m->drift_alarms = m->naive_retrains = 0;
 	m->kwh_spent = m->kg_spent = m->kwh_avoided = m->kg_avoided = 0;
@@ -843,6 +918,10 @@ static void read_stats(rbuf *r, pipeline *pl)
 			s->gt_rejects[i] = v;
 	}
 	s->unjoinable = r_u64(r, "stats");
+	if (r->version >= 2) {
+		s->late_labels = r_u64(r, "stats");
+		s->arrival_times = r_u64(r, "stats");
+	}
 }
 
 static int grow_doubles(double **p, size_t *cap, size_t need, size_t elem)
@@ -865,6 +944,88 @@ static void r_nomem(rbuf *r)
 		r->rc = KPG_ENOMEM;
 		kpg_err_set(r->err, "out of memory restoring a window");
 	}
+}
+
+static void read_kpi(rbuf *r, kpi_acc *k)
+{
+	k->n = r_u64(r, "kpi");
+	k->tp = r_u64(r, "kpi");
+	k->fp = r_u64(r, "kpi");
+	k->tn = r_u64(r, "kpi");
+	k->fn = r_u64(r, "kpi");
+	k->sse = r_finite(r, 1, "kpi sums");
+	k->sae = r_finite(r, 1, "kpi sums");
+	{
+		uint64_t n = r_count(r, r_u64(r, "kpi pairs"), k->max_pairs, 16,
+				     "KPI pairs");
+		size_t cap = k->cap;
+
+		if (r->rc == 0 && n > k->n)
+			r_fail(r, KPG_EINTEGRITY, "more KPI pairs stored than added");
+		if (r->rc == 0 && n > cap) {
+			void *np = realloc(k->pairs, (size_t)n * sizeof(*k->pairs));
+
+			if (np == NULL) {
+				r_nomem(r);
+			} else {
+				k->pairs = np;
+				k->cap = (size_t)n;
+			}
+		}
+		for (size_t j = 0; r->rc == 0 && j < n; j++) {
+			k->pairs[j].score = r_finite(r, 0, "kpi pairs");
+			k->pairs[j].label = r_finite(r, 0, "kpi pairs");
+		}
+		k->n_pairs = r->rc ? 0 : (size_t)n;
+	}
+}
+
+static void read_waiting(rbuf *r, pipeline_model *m, uint64_t expect_index)
+{
+	pipeline_waiting *wt = NULL;
+	policy_window_eval *ev;
+	policy_feature_eval *feats;
+	kpg_err sub;
+
+	if (pipeline_wait_push(m, &wt, &sub) != 0) {
+		r_nomem(r);
+		return;
+	}
+	ev = &wt->ev;
+	feats = ev->features;
+	memset(ev, 0, sizeof(*ev));
+	ev->features = feats;
+	ev->ks_asymptotic = m->pol->ks_asymptotic;
+	ev->window_index = r_u64(r, "waiting window");
+	if (r->rc == 0 && ev->window_index != expect_index)
+		r_fail(r, KPG_EINTEGRITY, "waiting windows out of order");
+	ev->n_records = r_u64(r, "waiting window");
+	ev->start_ms = r_time(r, 0, "waiting window start");
+	ev->end_ms = r_time(r, 0, "waiting window end");
+	if (r_u32(r, "waiting window") != m->ref.n_features && r->rc == 0)
+		r_fail(r, KPG_EINTEGRITY, "waiting window feature count differs from the reference");
+	ev->n_features = m->ref.n_features;
+	for (size_t i = 0; r->rc == 0 && i < m->ref.n_features; i++) {
+		policy_feature_eval *f = &ev->features[i];
+
+		f->name = m->ref.features[i].name;
+		f->type = m->ref.features[i].type;
+		f->n = (size_t)r_u64(r, "feature evaluation");
+		f->missing = (size_t)r_u64(r, "feature evaluation");
+		f->psi = r_f64(r, "feature evaluation");
+		f->has_ks = r_u8(r, "feature evaluation") != 0;
+		f->ks_statistic = r_f64(r, "feature evaluation");
+		f->ks_p_value = r_f64(r, "feature evaluation");
+		f->drifted = r_u8(r, "feature evaluation") != 0;
+	}
+	ev->n_drifted = (size_t)r_count(r, r_u64(r, "waiting window"),
+					m->ref.n_features, 0, "drifted features");
+	ev->drifted_share = r_finite(r, 1, "drifted share");
+	ev->dataset_drift = r_u8(r, "waiting window") != 0;
+	wt->predictions = r_u64(r, "waiting window");
+	wt->labelled = r_u64(r, "waiting window");
+	wt->due_ms = r_time(r, 0, "waiting window due");
+	read_kpi(r, &wt->kpi);
 }
 
 static void read_window(rbuf *r, pipeline_model *m)
@@ -905,36 +1066,7 @@ static void read_window(rbuf *r, pipeline_model *m)
 			col->n = r->rc ? 0 : (size_t)n;
 		}
 	}
-	k->n = r_u64(r, "kpi");
-	k->tp = r_u64(r, "kpi");
-	k->fp = r_u64(r, "kpi");
-	k->tn = r_u64(r, "kpi");
-	k->fn = r_u64(r, "kpi");
-	k->sse = r_finite(r, 1, "kpi sums");
-	k->sae = r_finite(r, 1, "kpi sums");
-	{
-		uint64_t n = r_count(r, r_u64(r, "kpi pairs"), k->max_pairs, 16,
-				     "KPI pairs");
-		size_t cap = k->cap;
-
-		if (r->rc == 0 && n > k->n)
-			r_fail(r, KPG_EINTEGRITY, "more KPI pairs stored than added");
-		if (r->rc == 0 && n > cap) {
-			void *np = realloc(k->pairs, (size_t)n * sizeof(*k->pairs));
-
-			if (np == NULL) {
-				r_nomem(r);
-			} else {
-				k->pairs = np;
-				k->cap = (size_t)n;
-			}
-		}
-		for (size_t j = 0; r->rc == 0 && j < n; j++) {
-			k->pairs[j].score = r_finite(r, 0, "kpi pairs");
-			k->pairs[j].label = r_finite(r, 0, "kpi pairs");
-		}
-		k->n_pairs = r->rc ? 0 : (size_t)n;
-	}
+	read_kpi(r, k);
 }
 
 static void read_body(rbuf *r, pipeline_model *m)
@@ -961,6 +1093,26 @@ static void read_body(rbuf *r, pipeline_model *m)
 		m->guard.retrain_ms[i] = r_time(r, 0, "retrain history");
 	m->guard.n_retrains = r->rc ? 0 : (size_t)n;
 	read_window(r, m);
+	if (r->version < 2) {
+		/* before label waits: the model's clock was the stream's */
+		m->has_clock = r->pl_has_clock;
+		m->clock_ms = r->pl_clock;
+		m->has_bucket = m->win.n_records > 0;
+		return;
+	}
+	m->has_clock = r_u8(r, "model clock") != 0;
+	m->clock_ms = r_time(r, 0, "model clock");
+	m->has_bucket = r_u8(r, "model") != 0;
+	m->late_labels = r_u64(r, "tallies");
+	m->waits_cut_short = r_u64(r, "tallies");
+	m->win.predictions = r_u64(r, "window");
+	m->win.labelled = r_u64(r, "window");
+	n = r_count(r, r_u32(r, "waiting windows"), PIPELINE_MAX_WAITING, 8,
+		    "waiting windows");
+	if (r->rc == 0 && n > m->window_index)
+		r_fail(r, KPG_EINTEGRITY, "more waiting windows than windows");
+	for (uint64_t k = 0; r->rc == 0 && k < n; k++)
+		read_waiting(r, m, m->window_index - n + k);
 }
 
 /* One model record; sets *pl_index to its pipeline model or -1. */
@@ -1048,12 +1200,16 @@ static void read_join(rbuf *r, pipeline *pl, state_ctx *c, const int *map,
 			if (r->rc)
 				break;
 			r_bytes(r, e.key, e.key_len, "join key");
-			e.is_label = r_u8(r, "join entry") != 0;
+			e.kind = (uint8_t)r_u8(r, "join entry");
+			if (r->rc == 0 && e.kind > JOIN_KIND_JOINED)
+				r_fail(r, KPG_EINTEGRITY, "join entry kind");
 			model = r_u32(r, "join entry");
+			if (r->version >= 2)
+				e.window = r_u64(r, "join window");
 			e.value = r_finite(r, 0, "join value");
 			e.t_ms = r_time(r, 1, "join time");
 			e.hash = (uint32_t)kpg_strmap_hash(e.key, e.key_len);
-			if (e.is_label) {
+			if (e.kind == JOIN_KIND_LABEL) {
 				e.model = 0;
 			} else if (r->rc == 0 && model >= n_file_models) {
 				r_fail(r, KPG_EINTEGRITY, "join entry names no model");
@@ -1062,14 +1218,16 @@ static void read_join(rbuf *r, pipeline *pl, state_ctx *c, const int *map,
 				c->join_dropped++;
 			} else if (r->rc == 0) {
 				e.model = (uint32_t)map[model];
+				if (r->version < 2) /* credited to the open window, as then */
+					e.window = pl->models[e.model].window_index;
 			}
 		}
 		if (k < skip) {
-			if (e.live) {
-				if (e.is_label)
-					jb->stats.evicted_labels++;
-				else
-					jb->stats.evicted_predictions++;
+			if (e.live && e.kind == JOIN_KIND_LABEL) {
+				jb->stats.evicted_labels++;
+				c->join_dropped++;
+			} else if (e.live && e.kind == JOIN_KIND_PREDICTION) {
+				jb->stats.evicted_predictions++;
 				c->join_dropped++;
 			}
 			continue;
@@ -1109,6 +1267,8 @@ static int read_payload(rbuf *r, pipeline *pl, state_ctx *c)
 
 	pl->has_clock = r_u8(r, "clock") != 0;
 	pl->clock_ms = r_time(r, 0, "clock");
+	r->pl_has_clock = pl->has_clock;
+	r->pl_clock = pl->clock_ms;
 	read_stats(r, pl);
 	n_models = r_count(r, r_u32(r, "models"), STATE_MAX_MODELS, 8, "models");
 	if (r->rc)
@@ -1243,12 +1403,13 @@ int state_load(const char *dir, pipeline *pl, state_ctx *c, kpg_err *err)
 	r->left = size;
 	r_bytes(r, head, sizeof(head), "header");
 	version = (uint32_t)le_get(head + 8, 4);
-	if (r->rc == 0 && version != STATE_VERSION) {
-		kpg_err_set(err, "%s: checkpoint version %" PRIu32 " is not supported (this build reads %d)",
+	if (r->rc == 0 && (version < 1 || version > STATE_VERSION)) {
+		kpg_err_set(err, "%s: checkpoint version %" PRIu32 " is not supported (this build reads 1 to %d)",
 			    path, version, STATE_VERSION);
 		rc = KPG_EINVAL;
 		goto out;
 	}
+	r->version = version;
 	c->saved_at_ms = (int64_t)le_get(head + 16, 8);
 	r->left = size - STATE_HEAD_BYTES - STATE_TAIL_BYTES;
 	rc = read_payload(r, pl, c);

@@ -75,7 +75,5 @@ int evaluate_window(const reference *ref, window *w, policy_window_eval *ev,
 		if (rc)
 			return rc;
 	}
-	kpi_compute(&w->kpi, ev->kpis);
-	ev->n_labelled = w->kpi.n;
 	return 0;
 }

@@ -47,14 +47,12 @@ json_t *events_reference(const reference *ref)
 
 json_t *events_window(const policy *p, const policy_window_eval *ev)
 {
-	json_t *o = json_object(), *feats = json_array(), *drifted = json_array(),
-	       *kpis = json_object();
+	json_t *o = json_object(), *feats = json_array(), *drifted = json_array();
 
-	if (o == NULL || feats == NULL || drifted == NULL || kpis == NULL) {
+	if (o == NULL || feats == NULL || drifted == NULL) {
 		json_decref(o);
 		json_decref(feats);
 		json_decref(drifted);
-		json_decref(kpis);
 		return NULL;
 	}
 	for (size_t i = 0; i < ev->n_features; i++) {
@@ -75,14 +73,6 @@ json_t *events_window(const policy *p, const policy_window_eval *ev)
 		if (f->drifted)
 			json_array_append_new(drifted, json_string(f->name));
 	}
-	for (int m = 0; m < KPI__COUNT; m++) {
-		const policy_kpi_value *v = &ev->kpis[m];
-
-		if (v->valid)
-			json_object_set_new(kpis, kpi_metric_name((kpi_metric)m),
-					    json_pack("{s:f, s:I}", "value", v->value,
-						      "n", (json_int_t)v->n));
-	}
 	json_object_set_new(o, "window", json_integer((json_int_t)ev->window_index));
 	json_object_set_new(o, "records", json_integer((json_int_t)ev->n_records));
 	json_object_set_new(o, "start", events_time(ev->start_ms));
@@ -91,10 +81,23 @@ json_t *events_window(const policy *p, const policy_window_eval *ev)
 	json_object_set_new(o, "drifted_features", drifted);
 	json_object_set_new(o, "drifted_share", events_real(ev->drifted_share));
 	json_object_set_new(o, "dataset_drift", json_boolean(ev->dataset_drift));
-	json_object_set_new(o, "kpis", kpis);
-	json_object_set_new(o, "labelled", json_integer((json_int_t)ev->n_labelled));
 	(void)p;
 	return o;
+}
+
+json_t *events_kpis(const policy_window_eval *ev)
+{
+	json_t *kpis = json_object();
+
+	for (int m = 0; m < KPI__COUNT && kpis != NULL; m++) {
+		const policy_kpi_value *v = &ev->kpis[m];
+
+		if (v->valid)
+			json_object_set_new(kpis, kpi_metric_name((kpi_metric)m),
+					    json_pack("{s:f, s:I}", "value", v->value,
+						      "n", (json_int_t)v->n));
+	}
+	return kpis;
 }
 
 const char *events_effect_name(events_energy_effect e)
@@ -144,6 +147,9 @@ json_t *events_decision(const policy *p, const policy_window_eval *ev,
 			snprintf(hex + 2 * i, 3, "%02x", p->sha256[i]);
 		json_object_set_new(o, "start", events_time(ev->start_ms));
 		json_object_set_new(o, "end", events_time(ev->end_ms));
+		json_object_set_new(o, "records", json_integer((json_int_t)ev->n_records));
+		json_object_set_new(o, "kpis", events_kpis(ev));
+		json_object_set_new(o, "labelled", json_integer((json_int_t)ev->n_labelled));
 		/* which policy decided: a reload changes it mid-stream */
 		json_object_set_new(o, "policy_sha256", json_string(hex));
 	}

@@ -23,10 +23,15 @@ json_t *events_policy_loaded(const policy *p);
  * and whether it was declared or inferred. New reference. */
 json_t *events_reference(const struct reference *ref);
 
-/* window_evaluated data. New reference. */
+/* window_evaluated data: the window's records, span and drift, written
+ * when it closes (its KPIs come with its decision). New reference. */
 json_t *events_window(const policy *p, const policy_window_eval *ev);
 
-/* decision data; est may be NULL when the estimate failed. */
+/* {metric: {value, n}} of the KPIs ev holds. New reference. */
+json_t *events_kpis(const policy_window_eval *ev);
+
+/* decision data, with the window's KPIs and labelled count; est may be
+ * NULL when the estimate failed. */
 json_t *events_decision(const policy *p, const policy_window_eval *ev,
 			const policy_decision *d, events_energy_effect effect,
 			const energy_estimate *est);

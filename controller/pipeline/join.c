@@ -141,9 +141,10 @@ static void join_expire(join_buffer *jb, int64_t now_ms, int need_slot)
 
 			if (!old && !(need_slot && jb->count == jb->cap))
 				break;
-			if (e->is_label)
+			/* a joined pair leaving is no loss */
+			if (e->kind == JOIN_KIND_LABEL)
 				jb->stats.evicted_labels++;
-			else
+			else if (e->kind == JOIN_KIND_PREDICTION)
 				jb->stats.evicted_predictions++;
 			join_unindex(jb, jb->head);
 			e->live = 0;
@@ -156,8 +157,8 @@ static void join_expire(join_buffer *jb, int64_t now_ms, int need_slot)
 }
 
 static int join_offer(join_buffer *jb, const char *id, size_t len,
-		      int is_label, uint32_t model, double value,
-		      int64_t now_ms, join_match *m)
+		      int is_label, uint32_t model, uint64_t window,
+		      double value, int64_t now_ms, join_match *m)
 {
 	char key[JOIN_KEY_MAX];
 	size_t klen = join_key(id, len, key), pos, slot;
@@ -169,21 +170,20 @@ static int join_offer(join_buffer *jb, const char *id, size_t len,
 	pos = join_probe(jb, key, klen, hash, &found);
 	if (found) {
 		e = &jb->ring[(uint32_t)jb->index[pos] - 1];
-		if (e->is_label != is_label) {
+		if (e->kind != JOIN_KIND_JOINED &&
+		    (e->kind == JOIN_KIND_LABEL) != is_label) {
 			m->model = is_label ? e->model : model;
+			m->window = is_label ? e->window : window;
 			m->score = is_label ? e->value : value;
 			m->label = is_label ? value : e->value;
-			e->live = 0;
-			jb->index[pos] = JOIN_TOMB;
-			jb->tombstones++;
+			e->kind = JOIN_KIND_JOINED; /* stays, to catch duplicates */
 			jb->stats.joined++;
-			return 1;
+			return JOIN_MATCHED;
 		}
-		/* Same kind again: the newer one replaces the waiting one. */
+		/* The same id again (a redelivery, a file read twice): the
+		 * first one stands. */
 		jb->stats.duplicate_ids++;
-		e->value = value;
-		e->model = model;
-		return 0;
+		return JOIN_DUPLICATE;
 	}
 	join_expire(jb, now_ms, 1);
 	slot = (jb->head + jb->count) % jb->cap;
@@ -192,8 +192,9 @@ static int join_offer(join_buffer *jb, const char *id, size_t len,
 	e->hash = hash;
 	e->key_len = (uint8_t)klen;
 	e->live = 1;
-	e->is_label = (uint8_t)is_label;
+	e->kind = is_label ? JOIN_KIND_LABEL : JOIN_KIND_PREDICTION;
 	e->model = model;
+	e->window = window;
 	e->value = value;
 	e->t_ms = now_ms;
 	jb->count++;
@@ -202,20 +203,20 @@ static int join_offer(join_buffer *jb, const char *id, size_t len,
 	if (jb->index[pos] == JOIN_TOMB)
 		jb->tombstones--;
 	jb->index[pos] = join_index_value(hash, slot);
-	return 0;
+	return JOIN_WAITS;
 }
 
 int join_add_prediction(join_buffer *jb, const char *id, size_t len,
-			uint32_t model, double score, int64_t now_ms,
-			join_match *m)
+			uint32_t model, uint64_t window, double score,
+			int64_t now_ms, join_match *m)
 {
-	return join_offer(jb, id, len, 0, model, score, now_ms, m);
+	return join_offer(jb, id, len, 0, model, window, score, now_ms, m);
 }
 
 int join_add_label(join_buffer *jb, const char *id, size_t len, double label,
 		   int64_t now_ms, join_match *m)
 {
-	return join_offer(jb, id, len, 1, 0, label, now_ms, m);
+	return join_offer(jb, id, len, 1, 0, 0, label, now_ms, m);
 }
 
 void join_pending(const join_buffer *jb, uint64_t *predictions,
@@ -225,11 +226,9 @@ void join_pending(const join_buffer *jb, uint64_t *predictions,
 	for (size_t k = 0; k < jb->count; k++) {
 		const join_entry *e = &jb->ring[(jb->head + k) % jb->cap];
 
-		if (e->live) {
-			if (e->is_label)
-				(*labels)++;
-			else
-				(*predictions)++;
-		}
+		if (e->live && e->kind == JOIN_KIND_LABEL)
+			(*labels)++;
+		else if (e->live && e->kind == JOIN_KIND_PREDICTION)
+			(*predictions)++;
 	}
 }

@@ -1,8 +1,12 @@
 /* join.h - the ground-truth join: predictions wait for their labels and
  * labels (which may arrive first) wait for their predictions, keyed by
- * inferenceId (else eventId). Bounded by entry count and by age in stream
- * time; what falls out is counted, never silently lost. Entries live in a
- * ring allocated once; joining or evicting allocates nothing. */
+ * inferenceId (else eventId). A prediction carries the window it belongs
+ * to, so its label is credited there whenever it arrives. A joined pair
+ * stays in the ring (as JOIN_KIND_JOINED) until it ages out, so a second
+ * record with the same id in that horizon is told apart as a duplicate.
+ * Bounded by entry count and by age in stream time; what falls out is
+ * counted, never silently lost. Entries live in a ring allocated once;
+ * joining or evicting allocates nothing. */
 #ifndef JOIN_H
 #define JOIN_H
 
@@ -18,16 +22,27 @@ typedef struct join_entry {
 	uint32_t hash; /* of key, also kept in the index */
 	uint8_t key_len;
 	uint8_t live;
-	uint8_t is_label; /* 1 label waiting, 0 prediction waiting */
+	uint8_t kind; /* JOIN_KIND_* */
 	uint32_t model;
-	double value; /* score or label */
-	int64_t t_ms; /* stream time when it entered */
+	uint64_t window; /* a prediction's window index in its model */
+	double value;    /* score or label */
+	int64_t t_ms;    /* stream time when it entered */
 } join_entry;
+
+enum { JOIN_KIND_PREDICTION = 0, /* waiting for its label */
+       JOIN_KIND_LABEL = 1,      /* waiting for its prediction */
+       JOIN_KIND_JOINED = 2 };   /* both seen: kept to spot duplicates */
+
+/* join_add_* results */
+enum { JOIN_WAITS = 0,
+       JOIN_MATCHED = 1,
+       JOIN_DUPLICATE = 2 };
 
 typedef struct join_stats {
 	uint64_t joined;
 	uint64_t evicted_predictions, evicted_labels; /* by size or age */
-	uint64_t duplicate_ids;                       /* a second prediction/label for a waiting id */
+	uint64_t duplicate_ids;                       /* a second prediction or label for an id
+							 still in the ring (dropped) */
 } join_stats;
 
 typedef struct join_buffer {
@@ -43,6 +58,7 @@ typedef struct join_buffer {
 
 typedef struct join_match {
 	uint32_t model;
+	uint64_t window; /* the prediction's */
 	double score, label;
 } join_match;
 
@@ -60,11 +76,13 @@ int join_init(join_buffer *jb, size_t max_entries, int64_t max_age_ms,
 	      kpg_err *err);
 void join_free(join_buffer *jb);
 
-/* Offers a prediction. Returns 1 with *m filled when its label was
- * waiting (the label is consumed), 0 when the prediction now waits. */
+/* Offers the prediction of window `window` of model `model`. Returns
+ * JOIN_MATCHED with *m filled when its label was waiting, JOIN_WAITS when
+ * the prediction now waits, JOIN_DUPLICATE when a prediction with this id
+ * is still in the ring (this one is dropped and counted). */
 int join_add_prediction(join_buffer *jb, const char *id, size_t len,
-			uint32_t model, double score, int64_t now_ms,
-			join_match *m);
+			uint32_t model, uint64_t window, double score,
+			int64_t now_ms, join_match *m);
 
 /* Offers a label; same contract. */
 int join_add_label(join_buffer *jb, const char *id, size_t len, double label,

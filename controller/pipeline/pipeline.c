@@ -4,18 +4,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "evaluate.h"
 #include "events.h"
 #include "groundtruth.h"
 #include "kpg_time.h"
+#include "pipeline_decide.h"
+#include "pipeline_wait.h"
 
 static void model_free(pipeline_model *m)
 {
 	window_free(&m->win);
+	pipeline_wait_free(m);
 	if (!m->ref_borrowed)
 		reference_free(&m->ref);
 	capture_decoder_free(m->dec);
-	free(m->fevals);
 	policy_free(m->pol);
 	memset(m, 0, sizeof(*m));
 }
@@ -55,12 +56,6 @@ static int model_init(pipeline_model *m, policy *pol, size_t max_line,
 			 0, err);
 	if (rc)
 		return rc;
-	m->fevals = calloc(m->ref.n_features ? m->ref.n_features : 1,
-			   sizeof(*m->fevals));
-	if (m->fevals == NULL) {
-		kpg_err_set(err, "out of memory");
-		return KPG_ENOMEM;
-	}
 	policy_guard_state_init(&m->guard);
 	return 0;
 }
@@ -78,6 +73,9 @@ int pipeline_init(pipeline *pl, policy **policies, size_t n,
 	pl->rejects = rejects;
 	pl->max_line_bytes = opt && opt->max_line_bytes ? opt->max_line_bytes
 							: (size_t)1 << 20;
+	pl->max_skew_ms = opt && opt->max_time_skew_ms ? opt->max_time_skew_ms
+						       : PIPELINE_DEFAULT_SKEW_S * 1000LL;
+	pl->arrival_from = pl->arrival_to = INT64_MIN;
 	pl->models = calloc(n ? n : 1, sizeof(*pl->models));
 	pl->decisions = json_array();
 	if (pl->models == NULL || pl->decisions == NULL) {
@@ -172,160 +170,17 @@ int pipeline_reject(pipeline *pl, int is_gt, capture_reject reason,
 	return 0;
 }
 
-static int audit_event(pipeline *pl, const char *event, const char *model,
-		       json_t *data, kpg_err *err)
-{
-	int rc;
-
-	if (data == NULL) {
-		kpg_err_set(err, "out of memory building the %s event", event);
-		return KPG_ENOMEM;
-	}
-	rc = pl->audit ? audit_append(pl->audit, event, model, data, err) : 0;
-	return rc;
-}
-
-/* The naive controller's retrain and ours, priced. */
-static events_energy_effect energy_effect(const policy_decision *d)
-{
-	if (d->retrain)
-		return EVENTS_ENERGY_SPENT;
-	return d->naive_would_retrain ? EVENTS_ENERGY_AVOIDED : EVENTS_ENERGY_NONE;
-}
-
-/* A retrain no actor took (dry run, or nothing is sent): recorded as
- * action_result with what would have been sent, after its decision. */
-static int record_action(pipeline *pl, pipeline_model *m,
-			 const policy_window_eval *ev, const policy_decision *d,
-			 kpg_err *err)
-{
-	const pipeline_actor *a = &pl->actor;
-	json_t *req = NULL, *res;
-	const char *status;
-	int rc;
-
-	if (a->request != NULL) {
-		rc = a->request(a->opaque, m->pol, ev, d, &req, err);
-		if (rc)
-			return rc;
-	}
-	status = m->pol->action == POLICY_ACTION_DRY_RUN ? "dry_run" : "not_sent";
-	res = json_pack("{s:s, s:s, s:s}", "idempotency_key", d->idempotency_key,
-			"action", policy_action_name(m->pol->action), "status",
-			status);
-	if (res != NULL && req != NULL)
-		json_object_set(res, "request", req);
-	rc = audit_event(pl, "action_result", m->pol->model, res, err);
-	json_decref(req);
-	json_decref(res);
-	return rc;
-}
-
-static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
-{
-	policy_window_eval ev;
-	policy_decision d;
-	energy_estimate est;
-	events_energy_effect effect;
-	json_t *wdata = NULL, *ddata = NULL, *summary;
-	kpg_err sub;
-	int rc, have_est, replayed, seen, submitted = 0;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.features = m->fevals;
-	ev.window_index = m->window_index;
-	ev.ks_asymptotic = m->pol->ks_asymptotic;
-	rc = evaluate_window(&m->ref, &m->win, &ev, err);
-	if (rc)
-		goto out;
-	policy_judge_features(m->pol, &ev);
-	policy_decide(m->pol, &ev, &m->guard, &d);
-	effect = energy_effect(&d);
-	seen = pl->already_decided == NULL ? PIPELINE_NEW
-					   : pl->already_decided(pl->already_decided_opaque,
-								 (size_t)(m - pl->models), d.idempotency_key);
-	replayed = seen == PIPELINE_DECIDED;
-	if (replayed)
-		pl->decisions_replayed++;
-	have_est = energy_estimate_run(&m->pol->energy, m->pol->energy.expected_hours,
-				       &est, &sub) == 0;
-	wdata = events_window(m->pol, &ev);
-	ddata = events_decision(m->pol, &ev, &d, effect, have_est ? &est : NULL);
-	if (wdata == NULL || ddata == NULL) {
-		kpg_err_set(err, "out of memory building window events");
-		rc = KPG_ENOMEM;
-		goto out;
-	}
-	/* the key lets a restart tell an evaluated window from a decided one */
-	json_object_set_new(wdata, "idempotency_key", json_string(d.idempotency_key));
-	if (d.retrain && !replayed && pl->actor.stage != NULL) {
-		/* durable before the decision is: a crash in between decides
-		 * the window again, with the same trigger */
-		rc = pl->actor.stage(pl->actor.opaque, m->pol, &ev, &d, err);
-		if (rc < 0)
-			goto out;
-		submitted = rc == 1;
-		rc = 0;
-	}
-	if (!replayed) {
-		if (seen != PIPELINE_EVALUATED) {
-			rc = audit_event(pl, "window_evaluated", m->pol->model, wdata,
-					 err);
-			if (rc)
-				goto out;
-		}
-		/* the decision is durable before any action is taken */
-		rc = audit_event(pl, "decision", m->pol->model, ddata, err);
-		if (rc)
-			goto out;
-		if (pl->on_decided != NULL) {
-			rc = pl->on_decided(pl->already_decided_opaque,
-					    (size_t)(m - pl->models), d.idempotency_key,
-					    err);
-			if (rc)
-				goto out;
-		}
-	}
-	if (submitted) {
-		pl->actor.release(pl->actor.opaque, d.idempotency_key);
-	} else if (d.retrain && !replayed) {
-		rc = record_action(pl, m, &ev, &d, err);
-		if (rc)
-			goto out;
-	}
-	m->windows++;
-	if (ev.dataset_drift)
-		m->drift_alarms++;
-	if (d.naive_would_retrain)
-		m->naive_retrains++;
-	if (d.retrain)
-		m->retrains++;
-	else
-		m->holds++;
-	if (have_est && effect == EVENTS_ENERGY_SPENT) {
-		m->kwh_spent += est.kwh;
-		m->kg_spent += est.kg_co2e;
-	} else if (have_est && effect == EVENTS_ENERGY_AVOIDED) {
-		m->kwh_avoided += est.kwh;
-		m->kg_avoided += est.kg_co2e;
-	}
-	summary = json_pack("{s:s, s:O, s:O}", "model", m->pol->model, "window",
-			    wdata, "decision", ddata);
-	if (summary != NULL)
-		json_array_append_new(pl->decisions, summary);
-out:
-	json_decref(wdata);
-	json_decref(ddata);
-	window_reset(&m->win);
-	m->window_index++;
-	return rc;
-}
-
+/* Span windows are [origin + k * span, origin + (k + 1) * span). */
 static int64_t span_bucket(const policy *p, int64_t t)
 {
-	int64_t s = p->window_span_ms;
+	int64_t s = p->window_span_ms, d = t - p->window_origin_ms;
 
-	return t >= 0 ? t / s : -((-t + s - 1) / s);
+	return d >= 0 ? d / s : -((-d + s - 1) / s);
+}
+
+static int64_t bucket_end(const policy *p, int64_t b)
+{
+	return p->window_origin_ms + (b + 1) * p->window_span_ms;
 }
 
 static int64_t stream_now(const pipeline *pl)
@@ -333,10 +188,97 @@ static int64_t stream_now(const pipeline *pl)
 	return pl->has_clock ? pl->clock_ms : JOIN_TIME_UNKNOWN;
 }
 
-static void credit_pair(pipeline *pl, const join_match *jm)
+/* A label joined to its prediction: credited to the prediction's window,
+ * open or waiting; a window already decided only counts it. */
+static int credit_pair(pipeline *pl, const join_match *jm, kpg_err *err)
 {
-	if (jm->model < pl->n_models && isfinite(jm->score) && isfinite(jm->label))
-		kpi_add(&pl->models[jm->model].win.kpi, jm->score, jm->label);
+	pipeline_model *m;
+	pipeline_waiting *w;
+
+	if (jm->model >= pl->n_models)
+		return 0;
+	m = &pl->models[jm->model];
+	if (jm->window == m->window_index) {
+		m->win.labelled++;
+		kpi_add(&m->win.kpi, jm->score, jm->label);
+		return 0;
+	}
+	w = pipeline_wait_find(m, jm->window);
+	if (w == NULL) {
+		m->late_labels++;
+		pl->stats.late_labels++;
+		return 0;
+	}
+	w->labelled++;
+	kpi_add(&w->kpi, jm->score, jm->label);
+	return pipeline_decide_ready(pl, m, err);
+}
+
+void pipeline_set_arrival(pipeline *pl, int64_t from_ms, int64_t to_ms,
+			  int checked)
+{
+	pl->arrival_from = from_ms;
+	pl->arrival_to = to_ms < from_ms ? from_ms : to_ms;
+	pl->arrival_checked = checked && from_ms != INT64_MIN;
+}
+
+/* The record's event time: its inferenceTime when it is near where it
+ * arrived, else its arrival time; CAPTURE_OK or BAD_TIME with why. */
+static capture_reject event_time(pipeline *pl, const pipeline_model *m,
+				 const capture_record *rec, int64_t *t,
+				 kpg_err *why)
+{
+	char a[40], b[40];
+
+	if (rec->has_inference_time) {
+		*t = rec->inference_time_ms;
+		if (pl->max_skew_ms < 0 || !pl->arrival_checked ||
+		    (*t >= pl->arrival_from - pl->max_skew_ms &&
+		     *t <= pl->arrival_to + pl->max_skew_ms))
+			return CAPTURE_OK;
+		kpg_time_format_iso8601(*t, a, sizeof(a));
+		kpg_time_format_iso8601(*t < pl->arrival_from ? pl->arrival_from
+							      : pl->arrival_to,
+					b, sizeof(b));
+		kpg_err_set(why, "inferenceTime %s is more than %lld s from when the record arrived (%s)",
+			    a, (long long)(pl->max_skew_ms / 1000), b);
+		return CAPTURE_REJECT_BAD_TIME;
+	}
+	pl->stats.arrival_times++;
+	if (pl->arrival_from != INT64_MIN) {
+		*t = pl->arrival_from;
+		return CAPTURE_OK;
+	}
+	if (m->has_clock) { /* it happened "now" in the model's stream */
+		*t = m->clock_ms;
+		return CAPTURE_OK;
+	}
+	pl->stats.arrival_times--;
+	kpg_err_set(why, "no inferenceTime, and nothing says when the record arrived");
+	return CAPTURE_REJECT_BAD_TIME;
+}
+
+/* Span windows: closes the open window when t is past it; a record for a
+ * window already closed is late. */
+static capture_reject place_in_span(pipeline *pl, pipeline_model *m, int64_t t,
+				    int *rc, kpg_err *why, kpg_err *err)
+{
+	int64_t b = span_bucket(m->pol, t);
+	char a[40], s[40];
+
+	*rc = 0;
+	if (m->has_bucket && b < m->window_bucket) {
+		kpg_time_format_iso8601(t, a, sizeof(a));
+		kpg_time_format_iso8601(bucket_end(m->pol, b), s, sizeof(s));
+		kpg_err_set(why, "inferenceTime %s is in a window that closed at %s", a, s);
+		return CAPTURE_REJECT_LATE_RECORD;
+	}
+	if (m->win.n_records > 0 && b > m->window_bucket)
+		*rc = pipeline_close_window(pl, m, bucket_end(m->pol, m->window_bucket),
+					    err);
+	m->window_bucket = b;
+	m->has_bucket = 1;
+	return CAPTURE_OK;
 }
 
 int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
@@ -347,8 +289,8 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 	capture_reject reason = CAPTURE_OK;
 	pipeline_model *m;
 	kpg_err sub;
-	int64_t t;
-	int idx, rc;
+	int64_t t = 0;
+	int idx, rc = 0, joinable;
 
 	pl->stats.capture_lines++;
 	pl->last_reject = CAPTURE_OK;
@@ -366,57 +308,71 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 		return pipeline_reject(pl, 0, reason ? reason : CAPTURE_REJECT_BAD_JSON,
 				       src, line_no, sub.msg);
 	reason = window_check_record(&m->win, &rec, &sub);
+	if (reason == CAPTURE_OK)
+		reason = event_time(pl, m, &rec, &t, &sub);
+	if (reason == CAPTURE_OK && m->pol->window_span_ms > 0)
+		reason = place_in_span(pl, m, t, &rc, &sub, err);
+	if (rc)
+		return rc;
 	if (reason != CAPTURE_OK)
 		return pipeline_reject(pl, 0, reason, src, line_no, sub.msg);
-
-	if (rec.has_inference_time) {
-		t = rec.inference_time_ms;
-		if (!pl->has_clock || t > pl->clock_ms)
-			pl->clock_ms = t;
-		pl->has_clock = 1;
-	} else {
-		t = pl->clock_ms; /* no event time: it happened "now" in the stream */
-	}
-	if (m->pol->window_span_ms > 0) {
-		int64_t b = span_bucket(m->pol, t);
-
-		if (m->win.n_records > 0 && b > m->window_bucket) {
-			rc = close_window(pl, m, err);
-			if (rc)
-				return rc;
-		}
-		if (m->win.n_records == 0 || b > m->window_bucket)
-			m->window_bucket = b;
-	}
-	if (window_add_record(&m->win, &rec, t) != 0) {
-		/* the window's buffers are at their cap: close it and retry */
-		rc = close_window(pl, m, err);
-		if (rc)
-			return rc;
-		if (window_add_record(&m->win, &rec, t) != 0)
+	if (!m->has_clock || t > m->clock_ms)
+		m->clock_ms = t;
+	m->has_clock = 1;
+	if (!pl->has_clock || t > pl->clock_ms)
+		pl->clock_ms = t;
+	pl->has_clock = 1;
+	if (!window_has_room(&m->win, rec.n_instances)) {
+		if (m->win.n_records == 0)
 			return pipeline_reject(pl, 0, CAPTURE_REJECT_TOO_BIG, src,
 					       line_no, "record larger than a window");
+		/* the window's buffers are at their cap: it closes here */
+		rc = pipeline_close_window(pl, m, m->win.end_ms, err);
+		if (rc)
+			return rc;
 	}
-	pl->stats.capture_ok++;
-	pl->stats.instances += rec.n_instances;
-	m->records += rec.n_instances;
-
-	if (rec.n_instances == 1 && rec.n_predictions == 1 &&
-	    isfinite(rec.predictions[0])) {
+	/* the join first: a duplicate id must not count twice in the window */
+	joinable = rec.n_instances == 1 && rec.n_predictions == 1 &&
+		   isfinite(rec.predictions[0]);
+	if (joinable) {
 		join_match jm;
 		const char *id = rec.inference_id_len ? rec.inference_id : rec.event_id;
 		size_t id_len = rec.inference_id_len ? rec.inference_id_len
 						     : rec.event_id_len;
 
-		if (join_add_prediction(&pl->join, id, id_len, (uint32_t)idx,
-					rec.predictions[0], stream_now(pl), &jm))
-			credit_pair(pl, &jm);
+		switch (join_add_prediction(&pl->join, id, id_len, (uint32_t)idx,
+					    m->window_index, rec.predictions[0],
+					    stream_now(pl), &jm)) {
+		case JOIN_DUPLICATE:
+			snprintf(sub.msg, sizeof(sub.msg),
+				 "id '%.*s' was seen before (within the join horizon)",
+				 (int)(id_len > 64 ? 64 : id_len), id);
+			return pipeline_reject(pl, 0, CAPTURE_REJECT_DUPLICATE_ID, src,
+					       line_no, sub.msg);
+		case JOIN_MATCHED:
+			m->win.predictions++;
+			rc = credit_pair(pl, &jm, err);
+			if (rc)
+				return rc;
+			break;
+		default:
+			m->win.predictions++;
+		}
 	} else {
 		pl->stats.unjoinable++;
 	}
+	if (window_add_record(&m->win, &rec, t) != 0) {
+		kpg_err_set(err, "out of memory adding a record to %s's window",
+			    m->pol->model);
+		return KPG_ENOMEM;
+	}
+	pl->stats.capture_ok++;
+	pl->stats.instances += rec.n_instances;
+	m->records += rec.n_instances;
 	if (m->pol->window_records > 0 && m->win.n_records >= m->pol->window_records)
-		return close_window(pl, m, err);
-	return 0;
+		return pipeline_close_window(pl, m, m->win.end_ms, err);
+	/* the clock moved: a waiting window may be due */
+	return pipeline_decide_ready(pl, m, err);
 }
 
 int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
@@ -428,7 +384,6 @@ int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
 	const char *id;
 	kpg_err sub;
 
-	(void)err;
 	pl->stats.gt_lines++;
 	pl->last_reject = CAPTURE_OK;
 	pl->last_model = -1;
@@ -439,35 +394,54 @@ int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
 	if (!isfinite(gt.label))
 		return pipeline_reject(pl, 1, CAPTURE_REJECT_BAD_VALUE, src, line_no,
 				       "label is not a finite number");
-	pl->stats.gt_ok++;
 	id = gt.inference_id[0] ? gt.inference_id : gt.event_id;
-	if (join_add_label(&pl->join, id, strlen(id), gt.label, stream_now(pl), &jm))
-		credit_pair(pl, &jm);
-	return 0;
+	switch (join_add_label(&pl->join, id, strlen(id), gt.label, stream_now(pl),
+			       &jm)) {
+	case JOIN_DUPLICATE:
+		snprintf(sub.msg, sizeof(sub.msg),
+			 "a label for id '%.64s' was seen before (within the join horizon)",
+			 id);
+		return pipeline_reject(pl, 1, CAPTURE_REJECT_DUPLICATE_ID, src,
+				       line_no, sub.msg);
+	case JOIN_MATCHED:
+		pl->stats.gt_ok++;
+		return credit_pair(pl, &jm, err);
+	default:
+		pl->stats.gt_ok++;
+		return 0;
+	}
 }
 
-int pipeline_finish_model(pipeline *pl, size_t model, kpg_err *err)
+int pipeline_finish_model(pipeline *pl, size_t model, pipeline_wait_end why,
+			  kpg_err *err)
 {
+	pipeline_model *m;
+	int rc = 0;
+
 	if (model >= pl->n_models) {
 		kpg_err_set(err, "no model %zu", model);
 		return KPG_EINVAL;
 	}
-	if (pl->models[model].win.n_records == 0)
-		return 0;
-	return close_window(pl, &pl->models[model], err);
+	m = &pl->models[model];
+	if (m->win.n_records > 0) {
+		int64_t end = m->pol->window_span_ms > 0 && m->has_bucket
+				      ? bucket_end(m->pol, m->window_bucket)
+				      : m->win.end_ms;
+
+		rc = pipeline_close_window(pl, m, end, err);
+	}
+	if (rc == 0)
+		rc = pipeline_decide_all(pl, m, why, err);
+	return rc;
 }
 
 int pipeline_finish(pipeline *pl, kpg_err *err)
 {
 	for (size_t i = 0; i < pl->n_models; i++) {
-		pipeline_model *m = &pl->models[i];
+		int rc = pipeline_finish_model(pl, i, PIPELINE_WAIT_END_OF_INPUT, err);
 
-		if (m->win.n_records > 0) {
-			int rc = close_window(pl, m, err);
-
-			if (rc)
-				return rc;
-		}
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -509,6 +483,7 @@ int pipeline_policy_keeps_window(const policy *old, const policy *neu)
 	return same_reference(old, neu) &&
 	       old->window_records == neu->window_records &&
 	       old->window_span_ms == neu->window_span_ms &&
+	       old->window_origin_ms == neu->window_origin_ms &&
 	       old->task == neu->task &&
 	       old->score_threshold == neu->score_threshold;
 }

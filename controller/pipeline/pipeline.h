@@ -1,7 +1,17 @@
 /* pipeline.h - the one code path from a capture or ground-truth line to a
  * decision: decode -> window -> detect/KPI -> policy -> action + audit +
- * energy. `replay` feeds it from files; the Kafka daemon will feed it from
- * topics. It knows nothing of where lines come from. */
+ * energy. `replay` feeds it from files; the Kafka daemon feeds it from
+ * topics. It knows nothing of where lines come from.
+ *
+ * Time is event time. A window holds the records whose inferenceTime falls
+ * in it; its KPIs come from those records' labels, whenever they arrive.
+ * When a window closes its drift is evaluated and audited
+ * (window_evaluated); it then waits for labels and is decided (decision)
+ * once the model's clock -- the latest inferenceTime of its records -- is
+ * window.label_wait_seconds past the window's end, or earlier once every
+ * prediction of it has its label. Windows are decided in order. A label
+ * for a window already decided is counted as late, never credited
+ * elsewhere. */
 #ifndef PIPELINE_H
 #define PIPELINE_H
 
@@ -18,18 +28,50 @@
 #include "reference.h"
 #include "window.h"
 
+/* Closed windows a model keeps waiting for labels; when one more closes,
+ * the oldest is decided early (too_many_waiting). */
+#define PIPELINE_MAX_WAITING 256
+
+/* A window closed, its drift evaluated and audited, waiting for the labels
+ * of its predictions before its decision. */
+typedef struct pipeline_waiting {
+	policy_window_eval ev; /* judged drift; ev.features owned (n_features) */
+	kpi_acc kpi;           /* owned: its predictions' labelled pairs */
+	uint64_t predictions;  /* offered to the join */
+	uint64_t labelled;     /* of those, joined so far */
+	int64_t due_ms;        /* decided once the model's clock reaches it */
+} pipeline_waiting;
+
+/* Why a waiting window was decided when it was (its decision says so). */
+typedef enum pipeline_wait_end {
+	PIPELINE_WAIT_ALL_LABELLED = 0, /* every prediction has its label */
+	PIPELINE_WAIT_OVER,             /* label_wait_seconds passed */
+	PIPELINE_WAIT_TOO_MANY,         /* PIPELINE_MAX_WAITING were waiting */
+	PIPELINE_WAIT_END_OF_INPUT,     /* replay --decide-pending */
+	PIPELINE_WAIT_RELOAD,           /* a policy reload restarted windows */
+	PIPELINE_WAIT__COUNT
+} pipeline_wait_end;
+
+const char *pipeline_wait_end_name(pipeline_wait_end e);
+
 typedef struct pipeline_model {
 	policy *pol; /* owned */
 	reference ref;
 	window win;
 	capture_decoder *dec; /* owned; per model for its score field */
 	policy_guard_state guard;
-	uint64_t window_index;
-	int64_t window_bucket;       /* span windows: floor(t / span) of the open one */
-	policy_feature_eval *fevals; /* owned, ref.n_features */
+	uint64_t window_index; /* of the open window */
+	int64_t window_bucket; /* span windows: floor((t - origin) / span) of the open one */
+	int has_bucket;        /* window_bucket is set: older records are late */
+	int64_t clock_ms;      /* latest inferenceTime of its records */
+	int has_clock;
+	pipeline_waiting *waiting;   /* owned ring of PIPELINE_MAX_WAITING, lazily */
+	size_t wait_head, n_waiting; /* windows window_index - n_waiting .. - 1 */
 	int ref_borrowed;            /* ref is a shared one's shallow copy */
 	/* tallies for the summary */
 	uint64_t records, windows, retrains, holds, drift_alarms, naive_retrains;
+	uint64_t late_labels;     /* labels whose window was already decided */
+	uint64_t waits_cut_short; /* decided before their wait: too many waiting */
 	double kwh_spent, kg_spent, kwh_avoided, kg_avoided;
 } pipeline_model;
 
@@ -38,14 +80,21 @@ typedef struct pipeline_stats {
 	uint64_t capture_rejects[CAPTURE_REJECT__COUNT];
 	uint64_t gt_lines, gt_ok;
 	uint64_t gt_rejects[CAPTURE_REJECT__COUNT];
-	uint64_t unjoinable; /* captures whose prediction cannot be joined
+	uint64_t unjoinable;    /* captures whose prediction cannot be joined
 				(no output, several instances, non-numeric) */
+	uint64_t late_labels;   /* labels whose window was already decided */
+	uint64_t arrival_times; /* records without inferenceTime, placed at
+				   their arrival time */
 } pipeline_stats;
 
 typedef struct pipeline_options {
 	size_t join_max_entries; /* 0 = default */
 	int64_t join_max_age_ms; /* 0 = default */
 	size_t max_line_bytes;   /* 0 = 1 MiB */
+	/* How far a record's inferenceTime may lie outside the time it arrived
+	 * (pipeline_set_arrival) before it is rejected as bad_time:
+	 * 0 = PIPELINE_DEFAULT_SKEW_S, negative = not checked. */
+	int64_t max_time_skew_ms;
 	/* Optional (daemon): a reference already loaded for this policy, to
 	 * share read-only instead of loading the file again (one per
 	 * partition otherwise); NULL = load it. It must outlive the pipeline. */
@@ -80,6 +129,8 @@ enum { PIPELINE_NEW = 0,
        PIPELINE_DECIDED = 1,
        PIPELINE_EVALUATED = 2 };
 
+#define PIPELINE_DEFAULT_SKEW_S 3600
+
 typedef struct pipeline {
 	pipeline_model *models;
 	size_t n_models; /* owned */
@@ -91,6 +142,9 @@ typedef struct pipeline {
 	pipeline_stats stats;
 	json_t *decisions; /* owned array: one summary object per decision */
 	size_t max_line_bytes;
+	int64_t max_skew_ms;              /* < 0: not checked */
+	int64_t arrival_from, arrival_to; /* pipeline_set_arrival */
+	int arrival_checked;
 	/* The last line's outcome, for callers that route rejects (e.g. to a
 	 * dead-letter topic): CAPTURE_OK when it was accepted. */
 	capture_reject last_reject;
@@ -143,12 +197,30 @@ int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
 int pipeline_reject(pipeline *pl, int is_gt, capture_reject reason,
 		    const char *src, uint64_t line_no, const char *msg);
 
-/* Evaluates every open window that holds records (end of a replay). */
+/* When the next lines arrived: [from_ms, to_ms] of event time (an S3
+ * hour folder: its hour; a Kafka record: its timestamp twice; a file
+ * named on its own: its modification time, unchecked). INT64_MIN =
+ * unknown. With `checked`, a record's inferenceTime outside it by more
+ * than the allowed skew is rejected as bad_time. A record without a
+ * usable inferenceTime is placed at from_ms (counted). */
+void pipeline_set_arrival(pipeline *pl, int64_t from_ms, int64_t to_ms,
+			  int checked);
+
+/* Closes every open window that holds records and decides every waiting
+ * one now, with the labels in hand, marked end_of_input (replay
+ * --decide-pending; tests). Without it a replay leaves them pending, as a
+ * daemon would have them at that point (pipeline_pending_json). */
 int pipeline_finish(pipeline *pl, kpg_err *err);
 
-/* Evaluates one model's open window if it holds records (a policy reload
- * that restarts the window). KPG_EINVAL for a bad index. */
-int pipeline_finish_model(pipeline *pl, size_t model, kpg_err *err);
+/* The same for one model, marked `why` (a policy reload that restarts the
+ * window: PIPELINE_WAIT_RELOAD). KPG_EINVAL for a bad index. */
+int pipeline_finish_model(pipeline *pl, size_t model, pipeline_wait_end why,
+			  kpg_err *err);
+
+/* What is not decided yet, per model: the open window and the waiting
+ * ones (index, records, span, predictions, labelled, due). New
+ * reference, NULL when out of memory. */
+json_t *pipeline_pending_json(const pipeline *pl);
 
 /* 1 when a model moving from policy old to neu (hot reload) keeps its
  * open window: the same reference (resolved path and every option

@@ -65,6 +65,7 @@ void window_reset(window *w)
 	w->n_records = 0;
 	w->has_time = 0;
 	w->start_ms = w->end_ms = 0;
+	w->predictions = w->labelled = 0;
 	kpi_reset(&w->kpi);
 }
 
@@ -137,15 +138,22 @@ static int column_push(window_column *c, size_t max, double v)
 	return 0;
 }
 
+int window_has_room(const window *w, size_t n)
+{
+	for (size_t j = 0; j < w->ref->n_features; j++)
+		if (w->ref->features[j].type == POLICY_FEATURE_NUMERIC &&
+		    w->cols[j].n + n > w->max_values)
+			return 0;
+	return 1;
+}
+
 int window_add_record(window *w, const capture_record *rec, int64_t t_ms)
 {
 	const reference *ref = w->ref;
 
 	/* all-or-nothing: refuse the record when a numeric column is full */
-	for (size_t j = 0; j < ref->n_features; j++)
-		if (ref->features[j].type == POLICY_FEATURE_NUMERIC &&
-		    w->cols[j].n + rec->n_instances > w->max_values)
-			return KPG_ETOOBIG;
+	if (!window_has_room(w, rec->n_instances))
+		return KPG_ETOOBIG;
 	for (size_t i = 0; i < rec->n_instances; i++) {
 		const capture_value *v = rec->values + rec->instance_off[i];
 

@@ -1,7 +1,9 @@
 /* window.h - one model's open window: column-wise value buffers per
  * feature (numeric: the values, for KS and PSI; categorical: counts per
  * category), missing counts, record count and event-time span, and the
- * KPI accumulator for pairs joined while it is open.
+ * KPI accumulator of its own predictions (those whose inferenceTime falls
+ * in it), which goes on filling after the window closes while labels may
+ * still arrive (pipeline.h: waiting windows).
  *
  * Buffers grow to the largest window seen and are then reused, so adding
  * records allocates nothing in steady state. */
@@ -31,6 +33,8 @@ typedef struct window {
 	int has_time;
 	size_t max_values; /* cap per numeric column */
 	kpi_acc kpi;
+	uint64_t predictions; /* offered to the label join */
+	uint64_t labelled;    /* of those, joined to a label so far */
 } window;
 
 /* max_values 0 = 10,000,000. */
@@ -46,6 +50,9 @@ void window_reset(window *w);
  * the reason, with a message in err naming the instance and column. */
 capture_reject window_check_record(const window *w, const capture_record *rec,
 				   kpg_err *err);
+
+/* 1 when n more instances fit under the per-column cap. */
+int window_has_room(const window *w, size_t n);
 
 /* Adds every instance of a checked record at event time t_ms.
  * Returns 0 or KPG_ETOOBIG when a column is at its cap (not added). */

@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline_wait.h"
+
 /* Equal strings, or both NULL. */
 static int same_str(const char *a, const char *b)
 {
@@ -20,7 +22,6 @@ typedef struct staged_model {
 	int has_ref;
 	window win;
 	int has_win;
-	policy_feature_eval *fevals;
 } staged_model;
 
 static void staged_free(staged_model *st)
@@ -29,7 +30,6 @@ static void staged_free(staged_model *st)
 		window_free(&st->win);
 	if (st->has_ref)
 		reference_free(&st->ref);
-	free(st->fevals);
 	memset(st, 0, sizeof(*st));
 }
 
@@ -53,13 +53,6 @@ static int stage_reference(staged_model *st, const policy *pol, kpg_err *err)
 	if (rc)
 		goto fail;
 	st->has_win = 1;
-	st->fevals = calloc(st->ref.n_features ? st->ref.n_features : 1,
-			    sizeof(*st->fevals));
-	if (st->fevals == NULL) {
-		kpg_err_set(err, "out of memory");
-		rc = KPG_ENOMEM;
-		goto fail;
-	}
 	return 0;
 fail:
 	staged_free(st);
@@ -100,11 +93,11 @@ int pipeline_replace_policy(pipeline *pl, size_t model, policy *newpol,
 		rc = stage_reference(&st, newpol, err);
 		if (rc)
 			goto fail;
-		if (m->win.n_records > 0) {
-			rc = pipeline_finish_model(pl, model, err);
-			if (rc)
-				goto fail;
-		}
+		/* the open window closes and every waiting one is decided
+		 * under the policy they were measured for */
+		rc = pipeline_finish_model(pl, model, PIPELINE_WAIT_RELOAD, err);
+		if (rc)
+			goto fail;
 	}
 	/* nothing below can fail */
 	if (dec != NULL) {
@@ -113,15 +106,15 @@ int pipeline_replace_policy(pipeline *pl, size_t model, policy *newpol,
 	}
 	if (!keep) {
 		window_free(&m->win);
+		pipeline_wait_free(m); /* empty; its slots are sized to the old reference */
 		if (!m->ref_borrowed)
 			reference_free(&m->ref);
-		free(m->fevals);
 		m->ref = st.ref;
 		m->ref_borrowed = 0;
 		m->win = st.win;
 		m->win.ref = &m->ref;
-		m->fevals = st.fevals;
 		m->window_bucket = 0; /* set by the next record */
+		m->has_bucket = 0;
 	}
 	policy_free(m->pol);
 	m->pol = newpol;

@@ -3,13 +3,13 @@
  * When the new policy measures windows the same way as the old one -
  * same reference (resolved path and the options reference_load gets:
  * label column, excluded columns, declared feature types, PSI bins) and
- * same window definition (records, span, task, score threshold) - the
- * open window, guard state and tallies carry on and the new thresholds,
- * guards and action apply from the next decision. Otherwise the open
- * window is first finished under the OLD policy, exactly as
- * pipeline_finish does (evaluated, decided, audited and acted on when it
- * holds records), then the new reference is loaded and a fresh window
- * starts. Guard state (consecutive breaches, cooldown, retrain budget),
+ * same window definition (records, span, origin, task, score threshold)
+ * - the open window, the windows waiting for labels, guard state and
+ * tallies carry on and the new thresholds, guards and action apply from
+ * the next decision. Otherwise the open window is first closed and every
+ * waiting window decided under the OLD policy with the labels in hand,
+ * exactly as pipeline_finish does (decisions marked policy_reload), then
+ * the new reference is loaded and a fresh window starts. Guard state (consecutive breaches, cooldown, retrain budget),
  * window numbering and tallies always carry on: a reload never buys a
  * model extra retrains. The capture decoder is rebuilt when the score
  * field changed. policy_loaded is audited by policy_reload_scan, once per

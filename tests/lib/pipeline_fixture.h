@@ -70,15 +70,21 @@ static inline int fx_capture_line(char *buf, size_t cap, int i)
 			i % 7, i, i);
 }
 
+/* Record i's label (0) into buf; returns its length. */
+static inline int fx_label_line(char *buf, size_t cap, int i)
+{
+	return snprintf(buf, cap,
+			"{\"groundTruthData\":{\"data\":\"0\",\"encoding\":\"CSV\"},"
+			"\"eventMetadata\":{\"eventId\":\"e%d\"},\"eventVersion\":\"0\"}",
+			i);
+}
+
 /* Record i's label: 0. */
 static inline void fx_feed_label(pipeline *pl, int i)
 {
 	char line[512];
 	kpg_err err;
-	int n = snprintf(line, sizeof(line),
-			 "{\"groundTruthData\":{\"data\":\"0\",\"encoding\":\"CSV\"},"
-			 "\"eventMetadata\":{\"eventId\":\"e%d\"},\"eventVersion\":\"0\"}",
-			 i);
+	int n = fx_label_line(line, sizeof(line), i);
 
 	assert_int_equal(pipeline_gt_line(pl, line, (size_t)n, "gt", (uint64_t)i,
 					  &err),

@@ -1,0 +1,100 @@
+"""Scenarios on real drifting data (../shared/data/real: bike sharing and
+ELEC2 turned into capture and ground-truth streams by tests/lib/
+real_streams.py): kpigate's windows, KPIs and decisions against an
+independent computation by prediction time; labels arriving later (within
+the wait), or in the same hour as their prediction, change nothing; a
+record dated 90 days ahead in an early folder is rejected as bad_time and
+changes no window."""
+import datetime as dt
+
+import kpg_check
+import real_streams as rs
+
+c = kpg_check.Check()
+real = c.need_shared("data", "real")
+
+
+def replay(folder, *extra):
+    rep = c.run_json("replay", "--policy", folder + "/policy.json", "--capture",
+                     folder + "/capture", "--ground-truth", folder + "/ground_truth",
+                     "--audit", folder + "/audit.jsonl", "--json", *extra)
+    return rep
+
+
+def decided(rep):
+    """Per window: what a reviewer compares across runs."""
+    out = []
+    for d in rep["decisions"]:
+        w, dec = d["window"], d["decision"]
+        out.append((w["window"], w["records"], w["start"], w["end"], w["labelled"],
+                    json_kpis(dec["kpis"]), dec["decision"], tuple(dec["reasons"])))
+    return out
+
+
+def json_kpis(k):
+    return tuple(sorted((m, round(v["value"], 12), v["n"]) for m, v in k.items()))
+
+
+for kind in ("bike", "elec2"):
+    base = c.path(kind, "base")
+    pol, records, delays = rs.write(kind, real, base)
+    rep = replay(base)
+    want = rs.expected(pol, records, delays)
+    got = rep["decisions"]
+    metric = pol["kpis"][0]["metric"]
+    c.ok(len(got) == len(want) and len(want) > 50,
+         f"{kind}: {len(got)} decisions, expected {len(want)}")
+    bad = []
+    for g, w in zip(got, want):
+        gw, gd = g["window"], g["decision"]
+        value = gd["kpis"].get(metric, {}).get("value")
+        if (gw["window"] != w["window"] or gw["records"] != w["records"] or
+                gd["labelled"] != w["labelled"] or gd["decision"] != w["decision"] or
+                value is None or abs(value - w["kpi"]) > 1e-9 * max(1, abs(w["kpi"]))):
+            bad.append((gw["window"], gw["records"], gd["labelled"], value,
+                        gd["decision"], w))
+    c.ok(not bad, f"{kind}: windows differing from the computation by prediction "
+         f"time: {bad[:3]}")
+    c.ok(all(d["decision"]["label_wait"]["ended"] == "wait_over" for d in got),
+         f"{kind}: with unlabelled predictions every window waits its full wait")
+    c.ok(rep["ground_truth"]["late_labels"] == 0,
+         f"{kind}: no label is late: {rep['ground_truth']['late_labels']}")
+    pending = rep["pending"][0]
+    c.ok(len(pending["waiting"]) + 1 + len(got) == len({r[0].isocalendar()[:2] for r in records}),
+         f"{kind}: decided + waiting + open = every week with records")
+    print(f"{kind}: {len(got)} windows decided as computed, "
+          f"{sum(1 for w in want if w['decision'] == 'retrain')} retrains, "
+          f"{len(pending['waiting'])} waiting, 1 open")
+
+    # labels later (still inside the two-day wait), or before their
+    # predictions are read: the same windows, KPIs and decisions
+    for name, kw in (("later", {"shift": 10.0}),
+                     ("same-hour", {"min_delay": 0.0, "max_delay": 0.0})):
+        folder = c.path(kind, name)
+        rs.write(kind, real, folder, **kw)
+        other = replay(folder)
+        c.ok(decided(other) == decided(rep),
+             f"{kind}: labels {name}: decisions differ")
+
+    # one record dated 90 days ahead, in the folder of the third day
+    first = records[0][0]
+    hour = (first + dt.timedelta(days=2)).replace(minute=0, second=0)
+    rogue = rs.capture_line(records[0][1], records[0][2], "rogue-1",
+                            hour + dt.timedelta(days=90))
+    folder = c.path(kind, "future")
+    rs.write(kind, real, folder, extra_captures=[(hour, rogue)])
+    other = replay(folder)
+    c.ok(decided(other) == decided(rep),
+         f"{kind}: a far-future record changed other windows")
+    c.ok(other["capture"]["rejected_by_reason"].get("bad_time") == 1,
+         f"{kind}: the far-future record is rejected as bad_time: "
+         f"{other['capture']['rejected_by_reason']}")
+    rejects = c.path(kind, "future.rejects")
+    c.run("replay", "--policy", folder + "/policy.json", "--capture", folder + "/capture",
+          "--ground-truth", folder + "/ground_truth", "--rejects", rejects)
+    with open(rejects) as f:
+        text = f.read()
+    c.ok("bad_time" in text and "more than 3600 s from when the record arrived" in text,
+         f"{kind}: the rejects file says why: {text[:300]}")
+
+c.finish()
