@@ -140,7 +140,8 @@ static const char *decisive_reason(const json_t *dec, size_t *at)
 		if (nr == 0)
 			return "";
 		*at = nr - 1;
-		return json_string_value(json_array_get(reasons, nr - 1));
+		text = json_string_value(json_array_get(reasons, nr - 1));
+		return text ? text : "";
 	}
 	for (size_t r = 0; r < nr && *at == nr; r++) {
 		const char *t = json_string_value(json_array_get(reasons, r));
