@@ -20,7 +20,10 @@
 
 #define POLICY_MAX_KPIS 16
 #define POLICY_MAX_PARAMS 32
-#define POLICY_MAX_REASONS 16
+/* Room for every reason one decision can give: the drift summary, one
+ * line per KPI and at most 4 more (the guards that block a breach);
+ * checked in policy_decide.c with a static assertion. */
+#define POLICY_MAX_REASONS 24
 #define POLICY_REASON_LEN 256
 #define POLICY_MAX_RETRAIN_HISTORY 64
 /* window.label_wait_seconds: two days, long enough for labels collected
@@ -142,12 +145,46 @@ typedef struct policy_guard_state {
 
 void policy_guard_state_init(policy_guard_state *g);
 
+/* What each reason of a decision says, as a stable code beside its text
+ * (names in policy_reason_names; meanings in docs/policies.md). Zero is
+ * "unspecified": a reason that did not come from policy_decide. */
+typedef enum policy_reason_code {
+	POLICY_REASON_UNSPECIFIED = 0,
+	POLICY_REASON_DATASET_DRIFT,    /* drift summary: dataset drift */
+	POLICY_REASON_NO_DRIFT,         /* drift summary: no dataset drift */
+	POLICY_REASON_DRIFT_NOT_JUDGED, /* no feature values in the window */
+	POLICY_REASON_MIN_RECORDS,      /* guard: too few records; hold */
+	POLICY_REASON_MIN_LABELLED,     /* guard: too few labelled records; hold */
+	POLICY_REASON_KPI_BREACH,       /* one KPI past its threshold */
+	POLICY_REASON_KPI_OK,           /* one KPI within its threshold */
+	POLICY_REASON_KPI_MISSING,      /* one KPI without a value */
+	POLICY_REASON_NO_KPI,           /* no KPI has a value; hold */
+	POLICY_REASON_NO_BREACH,        /* all KPIs with values within; hold */
+	POLICY_REASON_DRIFT_ALERT,      /* dataset drift, no breach; hold */
+	POLICY_REASON_REQUIRE_DRIFT,    /* guard: breach without required drift */
+	POLICY_REASON_CONSECUTIVE,      /* guard: streak shorter than required */
+	POLICY_REASON_COOLDOWN,         /* guard: inside the cooldown */
+	POLICY_REASON_BUDGET,           /* guard: retrain budget used up */
+	POLICY_REASON_RETRAIN,          /* the retrain and its streak */
+	POLICY_REASON__COUNT
+} policy_reason_code;
+
+/* "min_records", "kpi_breach", ...; "unknown" out of range. */
+const char *policy_reason_name(policy_reason_code c);
+extern const char *const policy_reason_names[]; /* NULL-terminated, by enum */
+
 typedef struct policy_decision {
 	int retrain;             /* 1 retrain, 0 hold */
 	int naive_would_retrain; /* a retrain-on-every-drift-alarm controller would */
 	int kpi_breached;
 	char reasons[POLICY_MAX_REASONS][POLICY_REASON_LEN];
+	policy_reason_code reason_codes[POLICY_MAX_REASONS]; /* parallel to reasons */
 	size_t n_reasons;
+	/* Index in reasons of the one that decided the outcome: the data
+	 * guard, "no KPI evidence", the drift alert or "KPIs within
+	 * thresholds" for a hold without breach, the last blocking guard, or
+	 * the first breaching KPI of a retrain. n_reasons when none did. */
+	size_t decisive;
 	char idempotency_key[96]; /* model + window: same window, same key */
 } policy_decision;
 
@@ -164,7 +201,10 @@ void policy_window_key(const policy *p, const policy_window_eval *ev,
 void policy_judge_features(const policy *p, policy_window_eval *ev);
 
 /* Decides retrain or hold for a judged window, updating guard state.
- * Every reason that led to the outcome is listed. */
+ * Every reason that led to the outcome is listed, evidence first, each
+ * with its code; out->decisive names the one that decided. Numbers
+ * compared with a threshold carry the digits that show the comparison
+ * (policy_format.h). */
 void policy_decide(const policy *p, const policy_window_eval *ev,
 		   policy_guard_state *g, policy_decision *out);
 

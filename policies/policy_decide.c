@@ -1,15 +1,26 @@
 /* policy_decide.c - the decision engine: judges a closed window's drift
  * with the policy's thresholds, then decides retrain or hold, KPI first,
  * guards after. Time is the window's event time (ev->end_ms), never the
- * wall clock, so a replay decides exactly as the live run did. */
+ * wall clock, so a replay decides exactly as the live run did. Each reason
+ * has a code (policy_reason_code) and the decision names the one that
+ * decided it. */
 #include "policy.h"
 
 #include <inttypes.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "kpg_time.h"
+#include "policy_format.h"
+
+/* The most reasons one decision gives: the drift summary, one line per
+ * KPI, and on a blocked breach the four guards. */
+_Static_assert(POLICY_MAX_REASONS >= 1 + POLICY_MAX_KPIS + 4,
+	       "a decision's reasons must all fit");
+
+#define NO_REASON POLICY_MAX_REASONS
 
 #define IDEM_KEY_MAX 80
 #define IDEM_MODEL_MAX 38 /* 80 - two ':' - two 20-character numbers */
@@ -47,17 +58,23 @@ void policy_judge_features(const policy *p, policy_window_eval *ev)
 			    ev->drifted_share >= p->dataset_drift_share;
 }
 
-static void reason(policy_decision *out, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-static void reason(policy_decision *out, const char *fmt, ...)
+/* Adds a reason with its code; returns its index (NO_REASON if full). */
+static size_t reason(policy_decision *out, policy_reason_code code,
+		     const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static size_t reason(policy_decision *out, policy_reason_code code,
+		     const char *fmt, ...)
 {
 	va_list ap;
+	size_t i = out->n_reasons;
 
-	if (out->n_reasons >= POLICY_MAX_REASONS)
-		return;
+	if (i >= POLICY_MAX_REASONS)
+		return NO_REASON;
 	va_start(ap, fmt);
-	vsnprintf(out->reasons[out->n_reasons++], POLICY_REASON_LEN, fmt, ap);
+	vsnprintf(out->reasons[i], POLICY_REASON_LEN, fmt, ap);
 	va_end(ap);
+	out->reason_codes[i] = code;
+	out->n_reasons++;
+	return i;
 }
 
 /* "3 of 20 features drifted (15%): tenure, monthly_charges, contract";
@@ -65,7 +82,7 @@ static void reason(policy_decision *out, const char *fmt, ...)
 static void drift_reason(const policy *p, const policy_window_eval *ev,
 			 policy_decision *out)
 {
-	char buf[POLICY_REASON_LEN];
+	char buf[POLICY_REASON_LEN], share[POLICY_NUM_LEN], limit[POLICY_NUM_LEN];
 	size_t with_values = 0, listed = 0, len;
 	const char *verdict = ev->dataset_drift ? "dataset drift"
 						: "no dataset drift";
@@ -73,19 +90,23 @@ static void drift_reason(const policy *p, const policy_window_eval *ev,
 	for (size_t i = 0; i < ev->n_features; i++)
 		with_values += ev->features[i].n > 0;
 	if (with_values == 0) {
-		reason(out, "drift not judged: no feature values in this window");
+		reason(out, POLICY_REASON_DRIFT_NOT_JUDGED,
+		       "drift not judged: no feature values in this window");
 		return;
 	}
+	/* the share is compared with dataset_drift_share: digits enough to
+	 * show on which side of it it fell */
+	policy_format_pair(100.0 * ev->drifted_share,
+			   100.0 * p->dataset_drift_share, share, limit);
 	len = (size_t)snprintf(buf, sizeof(buf),
-			       "%zu of %zu features drifted (%.0f%%)",
-			       ev->n_drifted, with_values,
-			       100.0 * ev->drifted_share);
+			       "%zu of %zu features drifted (%s%%)",
+			       ev->n_drifted, with_values, share);
 	for (size_t i = 0; i < ev->n_features && len < sizeof(buf); i++) {
 		const policy_feature_eval *f = &ev->features[i];
 		const char *name = f->name ? f->name : "?";
 		/* leave room for the verdict and a "(+N more)" */
 		size_t room = sizeof(buf) - len;
-		size_t need = strlen(name) + 2 + 48;
+		size_t need = strlen(name) + 2 + 48 + strlen(limit);
 
 		if (!f->drifted)
 			continue;
@@ -99,9 +120,12 @@ static void drift_reason(const policy *p, const policy_window_eval *ev,
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 					" (+%zu more)", ev->n_drifted - listed);
 	if (len < sizeof(buf))
-		snprintf(buf + len, sizeof(buf) - len, "; %s (threshold %.0f%%)",
-			 verdict, 100.0 * p->dataset_drift_share);
-	reason(out, "%s", buf);
+		snprintf(buf + len, sizeof(buf) - len, "; %s (threshold %s%%)",
+			 verdict, limit);
+	reason(out,
+	       ev->dataset_drift ? POLICY_REASON_DATASET_DRIFT
+				 : POLICY_REASON_NO_DRIFT,
+	       "%s", buf);
 }
 
 /* Deterministic in model, window index and start; fits IDEM_KEY_MAX.
@@ -156,51 +180,62 @@ static int64_t sat_add(int64_t a, int64_t b)
 	return r;
 }
 
-/* Lists every KPI's value; returns how many had a value, sets *breached. */
+/* Lists every KPI's value; returns how many had a value, sets *breached
+ * and *first_breach (the index of the first breaching KPI's reason, or
+ * NO_REASON). A NaN value is no evidence: it is neither side of a
+ * threshold. */
 static size_t kpi_reasons(const policy *p, const policy_window_eval *ev,
-			  policy_decision *out, int *breached)
+			  policy_decision *out, int *breached,
+			  size_t *first_breach)
 {
 	size_t n_valid = 0;
 
 	*breached = 0;
+	*first_breach = NO_REASON;
 	for (size_t i = 0; i < p->n_kpis; i++) {
 		const policy_kpi *k = &p->kpis[i];
-		const policy_kpi_value *v = &ev->kpis[k->metric];
+		const policy_kpi_value *v;
 		const char *name = kpi_metric_name(k->metric);
-		const char *fmt;
+		char val[POLICY_NUM_LEN], thr[POLICY_NUM_LEN];
+		size_t at;
 		int b;
 
 		if ((unsigned)k->metric >= KPI__COUNT)
 			continue;
+		v = &ev->kpis[k->metric];
 		if (!v->valid) {
-			reason(out, "%s: no value in this window (no evidence)",
+			reason(out, POLICY_REASON_KPI_MISSING,
+			       "%s: no value in this window (no evidence)", name);
+			continue;
+		}
+		if (isnan(v->value)) {
+			reason(out, POLICY_REASON_KPI_MISSING,
+			       "%s: value is not a number in this window (no evidence)",
 			       name);
 			continue;
 		}
 		n_valid++;
 		b = k->is_max ? v->value > k->threshold : v->value < k->threshold;
 		*breached |= b;
-		if (!kpi_metric_higher_is_better(k->metric))
-			fmt = "%s %.4g %s %.4g (n=%" PRIu64 ")";
-		else
-			fmt = "%s %.3f %s %.3f (n=%" PRIu64 ")";
-		reason(out, fmt, name, v->value,
-		       k->is_max ? (b ? ">" : "<=") : (b ? "<" : ">="),
-		       k->threshold, v->n);
+		policy_format_pair(v->value, k->threshold, val, thr);
+		at = reason(out, b ? POLICY_REASON_KPI_BREACH : POLICY_REASON_KPI_OK,
+			    "%s %s %s %s (n=%" PRIu64 ")", name, val,
+			    k->is_max ? (b ? ">" : "<=") : (b ? "<" : ">="), thr,
+			    v->n);
+		if (b && *first_breach == NO_REASON)
+			*first_breach = at;
 	}
 	return n_valid;
 }
 
-void policy_decide(const policy *p, const policy_window_eval *ev,
-		   policy_guard_state *g, policy_decision *out)
+/* Decides into out (reasons added in order) and returns the index of the
+ * decisive reason. */
+static size_t decide(const policy *p, const policy_window_eval *ev,
+		     policy_guard_state *g, policy_decision *out)
 {
 	int64_t now = ev->end_ms;
-	size_t n_valid;
-	int breached, blocked = 0;
-
-	memset(out, 0, sizeof(*out));
-	idempotency_key(p, ev, out->idempotency_key,
-			sizeof(out->idempotency_key));
+	size_t n_valid, first_breach, decisive = NO_REASON, at, ignored;
+	int breached;
 
 	/* 1. what a retrain-on-every-drift-alarm controller would do */
 	out->naive_would_retrain = ev->dataset_drift;
@@ -208,48 +243,51 @@ void policy_decide(const policy *p, const policy_window_eval *ev,
 
 	/* 2-3. enough data to judge at all; the streak is left as it was */
 	if (ev->n_records < p->min_records) {
-		reason(out, "window has %" PRIu64 " records, fewer than min_records %" PRIu64,
-		       ev->n_records, p->min_records);
-		kpi_reasons(p, ev, out, &breached);
-		return;
+		decisive = reason(out, POLICY_REASON_MIN_RECORDS,
+				  "window has %" PRIu64 " records, fewer than min_records %" PRIu64,
+				  ev->n_records, p->min_records);
+		kpi_reasons(p, ev, out, &breached, &ignored);
+		return decisive;
 	}
 	if (ev->n_labelled < p->min_labelled) {
-		reason(out, "no KPI evidence: %" PRIu64 " labelled records, fewer than min_labelled %" PRIu64,
-		       ev->n_labelled, p->min_labelled);
-		kpi_reasons(p, ev, out, &breached);
-		return;
+		decisive = reason(out, POLICY_REASON_MIN_LABELLED,
+				  "no KPI evidence: %" PRIu64 " labelled records, fewer than min_labelled %" PRIu64,
+				  ev->n_labelled, p->min_labelled);
+		kpi_reasons(p, ev, out, &breached, &ignored);
+		return decisive;
 	}
 
 	/* 4. the KPIs */
-	n_valid = kpi_reasons(p, ev, out, &breached);
-	if (n_valid == 0) {
-		reason(out, "no KPI evidence: none of the policy's KPIs has a value in this window");
-		return;
-	}
+	n_valid = kpi_reasons(p, ev, out, &breached, &first_breach);
+	if (n_valid == 0)
+		return reason(out, POLICY_REASON_NO_KPI,
+			      "no KPI evidence: none of the policy's KPIs has a value in this window");
 	out->kpi_breached = breached;
 
-	/* 5. no breach: drift alone never retrains */
+	/* 5. no breach: drift alone never retrains (with drift, the alert is
+	 * what held back the retrain a drift alarm would have started) */
 	if (!breached) {
 		g->consecutive_breaches = 0;
-		reason(out, "KPIs within thresholds");
+		decisive = reason(out, POLICY_REASON_NO_BREACH,
+				  "KPIs within thresholds");
 		if (ev->dataset_drift)
-			reason(out, "drift without KPI breach: alert only");
-		return;
+			decisive = reason(out, POLICY_REASON_DRIFT_ALERT,
+					  "drift without KPI breach: alert only");
+		return decisive;
 	}
 
 	/* 6. a breach, then every guard: each one that blocks is listed, so a
-	 * team sees all that stands between this window and a retrain */
+	 * team sees all that stands between this window and a retrain; the
+	 * last one listed (the longest-lasting) decides */
 	if (g->consecutive_breaches < UINT32_MAX)
 		g->consecutive_breaches++;
-	if (p->require_drift && !ev->dataset_drift) {
-		reason(out, "KPI breach without dataset drift; policy requires drift");
-		blocked = 1;
-	}
-	if (g->consecutive_breaches < p->consecutive_windows) {
-		reason(out, "KPI breach in %u of %u consecutive windows required",
-		       g->consecutive_breaches, p->consecutive_windows);
-		blocked = 1;
-	}
+	if (p->require_drift && !ev->dataset_drift)
+		decisive = reason(out, POLICY_REASON_REQUIRE_DRIFT,
+				  "KPI breach without dataset drift; policy requires drift");
+	if (g->consecutive_breaches < p->consecutive_windows)
+		decisive = reason(out, POLICY_REASON_CONSECUTIVE,
+				  "KPI breach in %u of %u consecutive windows required",
+				  g->consecutive_breaches, p->consecutive_windows);
 	if (p->cooldown_ms > 0 && g->last_retrain_ms != INT64_MIN &&
 	    now < sat_add(g->last_retrain_ms, p->cooldown_ms)) {
 		char last[32], ends[32];
@@ -258,9 +296,9 @@ void policy_decide(const policy *p, const policy_window_eval *ev,
 		kpg_time_format_iso8601(sat_add(g->last_retrain_ms,
 						p->cooldown_ms),
 					ends, sizeof(ends));
-		reason(out, "cooldown: last retrain at %s, cooldown ends %s",
-		       last, ends);
-		blocked = 1;
+		decisive = reason(out, POLICY_REASON_COOLDOWN,
+				  "cooldown: last retrain at %s, cooldown ends %s",
+				  last, ends);
 	}
 	if (p->max_retrains > 0) {
 		int64_t from = sat_add(now, -p->budget_period_ms);
@@ -271,19 +309,21 @@ void policy_decide(const policy *p, const policy_window_eval *ev,
 			used += g->retrain_ms[i] > from && g->retrain_ms[i] <= now;
 		if (used >= p->max_retrains) {
 			fmt_period(p->budget_period_ms, period, sizeof(period));
-			reason(out, "budget: %u retrains in the last %s, max %u",
-			       used, period, p->max_retrains);
-			blocked = 1;
+			decisive = reason(out, POLICY_REASON_BUDGET,
+					  "budget: %u retrains in the last %s, max %u",
+					  used, period, p->max_retrains);
 		}
 	}
-	if (blocked)
-		return;
+	if (decisive != NO_REASON)
+		return decisive;
 
+	/* 7. retrain: the breach decided it */
 	out->retrain = 1;
-	reason(out, "retrain: KPI breach in %u consecutive window%s (%u required)%s",
-	       g->consecutive_breaches,
-	       g->consecutive_breaches == 1 ? "" : "s", p->consecutive_windows,
-	       p->require_drift ? ", with dataset drift as required" : "");
+	at = reason(out, POLICY_REASON_RETRAIN,
+		    "retrain: KPI breach in %u consecutive window%s (%u required)%s",
+		    g->consecutive_breaches,
+		    g->consecutive_breaches == 1 ? "" : "s", p->consecutive_windows,
+		    p->require_drift ? ", with dataset drift as required" : "");
 	g->last_retrain_ms = now;
 	if (g->n_retrains == POLICY_MAX_RETRAIN_HISTORY) {
 		memmove(g->retrain_ms, g->retrain_ms + 1,
@@ -292,6 +332,19 @@ void policy_decide(const policy *p, const policy_window_eval *ev,
 	}
 	g->retrain_ms[g->n_retrains++] = now;
 	g->consecutive_breaches = 0;
+	return first_breach != NO_REASON ? first_breach : at;
+}
+
+void policy_decide(const policy *p, const policy_window_eval *ev,
+		   policy_guard_state *g, policy_decision *out)
+{
+	size_t decisive;
+
+	memset(out, 0, sizeof(*out));
+	idempotency_key(p, ev, out->idempotency_key,
+			sizeof(out->idempotency_key));
+	decisive = decide(p, ev, g, out);
+	out->decisive = decisive < out->n_reasons ? decisive : out->n_reasons;
 }
 
 void policy_window_key(const policy *p, const policy_window_eval *ev,

@@ -1,5 +1,5 @@
-/* policy_names.c - canonical names of metrics, tasks, actions and feature
- * types and their parsers. */
+/* policy_names.c - canonical names of metrics, tasks, actions, feature
+ * types and decision reasons, and their parsers. */
 #include "policy.h"
 
 #include <string.h>
@@ -28,6 +28,27 @@ const char *const policy_action_names[] = {
 	[POLICY_ACTION_SAGEMAKER_PIPELINE] = "sagemaker_pipeline",
 	[POLICY_ACTION_STEP_FUNCTIONS] = "step_functions",
 	NULL,
+};
+
+const char *const policy_reason_names[POLICY_REASON__COUNT + 1] = {
+	[POLICY_REASON_UNSPECIFIED] = "unspecified",
+	[POLICY_REASON_DATASET_DRIFT] = "dataset_drift",
+	[POLICY_REASON_NO_DRIFT] = "no_drift",
+	[POLICY_REASON_DRIFT_NOT_JUDGED] = "drift_not_judged",
+	[POLICY_REASON_MIN_RECORDS] = "min_records",
+	[POLICY_REASON_MIN_LABELLED] = "min_labelled",
+	[POLICY_REASON_KPI_BREACH] = "kpi_breach",
+	[POLICY_REASON_KPI_OK] = "kpi_ok",
+	[POLICY_REASON_KPI_MISSING] = "kpi_missing",
+	[POLICY_REASON_NO_KPI] = "no_kpi",
+	[POLICY_REASON_NO_BREACH] = "no_breach",
+	[POLICY_REASON_DRIFT_ALERT] = "drift_alert",
+	[POLICY_REASON_REQUIRE_DRIFT] = "require_drift",
+	[POLICY_REASON_CONSECUTIVE] = "consecutive",
+	[POLICY_REASON_COOLDOWN] = "cooldown",
+	[POLICY_REASON_BUDGET] = "budget",
+	[POLICY_REASON_RETRAIN] = "retrain",
+	[POLICY_REASON__COUNT] = NULL,
 };
 
 const char *const policy_placeholders[] = {
@@ -59,6 +80,13 @@ const char *policy_action_name(policy_action_type a)
 	if ((unsigned)a >= NAMES_N(policy_action_names))
 		return "unknown";
 	return policy_action_names[a];
+}
+
+const char *policy_reason_name(policy_reason_code c)
+{
+	if ((unsigned)c >= POLICY_REASON__COUNT)
+		return "unknown";
+	return policy_reason_names[c];
 }
 
 const char *policy_task_name(policy_task t)

@@ -644,7 +644,8 @@ static void test_summary(void **state)
 	assert_true(num(sum, "models", "churn", "drifted_features", "age") == 2);
 	assert_true(num(sum, "models", "churn", "decisions", "hold") == 1);
 	assert_true(num(sum, "models", "churn", "decisions", "retrain") == 1);
-	assert_true(num(sum, "models", "churn", "hold_reasons", "auc >= floor") == 1);
+	/* records without reason codes: grouped by their text, apart */
+	assert_true(num(sum, "models", "churn", "hold_reasons_by_text", "auc >= floor") == 1);
 	assert_true(num(sum, "models", "churn", "actions", "dry_run") == 1);
 	{
 		json_t *e = json_object_get(json_object_get(json_object_get(sum, "models"),
@@ -660,10 +661,10 @@ static void test_summary(void **state)
 	}
 	assert_true(num(sum, "models", "bikes", "drift_alarms", NULL) == 0);
 	/* grouped by the decisive (last) reason; the evidence before it is not counted */
-	assert_true(num(sum, "models", "bikes", "hold_reasons", "no drift") == 1);
+	assert_true(num(sum, "models", "bikes", "hold_reasons_by_text", "no drift") == 1);
 	assert_null(json_object_get(json_object_get(json_object_get(json_object_get(sum, "models"),
 								    "bikes"),
-						    "hold_reasons"),
+						    "hold_reasons_by_text"),
 				    "auc >= floor"));
 	assert_true(num(sum, "totals", "windows_evaluated", NULL, NULL) == 3);
 	assert_true(num(sum, "totals", "decisions", "hold", NULL) == 2);
@@ -689,6 +690,74 @@ static void test_summary(void **state)
 			    "broken");
 	assert_true(num(sum, "chain", "bad_line", NULL, NULL) == 4);
 	assert_true(num(sum, "models", "churn", "windows_evaluated", NULL) == 1);
+	json_decref(sum);
+}
+
+/* Decisions are counted by the code of their decisive reason, with the
+ * first text seen as the example; records without codes (older logs) are
+ * counted by text, apart; the groups exist in every block. */
+static void test_summary_reason_codes(void **state)
+{
+	audit_log *log;
+	kpg_err err = {{0}};
+	json_t *sum, *m, *t;
+
+	(void)state;
+	assert_int_equal(audit_open(path, &log, &err), 0);
+	append_json(log, "decision", "churn",
+		    "{\"window\":0,\"decision\":\"hold\","
+		    "\"reasons\":[\"no drift\",\"window has 80 records, fewer than min_records 100\",\"auc 0.841 >= 0.7 (n=80)\"],"
+		    "\"reason_codes\":[\"no_drift\",\"min_records\",\"kpi_ok\"],"
+		    "\"decisive_reason\":{\"code\":\"min_records\",\"text\":\"window has 80 records, fewer than min_records 100\"}}");
+	append_json(log, "decision", "churn",
+		    "{\"window\":1,\"decision\":\"hold\","
+		    "\"reasons\":[\"no drift\",\"window has 12 records, fewer than min_records 100\",\"auc 0.9 >= 0.7 (n=12)\"],"
+		    "\"reason_codes\":[\"no_drift\",\"min_records\",\"kpi_ok\"],"
+		    "\"decisive_reason\":{\"code\":\"min_records\",\"text\":\"window has 12 records, fewer than min_records 100\"}}");
+	append_json(log, "decision", "churn",
+		    "{\"window\":2,\"decision\":\"retrain\","
+		    "\"reasons\":[\"drift\",\"auc 0.6 < 0.7 (n=500)\",\"retrain: KPI breach in 1 consecutive window (1 required)\"],"
+		    "\"reason_codes\":[\"dataset_drift\",\"kpi_breach\",\"retrain\"],"
+		    "\"decisive_reason\":{\"code\":\"kpi_breach\",\"text\":\"auc 0.6 < 0.7 (n=500)\"}}");
+	/* the engine gave no decisive reason */
+	append_json(log, "decision", "churn",
+		    "{\"window\":3,\"decision\":\"hold\",\"reasons\":[],\"reason_codes\":[],"
+		    "\"decisive_reason\":null}");
+	/* an older record, without codes */
+	append_json(log, "decision", "churn",
+		    "{\"window\":4,\"decision\":\"hold\","
+		    "\"reasons\":[\"auc 0.91 >= 0.80 (n=500)\",\"cooldown: last retrain at 2026-01-01\"]}");
+	append_json(log, "window_evaluated", "bikes", "{\"window\":0,\"dataset_drift\":false}");
+	audit_close(log);
+
+	assert_int_equal(audit_summary_file(path, &sum, &err), 0);
+	m = json_object_get(json_object_get(sum, "models"), "churn");
+	assert_true(num(m, "hold_reasons", "min_records", NULL, NULL) == 2);
+	assert_true(num(m, "hold_reasons", "(none)", NULL, NULL) == 1);
+	assert_int_equal(json_object_size(json_object_get(m, "hold_reasons")), 2);
+	assert_true(num(m, "retrain_reasons", "kpi_breach", NULL, NULL) == 1);
+	assert_int_equal(json_object_size(json_object_get(m, "retrain_reasons")), 1);
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "reason_examples"),
+							      "min_records")),
+			    "window has 80 records, fewer than min_records 100");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(m, "reason_examples"),
+							      "kpi_breach")),
+			    "auc 0.6 < 0.7 (n=500)");
+	assert_true(num(m, "hold_reasons_by_text", "cooldown", NULL, NULL) == 1);
+	assert_int_equal(json_object_size(json_object_get(m, "hold_reasons_by_text")), 1);
+	assert_int_equal(json_object_size(json_object_get(m, "retrain_reasons_by_text")), 0);
+	t = json_object_get(sum, "totals");
+	assert_true(num(t, "hold_reasons", "min_records", NULL, NULL) == 2);
+	assert_true(num(t, "retrain_reasons", "kpi_breach", NULL, NULL) == 1);
+	assert_true(num(t, "hold_reasons_by_text", "cooldown", NULL, NULL) == 1);
+	/* a model without decisions has the same (empty) groups */
+	m = json_object_get(json_object_get(sum, "models"), "bikes");
+	assert_true(json_is_object(json_object_get(m, "hold_reasons")));
+	assert_true(json_is_object(json_object_get(m, "retrain_reasons")));
+	assert_true(json_is_object(json_object_get(m, "reason_examples")));
+	assert_true(json_is_object(json_object_get(m, "hold_reasons_by_text")));
+	assert_true(json_is_object(json_object_get(m, "retrain_reasons_by_text")));
+	assert_int_equal(json_object_size(json_object_get(m, "hold_reasons")), 0);
 	json_decref(sum);
 }
 
@@ -742,6 +811,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bad_appends_do_not_advance, setup, teardown),
 		cmocka_unit_test(test_reason_kind),
 		cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_reason_codes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_summary_measured_energy, setup, teardown),
 	};
 

@@ -1,11 +1,14 @@
 /* test_policies_decide.c - the decision engine on hand-built windows:
  * feature judging, each rule of policy_decide in its order, the guards
- * (consecutive windows, cooldown, budget), and idempotency keys. */
+ * (consecutive windows, cooldown, budget), each reason's code and the
+ * decisive one, and idempotency keys. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -68,7 +71,31 @@ static int has_reason(const policy_decision *d, const char *substr)
 static void dump(const policy_decision *d)
 {
 	for (size_t i = 0; i < d->n_reasons; i++)
-		print_message("    reason: %s\n", d->reasons[i]);
+		print_message("    reason%s %-16s %s\n", i == d->decisive ? "*" : ":",
+			      policy_reason_name(d->reason_codes[i]), d->reasons[i]);
+}
+
+/* The code of the first reason containing substr; fails when none does. */
+static policy_reason_code code_of(const policy_decision *d, const char *substr)
+{
+	for (size_t i = 0; i < d->n_reasons; i++)
+		if (strstr(d->reasons[i], substr) != NULL)
+			return d->reason_codes[i];
+	fail_msg("no reason contains \"%s\"", substr);
+	return POLICY_REASON_UNSPECIFIED;
+}
+
+/* The decisive reason has this code and contains substr, and every
+ * reason of the decision has a code. */
+static void assert_decisive(const policy_decision *d, policy_reason_code code,
+			    const char *substr)
+{
+	assert_true(d->decisive < d->n_reasons);
+	assert_string_equal(policy_reason_name(d->reason_codes[d->decisive]),
+			    policy_reason_name(code));
+	assert_non_null(strstr(d->reasons[d->decisive], substr));
+	for (size_t i = 0; i < d->n_reasons; i++)
+		assert_int_not_equal(d->reason_codes[i], POLICY_REASON_UNSPECIFIED);
 }
 
 /* ---- policy_judge_features --------------------------------------- */
@@ -171,11 +198,53 @@ static void test_reasons_list_evidence(void **state)
 	policy_guard_state_init(&g);
 	policy_decide(&p, &ev, &g, &d);
 	dump(&d);
-	assert_true(has_reason(&d, "3 of 20 features drifted (15%): tenure, monthly_charges, contract"));
-	assert_true(has_reason(&d, "auc 0.712 < 0.750 (n=512)"));
+	assert_true(has_reason(&d, "3 of 20 features drifted (15%): tenure, monthly_charges, contract; dataset drift (threshold 10%)"));
+	assert_true(has_reason(&d, "auc 0.712 < 0.75 (n=512)"));
 	assert_int_equal(d.retrain, 1);
 	assert_int_equal(d.naive_would_retrain, 1);
 	assert_int_equal(d.kpi_breached, 1);
+	assert_int_equal(code_of(&d, "features drifted"), POLICY_REASON_DATASET_DRIFT);
+	assert_int_equal(code_of(&d, "retrain: KPI breach in 1"), POLICY_REASON_RETRAIN);
+	/* a retrain is decided by the breach */
+	assert_decisive(&d, POLICY_REASON_KPI_BREACH, "auc 0.712 < 0.75");
+
+	/* fewer drifted than the share: no_drift */
+	p.dataset_drift_share = 0.3;
+	policy_judge_features(&p, &ev);
+	policy_decide(&p, &ev, &g, &d);
+	assert_true(has_reason(&d, "3 of 20 features drifted (15%): tenure, monthly_charges, contract; no dataset drift (threshold 30%)"));
+	assert_int_equal(code_of(&d, "features drifted"), POLICY_REASON_NO_DRIFT);
+}
+
+/* The drifted share is printed with the digits that put it on its side of
+ * dataset_drift_share: 2 of 7 is 28.6%, under 28.6% + a hair. */
+static void test_drift_share_digits(void **state)
+{
+	policy_feature_eval f[7];
+	policy p;
+	policy_window_eval ev;
+	policy_guard_state g;
+	policy_decision d;
+
+	(void)state;
+	base_policy(&p);
+	base_window(&ev, 0.9, T0);
+	for (int i = 0; i < 7; i++)
+		f[i] = (policy_feature_eval){"f", POLICY_FEATURE_CATEGORICAL,
+					     100, 0, i < 2 ? 0.5 : 0.01, 0, 0, 1, 0};
+	ev.features = f;
+	ev.n_features = 7;
+	p.dataset_drift_share = 0.2858; /* 2/7 = 0.285714... */
+	policy_judge_features(&p, &ev);
+	assert_int_equal(ev.dataset_drift, 0);
+	policy_guard_state_init(&g);
+	policy_decide(&p, &ev, &g, &d);
+	dump(&d);
+	assert_true(has_reason(&d, "2 of 7 features drifted (28.57%): f, f; no dataset drift (threshold 28.58%)"));
+	p.dataset_drift_share = 2.0 / 7.0; /* exactly at it: drift, same text */
+	policy_judge_features(&p, &ev);
+	policy_decide(&p, &ev, &g, &d);
+	assert_true(has_reason(&d, "(28.6%): f, f; dataset drift (threshold 28.6%)"));
 }
 
 static void test_naive_follows_drift(void **state)
@@ -220,9 +289,19 @@ static void test_min_records(void **state)
 	dump(&d);
 	assert_int_equal(d.retrain, 0);
 	assert_true(has_reason(&d, "window has 80 records, fewer than min_records 100"));
-	assert_true(has_reason(&d, "auc 0.500 < 0.750")); /* still listed */
-	assert_int_equal(g.consecutive_breaches, 1);      /* unchanged */
-	ev.n_records = 100;                               /* exactly min_records is enough */
+	assert_true(has_reason(&d, "auc 0.5 < 0.75")); /* still listed */
+	assert_int_equal(g.consecutive_breaches, 1);   /* unchanged */
+	/* the guard decided, not the KPI listed after it */
+	assert_decisive(&d, POLICY_REASON_MIN_RECORDS, "fewer than min_records");
+	assert_int_equal(code_of(&d, "auc 0.5"), POLICY_REASON_KPI_BREACH);
+	assert_int_equal(code_of(&d, "drift not judged"), POLICY_REASON_DRIFT_NOT_JUDGED);
+	/* and with a KPI that holds */
+	ev.kpis[KPI_AUC].value = 0.841;
+	policy_decide(&p, &ev, &g, &d);
+	assert_decisive(&d, POLICY_REASON_MIN_RECORDS, "fewer than min_records");
+	assert_int_equal(code_of(&d, "auc 0.841 >= 0.75"), POLICY_REASON_KPI_OK);
+	ev.kpis[KPI_AUC].value = 0.5;
+	ev.n_records = 100; /* exactly min_records is enough */
 	policy_decide(&p, &ev, &g, &d);
 	assert_int_equal(d.retrain, 1);
 }
@@ -246,6 +325,12 @@ static void test_min_labelled(void **state)
 	assert_int_equal(d.kpi_breached, 0);
 	assert_true(has_reason(&d, "no KPI evidence: 12 labelled records, fewer than min_labelled 100"));
 	assert_int_equal(g.consecutive_breaches, 1);
+	assert_decisive(&d, POLICY_REASON_MIN_LABELLED, "fewer than min_labelled 100");
+	/* min_records is checked first and decides when both block */
+	ev.n_records = 10;
+	policy_decide(&p, &ev, &g, &d);
+	assert_decisive(&d, POLICY_REASON_MIN_RECORDS, "fewer than min_records");
+	assert_false(has_reason(&d, "min_labelled"));
 }
 
 static void test_invalid_kpi_is_no_evidence(void **state)
@@ -268,8 +353,10 @@ static void test_invalid_kpi_is_no_evidence(void **state)
 	policy_decide(&p, &ev, &g, &d);
 	dump(&d);
 	assert_true(has_reason(&d, "auc: no value in this window (no evidence)"));
-	assert_true(has_reason(&d, "accuracy 0.700 < 0.800 (n=512)"));
+	assert_true(has_reason(&d, "accuracy 0.7 < 0.8 (n=512)"));
 	assert_int_equal(d.retrain, 1);
+	assert_int_equal(code_of(&d, "auc: no value"), POLICY_REASON_KPI_MISSING);
+	assert_decisive(&d, POLICY_REASON_KPI_BREACH, "accuracy 0.7 < 0.8");
 
 	/* no KPI has a value: hold, streak unchanged */
 	g.consecutive_breaches = 1;
@@ -277,6 +364,17 @@ static void test_invalid_kpi_is_no_evidence(void **state)
 	policy_decide(&p, &ev, &g, &d);
 	assert_int_equal(d.retrain, 0);
 	assert_true(has_reason(&d, "no KPI evidence"));
+	assert_int_equal(g.consecutive_breaches, 1);
+	assert_decisive(&d, POLICY_REASON_NO_KPI, "none of the policy's KPIs has a value");
+
+	/* a NaN value is no evidence either: not "accuracy nan >= 0.8" */
+	ev.kpis[KPI_ACCURACY] = (policy_kpi_value){1, NAN, 512};
+	policy_decide(&p, &ev, &g, &d);
+	dump(&d);
+	assert_int_equal(d.retrain, 0);
+	assert_true(has_reason(&d, "accuracy: value is not a number in this window (no evidence)"));
+	assert_int_equal(code_of(&d, "accuracy: value is not"), POLICY_REASON_KPI_MISSING);
+	assert_decisive(&d, POLICY_REASON_NO_KPI, "no KPI evidence");
 	assert_int_equal(g.consecutive_breaches, 1);
 }
 
@@ -297,9 +395,11 @@ static void test_no_breach_resets_and_drift_alerts(void **state)
 	assert_int_equal(d.retrain, 0);
 	assert_int_equal(d.kpi_breached, 0);
 	assert_int_equal(g.consecutive_breaches, 0);
-	assert_true(has_reason(&d, "auc 0.750 >= 0.750"));
+	assert_true(has_reason(&d, "auc 0.75 >= 0.75"));
 	assert_true(has_reason(&d, "KPIs within thresholds"));
 	assert_false(has_reason(&d, "alert only"));
+	assert_int_equal(code_of(&d, "auc 0.75"), POLICY_REASON_KPI_OK);
+	assert_decisive(&d, POLICY_REASON_NO_BREACH, "KPIs within thresholds");
 
 	ev.dataset_drift = 1;
 	ev.n_drifted = 10;
@@ -308,6 +408,9 @@ static void test_no_breach_resets_and_drift_alerts(void **state)
 	assert_int_equal(d.retrain, 0);
 	assert_int_equal(d.naive_would_retrain, 1);
 	assert_true(has_reason(&d, "drift without KPI breach: alert only"));
+	/* the alert is what held back the drift alarm's retrain */
+	assert_decisive(&d, POLICY_REASON_DRIFT_ALERT, "alert only");
+	assert_int_equal(code_of(&d, "KPIs within"), POLICY_REASON_NO_BREACH);
 }
 
 static void test_lower_is_better(void **state)
@@ -334,6 +437,18 @@ static void test_lower_is_better(void **state)
 	assert_int_equal(d.kpi_breached, 1);
 	assert_int_equal(d.retrain, 1);
 	assert_true(has_reason(&d, "rmse 12.5 > 10 (n=300)"));
+	assert_decisive(&d, POLICY_REASON_KPI_BREACH, "rmse 12.5 > 10");
+	/* just past the threshold: the digits show it (was "rmse 110 > 110") */
+	p.kpis[0].threshold = 110;
+	ev.kpis[KPI_RMSE].value = 110.029;
+	policy_decide(&p, &ev, &g, &d);
+	dump(&d);
+	assert_int_equal(d.retrain, 1);
+	assert_true(has_reason(&d, "rmse 110.03 > 110 (n=300)"));
+	ev.kpis[KPI_RMSE].value = 109.9996;
+	policy_decide(&p, &ev, &g, &d);
+	assert_int_equal(d.retrain, 0);
+	assert_true(has_reason(&d, "rmse 109.9996 <= 110 (n=300)"));
 }
 
 static void test_require_drift(void **state)
@@ -353,6 +468,8 @@ static void test_require_drift(void **state)
 	assert_int_equal(d.kpi_breached, 1);
 	assert_true(has_reason(&d, "KPI breach without dataset drift; policy requires drift"));
 	assert_int_equal(g.consecutive_breaches, 1); /* the breach counted */
+	assert_decisive(&d, POLICY_REASON_REQUIRE_DRIFT, "policy requires drift");
+	assert_int_equal(code_of(&d, "auc 0.6 < 0.75"), POLICY_REASON_KPI_BREACH);
 	ev.dataset_drift = 1;
 	ev.n_drifted = 5;
 	policy_decide(&p, &ev, &g, &d);
@@ -375,6 +492,7 @@ static void test_consecutive_windows(void **state)
 	policy_decide(&p, &ev, &g, &d);
 	assert_int_equal(d.retrain, 0);
 	assert_true(has_reason(&d, "KPI breach in 1 of 2 consecutive windows required"));
+	assert_decisive(&d, POLICY_REASON_CONSECUTIVE, "1 of 2 consecutive");
 	/* a good window in between breaks the streak */
 	base_window(&ev, 0.9, T0 + DAY_MS);
 	policy_decide(&p, &ev, &g, &d);
@@ -386,6 +504,9 @@ static void test_consecutive_windows(void **state)
 	policy_decide(&p, &ev, &g, &d);
 	dump(&d);
 	assert_int_equal(d.retrain, 1);
+	assert_decisive(&d, POLICY_REASON_KPI_BREACH, "auc 0.6 < 0.75");
+	assert_int_equal(code_of(&d, "retrain: KPI breach in 2 consecutive windows (2 required)"),
+			 POLICY_REASON_RETRAIN);
 	assert_int_equal(g.consecutive_breaches, 0); /* reset by the retrain */
 	assert_int_equal(g.last_retrain_ms, T0 + 3 * DAY_MS);
 	assert_int_equal(g.n_retrains, 1);
@@ -411,6 +532,7 @@ static void test_cooldown(void **state)
 	dump(&d);
 	assert_int_equal(d.retrain, 0);
 	assert_true(has_reason(&d, "cooldown: last retrain at 2023-11-14T22:13:20.000Z, cooldown ends 2023-11-21T22:13:20.000Z"));
+	assert_decisive(&d, POLICY_REASON_COOLDOWN, "cooldown ends 2023-11-21");
 	assert_int_equal(g.consecutive_breaches, 1); /* kept for after */
 	assert_int_equal(g.last_retrain_ms, T0);
 
@@ -444,8 +566,89 @@ static void test_every_blocking_guard_is_listed(void **state)
 	assert_int_equal(d.retrain, 0);
 	assert_true(has_reason(&d, "KPI breach in 1 of 2 consecutive windows required"));
 	assert_true(has_reason(&d, "cooldown: last retrain at"));
-	/* the engine lists evidence first, outcome last */
+	/* the engine lists evidence first, outcome last; the last blocking
+	 * guard decides */
 	assert_non_null(strstr(d.reasons[d.n_reasons - 1], "cooldown"));
+	assert_decisive(&d, POLICY_REASON_COOLDOWN, "cooldown");
+	assert_int_equal(code_of(&d, "1 of 2 consecutive"), POLICY_REASON_CONSECUTIVE);
+}
+
+/* The most reasons a decision can give all fit, and the decisive one is
+ * among them: 16 breaching KPIs blocked by all four guards. */
+static void test_all_reasons_fit(void **state)
+{
+	policy p;
+	policy_window_eval ev;
+	policy_guard_state g;
+	policy_decision d;
+
+	(void)state;
+	base_policy(&p);
+	for (size_t i = 0; i < POLICY_MAX_KPIS; i++)
+		p.kpis[i] = (policy_kpi){KPI_AUC, 0, 0.75};
+	p.n_kpis = POLICY_MAX_KPIS;
+	p.require_drift = 1;
+	p.consecutive_windows = 3;
+	p.cooldown_ms = 7 * DAY_MS;
+	p.max_retrains = 1;
+	policy_guard_state_init(&g);
+	g.last_retrain_ms = T0 - DAY_MS;
+	g.retrain_ms[0] = T0 - DAY_MS;
+	g.n_retrains = 1;
+	base_window(&ev, 0.6, T0);
+	policy_decide(&p, &ev, &g, &d);
+	dump(&d);
+	assert_int_equal(d.retrain, 0);
+	assert_int_equal(d.n_reasons, 1 + POLICY_MAX_KPIS + 4);
+	assert_int_equal(d.reason_codes[0], POLICY_REASON_DRIFT_NOT_JUDGED);
+	for (size_t i = 1; i <= POLICY_MAX_KPIS; i++)
+		assert_int_equal(d.reason_codes[i], POLICY_REASON_KPI_BREACH);
+	assert_int_equal(d.reason_codes[POLICY_MAX_KPIS + 1], POLICY_REASON_REQUIRE_DRIFT);
+	assert_int_equal(d.reason_codes[POLICY_MAX_KPIS + 2], POLICY_REASON_CONSECUTIVE);
+	assert_int_equal(d.reason_codes[POLICY_MAX_KPIS + 3], POLICY_REASON_COOLDOWN);
+	assert_decisive(&d, POLICY_REASON_BUDGET, "budget: 1 retrains in the last 30 days, max 1");
+	assert_int_equal(d.decisive, d.n_reasons - 1);
+}
+
+/* Every code has one name, the list ends with NULL, and docs/policies.md
+ * has a row for each code in its table of reason codes. */
+static void test_reason_names_documented(void **state)
+{
+	const char *path = KPG_TEST_DATA_DIR "/../../docs/policies.md";
+	char row[96], *doc;
+	FILE *f;
+	long len;
+
+	(void)state;
+	assert_null(policy_reason_names[POLICY_REASON__COUNT]);
+	assert_string_equal(policy_reason_name(POLICY_REASON__COUNT), "unknown");
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	len = ftell(f);
+	assert_true(len > 0);
+	rewind(f);
+	doc = malloc((size_t)len + 1);
+	assert_non_null(doc);
+	assert_int_equal(fread(doc, 1, (size_t)len, f), (size_t)len);
+	doc[len] = '\0';
+	fclose(f);
+	for (int c = 0; c < POLICY_REASON__COUNT; c++) {
+		const char *name = policy_reason_names[c];
+		int found;
+
+		assert_non_null(name);
+		assert_string_equal(policy_reason_name((policy_reason_code)c), name);
+		for (int o = 0; o < c; o++)
+			assert_string_not_equal(policy_reason_names[o], name);
+		snprintf(row, sizeof(row), "\n| `%s` |", name);
+		found = strstr(doc, row) != NULL;
+		if (!found) {
+			free(doc);
+			fail_msg("docs/policies.md has no row \"| `%s` |\"", name);
+		}
+	}
+	free(doc);
 }
 
 static void test_budget(void **state)
@@ -470,6 +673,7 @@ static void test_budget(void **state)
 	dump(&d);
 	assert_int_equal(d.retrain, 0);
 	assert_true(has_reason(&d, "budget: 2 retrains in the last 30 days, max 2"));
+	assert_decisive(&d, POLICY_REASON_BUDGET, "budget: 2 retrains");
 	/* at T0 + 30 days the retrain at T0 is outside (end - period, end] */
 	base_window(&ev, 0.6, T0 + 30 * DAY_MS);
 	policy_decide(&p, &ev, &g, &d);
@@ -591,6 +795,7 @@ int main(void)
 		cmocka_unit_test(test_judge_features),
 		cmocka_unit_test(test_judge_no_values),
 		cmocka_unit_test(test_reasons_list_evidence),
+		cmocka_unit_test(test_drift_share_digits),
 		cmocka_unit_test(test_naive_follows_drift),
 		cmocka_unit_test(test_min_records),
 		cmocka_unit_test(test_min_labelled),
@@ -601,6 +806,8 @@ int main(void)
 		cmocka_unit_test(test_consecutive_windows),
 		cmocka_unit_test(test_cooldown),
 		cmocka_unit_test(test_every_blocking_guard_is_listed),
+		cmocka_unit_test(test_all_reasons_fit),
+		cmocka_unit_test(test_reason_names_documented),
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_history_capped),
 		cmocka_unit_test(test_replay_is_deterministic),

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "audit_reasons.h"
 
 #define NO_MODEL "(none)"
 
@@ -135,8 +136,8 @@ static int on_decision(json_t *b, const json_t *data)
 	const char *d = json_string_value(json_object_get(data, "decision"));
 	const json_t *energy = json_object_get(data, "energy");
 	const char *effect = json_string_value(json_object_get(energy, "effect"));
-	int retrain = d != NULL && strcmp(d, "retrain") == 0, rc;
-	json_t *e, *reasons, *decisive;
+	int retrain = d != NULL && strcmp(d, "retrain") == 0;
+	json_t *e;
 
 	if (d == NULL || (!retrain && strcmp(d, "hold") != 0))
 		d = "other";
@@ -145,19 +146,8 @@ static int on_decision(json_t *b, const json_t *data)
 	if (json_is_true(json_object_get(data, "naive_would_retrain")) &&
 	    inc(b, "naive_would_retrain", 1))
 		return -1;
-	/* The engine lists the evidence first and the outcome last: group
-	 * decisions by the reason that decided them. */
-	reasons = json_object_get(data, "reasons");
-	decisive = json_array();
-	if (decisive == NULL)
-		return -1;
-	if (json_array_size(reasons) > 0)
-		json_array_append(decisive,
-				  json_array_get(reasons, json_array_size(reasons) - 1));
-	rc = count_strings(child(b, retrain ? "retrain_reasons" : "hold_reasons"),
-			   decisive, 1);
-	json_decref(decisive);
-	if (rc)
+	/* grouped by the reason that decided them (audit_reasons.c) */
+	if (audit_reasons_count(b, data, retrain))
 		return -1;
 	if (effect == NULL ||
 	    (strcmp(effect, "spent") != 0 && strcmp(effect, "avoided") != 0))
@@ -272,7 +262,8 @@ static int on_record(const json_t *rec, void *opaque, kpg_err *err)
 		b = json_object_get(models, model);
 		if (b == NULL) {
 			b = new_block();
-			if (b == NULL || json_object_set_new(models, model, b))
+			if (b == NULL || json_object_set_new(models, model, b) ||
+			    audit_reasons_init(b))
 				goto nomem;
 		}
 		if (update(b, event, data, time, decided_here))
@@ -298,7 +289,8 @@ int audit_summary_file(const char *path, json_t **out, kpg_err *err)
 	sum = json_pack("{s:s, s:{}, s:o}", "file", path, "models", "totals",
 			totals);
 	if (sum == NULL || json_object_set_new(totals, "events", json_object()) ||
-	    json_object_set_new(totals, "runs", json_integer(0))) {
+	    json_object_set_new(totals, "runs", json_integer(0)) ||
+	    audit_reasons_init(totals)) {
 		json_decref(sum);
 		kpg_err_set(err, "out of memory");
 		return KPG_ENOMEM;

@@ -1,5 +1,5 @@
 /* audit_summary.h - what an audit log says, per model: windows evaluated,
- * drift alarms, decisions and hold reasons, actions, energy spent and
+ * drift alarms, decisions by decisive reason, actions, energy spent and
  * avoided. Reads only the verified prefix of the chain. docs/audit.md */
 #ifndef AUDIT_SUMMARY_H
 #define AUDIT_SUMMARY_H
@@ -17,8 +17,9 @@
  * the file cannot be read. */
 int audit_summary_file(const char *path, json_t **out, kpg_err *err);
 
-/* The reason "kind" used to group hold reasons: the text before the first
- * ':' with numbers removed and spaces collapsed, at most outlen-1 bytes
+/* The reason "kind" used to group the decisions of records written before
+ * reason codes (audit_reasons.c): the text before the first ':' with
+ * numbers removed and spaces collapsed, at most outlen-1 bytes
  * ("(unspecified)" when nothing is left). */
 void audit_reason_kind(const char *reason, char *out, size_t outlen);
 

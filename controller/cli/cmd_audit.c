@@ -33,8 +33,9 @@ static const char usage_verify[] =
 static const char usage_summary[] =
 	"usage: kpigate audit summary FILE [--json]\n"
 	"\n"
-	"Per model: windows evaluated, drift alarms, retrain/hold decisions,\n"
-	"hold reasons, actions, executions, energy spent and avoided (spent: the\n"
+	"Per model: windows evaluated, drift alarms, retrain/hold decisions by the\n"
+	"reason code that decided them (old logs without codes: by the reason's\n"
+	"text, marked so), actions, executions, energy spent and avoided (spent: the\n"
 	"estimate, replaced by the measured run where an execution was followed\n"
 	"to its end); chain status and head hash. Only the verified prefix of a\n"
 	"broken log is counted.\n"
@@ -153,6 +154,39 @@ static void print_row(const char *name, const json_t *b)
 	       fval(b, "avoided", "kg_co2e"));
 }
 
+/* Decisions by decisive reason: code, count and an example text; records
+ * written before reason codes by the kind of their last reason, marked. */
+static void print_reasons(const char *model, const json_t *b)
+{
+	static const char *const groups[][2] = {
+		{"hold_reasons", "hold"},
+		{"retrain_reasons", "retrain"},
+		{"hold_reasons_by_text", "hold"},
+		{"retrain_reasons_by_text", "retrain"},
+	};
+	const json_t *examples = json_object_get(b, "reason_examples"), *n;
+	const char *key;
+	size_t total = 0;
+
+	for (size_t g = 0; g < 4; g++)
+		total += json_object_size(json_object_get(b, groups[g][0]));
+	if (total == 0)
+		return;
+	printf("\ndecisions by decisive reason, %s:\n", model);
+	for (size_t g = 0; g < 4; g++)
+		json_object_foreach(json_object_get(b, groups[g][0]), key, n) {
+			const char *ex = json_string_value(json_object_get(examples, key));
+
+			if (g < 2)
+				printf("  %-7s %6lld  %-16s %s%s\n", groups[g][1],
+				       (long long)json_integer_value(n), key,
+				       ex ? "e.g. " : "", ex ? ex : "");
+			else
+				printf("  %-7s %6lld  (no reason code; by text) %s\n",
+				       groups[g][1], (long long)json_integer_value(n), key);
+		}
+}
+
 static void print_table(const json_t *sum)
 {
 	const json_t *chain = json_object_get(sum, "chain");
@@ -181,16 +215,8 @@ static void print_table(const json_t *sum)
 	print_row("(total)", json_object_get(sum, "totals"));
 	printf("energy: kWh and kg CO2e; avoided = holds where a retrain-on-every-drift-alarm controller would have retrained\n");
 
-	json_object_foreach((json_t *)models, name, b) {
-		const json_t *reasons = json_object_get(b, "hold_reasons"), *n;
-		const char *kind;
-
-		if (json_object_size(reasons) == 0)
-			continue;
-		printf("\nhold reasons, %s:\n", name);
-		json_object_foreach((json_t *)reasons, kind, n)
-			printf("  %6lld  %s\n", (long long)json_integer_value(n), kind);
-	}
+	json_object_foreach((json_t *)models, name, b)
+		print_reasons(name, b);
 	b = json_object_get(json_object_get(sum, "totals"), "first_time");
 	if (json_is_string(b))
 		printf("\nfrom %s to %s\n", json_string_value(b),

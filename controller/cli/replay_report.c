@@ -133,6 +133,38 @@ static void kpi_cell(const json_t *kpis, const char *name, char *buf, size_t n)
 		snprintf(buf, n, "%.3f", json_real_value(json_object_get(k, "value")));
 }
 
+/* The text of the reason that decided dec, and its index in reasons (the
+ * other reasons are the evidence); a record without decisive_reason falls
+ * back to the last reason. "" when there is none. */
+static const char *decisive_reason(const json_t *dec, size_t *at)
+{
+	const json_t *reasons = json_object_get(dec, "reasons");
+	const json_t *codes = json_object_get(dec, "reason_codes");
+	const char *text = json_string_value(
+		json_object_get(json_object_get(dec, "decisive_reason"), "text"));
+	const char *code = json_string_value(
+		json_object_get(json_object_get(dec, "decisive_reason"), "code"));
+	size_t nr = json_array_size(reasons);
+
+	*at = nr;
+	if (text == NULL) {
+		if (nr == 0)
+			return "";
+		*at = nr - 1;
+		text = json_string_value(json_array_get(reasons, nr - 1));
+		return text ? text : "";
+	}
+	for (size_t r = 0; r < nr && *at == nr; r++) {
+		const char *t = json_string_value(json_array_get(reasons, r));
+		const char *c = json_string_value(json_array_get(codes, r));
+
+		if (t != NULL && c != NULL && code != NULL &&
+		    strcmp(t, text) == 0 && strcmp(c, code) == 0)
+			*at = r;
+	}
+	return text;
+}
+
 static void print_decisions(FILE *out, const pipeline *pl,
 			    const pipeline_model *m)
 {
@@ -149,7 +181,7 @@ static void print_decisions(FILE *out, const pipeline *pl,
 		const char *verdict = json_string_value(json_object_get(dec, "decision"));
 		const char *why;
 		char kcell[16], drift[24];
-		size_t nr = json_array_size(reasons);
+		size_t nr = json_array_size(reasons), at;
 
 		if (strcmp(json_string_value(json_object_get(d, "model")), m->pol->model) != 0)
 			continue;
@@ -157,8 +189,7 @@ static void print_decisions(FILE *out, const pipeline *pl,
 		snprintf(drift, sizeof(drift), "%zu/%zu",
 			 json_array_size(json_object_get(w, "drifted_features")),
 			 json_array_size(json_object_get(w, "features")));
-		/* the decisive reason is the last one the engine gave */
-		why = nr ? json_string_value(json_array_get(reasons, nr - 1)) : "";
+		why = decisive_reason(dec, &at);
 		fprintf(out, "  %-3lld %.10s %8lld %8lld %7s %8s  %-8s %s\n",
 			(long long)json_integer_value(json_object_get(w, "window")),
 			json_string_value(json_object_get(w, "start")),
@@ -167,9 +198,10 @@ static void print_decisions(FILE *out, const pipeline *pl,
 			kcell, drift, verdict, why);
 		energy = json_object_get(dec, "energy");
 		if (strcmp(verdict, "retrain") == 0) {
-			for (size_t r = 0; r + 1 < nr; r++)
-				fprintf(out, "%45s- %s\n", "",
-					json_string_value(json_array_get(reasons, r)));
+			for (size_t r = 0; r < nr; r++)
+				if (r != at)
+					fprintf(out, "%45s- %s\n", "",
+						json_string_value(json_array_get(reasons, r)));
 			fprintf(out, "%45s- energy spent: %.3f kWh, %.3f kgCO2e\n", "",
 				json_number_value(json_object_get(energy, "kwh")),
 				json_number_value(json_object_get(energy, "kg_co2e")));

@@ -113,12 +113,24 @@ json_t *events_decision(const policy *p, const policy_window_eval *ev,
 			const policy_decision *d, events_energy_effect effect,
 			const energy_estimate *est)
 {
-	json_t *o, *reasons = json_array(), *energy;
+	json_t *o, *reasons = json_array(), *codes = json_array(), *energy;
+	json_t *decisive;
 
-	if (reasons == NULL)
+	if (reasons == NULL || codes == NULL) {
+		json_decref(reasons);
+		json_decref(codes);
 		return NULL;
-	for (size_t i = 0; i < d->n_reasons; i++)
+	}
+	for (size_t i = 0; i < d->n_reasons; i++) {
 		json_array_append_new(reasons, json_string(d->reasons[i]));
+		json_array_append_new(codes, json_string(policy_reason_name(d->reason_codes[i])));
+	}
+	/* the reason that decided the outcome; null when none did */
+	decisive = d->decisive < d->n_reasons
+			   ? json_pack("{s:s, s:s}", "code",
+				       policy_reason_name(d->reason_codes[d->decisive]),
+				       "text", d->reasons[d->decisive])
+			   : json_null();
 	if (est != NULL)
 		energy = json_pack("{s:s, s:f, s:f, s:s, s:i, s:f, s:s, s:f, s:f}",
 				   "effect", events_effect_name(effect), "kwh",
@@ -152,6 +164,15 @@ json_t *events_decision(const policy *p, const policy_window_eval *ev,
 		json_object_set_new(o, "labelled", json_integer((json_int_t)ev->n_labelled));
 		/* which policy decided: a reload changes it mid-stream */
 		json_object_set_new(o, "policy_sha256", json_string(hex));
+	}
+	if (o == NULL) {
+		json_decref(codes);
+		json_decref(decisive);
+	} else if ((json_object_set_new(o, "reason_codes", codes) != 0) |
+		   (json_object_set_new(o, "decisive_reason", decisive) != 0)) {
+		/* each call took its reference, even the one that failed */
+		json_decref(o);
+		o = NULL;
 	}
 	return o;
 }
