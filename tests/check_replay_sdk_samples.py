@@ -36,8 +36,11 @@ with open(actuals) as f:
     n_gt = sum(1 for line in f if line.strip())
 n_windows = (n_cap + 9) // 10
 
-rep = c.run_json("replay", "--policy", pol, "--capture", capture, "--ground-truth",
-                 actuals, "--audit", audit, "--json")
+rc, out, err = c.run("replay", "--policy", pol, "--capture", capture, "--ground-truth",
+                     actuals, "--audit", audit, "--json")
+rep = json.loads(out)
+findings = any(m["retrains"] or m["drift_alarms"] for m in rep["models"])
+c.ok(rc == (1 if findings else 0), f"exit {rc}: 1 with findings, else 0 ({findings}): {err[-300:]}")
 cap = rep["capture"]
 c.ok(cap["lines"] == n_cap and cap["accepted"] == n_cap and cap["rejected"] == 0,
      f"{n_cap} capture lines accepted: {cap}")
