@@ -32,7 +32,8 @@ static const char usage[] =
 	"\n"
 	"Exit codes (check): 0 every file valid; 1 findings: a policy or its\n"
 	"reference has errors; 2 trouble: a usage error or a policy file that\n"
-	"cannot be read. keys: 0, or 2 for a usage error.\n";
+	"cannot be read. keys: 0 printed; 2 a usage error, or the table could\n"
+	"not be written.\n";
 
 /* KPG_EXIT_OK valid, KPG_EXIT_FINDINGS invalid (its policy or its
  * reference), KPG_EXIT_TROUBLE unreadable. */

@@ -35,10 +35,12 @@ static const char run_usage[] =
 	"rejected and audited, the running one stays. /healthz, /readyz and\n"
 	"/metrics are served on http.listen. Operations: docs/operations.md.\n"
 	"\n"
-	"Exit codes: 0 a clean shutdown (--check: the configuration is OK);\n"
-	"1 findings: an invalid configuration, policy or reference (nothing\n"
-	"starts), or a fatal error at run time (logged); 2 trouble: a usage error\n"
-	"or a configuration file that cannot be read.\n";
+	"Exit codes: --check: 0 the configuration is OK; 1 findings: an invalid\n"
+	"configuration, policy or reference; 2 trouble: a usage error or a\n"
+	"configuration file that cannot be read. The daemon: 0 a clean shutdown;\n"
+	"1 it refused to start (what --check reports, or its audit log or Kafka\n"
+	"client could not be opened) or stopped on a fatal error (logged); 2 a\n"
+	"usage error or a configuration file that cannot be read.\n";
 
 typedef struct run_args {
 	const char *config;
@@ -185,8 +187,10 @@ static int run_daemon(const char *path)
 
 	if (config_load(path, &cfg, &diags, &err) != 0) {
 		config_report_diags(stderr, path, &diags, &err);
+		/* as --check: unreadable is trouble, invalid a finding */
+		rc = diags.n == 0 ? KPG_EXIT_TROUBLE : KPG_EXIT_FINDINGS;
 		config_diags_free(&diags);
-		return KPG_EXIT_FINDINGS;
+		return rc;
 	}
 	config_diags_free(&diags);
 	rc = daemon_run(cfg);
