@@ -58,9 +58,10 @@ run siteref 1 run --check --config "$work/site/kpigate.json"
 has siteref err "$work/site/policies/churn-dry-run.json:8:16: reference: declared feature 'state' is not a column of $work/site/policies/train.csv; did you mean 'sate'?"
 has siteref err "$work/site/policies/churn-dry-run.json: 1 reference error"
 empty siteref out
+# the daemon refuses it with the same line (policyset's validate checks the
+# columns with the same code)
 run siteref_daemon 1 run --config "$work/site/kpigate.json"
-grep -q "declared feature 'state' is not a column" "$work/siteref_daemon.err" ||
-	fail "siteref_daemon: the daemon did not refuse the reference: $(head -3 "$work/siteref_daemon.err")"
+has siteref_daemon err "$work/site/policies/churn-dry-run.json:8:16: reference: declared feature 'state' is not a column of $work/site/policies/train.csv; did you mean 'sate'?"
 run siteref_skip 0 run --check --no-reference --config "$work/site/kpigate.json"
 sed -i 's/^customer_id,sate,/customer_id,state,/' "$work/site/policies/train.csv"
 

@@ -153,6 +153,26 @@ static void test_missing_file_and_bad_types(void **state)
 	policy_diags_free(&d);
 }
 
+/* The daemon loads the reference itself: the columns check reads no row. */
+static void test_columns_only_reads_no_row(void **state)
+{
+	char text[2048], path[128];
+	policy_diags d = {0};
+	policy *p = NULL;
+	kpg_err err = {""};
+
+	(void)state;
+	snprintf(text, sizeof(text), POLICY_FMT, "text.csv", "churn", "customer_id", "state");
+	snprintf(path, sizeof(path), "%s/p.json", dir);
+	assert_int_equal(policy_load_buffer(path, text, strlen(text), &p, &d, &err), 0);
+	assert_int_equal(policy_refcheck_columns(p, text, strlen(text), &d, &err), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(policy_refcheck(p, text, strlen(text), &d, &err), KPG_EINVAL);
+	assert_int_equal(d.n, 1);
+	policy_diags_free(&d);
+	policy_free(p);
+}
+
 static void test_without_text_no_positions(void **state)
 {
 	policy_diags d = {0};
@@ -175,6 +195,7 @@ int main(void)
 		cmocka_unit_test(test_a_good_reference_passes),
 		cmocka_unit_test(test_every_missing_column_at_its_key),
 		cmocka_unit_test(test_missing_file_and_bad_types),
+		cmocka_unit_test(test_columns_only_reads_no_row),
 		cmocka_unit_test(test_without_text_no_positions),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -77,8 +77,9 @@ static void load_error(refcheck *rc, const policy *p, const char *msg)
 	add(rc, "reference.path", 0, "reference: %s", msg);
 }
 
-int policy_refcheck(const policy *p, const char *text, size_t len,
-		    policy_diags *d, kpg_err *err)
+/* Both checks; load 0: the header only. */
+static int refcheck_run(const policy *p, const char *text, size_t len,
+			int load, policy_diags *d, kpg_err *err)
 {
 	refcheck rc = {.d = d, .ref_path = p->reference_path};
 	csv_header h = {0};
@@ -115,7 +116,7 @@ int policy_refcheck(const policy *p, const char *text, size_t len,
 		missing += need_column(&rc, p->exclude_columns[i], "excluded column",
 				       jpath, 0);
 	}
-	if (missing > 0)
+	if (missing > 0 || !load)
 		goto done;
 	/* the columns are there: load it as the pipeline will */
 	reference_options_from_policy(p, &ro);
@@ -144,6 +145,18 @@ nomem_freed:
 	kpg_err_set(err, "out of memory checking the reference %s",
 		    p->reference_path);
 	return KPG_ENOMEM;
+}
+
+int policy_refcheck(const policy *p, const char *text, size_t len,
+		    policy_diags *d, kpg_err *err)
+{
+	return refcheck_run(p, text, len, 1, d, err);
+}
+
+int policy_refcheck_columns(const policy *p, const char *text, size_t len,
+			    policy_diags *d, kpg_err *err)
+{
+	return refcheck_run(p, text, len, 0, d, err);
 }
 
 int policy_refcheck_report(const char *path, const policy *p, FILE *out)

@@ -16,9 +16,16 @@
 
 /* Checks p's reference; text (len bytes, borrowed for the call, may be
  * NULL) is the policy's JSON, for positions. Returns 0 when the reference
- * is usable, KPG_EINVAL with every problem added to d, KPG_ENOMEM. */
+ * is usable, KPG_EINVAL with every problem added to d (err: "N reference
+ * errors"), KPG_ENOMEM. */
 int policy_refcheck(const policy *p, const char *text, size_t len,
 		    policy_diags *d, kpg_err *err);
+
+/* The first half of policy_refcheck, for callers that load the reference
+ * themselves (the daemon's start and reload): the file opens and every
+ * column the policy names is in its header; its rows are not read. */
+int policy_refcheck_columns(const policy *p, const char *text, size_t len,
+			    policy_diags *d, kpg_err *err);
 
 /* The same for the policy loaded from path (read again for positions),
  * printing each problem to out as policy check prints policy errors.
