@@ -100,6 +100,53 @@ c.ok(rc == 0 and all(k in out for k in names) and "0 of 4 features drifted" in o
 # usage and input errors
 c.run("compare", "--reference", a, expect=2)
 c.run("compare", "--reference", a, "--current", b, "--bins", "1", expect=2)
-rc, _, err = c.run("compare", "--reference", a, "--current", c.write("bad.csv", "stable\n1\n"))
-c.ok(rc == 1 and "missing" in err, f"a current file without the reference's columns: {rc} {err}")
+# trouble is 2, never 1 (1 is drift): every missing column in one message,
+# with the nearest column when one is a likely typo
+rc, _, err = c.run("compare", "--reference", a, "--current",
+                   c.write("bad.csv", "stable,shiftd\n1,2\n"), "--label", "label")
+c.ok(rc == 2 and "3 columns of the reference are missing: 'shifted' (did you mean 'shiftd'?), "
+     "'ties', 'plan'" in err and err.count("\n") == 1,
+     f"a current file without the reference's columns: one message, exit 2: {rc} {err}")
+rc, _, err = c.run("compare", "--reference", c.path("nope.csv"), "--current", b)
+c.ok(rc == 2 and "nope.csv: cannot open" in err, f"an unreadable reference: exit 2: {rc} {err}")
+rc, _, err = c.run("compare", "--reference", a, "--current", c.path("nope.csv"))
+c.ok(rc == 2 and "nope.csv: cannot open" in err, f"an unreadable current file: exit 2: {rc} {err}")
+rc, _, err = c.run("compare", "--reference", a, "--current",
+                   c.write("text.csv", "stable,shifted,ties,plan\n1,x,2,basic\n"),
+                   "--label", "label")
+c.ok(rc == 2 and "'shifted' is numeric in the reference but has 'x'" in err,
+     f"text in a numeric column: exit 2: {rc} {err}")
+
+# --features: only these; --exclude: all but these; repeated or comma lists
+rc, out, err = c.run("compare", "--reference", a, "--current", b, "--label", "label",
+                     "--features", "stable,ties", "--json")
+got = [f["name"] for f in json.loads(out)["features"]] if out else []
+c.ok(rc == 0 and got == ["stable", "ties"], f"--features stable,ties: only those, no drift: {rc} {got} {err}")
+rc, out, err = c.run("compare", "--reference", a, "--current", b, "--features", "shifted",
+                     "--features", "plan", "--json")
+got = [f["name"] for f in json.loads(out)["features"]] if out else []
+c.ok(rc == 1 and got == ["shifted", "plan"], f"--features repeated, label left out: {rc} {got} {err}")
+rc, out, err = c.run("compare", "--reference", a, "--current", b, "--label", "label",
+                     "--exclude", "shifted,plan", "--json")
+got = [f["name"] for f in json.loads(out)["features"]] if out else []
+c.ok(rc == 0 and got == ["stable", "ties"], f"--exclude shifted,plan: the drifted ones dropped: {rc} {got} {err}")
+# --categorical: a numeric column compared by its categories (ties has 5)
+rc, out, err = c.run("compare", "--reference", a, "--current", b, "--label", "label",
+                     "--features", "ties", "--categorical", "ties", "--json")
+f = json.loads(out)["features"][0] if out else {}
+ties = [repr(float(x)) for x in ref["ties"]], [repr(float(x)) for x in cur["ties"]]
+want = psi_categorical(*ties)
+c.ok(rc == 0 and f.get("type") == "categorical" and f.get("ks_statistic") is None and
+     abs(f.get("psi", -1) - want) <= 1e-12 * max(1.0, want),
+     f"--categorical ties: categorical PSI {f.get('psi')} vs {want}: {rc} {err}")
+# every column an option names must be in the reference: all named, with hints
+rc, _, err = c.run("compare", "--reference", a, "--current", b, "--label", "lable",
+                   "--exclude", "stabel", "--features", "ties,plna,nothing_like_it")
+c.ok(rc == 2 and "--label names a column not in the header: 'lable' (did you mean 'label'?)" in err
+     and "--exclude names a column not in the header: 'stabel' (did you mean 'stable'?)" in err
+     and "--features names columns not in the header: 'plna' (did you mean 'plan'?), 'nothing_like_it'" in err,
+     f"missing option columns, all of them: {rc} {err}")
+c.run("compare", "--reference", a, "--current", b, "--exclude", "plan", "--features", "plan", expect=2)
+c.run("compare", "--reference", a, "--current", b, "--features", "ties", "--categorical", "plan", expect=2)
+c.run("compare", "--reference", a, "--current", b, "--exclude", "stable,", expect=2)
 c.finish()

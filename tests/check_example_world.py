@@ -486,7 +486,7 @@ def main():
         check("--records" in p.stdout, "--help lacks the options")
         with open(d, "w") as f:
             f.write("x")
-        p = run([kpigate, "example", d], 1)
+        p = run([kpigate, "example", d], 2)  # trouble: DIR is not usable
         check("not a folder" in p.stderr, "DIR that is a file: %s" % p.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

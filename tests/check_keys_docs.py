@@ -168,6 +168,6 @@ for f in good:
         c.fail(f"{f}: schema: {'/'.join(map(str, e.absolute_path))}: {e.message}")
     if not errors:
         c.passed += 1
-    c.run("policy", "check", f, expect=0)
+    c.run("policy", "check", "--no-reference", f, expect=0)  # references not shipped
 
 c.finish()

@@ -72,9 +72,14 @@ pol = c.write("policy.json", json.dumps({
     "energy": {"instance_type": "ml.m5.xlarge", "instance_count": 1,
                "expected_hours": 1, "region": "us-east-1"}}))
 rejects = c.path("rejects.jsonl")
-rep = c.run_json("replay", "--policy", pol, "--capture", c.path("capture.jsonl"),
-                 "--ground-truth", c.path("gt.jsonl"), "--rejects", rejects, "--json",
-                 "--decide-pending")
+# more than half the lines are bad: --max-reject-rate 1 lets the replay run to
+# its decisions (the exit code is the findings', checked below)
+rc, out, err = c.run("replay", "--policy", pol, "--capture", c.path("capture.jsonl"),
+                     "--ground-truth", c.path("gt.jsonl"), "--rejects", rejects, "--json",
+                     "--max-reject-rate", "1", "--decide-pending")
+rep = json.loads(out)
+findings = any(m["retrains"] or m["drift_alarms"] for m in rep["models"])
+c.ok(rc == (1 if findings else 0), f"rejects allowed: exit {rc}, findings {findings}: {err[-300:]}")
 
 want = collections.Counter(expected)
 for reason, v in schema_bad.items():
@@ -92,4 +97,44 @@ c.ok(len(rej) == sum(want.values()) + 3, f"one rejects line per rejected line: {
 c.ok(all(r["line"] >= 1 and r["reason"] for r in rej), "rejects name line and reason")
 c.ok(len(rep["decisions"]) == 1 and rep["decisions"][0]["window"]["records"] == len(good),
      "the good records form the window")
+
+# the default --max-reject-rate (0.05): the same replay is trouble, and says
+# why on stderr: the top reason with its count and one example file:line
+rc, out, err = c.run("replay", "--policy", pol, "--capture", c.path("capture.jsonl"),
+                     "--ground-truth", c.path("gt.jsonl"))
+n_rej = sum(want.values())
+top, top_n = want.most_common(1)[0]
+c.ok(rc == 2, f"rejects past the default rate: exit 2, got {rc}")
+c.ok(f"{n_rej} of {len(lines)} capture lines rejected" in err,
+     f"the capture reject count is on stderr: {err[-600:]}")
+c.ok(f"most often {top} ({top_n} lines), e.g. {c.path('capture.jsonl')}:" in err,
+     f"the top reason {top} ({top_n}) with an example: {err[-600:]}")
+c.ok(out.strip() != "", "the summary is still printed")
+first_top = next(r for r in rej if r["reason"] == top)
+c.ok(f"capture.jsonl:{first_top['line']}: " in err,
+     f"the example is the first {top} line ({first_top['line']}): {err[-600:]}")
+# ground-truth lines are rated on their own: 3 of 43 (7%) stay under 0.08
+rc, _, err = c.run("replay", "--policy", pol, "--capture", c.path("capture.jsonl"),
+                   "--ground-truth", c.path("gt.jsonl"), "--max-reject-rate", "0.08")
+c.ok(rc == 2 and "3 of 43 ground-truth lines rejected" not in err and
+     "capture lines rejected" in err, f"gt under 0.08, captures over: {rc} {err[-400:]}")
+good_only = c.write("good.jsonl", "\n".join(x.decode() for x in good) + "\n")
+rc, _, err = c.run("replay", "--policy", pol, "--capture", good_only,
+                   "--ground-truth", c.path("gt.jsonl"))
+c.ok(rc == 2 and "3 of 43 ground-truth lines rejected" in err and
+     "capture lines rejected" not in err, f"bad labels alone are trouble: {rc} {err[-400:]}")
+rc, _, err = c.run("replay", "--policy", pol, "--capture", good_only,
+                   "--ground-truth", c.path("gt.jsonl"), "--max-reject-rate", "0.1")
+c.ok(rc in (0, 1) and "rejected" not in err, f"under --max-reject-rate 0.1: {rc} {err[-300:]}")
+
+# every capture line has the wrong feature count: no window, exit 2, and the
+# reason on stderr (it used to print a table and exit 0)
+wrong = c.write("wrong.jsonl", "\n".join(capture(f"{i},{i}", f"w-{i}").decode() for i in range(30)) + "\n")
+for extra in ([], ["--max-reject-rate", "1"]):
+    rc, out, err = c.run("replay", "--policy", pol, "--capture", wrong, *extra)
+    c.ok(rc == 2 and "model 'bad-input' got no window" in err and
+         f"most often feature_count (30 lines), e.g. {wrong}:1: " in err,
+         f"all lines rejected {extra}: exit 2 with the reason: {rc} {err[-500:]}")
+for bad_rate in ("1.5", "-0.1", "x"):
+    c.run("replay", "--policy", pol, "--capture", wrong, "--max-reject-rate", bad_rate, expect=2)
 c.finish()

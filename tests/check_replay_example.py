@@ -17,7 +17,7 @@ audit = c.path("audit.jsonl")
 rejects = c.path("rejects.jsonl")
 rep = c.run_json("replay", "--policy", f"{ex}/policy.json", "--capture", f"{ex}/capture",
                  "--ground-truth", f"{ex}/ground_truth", "--audit", audit,
-                 "--rejects", rejects, "--json")
+                 "--rejects", rejects, "--json", expect=1)  # findings: a retrain
 
 cap = rep["capture"]
 c.ok(cap["rejected"] > 0 and cap["accepted"] + cap["rejected"] == cap["lines"],
@@ -81,7 +81,7 @@ c.run("audit", "verify", audit, expect=0)
 
 # deterministic: the same replay decides the same way
 rep2 = c.run_json("replay", "--policy", f"{ex}/policy.json", "--capture", f"{ex}/capture",
-                  "--ground-truth", f"{ex}/ground_truth", "--json")
+                  "--ground-truth", f"{ex}/ground_truth", "--json", expect=1)
 c.ok([d["decision"]["decision"] for d in rep2["decisions"]] ==
      [d["decision"]["decision"] for d in decisions], "replays are deterministic")
 c.finish()

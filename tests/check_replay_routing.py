@@ -56,8 +56,9 @@ gt += [json.dumps({"groundTruthData": {"data": "0", "encoding": "CSV"},
        for h in range(2) for i in range(50)]
 c.write("gt/2026/05/01/00/labels.jsonl", "\n".join(gt) + "\n")
 audit = c.path("audit.jsonl")
+# both models retrain: findings, exit 1
 rep = c.run_json("replay", "--policy", pa, "--policy", pb, "--capture", c.path("capture"),
-                 "--ground-truth", c.path("gt"), "--audit", audit, "--json")
+                 "--ground-truth", c.path("gt"), "--audit", audit, "--json", expect=1)
 c.ok(rep["capture"]["rejected_by_reason"] == {"no_policy": 1},
      f"the endpoint without a policy is rejected: {rep['capture']}")
 models = {m["model"]: m for m in rep["models"]}
@@ -86,7 +87,29 @@ bad = c.write("bad.json", '{\n  "model": "x",\n  "window": {"records": -5}\n}\n'
 audit2 = c.path("audit2.jsonl")
 rc, out, err = c.run("replay", "--policy", pa, "--policy", bad, "--capture", c.path("capture"),
                      "--audit", audit2)
-c.ok(rc == 1 and f"{bad}:3:" in err, f"bad policy: exit 1 with file:line:col: {rc} {err[:300]}")
+c.ok(rc == 2 and f"{bad}:3:" in err, f"bad policy: exit 2 with file:line:col: {rc} {err[:300]}")
 ev = [r["event"] for r in audit_records(audit2)]
 c.ok(ev == ["policy_rejected"], f"only policy_rejected is audited: {ev}")
+
+# several files after one --policy / --capture (replay's usage: FILE...)
+# decide exactly as the repeated options do
+rep2 = c.run_json("replay", "--policy", pa, pb, "--capture", c.path("capture"),
+                  "--ground-truth", c.path("gt"), "--json", expect=1)
+c.ok([m["model"] for m in rep2["models"]] == ["alpha", "beta"] and
+     rep2["decisions"] == rep["decisions"],
+     f"--policy A B: both models, same decisions: {[m['model'] for m in rep2['models']]}")
+caps = [c.path("capture", "ep-alpha"), c.path("capture", "ep-beta")]
+rep3 = c.run_json("replay", "--policy", pa, pb, "--capture", *caps,
+                  "--ground-truth", c.path("gt"), "--json", expect=1)
+c.ok(rep3["capture"]["lines"] == 200 and rep3["capture"]["rejected"] == 0,
+     f"--capture A B reads both folders (and not gamma's): {rep3['capture']}")
+rc, _, err = c.run("replay", "--policy", pa, pb, c.path("nope.json"),
+                   "--capture", c.path("capture"))
+c.ok(rc == 2 and "nope.json" in err, f"a third value after --policy is read too: {rc} {err[:200]}")
+# a policy whose model gets no record: trouble, named
+c.write("gamma.csv", "a,b\n" + "".join(f"{i % 10},{i % 7}\n" for i in range(100)))
+pc = policy("gamma", "ep-nowhere", "accuracy", "min", 0.9)
+rc, _, err = c.run("replay", "--policy", pa, pb, pc, "--capture", c.path("capture"))
+c.ok(rc == 2 and "model 'gamma' got no window" in err,
+     f"a model without a window: exit 2, named: {rc} {err[-300:]}")
 c.finish()

@@ -41,7 +41,7 @@ with open(actuals) as f:
 n_windows = (n_cap + 9) // 10
 
 open_rep = c.run_json("replay", "--policy", pol, "--capture", capture, "--ground-truth",
-                      actuals, "--json")
+                      actuals, "--json", expect=None)
 c.ok(len(open_rep["decisions"]) == n_cap // 10 and
      all(d["decision"]["label_wait"]["ended"] == "all_labelled" for d in open_rep["decisions"]),
      f"full windows are decided once all their labels are in: {open_rep['decisions'][:1]}")
@@ -49,8 +49,11 @@ c.ok(open_rep["pending"][0]["open"]["records"] == n_cap % 10,
      f"the partial window stays open: {open_rep['pending']}")
 c.ok(open_rep["capture"]["arrival_times"] == n_cap,
      f"records without a usable inferenceTime are counted: {open_rep['capture']}")
-rep = c.run_json("replay", "--policy", pol, "--capture", capture, "--ground-truth",
-                 actuals, "--audit", audit, "--json", "--decide-pending")
+rc, out, err = c.run("replay", "--policy", pol, "--capture", capture, "--ground-truth",
+                     actuals, "--audit", audit, "--json", "--decide-pending")
+rep = json.loads(out)
+findings = any(m["retrains"] or m["drift_alarms"] for m in rep["models"])
+c.ok(rc == (1 if findings else 0), f"exit {rc}: 1 with findings, else 0 ({findings}): {err[-300:]}")
 c.ok(rep["decisions"][-1]["decision"]["label_wait"]["ended"] == "all_labelled",
      f"--decide-pending decides the open window: {rep['decisions'][-1]['decision']['label_wait']}")
 cap = rep["capture"]

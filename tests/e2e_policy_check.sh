@@ -7,13 +7,20 @@
 data=$tests/data/policies
 examples=$tests/../policies/examples
 
-# every example and the minimal file are valid
+# every example and the minimal file are valid (their references are not
+# shipped: --no-reference checks the files alone)
 good=("$examples"/*.json "$data"/good_minimal.json)
-run good 0 policy check "${good[@]}"
+run good 0 policy check --no-reference "${good[@]}"
 for f in "${good[@]}"; do
 	has good out "$f: OK"
 done
 [ -s "$work/good.err" ] && { echo "FAIL good: unexpected stderr"; cat "$work/good.err"; fails=$((fails + 1)); }
+
+# ... and without --no-reference their missing references are findings
+run noref 1 policy check "$examples/churn-dry-run.json"
+has_prefix noref err "$examples/churn-dry-run.json:7:25: reference: $examples/train.csv: cannot open: No such file or directory"
+has noref err "$examples/churn-dry-run.json: 1 reference error"
+empty noref out
 
 # one broken file: every error, file:line:column, then a summary
 f=$data/bad_many.json
@@ -32,7 +39,7 @@ run syntax 1 policy check "$f"
 has_prefix syntax err "$f:4:8: '}' expected"
 
 # good and bad together: OK lines for the good, exit 1
-run mixed 1 policy check "$examples/churn-dry-run.json" "$data/bad_unknown_keys.json"
+run mixed 1 policy check --no-reference "$examples/churn-dry-run.json" "$data/bad_unknown_keys.json"
 has mixed out "$examples/churn-dry-run.json: OK"
 has_prefix mixed err "$data/bad_unknown_keys.json:7:14: unknown key \"cooldown_second\" in guards; did you mean \"cooldown_seconds\"?"
 
@@ -41,16 +48,63 @@ for f in "$data"/bad_*.json; do
 	run corpus 1 policy check "$f"
 done
 
-# unreadable file
-run missing 1 policy check "$data/no-such-policy.json"
+# unreadable file: trouble (2), not a finding, even next to an invalid one
+run missing 2 policy check "$data/no-such-policy.json"
 has_prefix missing err "$data/no-such-policy.json: cannot read: "
+run missing2 2 policy check "$data/bad_many.json" "$data/no-such-policy.json"
+has missing2 err "2 of 2 policy files invalid or unreadable"
+
+# references, opened as the pipeline opens them: the file, every column the
+# policy names (all of them, with the nearest column for a typo), the types
+r=$work/ref
+mkdir -p "$r"
+{
+	echo "id,customer_id,state,tenure,churn"
+	for i in 1 2 3 4 5 6; do echo "$i,c$i,NY,$((i * 3)),$((i % 2))"; done
+} >"$r/train.csv"
+sed 's/^6,c6,NY,18,0$/6,c6,NY,unknown,0/' "$r/train.csv" >"$r/text.csv"
+refpolicy() { # refpolicy NAME PATH LABEL EXCLUDED FEATURE
+	cat >"$r/$1.json" <<EOF
+{
+  "model": "m",
+  "reference": {"path": "$2", "label_column": "$3",
+                "exclude_columns": ["id", "$4"]},
+  "features": {"$5": "categorical", "tenure": "numeric"},
+  "window": {"records": 1000},
+  "kpis": [{"metric": "accuracy", "min": 0.9}],
+  "action": {"type": "dry_run"},
+  "energy": {"instance_type": "ml.m5.large", "instance_count": 1, "expected_hours": 0.5, "region": "us-east-1"}
+}
+EOF
+}
+refpolicy good train.csv churn customer_id state
+refpolicy typos train.csv churnn custmer_id stat
+refpolicy nofile trian.csv churn customer_id state
+refpolicy types text.csv churn customer_id state
+run refgood 0 policy check "$r/good.json"
+has refgood out "$r/good.json: OK"
+empty refgood err
+run typos 1 policy check "$r/typos.json" "$r/good.json"
+has typos out "$r/good.json: OK"
+has typos err "$r/typos.json:5:16: reference: declared feature 'stat' is not a column of $r/train.csv; did you mean 'state'?"
+has typos err "$r/typos.json:3:54: reference: label column 'churnn' is not a column of $r/train.csv; did you mean 'churn'?"
+has typos err "$r/typos.json:4:43: reference: excluded column 'custmer_id' is not a column of $r/train.csv; did you mean 'customer_id'?"
+has typos err "$r/typos.json: 3 reference errors"
+has typos err "1 of 2 policy files invalid"
+run nofile 1 policy check "$r/nofile.json"
+has nofile err "$r/nofile.json:3:25: reference: $r/trian.csv: cannot open: No such file or directory"
+run types 1 policy check "$r/types.json"
+has types err "$r/types.json:5:40: reference: $r/text.csv: feature 'tenure' is declared numeric but has text values"
+# --no-reference: the policy files alone
+run skipref 0 policy check --no-reference "$r/typos.json" "$r/nofile.json" "$r/types.json"
+empty skipref err
 
 # usage
 run nofiles 2 policy check
 run badopt 2 policy check --frobnicate "$data/good_minimal.json"
 run nosub 2 policy
 run help 0 policy --help
-has_prefix help out "usage: kpigate policy check FILE..."
+has_prefix help out "usage: kpigate policy check [--no-reference] FILE..."
 run help2 0 policy check --help
 
 e2e_finish

@@ -15,16 +15,28 @@ for v in $(env | sed -n 's/^\(KPIGATE_[A-Za-z0-9_]*\)=.*/\1/p'); do
 	unset "$v"
 done
 
-# good: every key set, policy_dir = the bundled examples
-run good 0 run --check --config "$data/good.json"
+# good: every key set, policy_dir = the bundled examples, whose references
+# are not shipped: --no-reference checks the files alone
+run good 0 run --check --no-reference --config "$data/good.json"
 has good out "configuration OK"
 empty good err
-run minimal 0 run --config "$data/minimal.json" --check
+run minimal 0 run --config "$data/minimal.json" --check --no-reference
 has minimal out "configuration OK"
+# by default each policy's reference is opened, as the daemon will
+run goodref 1 run --check --config "$data/good.json"
+ex=$data/../../../policies/examples # as good.json names them
+has goodref err "$ex/churn-dry-run.json:7:25: reference: $ex/train.csv: cannot open: No such file or directory"
+has_prefix goodref err "$ex/fraud-step-functions.json:6:25: reference: /srv/kpigate/reference/fraud_train.csv: cannot open: "
+empty goodref out
+run usage_noref 2 run --no-reference --config "$data/good.json"
 
 # one example policy in a folder of its own, paths relative to the file
 mkdir -p "$work/site/policies" "$work/site/logs"
 cp "$examples/churn-dry-run.json" "$work/site/policies/"
+{
+	echo "customer_id,state,account_length,churn"
+	for i in 1 2 3 4 5; do echo "c$i,NY,$((i * 12)),$((i % 2))"; done
+} >"$work/site/policies/train.csv"
 cat >"$work/site/kpigate.json" <<'EOF'
 {
   "kafka": {"bootstrap_servers": "127.0.0.1:9092", "group_id": "kpigate", "capture_topic": "capture",
@@ -39,6 +51,19 @@ has site out "configuration OK"
 # --check validates; it creates nothing
 [ -e "$work/site/state" ] && fail "site: --check created state_dir"
 [ -e "$work/site/logs/audit.jsonl" ] && fail "site: --check wrote the audit log"
+# a reference without a declared feature: --check fails where the daemon
+# would refuse to start (it used to pass)
+sed -i 's/^customer_id,state,/customer_id,sate,/' "$work/site/policies/train.csv"
+run siteref 1 run --check --config "$work/site/kpigate.json"
+has siteref err "$work/site/policies/churn-dry-run.json:8:16: reference: declared feature 'state' is not a column of $work/site/policies/train.csv; did you mean 'sate'?"
+has siteref err "$work/site/policies/churn-dry-run.json: 1 reference error"
+empty siteref out
+# the daemon refuses it with the same line (policyset's validate checks the
+# columns with the same code)
+run siteref_daemon 1 run --config "$work/site/kpigate.json"
+has siteref_daemon err "$work/site/policies/churn-dry-run.json:8:16: reference: declared feature 'state' is not a column of $work/site/policies/train.csv; did you mean 'sate'?"
+run siteref_skip 0 run --check --no-reference --config "$work/site/kpigate.json"
+sed -i 's/^customer_id,sate,/customer_id,state,/' "$work/site/policies/train.csv"
 
 # broken configuration: every error, file:line:column, then a summary
 f=$data/bad_many.json
@@ -100,11 +125,11 @@ echo '{"state_dir": "state"}' >"$work/envonly.json"
 KPIGATE_KAFKA_BOOTSTRAP_SERVERS=b-1.example:9096 KPIGATE_KAFKA_GROUP_ID=g \
 KPIGATE_KAFKA_CAPTURE_TOPIC=capture KPIGATE_POLICY_DIR=$examples \
 KPIGATE_AUDIT_LOG=$work/audit.jsonl KPIGATE_KAFKA_PROPERTY_SECURITY_PROTOCOL=SSL \
-	run envgood 0 run --check --config "$work/envonly.json"
+	run envgood 0 run --check --no-reference --config "$work/envonly.json"
 has envgood out "configuration OK"
 
-# unreadable file
-run noconf 1 run --check --config "$data/no-such-config.json"
+# unreadable file: trouble
+run noconf 2 run --check --config "$data/no-such-config.json"
 has_prefix noconf err "$data/no-such-config.json: cannot read: "
 
 # usage
@@ -114,7 +139,7 @@ run usage2 2 run --check --config
 run usage3 2 run --check --frobnicate --config "$data/good.json"
 run usage4 2 run --check --config "$data/good.json" extra
 run help 0 run --help
-has_prefix help out "usage: kpigate run --config FILE [--check]"
+has_prefix help out "usage: kpigate run --config FILE [--check [--no-reference]]"
 empty help err
 # the daemon refuses to start on the errors --check reports
 run daemon 1 run --config "$data/bad_missing.json"

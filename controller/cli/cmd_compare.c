@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "csv_columns.h"
 #include "csv_reader.h"
 #include "evaluate.h"
 #include "policy.h"
@@ -16,24 +17,41 @@
 
 static const char compare_usage[] =
 	"usage: kpigate compare --reference A.csv --current B.csv [--bins N]\n"
-	"                       [--label COLUMN] [--psi-threshold X] [--ks-p-value X]\n"
+	"                       [--label COLUMN] [--exclude COL[,COL...]]\n"
+	"                       [--categorical COL[,COL...]] [--features COL[,COL...]]\n"
+	"                       [--psi-threshold X] [--ks-p-value X]\n"
 	"                       [--ks-min-statistic X] [--json]\n"
 	"\n"
 	"Per-feature drift of B against A (both CSV with a header row; columns are\n"
-	"matched by name). Numeric columns: PSI over B quantile bins of A (default %u)\n"
-	"and the two-sample Kolmogorov-Smirnov test; categorical columns: PSI over\n"
-	"A's categories plus one 'unseen' bin. Empty and NA cells are counted as\n"
+	"matched by name). Every column of A but the label is a feature, unless\n"
+	"--features names the only ones to compare or --exclude drops some; a\n"
+	"column is numeric when every cell of A is a number, else categorical, or\n"
+	"categorical when --categorical names it. The list options may be repeated.\n"
+	"Every column they name must be in A, and every feature in B: all missing\n"
+	"ones are named at once, with the nearest column when one is a likely typo.\n"
+	"\n"
+	"Numeric columns: PSI over B quantile bins of A (default %u) and the\n"
+	"two-sample Kolmogorov-Smirnov test; categorical columns: PSI over A's\n"
+	"categories plus one 'unseen' bin. Empty and NA cells are counted as\n"
 	"missing and never enter the statistics.\n"
 	"\n"
 	"A feature drifts when PSI >= psi-threshold (default %g), or, numeric only,\n"
 	"when the KS p-value < ks-p-value (default %g) and the KS statistic >=\n"
 	"ks-min-statistic (default %g): the defaults of a policy's drift keys.\n"
 	"\n"
-	"Exit: 0 no feature drifted; 1 at least one drifted, or invalid input;\n"
-	"2 usage error.\n";
+	"Exit codes: 0 no feature drifted; 1 at least one drifted; 2 trouble: a\n"
+	"usage error, a file that cannot be read, a missing column, text in a\n"
+	"numeric column.\n";
+
+/* A column list from repeated COL[,COL] options. */
+typedef struct compare_cols {
+	char **v; /* owned, each owned */
+	size_t n;
+} compare_cols;
 
 typedef struct compare_args {
 	const char *ref, *cur, *label;
+	compare_cols exclude, categorical, features;
 	unsigned bins;
 	int json;
 	double psi_threshold, ks_p, ks_min;
@@ -59,6 +77,48 @@ static void usage(FILE *out)
 	fprintf(out, compare_usage, d.bins, d.psi_threshold, d.ks_p, d.ks_min);
 }
 
+/* Appends the comma-separated names of s to c. Returns 0, -1 for an empty
+ * name (usage error), KPG_ENOMEM. */
+static int cols_add(compare_cols *c, const char *s)
+{
+	const char *p = s;
+
+	for (;;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		char **nv;
+
+		if (len == 0)
+			return -1;
+		nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
+		if (nv == NULL)
+			return KPG_ENOMEM;
+		c->v = nv;
+		if ((c->v[c->n] = strndup(p, len)) == NULL)
+			return KPG_ENOMEM;
+		c->n++;
+		if (e == NULL)
+			return 0;
+		p = e + 1;
+	}
+}
+
+static int cols_has(const compare_cols *c, const char *name)
+{
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->v[i], name) == 0)
+			return 1;
+	return 0;
+}
+
+static void cols_free(compare_cols *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->v[i]);
+	free(c->v);
+	memset(c, 0, sizeof(*c));
+}
+
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
 	char *end;
@@ -77,6 +137,9 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		{"current", required_argument, NULL, 'c'},
 		{"bins", required_argument, NULL, 'b'},
 		{"label", required_argument, NULL, 'l'},
+		{"exclude", required_argument, NULL, 'x'},
+		{"categorical", required_argument, NULL, 'C'},
+		{"features", required_argument, NULL, 'f'},
 		{"psi-threshold", required_argument, NULL, 'P'},
 		{"ks-p-value", required_argument, NULL, 'K'},
 		{"ks-min-statistic", required_argument, NULL, 'S'},
@@ -93,6 +156,21 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		case 'r': a->ref = optarg; break;
 		case 'c': a->cur = optarg; break;
 		case 'l': a->label = optarg; break;
+		case 'x':
+		case 'C':
+		case 'f': {
+			compare_cols *cols = c == 'x' ? &a->exclude : c == 'C' ? &a->categorical
+									       : &a->features;
+			int rc = cols_add(cols, optarg);
+
+			if (rc == KPG_ENOMEM) {
+				fputs("kpigate compare: out of memory\n", stderr);
+				return KPG_EXIT_TROUBLE;
+			}
+			if (rc)
+				goto bad_value;
+			break;
+		}
 		case 'j': a->json = 1; break;
 		case 'b':
 			if (parse_double(optarg, 2, PSI_MAX_BINS, &v) || v != floor(v))
@@ -121,6 +199,23 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		usage(stderr);
 		return KPG_EXIT_USAGE;
 	}
+	for (size_t i = 0; i < a->exclude.n; i++)
+		if (cols_has(&a->features, a->exclude.v[i]) ||
+		    cols_has(&a->categorical, a->exclude.v[i]) ||
+		    (a->label && strcmp(a->label, a->exclude.v[i]) == 0)) {
+			fprintf(stderr, "kpigate compare: column '%s' is excluded and "
+					"also named by --features, --categorical or --label\n",
+				a->exclude.v[i]);
+			return KPG_EXIT_USAGE;
+		}
+	for (size_t i = 0; i < a->categorical.n; i++)
+		if ((a->features.n && !cols_has(&a->features, a->categorical.v[i])) ||
+		    (a->label && strcmp(a->label, a->categorical.v[i]) == 0)) {
+			fprintf(stderr, "kpigate compare: --categorical column '%s' is %s\n",
+				a->categorical.v[i],
+				a->features.n ? "not one of --features" : "the label");
+			return KPG_EXIT_USAGE;
+		}
 	return 0;
 bad_value:
 	fprintf(stderr, "kpigate compare: bad option value '%s' (see --help for ranges)\n",
@@ -167,14 +262,23 @@ static int read_current(const char *path, const reference *ref, compare_cur *cc,
 		rc = KPG_EPARSE;
 		goto out;
 	}
-	for (size_t f = 0; f < ref->n_features; f++) {
-		cc->col_of[f] = -1;
-		for (size_t i = 0; i < cr.n_fields; i++)
-			if (strcmp(cr.fields[i], ref->features[f].name) == 0)
-				cc->col_of[f] = (int)i;
-		if (cc->col_of[f] < 0) {
-			kpg_err_set(err, "%s: column '%s' of the reference is missing",
-				    path, ref->features[f].name);
+	{
+		csv_header h = {.names = cr.fields, .n = cr.n_fields}; /* borrowed */
+		char missing[sizeof(err->msg)] = "";
+		size_t n_missing = 0;
+
+		for (size_t f = 0; f < ref->n_features; f++) {
+			const char *name = ref->features[f].name;
+
+			cc->col_of[f] = csv_header_find(&h, name);
+			if (cc->col_of[f] < 0)
+				n_missing += csv_header_list_missing(&h, &name, 1, missing,
+								     sizeof(missing));
+		}
+		if (n_missing > 0) {
+			kpg_err_set(err, "%s: %zu column%s of the reference %s missing: %s",
+				    path, n_missing, n_missing == 1 ? "" : "s",
+				    n_missing == 1 ? "is" : "are", missing);
 			rc = KPG_EINVAL;
 			goto out;
 		}
@@ -259,6 +363,77 @@ static void print_json(const policy_window_eval *ev)
 	json_decref(o);
 }
 
+/* Prints the columns of one option that the reference lacks; returns
+ * how many. */
+static size_t report_missing(const char *path, const csv_header *h,
+			     const char *option, const char *const *names,
+			     size_t n)
+{
+	char missing[2048] = "";
+	size_t n_missing = csv_header_list_missing(h, names, n, missing,
+						   sizeof(missing));
+
+	if (n_missing > 0)
+		fprintf(stderr, "kpigate compare: %s: %s names %s not in the header: %s\n",
+			path, option, n_missing == 1 ? "a column" : "columns", missing);
+	return n_missing;
+}
+
+/* The reference's options from the command line, every named column
+ * checked against the reference's header first (all missing ones
+ * printed). *excl and *decl are the caller's to free (the strings in them
+ * are borrowed from a and h). Returns 0 or an exit code. */
+static int reference_options_from_args(const compare_args *a, csv_header *h,
+				       reference_options *ro,
+				       const char ***excl,
+				       policy_feature **decl)
+{
+	kpg_err err = {""};
+	size_t missing = 0, n_excl = 0;
+
+	if (csv_header_read(a->ref, h, &err) != 0) {
+		fprintf(stderr, "kpigate compare: %s\n", err.msg);
+		return KPG_EXIT_TROUBLE;
+	}
+	if (a->label != NULL)
+		missing += report_missing(a->ref, h, "--label", &a->label, 1);
+	missing += report_missing(a->ref, h, "--exclude",
+				  (const char *const *)a->exclude.v, a->exclude.n);
+	missing += report_missing(a->ref, h, "--categorical",
+				  (const char *const *)a->categorical.v,
+				  a->categorical.n);
+	missing += report_missing(a->ref, h, "--features",
+				  (const char *const *)a->features.v,
+				  a->features.n);
+	if (missing > 0)
+		return KPG_EXIT_TROUBLE;
+	/* --features: every other column but the label is excluded */
+	*excl = calloc(h->n + a->exclude.n + 1, sizeof(**excl));
+	*decl = calloc(a->categorical.n + 1, sizeof(**decl));
+	if (*excl == NULL || *decl == NULL) {
+		fputs("kpigate compare: out of memory\n", stderr);
+		return KPG_EXIT_TROUBLE;
+	}
+	for (size_t i = 0; i < a->exclude.n; i++)
+		(*excl)[n_excl++] = a->exclude.v[i];
+	for (size_t i = 0; a->features.n > 0 && i < h->n; i++)
+		if (!cols_has(&a->features, h->names[i]) &&
+		    !cols_has(&a->exclude, h->names[i]) &&
+		    !(a->label && strcmp(a->label, h->names[i]) == 0))
+			(*excl)[n_excl++] = h->names[i];
+	for (size_t i = 0; i < a->categorical.n; i++) {
+		(*decl)[i].name = a->categorical.v[i];
+		(*decl)[i].type = POLICY_FEATURE_CATEGORICAL;
+	}
+	ro->label_column = a->label;
+	ro->psi_bins = a->bins;
+	ro->exclude = (char *const *)*excl;
+	ro->n_exclude = n_excl;
+	ro->declared = *decl;
+	ro->n_declared = a->categorical.n;
+	return 0;
+}
+
 int cmd_compare(int argc, char **argv)
 {
 	compare_args a = {0};
@@ -268,18 +443,26 @@ int cmd_compare(int argc, char **argv)
 	policy_window_eval ev = {0};
 	policy thresholds;
 	kpg_err err = {""};
-	int rc, exit_code = KPG_EXIT_FINDINGS, have_ref = 0;
+	csv_header hdr = {0};
+	const char **excl = NULL;
+	policy_feature *decl = NULL;
+	int rc, exit_code = KPG_EXIT_TROUBLE, have_ref = 0;
 	size_t nf = 0;
 
 	compare_defaults(&a);
 	rc = parse_args(argc, argv, &a);
-	if (rc)
-		return rc < 0 ? KPG_EXIT_OK : rc;
-	ro.label_column = a.label;
-	ro.psi_bins = a.bins;
+	if (rc) {
+		exit_code = rc < 0 ? KPG_EXIT_OK : rc;
+		goto out;
+	}
+	rc = reference_options_from_args(&a, &hdr, &ro, &excl, &decl);
+	if (rc) {
+		exit_code = rc;
+		goto out;
+	}
 	if (reference_load(a.ref, &ro, &ref, &err) != 0) {
 		fprintf(stderr, "kpigate compare: %s\n", err.msg);
-		return KPG_EXIT_FINDINGS;
+		goto out;
 	}
 	have_ref = 1;
 	nf = ref.n_features;
@@ -347,5 +530,11 @@ out:
 	free(ev.features);
 	if (have_ref)
 		reference_free(&ref);
+	free(excl);
+	free(decl);
+	csv_header_free(&hdr);
+	cols_free(&a.exclude);
+	cols_free(&a.categorical);
+	cols_free(&a.features);
 	return exit_code;
 }

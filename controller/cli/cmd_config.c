@@ -19,7 +19,8 @@ static const char usage[] =
 	"options:\n"
 	"  -h, --help  print this help\n"
 	"\n"
-	"Exit codes: 0 ok, 2 usage error.\n";
+	"Exit codes: 0 printed; 2 trouble: a usage error, or the table could\n"
+	"not be written.\n";
 
 int cmd_config(int argc, char **argv)
 {

@@ -23,7 +23,8 @@ static const char example_usage[] =
 	"  --force      write into a non-empty DIR, first removing the files an\n"
 	"               earlier run wrote there\n"
 	"\n"
-	"Exit codes: 0 written, 1 an I/O error, 2 usage error.\n";
+	"Exit codes: 0 written; 2 trouble: a usage error or an I/O error (this\n"
+	"command has no findings, so it never exits 1).\n";
 
 /* Parses a whole decimal number in [lo, hi]; 0 or -1 with a message. */
 static int example_number(const char *opt, const char *s,
@@ -176,7 +177,7 @@ int cmd_example(int argc, char **argv)
 
 	nonempty = example_dir_nonempty(dir);
 	if (nonempty < 0)
-		return KPG_EXIT_FINDINGS;
+		return KPG_EXIT_TROUBLE;
 	if (nonempty && !force) {
 		fprintf(stderr, "kpigate example: %s is not empty; use --force to "
 				"write into it anyway\n",
@@ -185,18 +186,18 @@ int cmd_example(int argc, char **argv)
 	}
 	if (nonempty && example_remove_previous(dir, &err) != 0) {
 		fprintf(stderr, "kpigate example: %s\n", err.msg);
-		return KPG_EXIT_FINDINGS;
+		return KPG_EXIT_TROUBLE;
 	}
 	rc = example_generate(dir, (unsigned long)seed, records, &st, &err);
 	if (rc != 0) {
 		fprintf(stderr, "kpigate example: %s\n", err.msg);
-		return KPG_EXIT_FINDINGS;
+		return KPG_EXIT_TROUBLE;
 	}
 	example_print(dir, (unsigned long)seed, records, &st);
 	if (fflush(stdout) != 0) {
 		fprintf(stderr, "kpigate example: cannot write to stdout: %s\n",
 			strerror(errno));
-		return KPG_EXIT_FINDINGS;
+		return KPG_EXIT_TROUBLE;
 	}
 	return KPG_EXIT_OK;
 }

@@ -8,28 +8,36 @@
 #include "keys_cmd.h"
 #include "policy.h"
 #include "policy_keys.h"
+#include "policy_refcheck.h"
 #include "policy_report.h"
 
 static const char usage[] =
-	"usage: kpigate policy check FILE...\n"
+	"usage: kpigate policy check [--no-reference] FILE...\n"
 	"       kpigate policy keys [--json | --markdown]\n"
 	"\n"
-	"check validates retraining policy files (JSON, one model per file).\n"
-	"Every error is printed to stderr as FILE:LINE:COLUMN: message;\n"
-	"each valid file is printed to stdout as FILE: OK.\n"
+	"check validates retraining policy files (JSON, one model per file)\n"
+	"and opens each policy's reference as the pipeline will: the file must\n"
+	"load, and the declared features, the label column and the excluded\n"
+	"columns must be columns of it. Every error is printed to stderr as\n"
+	"FILE:LINE:COLUMN: message (with the nearest column name for a likely\n"
+	"typo); each valid file is printed to stdout as FILE: OK.\n"
 	"\n"
 	"keys prints every policy key with its type, default, range and\n"
 	"meaning: as JSON (--json), or as the Markdown table of\n"
 	"docs/policies.md (--markdown, the default).\n"
 	"\n"
 	"options:\n"
-	"  -h, --help  print this help\n"
+	"  --no-reference  check the policy files only, not their references\n"
+	"  -h, --help      print this help\n"
 	"\n"
-	"Exit codes: 0 every file valid, 1 a file has errors or cannot be\n"
-	"read, 2 usage error.\n";
+	"Exit codes (check): 0 every file valid; 1 findings: a policy or its\n"
+	"reference has errors; 2 trouble: a usage error or a policy file that\n"
+	"cannot be read. keys: 0 printed; 2 a usage error, or the table could\n"
+	"not be written.\n";
 
-/* 0 valid, 1 invalid or unreadable. */
-static int check_one(const char *path)
+/* KPG_EXIT_OK valid, KPG_EXIT_FINDINGS invalid (its policy or its
+ * reference), KPG_EXIT_TROUBLE unreadable. */
+static int check_one(const char *path, int with_reference)
 {
 	policy_diags diags = {0};
 	policy *p = NULL;
@@ -39,18 +47,23 @@ static int check_one(const char *path)
 	kpg_err_clear(&err);
 	rc = policy_load(path, &p, &diags, &err);
 	if (rc == 0) {
-		printf("%s: OK\n", path);
+		rc = with_reference ? policy_refcheck_report(path, p, stderr) : 0;
+		if (rc == 0)
+			printf("%s: OK\n", path);
 		policy_free(p);
-		return 0;
+		return rc == 0 ? KPG_EXIT_OK : rc > 0 ? KPG_EXIT_FINDINGS
+						      : KPG_EXIT_TROUBLE;
 	}
 	policy_report_diags(stderr, path, &diags, &err);
+	/* no positioned error: the file could not be read at all */
+	rc = diags.n == 0 ? KPG_EXIT_TROUBLE : KPG_EXIT_FINDINGS;
 	policy_diags_free(&diags);
-	return 1;
+	return rc;
 }
 
 int cmd_policy(int argc, char **argv)
 {
-	int bad = 0, files = 0, opts_end = argc;
+	int bad = 0, unreadable = 0, files = 0, opts_end = argc, with_reference = 1;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 			  strcmp(argv[1], "-h") == 0)) {
@@ -80,6 +93,10 @@ int cmd_policy(int argc, char **argv)
 			fputs(usage, stdout);
 			return KPG_EXIT_OK;
 		}
+		if (strcmp(argv[i], "--no-reference") == 0) {
+			with_reference = 0;
+			continue;
+		}
 		if (argv[i][0] == '-' && argv[i][1] != '\0') {
 			fprintf(stderr, "kpigate policy check: unknown option '%s'\n\n",
 				argv[i]);
@@ -88,10 +105,15 @@ int cmd_policy(int argc, char **argv)
 		}
 	}
 	for (int i = 2; i < argc; i++) {
-		if (i == opts_end)
+		int rc;
+
+		if (i == opts_end ||
+		    (i < opts_end && strcmp(argv[i], "--no-reference") == 0))
 			continue;
 		files++;
-		bad += check_one(argv[i]);
+		rc = check_one(argv[i], with_reference);
+		bad += rc != KPG_EXIT_OK;
+		unreadable += rc == KPG_EXIT_TROUBLE;
 	}
 	if (files == 0) {
 		fputs("kpigate policy check: no files given\n\n", stderr);
@@ -99,9 +121,9 @@ int cmd_policy(int argc, char **argv)
 		return KPG_EXIT_USAGE;
 	}
 	if (bad > 0) {
-		fprintf(stderr, "%d of %d policy file%s invalid\n", bad, files,
-			files == 1 ? "" : "s");
-		return KPG_EXIT_FINDINGS;
+		fprintf(stderr, "%d of %d policy file%s invalid%s\n", bad, files,
+			files == 1 ? "" : "s", unreadable ? " or unreadable" : "");
+		return unreadable ? KPG_EXIT_TROUBLE : KPG_EXIT_FINDINGS;
 	}
 	return KPG_EXIT_OK;
 }

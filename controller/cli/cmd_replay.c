@@ -18,24 +18,30 @@
 #include "pipeline.h"
 #include "policy_report.h"
 #include "replay_report.h"
+#include "replay_verdict.h"
 
 /* A printf format: print it with print_usage (the join defaults are join.h's). */
 static const char replay_usage[] =
 	"usage: kpigate replay --policy FILE... --capture PATH... [--ground-truth PATH...]\n"
-	"                      [--audit FILE] [--rejects FILE] [--json] [--decide-pending]\n"
+	"                      [--audit FILE] [--rejects FILE] [--max-reject-rate R]\n"
+	"                      [--json] [--decide-pending] [--max-time-skew S]\n"
 	"                      [--execute [--outbox DIR] [--action-deadline SECONDS]\n"
 	"                       [--action-wait SECONDS]]\n"
 	"\n"
 	"Runs kpigate's pipeline over SageMaker data-capture files (and ground-truth\n"
 	"label files) and prints what it decided. A PATH may be a file or a folder;\n"
 	"folders are read in SageMaker's yyyy/mm/dd/hh order, labels interleaved\n"
-	"with captures by that hour. Each option may be repeated.\n"
+	"with captures by that hour. --policy, --capture and --ground-truth take\n"
+	"several values (up to the next option) and may be repeated.\n"
 	"\n"
-	"  --policy FILE         a policy file (one model each); all are validated first\n"
-	"  --capture PATH        capture JSON Lines files or folders\n"
-	"  --ground-truth PATH   ground-truth JSON Lines files or folders\n"
+	"  --policy FILE...      policy files (one model each); all are validated first\n"
+	"  --capture PATH...     capture JSON Lines files or folders\n"
+	"  --ground-truth PATH... ground-truth JSON Lines files or folders\n"
 	"  --audit FILE          append the audit trail to FILE (hash-chained, fsync'd)\n"
 	"  --rejects FILE        write every rejected line's location and reason to FILE\n"
+	"  --max-reject-rate R   the replay is trouble (exit 2) when more than this\n"
+	"                        share of the capture lines, or of the ground-truth\n"
+	"                        lines, is rejected (default %g; 1 never)\n"
 	"  --json                print the summary as JSON\n"
 	"  --decide-pending      at the end of the input, decide the windows still open or\n"
 	"                        waiting for labels with the labels in hand (marked\n"
@@ -59,14 +65,18 @@ static const char replay_usage[] =
 	"  --action-wait S       seconds the replay waits for its triggers before it ends\n"
 	"                        (default: the deadline)\n"
 	"\n"
-	"Exit: 0 the replay ran; 1 invalid input (a policy, reference or file), the\n"
-	"audit log could not be written, or a trigger was not delivered (--execute);\n"
-	"2 usage error.\n";
+	"Exit codes: 0 the replay ran and found nothing (no drift alarm, no\n"
+	"retrain); 1 findings: a drift alarm or a retrain decided (the summary's\n"
+	"drift_alarms and retrains per model say which); 2 trouble: a usage error,\n"
+	"an invalid policy or reference, an unreadable file, a model that got no\n"
+	"window, rejects past --max-reject-rate (the top reason, its count and an\n"
+	"example are printed), the audit log could not be written, or a trigger\n"
+	"was not delivered (--execute).\n";
 
 static void print_usage(FILE *out)
 {
-	fprintf(out, replay_usage, PIPELINE_DEFAULT_SKEW_S, JOIN_DEFAULT_MAX_ENTRIES,
-		JOIN_DEFAULT_MAX_AGE_HOURS);
+	fprintf(out, replay_usage, REPLAY_DEFAULT_MAX_REJECT_RATE, PIPELINE_DEFAULT_SKEW_S,
+		JOIN_DEFAULT_MAX_ENTRIES, JOIN_DEFAULT_MAX_AGE_HOURS);
 }
 
 typedef struct replay_args {
@@ -79,6 +89,7 @@ typedef struct replay_args {
 	int execute;
 	const char *outbox;
 	int64_t action_deadline_s, action_wait_s;
+	double max_reject_rate;
 	int decide_pending;
 	int64_t max_skew_ms; /* 0 = default, -1 = not checked */
 } replay_args;
@@ -94,6 +105,16 @@ static int push_arg(const char ***v, size_t *n, const char *s)
 	return 0;
 }
 
+/* The values after an option that takes several (--policy a b): every
+ * following argument up to the next option. */
+static int push_more(int argc, char **argv, const char ***v, size_t *n)
+{
+	while (optind < argc && !(argv[optind][0] == '-' && argv[optind][1] != '\0'))
+		if (push_arg(v, n, argv[optind++]) != 0)
+			return -1;
+	return 0;
+}
+
 static int parse_args(int argc, char **argv, replay_args *a)
 {
 	static const struct option opts[] = {
@@ -102,6 +123,7 @@ static int parse_args(int argc, char **argv, replay_args *a)
 		{"ground-truth", required_argument, NULL, 'g'},
 		{"audit", required_argument, NULL, 'a'},
 		{"rejects", required_argument, NULL, 'r'},
+		{"max-reject-rate", required_argument, NULL, 'R'},
 		{"json", no_argument, NULL, 'j'},
 		{"max-line-bytes", required_argument, NULL, 'm'},
 		{"join-max", required_argument, NULL, 'J'},
@@ -118,13 +140,34 @@ static int parse_args(int argc, char **argv, replay_args *a)
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	/* "+": no permutation, so the values after --policy stay in place */
+	while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
 		int rc = 0;
 
 		switch (c) {
-		case 'p': rc = push_arg(&a->policies, &a->n_policies, optarg); break;
-		case 'c': rc = push_arg(&a->captures, &a->n_captures, optarg); break;
-		case 'g': rc = push_arg(&a->gts, &a->n_gts, optarg); break;
+		case 'p':
+			rc = push_arg(&a->policies, &a->n_policies, optarg) ||
+			     push_more(argc, argv, &a->policies, &a->n_policies);
+			break;
+		case 'c':
+			rc = push_arg(&a->captures, &a->n_captures, optarg) ||
+			     push_more(argc, argv, &a->captures, &a->n_captures);
+			break;
+		case 'g':
+			rc = push_arg(&a->gts, &a->n_gts, optarg) ||
+			     push_more(argc, argv, &a->gts, &a->n_gts);
+			break;
+		case 'R': {
+			char *end;
+			double v = strtod(optarg, &end);
+
+			if (*optarg == '\0' || *end || !(v >= 0 && v <= 1)) {
+				fprintf(stderr, "kpigate replay: --max-reject-rate must be a share in [0, 1]\n");
+				return KPG_EXIT_USAGE;
+			}
+			a->max_reject_rate = v;
+			break;
+		}
 		case 'a': a->audit = optarg; break;
 		case 'r': a->rejects = optarg; break;
 		case 'j': a->json = 1; break;
@@ -202,7 +245,7 @@ static int parse_args(int argc, char **argv, replay_args *a)
 		}
 		if (rc) {
 			fprintf(stderr, "kpigate replay: out of memory\n");
-			return KPG_EXIT_FINDINGS;
+			return KPG_EXIT_TROUBLE;
 		}
 	}
 	if (optind < argc) {
@@ -285,7 +328,8 @@ static void progress(uint64_t lines, int tty)
  * its records arrived; a file named on its own arrived when it was last
  * written, which places records without a time but checks none. */
 static int replay_file(pipeline *pl, const char *path, int64_t partition_ms,
-		       int is_gt, int tty, uint64_t *lines, kpg_err *err)
+		       int is_gt, int tty, uint64_t *lines, replay_rejects *rej,
+		       kpg_err *err)
 {
 	line_reader lr;
 	const char *line;
@@ -321,6 +365,7 @@ static int replay_file(pipeline *pl, const char *path, int64_t partition_ms,
 				pl->stats.capture_lines++;
 			pipeline_reject(pl, is_gt, CAPTURE_REJECT_TOO_BIG, path, lr.line_no,
 					"line longer than the cap");
+			replay_rejects_note(rej, pl, is_gt, path, lr.line_no);
 			continue;
 		}
 		rc = is_gt ? pipeline_gt_line(pl, line, len, path, lr.line_no, err)
@@ -329,6 +374,7 @@ static int replay_file(pipeline *pl, const char *path, int64_t partition_ms,
 						   lr.line_no, err);
 		if (rc)
 			break;
+		replay_rejects_note(rej, pl, is_gt, path, lr.line_no);
 	}
 	line_reader_close(&lr);
 	return rc == LINE_EOF ? 0 : rc;
@@ -337,7 +383,7 @@ static int replay_file(pipeline *pl, const char *path, int64_t partition_ms,
 /* Walks both file lists in partition-time order; on equal hours labels go
  * first so that predictions find them. */
 static int replay_files(pipeline *pl, const file_list *cap, const file_list *gt,
-			kpg_err *err)
+			replay_rejects *rej, kpg_err *err)
 {
 	size_t i = 0, j = 0;
 	uint64_t lines = 0;
@@ -349,11 +395,11 @@ static int replay_files(pipeline *pl, const file_list *cap, const file_list *gt,
 
 		if (take_gt) {
 			rc = replay_file(pl, gt->paths[j], gt->partition_ms[j], 1, tty,
-					 &lines, err);
+					 &lines, rej, err);
 			j++;
 		} else {
 			rc = replay_file(pl, cap->paths[i], cap->partition_ms[i], 0, tty,
-					 &lines, err);
+					 &lines, rej, err);
 			i++;
 		}
 	}
@@ -426,10 +472,12 @@ int cmd_replay(int argc, char **argv)
 	kpg_err err = {""};
 	action_runner *runner = NULL;
 	char *tmp_outbox = NULL;
-	int rc, exit_code = KPG_EXIT_FINDINGS, pl_ready = 0, actions_failed = 0;
+	replay_rejects *rej = NULL;
+	int rc, exit_code = KPG_EXIT_TROUBLE, pl_ready = 0, actions_failed = 0;
 
 	memset(&a, 0, sizeof(a));
 	a.action_deadline_s = 300;
+	a.max_reject_rate = REPLAY_DEFAULT_MAX_REJECT_RATE;
 	a.action_wait_s = -1;
 	rc = parse_args(argc, argv, &a);
 	if (rc) {
@@ -437,8 +485,11 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	pols = calloc(a.n_policies, sizeof(*pols));
-	if (pols == NULL)
+	rej = calloc(1, sizeof(*rej));
+	if (pols == NULL || rej == NULL) {
+		fprintf(stderr, "kpigate replay: out of memory\n");
 		goto out;
+	}
 	if (a.audit != NULL && audit_open(a.audit, &audit, &err) != 0) {
 		fprintf(stderr, "kpigate replay: audit log %s: %s\n", a.audit, err.msg);
 		goto out;
@@ -470,7 +521,7 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	action_hook_actor(runner, &pl.actor);
-	if (replay_files(&pl, &caps, &gts, &err) != 0 ||
+	if (replay_files(&pl, &caps, &gts, rej, &err) != 0 ||
 	    (a.decide_pending && pipeline_finish(&pl, &err) != 0)) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
@@ -504,7 +555,9 @@ int cmd_replay(int argc, char **argv)
 	} else {
 		replay_report_print(stdout, &pl, a.audit, audit);
 	}
-	exit_code = actions_failed ? KPG_EXIT_FINDINGS : KPG_EXIT_OK;
+	exit_code = replay_verdict(&pl, rej, a.max_reject_rate, stderr);
+	if (actions_failed)
+		exit_code = KPG_EXIT_TROUBLE;
 out:
 	if (runner != NULL)
 		action_runner_stop(runner, 0);
@@ -519,12 +572,13 @@ out:
 	file_list_free(&gts);
 	if (rejects != NULL && fclose(rejects) != 0) {
 		fprintf(stderr, "kpigate replay: writing %s failed\n", a.rejects);
-		exit_code = KPG_EXIT_FINDINGS;
+		exit_code = KPG_EXIT_TROUBLE;
 	}
 	if (audit != NULL)
 		audit_close(audit);
 	free(a.policies);
 	free(a.captures);
 	free(a.gts);
+	free(rej);
 	return exit_code;
 }

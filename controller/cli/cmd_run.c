@@ -11,10 +11,11 @@
 #include "daemon.h"
 #include "config.h"
 #include "policy.h"
+#include "policy_refcheck.h"
 #include "policy_report.h"
 
 static const char run_usage[] =
-	"usage: kpigate run --config FILE [--check]\n"
+	"usage: kpigate run --config FILE [--check [--no-reference]]\n"
 	"\n"
 	"Runs kpigate as a daemon that reads captured inference records and\n"
 	"ground-truth labels from Kafka. Keys, defaults, ranges and the\n"
@@ -23,8 +24,10 @@ static const char run_usage[] =
 	"\n"
 	"  -c, --config FILE  the configuration file (JSON)\n"
 	"  -n, --check        validate the configuration and every policy in its\n"
-	"                     policy_dir, print \"configuration OK\" or every error\n"
-	"                     as FILE:LINE:COLUMN: message, and exit\n"
+	"                     policy_dir, each policy's reference included (as\n"
+	"                     `policy check` does), print \"configuration OK\" or\n"
+	"                     every error as FILE:LINE:COLUMN: message, and exit\n"
+	"      --no-reference with --check: do not open the references\n"
 	"  -h, --help         print this help\n"
 	"\n"
 	"SIGTERM or SIGINT: finish the batch, checkpoint, commit, leave the group.\n"
@@ -32,12 +35,16 @@ static const char run_usage[] =
 	"rejected and audited, the running one stays. /healthz, /readyz and\n"
 	"/metrics are served on http.listen. Operations: docs/operations.md.\n"
 	"\n"
-	"Exit codes: 0 ok (a clean shutdown), 1 invalid configuration or policy,\n"
-	"or a fatal error at run time (logged), 2 usage error.\n";
+	"Exit codes: --check: 0 the configuration is OK; 1 findings: an invalid\n"
+	"configuration, policy or reference; 2 trouble: a usage error or a\n"
+	"configuration file that cannot be read. The daemon: 0 a clean shutdown;\n"
+	"1 it refused to start (what --check reports, or its audit log or Kafka\n"
+	"client could not be opened) or stopped on a fatal error (logged); 2 a\n"
+	"usage error or a configuration file that cannot be read.\n";
 
 typedef struct run_args {
 	const char *config;
-	int check;
+	int check, no_reference;
 } run_args;
 
 /* 0 parsed, -1 help printed, else an exit code. */
@@ -46,6 +53,7 @@ static int parse_args(int argc, char **argv, run_args *a)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"check", no_argument, NULL, 'n'},
+		{"no-reference", no_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -57,6 +65,7 @@ static int parse_args(int argc, char **argv, run_args *a)
 		switch (ch) {
 		case 'c': a->config = optarg; break;
 		case 'n': a->check = 1; break;
+		case 'R': a->no_reference = 1; break;
 		case 'h': fputs(run_usage, stdout); return -1;
 		case ':':
 			fprintf(stderr, "kpigate run: %s needs a value\n\n%s",
@@ -71,6 +80,11 @@ static int parse_args(int argc, char **argv, run_args *a)
 	if (optind < argc) {
 		fprintf(stderr, "kpigate run: unexpected argument '%s'\n\n%s",
 			argv[optind], run_usage);
+		return KPG_EXIT_USAGE;
+	}
+	if (a->no_reference && !a->check) {
+		fprintf(stderr, "kpigate run: --no-reference goes with --check\n\n%s",
+			run_usage);
 		return KPG_EXIT_USAGE;
 	}
 	if (a->config == NULL) {
@@ -109,8 +123,10 @@ static int check_clashes(policy *const *pols, size_t n, FILE *out)
 	return bad;
 }
 
-/* Validates everything `run` would start with. 0 ok, 1 errors. */
-static int run_check(const char *path)
+/* Validates everything `run` would start with: KPG_EXIT_OK,
+ * KPG_EXIT_FINDINGS (errors printed), KPG_EXIT_TROUBLE (the configuration
+ * cannot be read, out of memory). */
+static int run_check(const char *path, int with_reference)
 {
 	config_diags diags = {0};
 	config *cfg = NULL;
@@ -118,20 +134,36 @@ static int run_check(const char *path)
 	kpg_err err;
 	int rc = KPG_EXIT_FINDINGS;
 
+	int bad_refs = 0;
+
 	kpg_err_clear(&err);
 	if (config_load(path, &cfg, &diags, &err) != 0) {
 		config_report_diags(stderr, path, &diags, &err);
+		if (diags.n == 0) /* not a positioned error: unreadable */
+			rc = KPG_EXIT_TROUBLE;
 		goto out;
 	}
 	pols = calloc(cfg->n_policy_files, sizeof(*pols));
 	if (pols == NULL) {
 		fprintf(stderr, "kpigate run: out of memory\n");
+		rc = KPG_EXIT_TROUBLE;
 		goto out;
 	}
 	if (policy_report_load_all((const char *const *)cfg->policy_files,
 				   cfg->n_policy_files, pols, NULL, stderr) != 0)
 		goto out;
 	if (check_clashes(pols, cfg->n_policy_files, stderr) > 0)
+		goto out;
+	for (size_t i = 0; with_reference && i < cfg->n_policy_files; i++) {
+		int r = policy_refcheck_report(cfg->policy_files[i], pols[i], stderr);
+
+		if (r < 0) {
+			rc = KPG_EXIT_TROUBLE;
+			goto out;
+		}
+		bad_refs += r;
+	}
+	if (bad_refs > 0)
 		goto out;
 	printf("configuration OK\n");
 	rc = KPG_EXIT_OK;
@@ -155,8 +187,10 @@ static int run_daemon(const char *path)
 
 	if (config_load(path, &cfg, &diags, &err) != 0) {
 		config_report_diags(stderr, path, &diags, &err);
+		/* as --check: unreadable is trouble, invalid a finding */
+		rc = diags.n == 0 ? KPG_EXIT_TROUBLE : KPG_EXIT_FINDINGS;
 		config_diags_free(&diags);
-		return KPG_EXIT_FINDINGS;
+		return rc;
 	}
 	config_diags_free(&diags);
 	rc = daemon_run(cfg);
@@ -174,6 +208,6 @@ int cmd_run(int argc, char **argv)
 	if (rc != 0)
 		return rc;
 	if (a.check)
-		return run_check(a.config);
+		return run_check(a.config, !a.no_reference);
 	return run_daemon(a.config);
 }

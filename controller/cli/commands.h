@@ -1,12 +1,16 @@
 /* commands.h - the kpigate subcommands. Each takes the arguments after its
  * own name (argv[0] is the subcommand name) and returns the process exit
- * code: 0 ok, 1 findings or invalid input, 2 usage error. */
+ * code, the same convention for every command (README's table):
+ * 0 it ran and found nothing, 1 findings (drift, a broken chain, an
+ * invalid policy or configuration, a retrain decided), 2 trouble (a usage
+ * error, unreadable input, nothing usable). */
 #ifndef COMMANDS_H
 #define COMMANDS_H
 
 enum { KPG_EXIT_OK = 0,
        KPG_EXIT_FINDINGS = 1,
-       KPG_EXIT_USAGE = 2 };
+       KPG_EXIT_TROUBLE = 2,
+       KPG_EXIT_USAGE = KPG_EXIT_TROUBLE };
 
 int cmd_replay(int argc, char **argv);  /* cmd_replay.c */
 int cmd_compare(int argc, char **argv); /* cmd_compare.c */

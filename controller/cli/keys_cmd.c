@@ -43,7 +43,7 @@ int keys_cmd(int argc, char **argv, const char *cmd, const char *usage,
 	if (doc == NULL || json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) != 0) {
 		json_decref(doc);
 		fprintf(stderr, "kpigate %s keys: out of memory\n", cmd);
-		return KPG_EXIT_FINDINGS;
+		return KPG_EXIT_TROUBLE;
 	}
 	putchar('\n');
 	json_decref(doc);

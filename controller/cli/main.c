@@ -22,7 +22,10 @@ static const char usage[] =
 	"  run      the Kafka daemon (run --check --config FILE validates a configuration)\n"
 	"\n"
 	"Run 'kpigate COMMAND --help' for a command's options.\n"
-	"Exit codes: 0 ok, 1 findings or invalid input, 2 usage error.\n";
+	"Exit codes, every command: 0 it ran and found nothing; 1 findings (drift,\n"
+	"a retrain decided, an invalid policy or configuration, a broken audit\n"
+	"chain); 2 trouble (a usage error, unreadable input, nothing usable).\n"
+	"Each command's --help says which of its outcomes is which.\n";
 
 int main(int argc, char **argv)
 {
@@ -62,7 +65,7 @@ int main(int argc, char **argv)
 			 * from its own thread */
 			if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 				fputs("kpigate: libcurl failed to initialise\n", stderr);
-				return KPG_EXIT_FINDINGS;
+				return KPG_EXIT_TROUBLE;
 			}
 			rc = cmds[i].run(argc - 1, argv + 1);
 			curl_global_cleanup();

@@ -11,6 +11,7 @@
 #include "json_locate.h"
 #include "kpg_file.h"
 #include "pipeline.h"
+#include "policy_refcheck.h"
 #include "policy_report.h"
 #include "reference.h"
 
@@ -74,6 +75,13 @@ static int validate(const char *path, const char *text, size_t len,
 	rc = policy_load_buffer(path, text, len, &p, d, err);
 	if (rc)
 		return rc;
+	/* every column the policy names, at its key, as `run --check` says */
+	rc = policy_refcheck_columns(p, text, len, d, &sub);
+	if (rc) {
+		kpg_err_set(err, "%s: %s", path, sub.msg);
+		policy_free(p);
+		return rc;
+	}
 	reference_options_from_policy(p, &ro);
 	rc = reference_load(p->reference_path, &ro, &ref, &sub);
 	if (rc == KPG_ENOMEM) {

@@ -1,0 +1,92 @@
+/* csv_columns.c - a CSV file's header row and the columns missing from it
+ * (csv_columns.h). */
+#include "csv_columns.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv_reader.h"
+#include "kpg_suggest.h"
+
+int csv_header_read(const char *path, csv_header *h, kpg_err *err)
+{
+	csv_reader cr;
+	int rc;
+
+	memset(h, 0, sizeof(*h));
+	rc = csv_open(&cr, path, 0, err);
+	if (rc)
+		return rc;
+	rc = csv_next(&cr, err);
+	if (rc == 1) {
+		kpg_err_set(err, "%s: empty file, expected a header row", path);
+		rc = KPG_EPARSE;
+	}
+	if (rc)
+		goto done;
+	h->names = calloc(cr.n_fields ? cr.n_fields : 1, sizeof(*h->names));
+	if (h->names == NULL)
+		goto nomem;
+	for (size_t i = 0; i < cr.n_fields; i++) {
+		h->names[i] = strdup(cr.fields[i]);
+		if (h->names[i] == NULL)
+			goto nomem;
+		h->n = i + 1;
+	}
+	rc = 0;
+	goto done;
+nomem:
+	kpg_err_set(err, "out of memory reading the header of %s", path);
+	csv_header_free(h);
+	rc = KPG_ENOMEM;
+done:
+	csv_close(&cr);
+	return rc;
+}
+
+void csv_header_free(csv_header *h)
+{
+	for (size_t i = 0; i < h->n; i++)
+		free(h->names[i]);
+	free(h->names);
+	memset(h, 0, sizeof(*h));
+}
+
+int csv_header_find(const csv_header *h, const char *name)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (strcmp(h->names[i], name) == 0)
+			return (int)i;
+	return -1;
+}
+
+void csv_header_missing(const csv_header *h, const char *name, char *buf,
+			size_t n)
+{
+	const char *near = kpg_suggest(name, (const char *const *)h->names, h->n);
+
+	if (near != NULL)
+		snprintf(buf, n, "'%s' (did you mean '%s'?)", name, near);
+	else
+		snprintf(buf, n, "'%s'", name);
+}
+
+size_t csv_header_list_missing(const csv_header *h, const char *const *names,
+			       size_t n_names, char *buf, size_t n)
+{
+	size_t missing = 0, used = strlen(buf);
+
+	for (size_t i = 0; i < n_names; i++) {
+		char one[512];
+
+		if (csv_header_find(h, names[i]) >= 0)
+			continue;
+		csv_header_missing(h, names[i], one, sizeof(one));
+		if (used < n)
+			used += (size_t)snprintf(buf + used, n - used, "%s%s",
+						 used > 0 ? ", " : "", one);
+		missing++;
+	}
+	return missing;
+}
