@@ -89,16 +89,7 @@ static policy_action_type entry_type(const json_t *e)
 
 static int get_creds(action_runner *r, aws_creds *out, kpg_err *err)
 {
-	int rc;
-
-	if (r->creds == NULL) {
-		aws_creds_options co = {r->region, r->ca, 0};
-
-		rc = aws_creds_provider_new(&r->creds, &co, err);
-		if (rc)
-			return rc;
-	}
-	return aws_creds_get(r->creds, out, err);
+	return action_aws_creds(&r->creds, &r->o.aws, out, err);
 }
 
 typedef struct attempt_ctx {
