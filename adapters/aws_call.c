@@ -594,7 +594,17 @@ int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
 			if (now + wait >= pol->deadline_ms)
 				break; /* no time left for another attempt */
 		}
-		sleep_ms(wait);
+		/* sleeps in slices so that a stop is not kept waiting */
+		while (wait > 0) {
+			int64_t slice = wait < 100 ? wait : 100;
+
+			if (pol->keep_going && !pol->keep_going(pol->opaque))
+				return rc;
+			sleep_ms(slice);
+			wait -= slice;
+		}
+		if (pol->keep_going && !pol->keep_going(pol->opaque))
+			break;
 	}
 	return rc;
 }

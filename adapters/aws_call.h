@@ -94,6 +94,9 @@ typedef struct aws_retry_policy {
 	 * AWS_CALL_CREDENTIALS_FAILED, the message from err); only KPG_ENOMEM
 	 * ends the retries with that error. */
 	int (*get_creds)(void *opaque, aws_creds *out, kpg_err *err);
+	/* Optional: asked before each retry; 0 ends the retries now (the
+	 * caller is stopping), res keeping the last attempt's result. */
+	int (*keep_going)(void *opaque);
 	/* Optional: told about every attempt's outcome (audit, metrics). */
 	void (*on_attempt)(void *opaque, int attempt, const aws_call_result *res);
 	void *opaque;

@@ -33,8 +33,9 @@ struct action_runner {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop, wake, draining;
-	int undelivered; /* after the last scan */
-	int given_up;    /* failed for good or expired */
+	int64_t drain_until; /* kpg_time_mono_ms(): a drain's end; 0 = none */
+	int undelivered;     /* after the last scan */
+	int given_up;        /* failed for good or expired */
 	uint64_t scans;
 	atomic_uint_fast64_t n_started, n_failed; /* action_runner_counts */
 	char released[RUNNER_RELEASED_MAX][65];   /* tokens released, a ring */
@@ -171,6 +172,18 @@ static void on_attempt(void *opaque, int attempt, const aws_call_result *res)
 		     a->base + attempt);
 }
 
+/* aws_retry_policy.keep_going: not once the runner stops */
+static int attempt_keep_going(void *opaque)
+{
+	action_runner *r = ((attempt_ctx *)opaque)->r;
+	int go;
+
+	pthread_mutex_lock(&r->mu);
+	go = !r->stop && (r->drain_until == 0 || kpg_time_mono_ms() < r->drain_until);
+	pthread_mutex_unlock(&r->mu);
+	return go;
+}
+
 static int attempt_creds(void *opaque, aws_creds *out, kpg_err *err)
 {
 	return get_creds(((attempt_ctx *)opaque)->r, out, err);
@@ -217,13 +230,20 @@ static int call(action_runner *r, json_t *entry, const char *target,
 	/* a round ends within RUNNER_ROUND_MS (a stop waits for it) and never
 	 * runs past the trigger's own deadline */
 	{
-		int64_t left = entry_int(entry, "deadline_ms") - kpg_time_now_ms();
+		int64_t left = entry_int(entry, "deadline_ms") - kpg_time_now_ms(), until;
 
 		pol.deadline_ms = kpg_time_mono_ms() +
 				  (left < RUNNER_ROUND_MS ? (left > 0 ? left : 1) : RUNNER_ROUND_MS);
+		/* nor past the end of a drain: a stop does not wait for it */
+		pthread_mutex_lock(&r->mu);
+		until = r->drain_until;
+		pthread_mutex_unlock(&r->mu);
+		if (until > 0 && until < pol.deadline_ms)
+			pol.deadline_ms = until > kpg_time_mono_ms() ? until : kpg_time_mono_ms() + 1;
 	}
 	pol.get_creds = attempt_creds;
 	pol.on_attempt = on_attempt;
+	pol.keep_going = attempt_keep_going;
 	pol.opaque = &a;
 	rc = aws_call_retry(&rq, &pol, res, err);
 	json_object_set_new(entry, "attempts", json_integer(a.base + res->attempts));
@@ -691,6 +711,7 @@ int action_runner_stop(action_runner *r, int drain_ms)
 		uint64_t seen = r->scans;
 
 		r->draining = 1;
+		r->drain_until = kpg_time_mono_ms() + drain_ms;
 		r->wake = 1;
 		pthread_cond_broadcast(&r->cv);
 		/* a scan that began after this call, then none left waiting */
@@ -710,6 +731,8 @@ int action_runner_stop(action_runner *r, int drain_ms)
 		}
 	}
 	r->stop = 1;
+	if (r->drain_until == 0 || r->drain_until > kpg_time_mono_ms())
+		r->drain_until = kpg_time_mono_ms(); /* ends a round in progress */
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	if (r->started)
