@@ -227,8 +227,8 @@ static int call(action_runner *r, json_t *entry, const char *target,
 	pol.max_attempts = max_attempts;
 	pol.cap_ms = ACTION_RUNNER_RETRY_CAP_MS;
 	pol.backoff_from = backoff_from;
-	/* a round ends within RUNNER_ROUND_MS (a stop waits for it) and never
-	 * runs past the trigger's own deadline */
+	/* a round ends within RUNNER_ROUND_MS (a stop ends it at its next
+	 * retry: keep_going) and never runs past the trigger's own deadline */
 	{
 		int64_t left = entry_int(entry, "deadline_ms") - kpg_time_now_ms(), until;
 
