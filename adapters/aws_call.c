@@ -27,8 +27,6 @@
 #define AWS_BODY_CAP ((size_t)1 << 20)
 #define AWS_DEFAULT_TIMEOUT_MS 10000
 #define AWS_CONNECT_TIMEOUT_MS 5000
-#define AWS_DEFAULT_BASE_MS 200
-#define AWS_DEFAULT_CAP_MS 20000
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
 static CURLcode curl_init_rc = CURLE_FAILED_INIT;
@@ -174,11 +172,15 @@ static const char *curl_code_name(CURLcode c)
 	}
 }
 
-/* Transport errors worth another try: the network or the server's side
- * of it, not our configuration (bad URL, untrusted certificate). */
+/* Transport errors worth another try: the network, DNS, TLS (a
+ * certificate being rotated, a CA bundle being replaced) or the server's
+ * side of it; not a URL curl cannot use. */
 static int curl_code_retryable(CURLcode c)
 {
 	switch (c) {
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_CONNECT:
@@ -474,7 +476,7 @@ uint64_t aws_call_random_u64(void)
 
 int64_t aws_call_backoff_ms(int retry, int base_ms, int cap_ms, uint64_t rnd)
 {
-	int64_t bound;
+	int64_t bound, half;
 
 	if (base_ms <= 0 || cap_ms <= 0 || retry < 0)
 		return 0;
@@ -483,7 +485,10 @@ int64_t aws_call_backoff_ms(int retry, int base_ms, int cap_ms, uint64_t rnd)
 		bound *= 2;
 	if (bound > cap_ms)
 		bound = cap_ms;
-	return (int64_t)(rnd % (uint64_t)(bound + 1));
+	/* equal jitter: the lower half is fixed, so the waits double for
+	 * sure and nothing can spin however the dice fall */
+	half = bound / 2;
+	return half + (int64_t)(rnd % (uint64_t)(bound - half + 1));
 }
 
 static void sleep_ms(int64_t ms)
@@ -502,6 +507,19 @@ static int is_expired_token(const aws_call_result *res)
 	return res->outcome != AWS_CALL_OK &&
 	       (strcmp(res->error_type, "ExpiredTokenException") == 0 ||
 		strcmp(res->error_type, "ExpiredToken") == 0);
+}
+
+/* A get_creds failure as an attempt's result: no answer, retryable,
+ * botocore's names for the two cases. */
+static void creds_failure(aws_call_result *res, int rc, const kpg_err *err)
+{
+	memset(res, 0, sizeof(*res));
+	res->outcome = AWS_CALL_RETRYABLE;
+	snprintf(res->error_type, sizeof(res->error_type), "%s",
+		 rc == KPG_ENOTFOUND ? AWS_CALL_NO_CREDENTIALS
+				     : AWS_CALL_CREDENTIALS_FAILED);
+	snprintf(res->error_message, sizeof(res->error_message), "%s",
+		 err && err->msg[0] ? err->msg : "no AWS credentials");
 }
 
 int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
@@ -523,8 +541,8 @@ int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
 		return KPG_EINVAL;
 	}
 	max = pol->max_attempts > 0 ? pol->max_attempts : AWS_CALL_DEFAULT_ATTEMPTS;
-	base = pol->base_ms > 0 ? pol->base_ms : AWS_DEFAULT_BASE_MS;
-	cap = pol->cap_ms > 0 ? pol->cap_ms : AWS_DEFAULT_CAP_MS;
+	base = pol->base_ms > 0 ? pol->base_ms : AWS_CALL_DEFAULT_BASE_MS;
+	cap = pol->cap_ms > 0 ? pol->cap_ms : AWS_CALL_DEFAULT_CAP_MS;
 	memset(&creds, 0, sizeof(creds));
 
 	for (attempt = 1; attempt <= max; attempt++) {
@@ -538,11 +556,19 @@ int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
 			if (left < r.timeout_ms)
 				r.timeout_ms = (int)left;
 		}
-		rc = pol->get_creds(pol->opaque, &creds, err);
-		if (rc)
-			break;
 		aws_call_result_free(res);
-		rc = aws_call_once(&r, &creds, res, err);
+		rc = pol->get_creds(pol->opaque, &creds, err);
+		if (rc == KPG_ENOMEM)
+			break;
+		if (rc) {
+			/* no credentials (yet): an attempt that failed like
+			 * a refused connection, retried on the same schedule */
+			creds_failure(res, rc, err);
+			kpg_err_clear(err);
+			rc = 0;
+		} else {
+			rc = aws_call_once(&r, &creds, res, err);
+		}
 		explicit_bzero(&creds, sizeof(creds));
 		if (rc) {
 			res->attempts = attempt;
@@ -561,14 +587,24 @@ int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
 		}
 		if (res->outcome == AWS_CALL_FAILED || attempt == max)
 			break;
-		wait = aws_call_backoff_ms(attempt - 1, base, cap,
-					   aws_call_random_u64());
+		wait = aws_call_backoff_ms(pol->backoff_from + attempt - 1, base,
+					   cap, aws_call_random_u64());
 		if (pol->deadline_ms) {
 			now = aws_call_mono_ms();
 			if (now + wait >= pol->deadline_ms)
 				break; /* no time left for another attempt */
 		}
-		sleep_ms(wait);
+		/* sleeps in slices so that a stop is not kept waiting */
+		while (wait > 0) {
+			int64_t slice = wait < 100 ? wait : 100;
+
+			if (pol->keep_going && !pol->keep_going(pol->opaque))
+				return rc;
+			sleep_ms(slice);
+			wait -= slice;
+		}
+		if (pol->keep_going && !pol->keep_going(pol->opaque))
+			break;
 	}
 	return rc;
 }

@@ -10,10 +10,12 @@
  *
  * Retries: throttling (HTTP 429, ThrottlingException, Throttling,
  * TooManyRequestsException, RequestLimitExceeded, ProvisionedThroughput...),
- * HTTP 5xx and transport errors (connect, timeout, reset) are retried with
- * exponential backoff and full jitter (sleep = random(0, min(cap, base *
- * 2^attempt))), up to max_attempts and never past the deadline. Other 4xx
- * answers are final and reported with AWS's error type and message. */
+ * HTTP 5xx, transport errors (refused, DNS, TLS, timeout, reset) and
+ * credentials that cannot be had (get_creds failing) are retried alike,
+ * with exponential backoff and equal jitter (sleep = b/2 + random(0, b/2),
+ * b = min(cap, base * 2^retry)), up to max_attempts and never past the
+ * deadline. Other 4xx answers are final and reported with AWS's error type
+ * and message. */
 #ifndef AWS_CALL_H
 #define AWS_CALL_H
 
@@ -42,6 +44,12 @@ typedef enum aws_call_outcome {
 	AWS_CALL_FAILED     /* any other answer: final */
 } aws_call_outcome;
 
+/* error_type of an attempt that could not be made for want of
+ * credentials (botocore's names): none configured, or the configured
+ * source gave none. */
+#define AWS_CALL_NO_CREDENTIALS "NoCredentialsError"
+#define AWS_CALL_CREDENTIALS_FAILED "CredentialRetrievalError"
+
 typedef struct aws_call_result {
 	aws_call_outcome outcome;
 	long http_status; /* 0 when no answer (transport error) */
@@ -68,15 +76,27 @@ void aws_call_result_free(aws_call_result *res);
 /* What 0 means for max_attempts; also the configuration's aws.max_attempts
  * default. */
 #define AWS_CALL_DEFAULT_ATTEMPTS 8
+/* What 0 means for base_ms and cap_ms. */
+#define AWS_CALL_DEFAULT_BASE_MS 200
+#define AWS_CALL_DEFAULT_CAP_MS 20000
 
 typedef struct aws_retry_policy {
 	int max_attempts;    /* 0 = AWS_CALL_DEFAULT_ATTEMPTS */
-	int base_ms;         /* 0 = 200 */
-	int cap_ms;          /* 0 = 20000 */
+	int base_ms;         /* 0 = AWS_CALL_DEFAULT_BASE_MS */
+	int cap_ms;          /* 0 = AWS_CALL_DEFAULT_CAP_MS */
 	int64_t deadline_ms; /* kpg_time_mono_ms() clock; 0 = none */
-	/* Optional: called before each attempt for fresh credentials; non-zero
+	/* failed attempts before this call (a caller's earlier rounds): the
+	 * backoff goes on from there instead of starting over; 0 = fresh */
+	int backoff_from;
+	/* Called before each attempt for fresh credentials. A failure is
+	 * that attempt's result (AWS_CALL_RETRYABLE, error_type
+	 * AWS_CALL_NO_CREDENTIALS for KPG_ENOTFOUND, else
+	 * AWS_CALL_CREDENTIALS_FAILED, the message from err); only KPG_ENOMEM
 	 * ends the retries with that error. */
 	int (*get_creds)(void *opaque, aws_creds *out, kpg_err *err);
+	/* Optional: asked before each retry; 0 ends the retries now (the
+	 * caller is stopping), res keeping the last attempt's result. */
+	int (*keep_going)(void *opaque);
 	/* Optional: told about every attempt's outcome (audit, metrics). */
 	void (*on_attempt)(void *opaque, int attempt, const aws_call_result *res);
 	void *opaque;
@@ -85,9 +105,19 @@ typedef struct aws_retry_policy {
 /* Calls until AWS_CALL_OK or AWS_CALL_FAILED, or attempts/deadline run out
  * (then res holds the last AWS_CALL_RETRYABLE answer). An
  * ExpiredTokenException asks get_creds again once and retries. Same
- * returns as aws_call_once. */
+ * returns as aws_call_once. res->attempts is 0 when the deadline left no
+ * time for any attempt (res->outcome is then meaningless). */
 int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
 		   aws_call_result *res, kpg_err *err);
+
+/* The wait before retry number `retry` (0 = the wait after the first
+ * failed attempt), equal jitter: b = min(cap_ms, base_ms * 2^retry), rnd
+ * mapped uniformly onto [b/2, b], both ends included. Never overflows. */
+int64_t aws_call_backoff_ms(int retry, int base_ms, int cap_ms, uint64_t rnd);
+
+/* 64 random bits from the kernel (getrandom); falls back to a
+ * clock-seeded splitmix64 only if getrandom fails. */
+uint64_t aws_call_random_u64(void);
 
 /* The endpoint for a service: AWS_ENDPOINT_URL_<ENV_NAME> (ENV_NAME
  * "SAGEMAKER", "SFN", "STS"), else config_override (may be NULL), else

@@ -418,7 +418,7 @@ static int fetch(aws_creds_provider *p, aws_creds *c, kpg_err *err)
 	case SRC_CONTAINER:
 		return aws_creds_fetch_container(p->container_url,
 						 p->auth_token_file, p->auth_env,
-						 p->timeout_ms, c, err);
+						 p->ca_bundle, p->timeout_ms, c, err);
 	case SRC_IMDS:
 		rc = aws_creds_fetch_imds(p->imds_endpoint, p->timeout_ms, c, err);
 		if (rc != 0 && strlen(err->msg) < sizeof(err->msg) - 100) {

@@ -394,8 +394,8 @@ out:
 }
 
 int aws_creds_fetch_container(const char *url, const char *token_file,
-			      int use_env_token, int timeout_ms,
-			      aws_creds *out, kpg_err *err)
+			      int use_env_token, const char *ca_bundle,
+			      int timeout_ms, aws_creds *out, kpg_err *err)
 {
 	struct curl_slist *h = NULL, *nh;
 	char *line = NULL, origin[256];
@@ -418,7 +418,7 @@ int aws_creds_fetch_container(const char *url, const char *token_file,
 		}
 		h = nh;
 	}
-	rc = http_do("container credentials", "GET", url, h, NULL, 0, NULL,
+	rc = http_do("container credentials", "GET", url, h, NULL, 0, ca_bundle,
 		     timeout_ms, timeout_ms, &r, err);
 	if (rc != 0)
 		goto out;

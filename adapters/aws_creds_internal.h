@@ -83,10 +83,11 @@ int aws_creds_fetch_sts(const aws_creds_sts_req *rq, aws_creds *out,
 
 /* url: the full URL; the Authorization header comes from token_file
  * (read now) when set, else from the AWS_CONTAINER_AUTHORIZATION_TOKEN
- * environment variable when use_env_token. */
+ * environment variable when use_env_token. ca_bundle verifies an https
+ * URL (NULL = the system's). */
 int aws_creds_fetch_container(const char *url, const char *token_file,
-			      int use_env_token, int timeout_ms,
-			      aws_creds *out, kpg_err *err);
+			      int use_env_token, const char *ca_bundle,
+			      int timeout_ms, aws_creds *out, kpg_err *err);
 
 /* IMDSv2 at endpoint ("http://169.254.169.254"): token PUT, role name,
  * role credentials; 1 s connect timeout. */

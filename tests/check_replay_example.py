@@ -65,7 +65,14 @@ r = retrains[0]["decision"] if retrains else {}
 c.ok(r.get("energy", {}).get("effect") == "spent", "the retrain records energy spent")
 c.ok(any("auc" in x for x in r.get("reasons", [])), f"the retrain names the KPI: {r.get('reasons')}")
 e = rep["energy"]
-c.ok(e["kwh_avoided"] > 10 * e["kwh_spent"] > 0, f"avoided far more than spent: {e}")
+# a dry run starts nothing: its estimate is kept apart, not spent
+c.ok(e["kwh_spent"] == 0 and e["kg_co2e_spent"] == 0, f"a dry run spends nothing: {e}")
+c.ok(abs(e["kwh_not_started"] - r["energy"]["kwh"]) < 1e-9 and
+     rep["actions"]["by_status"] == {"dry_run": 1} and rep["actions"]["not_started"] == 1,
+     f"the dry run's estimate is shown as not started: {e} {rep['actions']}")
+c.ok(retrains and retrains[0]["action"] == {"status": "dry_run", "energy": "not_spent"},
+     f"the retrain says how its action ended: {retrains[0].get('action') if retrains else None}")
+c.ok(e["kwh_avoided"] > 10 * e["kwh_not_started"] > 0, f"avoided far more than the retrain's estimate: {e}")
 
 recs = audit_records(audit)
 ev = [x["event"] for x in recs]

@@ -7,8 +7,8 @@
 #     pipeline execution, signed with a session token; a second replay of
 #     the same data starts nothing new (ClientRequestToken);
 #  3. Step Functions: the same, and a repeated start is "already started";
-#  4. a throttling storm (5 x 429) then success: every attempt audited, one
-#     execution; a 400 is final ("failed", exit 1);
+#  4. a throttling storm (5 x 429/503) then success: every attempt counted
+#     (identical ones in one record), one execution; a 400 is final ("failed", exit 1);
 #  5. credentials from web identity (STS AssumeRoleWithWebIdentity);
 #  6. AWS down: a trigger past its deadline expires; one within it stays
 #     in the outbox, and `kpigate run` on that
@@ -18,6 +18,7 @@
 #  7. no secret in any output, log or audit record.
 . "$(dirname "$0")/lib/e2e_lib.sh" "$@"
 $py -c 'import botocore' 2>/dev/null || { echo "skip: python3-botocore missing"; exit 77; }
+. "$tests/lib/aws_mock_lib.sh"
 mock_pid= daemon_pid=
 e2e_at_exit '[[ -n $daemon_pid ]] && kill -9 "$daemon_pid"'
 e2e_at_exit '[[ -n $mock_pid ]] && kill "$mock_pid"'
@@ -25,40 +26,12 @@ e2e_at_exit '[[ -n $mock_pid ]] && kill "$mock_pid"'
 SECRET=e2eSecretKey0123456789abcdefghijKLMNOP
 TOKEN=e2eSessionToken-ZZZ-0123456789-session
 WEBTOKEN=e2eWebIdentityToken.eyJ0ZXN0Ijp0cnVlfQ
-mock_start() { # mock_start: (re)starts the emulator, sets url and ca
-	local i line
-	$py "$tests/support/aws_mock.py" --tls "$work/tls" --key "AKIDE2E:$SECRET:$TOKEN" \
-		--web-identity-token "$WEBTOKEN" --run-seconds 1 >"$work/mock.out" 2>>"$work/mock.err" &
-	mock_pid=$!
-	for ((i = 0; i < 100; i++)); do
-		line=$(head -n 1 "$work/mock.out" 2>/dev/null)
-		[[ $line == url=* ]] && break
-		sleep 0.1
-	done
-	url=$(sed -n 's/^url=\([^ ]*\).*/\1/p' "$work/mock.out")
-	ca=$(sed -n 's/.* ca=\(.*\)$/\1/p' "$work/mock.out")
-	[[ -n $url && -n $ca ]] || { echo "FAIL: the emulator did not start"; cat "$work/mock.err"; exit 1; }
-}
-mock() { # mock METHOD PATH [JSON]: a control call, prints the answer
-	$py - "$url" "$ca" "$@" <<'PY'
-import json, ssl, sys, urllib.request
-url, ca, method, path = sys.argv[1:5]
-data = sys.argv[5].encode() if len(sys.argv) > 5 else None
-req = urllib.request.Request(url + path, data=data, method=method,
-                             headers={"Content-Type": "application/json"})
-print(urllib.request.urlopen(req, context=ssl.create_default_context(cafile=ca), timeout=10).read().decode())
-PY
-}
 n_executions() { # n_executions pipelines|sfn
 	mock GET /_mock/executions | $py -c 'import json, sys; print(len(json.load(sys.stdin)[sys.argv[1]]))' "$1"
 }
-results() { # results AUDIT: "status status ..." of action_result records, in order
-	$py -c 'import json, sys
-print(" ".join(json.loads(l)["data"]["status"] for l in open(sys.argv[1]) if json.loads(l)["event"] == "action_result"))' "$1"
-}
 retrains() { grep '"event":"decision"' "$1" | grep -c '"decision":"retrain"'; }
 
-mock_start
+mock_start --key "AKIDE2E:$SECRET:$TOKEN" --web-identity-token "$WEBTOKEN" --run-seconds 1
 "$bin" example "$work/ex" --records 20000 --seed 3 >/dev/null || { echo "FAIL: example"; exit 1; }
 # the example's policy with an AWS action instead of its dry run
 policy() { # policy FILE ACTION_JSON
@@ -152,8 +125,18 @@ mock POST /_mock/fail '{"match": "SageMaker.StartPipelineExecution", "responses"
  {"status": 503, "type": "ServiceUnavailable", "message": "try again"},
  {"status": 429, "type": "ThrottlingException", "message": "Rate exceeded"}]}' >/dev/null
 replay "$work/sm.json" "$work/storm.jsonl" || fail "storm replay exit $?"
-[[ $(results "$work/storm.jsonl") == "attempt_failed attempt_failed attempt_failed attempt_failed attempt_failed started"* ]] ||
+# 3 identical 429s are one record (count 3), then the 503, the last 429
+[[ $(results "$work/storm.jsonl") == "attempt_failed attempt_failed attempt_failed started"* ]] ||
 	fail "storm results: $(results "$work/storm.jsonl")"
+$py - "$work/storm.jsonl" <<'PY' || fail "storm: the failed attempts are not all counted"
+import json, sys
+r = [json.loads(l)["data"] for l in open(sys.argv[1]) if json.loads(l)["event"] == "action_result"]
+f = [x for x in r if x["status"] == "attempt_failed"]
+ok = [x["count"] for x in f] == [3, 1, 1] and [x["error_type"] for x in f] == \
+    ["ThrottlingException", "ServiceUnavailable", "ThrottlingException"]
+if not ok: print(" ", f)
+sys.exit(0 if ok else 1)
+PY
 [[ $(n_executions pipelines) == "$n" ]] || fail "storm: $(n_executions pipelines) executions"
 mock POST /_mock/reset >/dev/null
 mock POST /_mock/fail '{"match": "SageMaker.StartPipelineExecution", "responses": [

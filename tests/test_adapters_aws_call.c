@@ -5,7 +5,7 @@
  * (throttling storms, 5xx past max_attempts, a deadline, one credential
  * refresh on ExpiredTokenException, final 4xx), transport errors, TLS with
  * and without the mock's CA; plus the endpoint/region resolvers and the
- * full-jitter backoff bounds, which need no emulator. The emulator tests
+ * equal-jitter backoff bounds, which need no emulator. The emulator tests
  * skip when python3-botocore or the emulator is missing. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -809,7 +809,9 @@ static void test_expired_token_refreshed_once(void **state)
 	aws_call_result_free(&res);
 }
 
-static void test_get_creds_failure_ends_retries(void **state)
+/* A credential source that fails is an attempt that failed, retried on
+ * the same schedule as a 500; the call goes out once credentials come. */
+static void test_get_creds_failure_retried(void **state)
 {
 	aws_call_request rq;
 	aws_call_result res;
@@ -830,15 +832,77 @@ static void test_get_creds_failure_ends_retries(void **state)
 		     "{\"match\":\"*\",\"responses\":[{\"status\":500,\"type\":"
 		     "\"InternalFailure\",\"message\":\"boom\"}]}");
 	rq = sm_request(&plain, "tok-cf-0123456789abcdef0123456789abc");
-	assert_int_equal(aws_call_retry(&rq, &pol, &res, &err), KPG_EIO);
-	assert_non_null(strstr(err.msg, "credential source unavailable"));
-	assert_int_equal(res.attempts, 1);
-	assert_int_equal(ctx.creds_calls, 2);
+	assert_int_equal(aws_call_retry(&rq, &pol, &res, &err), 0);
+	assert_int_equal(res.outcome, AWS_CALL_OK);
+	assert_int_equal(res.attempts, 3);
+	assert_int_equal(ctx.creds_calls, 3);
+	assert_int_equal(ctx.attempts_seen, 3);
+	assert_string_equal(ctx.types[0], "InternalFailure");
+	assert_int_equal(ctx.outcomes[1], AWS_CALL_RETRYABLE);
+	assert_string_equal(ctx.types[1], AWS_CALL_CREDENTIALS_FAILED);
+	assert_int_equal(log_count(&plain), 2); /* the failed one sent nothing */
 	aws_call_result_free(&res);
 
 	/* No get_creds at all: nothing to sign with. */
 	pol.get_creds = NULL;
 	assert_int_equal(aws_call_retry(&rq, &pol, &res, &err), KPG_EINVAL);
+	aws_call_result_free(&res);
+}
+
+static int no_creds_cb(void *opaque, aws_creds *out, kpg_err *err)
+{
+	retry_ctx *c = opaque;
+
+	(void)out;
+	c->creds_calls++;
+	kpg_err_set(err, "no AWS credentials configured: looked for ...");
+	return KPG_ENOTFOUND;
+}
+
+/* No credentials at all: every attempt fails without a call, spaced by
+ * the doubling waits (equal jitter: at least half of each bound), so a
+ * deadline holds a handful of attempts, not thousands. */
+static void test_no_creds_backs_off(void **state)
+{
+	aws_call_request rq;
+	aws_call_result res;
+	kpg_err err = {{0}};
+	retry_ctx ctx = {0};
+	aws_retry_policy pol = {
+		.max_attempts = 100,
+		.base_ms = 20,
+		.cap_ms = 10000,
+		.get_creds = no_creds_cb,
+		.on_attempt = on_attempt_cb,
+		.opaque = &ctx,
+	};
+	int64_t t0, el;
+
+	(void)state;
+	rq = sm_request(&plain, "tok-nc-0123456789abcdef0123456789abc");
+	rq.endpoint = "http://127.0.0.1:9";
+	t0 = aws_call_mono_ms();
+	pol.deadline_ms = t0 + 700;
+	assert_int_equal(aws_call_retry(&rq, &pol, &res, &err), 0);
+	el = aws_call_mono_ms() - t0;
+	assert_int_equal(res.outcome, AWS_CALL_RETRYABLE);
+	assert_string_equal(res.error_type, AWS_CALL_NO_CREDENTIALS);
+	assert_non_null(strstr(res.error_message, "looked for"));
+	assert_string_equal(err.msg, "");
+	/* waits of at least 10, 20, 40, 80, 160, 320 ms: 6 fit in 700 ms
+	 * (630 ms), the 7th would end past it; the first attempt is at 0 */
+	assert_true(res.attempts >= 4 && res.attempts <= 6);
+	assert_int_equal(ctx.creds_calls, res.attempts);
+	assert_int_equal(ctx.attempts_seen, res.attempts);
+	assert_true(el < 700 + 500);
+	aws_call_result_free(&res);
+
+	/* backoff_from: a later round goes on from the earlier failures */
+	ctx.creds_calls = ctx.attempts_seen = 0;
+	pol.backoff_from = 5; /* first wait >= 20 * 2^5 / 2 = 320 ms */
+	pol.deadline_ms = aws_call_mono_ms() + 700;
+	assert_int_equal(aws_call_retry(&rq, &pol, &res, &err), 0);
+	assert_true(res.attempts >= 1 && res.attempts <= 2);
 	aws_call_result_free(&res);
 }
 
@@ -1004,9 +1068,10 @@ static void test_tls(void **state)
 	aws_call_result_free(&res);
 	unsetenv("AWS_CA_BUNDLE");
 
-	/* Without the CA: refused, and not worth retrying. */
+	/* Without the CA: refused, and retried (a CA bundle or certificate
+	 * may be replaced while a trigger waits). */
 	assert_int_equal(aws_call_once(&rq, &creds_token, &res, &err), 0);
-	assert_int_equal(res.outcome, AWS_CALL_FAILED);
+	assert_int_equal(res.outcome, AWS_CALL_RETRYABLE);
 	assert_int_equal(res.http_status, 0);
 	assert_string_equal(res.error_type, "CURLE_PEER_FAILED_VERIFICATION");
 	no_secret_in(&res, &err);
@@ -1130,22 +1195,24 @@ static void test_backoff_bounds(void **state)
 	int n, i;
 
 	(void)state;
-	/* The ends of the range are reachable and never passed. */
-	assert_int_equal(aws_call_backoff_ms(0, 200, 20000, 0), 0);
-	assert_int_equal(aws_call_backoff_ms(0, 200, 20000, 200), 200);
-	assert_int_equal(aws_call_backoff_ms(0, 200, 20000, 201), 0);
-	assert_int_equal(aws_call_backoff_ms(3, 200, 20000, 1600), 1600);
-	assert_int_equal(aws_call_backoff_ms(3, 200, 20000, 1601), 0);
-	assert_int_equal(aws_call_backoff_ms(10, 200, 20000, 20000), 20000);
-	assert_int_equal(aws_call_backoff_ms(10, 200, 20000, 20001), 0);
+	/* The ends of the range [b/2, b] are reachable and never passed. */
+	assert_int_equal(aws_call_backoff_ms(0, 200, 20000, 0), 100);
+	assert_int_equal(aws_call_backoff_ms(0, 200, 20000, 100), 200);
+	assert_int_equal(aws_call_backoff_ms(0, 200, 20000, 101), 100);
+	assert_int_equal(aws_call_backoff_ms(3, 200, 20000, 0), 800);
+	assert_int_equal(aws_call_backoff_ms(3, 200, 20000, 800), 1600);
+	assert_int_equal(aws_call_backoff_ms(3, 200, 20000, 801), 800);
+	assert_int_equal(aws_call_backoff_ms(10, 200, 20000, 10000), 20000);
+	assert_int_equal(aws_call_backoff_ms(10, 200, 20000, 10001), 10000);
 	/* No overflow at absurd retry counts. */
-	assert_int_equal(aws_call_backoff_ms(1000, 200, 20000, 20000), 20000);
+	assert_int_equal(aws_call_backoff_ms(1000, 200, 20000, 10000), 20000);
 	assert_int_equal(aws_call_backoff_ms(INT32_MAX, 1, INT32_MAX,
-					     (uint64_t)INT32_MAX),
+					     (uint64_t)INT32_MAX - INT32_MAX / 2),
 			 INT32_MAX);
+	assert_int_equal(aws_call_backoff_ms(-1, 200, 20000, 5), 0);
 
 	for (n = 0; n < 12; n++) {
-		int64_t bound = (int64_t)200 << n, max = 0, sum = 0;
+		int64_t bound = (int64_t)200 << n, min = INT64_MAX, max = 0, sum = 0;
 
 		if (bound > 20000)
 			bound = 20000;
@@ -1153,16 +1220,18 @@ static void test_backoff_bounds(void **state)
 			int64_t w = aws_call_backoff_ms(n, 200, 20000,
 							aws_call_random_u64());
 
-			assert_true(w >= 0 && w <= bound);
+			assert_true(w >= bound / 2 && w <= bound);
 			if (w > max)
 				max = w;
+			if (w < min)
+				min = w;
 			sum += w;
 		}
-		/* Full jitter: the mean is bound/2 (std of the mean is
-		 * ~0.5% of bound here) and the top of the range is used. */
-		assert_true(max > bound * 9 / 10);
-		assert_true(sum / 4000 > bound * 4 / 10 &&
-			    sum / 4000 < bound * 6 / 10);
+		/* Equal jitter: the mean is 3/4 of the bound (std of the
+		 * mean is ~0.2% of bound here), both ends of the range used. */
+		assert_true(max > bound * 19 / 20 && min < bound * 11 / 20);
+		assert_true(sum / 4000 > bound * 7 / 10 &&
+			    sum / 4000 < bound * 8 / 10);
 	}
 }
 
@@ -1218,8 +1287,9 @@ int main(void)
 		cmocka_unit_test_setup(test_validation_not_retried, reset_plain),
 		cmocka_unit_test_setup(test_expired_token_refreshed_once,
 				       reset_plain),
-		cmocka_unit_test_setup(test_get_creds_failure_ends_retries,
+		cmocka_unit_test_setup(test_get_creds_failure_retried,
 				       reset_plain),
+		cmocka_unit_test(test_no_creds_backs_off),
 		cmocka_unit_test_setup(test_timeout_and_dropped_connection,
 				       reset_plain),
 		cmocka_unit_test(test_tls),

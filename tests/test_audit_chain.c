@@ -620,7 +620,8 @@ static void test_summary(void **state)
 		    "{\"window\":2,\"dataset_drift\":true,\"drifted_features\":[\"age\"]}");
 	append_json(log, "decision", "churn",
 		    "{\"window\":2,\"decision\":\"retrain\",\"reasons\":[\"auc 0.70 < floor 0.80\"],"
-		    "\"naive_would_retrain\":true,\"energy\":{\"effect\":\"spent\",\"kwh\":0.5,\"kg_co2e\":0.2}}");
+		    "\"idempotency_key\":\"k\",\"naive_would_retrain\":true,"
+		    "\"energy\":{\"effect\":\"spent\",\"kwh\":0.5,\"kg_co2e\":0.2}}");
 	append_json(log, "action_result", "churn",
 		    "{\"idempotency_key\":\"k\",\"action\":\"dry_run\",\"status\":\"dry_run\",\"request\":{}}");
 	append_json(log, "window_evaluated", "bikes", "{\"window\":1,\"dataset_drift\":false,\"drifted_features\":[]}");
@@ -656,8 +657,12 @@ static void test_summary(void **state)
 		assert_true(fabs(num(e, "avoided", "kg_co2e", NULL, NULL) - 0.15722496) <
 			    1e-12);
 		assert_true(num(e, "avoided", "runs", NULL, NULL) == 1);
-		assert_true(fabs(num(e, "spent", "kwh", NULL, NULL) - 0.5) < 1e-12);
-		assert_true(fabs(num(e, "spent", "kg_co2e", NULL, NULL) - 0.2) < 1e-12);
+		/* a dry run starts nothing: its estimate is not spent */
+		assert_true(num(e, "spent", "kwh", NULL, NULL) == 0);
+		assert_true(num(e, "spent", "runs", NULL, NULL) == 0);
+		assert_true(fabs(num(e, "not_started", "kwh", NULL, NULL) - 0.5) < 1e-12);
+		assert_true(fabs(num(e, "not_started", "kg_co2e", NULL, NULL) - 0.2) < 1e-12);
+		assert_true(num(e, "not_started", "by_status", "dry_run", NULL) == 1);
 	}
 	assert_true(num(sum, "models", "bikes", "drift_alarms", NULL) == 0);
 	/* grouped by the decisive (last) reason; the evidence before it is not counted */
@@ -796,10 +801,61 @@ static void test_summary_measured_energy(void **state)
 	json_decref(sum);
 }
 
+/* Energy spent counts only executions that started: a retrain that
+ * failed, expired or has no outcome yet keeps its estimate in
+ * not_started, by status; coalesced failed attempts count their attempts. */
+static void test_summary_not_started(void **state)
+{
+	audit_log *log;
+	kpg_err err = {{0}};
+	json_t *sum, *e;
+
+	(void)state;
+	assert_int_equal(audit_open(path, &log, &err), 0);
+	for (int w = 1; w <= 4; w++) {
+		char d[512];
+
+		snprintf(d, sizeof(d),
+			 "{\"window\":%d,\"decision\":\"retrain\",\"idempotency_key\":\"m:%d:0\","
+			 "\"reasons\":[\"auc low\"],\"energy\":{\"effect\":\"spent\",\"kwh\":%d.0,\"kg_co2e\":0.5}}",
+			 w, w, w);
+		append_json(log, "decision", "m", d);
+	}
+	append_json(log, "action_result", "m",
+		    "{\"idempotency_key\":\"m:1:0\",\"status\":\"attempt_failed\",\"count\":6,"
+		    "\"error_type\":\"NoCredentialsError\"}");
+	append_json(log, "action_result", "m",
+		    "{\"idempotency_key\":\"m:1:0\",\"status\":\"expired\",\"attempts\":6}");
+	append_json(log, "action_result", "m",
+		    "{\"idempotency_key\":\"m:2:0\",\"status\":\"attempt_failed\",\"attempt\":1}");
+	append_json(log, "action_result", "m",
+		    "{\"idempotency_key\":\"m:2:0\",\"status\":\"started\"}");
+	append_json(log, "action_result", "m",
+		    "{\"idempotency_key\":\"m:3:0\",\"status\":\"failed\"}");
+	/* m:4:0: no outcome in this log */
+	audit_close(log);
+	assert_int_equal(audit_summary_file(path, &sum, &err), 0);
+	e = json_object_get(json_object_get(json_object_get(sum, "models"), "m"), "energy");
+	assert_true(num(e, "spent", "runs", NULL, NULL) == 1);
+	assert_true(fabs(num(e, "spent", "kwh", NULL, NULL) - 2.0) < 1e-12);
+	assert_true(num(e, "not_started", "runs", NULL, NULL) == 3);
+	assert_true(fabs(num(e, "not_started", "kwh", NULL, NULL) - 8.0) < 1e-12);
+	assert_true(num(e, "not_started", "by_status", "expired", NULL) == 1);
+	assert_true(num(e, "not_started", "by_status", "failed", NULL) == 1);
+	assert_true(num(e, "not_started", "by_status", "pending", NULL) == 1);
+	assert_true(num(sum, "models", "m", "actions", "attempt_failed") == 7);
+	assert_true(num(sum, "models", "m", "actions", "expired") == 1);
+	e = json_object_get(json_object_get(sum, "totals"), "energy");
+	assert_true(fabs(num(e, "not_started", "kwh", NULL, NULL) - 8.0) < 1e-12);
+	assert_true(fabs(num(e, "spent", "kwh", NULL, NULL) - 2.0) < 1e-12);
+	json_decref(sum);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_append_reopen_resume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_summary_not_started, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_every_flipped_byte, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_line_edits, setup, teardown),

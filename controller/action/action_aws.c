@@ -39,6 +39,21 @@ int action_aws_route_for(const action_aws_options *o, policy_action_type type,
 				    sizeof(r->endpoint), err);
 }
 
+int action_aws_creds(aws_creds_provider **p, const action_aws_options *o,
+		     aws_creds *out, kpg_err *err)
+{
+	int rc;
+
+	if (*p == NULL) {
+		aws_creds_options co = {o ? o->region : NULL, o ? o->ca_bundle : NULL, 0};
+
+		rc = aws_creds_provider_new(p, &co, err);
+		if (rc)
+			return rc;
+	}
+	return aws_creds_get(*p, out, err);
+}
+
 const char *action_aws_started_arn(const json_t *answer)
 {
 	const char *a = json_string_value(json_object_get(answer, "PipelineExecutionArn"));

@@ -9,6 +9,7 @@
 #include <jansson.h>
 #include <stdint.h>
 
+#include "aws_creds.h"
 #include "kpg_error.h"
 #include "policy.h"
 
@@ -35,6 +36,22 @@ typedef struct action_aws_route {
 int action_aws_route_for(const action_aws_options *o, policy_action_type type,
 			 const char *policy_region, action_aws_route *r,
 			 kpg_err *err);
+
+/* The credentials an action is signed with, from the AWS SDK chain
+ * (aws_creds.h) for o's region (STS) and CA bundle: the provider is
+ * created in *p on first use and kept there for the next calls (caller
+ * frees it with aws_creds_provider_free). The action runner and `kpigate
+ * action test` both resolve them here. KPG_ENOTFOUND: no source is
+ * configured; other codes: the configured one gave none (err says why,
+ * never a secret). *out is the caller's to wipe (aws_creds_wipe). */
+int action_aws_creds(aws_creds_provider **p, const action_aws_options *o,
+		     aws_creds *out, kpg_err *err);
+
+/* The chain, in order, in words (for messages). */
+#define ACTION_AWS_CREDS_CHAIN \
+	"environment (AWS_ACCESS_KEY_ID), shared files (AWS_PROFILE), web " \
+	"identity (AWS_WEB_IDENTITY_TOKEN_FILE), container " \
+	"(AWS_CONTAINER_CREDENTIALS_*_URI), EC2 instance metadata (IMDSv2)"
 
 /* Execution ARN from a start answer (PipelineExecutionArn or
  * executionArn), or NULL (borrowed from answer). */

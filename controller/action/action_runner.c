@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "action.h"
+#include "action_coalesce.h"
 #include "aws_call.h"
 #include "aws_creds.h"
 #include "energy.h"
@@ -32,8 +33,9 @@ struct action_runner {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int stop, wake, draining;
-	int undelivered; /* after the last scan */
-	int given_up;    /* failed for good or expired */
+	int64_t drain_until; /* kpg_time_mono_ms(): a drain's end; 0 = none */
+	int undelivered;     /* after the last scan */
+	int given_up;        /* failed for good or expired */
 	uint64_t scans;
 	atomic_uint_fast64_t n_started, n_failed; /* action_runner_counts */
 	char released[RUNNER_RELEASED_MAX][65];   /* tokens released, a ring */
@@ -88,16 +90,7 @@ static policy_action_type entry_type(const json_t *e)
 
 static int get_creds(action_runner *r, aws_creds *out, kpg_err *err)
 {
-	int rc;
-
-	if (r->creds == NULL) {
-		aws_creds_options co = {r->region, r->ca, 0};
-
-		rc = aws_creds_provider_new(&r->creds, &co, err);
-		if (rc)
-			return rc;
-	}
-	return aws_creds_get(r->creds, out, err);
+	return action_aws_creds(&r->creds, &r->o.aws, out, err);
 }
 
 typedef struct attempt_ctx {
@@ -122,22 +115,73 @@ static json_t *result_json(const char *status, const aws_call_result *res)
 	return o;
 }
 
-/* aws_retry_policy.on_attempt: every failed attempt is audited */
+/* Audits the open run of failures of trigger e, if any: before the
+ * trigger's outcome, after a call that got through, at a stop. */
+static void flush_failing(action_runner *r, const json_t *e)
+{
+	json_t *o = action_coalesce_take((json_t *)e);
+
+	if (o != NULL)
+		audit_result(r, e, "action_result", o);
+}
+
+/* One failed attempt (fail: its record, taken): counted into the open run
+ * of identical failures, audited when the run closes. */
+static void note_failure(action_runner *r, json_t *e, json_t *fail,
+			 json_int_t attempt)
+{
+	json_t *done = NULL;
+	int opened = 0;
+
+	if (fail == NULL)
+		return;
+	json_object_set_new(fail, "attempt", json_integer(attempt));
+	if (action_coalesce_add(e, fail, attempt, kpg_time_now_ms(),
+				r->o.failure_record_ms, &done, &opened) != 0) {
+		/* cannot count it: audited alone rather than lost */
+		audit_result(r, e, "action_result", fail);
+		return;
+	}
+	if (opened)
+		log_warnx("action %s: attempt %lld failed: %s: %s (repeats are "
+			  "counted and audited as one record)",
+			  entry_str(e, "idempotency_key"), (long long)attempt,
+			  entry_str(fail, "error_type"), entry_str(fail, "error_message"));
+	json_decref(fail);
+	if (done != NULL)
+		audit_result(r, e, "action_result", done);
+}
+
+/* aws_retry_policy.on_attempt: failed attempts are counted, a call that
+ * got through closes their run */
 static void on_attempt(void *opaque, int attempt, const aws_call_result *res)
 {
 	attempt_ctx *a = opaque;
-	json_t *o;
 
+	if (res->outcome == AWS_CALL_OK) {
+		flush_failing(a->r, a->entry);
+		return;
+	}
 	if (res->outcome != AWS_CALL_RETRYABLE &&
 	    strcmp(res->error_type, "ExpiredTokenException") != 0)
 		return; /* the outcome's own record says it */
 	/* the next attempt must fetch fresh credentials, not the cached ones */
 	if (strcmp(res->error_type, "ExpiredTokenException") == 0 && a->r->creds != NULL)
 		aws_creds_invalidate(a->r->creds);
-	o = result_json("attempt_failed", res);
-	if (o != NULL)
-		json_object_set_new(o, "attempt", json_integer(a->base + attempt));
-	audit_result(a->r, a->entry, "action_result", o);
+	note_failure(a->r, (json_t *)a->entry, result_json("attempt_failed", res),
+		     a->base + attempt);
+}
+
+/* aws_retry_policy.keep_going: not once the runner stops */
+static int attempt_keep_going(void *opaque)
+{
+	action_runner *r = ((attempt_ctx *)opaque)->r;
+	int go;
+
+	pthread_mutex_lock(&r->mu);
+	go = !r->stop && (r->drain_until == 0 || kpg_time_mono_ms() < r->drain_until);
+	pthread_mutex_unlock(&r->mu);
+	return go;
 }
 
 static int attempt_creds(void *opaque, aws_creds *out, kpg_err *err)
@@ -146,10 +190,10 @@ static int attempt_creds(void *opaque, aws_creds *out, kpg_err *err)
 }
 
 /* One signed call with the retry policy, bounded by the round and the
- * trigger's deadline. */
+ * trigger's deadline; backoff_from: failed attempts before it. */
 static int call(action_runner *r, json_t *entry, const char *target,
-		const json_t *body, int max_attempts, aws_call_result *res,
-		kpg_err *err)
+		const json_t *body, int max_attempts, int backoff_from,
+		aws_call_result *res, kpg_err *err)
 {
 	policy_action_type type = entry_type(entry);
 	action_aws_route route;
@@ -181,21 +225,52 @@ static int call(action_runner *r, json_t *entry, const char *target,
 	rq.timeout_ms = r->o.aws.timeout_ms;
 	memset(&pol, 0, sizeof(pol));
 	pol.max_attempts = max_attempts;
-	/* a round ends within RUNNER_ROUND_MS (a stop waits for it) and never
-	 * runs past the trigger's own deadline */
+	pol.cap_ms = ACTION_RUNNER_RETRY_CAP_MS;
+	pol.backoff_from = backoff_from;
+	/* a round ends within RUNNER_ROUND_MS (a stop ends it at its next
+	 * retry: keep_going) and never runs past the trigger's own deadline */
 	{
-		int64_t left = entry_int(entry, "deadline_ms") - kpg_time_now_ms();
+		int64_t left = entry_int(entry, "deadline_ms") - kpg_time_now_ms(), until;
 
 		pol.deadline_ms = kpg_time_mono_ms() +
 				  (left < RUNNER_ROUND_MS ? (left > 0 ? left : 1) : RUNNER_ROUND_MS);
+		/* nor past the end of a drain: a stop does not wait for it */
+		pthread_mutex_lock(&r->mu);
+		until = r->drain_until;
+		pthread_mutex_unlock(&r->mu);
+		if (until > 0 && until < pol.deadline_ms)
+			pol.deadline_ms = until > kpg_time_mono_ms() ? until : kpg_time_mono_ms() + 1;
 	}
 	pol.get_creds = attempt_creds;
 	pol.on_attempt = on_attempt;
+	pol.keep_going = attempt_keep_going;
 	pol.opaque = &a;
 	rc = aws_call_retry(&rq, &pol, res, err);
 	json_object_set_new(entry, "attempts", json_integer(a.base + res->attempts));
 	free(text);
 	return rc;
+}
+
+/* When a trigger that did not get through is tried again: the same
+ * backoff as between attempts, going on from its failed attempts, and not
+ * after its deadline (so it expires on time). */
+static int64_t retry_at(const json_t *e, int64_t now)
+{
+	json_int_t failed = entry_int(e, "attempts");
+	int64_t at = now + aws_call_backoff_ms(failed > 0 ? (int)(failed < 64 ? failed - 1 : 63) : 0,
+					       AWS_CALL_DEFAULT_BASE_MS,
+					       ACTION_RUNNER_RETRY_CAP_MS,
+					       aws_call_random_u64());
+	int64_t deadline = entry_int(e, "deadline_ms");
+
+	return at > deadline ? deadline + 1 : at;
+}
+
+static void outcome(action_runner *r, const json_t *e, const char *status)
+{
+	if (r->o.on_outcome != NULL)
+		r->o.on_outcome(r->o.outcome_opaque, entry_str(e, "idempotency_key"),
+				status);
 }
 
 static void count(action_runner *r, int started)
@@ -223,24 +298,30 @@ static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
 
 	memset(&res, 0, sizeof(res));
 	if (now > entry_int(e, "deadline_ms")) {
+		flush_failing(r, e);
 		o = json_pack("{s:s, s:s, s:I}", "status", "expired", "reason",
 			      "not delivered before its deadline", "attempts",
 			      entry_int(e, "attempts"));
 		audit_result(r, e, "action_result", o);
 		count(r, 0);
+		outcome(r, e, "expired");
 		outbox_remove(r->ob, token, &err);
 		return 0;
 	}
-	rc = call(r, e, target, body, r->o.aws.max_attempts, &res, &err);
+	rc = call(r, e, target, body, r->o.aws.max_attempts, (int)entry_int(e, "attempts"),
+		  &res, &err);
 	if (rc) {
-		/* no call could be made (no credentials, a bad endpoint):
-		 * audited as an attempt, then tried again next round */
+		/* no call could be made (a bad region or endpoint): an
+		 * attempt that failed, tried again on the same backoff */
 		json_object_set_new(e, "attempts", json_integer(entry_int(e, "attempts") + 1));
-		o = json_pack("{s:s, s:s, s:I}", "status", "attempt_failed", "error_message",
-			      err.msg, "attempt", entry_int(e, "attempts"));
-		audit_result(r, e, "action_result", o);
+		note_failure(r, e,
+			     json_pack("{s:s, s:s, s:s}", "status", "attempt_failed",
+				       "error_type", "ConfigurationError", "error_message", err.msg),
+			     entry_int(e, "attempts"));
 		goto later;
 	}
+	if (res.attempts == 0)
+		goto later; /* the deadline left no time for an attempt */
 	if (res.outcome == AWS_CALL_OK) {
 		json_t *ans = json_loads(res.body ? res.body : "", 0, NULL);
 		const char *arn = action_aws_started_arn(ans);
@@ -253,6 +334,7 @@ static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
 		json_decref(ans);
 		audit_result(r, e, "action_result", o);
 		count(r, 1);
+		outcome(r, e, "started");
 		goto started;
 	}
 	if (res.outcome == AWS_CALL_FAILED && strcmp(res.error_type, "ExecutionAlreadyExists") == 0) {
@@ -264,22 +346,24 @@ static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
 		json_object_set_new(o, "execution_arn", own_arn ? json_string(own_arn) : json_null());
 		if (own_arn)
 			json_object_set_new(e, "execution_arn", json_string(own_arn));
+		flush_failing(r, e);
 		audit_result(r, e, "action_result", o);
+		outcome(r, e, "already_started");
 		goto started;
 	}
 	if (res.outcome == AWS_CALL_FAILED) {
+		flush_failing(r, e);
 		o = result_json("failed", &res);
 		audit_result(r, e, "action_result", o);
 		count(r, 0);
+		outcome(r, e, "failed");
 		outbox_remove(r->ob, token, &err);
 		goto out;
 	}
-	o = result_json("retrying", &res);
-	json_object_set_new(o, "attempts", json_integer(entry_int(e, "attempts")));
-	audit_result(r, e, "action_result", o);
+	/* retryable to the end of the round: its attempts are counted */
 later:
 	pending = 1;
-	json_object_set_new(e, "next_ms", json_integer(now + r->o.poll_ms));
+	json_object_set_new(e, "next_ms", json_integer(retry_at(e, kpg_time_now_ms())));
 	if (outbox_put(r->ob, token, e, &err) != 0)
 		log_errorx("action %s: %s", token, err.msg);
 	goto out;
@@ -317,6 +401,7 @@ static void follow(action_runner *r, const char *token, json_t *e, int64_t now)
 		 * said once, then no longer followed */
 		o = json_pack("{s:s, s:s, s:s}", "execution_arn", arn ? arn : "", "status",
 			      "unknown", "reason", "not seen to end after 7 days of following");
+		flush_failing(r, e);
 		audit_result(r, e, "action_finished", o);
 		outbox_remove(r->ob, token, &err);
 		goto out;
@@ -325,7 +410,7 @@ static void follow(action_runner *r, const char *token, json_t *e, int64_t now)
 						json_string_value(json_object_get(e, "region")), &route, &err) != 0)
 		goto keep;
 	body = action_aws_describe_body(type, arn);
-	if (body == NULL || call(r, e, route.describe_target, body, 3, &res, &err) != 0 ||
+	if (body == NULL || call(r, e, route.describe_target, body, 3, 0, &res, &err) != 0 ||
 	    res.outcome != AWS_CALL_OK)
 		goto keep;
 	ans = json_loads(res.body ? res.body : "", 0, NULL);
@@ -357,6 +442,7 @@ static void follow(action_runner *r, const char *token, json_t *e, int64_t now)
 						    json_pack("{s:f, s:f, s:f}", "hours", prof.expected_hours,
 							      "kwh", exp_est.kwh, "kg_co2e", exp_est.kg_co2e));
 		}
+		flush_failing(r, e);
 		audit_result(r, e, "action_finished", o);
 		outbox_remove(r->ob, token, &err);
 		goto out;
@@ -383,8 +469,9 @@ static int is_released(action_runner *r, const char *token)
 }
 
 /* One pass over the outbox. Returns triggers still waiting for their
- * first delivery. */
-static int scan(action_runner *r, int draining)
+ * first delivery; *due_ms: the earliest time one of them backing off is
+ * to be tried (0 when none is). */
+static int scan(action_runner *r, int draining, int64_t *due_ms)
 {
 	json_t *tokens = NULL;
 	kpg_err err = {""};
@@ -392,6 +479,7 @@ static int scan(action_runner *r, int draining)
 	json_t *t;
 	int waiting = 0;
 
+	*due_ms = 0;
 	if (outbox_list(r->ob, &tokens, &err) != 0) {
 		log_errorx("%s", err.msg);
 		return 1;
@@ -408,8 +496,11 @@ static int scan(action_runner *r, int draining)
 		if (in_deliver && !is_released(r, token) &&
 		    now - entry_int(e, "submitted_ms") < RUNNER_ORPHAN_MS) {
 			waiting++;
-		} else if (!draining && now < entry_int(e, "next_ms")) {
+		} else if (now < entry_int(e, "next_ms")) {
+			/* backing off: a drain waits for its time too */
 			waiting += in_deliver;
+			if (in_deliver && (*due_ms == 0 || entry_int(e, "next_ms") < *due_ms))
+				*due_ms = entry_int(e, "next_ms");
 		} else if (in_deliver) {
 			waiting += deliver(r, token, e, now);
 		} else if (!draining) {
@@ -429,19 +520,27 @@ static void *worker(void *arg)
 
 	while (!stop) {
 		int draining, waiting;
+		int64_t due;
 
 		pthread_mutex_lock(&r->mu);
 		draining = r->draining;
 		pthread_mutex_unlock(&r->mu);
-		waiting = scan(r, draining);
+		waiting = scan(r, draining, &due);
 		pthread_mutex_lock(&r->mu);
 		r->undelivered = waiting;
 		r->scans++;
 		pthread_cond_broadcast(&r->cv);
 		if (!r->stop && !r->wake) {
 			struct timespec ts;
-			/* a second while triggers wait for release; else the pace */
-			int ms = waiting ? 1000 : r->o.poll_ms;
+			/* a second while triggers wait (sooner when one's
+			 * backoff ends sooner); else the pace, short in a
+			 * drain so that it ends as soon as nothing waits */
+			int64_t ms = waiting ? 1000 : draining ? 100
+							       : r->o.poll_ms;
+			int64_t until_due = due - kpg_time_now_ms();
+
+			if (waiting && due > 0 && until_due < ms)
+				ms = until_due > 10 ? until_due : 10;
 
 			clock_gettime(CLOCK_REALTIME, &ts);
 			ts.tv_sec += ms / 1000;
@@ -571,6 +670,35 @@ void action_runner_release(action_runner *r, const char *idempotency_key)
 	pthread_mutex_unlock(&r->mu);
 }
 
+/* At a stop: the open runs of failures of the triggers left in the
+ * outbox are audited, so the log says what kept them there. */
+static void flush_all(action_runner *r)
+{
+	json_t *tokens = NULL, *t;
+	kpg_err err = {""};
+	size_t i;
+
+	if (outbox_list(r->ob, &tokens, &err) != 0)
+		return;
+	json_array_foreach(tokens, i, t) {
+		const char *token = json_string_value(t);
+		json_t *e = NULL, *o;
+		int fd = -1;
+
+		if (outbox_claim(r->ob, token, &e, &fd, &err) != 0)
+			continue;
+		o = action_coalesce_take(e);
+		if (o != NULL) {
+			audit_result(r, e, "action_result", o);
+			if (outbox_put(r->ob, token, e, &err) != 0)
+				log_errorx("action %s: %s", token, err.msg);
+		}
+		json_decref(e);
+		outbox_release(fd);
+	}
+	json_decref(tokens);
+}
+
 int action_runner_stop(action_runner *r, int drain_ms)
 {
 	int64_t until = kpg_time_now_ms() + drain_ms;
@@ -583,6 +711,7 @@ int action_runner_stop(action_runner *r, int drain_ms)
 		uint64_t seen = r->scans;
 
 		r->draining = 1;
+		r->drain_until = kpg_time_mono_ms() + drain_ms;
 		r->wake = 1;
 		pthread_cond_broadcast(&r->cv);
 		/* a scan that began after this call, then none left waiting */
@@ -596,16 +725,19 @@ int action_runner_stop(action_runner *r, int drain_ms)
 				ts.tv_sec++;
 				ts.tv_nsec -= 1000000000L;
 			}
+			/* the worker's scans wake this wait; waking the worker
+			 * on every one would make it spin */
 			pthread_cond_timedwait(&r->cv, &r->mu, &ts);
-			r->wake = 1;
-			pthread_cond_broadcast(&r->cv);
 		}
 	}
 	r->stop = 1;
+	if (r->drain_until == 0 || r->drain_until > kpg_time_mono_ms())
+		r->drain_until = kpg_time_mono_ms(); /* ends a round in progress */
 	pthread_cond_broadcast(&r->cv);
 	pthread_mutex_unlock(&r->mu);
 	if (r->started)
 		pthread_join(r->thread, NULL);
+	flush_all(r);
 	left = r->undelivered + r->given_up;
 	runner_free(r);
 	return left;

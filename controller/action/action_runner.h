@@ -6,11 +6,14 @@
  * when it returns) before it audits the decision, then calls
  * action_runner_release once the decision is audited: only then, or
  * after a restart, is the trigger sent (a decision is always in the audit
- * log before its action runs). Every attempt and outcome is audited as
- * action_result; the end of a followed execution as action_finished, with
- * the energy and carbon of its real duration. Triggers survive restarts
- * and are retried until their deadline; the idempotency token makes a
- * repeated delivery start nothing new. */
+ * log before its action runs). Every outcome is audited as action_result;
+ * failed attempts too, consecutive identical ones as one record with a
+ * count (action_coalesce.h); the end of a followed execution as
+ * action_finished, with the energy and carbon of its real duration.
+ * Triggers survive restarts and are retried until their deadline, with
+ * one exponential backoff (aws_call.h) over all their attempts, whatever
+ * failed: AWS, the network, TLS or the credentials; the idempotency token
+ * makes a repeated delivery start nothing new. */
 #ifndef ACTION_RUNNER_H
 #define ACTION_RUNNER_H
 
@@ -36,9 +39,21 @@ typedef struct action_runner_options {
 	/* a trigger is retried this long after its decision; 0 =
 	 * ACTION_RUNNER_DEFAULT_DEADLINE_S */
 	int64_t deadline_s;
-	int poll_ms; /* follow-up and retry pace; 0 = ACTION_RUNNER_DEFAULT_POLL_S s */
+	int poll_ms; /* follow-up pace; 0 = ACTION_RUNNER_DEFAULT_POLL_S s */
 	int follow;  /* follow executions to their end */
+	/* a run of identical failures is audited at least this often; 0 =
+	 * ACTION_COALESCE_DEFAULT_MS */
+	int64_t failure_record_ms;
+	/* Optional: told on the runner's thread when a trigger's delivery
+	 * ends: "started", "already_started", "failed" or "expired" (both
+	 * strings borrowed for the call). */
+	void (*on_outcome)(void *opaque, const char *idempotency_key,
+			   const char *status);
+	void *outcome_opaque;
 } action_runner_options;
+
+/* The longest wait between two attempts of one trigger. */
+#define ACTION_RUNNER_RETRY_CAP_MS (5 * 60 * 1000)
 
 /* Starts the worker; it picks up what the outbox holds from before. */
 int action_runner_start(action_runner **out, const action_runner_options *o,
@@ -60,8 +75,10 @@ void action_runner_counts(const action_runner *r, uint64_t *started,
 			  uint64_t *failed);
 
 /* Waits up to drain_ms (0: not at all) until no trigger waits for its
- * first delivery (followed executions do not count), then stops the
- * worker and frees everything. Returns how many triggers did not start an
+ * first delivery (followed executions do not count; a trigger backing
+ * off is tried when its time comes, not sooner), then stops the worker,
+ * audits the open runs of failures of the triggers left in the outbox,
+ * and frees everything. Returns how many triggers did not start an
  * execution: still undelivered (they stay in the outbox), failed for good
  * or expired. NULL is a no-op. */
 int action_runner_stop(action_runner *r, int drain_ms);

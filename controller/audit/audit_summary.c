@@ -1,6 +1,13 @@
 /* audit_summary.c - per-model summary of a verified audit log: one pass
  * over the intact records (audit_walk_file), counters kept in jansson
- * objects so the same tree is the --json output and the table's source. */
+ * objects so the same tree is the --json output and the table's source.
+ *
+ * Energy spent counts only retrains whose execution started (an
+ * action_result started / already_started, or an action_finished); a
+ * retrain decided but not started (dry_run, not_sent, failed, expired, or
+ * no outcome in this log: pending) counts its estimate in
+ * energy.not_started, by status. So each retrain is followed by its key
+ * through the walk and counted at its end. */
 #include "audit_summary.h"
 
 #include <ctype.h>
@@ -99,6 +106,15 @@ static json_t *new_block(void)
 		"last_time");
 }
 
+/* energy.not_started, added to a fresh block */
+static int add_not_started(json_t *b)
+{
+	return b == NULL ||
+	       json_object_set_new(json_object_get(b, "energy"), "not_started",
+				   json_pack("{s:i, s:f, s:f, s:{}}", "runs", 0, "kwh", 0.0,
+					     "kg_co2e", 0.0, "by_status"));
+}
+
 static int count_strings(json_t *into, const json_t *arr, int kinds)
 {
 	size_t i;
@@ -149,8 +165,9 @@ static int on_decision(json_t *b, const json_t *data)
 	/* grouped by the reason that decided them (audit_reasons.c) */
 	if (audit_reasons_count(b, data, retrain))
 		return -1;
-	if (effect == NULL ||
-	    (strcmp(effect, "spent") != 0 && strcmp(effect, "avoided") != 0))
+	/* a retrain's energy is counted once its action's outcome is known
+	 * (retrain_end) */
+	if (effect == NULL || strcmp(effect, "avoided") != 0)
 		return 0;
 	e = child(child(b, "energy"), effect);
 	if (inc(e, "runs", 1) ||
@@ -161,40 +178,69 @@ static int on_decision(json_t *b, const json_t *data)
 	return 0;
 }
 
-/* A followed execution ended: its measured energy replaces the estimate
- * its decision was counted with. When the decision is not in this log
+/* A followed execution ended. When its decision is in this log, its
+ * measured energy replaces the estimate at the end (retrain_end); when not
  * (another replica or run decided it), the run is counted here, measured. */
 static int on_finished(json_t *b, const json_t *data, int decided_here)
 {
 	const json_t *act = json_object_get(data, "energy");
-	const json_t *est = json_object_get(data, "estimate");
 	const char *status = json_string_value(json_object_get(data, "status"));
 	json_t *e = child(child(b, "energy"), "spent");
-	double kwh, kg;
 
 	if (inc(child(b, "executions"), status ? status : "unknown", 1))
 		return -1;
-	if (act == NULL)
+	if (act == NULL || decided_here)
 		return 0;
-	kwh = json_number_value(json_object_get(act, "kwh"));
-	kg = json_number_value(json_object_get(act, "kg_co2e"));
-	if (decided_here) {
-		kwh -= json_number_value(json_object_get(est, "kwh"));
-		kg -= json_number_value(json_object_get(est, "kg_co2e"));
-	} else if (inc(e, "runs", 1)) {
-		return -1;
-	}
-	if (inc(e, "measured_runs", 1) || add_real(e, "kwh", kwh) ||
-	    add_real(e, "kg_co2e", kg))
+	if (inc(e, "runs", 1) || inc(e, "measured_runs", 1) ||
+	    add_real(e, "kwh", json_number_value(json_object_get(act, "kwh"))) ||
+	    add_real(e, "kg_co2e", json_number_value(json_object_get(act, "kg_co2e"))))
 		return -1;
 	return 0;
 }
 
+/* action_result per status; a record of coalesced failed attempts counts
+ * its attempts (count). */
 static int on_action(json_t *b, const json_t *data)
 {
 	const char *status = json_string_value(json_object_get(data, "status"));
+	json_int_t n = json_integer_value(json_object_get(data, "count"));
 
-	return inc(child(b, "actions"), status ? status : "unknown", 1);
+	return inc(child(b, "actions"), status ? status : "unknown", n > 0 ? n : 1);
+}
+
+/* One retrain decided in this log, at the end of the walk: spent when its
+ * execution started (measured when followed to its end), else its
+ * estimate in not_started under the last status its action reached. */
+static int retrain_end(json_t *b, const json_t *r)
+{
+	const char *st = json_string_value(json_object_get(r, "status"));
+	const json_t *measured = json_object_get(r, "measured");
+	int started = measured != NULL ||
+		      (st != NULL && (strcmp(st, "started") == 0 ||
+				      strcmp(st, "already_started") == 0));
+	json_t *e = child(child(b, "energy"), started ? "spent" : "not_started");
+	const json_t *src = measured != NULL ? measured : r;
+
+	if (e == NULL || inc(e, "runs", 1) ||
+	    add_real(e, "kwh", json_number_value(json_object_get(src, "kwh"))) ||
+	    add_real(e, "kg_co2e", json_number_value(json_object_get(src, "kg_co2e"))))
+		return -1;
+	if (started)
+		return measured != NULL ? inc(e, "measured_runs", 1) : 0;
+	return inc(child(e, "by_status"), st ? st : "pending", 1);
+}
+
+/* action_result statuses that end a retrain's delivery (attempt_failed
+ * does not: it is retried). */
+static int final_status(const char *st)
+{
+	static const char *const fin[] = {"started", "already_started", "failed",
+					  "expired", "not_sent", "dry_run", NULL};
+
+	for (size_t i = 0; st != NULL && fin[i] != NULL; i++)
+		if (strcmp(st, fin[i]) == 0)
+			return 1;
+	return 0;
 }
 
 /* Updates one block (a model's, or the totals) with one record.
@@ -220,12 +266,12 @@ static int update(json_t *b, const char *event, const json_t *data,
 	return 0;
 }
 
-/* The walk's state: the summary being built, and the keys of the
- * decisions counted as spent in this log (action_finished replaces their
- * estimate). */
+/* The walk's state: the summary being built, and the retrains decided in
+ * this log by key: {model, kwh, kg_co2e, status (the last final
+ * action_result status), measured ({kwh, kg_co2e} of action_finished)}. */
 typedef struct summary_ctx {
 	json_t *sum;
-	json_t *spent_keys;
+	json_t *retrains;
 } summary_ctx;
 
 static int on_record(const json_t *rec, void *opaque, kpg_err *err)
@@ -237,18 +283,35 @@ static int on_record(const json_t *rec, void *opaque, kpg_err *err)
 	const char *model = json_string_value(json_object_get(rec, "model"));
 	const json_t *data = json_object_get(rec, "data");
 	json_t *time = json_object_get(rec, "time"), *b = NULL;
-	json_t *spent = ctx->spent_keys;
 	const char *key = json_string_value(json_object_get(data, "idempotency_key"));
-	int decided_here = 0;
+	json_t *r = key != NULL ? json_object_get(ctx->retrains, key) : NULL;
+	const char *st = json_string_value(json_object_get(data, "status"));
+	int decided_here = r != NULL;
 
-	if (key != NULL && strcmp(event, "decision") == 0 &&
-	    json_is_string(json_object_get(json_object_get(data, "energy"), "effect")) &&
-	    strcmp(json_string_value(json_object_get(json_object_get(data, "energy"), "effect")),
-		   "spent") == 0 &&
-	    json_object_set_new(spent, key, json_true()))
+	if (strcmp(event, "decision") == 0 &&
+	    json_is_string(json_object_get(data, "decision")) &&
+	    strcmp(json_string_value(json_object_get(data, "decision")), "retrain") == 0) {
+		const json_t *en = json_object_get(data, "energy");
+		char anon[32];
+
+		if (key == NULL) { /* cannot be linked to its action: pending */
+			snprintf(anon, sizeof(anon), "#%zu", json_object_size(ctx->retrains));
+			key = anon;
+		}
+		if (json_object_set_new(ctx->retrains, key,
+					json_pack("{s:s?, s:f, s:f}", "model", model, "kwh",
+						  json_number_value(json_object_get(en, "kwh")),
+						  "kg_co2e",
+						  json_number_value(json_object_get(en, "kg_co2e")))))
+			goto nomem;
+	}
+	if (r != NULL && strcmp(event, "action_result") == 0 && final_status(st) &&
+	    json_object_set_new(r, "status", json_string(st)))
 		goto nomem;
-	if (key != NULL && strcmp(event, "action_finished") == 0)
-		decided_here = json_object_get(spent, key) != NULL;
+	if (r != NULL && strcmp(event, "action_finished") == 0 &&
+	    json_object_get(data, "energy") != NULL &&
+	    json_object_set(r, "measured", json_object_get(data, "energy")))
+		goto nomem;
 
 	if (inc(child(totals, "events"), event, 1))
 		goto nomem;
@@ -262,7 +325,8 @@ static int on_record(const json_t *rec, void *opaque, kpg_err *err)
 		b = json_object_get(models, model);
 		if (b == NULL) {
 			b = new_block();
-			if (b == NULL || json_object_set_new(models, model, b) ||
+			if (b == NULL || add_not_started(b) ||
+			    json_object_set_new(models, model, b) ||
 			    audit_reasons_init(b))
 				goto nomem;
 		}
@@ -286,6 +350,10 @@ int audit_summary_file(const char *path, json_t **out, kpg_err *err)
 
 	*out = NULL;
 	totals = new_block();
+	if (add_not_started(totals)) {
+		json_decref(totals);
+		totals = NULL;
+	}
 	sum = json_pack("{s:s, s:{}, s:o}", "file", path, "models", "totals",
 			totals);
 	if (sum == NULL || json_object_set_new(totals, "events", json_object()) ||
@@ -296,14 +364,34 @@ int audit_summary_file(const char *path, json_t **out, kpg_err *err)
 		return KPG_ENOMEM;
 	}
 	ctx.sum = sum;
-	ctx.spent_keys = json_object();
-	if (ctx.spent_keys == NULL) {
+	ctx.retrains = json_object();
+	if (ctx.retrains == NULL) {
 		json_decref(sum);
 		kpg_err_set(err, "out of memory");
 		return KPG_ENOMEM;
 	}
 	rc = audit_walk_file(path, &res, on_record, &ctx, err);
-	json_decref(ctx.spent_keys);
+	if (rc == 0 || rc == KPG_EINTEGRITY) {
+		const char *key;
+		json_t *r;
+		int rc2 = 0;
+
+		json_object_foreach(ctx.retrains, key, r) {
+			const char *model = json_string_value(json_object_get(r, "model"));
+
+			if ((model != NULL &&
+			     retrain_end(json_object_get(json_object_get(sum, "models"), model), r)) ||
+			    retrain_end(totals, r))
+				rc2 = KPG_ENOMEM;
+		}
+		if (rc2) {
+			json_decref(ctx.retrains);
+			json_decref(sum);
+			kpg_err_set(err, "out of memory summarising the audit log");
+			return KPG_ENOMEM;
+		}
+	}
+	json_decref(ctx.retrains);
 	if (rc && rc != KPG_EINTEGRITY) {
 		json_decref(sum);
 		return rc;

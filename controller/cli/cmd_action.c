@@ -1,7 +1,9 @@
 /* cmd_action.c - `kpigate action test --policy FILE [--config FILE]`:
  * prints the exact request a retrain decision of this policy would send
- * (target, region, endpoint, signing name, body) and which credential
- * source would sign it. Sends nothing, prints no secret. */
+ * (target, region, endpoint, signing name, body), and resolves the
+ * credentials that would sign it for real, through the same chain as the
+ * action runner (action_aws_creds): which source gave them, or why none
+ * did (exit 2). Sends no action, prints no secret. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,13 +22,17 @@ static const char action_usage[] =
 	"\n"
 	"Prints, as JSON, the request a retrain decision of the policy would send:\n"
 	"the API (X-Amz-Target), region, endpoint, signing name, content type and\n"
-	"body, with placeholders filled from an example decision, and the AWS\n"
-	"credential source that would sign it (environment, profile, web_identity,\n"
-	"container or imds). Nothing is sent and no secret is printed. --config\n"
-	"reads the daemon configuration's aws section (region, endpoints).\n"
+	"body, with placeholders filled from an example decision. Then it gets the\n"
+	"AWS credentials that would sign it, for real, through the AWS SDK chain\n"
+	"the daemon uses (environment, profile, web_identity, container, imds;\n"
+	"STS, container and instance metadata are called), and prints the source\n"
+	"that gave them. The action itself is not sent and no secret is printed.\n"
+	"--config reads the daemon configuration's aws section (region, endpoints,\n"
+	"CA bundle).\n"
 	"\n"
-	"Exit: 0 printed; 1 the policy or configuration is invalid, or no region;\n"
-	"2 usage error.\n";
+	"Exit: 0 printed, credentials found (or a dry run, which needs none);\n"
+	"1 the policy or configuration is invalid, or no region; 2 no AWS\n"
+	"credentials (the message names the chain tried), or a usage error.\n";
 
 /* A decision to retrain, as the pipeline would make it for the last day. */
 static void example_decision(const policy *p, policy_window_eval *ev,
@@ -48,6 +54,35 @@ static void example_decision(const policy *p, policy_window_eval *ev,
 		 p->model, (long long)ev->start_ms);
 }
 
+/* Gets the credentials for real (the runner's resolver) and records in
+ * out which source gave them and until when; never a secret. Returns the
+ * resolver's code (err says why). */
+static int resolve_creds(aws_creds_provider **cp, const action_aws_options *ao,
+			 json_t *out, kpg_err *err)
+{
+	aws_creds c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	rc = action_aws_creds(cp, ao, &c, err);
+	if (rc == 0) {
+		char when[40];
+
+		json_object_set_new(out, "credential_source", json_string(c.source));
+		if (c.expires_ms > 0) {
+			kpg_time_format_iso8601(c.expires_ms, when, sizeof(when));
+			json_object_set_new(out, "credentials_expire", json_string(when));
+		} else {
+			json_object_set_new(out, "credentials_expire", json_null());
+		}
+	} else {
+		json_object_set_new(out, "credential_source", json_null());
+		json_object_set_new(out, "credential_error", json_string(err->msg));
+	}
+	aws_creds_wipe(&c);
+	return rc;
+}
+
 static int action_test(const char *policy_path, const char *config_path)
 {
 	policy_diags diags = {0};
@@ -61,7 +96,7 @@ static int action_test(const char *policy_path, const char *config_path)
 	aws_creds_provider *cp = NULL;
 	json_t *req = NULL, *out = NULL;
 	kpg_err err = {""};
-	int rc = KPG_EXIT_FINDINGS;
+	int rc = KPG_EXIT_FINDINGS, creds_rc = 0;
 
 	(void)aws_creds_no_core_dumps(); /* it reads the credential settings */
 	if (policy_load(policy_path, &p, &diags, &err) != 0) {
@@ -101,20 +136,22 @@ static int action_test(const char *policy_path, const char *config_path)
 	json_object_set_new(out, "signing_name", json_string(route.service));
 	json_object_set_new(out, "content_type", json_string(route.content_type));
 	json_object_set(out, "body", json_object_get(req, "body"));
-	{
-		aws_creds_options co = {route.region, ao.ca_bundle, 0};
-
-		if (aws_creds_provider_new(&cp, &co, &err) == 0)
-			json_object_set_new(out, "credential_source",
-					    json_string(aws_creds_provider_source(cp)));
-		else
-			json_object_set_new(out, "credential_source",
-					    json_sprintf("none: %s", err.msg));
-	}
+	creds_rc = resolve_creds(&cp, &ao, out, &err);
 print:
 	json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	rc = KPG_EXIT_OK;
+	if (creds_rc != 0) {
+		if (creds_rc == KPG_ENOTFOUND)
+			fprintf(stderr, "kpigate action test: no AWS credentials: %s. The chain tried, in order: %s.\n",
+				err.msg, ACTION_AWS_CREDS_CHAIN);
+		else
+			fprintf(stderr, "kpigate action test: no AWS credentials from the %s source: %s. "
+					"The chain, in order: %s; the first source configured is used, and one that fails does not fall through to the next.\n",
+				cp ? aws_creds_provider_source(cp) : "configured", err.msg,
+				ACTION_AWS_CREDS_CHAIN);
+		rc = KPG_EXIT_USAGE;
+	}
 out:
 	aws_creds_provider_free(cp);
 	json_decref(req);

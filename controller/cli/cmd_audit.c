@@ -35,9 +35,11 @@ static const char usage_summary[] =
 	"\n"
 	"Per model: windows evaluated, drift alarms, retrain/hold decisions by the\n"
 	"reason code that decided them (old logs without codes: by the reason's\n"
-	"text, marked so), actions, executions, energy spent and avoided (spent: the\n"
+	"text, marked so), actions (failed and expired ones too), executions,\n"
+	"energy spent and avoided (spent: retrains whose execution started, at the\n"
 	"estimate, replaced by the measured run where an execution was followed\n"
-	"to its end); chain status and head hash. Only the verified prefix of a\n"
+	"to its end; retrains decided but not started are shown apart with their\n"
+	"estimate); chain status and head hash. Only the verified prefix of a\n"
 	"broken log is counted.\n"
 	"\n"
 	"  --json  print the summary as JSON instead of a table\n"
@@ -187,6 +189,49 @@ static void print_reasons(const char *model, const json_t *b)
 		}
 }
 
+/* "k n, k n" of an object of counts */
+static void print_counts(const json_t *counts)
+{
+	const char *k;
+	json_t *v;
+	int first = 1;
+
+	json_object_foreach((json_t *)counts, k, v) {
+		printf("%s%s %lld", first ? "" : ", ", k, (long long)json_integer_value(v));
+		first = 0;
+	}
+}
+
+/* Per model: action_result counts by status, and the retrains decided but
+ * not started with their estimated energy (not counted as spent). */
+static void print_actions(const json_t *sum)
+{
+	const json_t *models = json_object_get(sum, "models"), *b;
+	const char *name;
+	int header = 0;
+
+	json_object_foreach((json_t *)models, name, b) {
+		const json_t *ns = json_object_get(json_object_get(b, "energy"), "not_started");
+
+		if (json_object_size(json_object_get(b, "actions")) == 0 &&
+		    ival(ns, "runs", NULL) == 0)
+			continue;
+		if (!header++)
+			printf("\nactions (action_result by status; attempt_failed counts attempts):\n");
+		printf("  %-20.20s ", name);
+		print_counts(json_object_get(b, "actions"));
+		putchar('\n');
+		if (ival(ns, "runs", NULL) > 0) {
+			printf("  %-20s not started: %lld retrain(s), %.4f kWh, %.4f kg CO2e estimated, not spent (",
+			       "", ival(ns, "runs", NULL),
+			       json_number_value(json_object_get(ns, "kwh")),
+			       json_number_value(json_object_get(ns, "kg_co2e")));
+			print_counts(json_object_get(ns, "by_status"));
+			printf(")\n");
+		}
+	}
+}
+
 static void print_table(const json_t *sum)
 {
 	const json_t *chain = json_object_get(sum, "chain");
@@ -213,7 +258,8 @@ static void print_table(const json_t *sum)
 	json_object_foreach((json_t *)models, name, b)
 		print_row(name, b);
 	print_row("(total)", json_object_get(sum, "totals"));
-	printf("energy: kWh and kg CO2e; avoided = holds where a retrain-on-every-drift-alarm controller would have retrained\n");
+	printf("energy: kWh and kg CO2e; spent = retrains whose execution started; avoided = holds where a retrain-on-every-drift-alarm controller would have retrained\n");
+	print_actions(sum);
 
 	json_object_foreach((json_t *)models, name, b)
 		print_reasons(name, b);

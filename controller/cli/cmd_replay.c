@@ -288,9 +288,10 @@ static void endpoint_from_path(const char *path, char *out, size_t n)
 }
 
 /* run_summary: what the replay read and decided, closing its audit trail. */
-static int audit_run_summary(const pipeline *pl, audit_log *audit, kpg_err *err)
+static int audit_run_summary(const pipeline *pl, const json_t *outcomes,
+			     audit_log *audit, kpg_err *err)
 {
-	json_t *rep = replay_report_json(pl, NULL, NULL), *data = NULL;
+	json_t *rep = replay_report_json(pl, outcomes, NULL, NULL), *data = NULL;
 	uint64_t windows = 0, retrains = 0;
 	int rc = KPG_ENOMEM;
 
@@ -309,6 +310,7 @@ static int audit_run_summary(const pipeline *pl, audit_log *audit, kpg_err *err)
 			 json_object_get(rep, "pending"));
 	if (data == NULL)
 		goto out;
+	json_object_set(data, "actions", json_object_get(rep, "actions"));
 	rc = audit_append(audit, "run_summary", NULL, data, err);
 out:
 	if (rc == KPG_ENOMEM)
@@ -408,9 +410,18 @@ static int replay_files(pipeline *pl, const file_list *cap, const file_list *gt,
 	return rc;
 }
 
-/* --execute: an action runner over the given outbox or a temporary one. */
+/* action_runner_options.on_outcome: how each delivery ended, for the
+ * report (written on the runner's thread, read after it has stopped). */
+static void replay_outcome(void *opaque, const char *key, const char *status)
+{
+	json_object_set_new(opaque, key, json_string(status));
+}
+
+/* --execute: an action runner over the given outbox or a temporary one;
+ * outcomes (borrowed until the runner stops) collects how they end. */
 static int replay_start_actions(const replay_args *a, audit_log *audit,
-				action_runner **out, char **tmp_outbox, kpg_err *err)
+				json_t *outcomes, action_runner **out,
+				char **tmp_outbox, kpg_err *err)
 {
 	action_runner_options o;
 	const char *dir = a->outbox;
@@ -440,6 +451,8 @@ static int replay_start_actions(const replay_args *a, audit_log *audit,
 	o.deadline_s = a->action_deadline_s;
 	o.poll_ms = 1000; /* a replay waits for its triggers: retry briskly */
 	o.follow = 0;     /* a replay does not wait for pipelines to finish */
+	o.on_outcome = replay_outcome;
+	o.outcome_opaque = outcomes;
 	return action_runner_start(out, &o, err);
 }
 
@@ -461,6 +474,23 @@ static void replay_remove_outbox(const char *dir)
 	rmdir(dir);
 }
 
+/* 1 when dir holds a trigger (TOKEN.json) still to deliver. */
+static int replay_outbox_holds_triggers(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int found = 0;
+
+	while (d != NULL && !found && (e = readdir(d)) != NULL) {
+		size_t n = strlen(e->d_name);
+
+		found = n > 5 && strcmp(e->d_name + n - 5, ".json") == 0;
+	}
+	if (d != NULL)
+		closedir(d);
+	return found;
+}
+
 int cmd_replay(int argc, char **argv)
 {
 	replay_args a;
@@ -473,6 +503,7 @@ int cmd_replay(int argc, char **argv)
 	action_runner *runner = NULL;
 	char *tmp_outbox = NULL;
 	replay_rejects *rej = NULL;
+	json_t *outcomes = NULL; /* with --execute: key -> how its delivery ended */
 	int rc, exit_code = KPG_EXIT_TROUBLE, pl_ready = 0, actions_failed = 0;
 
 	memset(&a, 0, sizeof(a));
@@ -516,7 +547,9 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	pl_ready = 1;
-	if (a.execute && replay_start_actions(&a, audit, &runner, &tmp_outbox, &err) != 0) {
+	if (a.execute && (outcomes = json_object()) == NULL)
+		goto out;
+	if (a.execute && replay_start_actions(&a, audit, outcomes, &runner, &tmp_outbox, &err) != 0) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
 	}
@@ -538,22 +571,24 @@ int cmd_replay(int argc, char **argv)
 					"log's action_result records)\n",
 				left, a.outbox ? a.outbox : tmp_outbox);
 			actions_failed = 1;
-		} else if (tmp_outbox != NULL) {
-			replay_remove_outbox(tmp_outbox);
 		}
+		/* failed and expired triggers are gone from it: a temporary
+		 * outbox with nothing left to deliver is not kept */
+		if (tmp_outbox != NULL && !replay_outbox_holds_triggers(tmp_outbox))
+			replay_remove_outbox(tmp_outbox);
 	}
-	if (audit != NULL && audit_run_summary(&pl, audit, &err) != 0) {
+	if (audit != NULL && audit_run_summary(&pl, outcomes, audit, &err) != 0) {
 		fprintf(stderr, "kpigate replay: audit log: %s\n", err.msg);
 		goto out;
 	}
 	if (a.json) {
-		json_t *rep = replay_report_json(&pl, a.audit, audit);
+		json_t *rep = replay_report_json(&pl, outcomes, a.audit, audit);
 
 		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 		fputc('\n', stdout);
 		json_decref(rep);
 	} else {
-		replay_report_print(stdout, &pl, a.audit, audit);
+		replay_report_print(stdout, &pl, outcomes, a.audit, audit);
 	}
 	exit_code = replay_verdict(&pl, rej, a.max_reject_rate, stderr);
 	if (actions_failed)
@@ -561,6 +596,7 @@ int cmd_replay(int argc, char **argv)
 out:
 	if (runner != NULL)
 		action_runner_stop(runner, 0);
+	json_decref(outcomes); /* after the runner: it writes there */
 	free(tmp_outbox);
 	if (pl_ready)
 		pipeline_free(&pl);

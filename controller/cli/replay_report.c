@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "replay_actions.h"
 
 static json_t *reject_counts(const uint64_t *counts)
 {
@@ -24,15 +25,40 @@ static uint64_t sum_counts(const uint64_t *counts)
 	return s;
 }
 
-json_t *replay_report_json(const pipeline *pl, const char *audit_path,
-			   const audit_log *audit)
+/* pl->decisions, each retrain with how its action ended: "action":
+ * {"status", "energy": "spent" | "not_spent"} (new reference). */
+static json_t *decisions_json(const pipeline *pl, const json_t *outcomes)
+{
+	json_t *arr = json_array(), *d;
+	size_t i;
+
+	json_array_foreach(pl->decisions, i, d) {
+		json_t *nd = json_copy(d); /* shallow: the pipeline's stay as they are */
+		const char *st = replay_actions_status(pl, d, outcomes);
+
+		if (nd != NULL && st != NULL)
+			json_object_set_new(nd, "action",
+					    json_pack("{s:s, s:s}", "status", st, "energy",
+						      replay_actions_started(st) ? "spent" : "not_spent"));
+		if (arr == NULL || nd == NULL || json_array_append_new(arr, nd) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+json_t *replay_report_json(const pipeline *pl, const json_t *outcomes,
+			   const char *audit_path, const audit_log *audit)
 {
 	const pipeline_stats *st = &pl->stats;
 	json_t *o = json_object(), *models = json_array();
 	uint64_t wait_pred, wait_lab;
-	double kwh_s = 0, kg_s = 0, kwh_a = 0, kg_a = 0;
+	double kwh_a = 0, kg_a = 0;
+	replay_actions all;
 
-	if (o == NULL || models == NULL) {
+	if (o == NULL || models == NULL ||
+	    replay_actions_tally(pl, NULL, outcomes, &all) != 0) {
 		json_decref(o);
 		json_decref(models);
 		return NULL;
@@ -66,7 +92,10 @@ json_t *replay_report_json(const pipeline *pl, const char *audit_path,
 			    json_integer((json_int_t)st->arrival_times));
 	for (size_t i = 0; i < pl->n_models; i++) {
 		const pipeline_model *m = &pl->models[i];
+		replay_actions act;
 
+		if (replay_actions_tally(pl, m->pol->model, outcomes, &act) != 0)
+			continue;
 		json_array_append_new(models,
 				      json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:{s:f, s:f, s:f, s:f}}",
 						"model", m->pol->model,
@@ -78,26 +107,37 @@ json_t *replay_report_json(const pipeline *pl, const char *audit_path,
 						"drift_alarms", (json_int_t)m->drift_alarms,
 						"naive_retrains", (json_int_t)m->naive_retrains,
 						"energy",
-						"kwh_spent", m->kwh_spent, "kg_co2e_spent", m->kg_spent,
+						"kwh_spent", act.kwh_spent, "kg_co2e_spent", act.kg_spent,
 						"kwh_avoided", m->kwh_avoided, "kg_co2e_avoided", m->kg_avoided));
-		json_object_set_new(json_array_get(models, i), "reference",
+		/* spent: executions that started; a retrain decided but not
+		 * started keeps its estimate apart */
+		json_object_set_new(json_object_get(json_array_get(models, json_array_size(models) - 1), "energy"),
+				    "kwh_not_started", json_real(act.kwh_not_started));
+		json_object_set_new(json_object_get(json_array_get(models, json_array_size(models) - 1), "energy"),
+				    "kg_co2e_not_started", json_real(act.kg_not_started));
+		json_object_set_new(json_array_get(models, json_array_size(models) - 1), "actions",
+				    replay_actions_json(&act));
+		json_object_set_new(json_array_get(models, json_array_size(models) - 1), "reference",
 				    events_reference(&m->ref));
-		json_object_set_new(json_array_get(models, i), "late_labels",
+		json_object_set_new(json_array_get(models, json_array_size(models) - 1), "late_labels",
 				    json_integer((json_int_t)m->late_labels));
-		json_object_set_new(json_array_get(models, i), "waits_cut_short",
+		json_object_set_new(json_array_get(models, json_array_size(models) - 1), "waits_cut_short",
 				    json_integer((json_int_t)m->waits_cut_short));
-		kwh_s += m->kwh_spent;
-		kg_s += m->kg_spent;
+		replay_actions_free(&act);
 		kwh_a += m->kwh_avoided;
 		kg_a += m->kg_avoided;
 	}
 	json_object_set_new(o, "models", models);
-	json_object_set_new(o, "decisions", json_copy(pl->decisions));
+	json_object_set_new(o, "decisions", decisions_json(pl, outcomes));
 	json_object_set_new(o, "pending", pipeline_pending_json(pl));
 	json_object_set_new(o, "energy",
-			    json_pack("{s:f, s:f, s:f, s:f}",
-				      "kwh_spent", kwh_s, "kg_co2e_spent", kg_s,
-				      "kwh_avoided", kwh_a, "kg_co2e_avoided", kg_a));
+			    json_pack("{s:f, s:f, s:f, s:f, s:f, s:f}",
+				      "kwh_spent", all.kwh_spent, "kg_co2e_spent", all.kg_spent,
+				      "kwh_avoided", kwh_a, "kg_co2e_avoided", kg_a,
+				      "kwh_not_started", all.kwh_not_started,
+				      "kg_co2e_not_started", all.kg_not_started));
+	json_object_set_new(o, "actions", replay_actions_json(&all));
+	replay_actions_free(&all);
 	if (audit_path != NULL && audit != NULL)
 		json_object_set_new(o, "audit",
 				    json_pack("{s:s, s:I, s:s}", "file", audit_path,
@@ -166,7 +206,7 @@ static const char *decisive_reason(const json_t *dec, size_t *at)
 }
 
 static void print_decisions(FILE *out, const pipeline *pl,
-			    const pipeline_model *m)
+			    const pipeline_model *m, const json_t *outcomes)
 {
 	size_t i;
 	json_t *d;
@@ -202,9 +242,17 @@ static void print_decisions(FILE *out, const pipeline *pl,
 				if (r != at)
 					fprintf(out, "%45s- %s\n", "",
 						json_string_value(json_array_get(reasons, r)));
-			fprintf(out, "%45s- energy spent: %.3f kWh, %.3f kgCO2e\n", "",
-				json_number_value(json_object_get(energy, "kwh")),
-				json_number_value(json_object_get(energy, "kg_co2e")));
+			const char *st = replay_actions_status(pl, d, outcomes);
+
+			if (replay_actions_started(st))
+				fprintf(out, "%45s- action %s: energy spent %.3f kWh, %.3f kgCO2e\n", "",
+					st, json_number_value(json_object_get(energy, "kwh")),
+					json_number_value(json_object_get(energy, "kg_co2e")));
+			else
+				fprintf(out, "%45s- action %s: not started, %.3f kWh, %.3f kgCO2e estimated, not spent\n",
+					"", st ? st : "?",
+					json_number_value(json_object_get(energy, "kwh")),
+					json_number_value(json_object_get(energy, "kg_co2e")));
 		}
 	}
 }
@@ -261,12 +309,26 @@ static void print_reference(FILE *out, const reference *ref)
 		fputc('\n', out);
 }
 
-void replay_report_print(FILE *out, const pipeline *pl, const char *audit_path,
-			 const audit_log *audit)
+/* "started 1, expired 2" */
+static void print_statuses(FILE *out, const json_t *by_status)
+{
+	const char *k;
+	json_t *v;
+	int first = 1;
+
+	json_object_foreach((json_t *)by_status, k, v) {
+		fprintf(out, "%s%s %lld", first ? "" : ", ", k, (long long)json_integer_value(v));
+		first = 0;
+	}
+}
+
+void replay_report_print(FILE *out, const pipeline *pl, const json_t *outcomes,
+			 const char *audit_path, const audit_log *audit)
 {
 	const pipeline_stats *st = &pl->stats;
 	uint64_t wait_pred, wait_lab;
-	double kwh_s = 0, kg_s = 0, kwh_a = 0, kg_a = 0;
+	double kwh_a = 0, kg_a = 0;
+	replay_actions all;
 	json_t *pending;
 
 	join_pending(&pl->join, &wait_pred, &wait_lab);
@@ -294,15 +356,30 @@ void replay_report_print(FILE *out, const pipeline *pl, const char *audit_path,
 			(unsigned long long)m->windows, (unsigned long long)m->retrains,
 			(unsigned long long)m->holds, (unsigned long long)m->drift_alarms);
 		print_reference(out, &m->ref);
-		print_decisions(out, pl, m);
+		print_decisions(out, pl, m, outcomes);
 		print_pending(out, pending, m->pol->model);
-		kwh_s += m->kwh_spent;
-		kg_s += m->kg_spent;
 		kwh_a += m->kwh_avoided;
 		kg_a += m->kg_avoided;
 	}
-	fprintf(out, "\nenergy: spent %.3f kWh (%.3f kgCO2e) on retraining; avoided %.3f kWh (%.3f kgCO2e) compared with retraining on every drift alarm\n",
-		kwh_s, kg_s, kwh_a, kg_a);
+	if (replay_actions_tally(pl, NULL, outcomes, &all) != 0) {
+		fprintf(out, "\n(out of memory tallying the actions)\n");
+		json_decref(pending);
+		return;
+	}
+	fprintf(out, "\nactions: %llu retrain(s) decided, %llu started",
+		(unsigned long long)all.retrains, (unsigned long long)all.started);
+	if (all.retrains > 0) {
+		fputs(" (", out);
+		print_statuses(out, all.by_status);
+		fputc(')', out);
+	}
+	fprintf(out, "\nenergy: spent %.3f kWh (%.3f kgCO2e) on retraining that started; avoided %.3f kWh (%.3f kgCO2e) compared with retraining on every drift alarm\n",
+		all.kwh_spent, all.kg_spent, kwh_a, kg_a);
+	if (all.not_started > 0)
+		fprintf(out, "        not spent: %.3f kWh (%.3f kgCO2e) estimated for %llu retrain(s) decided but not started\n",
+			all.kwh_not_started, all.kg_not_started,
+			(unsigned long long)all.not_started);
+	replay_actions_free(&all);
 	if (audit_path != NULL && audit != NULL)
 		fprintf(out, "audit:  %s, %llu records, head %s\n", audit_path,
 			(unsigned long long)audit_last_seq(audit), audit_last_hash(audit));

@@ -226,14 +226,14 @@ static const kpg_jsonv_key keys[] = {
 	 .doc = "CA certificates for AWS TLS; null: `AWS_CA_BUNDLE`, else the system's. Verification is never off."},
 	{.path = "aws.max_attempts", .type = KPG_JSONV_INT, .min = 1, .max = 20,
 	 .def = KPG_JSONV_DEF(AWS_CALL_DEFAULT_ATTEMPTS), .store = KPG_JSONV_UINT, AT(aws_max_attempts),
-	 .doc = "Calls per delivery round (throttling, 5xx and transport errors are retried with backoff and jitter)."},
+	 .doc = "Calls per delivery round (throttling, 5xx, transport, TLS and credential errors are retried with a doubling backoff, docs/actions.md)."},
 	{.path = "aws.delivery_deadline_seconds", .type = KPG_JSONV_INT,
 	 .min = 60, .max = 604800, .def = KPG_JSONV_DEF(ACTION_RUNNER_DEFAULT_DEADLINE_S), .store = KPG_JSONV_UINT,
 	 AT(aws_deadline_s),
 	 .doc = "How long after its decision a trigger is retried (across restarts) before it is audited `expired`."},
 	{.path = "aws.poll_seconds", .type = KPG_JSONV_INT, .min = 1,
 	 .max = 3600, .def = KPG_JSONV_DEF(ACTION_RUNNER_DEFAULT_POLL_S), .store = KPG_JSONV_UINT, AT(aws_poll_s),
-	 .doc = "Pace of delivery rounds and of following started executions to their end."},
+	 .doc = "Pace of following started executions to their end (a delivery that failed is tried again on its backoff, docs/actions.md)."},
 };
 /* clang-format on */
 
