@@ -363,6 +363,32 @@ int kafka_src_caught_up(kafka_src *src, const char *topic, int32_t partition,
 	return 0;
 }
 
+int kafka_src_log_start(kafka_src *src, const char *topic, int32_t partition,
+			int timeout_ms, int64_t *log_start, kpg_err *err)
+{
+	rd_kafka_resp_err_t r;
+	int64_t lo = 0, hi = 0;
+
+	*log_start = -1;
+	/* the fetch that delivered the partition's last records carried the
+	 * log start: no round trip when librdkafka has it */
+	if (rd_kafka_get_watermark_offsets(src->rk, topic, partition, &lo, &hi) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    lo >= 0) {
+		*log_start = lo;
+		return 0;
+	}
+	r = rd_kafka_query_watermark_offsets(src->rk, topic, partition, &lo, &hi,
+					     timeout_ms);
+	if (r) {
+		kpg_err_set(err, "%s [%d]: log start offset: %s", topic,
+			    (int)partition, rd_kafka_err2str(r));
+		return KPG_EIO;
+	}
+	*log_start = lo;
+	return 0;
+}
+
 int kafka_src_pause(kafka_src *src, const char *topic, int32_t partition,
 		    int pause, kpg_err *err)
 {

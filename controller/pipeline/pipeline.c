@@ -7,6 +7,7 @@
 #include "evaluate.h"
 #include "events.h"
 #include "groundtruth.h"
+#include "pipeline_gap.h"
 #include "kpg_time.h"
 
 static void model_free(pipeline_model *m)
@@ -258,6 +259,8 @@ static int close_window(pipeline *pl, pipeline_model *m, kpg_err *err)
 	}
 	/* the key lets a restart tell an evaluated window from a decided one */
 	json_object_set_new(wdata, "idempotency_key", json_string(d.idempotency_key));
+	if ((rc = pipeline_gap_window_closed(m, wdata, ddata, err)) != 0)
+		goto out;
 	if (d.retrain && !replayed && pl->actor.stage != NULL) {
 		/* durable before the decision is: a crash in between decides
 		 * the window again, with the same trigger */

@@ -28,6 +28,9 @@ typedef struct pipeline_model {
 	int64_t window_bucket;       /* span windows: floor(t / span) of the open one */
 	policy_feature_eval *fevals; /* owned, ref.n_features */
 	int ref_borrowed;            /* ref is a shared one's shallow copy */
+	/* records lost upstream since the open window began
+	 * (pipeline_gap.h): gaps seen, offsets missing */
+	uint64_t gap_events, gap_offsets;
 	/* tallies for the summary */
 	uint64_t records, windows, retrains, holds, drift_alarms, naive_retrains;
 	double kwh_spent, kg_spent, kwh_avoided, kg_avoided;
