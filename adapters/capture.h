@@ -52,6 +52,8 @@ typedef enum capture_reject {
 	CAPTURE_REJECT_FEATURE_COUNT, /* instance has the wrong number of features */
 	CAPTURE_REJECT_BAD_VALUE,     /* text in a numeric column, NaN or Inf */
 	CAPTURE_REJECT_NO_POLICY,     /* no policy matches the record's endpoint */
+	CAPTURE_REJECT_BAD_FILE,      /* the rest of a file cannot be read: a
+					 corrupt or truncated gzip stream */
 	CAPTURE_REJECT__COUNT
 } capture_reject;
 

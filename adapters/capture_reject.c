@@ -14,6 +14,7 @@ static const char *const reject_names[CAPTURE_REJECT__COUNT] = {
 	[CAPTURE_REJECT_FEATURE_COUNT] = "feature_count",
 	[CAPTURE_REJECT_BAD_VALUE] = "bad_value",
 	[CAPTURE_REJECT_NO_POLICY] = "no_policy",
+	[CAPTURE_REJECT_BAD_FILE] = "bad_file",
 };
 
 const char *capture_reject_name(capture_reject r)
