@@ -40,8 +40,8 @@ int daemon_gap_check(kafka_src *src, audit_log *audit, metrics *m,
 	*gap = 0;
 	if (resumed <= expected)
 		return 0;
-	if (kafka_src_log_start(src, topic, partition, DAEMON_GAP_QUERY_MS,
-				&log_start, &qerr) != 0)
+	if (kafka_src_log_start(src, topic, partition, expected,
+				DAEMON_GAP_QUERY_MS, &log_start, &qerr) != 0)
 		log_warnx("%s; taking the skipped offsets as lost", qerr.msg);
 	else if (log_start <= expected) {
 		log_warnx("%s [%d]: offsets %lld..%lld are not in this partition's "
