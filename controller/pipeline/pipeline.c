@@ -7,8 +7,8 @@
 #include "evaluate.h"
 #include "events.h"
 #include "groundtruth.h"
-#include "pipeline_gap.h"
 #include "kpg_time.h"
+#include "pipeline_gap.h"
 
 static void model_free(pipeline_model *m)
 {
