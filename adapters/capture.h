@@ -57,6 +57,8 @@ typedef enum capture_reject {
 	CAPTURE_REJECT_LATE_RECORD,   /* its time window was already closed */
 	CAPTURE_REJECT_DUPLICATE_ID,  /* an id still in the join horizon: a
 					 redelivered record or label */
+	CAPTURE_REJECT_BAD_FILE,      /* the rest of a file cannot be read: a
+					 corrupt or truncated gzip stream */
 	CAPTURE_REJECT__COUNT
 } capture_reject;
 

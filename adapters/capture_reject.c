@@ -16,6 +16,7 @@ static const char *const reject_names[CAPTURE_REJECT__COUNT] = {
 	[CAPTURE_REJECT_NO_POLICY] = "no_policy",
 	[CAPTURE_REJECT_LATE_RECORD] = "late_record",
 	[CAPTURE_REJECT_DUPLICATE_ID] = "duplicate_id",
+	[CAPTURE_REJECT_BAD_FILE] = "bad_file",
 };
 
 const char *capture_reject_name(capture_reject r)

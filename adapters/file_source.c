@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <zlib.h>
+
 #include "kpg_time.h"
 
 #define FS_MAX_DEPTH 64
@@ -28,6 +30,8 @@ struct fs_entry {
 struct fs_vec {
 	struct fs_entry *v;
 	size_t n, cap;
+	size_t skipped[FILE_SKIP__COUNT], n_skipped;
+	char *skipped_first[FILE_SKIP_KEPT]; /* owned until handed to the list */
 };
 
 static int all_digits(const char *s, size_t n)
@@ -98,17 +102,30 @@ int file_partition_time(const char *path, int64_t *ms)
 	return 0;
 }
 
-static int wanted_name(const char *name)
+static int ends_with(const char *name, const char *suffix)
 {
-	static const char *const suffixes[] = {".jsonl", ".json", ".out"};
-	size_t n = strlen(name);
+	size_t n = strlen(name), k = strlen(suffix);
 
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		size_t k = strlen(suffixes[i]);
-		if (n > k && strcmp(name + n - k, suffixes[i]) == 0)
-			return 1;
-	}
+	return n > k && strcmp(name + n - k, suffix) == 0;
+}
+
+/* A capture file by its name: *.jsonl or *.jsonl.gz, else why not. */
+static int wanted_name(const char *name, file_skip_reason *why)
+{
+	if (ends_with(name, ".jsonl") || ends_with(name, ".jsonl.gz"))
+		return 1;
+	*why = ends_with(name, ".json") ? FILE_SKIP_JSON : FILE_SKIP_NAME;
 	return 0;
+}
+
+const char *file_skip_reason_name(file_skip_reason r)
+{
+	switch (r) {
+	case FILE_SKIP_JSON: return "json";
+	case FILE_SKIP_NAME: return "other_name";
+	case FILE_SKIP_NOT_REGULAR: return "not_regular_file";
+	default: return "unknown";
+	}
 }
 
 static int vec_push(struct fs_vec *fv, const char *path, kpg_err *err)
@@ -140,6 +157,19 @@ nomem:
 	return KPG_ENOMEM;
 }
 
+static int vec_skip(struct fs_vec *fv, const char *path, file_skip_reason why,
+		    kpg_err *err)
+{
+	if (fv->n_skipped < FILE_SKIP_KEPT &&
+	    (fv->skipped_first[fv->n_skipped] = strdup(path)) == NULL) {
+		kpg_err_set(err, "out of memory listing input files");
+		return KPG_ENOMEM;
+	}
+	fv->skipped[why]++;
+	fv->n_skipped++;
+	return 0;
+}
+
 static int walk(struct fs_vec *fv, const char *dir, int depth, kpg_err *err)
 {
 	DIR *dp;
@@ -163,6 +193,7 @@ static int walk(struct fs_vec *fv, const char *dir, int depth, kpg_err *err)
 	}
 	for (;;) {
 		struct stat st;
+		file_skip_reason why = FILE_SKIP_NAME;
 
 		errno = 0;
 		de = readdir(dp);
@@ -195,13 +226,14 @@ static int walk(struct fs_vec *fv, const char *dir, int depth, kpg_err *err)
 			continue;
 		}
 		/* a symlink counts when it points at a regular file */
-		if (S_ISLNK(st.st_mode) && stat(child, &st))
-			continue;
-		if (S_ISREG(st.st_mode) && wanted_name(de->d_name)) {
+		if ((S_ISLNK(st.st_mode) && stat(child, &st)) || !S_ISREG(st.st_mode))
+			rc = vec_skip(fv, child, FILE_SKIP_NOT_REGULAR, err);
+		else if (wanted_name(de->d_name, &why))
 			rc = vec_push(fv, child, err);
-			if (rc)
-				break;
-		}
+		else
+			rc = vec_skip(fv, child, why, err);
+		if (rc)
+			break;
 	}
 	closedir(dp);
 	return rc;
@@ -259,11 +291,16 @@ int file_list_expand(const char *const *paths, size_t n_paths, file_list *out,
 		k++;
 	}
 	out->n = k;
+	memcpy(out->skipped, fv.skipped, sizeof(out->skipped));
+	out->n_skipped = fv.n_skipped;
+	memcpy(out->skipped_first, fv.skipped_first, sizeof(out->skipped_first));
 	free(fv.v);
 	return 0;
 fail:
 	for (i = 0; i < fv.n; i++)
 		free(fv.v[i].path);
+	for (i = 0; i < FILE_SKIP_KEPT; i++)
+		free(fv.skipped_first[i]);
 	free(fv.v);
 	free(out->paths);
 	free(out->partition_ms);
@@ -279,7 +316,69 @@ void file_list_free(file_list *fl)
 		free(fl->paths[i]);
 	free(fl->paths);
 	free(fl->partition_ms);
+	for (size_t i = 0; i < FILE_SKIP_KEPT; i++)
+		free(fl->skipped_first[i]);
 	memset(fl, 0, sizeof(*fl));
+}
+
+/* Switches to zlib when the file starts with gzip's magic bytes or is
+ * named *.gz; a *.gz that is not gzip is reported by the first read. */
+static int lr_open_gzip(line_reader *lr, const char *path, kpg_err *err)
+{
+	unsigned char magic[2];
+	size_t got = fread(magic, 1, 2, lr->fp);
+	int is_gz = got == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+	gzFile gz;
+
+	if (!is_gz && !ends_with(path, ".gz")) {
+		rewind(lr->fp);
+		return 0;
+	}
+	gz = gzopen(path, "rb");
+	if (gz == NULL) {
+		kpg_err_set(err, "%s: cannot open for gzip reading: %s", path,
+			    errno ? strerror(errno) : "out of memory");
+		return errno == ENOENT ? KPG_ENOTFOUND : KPG_EIO;
+	}
+	gzbuffer(gz, LR_CHUNK);
+	fclose(lr->fp);
+	lr->fp = NULL;
+	lr->gz = gz;
+	lr->gz_not_gzip = !is_gz || gzdirect(gz);
+	return 0;
+}
+
+/* Fills lr->chunk from the gzip stream: 0 with *got (0 at the end), or
+ * KPG_EINTEGRITY / KPG_EIO with the file and the last whole line named. */
+static int lr_read_gzip(line_reader *lr, size_t *got, kpg_err *err)
+{
+	int n, errnum = Z_OK;
+	const char *msg;
+
+	*got = 0;
+	if (lr->gz_not_gzip) {
+		kpg_err_set(err, "%s: not a gzip stream", lr->path);
+		return KPG_EINTEGRITY;
+	}
+	n = gzread((gzFile)lr->gz, lr->chunk, LR_CHUNK);
+	msg = gzerror((gzFile)lr->gz, &errnum);
+	if (n < 0 || (n == 0 && errnum != Z_OK && errnum != Z_STREAM_END)) {
+		if (errnum == Z_ERRNO) {
+			kpg_err_set(err, "%s: read error after line %llu: %s", lr->path,
+				    (unsigned long long)lr->line_no, strerror(errno));
+			return KPG_EIO;
+		}
+		/* zlib's message starts with the path it was opened with */
+		if (strncmp(msg, lr->path, strlen(lr->path)) == 0 &&
+		    strncmp(msg + strlen(lr->path), ": ", 2) == 0)
+			msg += strlen(lr->path) + 2;
+		kpg_err_set(err, "%s: corrupt gzip stream after line %llu: %s",
+			    lr->path, (unsigned long long)lr->line_no,
+			    errnum == Z_BUF_ERROR ? "truncated" : msg);
+		return KPG_EINTEGRITY;
+	}
+	*got = (size_t)n;
+	return 0;
 }
 
 int line_reader_open(line_reader *lr, const char *path, size_t max_line,
@@ -304,12 +403,15 @@ int line_reader_open(line_reader *lr, const char *path, size_t max_line,
 		rc = KPG_ENOMEM;
 		goto fail;
 	}
+	lr->path = path;
 	lr->fp = fopen(path, "rb");
 	if (!lr->fp) {
 		kpg_err_set(err, "%s: %s", path, strerror(errno));
 		rc = errno == ENOENT ? KPG_ENOTFOUND : KPG_EIO;
 		goto fail;
 	}
+	if ((rc = lr_open_gzip(lr, path, err)) != 0)
+		goto fail;
 	return 0;
 fail:
 	line_reader_close(lr); /* frees what was allocated, zeroes *lr */
@@ -367,9 +469,14 @@ int line_reader_next(line_reader *lr, const char **line, size_t *len,
 					return LINE_EOF;
 				goto line_end;
 			}
-			got = fread(lr->chunk, 1, LR_CHUNK, lr->fp);
+			if (lr->gz != NULL) {
+				if ((rc = lr_read_gzip(lr, &got, err)) != 0)
+					return rc;
+			} else {
+				got = fread(lr->chunk, 1, LR_CHUNK, lr->fp);
+			}
 			if (got == 0) {
-				if (ferror(lr->fp)) {
+				if (lr->fp != NULL && ferror(lr->fp)) {
 					kpg_err_set(err, "read error after line "
 							 "%llu",
 						    (unsigned long long)lr->line_no);
@@ -421,6 +528,8 @@ void line_reader_close(line_reader *lr)
 		return;
 	if (lr->fp)
 		fclose(lr->fp);
+	if (lr->gz)
+		gzclose((gzFile)lr->gz);
 	free(lr->buf);
 	free(lr->chunk);
 	memset(lr, 0, sizeof(*lr));

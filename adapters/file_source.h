@@ -4,10 +4,14 @@
  *
  * A PATH given by the user may be a file (taken whatever its name) or a
  * folder; folders are walked recursively (symlinked folders are not
- * followed; at most 64 levels and 1,000,000 files) for *.jsonl, *.json
- * and *.out (so *.jsonl.out) files. Lines are handed out one
- * at a time from a reused buffer; a line over the cap is skipped to its end
- * and reported as too big, never buffered whole. */
+ * followed; at most 64 levels and 1,000,000 files) for capture files only:
+ * *.jsonl and *.jsonl.gz. Every other file found in a folder is skipped
+ * and counted by reason (file_list.skipped), never read. Lines are handed
+ * out one at a time from a reused buffer; a line over the cap is skipped
+ * to its end and reported as too big, never buffered whole. A gzip file
+ * (by its magic bytes, or a name ending in .gz) is decompressed as it is
+ * read, under the same line cap; a corrupt or truncated stream is
+ * KPG_EINTEGRITY from line_reader_next, naming where it broke. */
 #ifndef FILE_SOURCE_H
 #define FILE_SOURCE_H
 
@@ -17,11 +21,29 @@
 
 #include "kpg_error.h"
 
+/* Why a file found in a folder was not listed. */
+typedef enum file_skip_reason {
+	FILE_SKIP_JSON = 0,    /* *.json: a policy, a configuration, a merged
+				  record; not a capture file */
+	FILE_SKIP_NAME,        /* any other name */
+	FILE_SKIP_NOT_REGULAR, /* fifo, socket, device, dangling symlink */
+	FILE_SKIP__COUNT
+} file_skip_reason;
+
+#define FILE_SKIP_KEPT 5 /* skipped paths remembered, in walk order */
+
 typedef struct file_list {
 	char **paths;          /* owned */
 	int64_t *partition_ms; /* yyyy/mm/dd/hh found in the path, else INT64_MIN */
 	size_t n;
+	size_t skipped[FILE_SKIP__COUNT];    /* files of folders not listed, by reason */
+	size_t n_skipped;                    /* their sum */
+	char *skipped_first[FILE_SKIP_KEPT]; /* owned: the first ones (NULL past
+						n_skipped) */
 } file_list;
+
+/* "json", "other_name", "not_regular_file". */
+const char *file_skip_reason_name(file_skip_reason r);
 
 /* Expands the user's paths (files or folders) into *out, sorted by
  * (partition time, path), files without a partition first; a file reached
@@ -48,6 +70,9 @@ typedef struct line_reader {
 	char *chunk;
 	size_t chunk_pos, chunk_len;
 	int at_eof;
+	void *gz;         /* owned gzFile when the file is gzip, else NULL */
+	int gz_not_gzip;  /* named *.gz but not a gzip stream */
+	const char *path; /* borrowed from line_reader_open's caller, for errors */
 } line_reader;
 
 enum { LINE_OK = 0,
@@ -55,7 +80,9 @@ enum { LINE_OK = 0,
        LINE_TOO_BIG = 2 };
 
 /* Opens path for reading lines of at most max_line bytes (0 = 1 MiB; at
- * most 1 GiB). *lr is owned by the caller; close it with line_reader_close.
+ * most 1 GiB); a gzip file (magic 1f 8b, or a name ending in .gz) is
+ * decompressed. path must outlive the reader (it names errors). *lr is
+ * owned by the caller; close it with line_reader_close.
  * A failed open frees what it allocated and leaves *lr zeroed (closing it
  * again is harmless). */
 int line_reader_open(line_reader *lr, const char *path, size_t max_line,
@@ -64,7 +91,9 @@ int line_reader_open(line_reader *lr, const char *path, size_t max_line,
 /* Reads the next line (without its newline; a trailing '\r' is dropped)
  * into lr->buf, NUL-terminated. Returns LINE_OK with line and len (borrowed
  * until the next call), LINE_EOF, LINE_TOO_BIG (the line was skipped;
- * lr->line_no says which), or a negative code on a read error. Lines of
+ * lr->line_no says which), KPG_EINTEGRITY for a corrupt or truncated gzip
+ * stream (or a *.gz file that is not gzip; the rest of the file cannot be
+ * read, err says after which line), or KPG_EIO on a read error. Lines of
  * only spaces, tabs and '\r' are skipped. A last line without a newline
  * is returned like any other. */
 int line_reader_next(line_reader *lr, const char **line, size_t *len,

@@ -363,6 +363,33 @@ int kafka_src_caught_up(kafka_src *src, const char *topic, int32_t partition,
 	return 0;
 }
 
+int kafka_src_log_start(kafka_src *src, const char *topic, int32_t partition,
+			int64_t past, int timeout_ms, int64_t *log_start,
+			kpg_err *err)
+{
+	rd_kafka_resp_err_t r;
+	int64_t lo = 0, hi = 0;
+
+	*log_start = -1;
+	/* a cached log start may be old, so lower than the real one: past
+	 * `past` it settles the question without a round trip */
+	if (rd_kafka_get_watermark_offsets(src->rk, topic, partition, &lo, &hi) ==
+		    RD_KAFKA_RESP_ERR_NO_ERROR &&
+	    lo >= 0 && lo > past) {
+		*log_start = lo;
+		return 0;
+	}
+	r = rd_kafka_query_watermark_offsets(src->rk, topic, partition, &lo, &hi,
+					     timeout_ms);
+	if (r) {
+		kpg_err_set(err, "%s [%d]: log start offset: %s", topic,
+			    (int)partition, rd_kafka_err2str(r));
+		return KPG_EIO;
+	}
+	*log_start = lo;
+	return 0;
+}
+
 int kafka_src_pause(kafka_src *src, const char *topic, int32_t partition,
 		    int pause, kpg_err *err)
 {
@@ -432,8 +459,16 @@ int kafka_src_poll_batch(kafka_src *src, kafka_msg_view *out, size_t max,
 				continue;
 			}
 			src->c.transient_errors++;
-			log_warnx("kafka consume error %s: %s",
-				  rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
+			if (m->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET)
+				log_errorx("%s [%d]: offset %lld is gone from Kafka and "
+					   "auto.offset.reset is error: the partition "
+					   "stops here (%s)",
+					   m->rkt ? rd_kafka_topic_name(m->rkt) : "?",
+					   (int)m->partition, (long long)m->offset,
+					   rd_kafka_message_errstr(m));
+			else
+				log_warnx("kafka consume error %s: %s",
+					  rd_kafka_err2name(m->err), rd_kafka_message_errstr(m));
 			continue;
 		}
 		out[k].topic = rd_kafka_topic_name(m->rkt);

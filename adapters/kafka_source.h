@@ -122,6 +122,15 @@ int kafka_src_caught_up(kafka_src *src, const char *topic, int32_t partition,
 			int64_t next_offset, int timeout_ms, int *caught_up,
 			kpg_err *err);
 
+/* The first offset the partition's leader still holds (its log start,
+ * which retention moves forward and nothing moves back): the one
+ * librdkafka last saw when that is already past `past`, else the leader's
+ * answer, waiting up to timeout_ms. 0 with *log_start, or KPG_EIO when
+ * the leader did not answer. */
+int kafka_src_log_start(kafka_src *src, const char *topic, int32_t partition,
+			int64_t past, int timeout_ms, int64_t *log_start,
+			kpg_err *err);
+
 /* Pauses (pause = 1) or resumes (0) fetching one assigned partition. */
 int kafka_src_pause(kafka_src *src, const char *topic, int32_t partition,
 		    int pause, kpg_err *err);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang and runs each for SECONDS (default
-# 60), seeded with the bad-input corpus, the example policies, AWS credential
+# 60), seeded with the bad-input corpus (plain and gzip, for the file
+# reader too), the example policies, AWS credential
 # answers and files (tests/data/aws, fake values), the configuration files
 # (tests/data/config) and, when present, the real
 # SageMaker samples in ../shared. Exits non-zero on a crash.
@@ -11,7 +12,7 @@ secs=${1:-60}
 dir=build-fuzz
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DKPIGATE_FUZZ=ON -DKPIGATE_TESTS=OFF >/dev/null
-cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy fuzz_aws_creds fuzz_config >/dev/null
+cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy fuzz_aws_creds fuzz_config fuzz_line_reader >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 seed_lines() { # one seed file per line of each input file
@@ -30,7 +31,13 @@ cp policies/examples/*.json tests/data/policies/*.json "$work/policy/"
 mkdir -p "$work/aws" "$work/config"
 cp tests/data/aws/* "$work/aws/"
 cp tests/data/config/*.json "$work/config/"
-for t in capture:capture groundtruth:gt policy:policy aws_creds:aws config:config; do
+# the file reader: a first byte (name and cap) before plain and gzip bytes
+mkdir -p "$work/lines"
+for mode in 0 1 2 4 5 6; do
+  { printf "\\$(printf '%03o' "$mode")"; if ((mode & 4)); then gzip -c tests/data/bad_capture.jsonl; else cat tests/data/bad_capture.jsonl; fi; } \
+    >"$work/lines/seed-$mode"
+done
+for t in capture:capture groundtruth:gt policy:policy aws_creds:aws config:config line_reader:lines; do
   name=${t%%:*} seeds=${t##*:}
   echo "fuzz_$name: ${secs}s"
   rc=0

@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang clang-format
   librdkafka-dev libjansson-dev libgsl-dev libcurl4-openssl-dev libssl-dev
-  libmicrohttpd-dev libsimdjson-dev libfast-float-dev libcmocka-dev
+  libmicrohttpd-dev libsimdjson-dev libfast-float-dev libcmocka-dev zlib1g-dev
   kcat curl python3 python3-numpy python3-scipy python3-botocore python3-jsonschema
 )
 

@@ -1,5 +1,6 @@
-/* test_adapters_file_source.c - partition times, folder expansion order,
- * and the capped line reader. */
+/* test_adapters_file_source.c - partition times, folder expansion order
+ * (capture files only, the rest counted by reason), and the capped line
+ * reader, plain and gzip (corrupt, truncated, not gzip). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "file_source.h"
 #include "kpg_time.h"
@@ -85,7 +87,9 @@ static void test_expand_order(void **state)
 {
 	file_list fl;
 	kpg_err err;
-	char link[512], target[512], single[512], missing[512];
+	char link[512], target[512], single[512], explicit_json[512], fifo[512],
+		missing[512];
+	size_t firsts = 0;
 	(void)state;
 
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/kpg_fs_XXXXXX");
@@ -97,30 +101,57 @@ static void test_expand_order(void **state)
 	mkdirs("other");
 	put("ep/v/2022/04/18/01/a.jsonl", "{}\n");
 	put("ep/v/2022/04/18/00/z.jsonl", "{}\n");
-	put("ep/v/2022/04/18/00/b.jsonl.out", "{}\n");
+	put("ep/v/2022/04/18/00/e.jsonl.gz", "{}\n");
+	put("ep/v/2022/04/18/00/b.jsonl.out", "{}\n"); /* other_name */
 	put("ep/v/2022/04/17/23/c.jsonl", "{}\n");
-	put("ep/v/2021/12/31/23/deeper/d.json", "{}\n");
-	put("ep/v/2022/04/18/00/notes.txt", "x\n");
+	put("ep/v/2021/12/31/23/deeper/d.json", "{}\n"); /* json */
+	put("ep/v/2022/04/18/00/notes.txt", "x\n");      /* other_name */
 	put("other/top.jsonl", "{}\n");
-	/* a symlinked folder is not followed (it would list files twice) */
+	/* a symlinked folder is not followed (it would list files twice),
+	 * nor is a fifo read: both counted */
 	snprintf(target, sizeof(target), "%s/ep", tmpdir);
 	snprintf(link, sizeof(link), "%s/other/loop", tmpdir);
 	assert_int_equal(symlink(target, link), 0);
+	snprintf(fifo, sizeof(fifo), "%s/other/pipe.jsonl", tmpdir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
 
-	const char *paths[] = {tmpdir, single};
-	/* the same file named again explicitly is listed once */
+	const char *paths[] = {tmpdir, single, explicit_json};
+	/* the same file named again explicitly is listed once; a file named
+	 * explicitly is read whatever its name */
 	snprintf(single, sizeof(single), "%s/ep/v/2022/04/17/23/c.jsonl", tmpdir);
-	assert_int_equal(file_list_expand(paths, 2, &fl, &err), 0);
+	snprintf(explicit_json, sizeof(explicit_json),
+		 "%s/ep/v/2021/12/31/23/deeper/d.json", tmpdir);
+	assert_int_equal(file_list_expand(paths, 3, &fl, &err), 0);
 	assert_int_equal(fl.n, 6);
 	assert_string_equal(rel(&fl, 0), "other/top.jsonl");
 	assert_true(fl.partition_ms[0] == INT64_MIN);
 	assert_string_equal(rel(&fl, 1), "ep/v/2021/12/31/23/deeper/d.json");
 	assert_true(fl.partition_ms[1] == hour_ms(2021, 12, 31, 23));
 	assert_string_equal(rel(&fl, 2), "ep/v/2022/04/17/23/c.jsonl");
-	assert_string_equal(rel(&fl, 3), "ep/v/2022/04/18/00/b.jsonl.out");
+	assert_string_equal(rel(&fl, 3), "ep/v/2022/04/18/00/e.jsonl.gz");
 	assert_string_equal(rel(&fl, 4), "ep/v/2022/04/18/00/z.jsonl");
 	assert_string_equal(rel(&fl, 5), "ep/v/2022/04/18/01/a.jsonl");
+	/* skipped in the walk, by reason */
+	assert_int_equal(fl.skipped[FILE_SKIP_JSON], 1);
+	assert_int_equal(fl.skipped[FILE_SKIP_NAME], 2);
+	assert_int_equal(fl.skipped[FILE_SKIP_NOT_REGULAR], 2);
+	assert_int_equal(fl.n_skipped, 5);
+	for (size_t i = 0; i < FILE_SKIP_KEPT; i++)
+		if (fl.skipped_first[i] != NULL) {
+			firsts++;
+			assert_true(strstr(fl.skipped_first[i], "d.json") ||
+				    strstr(fl.skipped_first[i], "b.jsonl.out") ||
+				    strstr(fl.skipped_first[i], "notes.txt") ||
+				    strstr(fl.skipped_first[i], "other/loop") ||
+				    strstr(fl.skipped_first[i], "pipe.jsonl"));
+		}
+	assert_int_equal(firsts, 5);
+	assert_string_equal(file_skip_reason_name(FILE_SKIP_JSON), "json");
+	assert_string_equal(file_skip_reason_name(FILE_SKIP_NAME), "other_name");
+	assert_string_equal(file_skip_reason_name(FILE_SKIP_NOT_REGULAR),
+			    "not_regular_file");
 	file_list_free(&fl);
+	unlink(fifo);
 
 	snprintf(missing, sizeof(missing), "%s/nope", tmpdir);
 	paths[1] = missing;
@@ -247,6 +278,132 @@ static void test_line_reader_long(void **state)
 	line_reader_close(&lr);
 }
 
+/* Writes text gzip-compressed to path. */
+static void write_gz(const char *path, const char *text, size_t len)
+{
+	gzFile gz = gzopen(path, "wb");
+
+	assert_non_null(gz);
+	assert_int_equal(gzwrite(gz, text, (unsigned)len), (int)len);
+	assert_int_equal(gzclose(gz), Z_OK);
+}
+
+static size_t file_size(const char *path)
+{
+	struct stat st;
+
+	assert_int_equal(stat(path, &st), 0);
+	return (size_t)st.st_size;
+}
+
+/* Reads every line of path: the count of LINE_OK and LINE_TOO_BIG, and
+ * the final code (LINE_EOF or an error). */
+static int read_all(const char *path, size_t cap, size_t *ok, size_t *big,
+		    kpg_err *err)
+{
+	line_reader lr;
+	const char *line;
+	size_t len;
+	int rc;
+
+	*ok = *big = 0;
+	assert_int_equal(line_reader_open(&lr, path, cap, err), 0);
+	while ((rc = line_reader_next(&lr, &line, &len, err)) == LINE_OK ||
+	       rc == LINE_TOO_BIG) {
+		if (rc == LINE_OK) {
+			assert_true(len > 0 && line[len] == '\0');
+			++*ok;
+		} else {
+			++*big;
+		}
+	}
+	line_reader_close(&lr);
+	return rc;
+}
+
+/* gzip: the same lines as the plain text, the same cap; a corrupt or
+ * truncated stream is KPG_EINTEGRITY naming the file after the lines it
+ * could read; a *.gz that is not gzip is KPG_EINTEGRITY; gzip is known by
+ * its magic whatever the name. */
+static void test_line_reader_gzip(void **state)
+{
+	char dir[] = "/tmp/kpg_gz_XXXXXX", path[512], plain[512], cmd[600];
+	size_t n_lines = 20000, ok, big, size;
+	char *text = malloc(n_lines * 64 + 64), *p = text, *bytes;
+	kpg_err err;
+	FILE *fp;
+	(void)state;
+
+	assert_non_null(text);
+	assert_non_null(mkdtemp(dir));
+	/* ~1 MB of distinct lines (many read chunks), one over a 100-byte cap */
+	for (size_t i = 0; i < n_lines; i++)
+		p += sprintf(p, "{\"i\": %zu, \"v\": \"%040zu\"}\n", i, i * 7919);
+	p += sprintf(p, "%0120d\nlast", 0);
+	snprintf(path, sizeof(path), "%s/a.jsonl.gz", dir);
+	write_gz(path, text, (size_t)(p - text));
+	snprintf(plain, sizeof(plain), "%s/a.jsonl", dir);
+	fp = fopen(plain, "wb");
+	assert_non_null(fp);
+	fwrite(text, 1, (size_t)(p - text), fp);
+	fclose(fp);
+	assert_int_equal(read_all(plain, 100, &ok, &big, &err), LINE_EOF);
+	assert_int_equal(ok, n_lines + 1);
+	assert_int_equal(big, 1);
+	assert_int_equal(read_all(path, 100, &ok, &big, &err), LINE_EOF);
+	assert_int_equal(ok, n_lines + 1);
+	assert_int_equal(big, 1);
+	assert_true(file_size(path) < (size_t)(p - text) / 2); /* compressed */
+
+	/* gzip found by its magic under another name */
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s/renamed.txt'", path, dir);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/renamed.txt", dir);
+	assert_int_equal(read_all(cmd, 100, &ok, &big, &err), LINE_EOF);
+	assert_int_equal(ok, n_lines + 1);
+
+	/* truncated: the lines before the cut, then KPG_EINTEGRITY */
+	size = file_size(path);
+	assert_int_equal(truncate(path, (off_t)(size / 2)), 0);
+	assert_int_equal(read_all(path, 100, &ok, &big, &err), KPG_EINTEGRITY);
+	assert_true(ok > 0 && ok < n_lines);
+	assert_non_null(strstr(err.msg, "a.jsonl.gz"));
+	assert_non_null(strstr(err.msg, "truncated"));
+
+	/* corrupt: bytes flipped in the deflate data */
+	write_gz(path, text, (size_t)(p - text));
+	size = file_size(path);
+	bytes = malloc(size);
+	assert_non_null(bytes);
+	fp = fopen(path, "rb");
+	assert_int_equal(fread(bytes, 1, size, fp), size);
+	fclose(fp);
+	for (size_t i = size / 2; i < size / 2 + 64; i++)
+		bytes[i] = (char)(bytes[i] ^ 0x5a);
+	fp = fopen(path, "wb");
+	fwrite(bytes, 1, size, fp);
+	fclose(fp);
+	free(bytes);
+	assert_int_equal(read_all(path, 100, &ok, &big, &err), KPG_EINTEGRITY);
+	assert_true(ok < n_lines + 1);
+	assert_non_null(strstr(err.msg, "corrupt gzip stream after line"));
+
+	/* named *.gz, not gzip; and an empty one */
+	fp = fopen(path, "wb");
+	fputs("{\"plain\": 1}\n", fp);
+	fclose(fp);
+	assert_int_equal(read_all(path, 100, &ok, &big, &err), KPG_EINTEGRITY);
+	assert_int_equal(ok, 0);
+	assert_non_null(strstr(err.msg, "not a gzip stream"));
+	fp = fopen(path, "wb");
+	fclose(fp);
+	assert_int_equal(read_all(path, 100, &ok, &big, &err), KPG_EINTEGRITY);
+
+	free(text);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +411,7 @@ int main(void)
 		cmocka_unit_test(test_expand_order),
 		cmocka_unit_test(test_line_reader),
 		cmocka_unit_test(test_line_reader_long),
+		cmocka_unit_test(test_line_reader_gzip),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -26,6 +26,8 @@ static void test_render(void **state)
 	metrics_add(&m.capture_rejected[CAPTURE_REJECT_BAD_JSON], 3);
 	metrics_add(&m.decisions_retrain, 1);
 	atomic_store(&m.consumer_lag, -1);
+	metrics_add(&m.data_gaps, 2);
+	metrics_add(&m.data_gap_offsets, 102);
 	n = metrics_render(&m, buf, sizeof(buf));
 	assert_true(n > 0 && n < sizeof(buf));
 	assert_int_equal(strlen(buf), n);
@@ -34,6 +36,8 @@ static void test_render(void **state)
 	assert_non_null(strstr(buf, "kpigate_capture_rejected_total{reason=\"too_big\"} 0\n"));
 	assert_non_null(strstr(buf, "kpigate_decisions_total{decision=\"retrain\"} 1\n"));
 	assert_non_null(strstr(buf, "# TYPE kpigate_consumer_lag gauge\nkpigate_consumer_lag -1\n"));
+	assert_non_null(strstr(buf, "# TYPE kpigate_data_gaps_total counter\nkpigate_data_gaps_total 2\n"));
+	assert_non_null(strstr(buf, "# TYPE kpigate_data_gap_offsets_total counter\nkpigate_data_gap_offsets_total 102\n"));
 	need = metrics_render(&m, small, sizeof(small));
 	assert_int_equal(need, n);
 	assert_int_equal(strlen(small), sizeof(small) - 1);

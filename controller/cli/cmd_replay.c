@@ -17,6 +17,7 @@
 #include "file_source.h"
 #include "pipeline.h"
 #include "policy_report.h"
+#include "replay_inputs.h"
 #include "replay_report.h"
 #include "replay_verdict.h"
 
@@ -29,10 +30,12 @@ static const char replay_usage[] =
 	"                       [--action-wait SECONDS]]\n"
 	"\n"
 	"Runs kpigate's pipeline over SageMaker data-capture files (and ground-truth\n"
-	"label files) and prints what it decided. A PATH may be a file or a folder;\n"
-	"folders are read in SageMaker's yyyy/mm/dd/hh order, labels interleaved\n"
-	"with captures by that hour. --policy, --capture and --ground-truth take\n"
-	"several values (up to the next option) and may be repeated.\n"
+	"label files) and prints what it decided. A PATH may be a file (read\n"
+	"whatever its name) or a folder; in folders only *.jsonl and *.jsonl.gz\n"
+	"files are read (the others are counted and named as skipped), in\n"
+	"SageMaker's yyyy/mm/dd/hh order, labels interleaved with captures by\n"
+	"that hour. --policy, --capture and --ground-truth take several values\n"
+	"(up to the next option) and may be repeated.\n"
 	"\n"
 	"  --policy FILE...      policy files (one model each); all are validated first\n"
 	"  --capture PATH...     capture JSON Lines files or folders\n"
@@ -261,32 +264,6 @@ static int parse_args(int argc, char **argv, replay_args *a)
 	return 0;
 }
 
-/* The endpoint of an S3-style capture key: ENDPOINT/VARIANT/yyyy/mm/dd/hh/f. */
-static void endpoint_from_path(const char *path, char *out, size_t n)
-{
-	const char *seg[64];
-	size_t ns = 0;
-	int64_t ms;
-
-	out[0] = '\0';
-	if (file_partition_time(path, &ms) != 0)
-		return;
-	seg[ns++] = path;
-	for (const char *p = path; *p && ns < 64; p++)
-		if (*p == '/' && p[1])
-			seg[ns++] = p + 1;
-	/* the partition is the last 5 segments (yyyy mm dd hh file) */
-	if (ns >= 7) {
-		const char *s = seg[ns - 7], *e = strchr(s, '/');
-		size_t len = e ? (size_t)(e - s) : strlen(s);
-
-		if (len >= n)
-			len = n - 1;
-		memcpy(out, s, len);
-		out[len] = '\0';
-	}
-}
-
 /* run_summary: what the replay read and decided, closing its audit trail. */
 static int audit_run_summary(const pipeline *pl, const json_t *outcomes,
 			     audit_log *audit, kpg_err *err)
@@ -340,7 +317,7 @@ static int replay_file(pipeline *pl, const char *path, int64_t partition_ms,
 	int rc;
 
 	if (!is_gt && partition_ms != INT64_MIN) {
-		endpoint_from_path(path, endpoint, sizeof(endpoint));
+		replay_endpoint_of(path, endpoint, sizeof(endpoint));
 		pipeline_set_arrival(pl, partition_ms, partition_ms + 3600 * 1000 - 1, 1);
 	} else if (!is_gt) {
 		struct stat stb;
@@ -356,6 +333,22 @@ static int replay_file(pipeline *pl, const char *path, int64_t partition_ms,
 	if (rc)
 		return rc;
 	while ((rc = line_reader_next(&lr, &line, &len, err)) != LINE_EOF) {
+		if (rc == KPG_EINTEGRITY) {
+			/* a corrupt or truncated gzip: the rest of this file is
+			 * one rejected line, named; the next file is read */
+			fprintf(stderr, "kpigate replay: warning: %s; the rest of the file is skipped\n",
+				err->msg);
+			if (is_gt)
+				pl->stats.gt_lines++;
+			else
+				pl->stats.capture_lines++;
+			rc = pipeline_reject(pl, is_gt, CAPTURE_REJECT_BAD_FILE, path,
+					     lr.line_no + 1, err->msg);
+			kpg_err_clear(err);
+			if (rc == 0)
+				rc = LINE_EOF;
+			break;
+		}
 		if (rc < 0)
 			break;
 		++*lines;
@@ -499,6 +492,7 @@ int cmd_replay(int argc, char **argv)
 	audit_log *audit = NULL;
 	FILE *rejects = NULL;
 	file_list caps = {0}, gts = {0};
+	json_t *inputs = NULL;
 	kpg_err err = {""};
 	action_runner *runner = NULL;
 	char *tmp_outbox = NULL;
@@ -547,6 +541,12 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	pl_ready = 1;
+	inputs = replay_inputs_json(&caps, &gts, &pl);
+	if (inputs == NULL) {
+		fprintf(stderr, "kpigate replay: out of memory\n");
+		goto out;
+	}
+	replay_inputs_warn(stderr, inputs);
 	if (a.execute && (outcomes = json_object()) == NULL)
 		goto out;
 	if (a.execute && replay_start_actions(&a, audit, outcomes, &runner, &tmp_outbox, &err) != 0) {
@@ -584,11 +584,13 @@ int cmd_replay(int argc, char **argv)
 	if (a.json) {
 		json_t *rep = replay_report_json(&pl, outcomes, a.audit, audit);
 
+		json_object_update(rep, inputs);
 		json_dumpf(rep, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
 		fputc('\n', stdout);
 		json_decref(rep);
 	} else {
 		replay_report_print(stdout, &pl, outcomes, a.audit, audit);
+		replay_inputs_print(stdout, inputs);
 	}
 	exit_code = replay_verdict(&pl, rej, a.max_reject_rate, stderr);
 	if (actions_failed)
@@ -606,6 +608,7 @@ out:
 	free(pols);
 	file_list_free(&caps);
 	file_list_free(&gts);
+	json_decref(inputs);
 	if (rejects != NULL && fclose(rejects) != 0) {
 		fprintf(stderr, "kpigate replay: writing %s failed\n", a.rejects);
 		exit_code = KPG_EXIT_TROUBLE;

@@ -10,6 +10,7 @@
 #include "action_runner.h"
 #include "audit.h"
 #include "aws_creds.h"
+#include "daemon_gap.h"
 #include "daemon_task.h"
 #include "http_server.h"
 #include "kafka_dlq.h"
@@ -379,7 +380,7 @@ static int daemon_apply(daemon_ctx *d, daemon_task *t, const kafka_msg_view *v)
 	const state_offset *o;
 	char hint[256];
 	kpg_err err = {""};
-	int is_gt, rc;
+	int is_gt, gap, rc;
 
 	if (t == NULL) {
 		/* never expected: records of revoked partitions are dropped
@@ -392,12 +393,13 @@ static int daemon_apply(daemon_ctx *d, daemon_task *t, const kafka_msg_view *v)
 	o = state_offset_get(&t->st, v->topic, v->partition);
 	if (o != NULL && v->offset < o->next_offset)
 		return 0; /* its effects are already in the checkpoint */
-	if (o != NULL && v->offset > o->next_offset)
-		log_warnx("%s [%d]: offsets %lld..%lld are not in this partition's "
-			  "checkpoint (retention removed them, or state_dir is not "
-			  "shared by every replica)",
-			  v->topic, (int)v->partition,
-			  (long long)o->next_offset, (long long)v->offset - 1);
+	if (o != NULL && v->offset > o->next_offset &&
+	    daemon_gap_check(d->src, d->audit, &d->m, &t->pl, v->topic, v->partition,
+			     o->next_offset, v->offset, &gap, &err) != 0) {
+		log_errorx("stopping: %s", err.msg);
+		d->failed = 1;
+		return KPG_EIO;
+	}
 	is_gt = d->cfg->ground_truth_topic != NULL &&
 		strcmp(v->topic, d->cfg->ground_truth_topic) == 0;
 	if (v->payload == NULL) {
@@ -832,7 +834,11 @@ static void daemon_after_batch(daemon_ctx *d)
 	for (size_t i = 0; i < d->n_tasks && !d->failed; i++) {
 		daemon_task *t = d->tasks[i];
 
-		if (t->dirty && now - t->last_checkpoint_ms >= every)
+		/* the first batch of a newly assigned partition is
+		 * checkpointed at once: a daemon restarted again and again
+		 * before the interval still moves on */
+		if (t->dirty && (now - t->last_checkpoint_ms >= every ||
+				 t->checkpoints == 0))
 			daemon_checkpoint(d, t);
 	}
 }

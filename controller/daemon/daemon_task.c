@@ -244,6 +244,7 @@ int daemon_task_checkpoint(daemon_task *t, kpg_err *err)
 	t->st.decisions_seen = 0;
 	t->dirty = 0;
 	t->last_checkpoint_ms = kpg_time_now_ms();
+	t->checkpoints++;
 	return 0;
 }
 

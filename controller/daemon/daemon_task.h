@@ -48,6 +48,7 @@ typedef struct daemon_task {
 	int decided_fd; /* the decided-keys journal, O_APPEND */
 	int dirty;      /* records applied since the checkpoint */
 	int64_t last_checkpoint_ms;
+	uint64_t checkpoints;       /* written since the task was opened */
 	state_model_status *status; /* borrowed from st after the load */
 	int restored;               /* a checkpoint was found and loaded */
 	/* tallies already counted in the metrics (restored ones included,

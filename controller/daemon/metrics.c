@@ -132,6 +132,12 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 	counter(&rb, "kpigate_order_timeouts_total",
 		"Records applied without waiting longer for the other topic's partition.",
 		&m->order_timeouts);
+	counter(&rb, "kpigate_data_gaps_total",
+		"Partitions resumed past records that were gone from Kafka (retention).",
+		&m->data_gaps);
+	counter(&rb, "kpigate_data_gap_offsets_total",
+		"Offsets skipped by those data gaps: records kpigate never saw.",
+		&m->data_gap_offsets);
 	rb_printf(&rb, "# HELP kpigate_consumer_lag Messages behind the partitions' ends.\n"
 		       "# TYPE kpigate_consumer_lag gauge\nkpigate_consumer_lag %lld\n",
 		  (long long)metrics_get_i64(&m->consumer_lag));

@@ -41,12 +41,15 @@ typedef struct metrics {
 	atomic_uint_fast64_t checkpoints;
 	atomic_uint_fast64_t dead_lettered;
 	atomic_uint_fast64_t policy_reloads, policy_rejects;
-	atomic_uint_fast64_t state_handovers; /* partition state loaded from
+	atomic_uint_fast64_t state_handovers;  /* partition state loaded from
 						 another owner's checkpoint */
-	atomic_uint_fast64_t rebalances;      /* assignment changes (assign,
+	atomic_uint_fast64_t rebalances;       /* assignment changes (assign,
 						 revoke or lose) */
-	atomic_uint_fast64_t kafka_errors;    /* non-fatal client errors */
-	atomic_uint_fast64_t order_timeouts;  /* records let go after
+	atomic_uint_fast64_t kafka_errors;     /* non-fatal client errors */
+	atomic_uint_fast64_t data_gaps;        /* partitions resumed past records
+						 retention removed (daemon_gap.h) */
+	atomic_uint_fast64_t data_gap_offsets; /* offsets those gaps skipped */
+	atomic_uint_fast64_t order_timeouts;   /* records let go after
 						 kafka.max_task_idle_ms
 						 (task_merge.h) */
 

@@ -348,14 +348,16 @@ static void w_str(wbuf *w, const char *s)
 #define KPI_FIXED_BYTES (5 * 8 + 2 * 8 + 8)
 
 /* Version 2: the model's clock, span bucket flag, late and cut-short
- * tallies, the open window's prediction and label counts. */
-#define MODEL_V2_BYTES (1 + 8 + 1 + 8 + 8 + 8 + 8)
+ * tallies, the open window's prediction and label counts and data-gap
+ * marks. */
+#define MODEL_V2_BYTES (1 + 8 + 1 + 8 + 8 + 8 + 8 + 8 + 8)
 #define FEATURE_EVAL_BYTES (8 + 8 + 8 + 1 + 8 + 8 + 1)
 
 static uint64_t waiting_bytes(const pipeline_waiting *w, size_t n_features)
 {
 	return 8 + 8 + 8 + 8 + 4 + FEATURE_EVAL_BYTES * (uint64_t)n_features +
-	       8 + 8 + 1 + 8 + 8 + 8 + KPI_FIXED_BYTES + 16 * (uint64_t)w->kpi.n_pairs;
+	       8 + 8 + 1 + 8 + 8 + 8 + 8 + 8 + KPI_FIXED_BYTES +
+	       16 * (uint64_t)w->kpi.n_pairs;
 }
 
 /* Byte length of a model's body, so a reader can skip a model it resets. */
@@ -427,6 +429,8 @@ static void write_waiting(wbuf *w, const pipeline_waiting *wt, size_t nf)
 	w_u64(w, wt->predictions);
 	w_u64(w, wt->labelled);
 	w_i64(w, wt->due_ms);
+	w_u64(w, wt->gap_events);
+	w_u64(w, wt->gap_offsets);
 	write_kpi(w, &wt->kpi);
 }
 
@@ -483,6 +487,8 @@ static void write_body(wbuf *w, const pipeline_model *m)
 	w_u64(w, m->waits_cut_short);
 	w_u64(w, win->predictions);
 	w_u64(w, win->labelled);
+	w_u64(w, m->gap_events);
+	w_u64(w, m->gap_offsets);
 	w_u32(w, (uint32_t)m->n_waiting);
 	for (size_t i = 0; i < m->n_waiting; i++)
 		write_waiting(w, &m->waiting[(m->wait_head + i) % PIPELINE_MAX_WAITING],
@@ -862,6 +868,7 @@ static void fresh_model(pipeline_model *m)
 	m->has_clock = 0;
 	m->clock_ms = 0;
 	m->late_labels = m->waits_cut_short = 0;
+	m->gap_events = m->gap_offsets = 0;
 	while (m->n_waiting > 0)
 		pipeline_wait_pop(m);
 	m->records = m->windows = m->retrains = m->holds = 0;
@@ -1025,6 +1032,8 @@ static void read_waiting(rbuf *r, pipeline_model *m, uint64_t expect_index)
 	wt->predictions = r_u64(r, "waiting window");
 	wt->labelled = r_u64(r, "waiting window");
 	wt->due_ms = r_time(r, 0, "waiting window due");
+	wt->gap_events = r_u64(r, "waiting window");
+	wt->gap_offsets = r_u64(r, "waiting window");
 	read_kpi(r, &wt->kpi);
 }
 
@@ -1107,6 +1116,8 @@ static void read_body(rbuf *r, pipeline_model *m)
 	m->waits_cut_short = r_u64(r, "tallies");
 	m->win.predictions = r_u64(r, "window");
 	m->win.labelled = r_u64(r, "window");
+	m->gap_events = r_u64(r, "data gap");
+	m->gap_offsets = r_u64(r, "data gap");
 	n = r_count(r, r_u32(r, "waiting windows"), PIPELINE_MAX_WAITING, 8,
 		    "waiting windows");
 	if (r->rc == 0 && n > m->window_index)

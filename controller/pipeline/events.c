@@ -221,3 +221,9 @@ fail:
 	json_decref(errors);
 	return NULL;
 }
+
+json_t *events_data_gap(uint64_t gaps, uint64_t offsets_lost)
+{
+	return json_pack("{s:I, s:I}", "gaps", (json_int_t)gaps, "offsets_lost",
+			 (json_int_t)offsets_lost);
+}

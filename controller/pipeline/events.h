@@ -4,6 +4,7 @@
 #define EVENTS_H
 
 #include <jansson.h>
+#include <stdint.h>
 
 #include "energy.h"
 #include "policy.h"
@@ -37,6 +38,11 @@ json_t *events_decision(const policy *p, const policy_window_eval *ev,
 			const energy_estimate *est);
 
 const char *events_effect_name(events_energy_effect e);
+
+/* The "data_gap" field of window_evaluated and decision when records that
+ * window should have seen were lost upstream (pipeline_gap.h):
+ * {gaps, offsets_lost}. New reference. */
+json_t *events_data_gap(uint64_t gaps, uint64_t offsets_lost);
 
 /* ---- hot reload (policy_reload.c) --------------------------------- */
 

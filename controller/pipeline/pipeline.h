@@ -40,6 +40,7 @@ typedef struct pipeline_waiting {
 	uint64_t predictions;  /* offered to the join */
 	uint64_t labelled;     /* of those, joined so far */
 	int64_t due_ms;        /* decided once the model's clock reaches it */
+	uint64_t gap_events, gap_offsets; /* records lost upstream (pipeline_gap.h) */
 } pipeline_waiting;
 
 /* Why a waiting window was decided when it was (its decision says so). */
@@ -68,6 +69,9 @@ typedef struct pipeline_model {
 	pipeline_waiting *waiting;   /* owned ring of PIPELINE_MAX_WAITING, lazily */
 	size_t wait_head, n_waiting; /* windows window_index - n_waiting .. - 1 */
 	int ref_borrowed;            /* ref is a shared one's shallow copy */
+	/* records lost upstream since the open window began
+	 * (pipeline_gap.h): gaps seen, offsets missing */
+	uint64_t gap_events, gap_offsets;
 	/* tallies for the summary */
 	uint64_t records, windows, retrains, holds, drift_alarms, naive_retrains;
 	uint64_t late_labels;     /* labels whose window was already decided */

@@ -10,6 +10,7 @@
 #include "evaluate.h"
 #include "events.h"
 #include "kpg_time.h"
+#include "pipeline_gap.h"
 #include "pipeline_wait.h"
 
 static int audit_event(pipeline *pl, const char *event, const char *model,
@@ -144,6 +145,9 @@ static int decide_head(pipeline *pl, pipeline_model *m, pipeline_wait_end why,
 		rc = KPG_ENOMEM;
 		goto out;
 	}
+	if ((rc = pipeline_gap_decision(w, ddata, err)) != 0 ||
+	    (rc = pipeline_gap_decision(w, wdata, err)) != 0)
+		goto out;
 	if (d.retrain && !replayed && pl->actor.stage != NULL) {
 		/* durable before the decision is: a crash in between decides
 		 * the window again, with the same trigger */
@@ -259,8 +263,12 @@ int pipeline_close_window(pipeline *pl, pipeline_model *m, int64_t end_ms,
 		 * decided one */
 		if (wdata != NULL)
 			json_object_set_new(wdata, "idempotency_key", json_string(key));
-		rc = audit_event(pl, "window_evaluated", m->pol->model, wdata, err);
+		rc = pipeline_gap_window_closed(m, w, wdata, err);
+		if (rc == 0)
+			rc = audit_event(pl, "window_evaluated", m->pol->model, wdata, err);
 		json_decref(wdata);
+	} else {
+		rc = pipeline_gap_window_closed(m, w, NULL, err);
 	}
 out:
 	window_reset(&m->win);

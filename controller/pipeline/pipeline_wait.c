@@ -82,6 +82,7 @@ void pipeline_wait_pop(pipeline_model *m)
 
 	kpi_reset(&w->kpi);
 	w->predictions = w->labelled = 0;
+	w->gap_events = w->gap_offsets = 0;
 	m->wait_head = (m->wait_head + 1) % PIPELINE_MAX_WAITING;
 	m->n_waiting--;
 }
