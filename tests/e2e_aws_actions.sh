@@ -193,7 +193,7 @@ if kafka_have_tools; then
 	mkdir -p "$work/policies"
 	cp "$work/sm.json" "$work/policies/"
 	cat >"$work/run.json" <<JSON
-{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "g", "capture_topic": "capture"},
+{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "max_time_skew_seconds": 0, "group_id": "g", "capture_topic": "capture"},
  "policy_dir": "$work/policies", "audit_log": "$work/run.jsonl", "state_dir": "$work/state",
  "http": {"listen": "127.0.0.1:0"}, "aws": {"sagemaker_endpoint": "$url", "poll_seconds": 1}}
 JSON

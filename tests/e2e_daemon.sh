@@ -34,7 +34,7 @@ config() { # config STATE_DIR AUDIT GROUP [DEAD_LETTER_TOPIC]
 	local dlq=
 	[[ -n ${4:-} ]] && dlq="\"dead_letter_topic\": \"$4\","
 	cat <<JSON
-{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "$3",
+{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "max_time_skew_seconds": 0, "group_id": "$3",
            "capture_topic": "capture", "batch_size": 500, $dlq
            "properties": {"session.timeout.ms": 6000, "auto.offset.reset": "earliest"}},
  "policy_dir": "$work/policies", "audit_log": "$2", "state_dir": "$1", "http": {"listen": "127.0.0.1:0"},

@@ -39,7 +39,7 @@ cp "$work/ex/policy.json" "$work/ex/train.csv" "$work/policies/"
 debug='' level=info # KAFKA_DEBUG=cgrp,fetch: librdkafka's debug contexts, for a diagnosis
 [[ -n ${KAFKA_DEBUG:-} ]] && debug="\"debug\": \"$KAFKA_DEBUG\"," level=debug
 cat >"$work/run.json" <<JSON
-{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "gf",
+{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "max_time_skew_seconds": 0, "group_id": "gf",
            "capture_topic": "capture", "batch_size": 200, "dead_letter_topic": "dead",
            "properties": {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
                           "auto.commit.interval.ms": 1000, $debug

@@ -36,7 +36,7 @@ cp "$work/ex/train.csv" "$work/policies/"
 
 kafka_start capture:1 || { echo "FAIL: mock"; exit 1; }
 cat >"$work/run.json" <<JSON
-{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "gap",
+{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "max_time_skew_seconds": 0, "group_id": "gap",
            "capture_topic": "capture", "batch_size": 50,
            "properties": {"session.timeout.ms": 6000, "auto.offset.reset": "earliest"}},
  "policy_dir": "$work/policies", "audit_log": "$work/audit.jsonl", "state_dir": "$work/state",

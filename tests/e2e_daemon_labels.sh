@@ -87,7 +87,7 @@ mkdir -p "$work/policies"
 cp "$work/ex/policy.json" "$work/ex/train.csv" "$work/policies/"
 config() { # config GROUP AUDIT STATE_DIR SESSION_MS TOPIC_SUFFIX
 	cat <<JSON
-{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "$1",
+{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "max_time_skew_seconds": 0, "group_id": "$1",
            "capture_topic": "capture$5", "ground_truth_topic": "labels$5", "batch_size": 300,
            "properties": {"session.timeout.ms": $4, "auto.offset.reset": "earliest"}},
  "policy_dir": "$work/policies", "audit_log": "$2", "state_dir": "$3",

@@ -24,7 +24,7 @@ multi_model_world 3000 || exit 1
 kafka_start capture:4 || { echo "FAIL: mock"; exit 1; }
 config() { # config AUDIT
 	cat <<JSON
-{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "gr",
+{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "max_time_skew_seconds": 0, "group_id": "gr",
            "capture_topic": "capture", "batch_size": 200,
            "properties": {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
                           "auto.commit.interval.ms": 1000,

@@ -33,7 +33,7 @@ kafka_start capture:2 || { echo "FAIL: mock"; exit 1; }
 mkdir -p "$work/policies" "$work/state"
 cp "$work/ex/policy.json" "$work/ex/train.csv" "$work/policies/"
 cat >"$work/run.json" <<JSON
-{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "g",
+{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "max_time_skew_seconds": 0, "group_id": "g",
            "capture_topic": "capture", "batch_size": 200,
            "properties": {"session.timeout.ms": 6000, "auto.offset.reset": "earliest"}},
  "policy_dir": "$work/policies", "audit_log": "$work/audit.jsonl", "state_dir": "$work/state",

@@ -26,7 +26,7 @@ multi_model_world 3000 || exit 1
 kafka_start capture:4 || { echo "FAIL: mock"; exit 1; }
 config() { # config GROUP AUDIT STATE_DIR
 	cat <<JSON
-{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "group_id": "$1",
+{"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "max_time_skew_seconds": 0, "group_id": "$1",
            "capture_topic": "capture", "batch_size": 200,
            "properties": {"session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
                           "auto.commit.interval.ms": 1000,

@@ -47,6 +47,9 @@ typedef struct config {
 	unsigned max_task_idle_ms; /* default 30000, 0..3600000: how long a
 				      partition's records wait for the other
 				      topic's same partition (task_merge.h) */
+	int64_t max_time_skew_ms;  /* default 1 h; 0 = not checked: how far a
+				      record's inferenceTime may be from its
+				      Kafka timestamp (bad_time beyond) */
 	int route_by_key;          /* default 1: message key = endpoint name */
 	char *route_header;        /* owned; NULL = no header routing */
 

@@ -12,6 +12,7 @@
 #include "action_runner.h"
 #include "aws_call.h"
 #include "join.h"
+#include "pipeline.h"
 
 #define PATH_MAX_BYTES 4096
 #define NAME_MAX_BYTES 255  /* group id, header name, URLs */
@@ -160,6 +161,10 @@ static const kpg_jsonv_key keys[] = {
 	 .max = 3600000, .def = "30000", .store = KPG_JSONV_UINT,
 	 AT(max_task_idle_ms),
 	 .doc = "With `ground_truth_topic`: how long records of one partition wait for the other topic's partition of the same number before they are applied in arrival order instead of timestamp order (docs/operations.md, \"Ground truth through Kafka\"). `0`: never wait (arrival order)."},
+	{.path = "kafka.max_time_skew_seconds", .type = KPG_JSONV_INT, .min = 0,
+	 .max = 31622400, .def = KPG_JSONV_DEF(PIPELINE_DEFAULT_SKEW_S),
+	 .store = KPG_JSONV_I64, AT(max_time_skew_ms), .scale = 1000,
+	 .doc = "A capture record whose inferenceTime is more than this far from its Kafka timestamp is rejected as `bad_time` (dead-lettered, counted) and never moves a window. `0`: not checked — for a backfill of old captures produced now."},
 	{.path = "kafka.routing", .type = KPG_JSONV_OBJECT,
 	 .doc = "How a record finds its policy."},
 	{.path = "kafka.routing.key", .type = KPG_JSONV_BOOL, .def = "true",

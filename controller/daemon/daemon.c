@@ -410,6 +410,10 @@ static int daemon_apply(daemon_ctx *d, daemon_task *t, const kafka_msg_view *v)
 				      (uint64_t)v->offset, &err);
 	} else {
 		daemon_route(d->cfg, v, hint, sizeof(hint));
+		/* the record arrived at its Kafka timestamp: an inferenceTime
+		 * far from it is bad_time, a missing one is placed there */
+		pipeline_set_arrival(&t->pl, v->timestamp_ms >= 0 ? v->timestamp_ms : INT64_MIN,
+				     v->timestamp_ms, v->timestamp_ms >= 0);
 		rc = pipeline_capture_line(&t->pl, v->payload, v->len,
 					   hint[0] ? hint : NULL, v->topic,
 					   (uint64_t)v->offset, &err);
@@ -693,6 +697,7 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 	int rc;
 
 	d->po.join_max_entries = cfg->join_max_entries;
+	d->po.max_time_skew_ms = cfg->max_time_skew_ms > 0 ? cfg->max_time_skew_ms : -1;
 	d->po.join_max_age_ms = cfg->join_max_age_ms;
 	rc = audit_open(cfg->audit_log, &d->audit, err);
 	if (rc)

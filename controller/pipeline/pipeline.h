@@ -35,11 +35,11 @@
 /* A window closed, its drift evaluated and audited, waiting for the labels
  * of its predictions before its decision. */
 typedef struct pipeline_waiting {
-	policy_window_eval ev; /* judged drift; ev.features owned (n_features) */
-	kpi_acc kpi;           /* owned: its predictions' labelled pairs */
-	uint64_t predictions;  /* offered to the join */
-	uint64_t labelled;     /* of those, joined so far */
-	int64_t due_ms;        /* decided once the model's clock reaches it */
+	policy_window_eval ev;            /* judged drift; ev.features owned (n_features) */
+	kpi_acc kpi;                      /* owned: its predictions' labelled pairs */
+	uint64_t predictions;             /* offered to the join */
+	uint64_t labelled;                /* of those, joined so far */
+	int64_t due_ms;                   /* decided once the model's clock reaches it */
 	uint64_t gap_events, gap_offsets; /* records lost upstream (pipeline_gap.h) */
 } pipeline_waiting;
 
