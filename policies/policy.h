@@ -41,11 +41,21 @@ typedef enum policy_action_type {
 } policy_action_type;
 
 
+/* A KPI rule relative to the model's own baseline (policy_baseline). */
+typedef enum policy_kpi_relative {
+	POLICY_REL_NONE = 0,
+	POLICY_REL_AMOUNT, /* worse than the baseline by more than worse_by */
+	POLICY_REL_PCT     /* ... by more than worse_by % of the baseline */
+} policy_kpi_relative;
+
 typedef struct policy_kpi {
 	kpi_metric metric;
-	int is_max; /* 1: breach when value > threshold (rmse, mae);
-		       0: breach when value < threshold */
+	int is_max; /* 1: lower is better (rmse, mae): breach when value >
+		       threshold; 0: breach when value < threshold */
 	double threshold;
+	policy_kpi_relative relative;
+	double worse_by;
+	int relative_only; /* no min/max: only the relative rule judges */
 } policy_kpi;
 
 typedef struct policy_param {
@@ -82,8 +92,10 @@ typedef struct policy {
 	double dataset_drift_share; /* default 0.3: share of drifted features */
 
 	policy_kpi kpis[POLICY_MAX_KPIS];
-	size_t n_kpis;     /* at least one */
-	int require_drift; /* retrain only with dataset drift too; default 0 */
+	size_t n_kpis;              /* at least one */
+	int require_drift;          /* retrain only with dataset drift too; default 0 */
+	unsigned baseline_windows;  /* default 3: windows that make a baseline */
+	int64_t baseline_settle_ms; /* -1 (default): energy.expected_hours */
 
 	uint64_t min_records;         /* default 100 */
 	uint64_t min_labelled;        /* default 100 */
@@ -136,36 +148,71 @@ extern const size_t policy_n_placeholders;
 
 
 /* Guard memory carried from window to window (checkpointed by the daemon). */
+/* The model's own KPI level, for relative rules: learned from the first
+ * baseline_windows windows with KPI evidence that start at or after
+ * since_ms -- the start of the stream, a retrain kpigate decided (plus the
+ * settle time), or a deployment it was told about. */
+typedef struct policy_baseline {
+	int64_t since_ms;               /* INT64_MIN: from the start of the stream */
+	int64_t deployed_ms;            /* the last deployment applied; INT64_MIN none */
+	unsigned windows;               /* windows learned so far */
+	int ready;                      /* learned: value[] holds the means */
+	double value[POLICY_MAX_KPIS];  /* per policy KPI: n-weighted sum, */
+	double weight[POLICY_MAX_KPIS]; /* then the mean once ready */
+} policy_baseline;
+
+/* Guard memory carried from window to window (checkpointed by the daemon). */
 typedef struct policy_guard_state {
 	unsigned consecutive_breaches;
 	int64_t last_retrain_ms; /* INT64_MIN when never */
 	int64_t retrain_ms[POLICY_MAX_RETRAIN_HISTORY];
 	size_t n_retrains;
+	policy_baseline base;
 } policy_guard_state;
 
 void policy_guard_state_init(policy_guard_state *g);
+
+/* After a window's decision: a retrain restarts the baseline, learned
+ * from windows that start once the retrain has run (policy_settle_ms); a
+ * window with evidence teaches a baseline still learning. */
+void policy_baseline_after(const policy *p, const policy_window_eval *ev,
+			   int retrained, policy_baseline *b);
+
+/* baseline.settle_seconds, or by default energy.expected_hours, in ms. */
+int64_t policy_settle_ms(const policy *p);
+
+/* A new model serves from at_ms (a deployment signal): the baseline is
+ * learned again from the windows that start then. Returns 0, or 1 when a
+ * deployment at or after at_ms was applied already (nothing changes). */
+int policy_guard_deployed(policy_guard_state *g, int64_t at_ms);
 
 /* What each reason of a decision says, as a stable code beside its text
  * (names in policy_reason_names; meanings in docs/policies.md). Zero is
  * "unspecified": a reason that did not come from policy_decide. */
 typedef enum policy_reason_code {
 	POLICY_REASON_UNSPECIFIED = 0,
-	POLICY_REASON_DATASET_DRIFT,    /* drift summary: dataset drift */
-	POLICY_REASON_NO_DRIFT,         /* drift summary: no dataset drift */
-	POLICY_REASON_DRIFT_NOT_JUDGED, /* no feature values in the window */
-	POLICY_REASON_MIN_RECORDS,      /* guard: too few records; hold */
-	POLICY_REASON_MIN_LABELLED,     /* guard: too few labelled records; hold */
-	POLICY_REASON_KPI_BREACH,       /* one KPI past its threshold */
-	POLICY_REASON_KPI_OK,           /* one KPI within its threshold */
-	POLICY_REASON_KPI_MISSING,      /* one KPI without a value */
-	POLICY_REASON_NO_KPI,           /* no KPI has a value; hold */
-	POLICY_REASON_NO_BREACH,        /* all KPIs with values within; hold */
-	POLICY_REASON_DRIFT_ALERT,      /* dataset drift, no breach; hold */
-	POLICY_REASON_REQUIRE_DRIFT,    /* guard: breach without required drift */
-	POLICY_REASON_CONSECUTIVE,      /* guard: streak shorter than required */
-	POLICY_REASON_COOLDOWN,         /* guard: inside the cooldown */
-	POLICY_REASON_BUDGET,           /* guard: retrain budget used up */
-	POLICY_REASON_RETRAIN,          /* the retrain and its streak */
+	POLICY_REASON_DATASET_DRIFT,     /* drift summary: dataset drift */
+	POLICY_REASON_NO_DRIFT,          /* drift summary: no dataset drift */
+	POLICY_REASON_DRIFT_NOT_JUDGED,  /* no feature values in the window */
+	POLICY_REASON_MIN_RECORDS,       /* guard: too few records; hold */
+	POLICY_REASON_MIN_LABELLED,      /* guard: too few labelled records; hold */
+	POLICY_REASON_KPI_BREACH,        /* one KPI past its threshold */
+	POLICY_REASON_KPI_OK,            /* one KPI within its threshold */
+	POLICY_REASON_KPI_MISSING,       /* one KPI without a value */
+	POLICY_REASON_NO_KPI,            /* no KPI has a value; hold */
+	POLICY_REASON_NO_BREACH,         /* all KPIs with values within; hold */
+	POLICY_REASON_DRIFT_ALERT,       /* dataset drift, no breach; hold */
+	POLICY_REASON_REQUIRE_DRIFT,     /* guard: breach without required drift */
+	POLICY_REASON_CONSECUTIVE,       /* guard: streak shorter than required */
+	POLICY_REASON_COOLDOWN,          /* guard: inside the cooldown */
+	POLICY_REASON_BUDGET,            /* guard: retrain budget used up */
+	POLICY_REASON_RETRAIN,           /* the retrain and its streak */
+	POLICY_REASON_KPI_DEGRADED,      /* one KPI worse than its baseline by
+					   more than the rule allows */
+	POLICY_REASON_KPI_NEAR_BASELINE, /* one KPI within its baseline rule */
+	POLICY_REASON_BASELINE_LEARNING, /* a relative rule waits for its
+					   baseline; hold when nothing else
+					   could be judged */
 	POLICY_REASON__COUNT
 } policy_reason_code;
 

@@ -29,6 +29,8 @@ void policy_guard_state_init(policy_guard_state *g)
 {
 	memset(g, 0, sizeof(*g));
 	g->last_retrain_ms = INT64_MIN;
+	g->base.since_ms = INT64_MIN;
+	g->base.deployed_ms = INT64_MIN;
 }
 
 void policy_judge_features(const policy *p, policy_window_eval *ev)
@@ -184,14 +186,46 @@ static int64_t sat_add(int64_t a, int64_t b)
  * and *first_breach (the index of the first breaching KPI's reason, or
  * NO_REASON). A NaN value is no evidence: it is neither side of a
  * threshold. */
+/* A KPI's relative rule against the baseline; adds its reason. Returns 1
+ * breached, 0 within, -1 not judged (the baseline is still learning). */
+static int relative_reason(const policy *p, const policy_baseline *b, size_t i,
+			   double value, policy_decision *out, size_t *at)
+{
+	const policy_kpi *k = &p->kpis[i];
+	const char *name = kpi_metric_name(k->metric);
+	char val[POLICY_NUM_LEN], base[POLICY_NUM_LEN], by[POLICY_NUM_LEN];
+	double worse, allowed;
+	int br;
+
+	if (!b->ready || b->weight[i] <= 0) {
+		*at = reason(out, POLICY_REASON_BASELINE_LEARNING,
+			     "%s baseline: learning (%u of %u windows since the model was (re)trained)",
+			     name, b->windows, p->baseline_windows);
+		return -1;
+	}
+	worse = k->is_max ? value - b->value[i] : b->value[i] - value;
+	allowed = k->relative == POLICY_REL_PCT ? k->worse_by / 100.0 * fabs(b->value[i])
+						: k->worse_by;
+	br = worse > allowed;
+	policy_format_pair(value, b->value[i], val, base);
+	snprintf(by, sizeof(by), "%.4g%s", k->worse_by,
+		 k->relative == POLICY_REL_PCT ? "%" : "");
+	*at = reason(out, br ? POLICY_REASON_KPI_DEGRADED : POLICY_REASON_KPI_NEAR_BASELINE,
+		     "%s %s against its baseline %s: %s by %.4g, %s %s allowed", name,
+		     val, base, worse > 0 ? "worse" : "not worse", fabs(worse),
+		     br ? "more than the" : "within the", by);
+	return br;
+}
+
 static size_t kpi_reasons(const policy *p, const policy_window_eval *ev,
-			  policy_decision *out, int *breached,
-			  size_t *first_breach)
+			  const policy_baseline *base, policy_decision *out,
+			  int *breached, size_t *first_breach, size_t *n_judged)
 {
 	size_t n_valid = 0;
 
 	*breached = 0;
 	*first_breach = NO_REASON;
+	*n_judged = 0;
 	for (size_t i = 0; i < p->n_kpis; i++) {
 		const policy_kpi *k = &p->kpis[i];
 		const policy_kpi_value *v;
@@ -215,15 +249,28 @@ static size_t kpi_reasons(const policy *p, const policy_window_eval *ev,
 			continue;
 		}
 		n_valid++;
-		b = k->is_max ? v->value > k->threshold : v->value < k->threshold;
-		*breached |= b;
-		policy_format_pair(v->value, k->threshold, val, thr);
-		at = reason(out, b ? POLICY_REASON_KPI_BREACH : POLICY_REASON_KPI_OK,
-			    "%s %s %s %s (n=%" PRIu64 ")", name, val,
-			    k->is_max ? (b ? ">" : "<=") : (b ? "<" : ">="), thr,
-			    v->n);
-		if (b && *first_breach == NO_REASON)
-			*first_breach = at;
+		if (!k->relative_only) {
+			b = k->is_max ? v->value > k->threshold : v->value < k->threshold;
+			*breached |= b;
+			++*n_judged;
+			policy_format_pair(v->value, k->threshold, val, thr);
+			at = reason(out, b ? POLICY_REASON_KPI_BREACH : POLICY_REASON_KPI_OK,
+				    "%s %s %s %s (n=%" PRIu64 ")", name, val,
+				    k->is_max ? (b ? ">" : "<=") : (b ? "<" : ">="), thr,
+				    v->n);
+			if (b && *first_breach == NO_REASON)
+				*first_breach = at;
+		}
+		if (k->relative != POLICY_REL_NONE) {
+			b = relative_reason(p, base, i, v->value, out, &at);
+			if (b >= 0)
+				++*n_judged;
+			if (b == 1) {
+				*breached = 1;
+				if (*first_breach == NO_REASON)
+					*first_breach = at;
+			}
+		}
 	}
 	return n_valid;
 }
@@ -234,7 +281,7 @@ static size_t decide(const policy *p, const policy_window_eval *ev,
 		     policy_guard_state *g, policy_decision *out)
 {
 	int64_t now = ev->end_ms;
-	size_t n_valid, first_breach, decisive = NO_REASON, at, ignored;
+	size_t n_valid, first_breach, decisive = NO_REASON, at, ignored, n_judged;
 	int breached;
 
 	/* 1. what a retrain-on-every-drift-alarm controller would do */
@@ -246,22 +293,29 @@ static size_t decide(const policy *p, const policy_window_eval *ev,
 		decisive = reason(out, POLICY_REASON_MIN_RECORDS,
 				  "window has %" PRIu64 " records, fewer than min_records %" PRIu64,
 				  ev->n_records, p->min_records);
-		kpi_reasons(p, ev, out, &breached, &ignored);
+		kpi_reasons(p, ev, &g->base, out, &breached, &ignored, &n_judged);
 		return decisive;
 	}
 	if (ev->n_labelled < p->min_labelled) {
 		decisive = reason(out, POLICY_REASON_MIN_LABELLED,
 				  "no KPI evidence: %" PRIu64 " labelled records, fewer than min_labelled %" PRIu64,
 				  ev->n_labelled, p->min_labelled);
-		kpi_reasons(p, ev, out, &breached, &ignored);
+		kpi_reasons(p, ev, &g->base, out, &breached, &ignored, &n_judged);
 		return decisive;
 	}
 
 	/* 4. the KPIs */
-	n_valid = kpi_reasons(p, ev, out, &breached, &first_breach);
+	n_valid = kpi_reasons(p, ev, &g->base, out, &breached, &first_breach,
+			      &n_judged);
 	if (n_valid == 0)
 		return reason(out, POLICY_REASON_NO_KPI,
 			      "no KPI evidence: none of the policy's KPIs has a value in this window");
+	/* only relative rules, their baseline still learning: nothing to
+	 * judge yet, and the streak is left as it was */
+	if (n_judged == 0)
+		return reason(out, POLICY_REASON_BASELINE_LEARNING,
+			      "no KPI rule can judge yet: the model's baseline is being learned (%u of %u windows)",
+			      g->base.windows, p->baseline_windows);
 	out->kpi_breached = breached;
 
 	/* 5. no breach: drift alone never retrains (with drift, the alert is
@@ -345,6 +399,7 @@ void policy_decide(const policy *p, const policy_window_eval *ev,
 			sizeof(out->idempotency_key));
 	decisive = decide(p, ev, g, out);
 	out->decisive = decisive < out->n_reasons ? decisive : out->n_reasons;
+	policy_baseline_after(p, ev, out->retrain, &g->base);
 }
 
 void policy_window_key(const policy *p, const policy_window_eval *ev,

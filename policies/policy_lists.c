@@ -117,8 +117,37 @@ static void load_features(kpg_jsonv *v, json_t *f, policy *p)
 	}
 }
 
-/* One KPI: its metric (against the task), then exactly the bound its
- * direction calls for. */
+/* A KPI's rule relative to the model's baseline: at most one of
+ * worse_than_baseline_by / _pct. Returns 1 with pk's fields set, 0 none,
+ * -1 an error (reported). */
+static int load_relative(kpg_jsonv *v, json_t *k, const char *path,
+			 policy_kpi *pk)
+{
+	json_t *by = json_object_get(k, "worse_than_baseline_by");
+	json_t *pct = json_object_get(k, "worse_than_baseline_pct");
+	char bp[96];
+	kpg_jsonv_at at = {bp, NULL};
+
+	if (by != NULL && pct != NULL) {
+		snprintf(bp, sizeof(bp), "%s.worse_than_baseline_pct", path);
+		kpg_jsonv_error(v, bp, 1, "%s has both \"worse_than_baseline_by\" and \"worse_than_baseline_pct\"; give one",
+				path);
+		return -1;
+	}
+	if (by == NULL && pct == NULL)
+		return 0;
+	snprintf(bp, sizeof(bp), "%s.%s", path,
+		 by ? "worse_than_baseline_by" : "worse_than_baseline_pct");
+	if (kpg_jsonv_value(v, row(v, by ? "kpis[].worse_than_baseline_by" : "kpis[].worse_than_baseline_pct"),
+			    &at, by ? by : pct) != 1)
+		return -1;
+	pk->relative = by ? POLICY_REL_AMOUNT : POLICY_REL_PCT;
+	pk->worse_by = json_number_value(by ? by : pct);
+	return 1;
+}
+
+/* One KPI: its metric (against the task), then the bound its direction
+ * calls for, a rule relative to the model's baseline, or both. */
 static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 		     int task_bad, size_t *seen_at)
 {
@@ -127,8 +156,8 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 	json_t *vmin, *vmax, *m;
 	const char *s, *bound;
 	kpi_metric metric;
-	policy_kpi *pk;
-	int hib;
+	policy_kpi *pk, rel;
+	int hib, has_rel;
 
 	snprintf(path, sizeof(path), "kpis[%zu]", i);
 	snprintf(mpath, sizeof(mpath), "kpis[%zu].metric", i);
@@ -169,8 +198,20 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 				path, s, hib ? "min" : "max");
 		return;
 	}
+	memset(&rel, 0, sizeof(rel));
+	has_rel = load_relative(v, k, path, &rel);
+	if (has_rel < 0)
+		return;
 	if (vmin == NULL && vmax == NULL) {
-		kpg_jsonv_error(v, path, 0, "%s needs a threshold: \"%s\" for %s",
+		if (has_rel == 1 && p->n_kpis < POLICY_MAX_KPIS) {
+			pk = &p->kpis[p->n_kpis++];
+			*pk = rel;
+			pk->metric = metric;
+			pk->is_max = !hib;
+			pk->relative_only = 1;
+			return;
+		}
+		kpg_jsonv_error(v, path, 0, "%s needs a threshold: \"%s\" for %s, or a rule against the model's baseline (\"worse_than_baseline_by\" or \"worse_than_baseline_pct\")",
 				path, hib ? "min" : "max", s);
 		return;
 	}
@@ -191,6 +232,7 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 	    p->n_kpis >= POLICY_MAX_KPIS)
 		return;
 	pk = &p->kpis[p->n_kpis++];
+	*pk = rel;
 	pk->metric = metric;
 	pk->is_max = !hib;
 	pk->threshold = json_number_value(vmin ? vmin : vmax);

@@ -91,6 +91,8 @@ static void check_rules(kpg_jsonv *v, json_t *root, policy *p, int task_bad)
 						      p->window_span_ms % POLICY_WEEK_MS == 0
 					      ? POLICY_MONDAY_MS
 					      : 0;
+	if (kpg_jsonv_get(root, "baseline.settle_seconds") == NULL)
+		p->baseline_settle_ms = -1; /* energy.expected_hours */
 	check_guard(v, root, p, "guards.min_records", p->min_records);
 	check_guard(v, root, p, "guards.min_labelled", p->min_labelled);
 	if (have_type && p->action == POLICY_ACTION_SAGEMAKER_PIPELINE &&

@@ -48,6 +48,9 @@ const char *const policy_reason_names[POLICY_REASON__COUNT + 1] = {
 	[POLICY_REASON_COOLDOWN] = "cooldown",
 	[POLICY_REASON_BUDGET] = "budget",
 	[POLICY_REASON_RETRAIN] = "retrain",
+	[POLICY_REASON_KPI_DEGRADED] = "kpi_degraded",
+	[POLICY_REASON_KPI_NEAR_BASELINE] = "kpi_near_baseline",
+	[POLICY_REASON_BASELINE_LEARNING] = "baseline_learning",
 	[POLICY_REASON__COUNT] = NULL,
 };
 

@@ -4,8 +4,11 @@ real_streams.py): kpigate's windows, KPIs and decisions against an
 independent computation by prediction time; labels arriving later (within
 the wait), or in the same hour as their prediction, change nothing; a
 record dated 90 days ahead in an early folder is rejected as bad_time and
-changes no window."""
+changes no window; on bike sharing, a relative RMSE rule retrains far
+less often than a fixed threshold that the seasons make stale, and a
+deployment signal makes it learn the baseline again from that time."""
 import datetime as dt
+import json
 
 import kpg_check
 import real_streams as rs
@@ -17,7 +20,8 @@ real = c.need_shared("data", "real")
 def replay(folder, *extra):
     rep = c.run_json("replay", "--policy", folder + "/policy.json", "--capture",
                      folder + "/capture", "--ground-truth", folder + "/ground_truth",
-                     "--audit", folder + "/audit.jsonl", "--json", *extra)
+                     "--audit", folder + "/audit.jsonl", "--json", *extra,
+                     expect=1)  # findings: drift alarms and retrains
     return rep
 
 
@@ -96,5 +100,48 @@ for kind in ("bike", "elec2"):
         text = f.read()
     c.ok("bad_time" in text and "more than 3600 s from when the record arrived" in text,
          f"{kind}: the rejects file says why: {text[:300]}")
+
+# relative rule on bike sharing: the achievable RMSE moves with the season
+base = c.path("bike", "base")
+fixed = replay(base)
+pol = json.load(open(base + "/policy.json"))
+pol["kpis"] = [{"metric": "rmse", "worse_than_baseline_pct": 25}]
+with open(base + "/policy-rel.json", "w") as f:
+    json.dump(pol, f)
+rel = c.run_json("replay", "--policy", base + "/policy-rel.json", "--capture",
+                 base + "/capture", "--ground-truth", base + "/ground_truth", "--json",
+                 expect=None)
+n_fixed = sum(d["decision"]["decision"] == "retrain" for d in fixed["decisions"])
+n_rel = sum(d["decision"]["decision"] == "retrain" for d in rel["decisions"])
+c.ok(1 <= n_rel < n_fixed / 2, f"relative rule: {n_rel} retrains, fixed max: {n_fixed}")
+codes = [d["decision"]["decisive_reason"]["code"] for d in rel["decisions"]]
+c.ok(codes[1:4] == ["baseline_learning"] * 3,
+     f"the first three windows with evidence learn the baseline: {codes[:5]}")
+c.ok(all(codes[codes.index(x) + 1] == "baseline_learning"
+         for x in ("kpi_degraded",) if x in codes and codes.index(x) + 1 < len(codes)),
+     f"after a retrain the baseline is learned again: {codes[:20]}")
+# a deployment mid-2011: model_deployed audited, the baseline learned again
+dep = c.write("deployments.jsonl",
+              '{"model": "bike-demand", "time": "2011-07-04T00:00:00Z"}\n')
+audit = c.path("bike-deployed.jsonl")
+depl = c.run_json("replay", "--policy", base + "/policy-rel.json", "--capture",
+                  base + "/capture", "--ground-truth", base + "/ground_truth", "--json",
+                  "--deployments", dep, "--audit", audit, expect=None)
+recs = kpg_check.audit_records(audit)
+md = [r for r in recs if r["event"] == "model_deployed"]
+c.ok(len(md) == 1 and md[0]["model"] == "bike-demand" and
+     md[0]["data"]["time"].startswith("2011-07-04"), f"model_deployed audited once: {md}")
+after = [d for d in depl["decisions"] if d["window"]["start"] >= "2011-07-04"]
+c.ok([d["decision"]["decisive_reason"]["code"] for d in after[:3]] == ["baseline_learning"] * 3,
+     f"windows from the deployment learn the baseline: "
+     f"{[d['decision']['decisive_reason']['code'] for d in after[:4]]}")
+before = [d for d in depl["decisions"] if d["window"]["start"] < "2011-06-27"]
+c.ok([d["decision"] for d in before] == [d["decision"] for d in rel["decisions"][:len(before)]],
+     "decisions before the deployment are unchanged")
+rc, _, err = c.run("replay", "--policy", base + "/policy-rel.json", "--capture",
+                   base + "/capture", "--deployments",
+                   c.write("bad.jsonl", '{"model": "nope", "time": "2011-07-04T00:00:00Z"}\n'))
+c.ok(rc == 2 and "bad.jsonl:1: no policy for model 'nope'" in err,
+     f"a deployment for an unknown model is trouble: {rc} {err[-200:]}")
 
 c.finish()

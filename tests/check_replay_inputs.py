@@ -26,7 +26,7 @@ c.ok(len(files) > 20, f"the example has capture files: {len(files)}")
 
 def replay(capture, *extra):
     rc, out, err = c.run("replay", "--policy", pol, "--capture", capture, "--json", *extra)
-    c.ok(rc == 0, f"replay {capture}: exit {rc}: {err[-500:]}")
+    c.ok(rc in (0, 1), f"replay {capture}: exit {rc} (0 nothing found, 1 findings): {err[-500:]}")
     try:
         return json.loads(out), err
     except ValueError:

@@ -27,9 +27,10 @@ with open(f"{ex}/policy.json") as f:
 # ---- the example as shipped: audit records and the summary by code ------
 audit = c.path("audit.jsonl")
 rep = c.run_json("replay", "--policy", f"{ex}/policy.json", "--capture", f"{ex}/capture",
-                 "--ground-truth", f"{ex}/ground_truth", "--audit", audit, "--json")
+                 "--ground-truth", f"{ex}/ground_truth", "--audit", audit, "--json",
+                 expect=1)  # findings: drift alarms and a retrain
 decs = [r for r in audit_records(audit) if r["event"] == "decision"]
-c.ok(len(decs) >= 40, f"about 42 decisions audited: {len(decs)}")
+c.ok(len(decs) >= 38, f"about 40 decisions audited (the last days wait for labels): {len(decs)}")
 expect = {"hold": collections.Counter(), "retrain": collections.Counter()}
 examples = {}
 for r in decs:
@@ -91,7 +92,7 @@ with open(pfile, "w") as f:
     json.dump(pol, f)
 args = ["replay", "--policy", pfile, "--capture", f"{ex}/capture",
         "--ground-truth", f"{ex}/ground_truth"]
-rc, table, err = c.run(*args, expect=0)
+rc, table, err = c.run(*args, expect=1)
 row = re.compile(r"^  (\d+) +(\d{4}-\d\d-\d\d) +(\d+) +(\d+) +(\S+) +(\S+) +(hold|retrain) +(.*)$")
 rows = [row.match(ln) for ln in table.splitlines()]
 rows = [r for r in rows if r]
@@ -105,7 +106,7 @@ for r in small:
 c.ok(all("fewer than min_records" not in r.group(8) for r in rows if int(r.group(3)) >= minrec),
      "windows with enough records are not blamed on min_records")
 # the same in --json: decisive_reason of exactly those windows
-j = c.run_json(*args, "--json")
+j = c.run_json(*args, "--json", expect=1)
 blocked = {d["window"]["window"] for d in j["decisions"]
            if d["decision"]["decisive_reason"]["code"] == "min_records"}
 c.ok(blocked == {int(r.group(1)) for r in small},

@@ -29,8 +29,9 @@ find "$work/ex/capture" -name '*.jsonl' | sort | xargs cat >"$work/all.jsonl"
 grep '"eventMetadata"' "$work/all.jsonl" | grep '"endpointInput"' | head -n 600 >"$work/capture.jsonl"
 (( $(wc -l <"$work/capture.jsonl") == 600 )) || { echo "FAIL: not 600 capture lines"; exit 1; }
 mkdir -p "$work/policies" "$work/state"
-# 30-record windows: 200 records leave 20 in the window open at the gap
-sed 's/"window": {[^}]*}/"window": {"records": 30}/; s/"min_records": [0-9]*/"min_records": 1/; s/"min_labelled": [0-9]*/"min_labelled": 1/' \
+# 30-record windows: 200 records leave 20 in the window open at the gap;
+# no labels here, so no label wait: each window is decided as it closes
+sed 's/"window": {[^}]*}/"window": {"records": 30, "label_wait_seconds": 0}/; s/"min_records": [0-9]*/"min_records": 1/; s/"min_labelled": [0-9]*/"min_labelled": 1/' \
 	"$work/ex/policy.json" >"$work/policies/policy.json"
 cp "$work/ex/train.csv" "$work/policies/"
 

@@ -44,7 +44,7 @@ static void base_policy(policy *p)
 	p->min_labelled = (uint64_t)dflt("guards.min_labelled");
 	p->consecutive_windows = (unsigned)dflt("guards.consecutive_windows");
 	p->budget_period_ms = (int64_t)(dflt("guards.budget_period_seconds") * 1000);
-	p->kpis[0] = (policy_kpi){KPI_AUC, 0, 0.75};
+	p->kpis[0] = (policy_kpi){.metric = KPI_AUC, .threshold = 0.75};
 	p->n_kpis = 1;
 }
 
@@ -342,7 +342,7 @@ static void test_invalid_kpi_is_no_evidence(void **state)
 
 	(void)state;
 	base_policy(&p);
-	p.kpis[1] = (policy_kpi){KPI_ACCURACY, 0, 0.8};
+	p.kpis[1] = (policy_kpi){.metric = KPI_ACCURACY, .threshold = 0.8};
 	p.n_kpis = 2;
 	policy_guard_state_init(&g);
 
@@ -423,7 +423,7 @@ static void test_lower_is_better(void **state)
 	(void)state;
 	base_policy(&p);
 	p.task = POLICY_TASK_REGRESSION;
-	p.kpis[0] = (policy_kpi){KPI_RMSE, 1, 10.0};
+	p.kpis[0] = (policy_kpi){.metric = KPI_RMSE, .is_max = 1, .threshold = 10.0};
 	policy_guard_state_init(&g);
 	base_window(&ev, 0, T0);
 	ev.kpis[KPI_AUC].valid = 0;
@@ -585,7 +585,7 @@ static void test_all_reasons_fit(void **state)
 	(void)state;
 	base_policy(&p);
 	for (size_t i = 0; i < POLICY_MAX_KPIS; i++)
-		p.kpis[i] = (policy_kpi){KPI_AUC, 0, 0.75};
+		p.kpis[i] = (policy_kpi){.metric = KPI_AUC, .threshold = 0.75};
 	p.n_kpis = POLICY_MAX_KPIS;
 	p.require_drift = 1;
 	p.consecutive_windows = 3;
@@ -752,6 +752,107 @@ static void key_for(const char *model, uint64_t idx, int64_t start, char *out)
 	snprintf(out, 96, "%s", d.idempotency_key);
 }
 
+/* ---- relative KPI rules ------------------------------------------ */
+
+/* A relative-only auc rule: the first baseline_windows windows with
+ * evidence teach the baseline and hold (nothing judges yet); then a drop
+ * of more than the amount breaches; a retrain starts the baseline again
+ * once the settle time has passed, and windows before it do not teach. */
+static void test_relative_amount(void **state)
+{
+	policy p;
+	policy_window_eval ev;
+	policy_guard_state g;
+	policy_decision d;
+	int64_t t = T0;
+
+	(void)state;
+	base_policy(&p);
+	p.kpis[0] = (policy_kpi){.metric = KPI_AUC, .relative = POLICY_REL_AMOUNT, .worse_by = 0.05, .relative_only = 1};
+	p.baseline_windows = 3;
+	p.baseline_settle_ms = 2 * DAY_MS;
+	policy_guard_state_init(&g);
+	/* 0.80, 0.82, 0.84 with 512 labels each: baseline 0.82 */
+	for (int i = 0; i < 3; i++) {
+		base_window(&ev, 0.80 + 0.02 * i, t += DAY_MS);
+		policy_decide(&p, &ev, &g, &d);
+		dump(&d);
+		assert_false(d.retrain);
+		assert_decisive(&d, POLICY_REASON_BASELINE_LEARNING, "baseline");
+	}
+	assert_true(g.base.ready);
+	assert_true(fabs(g.base.value[0] - 0.82) < 1e-12);
+	/* 0.771 is 0.049 below: within */
+	base_window(&ev, 0.771, t += DAY_MS);
+	policy_decide(&p, &ev, &g, &d);
+	dump(&d);
+	assert_false(d.retrain);
+	assert_int_equal(code_of(&d, "baseline 0.82"), POLICY_REASON_KPI_NEAR_BASELINE);
+	assert_decisive(&d, POLICY_REASON_NO_BREACH, "within");
+	/* 0.76 is 0.06 below: a breach, and with one window required, a retrain */
+	base_window(&ev, 0.76, t += DAY_MS);
+	policy_decide(&p, &ev, &g, &d);
+	dump(&d);
+	assert_true(d.retrain);
+	assert_decisive(&d, POLICY_REASON_KPI_DEGRADED, "worse by 0.06");
+	assert_false(g.base.ready);
+	assert_int_equal(g.base.since_ms, t + 2 * DAY_MS);
+	/* a window inside the settle time does not teach the new baseline */
+	base_window(&ev, 0.5, t + DAY_MS);
+	policy_decide(&p, &ev, &g, &d);
+	assert_int_equal(g.base.windows, 0);
+	assert_decisive(&d, POLICY_REASON_BASELINE_LEARNING, "0 of 3");
+	/* afterwards it does */
+	base_window(&ev, 0.9, t + 4 * DAY_MS);
+	policy_decide(&p, &ev, &g, &d);
+	assert_int_equal(g.base.windows, 1);
+}
+
+/* A percentage rule on rmse beside a fixed max: either breaches; a
+ * deployment restarts the baseline at its time, and once only. */
+static void test_relative_pct_and_deployment(void **state)
+{
+	policy p;
+	policy_window_eval ev;
+	policy_guard_state g;
+	policy_decision d;
+	int64_t t = T0;
+
+	(void)state;
+	base_policy(&p);
+	p.kpis[0] = (policy_kpi){.metric = KPI_RMSE, .is_max = 1, .threshold = 100, .relative = POLICY_REL_PCT, .worse_by = 20};
+	p.baseline_windows = 1;
+	p.baseline_settle_ms = 0;
+	policy_guard_state_init(&g);
+	base_window(&ev, 0, t += DAY_MS);
+	ev.kpis[KPI_AUC].valid = 0;
+	ev.kpis[KPI_RMSE] = (policy_kpi_value){1, 50, 512};
+	policy_decide(&p, &ev, &g, &d);
+	/* the fixed rule judges while the baseline learns */
+	assert_decisive(&d, POLICY_REASON_NO_BREACH, "within");
+	assert_int_equal(code_of(&d, "learning"), POLICY_REASON_BASELINE_LEARNING);
+	assert_true(g.base.ready);
+	/* 61 is 22% above 50: degraded, though far below the max of 100 */
+	ev.start_ms += DAY_MS;
+	ev.end_ms += DAY_MS;
+	ev.kpis[KPI_RMSE].value = 61;
+	policy_decide(&p, &ev, &g, &d);
+	dump(&d);
+	assert_true(d.kpi_breached);
+	assert_int_equal(code_of(&d, "rmse 61 <= 100"), POLICY_REASON_KPI_OK);
+	assert_int_equal(code_of(&d, "against its baseline"), POLICY_REASON_KPI_DEGRADED);
+	/* a deployment: learned again from windows that start then */
+	assert_int_equal(policy_guard_deployed(&g, ev.end_ms + DAY_MS), 0);
+	assert_false(g.base.ready);
+	assert_int_equal(policy_guard_deployed(&g, ev.end_ms + DAY_MS), 1);
+	assert_int_equal(policy_guard_deployed(&g, ev.end_ms), 1);
+	ev.start_ms += 2 * DAY_MS;
+	ev.end_ms += 2 * DAY_MS;
+	policy_decide(&p, &ev, &g, &d);
+	assert_true(g.base.ready);
+	assert_true(g.base.value[0] == 61);
+}
+
 static void test_idempotency_key(void **state)
 {
 	char a[96], b[96], long1[300], long2[300];
@@ -811,6 +912,8 @@ int main(void)
 		cmocka_unit_test(test_budget),
 		cmocka_unit_test(test_history_capped),
 		cmocka_unit_test(test_replay_is_deterministic),
+		cmocka_unit_test(test_relative_amount),
+		cmocka_unit_test(test_relative_pct_and_deployment),
 		cmocka_unit_test(test_idempotency_key),
 	};
 

@@ -182,6 +182,30 @@ static void test_example_step_functions(void **state)
 	policy_free(p);
 }
 
+/* Relative rules: alone or beside min; the baseline's keys; the settle
+ * time defaults to energy.expected_hours when absent. */
+static void test_relative_rules(void **state)
+{
+	policy *p = load_ok(DATA "good_relative.json");
+	policy *q = load_ok(DATA "good_minimal.json");
+
+	(void)state;
+	assert_int_equal(p->n_kpis, 2);
+	assert_int_equal(p->kpis[0].relative, POLICY_REL_AMOUNT);
+	assert_true(p->kpis[0].worse_by == 0.05);
+	assert_false(p->kpis[0].relative_only);
+	assert_true(p->kpis[0].threshold == 0.7);
+	assert_int_equal(p->kpis[1].relative, POLICY_REL_PCT);
+	assert_true(p->kpis[1].worse_by == 10);
+	assert_true(p->kpis[1].relative_only);
+	assert_int_equal(p->baseline_windows, 4);
+	assert_int_equal(p->baseline_settle_ms, 7200 * 1000);
+	assert_int_equal(q->baseline_settle_ms, -1);
+	assert_int_equal(policy_settle_ms(q), (int64_t)(q->energy.expected_hours * 3600000.0));
+	policy_free(p);
+	policy_free(q);
+}
+
 static void test_defaults(void **state)
 {
 	policy *p = load_ok(DATA "good_minimal.json");
@@ -308,6 +332,11 @@ static void test_bad_kpis(void **state)
 	       {9, 16, "unknown KPI metric \"aucc\"; did you mean \"auc\"?"},
 	       {10, 5, "kpis[4] needs a threshold: \"min\" for recall"},
 	       {11, 16, "KPI auc is listed twice (first at kpis[0])"});
+	EXPECT("bad_relative_kpis.json",
+	       {6, 55, "kpis[0] has both \"worse_than_baseline_by\" and \"worse_than_baseline_pct\""},
+	       {7, 49, "kpis[1].worse_than_baseline_pct must be in [0, 1000], got 1001"},
+	       {8, 52, "kpis[2].worse_than_baseline_by must be >= 0, got -1"},
+	       {10, 27, "baseline.windows must be an integer from 1 to 100, got 0"});
 	EXPECT("bad_regression_kpis.json",
 	       {4, 40, "prediction.threshold applies only to binary_classification"},
 	       {6, 30, "mae is lower-is-better: use \"max\""},
@@ -561,6 +590,7 @@ int main(void)
 		cmocka_unit_test(test_example_churn),
 		cmocka_unit_test(test_example_sagemaker),
 		cmocka_unit_test(test_example_step_functions),
+		cmocka_unit_test(test_relative_rules),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_sha256),
 		cmocka_unit_test(test_bad_syntax),

@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "file_source.h"
 #include "pipeline.h"
+#include "pipeline_deploy.h"
 #include "policy_report.h"
 #include "replay_inputs.h"
 #include "replay_report.h"
@@ -26,6 +27,7 @@ static const char replay_usage[] =
 	"usage: kpigate replay --policy FILE... --capture PATH... [--ground-truth PATH...]\n"
 	"                      [--audit FILE] [--rejects FILE] [--max-reject-rate R]\n"
 	"                      [--json] [--decide-pending] [--max-time-skew S]\n"
+	"                      [--deployments FILE]\n"
 	"                      [--execute [--outbox DIR] [--action-deadline SECONDS]\n"
 	"                       [--action-wait SECONDS]]\n"
 	"\n"
@@ -50,6 +52,9 @@ static const char replay_usage[] =
 	"                        waiting for labels with the labels in hand (marked\n"
 	"                        end_of_input); without it they are listed as pending,\n"
 	"                        as a daemon would hold them at that point\n"
+	"  --deployments FILE    JSON Lines of {\"model\": NAME, \"time\": ISO 8601}: a new\n"
+	"                        model serves from that time; relative KPI rules learn\n"
+	"                        its baseline again (docs/policies.md)\n"
 	"  --max-time-skew S     a record whose inferenceTime is more than S seconds\n"
 	"                        outside its yyyy/mm/dd/hh folder's hour is rejected as\n"
 	"                        bad_time (default %d; 0 = not checked)\n"
@@ -95,6 +100,7 @@ typedef struct replay_args {
 	double max_reject_rate;
 	int decide_pending;
 	int64_t max_skew_ms; /* 0 = default, -1 = not checked */
+	const char *deployments;
 } replay_args;
 
 static int push_arg(const char ***v, size_t *n, const char *s)
@@ -136,6 +142,7 @@ static int parse_args(int argc, char **argv, replay_args *a)
 		{"action-deadline", required_argument, NULL, 'D'},
 		{"action-wait", required_argument, NULL, 'W'},
 		{"decide-pending", no_argument, NULL, 'P'},
+		{"deployments", required_argument, NULL, 'e'},
 		{"max-time-skew", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -176,6 +183,7 @@ static int parse_args(int argc, char **argv, replay_args *a)
 		case 'j': a->json = 1; break;
 		case 'x': a->execute = 1; break;
 		case 'P': a->decide_pending = 1; break;
+		case 'e': a->deployments = optarg; break;
 		case 'S': {
 			char *end;
 			long long v = strtoll(optarg, &end, 10);
@@ -541,6 +549,10 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	pl_ready = 1;
+	if (a.deployments != NULL && pipeline_load_deployments(&pl, a.deployments, &err) != 0) {
+		fprintf(stderr, "kpigate replay: %s\n", err.msg);
+		goto out;
+	}
 	inputs = replay_inputs_json(&caps, &gts, &pl);
 	if (inputs == NULL) {
 		fprintf(stderr, "kpigate replay: out of memory\n");

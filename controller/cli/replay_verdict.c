@@ -86,7 +86,11 @@ int replay_verdict(const pipeline *pl, const replay_rejects *r,
 		const pipeline_model *m = &pl->models[i];
 
 		findings |= m->retrains > 0 || m->drift_alarms > 0;
-		if (m->windows > 0)
+		/* a drift alarm is raised when a window closes, before its
+		 * labels are in */
+		for (size_t k = 0; k < m->n_waiting; k++)
+			findings |= m->waiting[(m->wait_head + k) % PIPELINE_MAX_WAITING].ev.dataset_drift;
+		if (m->records > 0)
 			continue;
 		fprintf(out, "kpigate replay: model '%s' got no window: no usable "
 			     "capture record was routed to it (%llu of %llu capture "

@@ -1,6 +1,6 @@
 /* replay_verdict.h - what a replay's exit code says: 0 it ran and found
  * nothing, 1 findings (a drift alarm or a retrain decided), 2 trouble
- * (a model got no window, or too many lines were rejected). Keeps one
+ * (a model got no usable record, or too many lines were rejected). Keeps one
  * example of each reject reason, so a loud failure can show what went
  * wrong without the rejects file. */
 #ifndef REPLAY_VERDICT_H

@@ -352,6 +352,8 @@ static void w_str(wbuf *w, const char *s)
  * marks. */
 #define MODEL_V2_BYTES (1 + 8 + 1 + 8 + 8 + 8 + 8 + 8 + 8)
 #define FEATURE_EVAL_BYTES (8 + 8 + 8 + 1 + 8 + 8 + 1)
+/* Version 2: the guard's KPI baseline (policy_baseline). */
+#define BASELINE_BYTES (8 + 8 + 4 + 1 + 16 * POLICY_MAX_KPIS)
 
 static uint64_t waiting_bytes(const pipeline_waiting *w, size_t n_features)
 {
@@ -378,7 +380,7 @@ static uint64_t body_bytes(const pipeline_model *m)
 			n += 8 + 8 * (uint64_t)w->cols[i].n;
 	}
 	n += KPI_FIXED_BYTES + 16 * (uint64_t)w->kpi.n_pairs;
-	n += MODEL_V2_BYTES + 4;
+	n += MODEL_V2_BYTES + 4 + BASELINE_BYTES;
 	for (size_t k = 0; k < m->n_waiting; k++)
 		n += waiting_bytes(&m->waiting[(m->wait_head + k) % PIPELINE_MAX_WAITING],
 				   m->ref.n_features);
@@ -493,6 +495,14 @@ static void write_body(wbuf *w, const pipeline_model *m)
 	for (size_t i = 0; i < m->n_waiting; i++)
 		write_waiting(w, &m->waiting[(m->wait_head + i) % PIPELINE_MAX_WAITING],
 			      m->ref.n_features);
+	w_i64(w, m->guard.base.since_ms);
+	w_i64(w, m->guard.base.deployed_ms);
+	w_u32(w, m->guard.base.windows);
+	w_u8(w, m->guard.base.ready ? 1 : 0);
+	for (size_t i = 0; i < POLICY_MAX_KPIS; i++) {
+		w_f64(w, m->guard.base.value[i]);
+		w_f64(w, m->guard.base.weight[i]);
+	}
 }
 
 static int write_model(wbuf *w, const pipeline_model *m, const state_keys *k,
@@ -1124,6 +1134,14 @@ static void read_body(rbuf *r, pipeline_model *m)
 		r_fail(r, KPG_EINTEGRITY, "more waiting windows than windows");
 	for (uint64_t k = 0; r->rc == 0 && k < n; k++)
 		read_waiting(r, m, m->window_index - n + k);
+	m->guard.base.since_ms = r_time(r, 1, "baseline since");
+	m->guard.base.deployed_ms = r_time(r, 1, "baseline deployed");
+	m->guard.base.windows = r_u32(r, "baseline");
+	m->guard.base.ready = r_u8(r, "baseline") != 0;
+	for (size_t i = 0; i < POLICY_MAX_KPIS; i++) {
+		m->guard.base.value[i] = r_finite(r, 0, "baseline value");
+		m->guard.base.weight[i] = r_finite(r, 1, "baseline weight");
+	}
 }
 
 /* One model record; sets *pl_index to its pipeline model or -1. */

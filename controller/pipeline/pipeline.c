@@ -8,12 +8,14 @@
 #include "groundtruth.h"
 #include "kpg_time.h"
 #include "pipeline_decide.h"
+#include "pipeline_deploy.h"
 #include "pipeline_wait.h"
 
 static void model_free(pipeline_model *m)
 {
 	window_free(&m->win);
 	pipeline_wait_free(m);
+	free(m->deploys);
 	if (!m->ref_borrowed)
 		reference_free(&m->ref);
 	capture_decoder_free(m->dec);
@@ -322,6 +324,8 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 	if (!pl->has_clock || t > pl->clock_ms)
 		pl->clock_ms = t;
 	pl->has_clock = 1;
+	if (m->n_deploys > 0 && (rc = pipeline_apply_deployments(pl, m, err)) != 0)
+		return rc;
 	if (!window_has_room(&m->win, rec.n_instances)) {
 		if (m->win.n_records == 0)
 			return pipeline_reject(pl, 0, CAPTURE_REJECT_TOO_BIG, src,

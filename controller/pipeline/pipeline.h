@@ -69,6 +69,9 @@ typedef struct pipeline_model {
 	pipeline_waiting *waiting;   /* owned ring of PIPELINE_MAX_WAITING, lazily */
 	size_t wait_head, n_waiting; /* windows window_index - n_waiting .. - 1 */
 	int ref_borrowed;            /* ref is a shared one's shallow copy */
+	int64_t *deploys;            /* owned: deployments not applied yet,
+					in time order (pipeline_deploy.h) */
+	size_t n_deploys;
 	/* records lost upstream since the open window began
 	 * (pipeline_gap.h): gaps seen, offsets missing */
 	uint64_t gap_events, gap_offsets;
