@@ -188,26 +188,30 @@ static int64_t sat_add(int64_t a, int64_t b)
  * threshold. */
 /* A KPI's relative rule against the baseline; adds its reason. Returns 1
  * breached, 0 within, -1 not judged (the baseline is still learning). */
-static int relative_reason(const policy *p, const policy_baseline *b, size_t i,
-			   double value, policy_decision *out, size_t *at)
+static int relative_reason(const policy *p, const policy_window_eval *ev,
+			   const policy_baseline *b, size_t i, double value,
+			   policy_decision *out, size_t *at)
 {
 	const policy_kpi *k = &p->kpis[i];
 	const char *name = kpi_metric_name(k->metric);
 	char val[POLICY_NUM_LEN], base[POLICY_NUM_LEN], by[POLICY_NUM_LEN];
-	double worse, allowed;
+	/* a window of a model already replaced (a retrain decided, or a
+	 * deployment): retraining it again would buy nothing */
+	int older = b->since_ms != INT64_MIN && ev->start_ms < b->since_ms;
+	double bv = b->value[i], worse, allowed;
 	int br;
 
-	if (!b->ready || b->weight[i] <= 0) {
+	if (older || !b->ready || b->weight[i] <= 0) {
 		*at = reason(out, POLICY_REASON_BASELINE_LEARNING,
-			     "%s baseline: learning (%u of %u windows since the model was (re)trained)",
+			     older ? "%s: the model this window saw is being replaced; its successor's baseline is learned (%u of %u windows)"
+				   : "%s baseline: learning (%u of %u windows since the model was (re)trained)",
 			     name, b->windows, p->baseline_windows);
 		return -1;
 	}
-	worse = k->is_max ? value - b->value[i] : b->value[i] - value;
-	allowed = k->relative == POLICY_REL_PCT ? k->worse_by / 100.0 * fabs(b->value[i])
-						: k->worse_by;
+	worse = k->is_max ? value - bv : bv - value;
+	allowed = k->relative == POLICY_REL_PCT ? k->worse_by / 100.0 * fabs(bv) : k->worse_by;
 	br = worse > allowed;
-	policy_format_pair(value, b->value[i], val, base);
+	policy_format_pair(value, bv, val, base);
 	snprintf(by, sizeof(by), "%.4g%s", k->worse_by,
 		 k->relative == POLICY_REL_PCT ? "%" : "");
 	*at = reason(out, br ? POLICY_REASON_KPI_DEGRADED : POLICY_REASON_KPI_NEAR_BASELINE,
@@ -262,7 +266,7 @@ static size_t kpi_reasons(const policy *p, const policy_window_eval *ev,
 				*first_breach = at;
 		}
 		if (k->relative != POLICY_REL_NONE) {
-			b = relative_reason(p, base, i, v->value, out, &at);
+			b = relative_reason(p, ev, base, i, v->value, out, &at);
 			if (b >= 0)
 				++*n_judged;
 			if (b == 1) {

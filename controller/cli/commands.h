@@ -20,5 +20,6 @@ int cmd_audit(int argc, char **argv);   /* cmd_audit.c: "audit verify|summary" *
 int cmd_example(int argc, char **argv); /* cmd_example.c */
 int cmd_run(int argc, char **argv);     /* cmd_run.c: the daemon; --check today */
 int cmd_action(int argc, char **argv);  /* cmd_action.c: "action test --policy FILE" */
+int cmd_model(int argc, char **argv);   /* cmd_model.c: "model deployed --model NAME --file FILE" */
 
 #endif

@@ -18,6 +18,7 @@ static const char usage[] =
 	"  config   list the daemon configuration's keys (config keys)\n"
 	"  audit    verify or summarise an audit log\n"
 	"  action   show the exact AWS request a retrain would send (action test)\n"
+	"  model    record that a new model serves (model deployed)\n"
 	"  example  write the bundled example into a folder\n"
 	"  run      the Kafka daemon (run --check --config FILE validates a configuration)\n"
 	"\n"
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
 		{"run", cmd_run},
 		{"action", cmd_action},
 		{"config", cmd_config},
+		{"model", cmd_model},
 	};
 
 	/* GSL's default handler aborts; every GSL call's code is checked. */

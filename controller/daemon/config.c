@@ -293,6 +293,7 @@ void config_free(config *cfg)
 	policy_dir_files_free(cfg->policy_files, cfg->n_policy_files);
 	free(cfg->audit_log);
 	free(cfg->state_dir);
+	free(cfg->deployments_file);
 	free(cfg->aws_region);
 	free(cfg->aws_sagemaker_endpoint);
 	free(cfg->aws_sfn_endpoint);

@@ -60,6 +60,7 @@ typedef struct config {
 	size_t n_policy_files;
 	char *audit_log; /* owned, required; its folder exists */
 	char *state_dir; /* owned, required; it or its parent exists */
+	char *deployments_file; /* owned; NULL = no deployment signals */
 
 	unsigned checkpoint_interval_s; /* default 10, 1..3600 */
 	char *http_listen;              /* owned, "host:port", default 127.0.0.1:9464 */

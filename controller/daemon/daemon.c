@@ -10,6 +10,7 @@
 #include "action_runner.h"
 #include "audit.h"
 #include "aws_creds.h"
+#include "daemon_deploy.h"
 #include "daemon_gap.h"
 #include "daemon_task.h"
 #include "http_server.h"
@@ -47,7 +48,8 @@ typedef struct daemon_ctx {
 	policy_set set; /* the accepted policies' bytes: new tasks
 			   are built from these, never from disk */
 	int set_ready;
-	policy_watch *watch; /* policy_dir changes and SIGHUP */
+	policy_watch *watch;    /* policy_dir changes and SIGHUP */
+	daemon_deploys deploys; /* deployment signals (deployments_file) */
 	audit_log *audit;
 	kafka_src *src;
 	kafka_dlq *dlq; /* NULL without kafka.dead_letter_topic */
@@ -174,6 +176,8 @@ static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
 	if (rc)
 		return rc;
 	action_hook_actor(d->actions, &t->pl.actor);
+	/* every signal so far: those its restored models applied are skipped */
+	daemon_deploys_feed(&d->deploys, 0, &t->pl);
 	for (size_t i = 0; i < t->pl.n_models; i++) {
 		const pipeline_model *pm = &t->pl.models[i];
 
@@ -696,6 +700,11 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 	kafka_src_config kc;
 	int rc;
 
+	d->deploys.path = cfg->deployments_file;
+	if (daemon_deploys_poll(&d->deploys) < 0) {
+		kpg_err_set(err, "out of memory reading %s", cfg->deployments_file);
+		return KPG_ENOMEM;
+	}
 	d->po.join_max_entries = cfg->join_max_entries;
 	d->po.max_time_skew_ms = cfg->max_time_skew_ms > 0 ? cfg->max_time_skew_ms : -1;
 	d->po.join_max_age_ms = cfg->join_max_age_ms;
@@ -890,6 +899,23 @@ static void daemon_reload(daemon_ctx *d)
 	policy_reload_result_free(&res);
 }
 
+/* New lines in deployments_file: queued in every task's pipeline. */
+static void daemon_poll_deploys(daemon_ctx *d)
+{
+	size_t from = d->deploys.n;
+	int n = daemon_deploys_poll(&d->deploys);
+
+	if (n < 0) {
+		log_errorx("stopping: out of memory reading %s", d->deploys.path);
+		d->failed = 1;
+		return;
+	}
+	for (size_t i = 0; n > 0 && i < d->n_tasks; i++)
+		daemon_deploys_feed(&d->deploys, from, &d->tasks[i]->pl);
+	if (n > 0)
+		log_info("%d deployment signal(s) read from %s", n, d->deploys.path);
+}
+
 static void daemon_stop_all(daemon_ctx *d)
 {
 	kpg_err err = {""};
@@ -989,10 +1015,12 @@ int daemon_run(const config *cfg)
 		daemon_after_batch(&d);
 		if (policy_watch_poll(d.watch))
 			daemon_reload(&d);
+		daemon_poll_deploys(&d);
 	}
 out:
 	metrics_set_ready(&d.m, METRICS_STOPPING);
 	daemon_stop_all(&d);
+	daemon_deploys_free(&d.deploys);
 	log_info("stopping after %llu records (%llu windows replayed after a restart)",
 		 (unsigned long long)d.records, (unsigned long long)d.replayed);
 	free(batch);

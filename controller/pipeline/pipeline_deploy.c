@@ -69,10 +69,46 @@ int pipeline_apply_deployments(pipeline *pl, pipeline_model *m, kpg_err *err)
 	return 0;
 }
 
+int pipeline_parse_deployment(const char *line, char *model, size_t model_len,
+			      int64_t *at_ms, kpg_err *err)
+{
+	json_error_t je;
+	json_t *o = json_loads(line, 0, &je), *m, *t, *val;
+	const char *key;
+	int rc = KPG_EINVAL;
+
+	m = json_object_get(o, "model");
+	t = json_object_get(o, "time");
+	if (o == NULL || !json_is_string(m) || !json_is_string(t)) {
+		kpg_err_set(err, "a deployment is {\"model\": NAME, \"time\": \"ISO 8601\"}");
+		goto out;
+	}
+	if (kpg_time_parse_iso8601(json_string_value(t), strlen(json_string_value(t)),
+				   at_ms) != 0) {
+		kpg_err_set(err, "time \"%s\" is not an ISO 8601 time", json_string_value(t));
+		goto out;
+	}
+	json_object_foreach(o, key, val) {
+		if (strcmp(key, "model") != 0 && strcmp(key, "time") != 0) {
+			kpg_err_set(err, "unknown key \"%s\" (known: model, time)", key);
+			goto out;
+		}
+	}
+	if (strlen(json_string_value(m)) >= model_len) {
+		kpg_err_set(err, "model name longer than %zu bytes", model_len - 1);
+		goto out;
+	}
+	snprintf(model, model_len, "%s", json_string_value(m));
+	rc = 0;
+out:
+	json_decref(o);
+	return rc;
+}
+
 int pipeline_load_deployments(pipeline *pl, const char *path, kpg_err *err)
 {
 	FILE *f = fopen(path, "r");
-	char line[4096];
+	char line[4096], model[PIPELINE_DEPLOY_MODEL_MAX];
 	unsigned line_no = 0;
 	int rc = 0;
 
@@ -81,45 +117,17 @@ int pipeline_load_deployments(pipeline *pl, const char *path, kpg_err *err)
 		return KPG_EIO;
 	}
 	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
-		json_error_t je;
-		json_t *o, *model, *time;
-		const char *key;
-		json_t *val;
+		kpg_err sub;
 		int64_t at;
 
 		line_no++;
 		if (strspn(line, " \t\r\n") == strlen(line))
 			continue;
-		o = json_loads(line, 0, &je);
-		model = json_object_get(o, "model");
-		time = json_object_get(o, "time");
-		if (o == NULL || !json_is_string(model) || !json_is_string(time)) {
-			kpg_err_set(err, "%s:%u: a deployment is {\"model\": NAME, \"time\": \"ISO 8601\"}",
-				    path, line_no);
-			rc = KPG_EINVAL;
-		} else if (kpg_time_parse_iso8601(json_string_value(time),
-						  strlen(json_string_value(time)), &at) != 0) {
-			kpg_err_set(err, "%s:%u: time \"%s\" is not an ISO 8601 time", path,
-				    line_no, json_string_value(time));
-			rc = KPG_EINVAL;
-		} else {
-			json_object_foreach(o, key, val) {
-				if (strcmp(key, "model") != 0 && strcmp(key, "time") != 0) {
-					kpg_err_set(err, "%s:%u: unknown key \"%s\" (known: model, time)",
-						    path, line_no, key);
-					rc = KPG_EINVAL;
-					break;
-				}
-			}
-			if (rc == 0) {
-				kpg_err sub;
-
-				rc = pipeline_add_deployment(pl, json_string_value(model), at, &sub);
-				if (rc)
-					kpg_err_set(err, "%s:%u: %s", path, line_no, sub.msg);
-			}
-		}
-		json_decref(o);
+		rc = pipeline_parse_deployment(line, model, sizeof(model), &at, &sub);
+		if (rc == 0)
+			rc = pipeline_add_deployment(pl, model, at, &sub);
+		if (rc)
+			kpg_err_set(err, "%s:%u: %s", path, line_no, sub.msg);
 	}
 	if (rc == 0 && ferror(f)) {
 		kpg_err_set(err, "%s: read error", path);

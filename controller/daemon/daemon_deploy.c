@@ -1,0 +1,81 @@
+/* daemon_deploy.c - reads the deployments file as it grows (see
+ * daemon_deploy.h). */
+#include "daemon_deploy.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kpg_log.h"
+
+static int add(daemon_deploys *dd, const char *model, int64_t at)
+{
+	if (dd->n == dd->cap) {
+		size_t cap = dd->cap ? 2 * dd->cap : 16;
+		daemon_deploy *ni = realloc(dd->items, cap * sizeof(*ni));
+
+		if (ni == NULL)
+			return KPG_ENOMEM;
+		dd->items = ni;
+		dd->cap = cap;
+	}
+	snprintf(dd->items[dd->n].model, sizeof(dd->items[dd->n].model), "%s", model);
+	dd->items[dd->n++].at_ms = at;
+	return 0;
+}
+
+int daemon_deploys_poll(daemon_deploys *dd)
+{
+	FILE *f;
+	char line[4096], model[PIPELINE_DEPLOY_MODEL_MAX];
+	int added = 0;
+
+	if (dd->path == NULL || (f = fopen(dd->path, "r")) == NULL)
+		return 0; /* not configured, or not written yet */
+	if (fseeko(f, dd->offset, SEEK_SET) != 0) {
+		fclose(f);
+		return 0;
+	}
+	while (fgets(line, sizeof(line), f) != NULL) {
+		size_t len = strlen(line);
+		kpg_err err;
+		int64_t at;
+
+		if (len == 0 || line[len - 1] != '\n')
+			break; /* being written: read it whole next time */
+		dd->offset += (off_t)len;
+		dd->line_no++;
+		if (strspn(line, " \t\r\n") == len)
+			continue;
+		if (pipeline_parse_deployment(line, model, sizeof(model), &at, &err) != 0) {
+			dd->rejected++;
+			log_errorx("%s:%u: not a deployment, skipped: %s", dd->path, dd->line_no,
+				   err.msg);
+			continue;
+		}
+		if (add(dd, model, at) != 0) {
+			fclose(f);
+			return KPG_ENOMEM;
+		}
+		added++;
+	}
+	fclose(f);
+	return added;
+}
+
+void daemon_deploys_feed(const daemon_deploys *dd, size_t from, pipeline *pl)
+{
+	for (size_t i = from; i < dd->n; i++) {
+		kpg_err err;
+
+		/* KPG_ENOTFOUND: a model this daemon does not run */
+		(void)pipeline_add_deployment(pl, dd->items[i].model, dd->items[i].at_ms, &err);
+	}
+}
+
+void daemon_deploys_free(daemon_deploys *dd)
+{
+	free(dd->items);
+	memset(dd, 0, sizeof(*dd));
+}
