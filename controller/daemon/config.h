@@ -58,8 +58,8 @@ typedef struct config {
 	char *policy_dir;    /* owned, required, an existing folder */
 	char **policy_files; /* owned: its *.json files, sorted, >= 1 */
 	size_t n_policy_files;
-	char *audit_log; /* owned, required; its folder exists */
-	char *state_dir; /* owned, required; it or its parent exists */
+	char *audit_log;        /* owned, required; its folder exists */
+	char *state_dir;        /* owned, required; it or its parent exists */
 	char *deployments_file; /* owned; NULL = no deployment signals */
 
 	unsigned checkpoint_interval_s; /* default 10, 1..3600 */
