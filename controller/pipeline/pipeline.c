@@ -180,9 +180,17 @@ static int64_t span_bucket(const policy *p, int64_t t)
 	return d >= 0 ? d / s : -((-d + s - 1) / s);
 }
 
+/* Saturates: a bucket restored from a damaged checkpoint must not
+ * overflow. */
 static int64_t bucket_end(const policy *p, int64_t b)
 {
-	return p->window_origin_ms + (b + 1) * p->window_span_ms;
+	int64_t end;
+
+	if (__builtin_add_overflow(b, 1, &b) ||
+	    __builtin_mul_overflow(b, p->window_span_ms, &end) ||
+	    __builtin_add_overflow(end, p->window_origin_ms, &end))
+		return b > 0 ? INT64_MAX : INT64_MIN;
+	return end;
 }
 
 static int64_t stream_now(const pipeline *pl)

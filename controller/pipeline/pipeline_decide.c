@@ -254,7 +254,8 @@ int pipeline_close_window(pipeline *pl, pipeline_model *m, int64_t end_ms,
 	m->win.kpi = kpi;
 	w->predictions = m->win.predictions;
 	w->labelled = m->win.labelled;
-	w->due_ms = end_ms + m->pol->label_wait_ms;
+	if (__builtin_add_overflow(end_ms, m->pol->label_wait_ms, &w->due_ms))
+		w->due_ms = INT64_MAX;
 	policy_window_key(m->pol, &w->ev, key, sizeof(key));
 	/* a window re-closed after a restart was audited before */
 	if (seen_state(pl, m, key) == PIPELINE_NEW) {
