@@ -12,7 +12,8 @@ secs=${1:-60}
 dir=build-fuzz
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DKPIGATE_FUZZ=ON -DKPIGATE_TESTS=OFF >/dev/null
-cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy fuzz_aws_creds fuzz_config fuzz_line_reader >/dev/null
+cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy fuzz_aws_creds fuzz_config fuzz_line_reader \
+  fuzz_deployment >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 seed_lines() { # one seed file per line of each input file
@@ -37,7 +38,12 @@ for mode in 0 1 2 4 5 6; do
   { printf "\\$(printf '%03o' "$mode")"; if ((mode & 4)); then gzip -c tests/data/bad_capture.jsonl; else cat tests/data/bad_capture.jsonl; fi; } \
     >"$work/lines/seed-$mode"
 done
-for t in capture:capture groundtruth:gt policy:policy aws_creds:aws config:config line_reader:lines; do
+# deployment signals: good and bad lines
+mkdir -p "$work/deploy"
+printf '{"model": "churn-xgb", "time": "2026-01-20T00:00:00Z"}\n' >"$work/deploy/good"
+printf '{"model": "m", "time": "yesterday", "reference": "x.csv"}\n' >"$work/deploy/bad"
+for t in capture:capture groundtruth:gt policy:policy aws_creds:aws config:config line_reader:lines \
+	deployment:deploy; do
   name=${t%%:*} seeds=${t##*:}
   echo "fuzz_$name: ${secs}s"
   rc=0

@@ -168,11 +168,16 @@ json_t *events_decision(const policy *p, const policy_window_eval *ev,
 	if (o == NULL) {
 		json_decref(codes);
 		json_decref(decisive);
-	} else if ((json_object_set_new(o, "reason_codes", codes) != 0) |
-		   (json_object_set_new(o, "decisive_reason", decisive) != 0)) {
-		/* each call took its reference, even the one that failed */
-		json_decref(o);
-		o = NULL;
+	} else {
+		/* both calls, always: each takes its reference, even one that
+		 * fails */
+		int bad = json_object_set_new(o, "reason_codes", codes) != 0;
+
+		bad |= json_object_set_new(o, "decisive_reason", decisive) != 0;
+		if (bad) {
+			json_decref(o);
+			o = NULL;
+		}
 	}
 	return o;
 }
