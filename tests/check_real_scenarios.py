@@ -138,6 +138,41 @@ c.ok([d["decision"]["decisive_reason"]["code"] for d in after[:3]] == ["baseline
 before = [d for d in depl["decisions"] if d["window"]["start"] < "2011-06-27"]
 c.ok([d["decision"] for d in before] == [d["decision"] for d in rel["decisions"][:len(before)]],
      "decisions before the deployment are unchanged")
+# the deployment names the new model's training data (July 2011): from then
+# on drift is measured against it, so the summer stops looking drifted
+import csv
+rows = list(csv.DictReader(open(real + "/bike_sharing_hour.csv", newline="")))
+names = ["temp", "atemp", "hum", "windspeed", "hr", "weathersit", "cnt"]
+with open(c.path("july.csv"), "w") as f:
+    f.write(",".join(names) + "\n")
+    for r in rows:
+        if r["dteday"].startswith("2011-07"):
+            f.write(",".join(r[k] for k in names) + "\n")
+with open(c.path("bad-schema.csv"), "w") as f:
+    f.write("temp,hum,cnt\n0.5,0.5,10\n0.6,0.4,12\n")
+dep2 = c.write("deployments-ref.jsonl",
+               '{"model": "bike-demand", "time": "2011-07-04T00:00:00Z", "reference": "july.csv"}\n'
+               '{"model": "bike-demand", "time": "2012-01-02T00:00:00Z", "reference": "bad-schema.csv"}\n')
+audit2 = c.path("bike-ref.jsonl")
+swapped = c.run_json("replay", "--policy", base + "/policy-rel.json", "--capture",
+                     base + "/capture", "--ground-truth", base + "/ground_truth", "--json",
+                     "--deployments", dep2, "--audit", audit2, expect=None)
+md = [r["data"] for r in kpg_check.audit_records(audit2) if r["event"] == "model_deployed"]
+c.ok(len(md) == 2 and md[0].get("reference", "").endswith("july.csv") and md[0].get("reference_rows") == 744,
+     f"the first deployment's reference is used: {md[:1]}")
+c.ok(len(md) == 2 and "reference_error" in md[1] and md[1]["reference"].endswith("july.csv"),
+     f"a reference with other columns is refused, the last one stays: {md[1:]}")
+def drifted(rep, lo, hi):
+    ws = [d["window"] for d in rep["decisions"] if lo <= d["window"]["start"] < hi]
+    return sum(len(w["drifted_features"]) for w in ws) / max(1, len(ws)), len(ws)
+before_swap, n1 = drifted(rel, "2011-07-04", "2011-08-01")
+after_swap, n2 = drifted(swapped, "2011-07-04", "2011-08-01")
+c.ok(n1 == n2 and n1 >= 4 and after_swap < before_swap,
+     f"July drift against July's data {after_swap:.2f} features/window, against January's "
+     f"{before_swap:.2f} ({n1} windows)")
+c.ok([d["decision"] for d in swapped["decisions"] if d["window"]["start"] < "2011-06-27"] ==
+     [d["decision"] for d in rel["decisions"] if d["window"]["start"] < "2011-06-27"],
+     "windows before the deployment are measured as before")
 rc, _, err = c.run("replay", "--policy", base + "/policy-rel.json", "--capture",
                    base + "/capture", "--deployments",
                    c.write("bad.jsonl", '{"model": "nope", "time": "2011-07-04T00:00:00Z"}\n'))

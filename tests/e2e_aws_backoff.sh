@@ -122,7 +122,7 @@ if not ok: print(" ", e, t["actions"])
 sys.exit(0 if ok else 1)
 PY
 # the same, as JSON (a shorter deadline)
-replay "$work/none2.jsonl" --action-deadline 2 --json
+replay "$work/none2.jsonl" --action-deadline 2 --action-wait 8 --json # waits past the expiry
 $py - "$work/none2.jsonl.out" <<'PY' || fail "replay --json"
 import json, sys
 r = json.load(open(sys.argv[1]))

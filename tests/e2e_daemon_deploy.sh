@@ -2,17 +2,19 @@
 # e2e_daemon_deploy.sh - deployment signals (issue 10), against the mock
 # cluster: a policy with a relative AUC rule, the example's captures and
 # labels, and one deployment recorded with `kpigate model deployed` in the
-# middle of the stream. `kpigate run` (deployments_file) and `kpigate
-# replay --deployments` give the same windows and decisions; the daemon
-# audits model_deployed once, and the windows from the deployment on learn
-# the baseline again. A line appended while the daemon runs is read too,
-# and a line that is not a deployment is logged and skipped.
+# middle of the stream, naming the new model's training data as the drift
+# reference. `kpigate run` (deployments_file) and `kpigate replay
+# --deployments` give the same windows and decisions, though the daemon is
+# killed (-9) and restarted after the deployment (its checkpoint carries
+# the new reference); the daemon audits model_deployed once, and the
+# windows from the deployment on learn the baseline again. A line that is
+# not a deployment is logged and skipped.
 . "$(dirname "$0")/lib/e2e_lib.sh" "$@"
 e2e_need_kafka
 daemon_pid=
 e2e_at_exit 'kill -9 $daemon_pid'
 port_of() { # port_of LOG: the HTTP port the daemon logged
-	sed -n 's/.*serving .* on 127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$1" | head -1
+	sed -n 's/.*serving .* on 127\.0\.0\.1:\([0-9]*\)".*/\1/p' "$1" 2>/dev/null | head -1
 }
 
 "$bin" example "$work/ex" --records 6000 --seed 3 >/dev/null || { echo "FAIL: example"; exit 1; }
@@ -27,8 +29,11 @@ p["guards"].update({"min_records": 50, "min_labelled": 40, "consecutive_windows"
 json.dump(p, open(sys.argv[2], "w"))
 PY
 cp "$work/ex/train.csv" "$work/policies/"
+# the "new model's" training data: the same schema, other rows
+head -n 1501 "$work/ex/train.csv" >"$work/train-v2.csv"
 "$bin" model deployed --model churn-xgb --at 2026-01-20T00:00:00Z \
-	--file "$work/deployments.jsonl" >/dev/null || fail "model deployed"
+	--reference "$work/train-v2.csv" --file "$work/deployments.jsonl" >/dev/null ||
+	fail "model deployed"
 "$bin" replay --policy "$work/policies/policy.json" --capture "$work/ex/capture" \
 	--ground-truth "$work/ex/ground_truth" --deployments "$work/deployments.jsonl" \
 	--audit "$work/replay.jsonl" >/dev/null || (($? == 1)) || { echo "FAIL: replay"; exit 1; }
@@ -72,8 +77,28 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 [[ -n $port ]] || fail "the daemon serves no HTTP"
-n_c=0 n_l=0
+n_c=0 n_l=0 k=0 restarted=
 for r in "$work"/runs/*; do
+	k=$((k + 1))
+	# kill -9 and restart once the deployment is behind the stream
+	if [[ -z $restarted ]] && ((k > $(ls "$work/runs" | wc -l) * 2 / 3)); then
+		for ((i = 0; i < 600; i++)); do
+			[[ $(e2e_metric "$port" kpigate_capture_records_total) == "$n_c" ]] && break
+			sleep 0.1
+		done
+		sleep 1.5 # a checkpoint
+		kill -9 $daemon_pid; wait $daemon_pid 2>/dev/null
+		"$bin" run --config "$work/run.json" 2>"$work/run2.log" &
+		daemon_pid=$!
+		port=
+		for ((i = 0; i < 100; i++)); do
+			port=$(port_of "$work/run2.log")
+			[[ -n $port ]] && break
+			sleep 0.1
+		done
+		[[ -n $port ]] || fail "the restarted daemon serves no HTTP"
+		restarted=1
+	fi
 	case $r in
 	*.capture) kafka_produce capture "$r" churn-endpoint >/dev/null || fail "produce $r"
 		n_c=$((n_c + $(wc -l <"$r"))) ;;
@@ -84,12 +109,14 @@ done
 # a signal that is not one, appended while the daemon runs: logged, skipped
 echo '{"model": "churn-xgb", "time": "yesterday"}' >>"$work/deployments.jsonl"
 for ((i = 0; i < 600; i++)); do
-	[[ $(e2e_metric "$port" kpigate_capture_records_total) == "$n_c" &&
-	   $(e2e_metric "$port" kpigate_ground_truth_records_total) == "$n_l" ]] && break
+	[[ $(e2e_metric "$port" kpigate_capture_records_total) -gt 0 &&
+	   $(e2e_metric "$port" kpigate_consumer_lag) == 0 ]] && break
 	sleep 0.1
 done
-wait_log "$work/run.log" 'not a deployment, skipped' 1 10 ||
+wait_log "$work/run2.log" 'not a deployment, skipped' 1 10 ||
 	fail "the bad deployment line is not logged"
+grep -q 'model churn-xgb: restored"' "$work/run2.log" ||
+	fail "the restart did not restore the checkpoint: $(grep -i 'churn-xgb' "$work/run2.log" | tail -2)"
 sleep 2
 kill -TERM $daemon_pid; wait $daemon_pid || fail "daemon exit $?"
 daemon_pid=
@@ -102,7 +129,8 @@ recs = [json.loads(l) for l in open(sys.argv[1])]
 dep = [r for r in recs if r["event"] == "model_deployed"]
 dec = [r["data"] for r in recs if r["event"] == "decision"]
 bad = []
-if len(dep) != 1 or not dep[0]["data"]["time"].startswith("2026-01-20"):
+if (len(dep) != 1 or not dep[0]["data"]["time"].startswith("2026-01-20") or
+        not dep[0]["data"].get("reference", "").endswith("train-v2.csv")):
     bad.append(f"model_deployed: {dep}")
 after = [d["decisive_reason"]["code"] for d in dec if d["start"] >= "2026-01-20"]
 before = [d["decisive_reason"]["code"] for d in dec if d["start"] < "2026-01-18"]

@@ -6,7 +6,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -16,12 +18,15 @@
 
 static const char model_usage[] =
 	"usage: kpigate model deployed --model NAME --file FILE [--at TIME]\n"
+	"                              [--reference CSV]\n"
 	"\n"
 	"Records that a new model of NAME serves from TIME (ISO 8601 UTC; default\n"
 	"now) by appending {\"model\": NAME, \"time\": TIME} to FILE (created if\n"
 	"missing; the line is fsync'd). Give FILE to `kpigate run` as\n"
 	"deployments_file, or to `kpigate replay --deployments`: from TIME on,\n"
-	"relative KPI rules learn the model's baseline again.\n"
+	"relative KPI rules learn the model's baseline again. With --reference,\n"
+	"the new model's training data (its absolute path is recorded) becomes\n"
+	"the drift reference from TIME on.\n"
 	"\n"
 	"Exit: 0 recorded; 2 usage error or the file cannot be written.\n";
 
@@ -31,11 +36,13 @@ static int deployed(int argc, char **argv)
 		{"model", required_argument, NULL, 'm'},
 		{"file", required_argument, NULL, 'f'},
 		{"at", required_argument, NULL, 'a'},
+		{"reference", required_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *model = NULL, *file = NULL, *at = NULL;
-	char line[512], when[40], name[PIPELINE_DEPLOY_MODEL_MAX];
+	const char *model = NULL, *file = NULL, *at = NULL, *ref = NULL;
+	char line[PIPELINE_DEPLOY_PATH_MAX + 512], when[40], name[PIPELINE_DEPLOY_MODEL_MAX];
+	char refpath[PIPELINE_DEPLOY_PATH_MAX], abs[PATH_MAX];
 	int64_t at_ms = kpg_time_now_ms(), check;
 	kpg_err err;
 	int c, fd, n;
@@ -46,6 +53,7 @@ static int deployed(int argc, char **argv)
 		case 'm': model = optarg; break;
 		case 'f': file = optarg; break;
 		case 'a': at = optarg; break;
+		case 'r': ref = optarg; break;
 		case 'h': fputs(model_usage, stdout); return KPG_EXIT_OK;
 		default: fputs(model_usage, stderr); return KPG_EXIT_USAGE;
 		}
@@ -58,11 +66,23 @@ static int deployed(int argc, char **argv)
 		fprintf(stderr, "kpigate model deployed: --at \"%s\" is not an ISO 8601 time\n", at);
 		return KPG_EXIT_USAGE;
 	}
+	if (ref != NULL && realpath(ref, abs) == NULL) {
+		fprintf(stderr, "kpigate model deployed: --reference %s: %s\n", ref, strerror(errno));
+		return KPG_EXIT_TROUBLE;
+	}
 	kpg_time_format_iso8601(at_ms, when, sizeof(when));
-	n = snprintf(line, sizeof(line), "{\"model\": \"%s\", \"time\": \"%s\"}\n", model, when);
+	if (ref != NULL)
+		n = snprintf(line, sizeof(line),
+			     "{\"model\": \"%s\", \"time\": \"%s\", \"reference\": \"%s\"}\n", model,
+			     when, abs);
+	else
+		n = snprintf(line, sizeof(line), "{\"model\": \"%s\", \"time\": \"%s\"}\n", model,
+			     when);
 	/* the line is checked as the readers will parse it */
 	if (n <= 0 || (size_t)n >= sizeof(line) || strpbrk(model, "\"\\") != NULL ||
-	    pipeline_parse_deployment(line, name, sizeof(name), &check, &err) != 0) {
+	    (ref != NULL && strpbrk(abs, "\"\\") != NULL) ||
+	    pipeline_parse_deployment(line, name, sizeof(name), &check, refpath,
+				      sizeof(refpath), &err) != 0) {
 		fprintf(stderr, "kpigate model deployed: model \"%s\" cannot be recorded\n", model);
 		return KPG_EXIT_USAGE;
 	}

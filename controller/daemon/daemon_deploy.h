@@ -18,6 +18,7 @@
 typedef struct daemon_deploy {
 	char model[PIPELINE_DEPLOY_MODEL_MAX];
 	int64_t at_ms;
+	char *reference; /* owned, resolved against the file's folder; NULL none */
 } daemon_deploy;
 
 typedef struct daemon_deploys {

@@ -19,6 +19,7 @@
 
 #include "kpg_strmap.h"
 #include "kpg_time.h"
+#include "pipeline_deploy.h"
 #include "pipeline_wait.h"
 
 #define STATE_MAGIC "KPGSTATE"
@@ -186,6 +187,7 @@ const char *state_model_status_name(state_model_status s)
 	case STATE_MODEL_RESTORED: return "restored";
 	case STATE_MODEL_RESET_POLICY: return "reset_policy";
 	case STATE_MODEL_RESET_SCHEMA: return "reset_schema";
+	case STATE_MODEL_RESET_REFERENCE: return "reset_reference";
 	default: return "fresh";
 	}
 }
@@ -519,6 +521,8 @@ static int write_model(wbuf *w, const pipeline_model *m, const state_keys *k,
 	w_str(w, m->pol->model);
 	w_bytes(w, m->pol->sha256, 32);
 	w_bytes(w, fp, 32);
+	/* version 2: the reference a deployment named, "" the policy's */
+	w_str(w, m->ref_override ? m->ref_override : "");
 	w_u32(w, (uint32_t)k->n);
 	for (size_t i = 0; i < k->n; i++)
 		w_str(w, keys_at(k, i));
@@ -1150,6 +1154,7 @@ static void read_model(rbuf *r, pipeline *pl, state_ctx *c,
 {
 	unsigned char sha[32], fp[32], want[32];
 	char *name = r_str(r, STATE_MAX_NAME, "model name");
+	char *override = NULL;
 	uint64_t n_keys, len, before;
 	int idx = -1;
 	pipeline_model *m = NULL;
@@ -1157,6 +1162,8 @@ static void read_model(rbuf *r, pipeline *pl, state_ctx *c,
 	*pl_index = -1;
 	r_bytes(r, sha, 32, "policy sha256");
 	r_bytes(r, fp, 32, "reference fingerprint");
+	if (r->version >= 2)
+		override = r_str(r, STATE_MAX_NAME, "reference override");
 	for (size_t i = 0; name != NULL && i < pl->n_models; i++)
 		if (!matched[i] && strcmp(pl->models[i].pol->model, name) == 0) {
 			idx = (int)i;
@@ -1172,9 +1179,10 @@ static void read_model(rbuf *r, pipeline *pl, state_ctx *c,
 		free(key);
 	}
 	len = r_count(r, r_u64(r, "model length"), UINT64_MAX, 1, "model bytes");
-	if (r->rc)
-		return;
-	if (idx < 0) {
+	if (r->rc || idx < 0) {
+		free(override);
+		if (r->rc)
+			return;
 		c->n_dropped_models++;
 		r_skip(r, len, "model body");
 		return;
@@ -1182,6 +1190,28 @@ static void read_model(rbuf *r, pipeline *pl, state_ctx *c,
 	m = &pl->models[idx];
 	matched[idx] = 1;
 	*pl_index = idx;
+	/* a deployment replaced the policy's reference: measure against it
+	 * again (same policy only; it must still load) */
+	if (override != NULL && override[0] != '\0' &&
+	    memcmp(sha, m->pol->sha256, 32) == 0 &&
+	    (m->ref_override == NULL || strcmp(m->ref_override, override) != 0)) {
+		kpg_err sub;
+		int src = pipeline_swap_reference(m, override, &sub);
+
+		if (src == KPG_ENOMEM) {
+			free(override);
+			r_nomem(r);
+			return;
+		}
+		if (src != 0) {
+			c->status[idx] = STATE_MODEL_RESET_REFERENCE;
+			free(override);
+			r_skip(r, len, "model body");
+			return;
+		}
+	}
+	free(override);
+	override = NULL;
 	if (state_reference_fingerprint(&m->ref, want)) {
 		r_nomem(r);
 		return;

@@ -47,10 +47,12 @@ typedef struct state_keys {
 } state_keys;
 
 typedef enum state_model_status {
-	STATE_MODEL_FRESH = 0,    /* not in the checkpoint: a new policy */
-	STATE_MODEL_RESTORED,     /* window, guards, tallies restored */
-	STATE_MODEL_RESET_POLICY, /* policy file's SHA-256 changed: fresh start */
-	STATE_MODEL_RESET_SCHEMA  /* reference schema changed: fresh start */
+	STATE_MODEL_FRESH = 0,      /* not in the checkpoint: a new policy */
+	STATE_MODEL_RESTORED,       /* window, guards, tallies restored */
+	STATE_MODEL_RESET_POLICY,   /* policy file's SHA-256 changed: fresh start */
+	STATE_MODEL_RESET_SCHEMA,   /* reference schema changed: fresh start */
+	STATE_MODEL_RESET_REFERENCE /* the reference a deployment named cannot
+				       be loaded any more: fresh start */
 } state_model_status;
 
 typedef struct state_ctx {

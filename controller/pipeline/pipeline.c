@@ -15,7 +15,10 @@ static void model_free(pipeline_model *m)
 {
 	window_free(&m->win);
 	pipeline_wait_free(m);
+	for (size_t i = 0; i < m->n_deploys; i++)
+		free(m->deploys[i].reference);
 	free(m->deploys);
+	free(m->ref_override);
 	if (!m->ref_borrowed)
 		reference_free(&m->ref);
 	capture_decoder_free(m->dec);

@@ -66,12 +66,14 @@ typedef struct pipeline_model {
 	int has_bucket;        /* window_bucket is set: older records are late */
 	int64_t clock_ms;      /* latest inferenceTime of its records */
 	int has_clock;
-	pipeline_waiting *waiting;   /* owned ring of PIPELINE_MAX_WAITING, lazily */
-	size_t wait_head, n_waiting; /* windows window_index - n_waiting .. - 1 */
-	int ref_borrowed;            /* ref is a shared one's shallow copy */
-	int64_t *deploys;            /* owned: deployments not applied yet,
-					in time order (pipeline_deploy.h) */
+	pipeline_waiting *waiting;           /* owned ring of PIPELINE_MAX_WAITING, lazily */
+	size_t wait_head, n_waiting;         /* windows window_index - n_waiting .. - 1 */
+	int ref_borrowed;                    /* ref is a shared one's shallow copy */
+	struct pipeline_deployment *deploys; /* owned: deployments not applied
+						yet, in time order (pipeline_deploy.h) */
 	size_t n_deploys;
+	char *ref_override; /* owned: the reference a deployment named, which
+			       replaced the policy's; NULL = the policy's */
 	/* records lost upstream since the open window began
 	 * (pipeline_gap.h): gaps seen, offsets missing */
 	uint64_t gap_events, gap_offsets;

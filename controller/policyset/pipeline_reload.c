@@ -115,6 +115,9 @@ int pipeline_replace_policy(pipeline *pl, size_t model, policy *newpol,
 		m->win.ref = &m->ref;
 		m->window_bucket = 0; /* set by the next record */
 		m->has_bucket = 0;
+		/* the new policy's reference wins over one a deployment named */
+		free(m->ref_override);
+		m->ref_override = NULL;
 	}
 	policy_free(m->pol);
 	m->pol = newpol;

@@ -14,6 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char *line = malloc(size + 1), model[PIPELINE_DEPLOY_MODEL_MAX];
+	char ref[PIPELINE_DEPLOY_PATH_MAX];
 	int64_t at;
 	kpg_err err;
 	int rc;
@@ -23,8 +24,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data, size);
 	line[size] = '\0';
 	err.msg[0] = '\0';
-	rc = pipeline_parse_deployment(line, model, sizeof(model), &at, &err);
-	if (rc == 0 && strnlen(model, sizeof(model)) >= sizeof(model))
+	rc = pipeline_parse_deployment(line, model, sizeof(model), &at, ref, sizeof(ref),
+				       &err);
+	if (rc == 0 && (strnlen(model, sizeof(model)) >= sizeof(model) ||
+			strnlen(ref, sizeof(ref)) >= sizeof(ref)))
 		abort();
 	if (rc != 0 && (rc != KPG_EINVAL || err.msg[0] == '\0'))
 		abort();
