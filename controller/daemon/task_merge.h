@@ -2,10 +2,11 @@
  * read in Kafka timestamp order, the way Kafka Streams orders a task's
  * input partitions.
  *
- * Why: a window's KPIs come from the labels joined while it is open, so
- * the order in which predictions and labels are applied decides them.
- * librdkafka hands out whatever it fetched first; after a restart or with
- * lag, one topic can run hours ahead of the other. Holding records until
+ * Why: a window's KPIs come from its own predictions' labels that arrive
+ * before its label wait ends, and the wait runs on the captures' event
+ * time, so a label applied after captures it was produced before can miss
+ * its window. librdkafka hands out whatever it fetched first; after a
+ * restart or with lag, one topic can run hours ahead of the other. Holding records until
  * the other partition has caught up, and then taking the older head first,
  * applies them in the order they were produced, however far behind the
  * consumer is: the daemon decides as `kpigate replay` does on the same
