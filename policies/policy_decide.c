@@ -165,10 +165,19 @@ static size_t kpi_reasons(const policy *p, const policy_window_eval *ev,
 	*breached = 0;
 	for (size_t i = 0; i < p->n_kpis; i++) {
 		const policy_kpi *k = &p->kpis[i];
-		const policy_kpi_value *v = &ev->kpis[k->metric];
+		const policy_kpi_value *v = k->class_name != NULL
+						    ? &ev->class_kpis[i]
+						    : &ev->kpis[k->metric];
 		const char *name = kpi_metric_name(k->metric);
+		char cname[POLICY_LABEL_MAX + 32];
 		const char *fmt;
 		int b;
+
+		if (k->class_name != NULL) {
+			snprintf(cname, sizeof(cname), "%s of class %s", name,
+				 k->class_name);
+			name = cname;
+		}
 
 		if ((unsigned)k->metric >= KPI__COUNT)
 			continue;

@@ -146,23 +146,35 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 				path);
 		return;
 	}
-	if (kpg_jsonv_value(v, row(v, "kpis[].metric"), &at, m) != 1)
+	if (kpg_jsonv_value(v, row(v, "kpis[].metric"), &at, m) != 1 ||
+	    p->n_kpis >= POLICY_MAX_KPIS)
 		return;
 	s = json_string_value(m);
 	kpi_metric_from_name(s, &metric);
 	hib = kpi_metric_higher_is_better(metric);
-	if (hib && p->task == POLICY_TASK_REGRESSION && !task_bad)
-		kpg_jsonv_error(v, mpath, 0, "%s is a classification metric but prediction.task is regression; use rmse or mae",
-				s);
-	if (!hib && p->task == POLICY_TASK_BINARY && !task_bad)
-		kpg_jsonv_error(v, mpath, 0, "%s is a regression metric but prediction.task is binary_classification",
-				s);
-	if (seen_at[metric] != 0) {
+	if (!task_bad && !kpi_metric_fits_task(metric, p->task)) {
+		if (hib && p->task == POLICY_TASK_REGRESSION)
+			kpg_jsonv_error(v, mpath, 0, "%s is a classification metric but prediction.task is regression; use rmse or mae",
+					s);
+		else if (!hib && p->task == POLICY_TASK_BINARY)
+			kpg_jsonv_error(v, mpath, 0, "%s is a regression metric but prediction.task is binary_classification",
+					s);
+		else
+			kpg_jsonv_error(v, mpath, 0, "%s is a %s metric but prediction.task is %s",
+					s, kpi_metric_tasks_text(metric),
+					policy_task_name(p->task));
+	}
+	if (policy_load_kpi_class(v, k, i, p, metric, task_bad) != 0)
+		return;
+	if (p->kpis[p->n_kpis].class_name != NULL) {
+		/* recall of a class: once per class, checked there */
+	} else if (seen_at[metric] != 0) {
 		kpg_jsonv_error(v, mpath, 0, "KPI %s is listed twice (first at kpis[%zu])",
 				s, seen_at[metric] - 1);
 		return;
 	}
-	seen_at[metric] = i + 1;
+	if (p->kpis[p->n_kpis].class_name == NULL)
+		seen_at[metric] = i + 1;
 	if (vmin != NULL && vmax != NULL) {
 		snprintf(bp, sizeof(bp), "%s.max", path);
 		kpg_jsonv_error(v, bp, 1, "%s has both \"min\" and \"max\"; give exactly one (%s: \"%s\")",
@@ -188,8 +200,11 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 	at.path = bp;
 	snprintf(mpath, sizeof(mpath), "kpis[].%s", bound);
 	if (kpg_jsonv_value(v, row(v, mpath), &at, vmin ? vmin : vmax) != 1 ||
-	    p->n_kpis >= POLICY_MAX_KPIS)
+	    p->n_kpis >= POLICY_MAX_KPIS) {
+		free(p->kpis[p->n_kpis].class_name);
+		p->kpis[p->n_kpis].class_name = NULL;
 		return;
+	}
 	pk = &p->kpis[p->n_kpis++];
 	pk->metric = metric;
 	pk->is_max = !hib;

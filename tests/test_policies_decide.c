@@ -41,7 +41,7 @@ static void base_policy(policy *p)
 	p->min_labelled = (uint64_t)dflt("guards.min_labelled");
 	p->consecutive_windows = (unsigned)dflt("guards.consecutive_windows");
 	p->budget_period_ms = (int64_t)(dflt("guards.budget_period_seconds") * 1000);
-	p->kpis[0] = (policy_kpi){KPI_AUC, 0, 0.75};
+	p->kpis[0] = (policy_kpi){KPI_AUC, 0, 0.75, NULL};
 	p->n_kpis = 1;
 }
 
@@ -257,7 +257,7 @@ static void test_invalid_kpi_is_no_evidence(void **state)
 
 	(void)state;
 	base_policy(&p);
-	p.kpis[1] = (policy_kpi){KPI_ACCURACY, 0, 0.8};
+	p.kpis[1] = (policy_kpi){KPI_ACCURACY, 0, 0.8, NULL};
 	p.n_kpis = 2;
 	policy_guard_state_init(&g);
 
@@ -320,7 +320,7 @@ static void test_lower_is_better(void **state)
 	(void)state;
 	base_policy(&p);
 	p.task = POLICY_TASK_REGRESSION;
-	p.kpis[0] = (policy_kpi){KPI_RMSE, 1, 10.0};
+	p.kpis[0] = (policy_kpi){KPI_RMSE, 1, 10.0, NULL};
 	policy_guard_state_init(&g);
 	base_window(&ev, 0, T0);
 	ev.kpis[KPI_AUC].valid = 0;

@@ -24,6 +24,8 @@
 #include "energy.h"
 #include "join.h"
 #include "kpg_error.h"
+#include "label_dict.h"
+#include "pipeline_labels.h"
 #include "policy.h"
 #include "reference.h"
 #include "window.h"
@@ -68,6 +70,7 @@ typedef struct pipeline_model {
 	pipeline_waiting *waiting;   /* owned ring of PIPELINE_MAX_WAITING, lazily */
 	size_t wait_head, n_waiting; /* windows window_index - n_waiting .. - 1 */
 	int ref_borrowed;            /* ref is a shared one's shallow copy */
+	pipeline_labels lab;         /* its label texts and classes */
 	/* tallies for the summary */
 	uint64_t records, windows, retrains, holds, drift_alarms, naive_retrains;
 	uint64_t late_labels;     /* labels whose window was already decided */
@@ -135,9 +138,11 @@ typedef struct pipeline {
 	pipeline_model *models;
 	size_t n_models; /* owned */
 	join_buffer join;
-	audit_log *audit; /* borrowed; NULL = no audit file */
-	FILE *rejects;    /* borrowed; NULL = rejected lines not kept */
-	int64_t clock_ms; /* stream time: the latest event time seen */
+	label_dict labels; /* label texts the join's codes stand for */
+	int text_labels;   /* a model maps label texts (pipeline_labels.h) */
+	audit_log *audit;  /* borrowed; NULL = no audit file */
+	FILE *rejects;     /* borrowed; NULL = rejected lines not kept */
+	int64_t clock_ms;  /* stream time: the latest event time seen */
 	int has_clock;
 	pipeline_stats stats;
 	json_t *decisions; /* owned array: one summary object per decision */
