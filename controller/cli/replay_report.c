@@ -31,6 +31,7 @@ json_t *replay_report_json(const pipeline *pl, const char *audit_path,
 	json_t *o = json_object(), *models = json_array();
 	uint64_t wait_pred, wait_lab;
 	double kwh_s = 0, kg_s = 0, kwh_a = 0, kg_a = 0;
+	json_t *labels;
 
 	if (o == NULL || models == NULL) {
 		json_decref(o);
@@ -86,6 +87,8 @@ json_t *replay_report_json(const pipeline *pl, const char *audit_path,
 				    json_integer((json_int_t)m->late_labels));
 		json_object_set_new(json_array_get(models, i), "waits_cut_short",
 				    json_integer((json_int_t)m->waits_cut_short));
+		if ((labels = pipeline_labels_json(pl, m)) != NULL)
+			json_object_set_new(json_array_get(models, i), "labels", labels);
 		kwh_s += m->kwh_spent;
 		kg_s += m->kg_spent;
 		kwh_a += m->kwh_avoided;

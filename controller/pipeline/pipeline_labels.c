@@ -397,3 +397,48 @@ void pipeline_labels_class_kpis(const pipeline_model *m, const kpi_acc *k,
 		v->n = support;
 	}
 }
+
+json_t *pipeline_labels_kpis_json(const policy *p, const policy_window_eval *ev)
+{
+	json_t *o = NULL, *by = NULL;
+
+	for (size_t i = 0; i < p->n_kpis && i < POLICY_MAX_KPIS; i++) {
+		const policy_kpi_value *v = &ev->class_kpis[i];
+
+		if (p->kpis[i].class_name == NULL || !v->valid)
+			continue;
+		if (o == NULL) {
+			o = json_object();
+			by = json_object();
+			if (o == NULL || by == NULL ||
+			    json_object_set_new(o, kpi_metric_name(KPI_RECALL), by) != 0) {
+				json_decref(o);
+				return NULL;
+			}
+		}
+		json_object_set_new(by, p->kpis[i].class_name,
+				    json_pack("{s:f, s:I}", "value", v->value, "n",
+					      (json_int_t)v->n));
+	}
+	return o;
+}
+
+json_t *pipeline_labels_json(const pipeline *pl, const pipeline_model *m)
+{
+	const pipeline_labels *lab = &m->lab;
+	json_t *o, *classes;
+
+	if (!lab->text)
+		return NULL;
+	o = json_pack("{s:I, s:I, s:I}", "texts", (json_int_t)lab->n_texts,
+		      "not_credited", (json_int_t)lab->not_credited,
+		      "unusable_predictions", (json_int_t)lab->unusable_predictions);
+	if (o == NULL || m->pol->task != POLICY_TASK_MULTICLASS)
+		return o;
+	classes = json_array();
+	for (size_t i = 0; classes != NULL && i < lab->n_classes; i++)
+		json_array_append_new(classes, json_string(label_dict_text(&pl->labels,
+									   lab->class_code[i])));
+	json_object_set_new(o, "classes", classes);
+	return o;
+}

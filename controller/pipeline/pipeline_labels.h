@@ -7,6 +7,7 @@
 #ifndef PIPELINE_LABELS_H
 #define PIPELINE_LABELS_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "capture.h"
@@ -72,5 +73,15 @@ int pipeline_labels_credit(struct pipeline *pl, struct pipeline_model *m,
 /* The values of KPIs naming a class, into ev->class_kpis. */
 void pipeline_labels_class_kpis(const struct pipeline_model *m,
 				const kpi_acc *k, policy_window_eval *ev);
+
+/* {"recall": {"CLASS": {"value": v, "n": n}}} for the KPIs of p that name
+ * a class, NULL when none does (or out of memory). New reference. */
+json_t *pipeline_labels_kpis_json(const policy *p, const policy_window_eval *ev);
+
+/* For the replay summary: {"texts": distinct label texts credited,
+ * "not_credited", "unusable_predictions", "classes": [..] (multiclass)},
+ * NULL for a model with numeric labels. New reference. */
+json_t *pipeline_labels_json(const struct pipeline *pl,
+			     const struct pipeline_model *m);
 
 #endif
