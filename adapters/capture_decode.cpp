@@ -834,6 +834,15 @@ int json_pred(capture_decoder *d, element el, bool allow_object)
 		if (d->details && has_f && f.is_array()) {
 			if (has_l ? json_pred(d, l, false) : push_pred(d, NAN))
 				return FAIL;
+			/* a numeric predicted_label is a label too: keep its
+			 * text, so it is not mistaken for a bare score */
+			double pv = d->preds.p[d->preds.len - 1];
+			if (has_l && l.is_number() && std::isfinite(pv)) {
+				char num[32];
+				int n = std::snprintf(num, sizeof(num), "%.17g", pv);
+				if (pred_text(d, num, (size_t)n))
+					return FAIL;
+			}
 			return json_probs(d, f.get_array().value_unsafe());
 		}
 		return json_pred(d, has_f ? f : l, false);
