@@ -430,9 +430,11 @@ json_t *pipeline_labels_json(const pipeline *pl, const pipeline_model *m)
 
 	if (!lab->text)
 		return NULL;
-	o = json_pack("{s:I, s:I, s:I}", "texts", (json_int_t)lab->n_texts,
+	o = json_pack("{s:I, s:I, s:I, s:I}", "texts", (json_int_t)lab->n_texts,
 		      "not_credited", (json_int_t)lab->not_credited,
-		      "unusable_predictions", (json_int_t)lab->unusable_predictions);
+		      "unusable_predictions", (json_int_t)lab->unusable_predictions,
+		      /* the pipeline's: texts past the dictionary's cap */
+		      "texts_over_cap", (json_int_t)pl->labels.over);
 	if (o == NULL || m->pol->task != POLICY_TASK_MULTICLASS)
 		return o;
 	classes = json_array();

@@ -79,7 +79,8 @@ void pipeline_labels_class_kpis(const struct pipeline_model *m,
 json_t *pipeline_labels_kpis_json(const policy *p, const policy_window_eval *ev);
 
 /* For the replay summary: {"texts": distinct label texts credited,
- * "not_credited", "unusable_predictions", "classes": [..] (multiclass)},
+ * "not_credited", "unusable_predictions", "texts_over_cap" (the
+ * pipeline's dictionary's), "classes": [..] (multiclass)},
  * NULL for a model with numeric labels. New reference. */
 json_t *pipeline_labels_json(const struct pipeline *pl,
 			     const struct pipeline_model *m);
