@@ -49,8 +49,7 @@ static int model_init(pipeline_model *m, policy *pol, size_t max_line,
 	memset(&co, 0, sizeof(co));
 	co.max_line_bytes = max_line;
 	co.score_field = pol->score_field;
-	co.output_details = pol->positive_label != NULL ||
-			    pol->task == POLICY_TASK_MULTICLASS;
+	co.output_details = pipeline_labels_output_details(pol);
 	rc = capture_decoder_new(&m->dec, &co, err);
 	if (rc)
 		return rc;

@@ -13,9 +13,9 @@ static int is_bool_text(const char *t)
 	return strcasecmp(t, "true") == 0 || strcasecmp(t, "false") == 0;
 }
 
-static int intern(pipeline *pl, const char *s, uint32_t *code, kpg_err *err)
+static int intern(label_dict *d, const char *s, uint32_t *code, kpg_err *err)
 {
-	int rc = label_dict_intern(&pl->labels, s, strlen(s), code);
+	int rc = label_dict_intern(d, s, strlen(s), code);
 
 	if (rc)
 		kpg_err_set(err, "label \"%s\": %s", s,
@@ -24,13 +24,12 @@ static int intern(pipeline *pl, const char *s, uint32_t *code, kpg_err *err)
 	return rc;
 }
 
-static int init_binary(pipeline *pl, pipeline_model *m, kpg_err *err)
+static int init_binary(label_dict *d, const policy *p, const reference *ref,
+		       pipeline_labels *lab, kpg_err *err)
 {
-	const policy *p = m->pol;
-	const reference_labels *rl = &m->ref.labels;
-	pipeline_labels *lab = &m->lab;
+	const reference_labels *rl = &ref->labels;
 	char list[320], pos[LABEL_TEXT_MAX], neg[LABEL_TEXT_MAX];
-	int has_col = m->ref.label_index >= 0;
+	int has_col = ref->label_index >= 0;
 
 	reference_labels_list(rl, list, sizeof(list));
 	if (p->positive_label == NULL) {
@@ -68,31 +67,29 @@ static int init_binary(pipeline *pl, pipeline_model *m, kpg_err *err)
 			    p->label_column, neg, list);
 		return KPG_EINVAL;
 	}
-	if (intern(pl, pos, &lab->pos_code, err) != 0 ||
+	if (intern(d, pos, &lab->pos_code, err) != 0 ||
 	    (p->negative_label != NULL &&
-	     intern(pl, neg, &lab->neg_code, err) != 0))
+	     intern(d, neg, &lab->neg_code, err) != 0))
 		return KPG_EINVAL;
 	return 0;
 }
 
-static int init_multiclass(pipeline *pl, pipeline_model *m, kpg_err *err)
+static int init_multiclass(label_dict *d, const policy *p, const reference *ref,
+			   pipeline_labels *lab, kpg_err *err)
 {
-	const policy *p = m->pol;
-	const reference_labels *rl = &m->ref.labels;
-	pipeline_labels *lab = &m->lab;
+	const reference_labels *rl = &ref->labels;
 	char list[320], t[LABEL_TEXT_MAX];
-	int has_col = m->ref.label_index >= 0;
+	int has_col = ref->label_index >= 0;
 
 	lab->text = 1;
 	reference_labels_list(rl, list, sizeof(list));
 	if (p->n_classes > 0) {
 		for (size_t i = 0; i < p->n_classes; i++)
-			if (intern(pl, p->classes[i], &lab->class_code[i], err) != 0)
+			if (intern(d, p->classes[i], &lab->class_code[i], err) != 0)
 				return KPG_EINVAL;
 		lab->n_classes = p->n_classes;
 		for (size_t i = 0; has_col && i < rl->n; i++) {
-			uint32_t c = label_dict_find(&pl->labels, rl->texts[i],
-						     strlen(rl->texts[i]));
+			uint32_t c = label_dict_find(d, rl->texts[i], strlen(rl->texts[i]));
 			size_t j = 0;
 
 			while (j < lab->n_classes && lab->class_code[j] != c)
@@ -120,7 +117,7 @@ static int init_multiclass(pipeline *pl, pipeline_model *m, kpg_err *err)
 			return KPG_EINVAL;
 		}
 		for (size_t i = 0; i < rl->n; i++)
-			if (intern(pl, rl->texts[i], &lab->class_code[i], err) != 0)
+			if (intern(d, rl->texts[i], &lab->class_code[i], err) != 0)
 				return KPG_EINVAL;
 		lab->n_classes = rl->n;
 	}
@@ -131,7 +128,7 @@ static int init_multiclass(pipeline *pl, pipeline_model *m, kpg_err *err)
 		if (p->kpis[k].class_name == NULL)
 			continue;
 		label_canon(p->kpis[k].class_name, strlen(p->kpis[k].class_name), t);
-		c = label_dict_find(&pl->labels, t, strlen(t));
+		c = label_dict_find(d, t, strlen(t));
 		while (j < lab->n_classes && (c == 0 || lab->class_code[j] != c))
 			j++;
 		if (j == lab->n_classes) {
@@ -141,37 +138,62 @@ static int init_multiclass(pipeline *pl, pipeline_model *m, kpg_err *err)
 		}
 		lab->kpi_class[k] = (int)j;
 	}
-	return kpi_set_classes(&m->win.kpi, lab->n_classes, err);
+	return 0;
 }
 
-int pipeline_labels_init(pipeline *pl, pipeline_model *m, kpg_err *err)
+int pipeline_labels_build(label_dict *d, const policy *p, const reference *ref,
+			  pipeline_labels *lab, kpg_err *err)
 {
-	const reference_labels *rl = &m->ref.labels;
-	pipeline_labels *lab = &m->lab;
+	const reference_labels *rl = &ref->labels;
 	char list[320];
 	int rc = 0;
 
 	memset(lab, 0, sizeof(*lab));
 	for (size_t i = 0; i < POLICY_MAX_KPIS; i++)
 		lab->kpi_class[i] = -1;
-	switch (m->pol->task) {
+	switch (p->task) {
 	case POLICY_TASK_REGRESSION:
-		if (m->ref.label_index >= 0 &&
-		    rl->numbers + rl->missing != rl->cells) {
+		if (ref->label_index >= 0 && rl->numbers + rl->missing != rl->cells) {
 			reference_labels_list(rl, list, sizeof(list));
 			kpg_err_set(err, "label column '%s' holds text (%s); regression labels are numbers",
-				    m->pol->label_column, list);
+				    p->label_column, list);
 			rc = KPG_EINVAL;
 		}
 		break;
 	case POLICY_TASK_BINARY:
-		rc = init_binary(pl, m, err);
+		rc = init_binary(d, p, ref, lab, err);
 		break;
 	case POLICY_TASK_MULTICLASS:
-		rc = init_multiclass(pl, m, err);
+		rc = init_multiclass(d, p, ref, lab, err);
 		break;
 	}
-	if (rc == 0 && lab->text)
+	return rc;
+}
+
+int pipeline_labels_output_details(const policy *p)
+{
+	return p->positive_label != NULL || p->task == POLICY_TASK_MULTICLASS;
+}
+
+int pipeline_labels_check(const policy *p, const reference *ref, kpg_err *err)
+{
+	label_dict d;
+	pipeline_labels lab;
+	int rc = label_dict_init(&d, err);
+
+	if (rc == 0)
+		rc = pipeline_labels_build(&d, p, ref, &lab, err);
+	label_dict_free(&d);
+	return rc;
+}
+
+int pipeline_labels_init(pipeline *pl, pipeline_model *m, kpg_err *err)
+{
+	int rc = pipeline_labels_build(&pl->labels, m->pol, &m->ref, &m->lab, err);
+
+	if (rc == 0)
+		rc = pipeline_labels_kpi(m, &m->win.kpi, err);
+	if (rc == 0 && m->lab.text)
 		pl->text_labels = 1;
 	return rc;
 }

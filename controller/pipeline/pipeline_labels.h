@@ -19,6 +19,7 @@
 
 struct pipeline;
 struct pipeline_model;
+struct reference;
 
 typedef struct pipeline_labels {
 	int text;                    /* labels are mapped from their text:
@@ -33,6 +34,21 @@ typedef struct pipeline_labels {
 	uint32_t n_texts;              /* distinct label texts credited */
 	uint8_t seen[LABEL_DICT_MAX / 8 + 1];
 } pipeline_labels;
+
+/* The labels of policy p over reference ref into *lab: checks the
+ * reference's label column against the task (as pipeline_labels_init
+ * says) and interns the classes into d. KPG_EINVAL with a sentence naming
+ * the values found. A policy reload stages a model's labels with it. */
+int pipeline_labels_build(label_dict *d, const policy *p, const struct reference *ref,
+			  pipeline_labels *lab, kpg_err *err);
+
+/* 1 when p's model needs capture_options.output_details (text and
+ * probability-array predictions): positive_label, or multiclass. */
+int pipeline_labels_output_details(const policy *p);
+
+/* The same check alone, for validating a policy before it runs. */
+int pipeline_labels_check(const policy *p, const struct reference *ref,
+			  kpg_err *err);
 
 /* After the model's reference is loaded: checks its label column against
  * the task (binary with positive_label: exactly two texts, one of them
