@@ -500,19 +500,25 @@ static int same_reference(const policy *a, const policy *b)
 	return 1;
 }
 
-/* The same label texts and classes: the accumulators' classes stay. */
+/* The same label texts and classes, and the KPIs that name a class at
+ * the same places: the accumulators' classes and the model's per-KPI class
+ * indexes stay valid. */
 static int same_labels(const policy *a, const policy *b)
 {
 	if (!str_eq(a->positive_label, b->positive_label) ||
 	    !str_eq(a->negative_label, b->negative_label) ||
-	    a->n_classes != b->n_classes || a->n_kpis != b->n_kpis)
+	    a->n_classes != b->n_classes)
 		return 0;
 	for (size_t i = 0; i < a->n_classes; i++)
 		if (!str_eq(a->classes[i], b->classes[i]))
 			return 0;
-	for (size_t i = 0; i < a->n_kpis; i++)
-		if (!str_eq(a->kpis[i].class_name, b->kpis[i].class_name))
+	for (size_t i = 0; i < POLICY_MAX_KPIS; i++) {
+		const char *x = i < a->n_kpis ? a->kpis[i].class_name : NULL;
+		const char *y = i < b->n_kpis ? b->kpis[i].class_name : NULL;
+
+		if (!str_eq(x, y))
 			return 0;
+	}
 	return 1;
 }
 

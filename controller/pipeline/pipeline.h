@@ -230,7 +230,8 @@ json_t *pipeline_pending_json(const pipeline *pl);
 /* 1 when a model moving from policy old to neu (hot reload) keeps its
  * open window: the same reference (resolved path and every option
  * reference_load gets) and the same window definition (records, span,
- * task, score threshold). policyset/pipeline_reload.h says what follows. */
+ * task, score threshold, positive / negative label, classes, and the KPIs
+ * naming a class at the same places). policyset/pipeline_reload.h says what follows. */
 int pipeline_policy_keeps_window(const policy *old, const policy *neu);
 
 /* Index of the model for an endpoint hint, or -1. */
