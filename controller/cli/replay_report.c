@@ -265,6 +265,10 @@ void replay_report_print(FILE *out, const pipeline *pl, const char *audit_path,
 			(unsigned long long)m->windows, (unsigned long long)m->retrains,
 			(unsigned long long)m->holds, (unsigned long long)m->drift_alarms);
 		print_reference(out, &m->ref);
+		if (m->lab.text)
+			fprintf(out, "  labels: %u distinct texts credited, %llu not credited (none of its classes), %llu predictions with no class or score\n",
+				m->lab.n_texts, (unsigned long long)m->lab.not_credited,
+				(unsigned long long)m->lab.unusable_predictions);
 		print_decisions(out, pl, m);
 		print_pending(out, pending, m->pol->model);
 		kwh_s += m->kwh_spent;
