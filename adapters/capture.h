@@ -20,7 +20,9 @@
  * each line), application/json ({"predictions":[{FIELD:v}|v,..]} / [v,..] /
  * {FIELD:v} / v), application/jsonlines (one of those per line), where
  * FIELD is the configured score field (default "score"), with
- * "predicted_label" used when FIELD is absent. An inferenceTime string
+ * "predicted_label" used when FIELD is absent; with output_details, a text
+ * prediction and a probability array (a CSV row of several cells, a JSON
+ * array, or FIELD holding one) are kept too. An inferenceTime string
  * that is not ISO 8601 (the SDK's "{%s}" placeholder) decodes with
  * has_inference_time = 0. docs/capture-format.md has every rule. */
 #ifndef CAPTURE_H
