@@ -20,7 +20,9 @@
  * each line), application/json ({"predictions":[{FIELD:v}|v,..]} / [v,..] /
  * {FIELD:v} / v), application/jsonlines (one of those per line), where
  * FIELD is the configured score field (default "score"), with
- * "predicted_label" used when FIELD is absent. An inferenceTime string
+ * "predicted_label" used when FIELD is absent; with output_details, a text
+ * prediction and a probability array (a CSV row of several cells, a JSON
+ * array, or FIELD holding one) are kept too. An inferenceTime string
  * that is not ISO 8601 (the SDK's "{%s}" placeholder) decodes with
  * has_inference_time = 0. docs/capture-format.md has every rule. */
 #ifndef CAPTURE_H
@@ -83,6 +85,17 @@ typedef struct capture_value {
 
 /* One decoded line. Every pointer is owned by the decoder and borrowed
  * until the next capture_decode() or capture_decoder_free() on it. */
+/* What the model returned for one instance beyond its score, kept when
+ * capture_options.output_details is set (labels and class probabilities):
+ * text_len > 0 when the prediction (or its "predicted_label" / score
+ * field) is text that is not a number, such as "UP"; n_probs > 0 when it
+ * is an array of numbers (JSON) or a CSV line of more than one cell (a
+ * multi:softprob row), read with the number rule (NaN for other cells). */
+typedef struct capture_output {
+	uint32_t text_off, text_len; /* into capture_record.output_text */
+	uint32_t probs_off, n_probs; /* into capture_record.probs */
+} capture_output;
+
 typedef struct capture_record {
 	const char *event_id;
 	size_t event_id_len;
@@ -97,6 +110,10 @@ typedef struct capture_record {
 					true/false are 1/0) */
 	size_t n_predictions;        /* 0 when there is no endpointOutput */
 	const char *text;            /* backing text for string cells */
+	/* with capture_options.output_details, else NULL: */
+	const capture_output *outputs; /* n_predictions entries */
+	const double *probs;
+	const char *output_text;
 } capture_record;
 
 typedef struct capture_options {
@@ -104,6 +121,8 @@ typedef struct capture_options {
 	size_t max_instances;    /* default 10000 per line (also caps predictions) */
 	size_t max_values;       /* default 1,000,000 cells per line */
 	const char *score_field; /* JSON output field, default "score", 1-127 bytes */
+	int output_details;      /* 1: also keep text predictions and probability
+				    arrays (capture_output) */
 } capture_options;
 
 typedef struct capture_decoder capture_decoder;

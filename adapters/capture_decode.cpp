@@ -159,6 +159,11 @@ struct capture_decoder {
 	growbuf<capture_value> values;
 	growbuf<size_t> inst_off; /* n_instances + 1 entries */
 	growbuf<double> preds;
+	/* output_details: per prediction, its text and probabilities */
+	bool details = false;
+	growbuf<capture_output> outs;
+	growbuf<double> probs;
+	padbuf outtext;
 
 	/* per call */
 	capture_reject reason = CAPTURE_OK;
@@ -517,7 +522,45 @@ inline int push_pred(capture_decoder *d, double v)
 		return reject(d, CAPTURE_REJECT_TOO_BIG,
 			      "more than %zu predictions in one record",
 			      d->max_instances);
+	if (d->details) {
+		capture_output o = {0, 0, 0, 0};
+		if (!d->outs.push(o))
+			return oom(d);
+	}
 	return d->preds.push(v) ? 0 : oom(d);
+}
+
+/* output_details: the text of the prediction just pushed. */
+int pred_text(capture_decoder *d, const char *s, size_t n)
+{
+	capture_output *o;
+	size_t at = d->outtext.len;
+
+	if (!d->details || d->outs.len == 0 || n == 0)
+		return 0;
+	if (n > d->max_line || !d->outtext.reserve(at + n))
+		return oom(d);
+	std::memcpy(d->outtext.p + at, s, n);
+	d->outtext.len = at + n;
+	o = &d->outs.p[d->outs.len - 1];
+	o->text_off = (uint32_t)at;
+	o->text_len = (uint32_t)n;
+	return 0;
+}
+
+/* output_details: one more probability of the prediction just pushed. */
+int pred_prob(capture_decoder *d, double v)
+{
+	capture_output *o = &d->outs.p[d->outs.len - 1];
+
+	if (d->probs.len >= d->max_values)
+		return reject(d, CAPTURE_REJECT_TOO_BIG,
+			      "more than %zu output values in one record",
+			      d->max_values);
+	if (o->n_probs == 0)
+		o->probs_off = (uint32_t)d->probs.len;
+	o->n_probs++;
+	return d->probs.push(v) ? 0 : oom(d);
 }
 
 int csv_input(capture_decoder *d)
@@ -729,11 +772,33 @@ int decode_input(capture_decoder *d, ctype ct)
 	return jsonl_docs(d, "endpointInput", d->in_pay, fn);
 }
 
+/* output_details: a JSON array as the probabilities of the prediction
+ * just pushed (numbers, or numbers written as text; NaN for the rest). */
+int json_probs(capture_decoder *d, simdjson::dom::array a)
+{
+	for (element x : a) {
+		double p = NAN;
+		string_view sv;
+		if (x.is_number())
+			p = x.get_double().value_unsafe();
+		else if (!x.get_string().get(sv) &&
+			 !parse_number(sv.data(), sv.size(), &p))
+			p = NAN;
+		if (pred_prob(d, p))
+			return FAIL;
+	}
+	return 0;
+}
+
 /* One prediction: a number, a numeric string, a bool, null, or an object
- * carrying the score field (or "predicted_label"). */
+ * carrying the score field (or "predicted_label"). With output_details,
+ * text is kept, an array is a probability vector, and an object whose
+ * score field is an array ({"predicted_label":..,"score":[..]}, the
+ * linear-learner multiclass form) gives both. */
 int json_pred(capture_decoder *d, element el, bool allow_object)
 {
 	double v = NAN;
+	string_view text;
 	switch (el.type()) {
 	case element_type::INT64:
 	case element_type::UINT64:
@@ -747,29 +812,53 @@ int json_pred(capture_decoder *d, element el, bool allow_object)
 		break;
 	case element_type::STRING: {
 		string_view sv = el.get_string().value_unsafe();
-		if (!parse_number(sv.data(), sv.size(), &v))
+		if (!parse_number(sv.data(), sv.size(), &v)) {
 			v = NAN;
+			text = sv;
+		}
 		break;
 	}
 	case element_type::OBJECT: {
 		simdjson::dom::object o = el.get_object().value_unsafe();
-		element f;
+		element f, l;
 		if (!allow_object)
 			return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
 				      "endpointOutput: score is an object");
-		if (o.at_key(d->score_field).get(f) &&
-		    o.at_key("predicted_label").get(f))
+		bool has_f = !o.at_key(d->score_field).get(f);
+		bool has_l = !o.at_key("predicted_label").get(l);
+		if (!has_f && !has_l)
 			return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
 				      "endpointOutput: prediction has no \"%s\" "
 				      "or \"predicted_label\" field",
 				      d->score_field);
-		return json_pred(d, f, false);
+		if (d->details && has_f && f.is_array()) {
+			if (has_l ? json_pred(d, l, false) : push_pred(d, NAN))
+				return FAIL;
+			/* a numeric predicted_label is a label too: keep its
+			 * text, so it is not mistaken for a bare score */
+			double pv = d->preds.p[d->preds.len - 1];
+			if (has_l && l.is_number() && std::isfinite(pv)) {
+				char num[32];
+				int n = std::snprintf(num, sizeof(num), "%.17g", pv);
+				if (pred_text(d, num, (size_t)n))
+					return FAIL;
+			}
+			return json_probs(d, f.get_array().value_unsafe());
+		}
+		return json_pred(d, has_f ? f : l, false);
 	}
 	default:
+		if (d->details) {
+			if (push_pred(d, NAN))
+				return FAIL;
+			return json_probs(d, el.get_array().value_unsafe());
+		}
 		return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
 			      "endpointOutput: prediction is an array");
 	}
-	return push_pred(d, v);
+	if (push_pred(d, v))
+		return FAIL;
+	return text.empty() ? 0 : pred_text(d, text.data(), text.size());
 }
 
 int json_output_doc(capture_decoder *d, element root)
@@ -806,13 +895,28 @@ int decode_output(capture_decoder *d, ctype ct)
 			d->out_pay.p, d->out_pay.len,
 			[&](const char *p, size_t n, size_t idx) {
 				double v = NAN;
-				if (idx != 0)
-					return 0;
-				if (!parse_number(p, n, &v))
+				bool num = parse_number(p, n, &v);
+				if (!num)
 					v = NAN;
-				return push_pred(d, v);
+				if (idx == 0 &&
+				    (push_pred(d, v) ||
+				     (!num && pred_text(d, p, n))))
+					return FAIL;
+				/* every cell, kept as probabilities when the
+				 * row has more than one */
+				return d->details ? pred_prob(d, v) : 0;
 			},
-			[]() { return 0; });
+			[&]() {
+				capture_output *o;
+				if (!d->details || d->outs.len == 0)
+					return 0;
+				o = &d->outs.p[d->outs.len - 1];
+				if (o->n_probs == 1) {
+					d->probs.len--;
+					o->n_probs = 0;
+				}
+				return 0;
+			});
 		if (rc == 1)
 			return reject(d, CAPTURE_REJECT_BAD_PAYLOAD,
 				      "endpointOutput: malformed CSV quoting");
@@ -928,6 +1032,11 @@ int decode_line(capture_decoder *d, const char *line, size_t len,
 	rec->values = d->values.p;
 	rec->predictions = d->preds.p;
 	rec->n_predictions = d->preds.len;
+	if (d->details) {
+		rec->outputs = d->outs.p;
+		rec->probs = d->probs.p;
+		rec->output_text = d->outtext.p;
+	}
 	/* CSV cells point into the payload, JSON strings into strbuf */
 	rec->text = in_ct == CT_CSV ? d->in_pay.p : d->strbuf.p;
 	return 0;
@@ -968,11 +1077,14 @@ int capture_decoder_new(capture_decoder **out, const capture_options *opt,
 			d->max_values = opt->max_values;
 		if (opt->score_field)
 			std::strcpy(d->score_field, opt->score_field);
+		d->details = opt->output_details != 0;
 	}
 	/* strbuf.p must never be NULL: records point text at it; the
 	 * arrays get a first block so a record's pointers are never NULL */
 	if (!d->strbuf.reserve(0) || !d->values.reserve(256) ||
-	    !d->inst_off.reserve(16) || !d->preds.reserve(16)) {
+	    !d->inst_off.reserve(16) || !d->preds.reserve(16) ||
+	    (d->details && (!d->outs.reserve(16) || !d->probs.reserve(16) ||
+			    !d->outtext.reserve(0)))) {
 		delete d;
 		kpg_err_set(err, "out of memory for a capture decoder");
 		return KPG_ENOMEM;
@@ -998,6 +1110,9 @@ int capture_decode(capture_decoder *dec, const char *line, size_t len,
 	dec->values.len = 0;
 	dec->inst_off.len = 0;
 	dec->preds.len = 0;
+	dec->outs.len = 0;
+	dec->probs.len = 0;
+	dec->outtext.len = 0;
 	dec->strbuf.len = 0;
 	dec->in_pay.len = 0;
 	try {

@@ -18,7 +18,6 @@
 #include "kpg_diag.h"
 #include "kpg_error.h"
 
-#define POLICY_MAX_KPIS 16
 #define POLICY_MAX_PARAMS 32
 /* Room for every reason one decision can give: the drift summary, one
  * line per KPI and at most 4 more (the guards that block a breach);
@@ -56,6 +55,7 @@ typedef struct policy_kpi {
 	policy_kpi_relative relative;
 	double worse_by;
 	int relative_only; /* no min/max: only the relative rule judges */
+	char *class_name; /* owned; multiclass recall of this class, else NULL */
 } policy_kpi;
 
 typedef struct policy_param {
@@ -77,6 +77,10 @@ typedef struct policy {
 	policy_task task;
 	char *score_field;      /* owned; JSON output field, default "score" */
 	double score_threshold; /* binary: predicted positive when score >= it; default 0.5 */
+	char *positive_label;   /* owned; binary: the label text of the positive class */
+	char *negative_label;   /* owned; binary: the other class; NULL = any other text */
+	char **classes;         /* owned; multiclass: the class order, NULL = the reference's */
+	size_t n_classes;
 
 	uint64_t window_records;  /* 0 = not by count */
 	int64_t window_span_ms;   /* 0 = not by time; at least one is set */

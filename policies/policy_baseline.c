@@ -35,7 +35,9 @@ void policy_baseline_after(const policy *p, const policy_window_eval *ev,
 	    ev->n_records < p->min_records || ev->n_labelled < p->min_labelled)
 		return;
 	for (size_t i = 0; i < p->n_kpis; i++) {
-		const policy_kpi_value *v = &ev->kpis[p->kpis[i].metric];
+		const policy_kpi_value *v = p->kpis[i].class_name != NULL
+						    ? &ev->class_kpis[i]
+						    : &ev->kpis[p->kpis[i].metric];
 
 		/* n-weighted: a busy window weighs more than a quiet one */
 		if (v->valid && !isnan(v->value) && v->n > 0) {

@@ -195,12 +195,17 @@ static int relative_reason(const policy *p, const policy_window_eval *ev,
 	const policy_kpi *k = &p->kpis[i];
 	const char *name = kpi_metric_name(k->metric);
 	char val[POLICY_NUM_LEN], base[POLICY_NUM_LEN], by[POLICY_NUM_LEN];
+	char cname[POLICY_LABEL_MAX + 32];
 	/* a window of a model already replaced (a retrain decided, or a
 	 * deployment): retraining it again would buy nothing */
 	int older = b->since_ms != INT64_MIN && ev->start_ms < b->since_ms;
 	double bv = b->value[i], worse, allowed;
 	int br;
 
+	if (k->class_name != NULL) {
+		snprintf(cname, sizeof(cname), "%s of class %s", name, k->class_name);
+		name = cname;
+	}
 	if (older || !b->ready || b->weight[i] <= 0) {
 		*at = reason(out, POLICY_REASON_BASELINE_LEARNING,
 			     older ? "%s: the model this window saw is being replaced; its successor's baseline is learned (%u of %u windows)"
@@ -235,12 +240,20 @@ static size_t kpi_reasons(const policy *p, const policy_window_eval *ev,
 		const policy_kpi_value *v;
 		const char *name = kpi_metric_name(k->metric);
 		char val[POLICY_NUM_LEN], thr[POLICY_NUM_LEN];
+		char cname[POLICY_LABEL_MAX + 32];
 		size_t at;
 		int b;
 
+		if (k->class_name != NULL) {
+			snprintf(cname, sizeof(cname), "%s of class %s", name,
+				 k->class_name);
+			name = cname;
+		}
+
 		if ((unsigned)k->metric >= KPI__COUNT)
 			continue;
-		v = &ev->kpis[k->metric];
+		/* a class's recall is the policy KPI's own slot */
+		v = k->class_name != NULL ? &ev->class_kpis[i] : &ev->kpis[k->metric];
 		if (!v->valid) {
 			reason(out, POLICY_REASON_KPI_MISSING,
 			       "%s: no value in this window (no evidence)", name);

@@ -10,6 +10,9 @@
 #include <stdint.h>
 
 #define POLICY_MAX_FEATURES 1024
+#define POLICY_MAX_KPIS 16
+#define POLICY_MAX_CLASSES 64 /* multiclass_classification */
+#define POLICY_LABEL_MAX 63   /* bytes of a label text (label_dict's) */
 
 typedef enum policy_feature_type {
 	POLICY_FEATURE_INFER = 0, /* not declared: inferred from the reference */
@@ -19,7 +22,8 @@ typedef enum policy_feature_type {
 
 typedef enum policy_task {
 	POLICY_TASK_BINARY = 0, /* binary_classification */
-	POLICY_TASK_REGRESSION  /* regression */
+	POLICY_TASK_REGRESSION, /* regression */
+	POLICY_TASK_MULTICLASS  /* multiclass_classification */
 } policy_task;
 
 typedef enum kpi_metric {
@@ -30,6 +34,8 @@ typedef enum kpi_metric {
 	KPI_AUC,
 	KPI_RMSE,
 	KPI_MAE,
+	KPI_F1_MACRO,    /* multiclass: unweighted mean of per-class F1 */
+	KPI_F1_WEIGHTED, /* multiclass: per-class F1 weighted by support */
 	KPI__COUNT
 } kpi_metric;
 
@@ -44,6 +50,12 @@ const char *kpi_metric_name(kpi_metric m);
 extern const char *const kpi_metric_names[];
 extern const char *const policy_task_names[];
 int kpi_metric_higher_is_better(kpi_metric m);
+/* 1 when metric m applies to task t (accuracy: both classification tasks;
+ * precision, f1, auc: binary; recall: binary, and multiclass with a
+ * class; f1_macro, f1_weighted: multiclass; rmse, mae: regression). */
+int kpi_metric_fits_task(kpi_metric m, policy_task t);
+/* The task names m applies to, for messages ("binary_classification"). */
+const char *kpi_metric_tasks_text(kpi_metric m);
 const char *policy_task_name(policy_task t);
 const char *policy_feature_type_name(policy_feature_type t); /* "numeric", ... */
 
@@ -74,6 +86,9 @@ typedef struct policy_window_eval {
 	double drifted_share;
 	int dataset_drift;
 	policy_kpi_value kpis[KPI__COUNT];
+	/* by index in the policy's kpis: the value of a KPI that names a class
+	 * (multiclass recall of one class); unused for the others */
+	policy_kpi_value class_kpis[POLICY_MAX_KPIS];
 	uint64_t n_labelled;
 	int ks_asymptotic; /* input: the policy's drift.ks_method */
 } policy_window_eval;

@@ -175,33 +175,52 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 				path);
 		return;
 	}
-	if (kpg_jsonv_value(v, row(v, "kpis[].metric"), &at, m) != 1)
+	if (kpg_jsonv_value(v, row(v, "kpis[].metric"), &at, m) != 1 ||
+	    p->n_kpis >= POLICY_MAX_KPIS)
 		return;
 	s = json_string_value(m);
 	kpi_metric_from_name(s, &metric);
 	hib = kpi_metric_higher_is_better(metric);
-	if (hib && p->task == POLICY_TASK_REGRESSION && !task_bad)
-		kpg_jsonv_error(v, mpath, 0, "%s is a classification metric but prediction.task is regression; use rmse or mae",
-				s);
-	if (!hib && p->task == POLICY_TASK_BINARY && !task_bad)
-		kpg_jsonv_error(v, mpath, 0, "%s is a regression metric but prediction.task is binary_classification",
-				s);
-	if (seen_at[metric] != 0) {
+	if (!task_bad && !kpi_metric_fits_task(metric, p->task)) {
+		if (hib && p->task == POLICY_TASK_REGRESSION)
+			kpg_jsonv_error(v, mpath, 0, "%s is a classification metric but prediction.task is regression; use rmse or mae",
+					s);
+		else if (!hib && p->task == POLICY_TASK_BINARY)
+			kpg_jsonv_error(v, mpath, 0, "%s is a regression metric but prediction.task is binary_classification",
+					s);
+		else
+			kpg_jsonv_error(v, mpath, 0, "%s is a %s metric but prediction.task is %s",
+					s, kpi_metric_tasks_text(metric),
+					policy_task_name(p->task));
+	}
+	if (policy_load_kpi_class(v, k, i, p, metric, task_bad) != 0)
+		return;
+	if (p->kpis[p->n_kpis].class_name != NULL) {
+		/* recall of a class: once per class, checked there */
+	} else if (seen_at[metric] != 0) {
 		kpg_jsonv_error(v, mpath, 0, "KPI %s is listed twice (first at kpis[%zu])",
 				s, seen_at[metric] - 1);
 		return;
 	}
-	seen_at[metric] = i + 1;
+	if (p->kpis[p->n_kpis].class_name == NULL)
+		seen_at[metric] = i + 1;
+	memset(&rel, 0, sizeof(rel));
+	/* the class policy_load_kpi_class stored in the next slot goes with
+	 * the KPI, or is freed on any error below */
+	rel.class_name = p->kpis[p->n_kpis].class_name;
+	p->kpis[p->n_kpis].class_name = NULL;
 	if (vmin != NULL && vmax != NULL) {
 		snprintf(bp, sizeof(bp), "%s.max", path);
 		kpg_jsonv_error(v, bp, 1, "%s has both \"min\" and \"max\"; give exactly one (%s: \"%s\")",
 				path, s, hib ? "min" : "max");
+		free(rel.class_name);
 		return;
 	}
-	memset(&rel, 0, sizeof(rel));
 	has_rel = load_relative(v, k, path, &rel);
-	if (has_rel < 0)
+	if (has_rel < 0) {
+		free(rel.class_name);
 		return;
+	}
 	if (vmin == NULL && vmax == NULL) {
 		if (has_rel == 1 && p->n_kpis < POLICY_MAX_KPIS) {
 			pk = &p->kpis[p->n_kpis++];
@@ -213,6 +232,7 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 		}
 		kpg_jsonv_error(v, path, 0, "%s needs a threshold: \"%s\" for %s, or a rule against the model's baseline (\"worse_than_baseline_by\" or \"worse_than_baseline_pct\")",
 				path, hib ? "min" : "max", s);
+		free(rel.class_name);
 		return;
 	}
 	bound = vmin != NULL ? "min" : "max";
@@ -224,13 +244,16 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 		else
 			kpg_jsonv_error(v, bp, 1, "%s is lower-is-better: use \"max\" (retraining is considered when %s rises above it)",
 					s, s);
+		free(rel.class_name);
 		return;
 	}
 	at.path = bp;
 	snprintf(mpath, sizeof(mpath), "kpis[].%s", bound);
 	if (kpg_jsonv_value(v, row(v, mpath), &at, vmin ? vmin : vmax) != 1 ||
-	    p->n_kpis >= POLICY_MAX_KPIS)
+	    p->n_kpis >= POLICY_MAX_KPIS) {
+		free(rel.class_name);
 		return;
+	}
 	pk = &p->kpis[p->n_kpis++];
 	*pk = rel;
 	pk->metric = metric;

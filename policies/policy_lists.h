@@ -15,4 +15,13 @@
  * diagnostics to v; sets v->nomem when out of memory. */
 void policy_load_lists(kpg_jsonv *v, json_t *root, policy *p, int task_bad);
 
+/* policy_labels.c: prediction.positive_label / negative_label / classes
+ * against the task (before the KPIs, which may name a class). */
+void policy_load_labels(kpg_jsonv *v, json_t *root, policy *p, int task_bad);
+/* kpis[i].class of KPI object k with metric m: checked against the task
+ * and the classes, stored in p->kpis[p->n_kpis].class_name (NULL when the
+ * KPI names none). Returns -1 after reporting an error (nothing stored). */
+int policy_load_kpi_class(kpg_jsonv *v, json_t *k, size_t i, policy *p,
+			  kpi_metric m, int task_bad);
+
 #endif

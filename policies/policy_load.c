@@ -72,10 +72,11 @@ static void check_rules(kpg_jsonv *v, json_t *root, policy *p, int task_bad)
 	char arn_region[64] = "";
 	const char *why;
 
-	if (!task_bad && p->task == POLICY_TASK_REGRESSION &&
+	if (!task_bad && p->task != POLICY_TASK_BINARY &&
 	    kpg_jsonv_get(root, "prediction.threshold") != NULL)
 		kpg_jsonv_error(v, "prediction.threshold", 1,
-				"prediction.threshold applies only to binary_classification; this policy's task is regression");
+				"prediction.threshold applies only to binary_classification; this policy's task is %s",
+				policy_task_name(p->task));
 	if (json_is_object(window) && json_object_get(window, "records") == NULL &&
 	    json_object_get(window, "span_seconds") == NULL)
 		kpg_jsonv_error(v, "window", 0,
@@ -118,6 +119,7 @@ static void load_root(kpg_jsonv *v, json_t *root, policy *p)
 	int task_bad = choice_at(v, root, "prediction.task") == 0;
 
 	kpg_jsonv_walk(v, root);
+	policy_load_labels(v, root, p, task_bad);
 	policy_load_lists(v, root, p, task_bad);
 	check_rules(v, root, p, task_bad);
 }
@@ -217,6 +219,13 @@ void policy_free(policy *p)
 		free(p->features[i].name);
 	free(p->features);
 	free(p->score_field);
+	free(p->positive_label);
+	free(p->negative_label);
+	for (size_t i = 0; i < p->n_classes; i++)
+		free(p->classes[i]);
+	free(p->classes);
+	for (size_t i = 0; i < POLICY_MAX_KPIS; i++) /* a refused KPI may hold one */
+		free(p->kpis[i].class_name);
 	free(p->window_origin);
 	free(p->pipeline_name);
 	free(p->state_machine_arn);

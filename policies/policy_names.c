@@ -14,12 +14,15 @@ const char *const kpi_metric_names[KPI__COUNT + 1] = {
 	[KPI_AUC] = "auc",
 	[KPI_RMSE] = "rmse",
 	[KPI_MAE] = "mae",
+	[KPI_F1_MACRO] = "f1_macro",
+	[KPI_F1_WEIGHTED] = "f1_weighted",
 	[KPI__COUNT] = NULL,
 };
 
 const char *const policy_task_names[] = {
 	[POLICY_TASK_BINARY] = "binary_classification",
 	[POLICY_TASK_REGRESSION] = "regression",
+	[POLICY_TASK_MULTICLASS] = "multiclass_classification",
 	NULL,
 };
 
@@ -76,6 +79,39 @@ const char *kpi_metric_name(kpi_metric m)
 int kpi_metric_higher_is_better(kpi_metric m)
 {
 	return m != KPI_RMSE && m != KPI_MAE;
+}
+
+#define T_BIN (1u << POLICY_TASK_BINARY)
+#define T_REG (1u << POLICY_TASK_REGRESSION)
+#define T_MULTI (1u << POLICY_TASK_MULTICLASS)
+
+/* The tasks each metric applies to, indexed by the enum. */
+static const unsigned metric_tasks[KPI__COUNT] = {
+	[KPI_ACCURACY] = T_BIN | T_MULTI,
+	[KPI_PRECISION] = T_BIN,
+	[KPI_RECALL] = T_BIN | T_MULTI,
+	[KPI_F1] = T_BIN,
+	[KPI_AUC] = T_BIN,
+	[KPI_RMSE] = T_REG,
+	[KPI_MAE] = T_REG,
+	[KPI_F1_MACRO] = T_MULTI,
+	[KPI_F1_WEIGHTED] = T_MULTI,
+};
+
+int kpi_metric_fits_task(kpi_metric m, policy_task t)
+{
+	return (unsigned)m < KPI__COUNT && (metric_tasks[m] >> t & 1u);
+}
+
+const char *kpi_metric_tasks_text(kpi_metric m)
+{
+	switch ((unsigned)m < KPI__COUNT ? metric_tasks[m] : 0) {
+	case T_BIN: return "binary_classification";
+	case T_REG: return "regression";
+	case T_MULTI: return "multiclass_classification";
+	case T_BIN | T_MULTI: return "binary_classification or multiclass_classification";
+	}
+	return "no task";
 }
 
 const char *policy_action_name(policy_action_type a)

@@ -564,7 +564,9 @@ static void test_names(void **state)
 	assert_int_equal(kpi_metric_from_name("AUC", &m), KPG_ENOTFOUND);
 	/* the key table's choices: the names, by enum, NULL-terminated */
 	assert_string_equal(policy_task_names[POLICY_TASK_REGRESSION], "regression");
-	assert_null(policy_task_names[POLICY_TASK_REGRESSION + 1]);
+	assert_string_equal(policy_task_names[POLICY_TASK_MULTICLASS],
+			    "multiclass_classification");
+	assert_null(policy_task_names[POLICY_TASK_MULTICLASS + 1]);
 	assert_string_equal(kpi_metric_names[KPI_MAE], "mae");
 	assert_null(kpi_metric_names[KPI__COUNT]);
 	assert_string_equal(policy_action_names[POLICY_ACTION_STEP_FUNCTIONS],

@@ -527,6 +527,75 @@ static void test_window_edit_finishes_old_window(void **state)
 	fixture_close(&fx);
 }
 
+/* A reload to text labels: the new reference's UP/DOWN column is checked
+ * (a policy it does not fit is rejected, the old one kept), the window
+ * restarts with the positive label, and the decoder now keeps text
+ * predictions. */
+static void test_label_edit_takes_text_labels(void **state)
+{
+	static const char *tail =
+		" \"window\": {\"records\": 10},\n"
+		" \"kpis\": [{\"metric\": \"accuracy\", \"min\": 0.5}],\n"
+		" \"guards\": {\"min_records\": 1, \"min_labelled\": 1},\n"
+		" \"action\": {\"type\": \"dry_run\"},\n"
+		" \"energy\": {\"instance_type\": \"ml.m5.xlarge\", \"instance_count\": 1,"
+		" \"expected_hours\": 1, \"region\": \"us-east-1\"}}\n";
+	fixture fx;
+	policy_reload_result res;
+	pipeline pl;
+	kpg_err err = {""};
+	char ref[256], text[2048], line[640];
+	int len;
+
+	(void)state;
+	fixture_open(&fx, 0.9, 10);
+	pipeline_from_set(&pl, &fx);
+	feed(&pl, 0, 3);
+	snprintf(ref, sizeof(ref), "%s/../ref2.csv", pdir);
+	write_file(ref, "x,y\n0,UP\n1,DOWN\n2,UP\n");
+
+	/* without positive_label the text column does not fit: rejected */
+	snprintf(text, sizeof(text),
+		 "{\"model\": \"m\", \"reference\": {\"path\": \"../ref2.csv\", \"label_column\": \"y\"},\n%s",
+		 tail);
+	write_file(fx.p_path, text);
+	scan(&fx, &res);
+	assert_int_equal(res.n_rejected, 1);
+	assert_int_equal(res.n_changed, 0);
+	policy_reload_result_free(&res);
+	assert_non_null(strstr(fx.report_text, "label column 'y' holds \"UP\", \"DOWN\""));
+
+	snprintf(text, sizeof(text),
+		 "{\"model\": \"m\", \"reference\": {\"path\": \"../ref2.csv\", \"label_column\": \"y\"},\n"
+		 " \"prediction\": {\"positive_label\": \"UP\", \"negative_label\": \"DOWN\"},\n%s",
+		 tail);
+	write_file(fx.p_path, text);
+	scan(&fx, &res);
+	assert_int_equal(res.n_changed, 1);
+	assert_int_equal(pipeline_apply_reload(&pl, &fx.set, &res, &err), 0);
+	policy_reload_result_free(&res);
+	assert_true(pl.models[0].lab.text);
+	assert_true(pl.text_labels);
+	assert_int_equal(pl.models[0].win.n_records, 0);
+	/* the model answers "UP"; the label is "DOWN": a false positive */
+	len = snprintf(line, sizeof(line),
+		       "{\"captureData\":{\"endpointInput\":{\"observedContentType\":\"text/csv\","
+		       "\"mode\":\"INPUT\",\"data\":\"1\",\"encoding\":\"CSV\"},\"endpointOutput\":"
+		       "{\"observedContentType\":\"text/csv\",\"mode\":\"OUTPUT\",\"data\":\"UP\","
+		       "\"encoding\":\"CSV\"}},\"eventMetadata\":{\"eventId\":\"t1\","
+		       "\"inferenceTime\":\"2026-01-01T01:00:00Z\"},\"eventVersion\":\"0\"}");
+	assert_int_equal(pipeline_capture_line(&pl, line, (size_t)len, NULL, "t", 1, &err), 0);
+	len = snprintf(line, sizeof(line),
+		       "{\"groundTruthData\":{\"data\":\"DOWN\",\"encoding\":\"CSV\"},"
+		       "\"eventMetadata\":{\"eventId\":\"t1\"},\"eventVersion\":\"0\"}");
+	assert_int_equal(pipeline_gt_line(&pl, line, (size_t)len, "g", 1, &err), 0);
+	assert_int_equal(pl.last_reject, CAPTURE_OK);
+	assert_int_equal(pl.models[0].win.kpi.fp, 1);
+	assert_int_equal(pl.models[0].win.kpi.n, 1);
+	pipeline_free(&pl);
+	fixture_close(&fx);
+}
+
 static void test_new_removed_renamed_need_restart(void **state)
 {
 	fixture fx;
@@ -691,6 +760,7 @@ int main(void)
 		cmocka_unit_test(test_new_removed_renamed_need_restart),
 		cmocka_unit_test(test_replace_failure_keeps_old),
 		cmocka_unit_test(test_score_field_edit_rebuilds_decoder),
+		cmocka_unit_test(test_label_edit_takes_text_labels),
 	};
 	int rc;
 

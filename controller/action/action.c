@@ -76,12 +76,16 @@ static char *placeholder_value(const char *name, size_t n, const policy *p,
 		}
 	} else if (IS("kpis")) {
 		for (size_t i = 0; i < p->n_kpis && out; i++) {
-			const policy_kpi_value *v = &ev->kpis[p->kpis[i].metric];
+			const char *cls = p->kpis[i].class_name;
+			const policy_kpi_value *v = cls != NULL ? &ev->class_kpis[i]
+								: &ev->kpis[p->kpis[i].metric];
 
 			if (!v->valid)
 				continue;
-			snprintf(tmp, sizeof(tmp), "%s%s=%.4f", len ? "," : "",
-				 kpi_metric_name(p->kpis[i].metric), v->value);
+			/* a class's recall: recall[b]=0.5500 */
+			snprintf(tmp, sizeof(tmp), "%s%s%s%.*s%s=%.4f", len ? "," : "",
+				 kpi_metric_name(p->kpis[i].metric), cls ? "[" : "",
+				 cls ? 63 : 0, cls ? cls : "", cls ? "]" : "", v->value);
 			out = sb_add(out, &len, &cap, tmp, strlen(tmp));
 		}
 	} else {

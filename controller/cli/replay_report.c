@@ -56,6 +56,7 @@ json_t *replay_report_json(const pipeline *pl, const json_t *outcomes,
 	uint64_t wait_pred, wait_lab;
 	double kwh_a = 0, kg_a = 0;
 	replay_actions all;
+	json_t *labels;
 
 	if (o == NULL || models == NULL ||
 	    replay_actions_tally(pl, NULL, outcomes, &all) != 0) {
@@ -123,6 +124,9 @@ json_t *replay_report_json(const pipeline *pl, const json_t *outcomes,
 				    json_integer((json_int_t)m->late_labels));
 		json_object_set_new(json_array_get(models, json_array_size(models) - 1), "waits_cut_short",
 				    json_integer((json_int_t)m->waits_cut_short));
+		if ((labels = pipeline_labels_json(pl, m)) != NULL)
+			json_object_set_new(json_array_get(models, json_array_size(models) - 1),
+					    "labels", labels);
 		replay_actions_free(&act);
 		kwh_a += m->kwh_avoided;
 		kg_a += m->kg_avoided;
@@ -356,6 +360,10 @@ void replay_report_print(FILE *out, const pipeline *pl, const json_t *outcomes,
 			(unsigned long long)m->windows, (unsigned long long)m->retrains,
 			(unsigned long long)m->holds, (unsigned long long)m->drift_alarms);
 		print_reference(out, &m->ref);
+		if (m->lab.text)
+			fprintf(out, "  labels: %u distinct texts credited, %llu not credited (none of its classes), %llu predictions with no class or score\n",
+				m->lab.n_texts, (unsigned long long)m->lab.not_credited,
+				(unsigned long long)m->lab.unusable_predictions);
 		print_decisions(out, pl, m, outcomes);
 		print_pending(out, pending, m->pol->model);
 		kwh_a += m->kwh_avoided;

@@ -357,18 +357,44 @@ static void w_str(wbuf *w, const char *s)
 /* Version 2: the guard's KPI baseline (policy_baseline). */
 #define BASELINE_BYTES (8 + 8 + 4 + 1 + 16 * POLICY_MAX_KPIS)
 
+/* Version 3: a KPI accumulator's confusion matrix (multiclass). */
+static uint64_t kpi_bytes(const kpi_acc *k)
+{
+	uint64_t nc = k->confusion != NULL ? k->n_classes : 0;
+
+	return KPI_FIXED_BYTES + 16 * (uint64_t)k->n_pairs + 4 + 8 * nc * (nc + 1);
+}
+
+/* Version 3: a model's classes as texts, so a reader can tell that its
+ * confusion matrices are indexed the same way. */
+static const char *class_text(const label_dict *ld, const pipeline_model *m,
+			      size_t i)
+{
+	const char *t = label_dict_text(ld, m->lab.class_code[i]);
+
+	return t != NULL ? t : "";
+}
+
+static uint64_t classes_bytes(const label_dict *ld, const pipeline_model *m)
+{
+	uint64_t n = 4;
+
+	for (size_t i = 0; i < m->lab.n_classes; i++)
+		n += 4 + strlen(class_text(ld, m, i));
+	return n;
+}
+
 static uint64_t waiting_bytes(const pipeline_waiting *w, size_t n_features)
 {
 	return 8 + 8 + 8 + 8 + 4 + FEATURE_EVAL_BYTES * (uint64_t)n_features +
-	       8 + 8 + 1 + 8 + 8 + 8 + 8 + 8 + KPI_FIXED_BYTES +
-	       16 * (uint64_t)w->kpi.n_pairs;
+	       8 + 8 + 1 + 8 + 8 + 8 + 8 + 8 + kpi_bytes(&w->kpi);
 }
 
 /* Byte length of a model's body, so a reader can skip a model it resets. */
-static uint64_t body_bytes(const pipeline_model *m)
+static uint64_t body_bytes(const label_dict *ld, const pipeline_model *m)
 {
 	const window *w = &m->win;
-	uint64_t n = 8 + 8 + TALLY_BYTES;
+	uint64_t n = 8 + 8 + TALLY_BYTES + classes_bytes(ld, m);
 
 	n += 4 + 8 + 4 + 8 * (uint64_t)m->guard.n_retrains;
 	n += 8 + 1 + 8 + 8 + 4;
@@ -381,7 +407,7 @@ static uint64_t body_bytes(const pipeline_model *m)
 		else
 			n += 8 + 8 * (uint64_t)w->cols[i].n;
 	}
-	n += KPI_FIXED_BYTES + 16 * (uint64_t)w->kpi.n_pairs;
+	n += kpi_bytes(&w->kpi);
 	n += MODEL_V2_BYTES + 4 + BASELINE_BYTES;
 	for (size_t k = 0; k < m->n_waiting; k++)
 		n += waiting_bytes(&m->waiting[(m->wait_head + k) % PIPELINE_MAX_WAITING],
@@ -403,6 +429,13 @@ static void write_kpi(wbuf *w, const kpi_acc *k)
 		w_f64(w, k->pairs[i].score);
 		w_f64(w, k->pairs[i].label);
 	}
+	if (k->confusion == NULL) {
+		w_u32(w, 0);
+		return;
+	}
+	w_u32(w, (uint32_t)k->n_classes);
+	for (size_t i = 0; i < k->n_classes * (k->n_classes + 1); i++)
+		w_u64(w, k->confusion[i]);
 }
 
 /* A window waiting for labels: its judged drift, counts, due time and
@@ -438,11 +471,14 @@ static void write_waiting(wbuf *w, const pipeline_waiting *wt, size_t nf)
 	write_kpi(w, &wt->kpi);
 }
 
-static void write_body(wbuf *w, const pipeline_model *m)
+static void write_body(wbuf *w, const label_dict *ld, const pipeline_model *m)
 {
 	const window *win = &m->win;
 	const kpi_acc *k = &win->kpi;
 
+	w_u32(w, (uint32_t)m->lab.n_classes);
+	for (size_t i = 0; i < m->lab.n_classes; i++)
+		w_str(w, class_text(ld, m, i));
 	w_u64(w, m->window_index);
 	w_i64(w, m->window_bucket);
 	w_u64(w, m->records);
@@ -507,11 +543,11 @@ static void write_body(wbuf *w, const pipeline_model *m)
 	}
 }
 
-static int write_model(wbuf *w, const pipeline_model *m, const state_keys *k,
-		       kpg_err *err)
+static int write_model(wbuf *w, const label_dict *ld, const pipeline_model *m,
+		       const state_keys *k, kpg_err *err)
 {
 	unsigned char fp[32];
-	uint64_t len = body_bytes(m), start;
+	uint64_t len = body_bytes(ld, m), start;
 
 	if (state_reference_fingerprint(&m->ref, fp)) {
 		kpg_err_set(err, "out of memory hashing the reference of %s",
@@ -521,14 +557,14 @@ static int write_model(wbuf *w, const pipeline_model *m, const state_keys *k,
 	w_str(w, m->pol->model);
 	w_bytes(w, m->pol->sha256, 32);
 	w_bytes(w, fp, 32);
-	/* version 2: the reference a deployment named, "" the policy's */
+	/* version 3: the reference a deployment named, "" the policy's */
 	w_str(w, m->ref_override ? m->ref_override : "");
 	w_u32(w, (uint32_t)k->n);
 	for (size_t i = 0; i < k->n; i++)
 		w_str(w, keys_at(k, i));
 	w_u64(w, len);
 	start = w->total;
-	write_body(w, m);
+	write_body(w, ld, m);
 	if (w->total - start != len) {
 		kpg_err_set(err, "internal error: model %s body is %" PRIu64 " bytes, expected %" PRIu64, m->pol->model,
 			    w->total - start, len);
@@ -578,6 +614,7 @@ static void write_join(wbuf *w, const join_buffer *jb)
 		w_u64(w, e->window);
 		w_f64(w, e->value);
 		w_i64(w, e->t_ms);
+		w_u32(w, e->code);
 	}
 }
 
@@ -597,11 +634,14 @@ static int write_all(wbuf *w, const pipeline *pl, const state_ctx *c,
 	for (size_t i = 0; i < pl->n_models; i++) {
 		static const state_keys none;
 
-		rc = write_model(w, &pl->models[i],
+		rc = write_model(w, &pl->labels, &pl->models[i],
 				 i < c->n_models ? &c->keys[i] : &none, err);
 		if (rc)
 			return rc;
 	}
+	w_u32(w, pl->labels.n);
+	for (uint32_t i = 1; i <= pl->labels.n; i++)
+		w_str(w, label_dict_text(&pl->labels, i));
 	write_join(w, &pl->join);
 	w_u32(w, (uint32_t)c->n_offsets);
 	for (size_t i = 0; i < c->n_offsets; i++) {
@@ -723,6 +763,9 @@ typedef struct rbuf {
 	uint32_t version; /* of the file: 1 lacks the label-wait fields */
 	int pl_has_clock; /* version 1: the stream clock, for each model's */
 	int64_t pl_clock;
+	int classes_ok;   /* version 3: the model's classes are the file's */
+	uint32_t *remap;  /* version 3: file label code -> the pipeline's */
+	uint32_t n_remap; /* codes in the file's dictionary */
 } rbuf;
 
 static void r_fail(rbuf *r, int rc, const char *what)
@@ -999,6 +1042,21 @@ static void read_kpi(rbuf *r, kpi_acc *k)
 		}
 		k->n_pairs = r->rc ? 0 : (size_t)n;
 	}
+	if (r->version >= 3) {
+		uint64_t nc = r_count(r, r_u32(r, "kpi classes"), KPI_MAX_CLASSES,
+				      8, "KPI classes");
+		int keep = r->classes_ok && k->confusion != NULL &&
+			   nc == k->n_classes;
+
+		for (uint64_t j = 0; r->rc == 0 && j < nc * (nc + 1); j++) {
+			uint64_t v = r_u64(r, "confusion matrix");
+
+			if (keep)
+				k->confusion[j] = v;
+		}
+		if (!keep && k->task == POLICY_TASK_MULTICLASS)
+			kpi_reset(k); /* classes changed: its pairs are lost */
+	}
 }
 
 static void read_waiting(rbuf *r, pipeline_model *m, uint64_t expect_index)
@@ -1046,8 +1104,10 @@ static void read_waiting(rbuf *r, pipeline_model *m, uint64_t expect_index)
 	wt->predictions = r_u64(r, "waiting window");
 	wt->labelled = r_u64(r, "waiting window");
 	wt->due_ms = r_time(r, 0, "waiting window due");
-	wt->gap_events = r_u64(r, "waiting window");
-	wt->gap_offsets = r_u64(r, "waiting window");
+	if (r->version >= 3) { /* version 2 had no data-gap marks */
+		wt->gap_events = r_u64(r, "waiting window");
+		wt->gap_offsets = r_u64(r, "waiting window");
+	}
 	read_kpi(r, &wt->kpi);
 }
 
@@ -1092,12 +1152,38 @@ static void read_window(rbuf *r, pipeline_model *m)
 	read_kpi(r, k);
 }
 
-static void read_body(rbuf *r, pipeline_model *m)
+/* Version 3: the classes the model's confusion matrices were indexed by;
+ * r->classes_ok when they are the model's now. */
+static void read_classes(rbuf *r, const label_dict *ld, pipeline_model *m)
+{
+	uint64_t n = r_count(r, r_u32(r, "classes"), KPI_MAX_CLASSES, 4,
+			     "classes");
+
+	r->classes_ok = r->rc == 0 && n == m->lab.n_classes;
+	for (uint64_t i = 0; r->rc == 0 && i < n; i++) {
+		char *t = r_str(r, LABEL_TEXT_MAX, "class");
+
+		if (t != NULL && r->classes_ok)
+			r->classes_ok = strcmp(t, class_text(ld, m, (size_t)i)) == 0;
+		free(t);
+	}
+}
+
+static void read_body(rbuf *r, const label_dict *ld, pipeline_model *m)
 {
 	uint64_t n;
 
+	r->classes_ok = 0;
+	if (r->version >= 3)
+		read_classes(r, ld, m);
+
 	m->window_index = r_u64(r, "model");
 	m->window_bucket = r_time(r, 0, "window bucket");
+	/* a bucket's end, origin + (bucket + 1) * span, must be a time too */
+	if (r->rc == 0 && m->pol->window_span_ms > 0 &&
+	    (m->window_bucket > STATE_TIME_LIMIT / m->pol->window_span_ms ||
+	     m->window_bucket < -STATE_TIME_LIMIT / m->pol->window_span_ms))
+		r_fail(r, KPG_EINTEGRITY, "window bucket");
 	m->records = r_u64(r, "tallies");
 	m->windows = r_u64(r, "tallies");
 	m->retrains = r_u64(r, "tallies");
@@ -1130,14 +1216,18 @@ static void read_body(rbuf *r, pipeline_model *m)
 	m->waits_cut_short = r_u64(r, "tallies");
 	m->win.predictions = r_u64(r, "window");
 	m->win.labelled = r_u64(r, "window");
-	m->gap_events = r_u64(r, "data gap");
-	m->gap_offsets = r_u64(r, "data gap");
+	if (r->version >= 3) {
+		m->gap_events = r_u64(r, "data gap");
+		m->gap_offsets = r_u64(r, "data gap");
+	}
 	n = r_count(r, r_u32(r, "waiting windows"), PIPELINE_MAX_WAITING, 8,
 		    "waiting windows");
 	if (r->rc == 0 && n > m->window_index)
 		r_fail(r, KPG_EINTEGRITY, "more waiting windows than windows");
 	for (uint64_t k = 0; r->rc == 0 && k < n; k++)
 		read_waiting(r, m, m->window_index - n + k);
+	if (r->version < 3)
+		return; /* version 2: no baseline (relative rules start learning) */
 	m->guard.base.since_ms = r_time(r, 1, "baseline since");
 	m->guard.base.deployed_ms = r_time(r, 1, "baseline deployed");
 	m->guard.base.windows = r_u32(r, "baseline");
@@ -1162,7 +1252,7 @@ static void read_model(rbuf *r, pipeline *pl, state_ctx *c,
 	*pl_index = -1;
 	r_bytes(r, sha, 32, "policy sha256");
 	r_bytes(r, fp, 32, "reference fingerprint");
-	if (r->version >= 2)
+	if (r->version >= 3)
 		override = r_str(r, STATE_MAX_NAME, "reference override");
 	for (size_t i = 0; name != NULL && i < pl->n_models; i++)
 		if (!matched[i] && strcmp(pl->models[i].pol->model, name) == 0) {
@@ -1224,11 +1314,67 @@ static void read_model(rbuf *r, pipeline *pl, state_ctx *c,
 		return;
 	}
 	before = r->left;
-	read_body(r, m);
+	read_body(r, &pl->labels, m);
 	if (r->rc == 0 && before - r->left != len)
 		r_fail(r, KPG_EINTEGRITY, "model body length");
 	if (r->rc == 0)
 		c->status[idx] = STATE_MODEL_RESTORED;
+}
+
+/* A join entry's label code, in the pipeline's dictionary: version 3
+ * translates the file's code; before, a text model finds a numeric label
+ * by its text. Only a label's value may be other than finite (a text). */
+static void read_join_code(rbuf *r, pipeline *pl, join_entry *e)
+{
+	char t[LABEL_TEXT_MAX];
+
+	if (r->version >= 3) {
+		uint32_t code = r_u32(r, "join label code");
+
+		if (r->rc == 0 && code > r->n_remap)
+			r_fail(r, KPG_EINTEGRITY, "join label code");
+		else if (r->rc == 0)
+			e->code = code ? r->remap[code] : 0;
+		if (r->rc == 0 && !isfinite(e->value) &&
+		    e->kind == JOIN_KIND_PREDICTION)
+			r_fail(r, KPG_EINTEGRITY, "join value");
+		return;
+	}
+	if (r->rc == 0 && pl->text_labels && e->kind != JOIN_KIND_PREDICTION) {
+		label_canon_number(e->value, t);
+		e->code = label_dict_find(&pl->labels, t, strlen(t));
+	}
+}
+
+/* Version 3: the file's label dictionary, each text interned into the
+ * pipeline's (whose codes may differ: its policies interned their
+ * classes first); r->remap translates. */
+static void read_labels(rbuf *r, pipeline *pl)
+{
+	uint64_t n = r_count(r, r_u32(r, "labels"), LABEL_DICT_MAX, 4,
+			     "label texts");
+
+	if (r->rc)
+		return;
+	r->remap = calloc((size_t)n + 1, sizeof(*r->remap));
+	if (r->remap == NULL) {
+		r_nomem(r);
+		return;
+	}
+	r->n_remap = (uint32_t)n;
+	for (uint64_t i = 1; r->rc == 0 && i <= n; i++) {
+		char *t = r_str(r, LABEL_TEXT_MAX - 1, "label text");
+		int rc;
+
+		if (t == NULL)
+			break;
+		rc = label_dict_intern(&pl->labels, t, strlen(t), &r->remap[i]);
+		free(t);
+		if (rc == KPG_ENOMEM)
+			r_nomem(r);
+		else if (rc) /* cannot be: both dictionaries share the cap */
+			r_fail(r, KPG_EINTEGRITY, "label dictionary");
+	}
 }
 
 static void read_join(rbuf *r, pipeline *pl, state_ctx *c, const int *map,
@@ -1265,8 +1411,10 @@ static void read_join(rbuf *r, pipeline *pl, state_ctx *c, const int *map,
 			model = r_u32(r, "join entry");
 			if (r->version >= 2)
 				e.window = r_u64(r, "join window");
-			e.value = r_finite(r, 0, "join value");
+			e.value = r->version >= 3 ? r_f64(r, "join value")
+						  : r_finite(r, 0, "join value");
 			e.t_ms = r_time(r, 1, "join time");
+			read_join_code(r, pl, &e);
 			e.hash = (uint32_t)kpg_strmap_hash(e.key, e.key_len);
 			if (e.kind == JOIN_KIND_LABEL) {
 				e.model = 0;
@@ -1338,6 +1486,8 @@ static int read_payload(rbuf *r, pipeline *pl, state_ctx *c)
 		r_nomem(r);
 	for (uint64_t i = 0; r->rc == 0 && i < n_models; i++)
 		read_model(r, pl, c, matched, &map[i]);
+	if (r->rc == 0 && r->version >= 3)
+		read_labels(r, pl);
 	if (r->rc == 0)
 		read_join(r, pl, c, map, n_models);
 	read_offsets(r, c);
@@ -1345,6 +1495,8 @@ static int read_payload(rbuf *r, pipeline *pl, state_ctx *c)
 		r_fail(r, KPG_EINTEGRITY, "bytes after the last section");
 	free(matched);
 	free(map);
+	free(r->remap);
+	r->remap = NULL;
 	return r->rc;
 }
 

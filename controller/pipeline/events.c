@@ -4,6 +4,7 @@
 #include <stdio.h>
 
 #include "kpg_time.h"
+#include "pipeline_labels.h"
 #include "reference.h"
 
 static json_t *events_time(int64_t ms)
@@ -113,7 +114,7 @@ json_t *events_decision(const policy *p, const policy_window_eval *ev,
 			const policy_decision *d, events_energy_effect effect,
 			const energy_estimate *est)
 {
-	json_t *o, *reasons = json_array(), *codes = json_array(), *energy;
+	json_t *o, *reasons = json_array(), *codes = json_array(), *energy, *x;
 	json_t *decisive;
 
 	if (reasons == NULL || codes == NULL) {
@@ -161,6 +162,8 @@ json_t *events_decision(const policy *p, const policy_window_eval *ev,
 		json_object_set_new(o, "end", events_time(ev->end_ms));
 		json_object_set_new(o, "records", json_integer((json_int_t)ev->n_records));
 		json_object_set_new(o, "kpis", events_kpis(ev));
+		if ((x = pipeline_labels_kpis_json(p, ev)) != NULL)
+			json_object_set_new(o, "class_kpis", x);
 		json_object_set_new(o, "labelled", json_integer((json_int_t)ev->n_labelled));
 		/* which policy decided: a reload changes it mid-stream */
 		json_object_set_new(o, "policy_sha256", json_string(hex));

@@ -158,7 +158,8 @@ static void join_expire(join_buffer *jb, int64_t now_ms, int need_slot)
 
 static int join_offer(join_buffer *jb, const char *id, size_t len,
 		      int is_label, uint32_t model, uint64_t window,
-		      double value, int64_t now_ms, join_match *m)
+		      double value, uint32_t code, int64_t now_ms,
+		      join_match *m)
 {
 	char key[JOIN_KEY_MAX];
 	size_t klen = join_key(id, len, key), pos, slot;
@@ -176,6 +177,7 @@ static int join_offer(join_buffer *jb, const char *id, size_t len,
 			m->window = is_label ? e->window : window;
 			m->score = is_label ? e->value : value;
 			m->label = is_label ? value : e->value;
+			m->label_code = is_label ? code : e->code;
 			e->kind = JOIN_KIND_JOINED; /* stays, to catch duplicates */
 			jb->stats.joined++;
 			return JOIN_MATCHED;
@@ -194,6 +196,7 @@ static int join_offer(join_buffer *jb, const char *id, size_t len,
 	e->live = 1;
 	e->kind = is_label ? JOIN_KIND_LABEL : JOIN_KIND_PREDICTION;
 	e->model = model;
+	e->code = code;
 	e->window = window;
 	e->value = value;
 	e->t_ms = now_ms;
@@ -210,13 +213,20 @@ int join_add_prediction(join_buffer *jb, const char *id, size_t len,
 			uint32_t model, uint64_t window, double score,
 			int64_t now_ms, join_match *m)
 {
-	return join_offer(jb, id, len, 0, model, window, score, now_ms, m);
+	return join_offer(jb, id, len, 0, model, window, score, 0, now_ms, m);
 }
 
 int join_add_label(join_buffer *jb, const char *id, size_t len, double label,
 		   int64_t now_ms, join_match *m)
 {
-	return join_offer(jb, id, len, 1, 0, 0, label, now_ms, m);
+	return join_offer(jb, id, len, 1, 0, 0, label, 0, now_ms, m);
+}
+
+int join_add_label_code(join_buffer *jb, const char *id, size_t len,
+			double label, uint32_t code, int64_t now_ms,
+			join_match *m)
+{
+	return join_offer(jb, id, len, 1, 0, 0, label, code, now_ms, m);
 }
 
 void join_pending(const join_buffer *jb, uint64_t *predictions,

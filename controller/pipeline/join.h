@@ -24,6 +24,7 @@ typedef struct join_entry {
 	uint8_t live;
 	uint8_t kind; /* JOIN_KIND_* */
 	uint32_t model;
+	uint32_t code;   /* a label's text in the pipeline's label_dict, 0 = none */
 	uint64_t window; /* a prediction's window index in its model */
 	double value;    /* score or label */
 	int64_t t_ms;    /* stream time when it entered */
@@ -60,6 +61,7 @@ typedef struct join_match {
 	uint32_t model;
 	uint64_t window; /* the prediction's */
 	double score, label;
+	uint32_t label_code; /* the label's label_dict code, 0 = none */
 } join_match;
 
 /* Pass as now_ms while the stream has no event time yet (labels read
@@ -87,6 +89,11 @@ int join_add_prediction(join_buffer *jb, const char *id, size_t len,
 /* Offers a label; same contract. */
 int join_add_label(join_buffer *jb, const char *id, size_t len, double label,
 		   int64_t now_ms, join_match *m);
+/* The same with the label's text code (label_dict.h), handed back in
+ * join_match.label_code when the pair meets. */
+int join_add_label_code(join_buffer *jb, const char *id, size_t len,
+			double label, uint32_t code, int64_t now_ms,
+			join_match *m);
 
 /* Rebuilds the index from the ring's live entries (after tombstones pile up,
  * or after a checkpoint restored the ring). Returns -1 when a key is live

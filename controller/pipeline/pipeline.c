@@ -54,6 +54,7 @@ static int model_init(pipeline_model *m, policy *pol, size_t max_line,
 	memset(&co, 0, sizeof(co));
 	co.max_line_bytes = max_line;
 	co.score_field = pol->score_field;
+	co.output_details = pipeline_labels_output_details(pol);
 	rc = capture_decoder_new(&m->dec, &co, err);
 	if (rc)
 		return rc;
@@ -90,6 +91,8 @@ int pipeline_init(pipeline *pl, policy **policies, size_t n,
 	}
 	rc = join_init(&pl->join, opt ? opt->join_max_entries : 0,
 		       opt ? opt->join_max_age_ms : 0, err);
+	if (rc == 0)
+		rc = label_dict_init(&pl->labels, err);
 	if (rc)
 		goto fail;
 	for (; taken < n; taken++) {
@@ -98,6 +101,14 @@ int pipeline_init(pipeline *pl, policy **policies, size_t n,
 		pl->n_models = taken + 1;
 		rc = model_init(m, policies[taken], pl->max_line_bytes, opt, err);
 		policies[taken] = NULL; /* now owned by the model */
+		if (rc == 0) {
+			kpg_err sub;
+
+			rc = pipeline_labels_init(pl, m, &sub);
+			if (rc)
+				kpg_err_set(err, "%s: reference %s: %s",
+					    m->pol->source_path, m->ref.path, sub.msg);
+		}
 		if (rc)
 			goto fail;
 		if (pl->audit != NULL) {
@@ -132,6 +143,7 @@ void pipeline_free(pipeline *pl)
 		model_free(&pl->models[i]);
 	free(pl->models);
 	join_free(&pl->join);
+	label_dict_free(&pl->labels);
 	json_decref(pl->decisions);
 	memset(pl, 0, sizeof(*pl));
 }
@@ -207,13 +219,17 @@ static int credit_pair(pipeline *pl, const join_match *jm, kpg_err *err)
 {
 	pipeline_model *m;
 	pipeline_waiting *w;
+	double label = 0;
+	int take;
 
 	if (jm->model >= pl->n_models)
 		return 0;
 	m = &pl->models[jm->model];
+	take = pipeline_labels_credit(pl, m, jm, &label);
 	if (jm->window == m->window_index) {
 		m->win.labelled++;
-		kpi_add(&m->win.kpi, jm->score, jm->label);
+		if (take)
+			kpi_add(&m->win.kpi, jm->score, label);
 		return 0;
 	}
 	w = pipeline_wait_find(m, jm->window);
@@ -223,7 +239,8 @@ static int credit_pair(pipeline *pl, const join_match *jm, kpg_err *err)
 		return 0;
 	}
 	w->labelled++;
-	kpi_add(&w->kpi, jm->score, jm->label);
+	if (take)
+		kpi_add(&w->kpi, jm->score, label);
 	return pipeline_decide_ready(pl, m, err);
 }
 
@@ -304,6 +321,7 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 	kpg_err sub;
 	int64_t t = 0;
 	int idx, rc = 0, joinable;
+	double score;
 
 	pl->stats.capture_lines++;
 	pl->last_reject = CAPTURE_OK;
@@ -347,8 +365,9 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 			return rc;
 	}
 	/* the join first: a duplicate id must not count twice in the window */
+	score = pipeline_labels_prediction(pl, m, &rec);
 	joinable = rec.n_instances == 1 && rec.n_predictions == 1 &&
-		   isfinite(rec.predictions[0]);
+		   isfinite(score);
 	if (joinable) {
 		join_match jm;
 		const char *id = rec.inference_id_len ? rec.inference_id : rec.event_id;
@@ -356,7 +375,7 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 						     : rec.event_id_len;
 
 		switch (join_add_prediction(&pl->join, id, id_len, (uint32_t)idx,
-					    m->window_index, rec.predictions[0],
+					    m->window_index, score,
 					    stream_now(pl), &jm)) {
 		case JOIN_DUPLICATE:
 			snprintf(sub.msg, sizeof(sub.msg),
@@ -398,6 +417,7 @@ int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
 	join_match jm;
 	const char *id;
 	kpg_err sub;
+	uint32_t code;
 
 	pl->stats.gt_lines++;
 	pl->last_reject = CAPTURE_OK;
@@ -406,12 +426,15 @@ int pipeline_gt_line(pipeline *pl, const char *line, size_t len,
 	if (gt_decode(line, len, pl->max_line_bytes, &gt, &reason, &sub) != 0)
 		return pipeline_reject(pl, 1, reason ? reason : CAPTURE_REJECT_BAD_JSON,
 				       src, line_no, sub.msg);
-	if (!isfinite(gt.label))
+	if (!pl->text_labels && !isfinite(gt.label))
 		return pipeline_reject(pl, 1, CAPTURE_REJECT_BAD_VALUE, src, line_no,
 				       "label is not a finite number");
+	reason = pipeline_labels_accept(pl, gt.label_text, gt.label, &code, &sub);
+	if (reason != CAPTURE_OK)
+		return pipeline_reject(pl, 1, reason, src, line_no, sub.msg);
 	id = gt.inference_id[0] ? gt.inference_id : gt.event_id;
-	switch (join_add_label(&pl->join, id, strlen(id), gt.label, stream_now(pl),
-			       &jm)) {
+	switch (join_add_label_code(&pl->join, id, strlen(id), gt.label, code,
+				    stream_now(pl), &jm)) {
 	case JOIN_DUPLICATE:
 		snprintf(sub.msg, sizeof(sub.msg),
 			 "a label for id '%.64s' was seen before (within the join horizon)",
@@ -492,6 +515,28 @@ static int same_reference(const policy *a, const policy *b)
 	return 1;
 }
 
+/* The same label texts and classes, and the KPIs that name a class at
+ * the same places: the accumulators' classes and the model's per-KPI class
+ * indexes stay valid. */
+static int same_labels(const policy *a, const policy *b)
+{
+	if (!str_eq(a->positive_label, b->positive_label) ||
+	    !str_eq(a->negative_label, b->negative_label) ||
+	    a->n_classes != b->n_classes)
+		return 0;
+	for (size_t i = 0; i < a->n_classes; i++)
+		if (!str_eq(a->classes[i], b->classes[i]))
+			return 0;
+	for (size_t i = 0; i < POLICY_MAX_KPIS; i++) {
+		const char *x = i < a->n_kpis ? a->kpis[i].class_name : NULL;
+		const char *y = i < b->n_kpis ? b->kpis[i].class_name : NULL;
+
+		if (!str_eq(x, y))
+			return 0;
+	}
+	return 1;
+}
+
 int pipeline_policy_keeps_window(const policy *old, const policy *neu)
 {
 	/* task and score threshold shape the window's KPI accumulator */
@@ -500,5 +545,6 @@ int pipeline_policy_keeps_window(const policy *old, const policy *neu)
 	       old->window_span_ms == neu->window_span_ms &&
 	       old->window_origin_ms == neu->window_origin_ms &&
 	       old->task == neu->task &&
-	       old->score_threshold == neu->score_threshold;
+	       old->score_threshold == neu->score_threshold &&
+	       same_labels(old, neu);
 }

@@ -24,6 +24,8 @@
 #include "energy.h"
 #include "join.h"
 #include "kpg_error.h"
+#include "label_dict.h"
+#include "pipeline_labels.h"
 #include "policy.h"
 #include "reference.h"
 #include "window.h"
@@ -77,6 +79,7 @@ typedef struct pipeline_model {
 	/* records lost upstream since the open window began
 	 * (pipeline_gap.h): gaps seen, offsets missing */
 	uint64_t gap_events, gap_offsets;
+	pipeline_labels lab; /* its label texts and classes */
 	/* tallies for the summary */
 	uint64_t records, windows, retrains, holds, drift_alarms, naive_retrains;
 	uint64_t late_labels;     /* labels whose window was already decided */
@@ -144,9 +147,11 @@ typedef struct pipeline {
 	pipeline_model *models;
 	size_t n_models; /* owned */
 	join_buffer join;
-	audit_log *audit; /* borrowed; NULL = no audit file */
-	FILE *rejects;    /* borrowed; NULL = rejected lines not kept */
-	int64_t clock_ms; /* stream time: the latest event time seen */
+	label_dict labels; /* label texts the join's codes stand for */
+	int text_labels;   /* a model maps label texts (pipeline_labels.h) */
+	audit_log *audit;  /* borrowed; NULL = no audit file */
+	FILE *rejects;     /* borrowed; NULL = rejected lines not kept */
+	int64_t clock_ms;  /* stream time: the latest event time seen */
 	int has_clock;
 	pipeline_stats stats;
 	json_t *decisions; /* owned array: one summary object per decision */
@@ -234,7 +239,8 @@ json_t *pipeline_pending_json(const pipeline *pl);
 /* 1 when a model moving from policy old to neu (hot reload) keeps its
  * open window: the same reference (resolved path and every option
  * reference_load gets) and the same window definition (records, span,
- * task, score threshold). policyset/pipeline_reload.h says what follows. */
+ * task, score threshold, positive / negative label, classes, and the KPIs
+ * naming a class at the same places). policyset/pipeline_reload.h says what follows. */
 int pipeline_policy_keeps_window(const policy *old, const policy *neu);
 
 /* Index of the model for an endpoint hint, or -1. */

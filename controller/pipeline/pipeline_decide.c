@@ -129,6 +129,7 @@ static int decide_head(pipeline *pl, pipeline_model *m, pipeline_wait_end why,
 	int rc = 0, have_est, replayed, submitted = 0;
 
 	kpi_compute(&w->kpi, ev->kpis);
+	pipeline_labels_class_kpis(m, &w->kpi, ev);
 	ev->n_labelled = w->kpi.n;
 	policy_decide(m->pol, ev, &m->guard, &d);
 	effect = energy_effect(&d);

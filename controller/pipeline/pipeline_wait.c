@@ -67,6 +67,8 @@ int pipeline_wait_push(pipeline_model *m, pipeline_waiting **out, kpg_err *err)
 	if (w->kpi.pairs == NULL &&
 	    kpi_init(&w->kpi, m->pol->task, m->pol->score_threshold, 0, err) != 0)
 		return KPG_ENOMEM;
+	if (pipeline_labels_kpi(m, &w->kpi, err) != 0)
+		return KPG_ENOMEM;
 	m->n_waiting++;
 	*out = w;
 	return 0;

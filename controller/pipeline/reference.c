@@ -189,6 +189,8 @@ static int ref_read_rows(csv_reader *cr, ref_column *cols, size_t n_cols,
 			const char *cell = cr->fields[i];
 			double v;
 
+			if ((int)i == out->label_index)
+				reference_labels_add(&out->labels, cell);
 			if (!c->keep)
 				continue;
 			if (csv_is_missing(cell)) {

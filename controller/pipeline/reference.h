@@ -11,6 +11,7 @@
 #include "kpg_strmap.h"
 #include "policy_eval.h"
 #include "psi.h"
+#include "reference_labels.h"
 
 struct policy;
 
@@ -37,7 +38,8 @@ typedef struct reference {
 	reference_feature *features; /* owned, in capture column order */
 	size_t n_features;
 	uint64_t n_rows;
-	int label_index; /* column of the label in the CSV, -1 when none */
+	int label_index;         /* column of the label in the CSV, -1 when none */
+	reference_labels labels; /* what the label column holds */
 } reference;
 
 typedef struct reference_options {

@@ -22,6 +22,7 @@ typedef struct staged_model {
 	int has_ref;
 	window win;
 	int has_win;
+	pipeline_labels lab;
 } staged_model;
 
 static void staged_free(staged_model *st)
@@ -33,7 +34,8 @@ static void staged_free(staged_model *st)
 	memset(st, 0, sizeof(*st));
 }
 
-static int stage_reference(staged_model *st, const policy *pol, kpg_err *err)
+static int stage_reference(pipeline *pl, staged_model *st, const policy *pol,
+			   kpg_err *err)
 {
 	reference_options ro;
 	kpg_err sub = {""};
@@ -53,6 +55,16 @@ static int stage_reference(staged_model *st, const policy *pol, kpg_err *err)
 	if (rc)
 		goto fail;
 	st->has_win = 1;
+	/* the label column against the task; classes interned (the
+	 * dictionary only grows, so a failed reload leaves it usable) */
+	rc = pipeline_labels_build(&pl->labels, pol, &st->ref, &st->lab, &sub);
+	if (rc) {
+		kpg_err_set(err, "%s: reference: %s", pol->source_path, sub.msg);
+		goto fail;
+	}
+	if (st->lab.n_classes > 0 &&
+	    (rc = kpi_set_classes(&st->win.kpi, st->lab.n_classes, err)) != 0)
+		goto fail;
 	return 0;
 fail:
 	staged_free(st);
@@ -79,18 +91,21 @@ int pipeline_replace_policy(pipeline *pl, size_t model, policy *newpol,
 		return KPG_EINVAL;
 	}
 	keep = pipeline_policy_keeps_window(m->pol, newpol);
-	if (!same_str(m->pol->score_field, newpol->score_field)) {
+	if (!same_str(m->pol->score_field, newpol->score_field) ||
+	    pipeline_labels_output_details(m->pol) !=
+		    pipeline_labels_output_details(newpol)) {
 		capture_options co;
 
 		memset(&co, 0, sizeof(co));
 		co.max_line_bytes = pl->max_line_bytes;
 		co.score_field = newpol->score_field;
+		co.output_details = pipeline_labels_output_details(newpol);
 		rc = capture_decoder_new(&dec, &co, err);
 		if (rc)
 			return rc;
 	}
 	if (!keep) {
-		rc = stage_reference(&st, newpol, err);
+		rc = stage_reference(pl, &st, newpol, err);
 		if (rc)
 			goto fail;
 		/* the open window closes and every waiting one is decided
@@ -118,6 +133,8 @@ int pipeline_replace_policy(pipeline *pl, size_t model, policy *newpol,
 		/* the new policy's reference wins over one a deployment named */
 		free(m->ref_override);
 		m->ref_override = NULL;
+		m->lab = st.lab;
+		pl->text_labels |= m->lab.text;
 	}
 	policy_free(m->pol);
 	m->pol = newpol;

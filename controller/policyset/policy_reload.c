@@ -10,6 +10,7 @@
 #include "events.h"
 #include "json_locate.h"
 #include "kpg_file.h"
+#include "pipeline_labels.h"
 #include "pipeline.h"
 #include "policy_refcheck.h"
 #include "policy_report.h"
@@ -97,6 +98,21 @@ static int validate(const char *path, const char *text, size_t len,
 			rc = KPG_EINVAL;
 		kpg_err_set(err, "%s: 1 error", path);
 		policy_free(p);
+		return rc;
+	}
+	rc = pipeline_labels_check(p, &ref, &sub);
+	if (rc) {
+		reference_free(&ref);
+		policy_free(p);
+		if (rc == KPG_ENOMEM) {
+			kpg_err_set(err, "%s: out of memory", path);
+			return rc;
+		}
+		rc = diag_at_path(d, text, len,
+				  "reference.label_column", "reference: %s", sub.msg) != 0
+			     ? KPG_ENOMEM
+			     : KPG_EINVAL;
+		kpg_err_set(err, "%s: 1 error", path);
 		return rc;
 	}
 	if (ref_summary != NULL && (*ref_summary = events_reference(&ref)) == NULL) {

@@ -1,7 +1,8 @@
 /* fuzz_capture.c - libFuzzer target for capture_decode and
  * capture_parse_only: any bytes must give 0 or a clean reject, and a
  * successful record must be self-consistent. Two decoders: defaults, and
- * small caps with a custom score field so cap paths get exercised. */
+ * small caps with a custom score field and output details (label texts,
+ * probability arrays) so cap paths and those get exercised. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,8 +34,16 @@ static void check(const capture_record *r)
 	}
 	if (r->n_predictions && r->n_predictions != r->n_instances)
 		abort();
-	for (size_t i = 0; i < r->n_predictions; i++)
+	for (size_t i = 0; i < r->n_predictions; i++) {
 		sink += r->predictions[i];
+		if (r->outputs == NULL)
+			continue;
+		/* every text byte and probability is readable (ASan checks) */
+		for (uint32_t j = 0; j < r->outputs[i].text_len; j++)
+			sink += (unsigned char)r->output_text[r->outputs[i].text_off + j];
+		for (uint32_t j = 0; j < r->outputs[i].n_probs; j++)
+			sink += r->probs[r->outputs[i].probs_off + j];
+	}
 	for (size_t i = 0; i < r->event_id_len; i++)
 		sink += (unsigned char)r->event_id[i];
 	for (size_t i = 0; i < r->inference_id_len; i++)
@@ -50,6 +59,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.max_instances = 8,
 		.max_values = 64,
 		.score_field = "probability",
+		.output_details = 1,
 	};
 	capture_record rec;
 	capture_reject why;
