@@ -221,7 +221,7 @@ del bad["prediction"]["positive_label"], bad["prediction"]["negative_label"]
 write_world(folder, bad, names + ["class"], train, [])
 os.makedirs(folder + "/capture", exist_ok=True)
 os.makedirs(folder + "/ground_truth", exist_ok=True)
-_, err, _ = replay(folder, expect=1)  # replay: 1 = it could not run
+_, err, _ = replay(folder, expect=2)  # replay: 2 = trouble, it could not run
 c.ok('label column \'class\' holds "UP", "DOWN"' in err and "positive_label" in err,
      f"elec2 without positive_label: the error names the labels: {err[-400:]}")
 
@@ -318,7 +318,7 @@ write_world(folder, pol, feat + ["weathersit"],
             [[r[k] for k in feat] + [r["weathersit"]] for r in jan], [])
 os.makedirs(folder + "/capture", exist_ok=True)
 os.makedirs(folder + "/ground_truth", exist_ok=True)
-_, err, _ = replay(folder, expect=1)  # replay: 1 = it could not run
+_, err, _ = replay(folder, expect=2)  # replay: 2 = trouble, it could not run
 c.ok("label \"4\" of the reference's column 'weathersit' is not in prediction.classes"
      in err, f"bike: a reference class outside prediction.classes: {err[-400:]}")
 

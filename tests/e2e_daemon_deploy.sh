@@ -108,11 +108,11 @@ for r in "$work"/runs/*; do
 done
 # a signal that is not one, appended while the daemon runs: logged, skipped
 echo '{"model": "churn-xgb", "time": "yesterday"}' >>"$work/deployments.jsonl"
-for ((i = 0; i < 600; i++)); do
-	[[ $(e2e_metric "$port" kpigate_capture_records_total) -gt 0 &&
-	   $(e2e_metric "$port" kpigate_consumer_lag) == 0 ]] && break
-	sleep 0.1
-done
+# every decision replay took, then a moment for anything decided twice
+want=$(decisions "$work/replay.jsonl")
+wait_decisions "$want" 90 "$daemon_pid" "$work/audit.jsonl" ||
+	fail "the daemon decided $(decisions "$work/audit.jsonl") of $want windows"
+sleep 2
 wait_log "$work/run2.log" 'not a deployment, skipped' 1 10 ||
 	fail "the bad deployment line is not logged"
 grep -q 'model churn-xgb: restored"' "$work/run2.log" ||
