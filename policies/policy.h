@@ -55,7 +55,7 @@ typedef struct policy_kpi {
 	policy_kpi_relative relative;
 	double worse_by;
 	int relative_only; /* no min/max: only the relative rule judges */
-	char *class_name; /* owned; multiclass recall of this class, else NULL */
+	char *class_name;  /* owned; multiclass recall of this class, else NULL */
 } policy_kpi;
 
 typedef struct policy_param {
