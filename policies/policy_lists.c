@@ -89,7 +89,7 @@ static void load_features(kpg_jsonv *v, json_t *f, policy *p)
 			continue;
 		}
 		if (!json_is_string(t)) {
-			kpg_jsonv_error(v, path, 0, "feature \"%s\" must be \"numeric\" or \"categorical\", got %s",
+			kpg_jsonv_error(v, path, 0, "feature \"%s\" must be \"numeric\", \"categorical\" or \"ignore\", got %s",
 					key, kpg_jsonv_kind(t));
 			continue;
 		}
@@ -97,23 +97,95 @@ static void load_features(kpg_jsonv *v, json_t *f, policy *p)
 		type = kpg_jsonv_choice(k->choices, s);
 		if (type < 0) {
 			hint = kpg_suggest(s, k->choices, 2);
-			kpg_jsonv_error(v, path, 0, "feature \"%s\" has type \"%s\"; use \"numeric\" or \"categorical\"%s%s%s",
+			kpg_jsonv_error(v, path, 0, "feature \"%s\" has type \"%s\"; use \"numeric\", \"categorical\" or \"ignore\"%s%s%s",
 					key, s, hint ? " (did you mean \"" : "",
 					hint ? hint : "", hint ? "\"?)" : "");
 			continue;
 		}
 		for (size_t j = 0; j < p->n_exclude; j++)
 			if (strcmp(p->exclude_columns[j], key) == 0)
-				kpg_jsonv_error(v, path, 1, "feature \"%s\" is also in reference.exclude_columns",
+				kpg_jsonv_error(v, path, 1, type == 2 ? "feature \"%s\" is also in reference.exclude_columns: exclude says the payload does not carry it, ignore that it does; keep one" : "feature \"%s\" is also in reference.exclude_columns",
 						key);
 		if (p->label_column != NULL && strcmp(p->label_column, key) == 0)
 			kpg_jsonv_error(v, path, 1, "feature \"%s\" is the label column; the label is not a feature",
 					key);
 		pf = &p->features[p->n_features];
-		pf->type = type == 0 ? POLICY_FEATURE_NUMERIC
-				     : POLICY_FEATURE_CATEGORICAL;
+		pf->type = type == 0   ? POLICY_FEATURE_NUMERIC
+			   : type == 1 ? POLICY_FEATURE_CATEGORICAL
+				       : POLICY_FEATURE_IGNORE;
 		if (dup_str(v, key, &pf->name) == 0)
 			p->n_features++;
+	}
+}
+
+static int is_excluded(const policy *p, const char *name)
+{
+	for (size_t j = 0; j < p->n_exclude; j++)
+		if (strcmp(p->exclude_columns[j], name) == 0)
+			return 1;
+	return 0;
+}
+
+/* payload.columns: names, each once, none the label or an excluded
+ * column; and every ignored feature listed. Whether the others are
+ * reference columns is known only with the reference (reference.c). */
+static void load_payload(kpg_jsonv *v, json_t *a, policy *p)
+{
+	size_t name_max = row(v, "payload.columns[]")->max_len;
+	long n = kpg_jsonv_entries(v, row(v, "payload.columns"), a,
+				   "an array of column names in payload order");
+
+	if (n < 0)
+		return;
+	if (n == 0) {
+		kpg_jsonv_error(v, "payload.columns", 0, "payload.columns is empty; list every payload column in order, or leave the key out for the reference's order");
+		return;
+	}
+	p->payload_columns = calloc((size_t)n, sizeof(char *));
+	if (p->payload_columns == NULL) {
+		v->nomem = 1;
+		return;
+	}
+	for (size_t i = 0; i < (size_t)n; i++) {
+		char path[64];
+		json_t *e = json_array_get(a, i);
+		const char *s = json_string_value(e);
+
+		snprintf(path, sizeof(path), "payload.columns[%zu]", i);
+		if (!json_is_string(e) || json_string_length(e) == 0 ||
+		    json_string_length(e) > name_max ||
+		    strlen(s) != json_string_length(e)) {
+			kpg_jsonv_error(v, path, 0, "%s must be a column name (a string of 1 to %zu bytes)",
+					path, name_max);
+			continue;
+		}
+		for (size_t j = 0; j < p->n_payload_columns; j++)
+			if (strcmp(p->payload_columns[j], s) == 0)
+				kpg_jsonv_error(v, path, 0, "column \"%s\" is listed twice in payload.columns",
+						s);
+		if (p->label_column != NULL && strcmp(p->label_column, s) == 0)
+			kpg_jsonv_error(v, path, 0, "column \"%s\" is the label column; the payload carries features, the label comes with the ground truth",
+					s);
+		if (is_excluded(p, s))
+			kpg_jsonv_error(v, path, 0, "column \"%s\" is in reference.exclude_columns, which says the payload does not carry it; to keep it in the payload but out of the statistics, declare features.%s: \"ignore\"",
+					s, s);
+		if (dup_str(v, s, &p->payload_columns[p->n_payload_columns]) == 0)
+			p->n_payload_columns++;
+	}
+	for (size_t i = 0; i < p->n_features; i++) {
+		const char *name = p->features[i].name;
+		char path[JSON_LOCATE_PATH_MAX];
+		int found = 0;
+
+		if (p->features[i].type != POLICY_FEATURE_IGNORE)
+			continue;
+		for (size_t j = 0; j < p->n_payload_columns && !found; j++)
+			found = strcmp(p->payload_columns[j], name) == 0;
+		if (found)
+			continue;
+		snprintf(path, sizeof(path), "features.%s", name);
+		kpg_jsonv_error(v, path, 0, "feature \"%s\" is \"ignore\" but not in payload.columns; list it where the payload carries it (or, when the payload does not carry it, use reference.exclude_columns)",
+				name);
 	}
 }
 
@@ -318,6 +390,8 @@ void policy_load_lists(kpg_jsonv *v, json_t *root, policy *p, int task_bad)
 		load_features(v, x, p);
 	if ((x = json_object_get(root, "kpis")) != NULL)
 		load_kpis(v, x, p, task_bad);
+	if ((x = kpg_jsonv_get(root, "payload.columns")) != NULL)
+		load_payload(v, x, p);
 	if ((x = kpg_jsonv_get(root, "action.parameters")) != NULL &&
 	    !json_is_null(x))
 		load_params(v, x, p);
