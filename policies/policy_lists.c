@@ -96,7 +96,11 @@ static void load_features(kpg_jsonv *v, json_t *f, policy *p)
 		s = json_string_value(t);
 		type = kpg_jsonv_choice(k->choices, s);
 		if (type < 0) {
-			hint = kpg_suggest(s, k->choices, 2);
+			size_t n_types = 0;
+
+			while (k->choices[n_types] != NULL)
+				n_types++;
+			hint = kpg_suggest(s, k->choices, n_types);
 			kpg_jsonv_error(v, path, 0, "feature \"%s\" has type \"%s\"; use \"numeric\", \"categorical\" or \"ignore\"%s%s%s",
 					key, s, hint ? " (did you mean \"" : "",
 					hint ? hint : "", hint ? "\"?)" : "");

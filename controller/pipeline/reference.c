@@ -247,6 +247,16 @@ static int payload_push(reference *out, const char *name, int feature)
 	return 0;
 }
 
+static int is_label_or_excluded(const reference_options *opt, const char *name)
+{
+	if (opt->label_column != NULL && strcmp(opt->label_column, name) == 0)
+		return 1;
+	for (size_t j = 0; j < opt->n_exclude; j++)
+		if (strcmp(opt->exclude[j], name) == 0)
+			return 1;
+	return 0;
+}
+
 /* The CSV column named name that is a feature (keep), or -1. */
 static int kept_column(const csv_reader *cr, const ref_column *cols,
 		       const char *name)
@@ -288,13 +298,17 @@ static int payload_declared(const csv_reader *cr, const reference_options *opt,
 		payload[k] = kept_column(cr, cols, name);
 		if (payload[k] >= 0)
 			continue;
-		hint = kpg_suggest(name, names, n_names);
 		snprintf(key, sizeof(key), "payload.columns[%zu]", k);
 		set_err_key(opt, "%s", key);
-		kpg_err_set(err, "%s: \"%s\" is not a feature column of the reference %s and not declared \"ignore\" in features%s%s%s",
-			    key, name, "(nor the label or an excluded column)",
-			    hint ? " (did you mean \"" : "", hint ? hint : "",
-			    hint ? "\"?)" : "");
+		if (is_label_or_excluded(opt, name)) {
+			kpg_err_set(err, "%s: \"%s\" is the label or an excluded column, which the payload does not carry",
+				    key, name);
+			return KPG_EINVAL;
+		}
+		hint = kpg_suggest(name, names, n_names);
+		kpg_err_set(err, "%s: \"%s\" is not a feature column of the reference and not declared \"ignore\" in features%s%s%s",
+			    key, name, hint ? " (did you mean \"" : "",
+			    hint ? hint : "", hint ? "\"?)" : "");
 		return KPG_EINVAL;
 	}
 	/* every feature column listed: the payload's names as candidates */
