@@ -15,6 +15,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 
 import kpg_check
 import real_streams as rs
@@ -207,4 +208,7 @@ rc, out, err = c.run("replay", "--policy", z + "/policy.json", "--capture",
 c.ok(rc != 0 and 'payload.columns[' in err and '"hum_" is not a feature column' in err
      and 'did you mean "hum"?' in err, f"an unknown payload column: rc {rc} {err}")
 
+# two bike worlds of a folder per hour: remove them unless something failed
+if c.failures == 0:
+    shutil.rmtree(c.tmp, ignore_errors=True)
 c.finish()
