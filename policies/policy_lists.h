@@ -1,8 +1,7 @@
 /* policy_lists.h - the lists of a policy file (reference.exclude_columns,
  * features, payload.columns, kpis, action.parameters), checked entry by
  * entry against their rows in policy_keys.c and stored into the policy.
- * Internal to
- * policy_load.c. */
+ * Internal to the policies room (policy_load.c). */
 #ifndef POLICY_LISTS_H
 #define POLICY_LISTS_H
 
