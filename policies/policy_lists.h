@@ -10,15 +10,15 @@
 #include "kpg_jsonv.h"
 #include "policy.h"
 
-/* After the table pass (label_column, task stored). task_bad: the task
- * was not a known one, so KPIs are not checked against it. Appends
- * diagnostics to v; sets v->nomem when out of memory. */
-void policy_load_lists(kpg_jsonv *v, json_t *root, policy *p, int task_bad);
-
 /* payload.columns (policy_payload.c), after features: names, each once,
  * none the label or an excluded column, every feature declared "ignore"
  * listed. Whether the others are reference columns is known only with the
  * reference (reference.c). */
 void policy_load_payload(kpg_jsonv *v, json_t *a, policy *p);
+
+/* After the table pass (label_column, task stored). task_bad: the task
+ * was not a known one, so KPIs are not checked against it. Appends
+ * diagnostics to v; sets v->nomem when out of memory. */
+void policy_load_lists(kpg_jsonv *v, json_t *root, policy *p, int task_bad);
 
 #endif

@@ -41,17 +41,17 @@ typedef struct reference_feature {
 } reference_feature;
 
 typedef struct reference {
-	char *path;                  /* owned */
-	reference_feature *features; /* owned, in payload column order */
-	size_t n_features;
-	uint64_t n_rows;
-	int label_index; /* column of the label in the CSV, -1 when none */
+	char *path; /* owned */
 	/* the payload: per column, in order, the index into features or
 	 * REFERENCE_IGNORED, and its name (owned) */
 	int *payload_feature;
 	char **payload_names;
 	size_t n_payload; /* n_features + n_ignored */
 	size_t n_ignored;
+	reference_feature *features; /* owned, in payload column order */
+	size_t n_features;
+	uint64_t n_rows;
+	int label_index; /* column of the label in the CSV, -1 when none */
 } reference;
 
 typedef struct reference_options {
