@@ -72,7 +72,9 @@ typedef struct policy {
 	char **exclude_columns;
 	size_t n_exclude; /* owned */
 	policy_feature *features;
-	size_t n_features; /* declared types; owned */
+	size_t n_features; /* declared types (IGNORE included); owned */
+	char **payload_columns;
+	size_t n_payload_columns; /* payload.columns in order; owned; 0 = not set */
 
 	policy_task task;
 	char *score_field;      /* owned; JSON output field, default "score" */

@@ -17,7 +17,8 @@
 typedef enum policy_feature_type {
 	POLICY_FEATURE_INFER = 0, /* not declared: inferred from the reference */
 	POLICY_FEATURE_NUMERIC,
-	POLICY_FEATURE_CATEGORICAL
+	POLICY_FEATURE_CATEGORICAL,
+	POLICY_FEATURE_IGNORE /* in the payload, kept out of every statistic */
 } policy_feature_type;
 
 typedef enum policy_task {

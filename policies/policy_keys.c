@@ -23,7 +23,9 @@ _Static_assert(sizeof(policy_task) == sizeof(int), "CHOICE stores an int");
 _Static_assert(sizeof(policy_action_type) == sizeof(int), "CHOICE stores an int");
 
 static const char *const ks_methods[] = {"auto", "asymp", NULL};
-static const char *const feature_types[] = {"numeric", "categorical", NULL};
+/* by position: 0 numeric, 1 categorical, 2 ignore (policy_lists.c) */
+static const char *const feature_types[] = {"numeric", "categorical", "ignore",
+					    NULL};
 /* tasks, KPI metrics and actions: policy_names.c's lists */
 
 /* ---- rules a row cannot say --------------------------------------- */
@@ -174,7 +176,7 @@ static const kpg_jsonv_key keys[] = {
 	 .doc = "Ground-truth column in the reference. It is never treated as a feature."},
 	{.path = "reference.exclude_columns", .type = KPG_JSONV_ARRAY,
 	 .max_len = POLICY_MAX_FEATURES,
-	 .doc = "Columns that are not features, such as IDs or timestamps."},
+	 .doc = "Columns of the reference CSV that are not in the payload (such as the training data's row IDs). They are dropped from the reference and from the expected payload. For a column the payload does carry but that should not be measured, use `features.NAME: \"ignore\"`."},
 	{.path = "reference.exclude_columns[]", .type = KPG_JSONV_STRING,
 	 .max_len = NAME_MAX_BYTES, .doc = "A column name."},
 
@@ -183,7 +185,15 @@ static const kpg_jsonv_key keys[] = {
 	 .doc = "Declared feature types; a feature not listed gets its type from the reference."},
 	{.path = "features.NAME", .type = KPG_JSONV_STRING,
 	 .choices = feature_types,
-	 .doc = "Declared type of feature NAME (1–256 bytes). A feature not listed gets its type from the reference. A name may not also be the label or an excluded column."},
+	 .doc = "Declared type of feature NAME (1–256 bytes). A feature not listed gets its type from the reference. `ignore`: the payload carries the column (in its place) but it is kept out of every statistic; it need not be in the reference when `payload.columns` places it. A name may not also be the label or an excluded column."},
+
+	{.path = "payload", .type = KPG_JSONV_OBJECT,
+	 .doc = "The captured payload's columns."},
+	{.path = "payload.columns", .type = KPG_JSONV_ARRAY,
+	 .max_len = POLICY_MAX_FEATURES,
+	 .doc = "Every column of the captured payload, in its order, when that differs from the reference's. Each is a reference feature or a feature declared `ignore`; every reference feature must be listed. Not set: the reference's columns in order, without the label and excluded columns."},
+	{.path = "payload.columns[]", .type = KPG_JSONV_STRING,
+	 .max_len = NAME_MAX_BYTES, .doc = "A column name."},
 
 	{.path = "prediction", .type = KPG_JSONV_OBJECT,
 	 .doc = "What the model predicts and where its output is."},

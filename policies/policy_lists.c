@@ -89,29 +89,34 @@ static void load_features(kpg_jsonv *v, json_t *f, policy *p)
 			continue;
 		}
 		if (!json_is_string(t)) {
-			kpg_jsonv_error(v, path, 0, "feature \"%s\" must be \"numeric\" or \"categorical\", got %s",
+			kpg_jsonv_error(v, path, 0, "feature \"%s\" must be \"numeric\", \"categorical\" or \"ignore\", got %s",
 					key, kpg_jsonv_kind(t));
 			continue;
 		}
 		s = json_string_value(t);
 		type = kpg_jsonv_choice(k->choices, s);
 		if (type < 0) {
-			hint = kpg_suggest(s, k->choices, 2);
-			kpg_jsonv_error(v, path, 0, "feature \"%s\" has type \"%s\"; use \"numeric\" or \"categorical\"%s%s%s",
+			size_t n_types = 0;
+
+			while (k->choices[n_types] != NULL)
+				n_types++;
+			hint = kpg_suggest(s, k->choices, n_types);
+			kpg_jsonv_error(v, path, 0, "feature \"%s\" has type \"%s\"; use \"numeric\", \"categorical\" or \"ignore\"%s%s%s",
 					key, s, hint ? " (did you mean \"" : "",
 					hint ? hint : "", hint ? "\"?)" : "");
 			continue;
 		}
 		for (size_t j = 0; j < p->n_exclude; j++)
 			if (strcmp(p->exclude_columns[j], key) == 0)
-				kpg_jsonv_error(v, path, 1, "feature \"%s\" is also in reference.exclude_columns",
+				kpg_jsonv_error(v, path, 1, type == 2 ? "feature \"%s\" is also in reference.exclude_columns: exclude says the payload does not carry it, ignore that it does; keep one" : "feature \"%s\" is also in reference.exclude_columns",
 						key);
 		if (p->label_column != NULL && strcmp(p->label_column, key) == 0)
 			kpg_jsonv_error(v, path, 1, "feature \"%s\" is the label column; the label is not a feature",
 					key);
 		pf = &p->features[p->n_features];
-		pf->type = type == 0 ? POLICY_FEATURE_NUMERIC
-				     : POLICY_FEATURE_CATEGORICAL;
+		pf->type = type == 0   ? POLICY_FEATURE_NUMERIC
+			   : type == 1 ? POLICY_FEATURE_CATEGORICAL
+				       : POLICY_FEATURE_IGNORE;
 		if (dup_str(v, key, &pf->name) == 0)
 			p->n_features++;
 	}
@@ -383,6 +388,8 @@ void policy_load_lists(kpg_jsonv *v, json_t *root, policy *p, int task_bad)
 		load_features(v, x, p);
 	if ((x = json_object_get(root, "kpis")) != NULL)
 		load_kpis(v, x, p, task_bad);
+	if ((x = kpg_jsonv_get(root, "payload.columns")) != NULL)
+		policy_load_payload(v, x, p);
 	if ((x = kpg_jsonv_get(root, "action.parameters")) != NULL &&
 	    !json_is_null(x))
 		load_params(v, x, p);

@@ -1,7 +1,7 @@
 /* policy_lists.h - the lists of a policy file (reference.exclude_columns,
- * features, kpis, action.parameters), checked entry by entry against
- * their rows in policy_keys.c and stored into the policy. Internal to
- * policy_load.c. */
+ * features, payload.columns, kpis, action.parameters), checked entry by
+ * entry against their rows in policy_keys.c and stored into the policy.
+ * Internal to the policies room (policy_load.c). */
 #ifndef POLICY_LISTS_H
 #define POLICY_LISTS_H
 
@@ -9,6 +9,12 @@
 
 #include "kpg_jsonv.h"
 #include "policy.h"
+
+/* payload.columns (policy_payload.c), after features: names, each once,
+ * none the label or an excluded column, every feature declared "ignore"
+ * listed. Whether the others are reference columns is known only with the
+ * reference (reference.c). */
+void policy_load_payload(kpg_jsonv *v, json_t *a, policy *p);
 
 /* After the table pass (label_column, task stored). task_bad: the task
  * was not a known one, so KPIs are not checked against it. Appends

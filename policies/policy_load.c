@@ -218,6 +218,9 @@ void policy_free(policy *p)
 	for (size_t i = 0; i < p->n_features; i++)
 		free(p->features[i].name);
 	free(p->features);
+	for (size_t i = 0; i < p->n_payload_columns; i++)
+		free(p->payload_columns[i]);
+	free(p->payload_columns);
 	free(p->score_field);
 	free(p->positive_label);
 	free(p->negative_label);

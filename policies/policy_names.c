@@ -141,6 +141,7 @@ const char *policy_feature_type_name(policy_feature_type t)
 	case POLICY_FEATURE_NUMERIC: return "numeric";
 	case POLICY_FEATURE_CATEGORICAL: return "categorical";
 	case POLICY_FEATURE_INFER: return "inferred";
+	case POLICY_FEATURE_IGNORE: return "ignore";
 	}
 	return "unknown";
 }

@@ -311,6 +311,15 @@ static void print_reference(FILE *out, const reference *ref)
 	}
 	if (inferred)
 		fputc('\n', out);
+	if (ref->n_ignored == 0)
+		return;
+	fprintf(out, "  payload: %zu columns, %zu ignored (in the payload, not measured):",
+		ref->n_payload, ref->n_ignored);
+	for (size_t i = 0, k = 0; i < ref->n_payload; i++)
+		if (ref->payload_feature[i] == REFERENCE_IGNORED)
+			fprintf(out, "%s %s (column %zu)", k++ ? "," : "",
+				ref->payload_names[i], i + 1);
+	fputc('\n', out);
 }
 
 /* "started 1, expired 2" */

@@ -260,6 +260,15 @@ int state_reference_fingerprint(const reference *ref, unsigned char out[32])
 			bad = md_str(md, f->category_names[j],
 				     strlen(f->category_names[j]));
 	}
+	/* The payload: features are in payload order, so without ignored
+	 * columns the loop above says it all (and fingerprints from before
+	 * ignored columns stay the same); with them, where each one is. */
+	if (!bad && ref->n_ignored > 0)
+		bad = EVP_DigestUpdate(md, "payload", 7) != 1 ||
+		      md_num(md, ref->n_payload, 8);
+	for (size_t i = 0; !bad && ref->n_ignored > 0 && i < ref->n_payload; i++)
+		bad = md_str(md, ref->payload_names[i], strlen(ref->payload_names[i])) ||
+		      md_num(md, (uint64_t)(int64_t)ref->payload_feature[i], 8);
 	if (!bad)
 		bad = EVP_DigestFinal_ex(md, out, NULL) != 1;
 	EVP_MD_CTX_free(md);

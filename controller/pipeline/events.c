@@ -32,6 +32,20 @@ json_t *events_policy_loaded(const policy *p)
 			 p->reference_path);
 }
 
+/* The payload's columns in order, ignored ones marked (shown when there
+ * are any). */
+static json_t *events_payload(const reference *ref)
+{
+	json_t *cols = json_array(), *ign = json_array();
+
+	for (size_t i = 0; i < ref->n_payload && cols && ign; i++) {
+		json_array_append_new(cols, json_string(ref->payload_names[i]));
+		if (ref->payload_feature[i] == REFERENCE_IGNORED)
+			json_array_append_new(ign, json_string(ref->payload_names[i]));
+	}
+	return json_pack("{s:o*, s:o*}", "columns", cols, "ignored", ign);
+}
+
 json_t *events_reference(const reference *ref)
 {
 	json_t *feats = json_array(), *o;
@@ -43,6 +57,11 @@ json_t *events_reference(const reference *ref)
 						       ref->features[i].inferred));
 	o = json_pack("{s:s, s:I, s:o}", "path", ref->path, "rows",
 		      (json_int_t)ref->n_rows, "features", feats);
+	if (o != NULL && ref->n_ignored > 0 &&
+	    json_object_set_new(o, "payload", events_payload(ref)) != 0) {
+		json_decref(o);
+		return NULL;
+	}
 	return o;
 }
 

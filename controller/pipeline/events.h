@@ -21,7 +21,9 @@ typedef enum events_energy_effect {
 json_t *events_policy_loaded(const policy *p);
 
 /* The reference a policy runs against: path, rows and every feature's type
- * and whether it was declared or inferred. New reference. */
+ * and whether it was declared or inferred, in payload order; when the
+ * payload has ignored columns, "payload": {columns (in order), ignored}.
+ * New reference. */
 json_t *events_reference(const struct reference *ref);
 
 /* window_evaluated data: the window's records, span and drift, written

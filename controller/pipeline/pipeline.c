@@ -10,6 +10,7 @@
 #include "pipeline_decide.h"
 #include "pipeline_deploy.h"
 #include "pipeline_wait.h"
+#include "reference_where.h"
 
 static void model_free(pipeline_model *m)
 {
@@ -30,6 +31,7 @@ static int model_init(pipeline_model *m, policy *pol, size_t max_line,
 		      const pipeline_options *opt, kpg_err *err)
 {
 	const reference *shared = NULL;
+	char key[REFERENCE_ERR_KEY_LEN];
 	reference_options ro;
 	capture_options co;
 	kpg_err sub;
@@ -44,10 +46,10 @@ static int model_init(pipeline_model *m, policy *pol, size_t max_line,
 		m->ref_borrowed = 1;
 	} else {
 		reference_options_from_policy(pol, &ro);
+		ro.err_key = key;
 		rc = reference_load(pol->reference_path, &ro, &m->ref, &sub);
 		if (rc) {
-			kpg_err_set(err, "%s: reference: %s", pol->source_path,
-				    sub.msg);
+			reference_error_at(err, pol->source_path, key, sub.msg);
 			return rc;
 		}
 	}
@@ -511,6 +513,12 @@ static int same_reference(const policy *a, const policy *b)
 	for (size_t i = 0; i < ra.n_declared; i++)
 		if (!str_eq(ra.declared[i].name, rb.declared[i].name) ||
 		    ra.declared[i].type != rb.declared[i].type)
+			return 0;
+	/* the payload's order; ignored columns are declared types above */
+	if (ra.n_payload != rb.n_payload)
+		return 0;
+	for (size_t i = 0; i < ra.n_payload; i++)
+		if (!str_eq(ra.payload[i], rb.payload[i]))
 			return 0;
 	return 1;
 }

@@ -1,6 +1,12 @@
 /* reference.h - the training-data reference a model's windows are compared
  * against: per feature, the sorted numeric values (KS) and PSI bins, or the
- * category dictionary and counts. Built once from a CSV with a header row. */
+ * category dictionary and counts. Built once from a CSV with a header row.
+ *
+ * It also holds the payload's schema: the columns a captured instance
+ * carries, in order, each mapped to its feature or marked ignored (a column
+ * the payload carries that no statistic uses). The payload's order is
+ * payload.columns when the policy sets it, else the CSV's columns in order
+ * without the label and excluded columns. */
 #ifndef REFERENCE_H
 #define REFERENCE_H
 
@@ -16,6 +22,8 @@
 struct policy;
 
 #define REFERENCE_MAX_CATEGORIES 10000
+#define REFERENCE_IGNORED (-1) /* payload_feature of an ignored column */
+#define REFERENCE_ERR_KEY_LEN 300
 
 typedef struct reference_feature {
 	char *name;               /* owned */
@@ -34,8 +42,14 @@ typedef struct reference_feature {
 } reference_feature;
 
 typedef struct reference {
-	char *path;                  /* owned */
-	reference_feature *features; /* owned, in capture column order */
+	char *path; /* owned */
+	/* the payload: per column, in order, the index into features or
+	 * REFERENCE_IGNORED, and its name (owned) */
+	int *payload_feature;
+	char **payload_names;
+	size_t n_payload; /* n_features + n_ignored */
+	size_t n_ignored;
+	reference_feature *features; /* owned, in payload column order */
 	size_t n_features;
 	uint64_t n_rows;
 	int label_index;         /* column of the label in the CSV, -1 when none */
@@ -49,13 +63,21 @@ typedef struct reference_options {
 	const policy_feature *declared;
 	size_t n_declared; /* types; others inferred */
 	unsigned psi_bins; /* 0 = PSI_DEFAULT_BINS */
+	char *const *payload;
+	size_t n_payload; /* payload.columns; 0 = the CSV's order */
+	/* Optional, caller's buffer of REFERENCE_ERR_KEY_LEN bytes: on an
+	 * error, the policy key it is about ("payload.columns[2]",
+	 * "features.id"), or "" when it is about the CSV itself. */
+	char *err_key;
 } reference_options;
 
 /* Reads path (CSV with a header). A column is numeric when every
  * non-missing cell parses as a finite number, else categorical, unless
  * declared. A declared feature that is not a column, a numeric column with
- * text, or a label column that is absent are errors. Caller frees with
- * reference_free(). */
+ * text, or a label column that is absent are errors; so are a payload
+ * column that is neither a feature nor ignored, a feature missing from the
+ * payload, and an ignored feature the payload's order cannot place (not in
+ * the CSV, no payload.columns). Caller frees with reference_free(). */
 int reference_load(const char *path, const reference_options *opt,
 		   reference *out, kpg_err *err);
 

@@ -78,24 +78,32 @@ capture_reject window_check_record(const window *w, const capture_record *rec,
 		size_t n = rec->instance_off[i + 1] - rec->instance_off[i];
 		const capture_value *v = rec->values + rec->instance_off[i];
 
-		if (n != ref->n_features) {
-			kpg_err_set(err, "instance %zu has %zu features, the reference has %zu",
-				    i + 1, n, ref->n_features);
+		if (n != ref->n_payload) {
+			if (ref->n_ignored > 0)
+				kpg_err_set(err, "instance %zu has %zu values, the payload has %zu columns (%zu features, %zu ignored)",
+					    i + 1, n, ref->n_payload, ref->n_features,
+					    ref->n_ignored);
+			else
+				kpg_err_set(err, "instance %zu has %zu features, the reference has %zu",
+					    i + 1, n, ref->n_features);
 			return CAPTURE_REJECT_FEATURE_COUNT;
 		}
+		/* ignored columns: any value, none of it measured */
 		for (size_t j = 0; j < n; j++) {
-			if (ref->features[j].type != POLICY_FEATURE_NUMERIC)
+			int f = ref->payload_feature[j];
+
+			if (f < 0 || ref->features[f].type != POLICY_FEATURE_NUMERIC)
 				continue;
 			if (v[j].kind == CAPTURE_VALUE_STRING) {
 				kpg_err_set(err, "instance %zu column %zu (%s): text '%.*s' in a numeric column",
-					    i + 1, j + 1, ref->features[j].name,
+					    i + 1, j + 1, ref->features[f].name,
 					    (int)(v[j].str_len > 40 ? 40 : v[j].str_len),
 					    rec->text + v[j].str_off);
 				return CAPTURE_REJECT_BAD_VALUE;
 			}
 			if (v[j].kind == CAPTURE_VALUE_NUMBER && !isfinite(v[j].num)) {
 				kpg_err_set(err, "instance %zu column %zu (%s): non-finite value",
-					    i + 1, j + 1, ref->features[j].name);
+					    i + 1, j + 1, ref->features[f].name);
 				return CAPTURE_REJECT_BAD_VALUE;
 			}
 		}
@@ -157,18 +165,22 @@ int window_add_record(window *w, const capture_record *rec, int64_t t_ms)
 	for (size_t i = 0; i < rec->n_instances; i++) {
 		const capture_value *v = rec->values + rec->instance_off[i];
 
-		for (size_t j = 0; j < ref->n_features; j++) {
-			window_column *c = &w->cols[j];
+		for (size_t j = 0; j < ref->n_payload; j++) {
+			int f = ref->payload_feature[j];
+			window_column *c;
 
+			if (f < 0)
+				continue; /* ignored */
+			c = &w->cols[f];
 			if (v[j].kind == CAPTURE_VALUE_MISSING) {
 				c->missing++;
-			} else if (ref->features[j].type == POLICY_FEATURE_NUMERIC) {
+			} else if (ref->features[f].type == POLICY_FEATURE_NUMERIC) {
 				int rc = column_push(c, w->max_values, v[j].num);
 
 				if (rc)
 					return rc;
 			} else {
-				c->counts[window_category(&ref->features[j], rec, &v[j])] += 1;
+				c->counts[window_category(&ref->features[f], rec, &v[j])] += 1;
 			}
 		}
 	}

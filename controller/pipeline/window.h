@@ -45,8 +45,9 @@ void window_free(window *w);
 /* Empties the window for the next one, keeping its buffers. */
 void window_reset(window *w);
 
-/* Checks that every instance of rec fits the reference schema: feature
- * count, numbers in numeric columns, finite values. Returns CAPTURE_OK or
+/* Checks that every instance of rec fits the payload schema (reference.h):
+ * as many values as payload columns, numbers in numeric feature columns,
+ * finite values; an ignored column takes any value. Returns CAPTURE_OK or
  * the reason, with a message in err naming the instance and column. */
 capture_reject window_check_record(const window *w, const capture_record *rec,
 				   kpg_err *err);

@@ -64,6 +64,7 @@ static int validate(const char *path, const char *text, size_t len,
 		    policy **out, json_t **ref_summary, policy_diags *d,
 		    kpg_err *err)
 {
+	char key[REFERENCE_ERR_KEY_LEN];
 	reference_options ro;
 	reference ref;
 	policy *p = NULL;
@@ -84,6 +85,7 @@ static int validate(const char *path, const char *text, size_t len,
 		return rc;
 	}
 	reference_options_from_policy(p, &ro);
+	ro.err_key = key; /* the error at its key when it has one */
 	rc = reference_load(p->reference_path, &ro, &ref, &sub);
 	if (rc == KPG_ENOMEM) {
 		kpg_err_set(err, "%s: out of memory", path);
@@ -91,8 +93,8 @@ static int validate(const char *path, const char *text, size_t len,
 		return rc;
 	}
 	if (rc) {
-		if (diag_at_path(d, text, len, "reference.path", "reference: %s",
-				 sub.msg) != 0)
+		if (diag_at_path(d, text, len, key[0] ? key : "reference.path",
+				 "reference: %s", sub.msg) != 0)
 			rc = KPG_ENOMEM;
 		else
 			rc = KPG_EINVAL;
