@@ -60,12 +60,18 @@ static int need_column(refcheck *rc, const char *name, const char *what,
 	return 1;
 }
 
-/* reference_load's error, at the declared feature it names if any, else at
- * reference.path. */
-static void load_error(refcheck *rc, const policy *p, const char *msg)
+/* reference_load's error, at the key it names (key, from
+ * reference_options.err_key), else at the declared feature it names if
+ * any, else at reference.path. */
+static void load_error(refcheck *rc, const policy *p, const char *key,
+		       const char *msg)
 {
 	char jpath[JSON_LOCATE_PATH_MAX], quoted[512];
 
+	if (key[0] != '\0') {
+		add(rc, key, strncmp(key, "features.", 9) == 0, "reference: %s", msg);
+		return;
+	}
 	for (size_t i = 0; i < p->n_features; i++) {
 		snprintf(quoted, sizeof(quoted), "'%s'", p->features[i].name);
 		if (strstr(msg, quoted) != NULL) {
@@ -83,6 +89,7 @@ static int refcheck_run(const policy *p, const char *text, size_t len,
 {
 	refcheck rc = {.d = d, .ref_path = p->reference_path};
 	csv_header h = {0};
+	char key[REFERENCE_ERR_KEY_LEN] = "";
 	reference_options ro;
 	reference ref;
 	kpg_err sub = {""};
@@ -102,6 +109,10 @@ static int refcheck_run(const policy *p, const char *text, size_t len,
 	for (size_t i = 0; i < p->n_features; i++) {
 		char jpath[JSON_LOCATE_PATH_MAX];
 
+		/* ignored: reference_load says where it must be (an ignored
+		 * column payload.columns places need not be in the CSV) */
+		if (p->features[i].type == POLICY_FEATURE_IGNORE)
+			continue;
 		snprintf(jpath, sizeof(jpath), "features.%s", p->features[i].name);
 		missing += need_column(&rc, p->features[i].name, "declared feature",
 				       jpath, 1);
@@ -120,13 +131,14 @@ static int refcheck_run(const policy *p, const char *text, size_t len,
 		goto done;
 	/* the columns are there: load it as the pipeline will */
 	reference_options_from_policy(p, &ro);
+	ro.err_key = key;
 	r = reference_load(p->reference_path, &ro, &ref, &sub);
 	if (r == KPG_ENOMEM)
 		goto nomem;
 	if (r == 0)
 		reference_free(&ref);
 	else
-		load_error(&rc, p, sub.msg);
+		load_error(&rc, p, key, sub.msg);
 done:
 	csv_header_free(&h);
 	json_locate_free(rc.loc);
