@@ -10,11 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const kpg_jsonv_key *row(const kpg_jsonv *v, const char *path)
-{
-	return kpg_jsonv_key_find(v->keys, v->n_keys, path);
-}
-
 /* 1 when a and b are the same label: equal texts, or equal numbers. */
 static int same_label(const char *a, const char *b)
 {
@@ -31,9 +26,9 @@ static int same_label(const char *a, const char *b)
 
 static void load_classes(kpg_jsonv *v, json_t *a, policy *p)
 {
-	size_t max_len = row(v, "prediction.classes[]")->max_len;
+	size_t max_len = policy_lists_row(v, "prediction.classes[]")->max_len;
 
-	if (kpg_jsonv_entries(v, row(v, "prediction.classes"), a,
+	if (kpg_jsonv_entries(v, policy_lists_row(v, "prediction.classes"), a,
 			      "an array of class labels") < 0)
 		return;
 	if (json_array_size(a) < 2) {
@@ -108,7 +103,7 @@ int policy_load_kpi_class(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 			  kpi_metric m, int task_bad)
 {
 	json_t *c = json_object_get(k, "class");
-	size_t max_len = row(v, "prediction.classes[]")->max_len;
+	size_t max_len = policy_lists_row(v, "prediction.classes[]")->max_len;
 	char path[48], *dup;
 	const char *s;
 	int known = p->n_classes == 0;

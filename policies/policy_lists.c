@@ -7,12 +7,12 @@
 
 #include "kpg_suggest.h"
 
-static const kpg_jsonv_key *row(const kpg_jsonv *v, const char *path)
+const kpg_jsonv_key *policy_lists_row(const kpg_jsonv *v, const char *path)
 {
 	return kpg_jsonv_key_find(v->keys, v->n_keys, path);
 }
 
-static int dup_str(kpg_jsonv *v, const char *s, char **out)
+int policy_lists_dup(kpg_jsonv *v, const char *s, char **out)
 {
 	*out = strdup(s);
 	if (*out == NULL)
@@ -22,9 +22,9 @@ static int dup_str(kpg_jsonv *v, const char *s, char **out)
 
 static void load_excludes(kpg_jsonv *v, json_t *ex, policy *p)
 {
-	size_t name_max = row(v, "reference.exclude_columns[]")->max_len;
+	size_t name_max = policy_lists_row(v, "reference.exclude_columns[]")->max_len;
 
-	if (kpg_jsonv_entries(v, row(v, "reference.exclude_columns"), ex,
+	if (kpg_jsonv_entries(v, policy_lists_row(v, "reference.exclude_columns"), ex,
 			      "an array of column names") < 0)
 		return;
 	p->exclude_columns = calloc(json_array_size(ex) + 1, sizeof(char *));
@@ -47,17 +47,17 @@ static void load_excludes(kpg_jsonv *v, json_t *ex, policy *p)
 			if (strcmp(p->exclude_columns[j], json_string_value(e)) == 0)
 				kpg_jsonv_error(v, path, 0, "column \"%s\" is excluded twice",
 						json_string_value(e));
-		if (dup_str(v, json_string_value(e),
-			    &p->exclude_columns[p->n_exclude]) == 0)
+		if (policy_lists_dup(v, json_string_value(e),
+				     &p->exclude_columns[p->n_exclude]) == 0)
 			p->n_exclude++;
 	}
 }
 
 static void load_features(kpg_jsonv *v, json_t *f, policy *p)
 {
-	const kpg_jsonv_key *map = row(v, "features"), *k = row(v, "features.NAME");
+	const kpg_jsonv_key *map = policy_lists_row(v, "features"), *k = policy_lists_row(v, "features.NAME");
 	/* a feature is a column: names as long as a column name may be */
-	size_t name_max = row(v, "reference.exclude_columns[]")->max_len;
+	size_t name_max = policy_lists_row(v, "reference.exclude_columns[]")->max_len;
 	const char *key;
 	json_t *t;
 
@@ -117,7 +117,7 @@ static void load_features(kpg_jsonv *v, json_t *f, policy *p)
 		pf->type = type == 0   ? POLICY_FEATURE_NUMERIC
 			   : type == 1 ? POLICY_FEATURE_CATEGORICAL
 				       : POLICY_FEATURE_IGNORE;
-		if (dup_str(v, key, &pf->name) == 0)
+		if (policy_lists_dup(v, key, &pf->name) == 0)
 			p->n_features++;
 	}
 }
@@ -143,7 +143,7 @@ static int load_relative(kpg_jsonv *v, json_t *k, const char *path,
 		return 0;
 	snprintf(bp, sizeof(bp), "%s.%s", path,
 		 by ? "worse_than_baseline_by" : "worse_than_baseline_pct");
-	if (kpg_jsonv_value(v, row(v, by ? "kpis[].worse_than_baseline_by" : "kpis[].worse_than_baseline_pct"),
+	if (kpg_jsonv_value(v, policy_lists_row(v, by ? "kpis[].worse_than_baseline_by" : "kpis[].worse_than_baseline_pct"),
 			    &at, by ? by : pct) != 1)
 		return -1;
 	pk->relative = by ? POLICY_REL_AMOUNT : POLICY_REL_PCT;
@@ -180,7 +180,7 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 				path);
 		return;
 	}
-	if (kpg_jsonv_value(v, row(v, "kpis[].metric"), &at, m) != 1 ||
+	if (kpg_jsonv_value(v, policy_lists_row(v, "kpis[].metric"), &at, m) != 1 ||
 	    p->n_kpis >= POLICY_MAX_KPIS)
 		return;
 	s = json_string_value(m);
@@ -254,7 +254,7 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 	}
 	at.path = bp;
 	snprintf(mpath, sizeof(mpath), "kpis[].%s", bound);
-	if (kpg_jsonv_value(v, row(v, mpath), &at, vmin ? vmin : vmax) != 1 ||
+	if (kpg_jsonv_value(v, policy_lists_row(v, mpath), &at, vmin ? vmin : vmax) != 1 ||
 	    p->n_kpis >= POLICY_MAX_KPIS) {
 		free(rel.class_name);
 		return;
@@ -269,7 +269,7 @@ static void load_kpi(kpg_jsonv *v, json_t *k, size_t i, policy *p,
 static void load_kpis(kpg_jsonv *v, json_t *a, policy *p, int task_bad)
 {
 	size_t seen_at[KPI__COUNT] = {0};
-	long n = kpg_jsonv_entries(v, row(v, "kpis"), a,
+	long n = kpg_jsonv_entries(v, policy_lists_row(v, "kpis"), a,
 				   "an array of {\"metric\": ..., \"min\"|\"max\": ...}");
 
 	if (n < 0)
@@ -337,11 +337,11 @@ static int is_param_name(const char *s, size_t max)
 
 static void load_params(kpg_jsonv *v, json_t *ps, policy *p)
 {
-	size_t value_max = row(v, "action.parameters.NAME")->max_len;
+	size_t value_max = policy_lists_row(v, "action.parameters.NAME")->max_len;
 	const char *key;
 	json_t *e;
 
-	if (kpg_jsonv_entries(v, row(v, "action.parameters"), ps,
+	if (kpg_jsonv_entries(v, policy_lists_row(v, "action.parameters"), ps,
 			      "an object of name: \"string\"") < 0)
 		return;
 	json_object_foreach(ps, key, e) {
@@ -366,9 +366,9 @@ static void load_params(kpg_jsonv *v, json_t *ps, policy *p)
 		}
 		check_placeholders(v, path, json_string_value(e));
 		pp = &p->params[p->n_params];
-		if (dup_str(v, key, &pp->name) != 0)
+		if (policy_lists_dup(v, key, &pp->name) != 0)
 			continue;
-		if (dup_str(v, json_string_value(e), &pp->value) != 0) {
+		if (policy_lists_dup(v, json_string_value(e), &pp->value) != 0) {
 			free(pp->name);
 			pp->name = NULL;
 			continue;

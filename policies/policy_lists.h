@@ -10,6 +10,12 @@
 #include "kpg_jsonv.h"
 #include "policy.h"
 
+/* The table row of path (policy_keys.c). */
+const kpg_jsonv_key *policy_lists_row(const kpg_jsonv *v, const char *path);
+
+/* A copy of s into *out: 0, or -1 with v->nomem set. */
+int policy_lists_dup(kpg_jsonv *v, const char *s, char **out);
+
 /* payload.columns (policy_payload.c), after features: names, each once,
  * none the label or an excluded column, every feature declared "ignore"
  * listed. Whether the others are reference columns is known only with the

@@ -5,19 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const kpg_jsonv_key *row(const kpg_jsonv *v, const char *path)
-{
-	return kpg_jsonv_key_find(v->keys, v->n_keys, path);
-}
-
-static int dup_str(kpg_jsonv *v, const char *s, char **out)
-{
-	*out = strdup(s);
-	if (*out == NULL)
-		v->nomem = 1;
-	return *out == NULL ? -1 : 0;
-}
-
 static int is_excluded(const policy *p, const char *name)
 {
 	for (size_t j = 0; j < p->n_exclude; j++)
@@ -28,8 +15,8 @@ static int is_excluded(const policy *p, const char *name)
 
 void policy_load_payload(kpg_jsonv *v, json_t *a, policy *p)
 {
-	size_t name_max = row(v, "payload.columns[]")->max_len;
-	long n = kpg_jsonv_entries(v, row(v, "payload.columns"), a,
+	size_t name_max = policy_lists_row(v, "payload.columns[]")->max_len;
+	long n = kpg_jsonv_entries(v, policy_lists_row(v, "payload.columns"), a,
 				   "an array of column names in payload order");
 
 	if (n < 0)
@@ -66,7 +53,7 @@ void policy_load_payload(kpg_jsonv *v, json_t *a, policy *p)
 		if (is_excluded(p, s))
 			kpg_jsonv_error(v, path, 0, "column \"%s\" is in reference.exclude_columns, which says the payload does not carry it; to keep it in the payload but out of the statistics, declare features.%s: \"ignore\"",
 					s, s);
-		if (dup_str(v, s, &p->payload_columns[p->n_payload_columns]) == 0)
+		if (policy_lists_dup(v, s, &p->payload_columns[p->n_payload_columns]) == 0)
 			p->n_payload_columns++;
 	}
 	for (size_t i = 0; i < p->n_features; i++) {
