@@ -8,7 +8,8 @@
 # killed (-9) and restarted after the deployment (its checkpoint carries
 # the new reference); the daemon audits model_deployed once, and the
 # windows from the deployment on learn the baseline again. A line that is
-# not a deployment is logged and skipped.
+# not a deployment is logged and skipped; one for a model no policy names
+# is warned about.
 . "$(dirname "$0")/lib/e2e_lib.sh" "$@"
 e2e_need_kafka
 daemon_pid=
@@ -108,6 +109,8 @@ for r in "$work"/runs/*; do
 done
 # a signal that is not one, appended while the daemon runs: logged, skipped
 echo '{"model": "churn-xgb", "time": "yesterday"}' >>"$work/deployments.jsonl"
+# and one for a model no policy names: warned about, not applied
+echo '{"model": "nope", "time": "2026-01-21T00:00:00Z"}' >>"$work/deployments.jsonl"
 # every decision replay took, then a moment for anything decided twice
 want=$(decisions "$work/replay.jsonl")
 wait_decisions "$want" 90 "$daemon_pid" "$work/audit.jsonl" ||
@@ -115,6 +118,8 @@ wait_decisions "$want" 90 "$daemon_pid" "$work/audit.jsonl" ||
 sleep 2
 wait_log "$work/run2.log" 'not a deployment, skipped' 1 10 ||
 	fail "the bad deployment line is not logged"
+wait_log "$work/run2.log" 'model nope, which no policy names' 1 10 ||
+	fail "the deployment of an unknown model is not warned about"
 grep -q 'model churn-xgb: restored"' "$work/run2.log" ||
 	fail "the restart did not restore the checkpoint: $(grep -i 'churn-xgb' "$work/run2.log" | tail -2)"
 sleep 2

@@ -21,6 +21,7 @@
 
 #include "kpg_time.h"
 #include "pipeline.h"
+#include "pipeline_wait.h"
 #include "state.h"
 
 #define N_STEPS 300
@@ -231,8 +232,8 @@ static void assert_same_waiting(const pipeline_model *a, const pipeline_model *b
 	assert_int_equal(a->has_bucket, b->has_bucket);
 	assert_int_equal(a->late_labels, b->late_labels);
 	for (size_t k = 0; k < a->n_waiting; k++) {
-		const pipeline_waiting *x = &a->waiting[(a->wait_head + k) % PIPELINE_MAX_WAITING];
-		const pipeline_waiting *y = &b->waiting[(b->wait_head + k) % PIPELINE_MAX_WAITING];
+		const pipeline_waiting *x = pipeline_wait_at(a, k);
+		const pipeline_waiting *y = pipeline_wait_at(b, k);
 
 		assert_int_equal(x->ev.window_index, y->ev.window_index);
 		assert_int_equal(x->ev.n_records, y->ev.n_records);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "pipeline.h"
+#include "pipeline_wait.h"
 #include "state.h"
 
 static char dir[64], sdir[96];
@@ -260,7 +261,7 @@ static void test_changed_classes_drop_only_confusion(void **state)
 	ma = by_name(&a, "mc");
 	counted = ma->win.kpi.n;
 	for (size_t i = 0; i < ma->n_waiting; i++)
-		counted += ma->waiting[(ma->wait_head + i) % PIPELINE_MAX_WAITING].kpi.n;
+		counted += pipeline_wait_at(ma, i)->kpi.n;
 	assert_true(counted > 0);
 	assert_int_equal(state_save(sdir, &a, &ca, &err), 0);
 	/* the same policy and reference schema, but the reference's rows now
@@ -278,7 +279,7 @@ static void test_changed_classes_drop_only_confusion(void **state)
 	assert_int_equal(mb->win.n_records, ma->win.n_records);
 	assert_int_equal(mb->n_waiting, ma->n_waiting);
 	for (size_t i = 0; i < mb->n_waiting; i++)
-		assert_int_equal(mb->waiting[(mb->wait_head + i) % PIPELINE_MAX_WAITING].kpi.n, 0);
+		assert_int_equal(pipeline_wait_at(mb, i)->kpi.n, 0);
 	/* the binary model beside it keeps everything */
 	assert_int_equal(by_name(&b, "ud")->win.kpi.n, by_name(&a, "ud")->win.kpi.n);
 	assert_true(by_name(&b, "ud")->win.kpi.n > 0);

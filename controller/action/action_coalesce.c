@@ -4,8 +4,8 @@
 
 #include <string.h>
 
+#include "events.h"
 #include "kpg_error.h"
-#include "kpg_time.h"
 
 #define RUN_KEY "failing"
 
@@ -25,14 +25,6 @@ static int same_failure(const json_t *run, const json_t *fail)
 			return 0;
 	}
 	return 1;
-}
-
-static json_t *iso_time(json_int_t ms)
-{
-	char buf[40];
-
-	kpg_time_format_iso8601(ms, buf, sizeof(buf));
-	return json_string(buf);
 }
 
 /* A run of fail with no attempt counted yet, open since now_ms. */
@@ -64,9 +56,9 @@ json_t *action_coalesce_take(json_t *e)
 	     json_object_set(o, "last_attempt", json_object_get(run, "last_attempt")) ||
 	     json_object_set(o, "attempt", json_object_get(run, "last_attempt")) ||
 	     json_object_set_new(o, "first_time",
-				 iso_time(json_integer_value(json_object_get(run, "first_ms")))) ||
+				 events_time(json_integer_value(json_object_get(run, "first_ms")))) ||
 	     json_object_set_new(o, "last_time",
-				 iso_time(json_integer_value(json_object_get(run, "last_ms")))))) {
+				 events_time(json_integer_value(json_object_get(run, "last_ms")))))) {
 		json_decref(o);
 		o = NULL;
 	}

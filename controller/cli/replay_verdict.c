@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "pipeline_wait.h"
 
 void replay_rejects_note(replay_rejects *r, const pipeline *pl, int is_gt,
 			 const char *src, uint64_t line_no)
@@ -89,7 +90,7 @@ int replay_verdict(const pipeline *pl, const replay_rejects *r,
 		/* a drift alarm is raised when a window closes, before its
 		 * labels are in */
 		for (size_t k = 0; k < m->n_waiting; k++)
-			findings |= m->waiting[(m->wait_head + k) % PIPELINE_MAX_WAITING].ev.dataset_drift;
+			findings |= pipeline_wait_at(m, k)->ev.dataset_drift;
 		if (m->records > 0)
 			continue;
 		fprintf(out, "kpigate replay: model '%s' got no window: no usable "

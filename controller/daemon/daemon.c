@@ -177,7 +177,11 @@ static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
 		return rc;
 	action_hook_actor(d->actions, &t->pl.actor);
 	/* every signal so far: those its restored models applied are skipped */
-	daemon_deploys_feed(&d->deploys, 0, &t->pl);
+	if (daemon_deploys_feed(&d->deploys, 0, &t->pl) != 0) {
+		d->tasks[d->n_tasks++] = t; /* freed with the others */
+		kpg_err_set(err, "out of memory queueing deployment signals");
+		return KPG_ENOMEM;
+	}
 	for (size_t i = 0; i < t->pl.n_models; i++) {
 		const pipeline_model *pm = &t->pl.models[i];
 
@@ -692,6 +696,8 @@ static int daemon_start_actions(daemon_ctx *d, kpg_err *err)
 	return rc;
 }
 
+static void daemon_poll_deploys(daemon_ctx *d);
+
 static int daemon_start(daemon_ctx *d, kpg_err *err)
 {
 	const config *cfg = d->cfg;
@@ -701,10 +707,6 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 	int rc;
 
 	d->deploys.path = cfg->deployments_file;
-	if (daemon_deploys_poll(&d->deploys) < 0) {
-		kpg_err_set(err, "out of memory reading %s", cfg->deployments_file);
-		return KPG_ENOMEM;
-	}
 	d->po.join_max_entries = cfg->join_max_entries;
 	d->po.max_time_skew_ms = cfg->max_time_skew_ms > 0 ? cfg->max_time_skew_ms : -1;
 	d->po.join_max_age_ms = cfg->join_max_age_ms;
@@ -713,6 +715,14 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 		goto out;
 	d->audit_seq0 = audit_last_seq(d->audit);
 	rc = daemon_load_models(d, err);
+	if (rc == 0) {
+		/* the signals so far, before any record: tasks get them all */
+		daemon_poll_deploys(d);
+		if (d->failed) {
+			kpg_err_set(err, "out of memory reading %s", cfg->deployments_file);
+			rc = KPG_ENOMEM;
+		}
+	}
 	if (rc)
 		goto out;
 	d->po.shared_reference = daemon_shared_reference;
@@ -910,8 +920,21 @@ static void daemon_poll_deploys(daemon_ctx *d)
 		d->failed = 1;
 		return;
 	}
+	for (size_t i = from; i < d->deploys.n; i++) {
+		size_t k = 0;
+
+		while (k < d->n_models && strcmp(d->models[k], d->deploys.items[i].model) != 0)
+			k++;
+		if (k == d->n_models)
+			log_warnx("%s: a deployment of model %s, which no policy names: ignored",
+				  d->deploys.path, d->deploys.items[i].model);
+	}
 	for (size_t i = 0; n > 0 && i < d->n_tasks; i++)
-		daemon_deploys_feed(&d->deploys, from, &d->tasks[i]->pl);
+		if (daemon_deploys_feed(&d->deploys, from, &d->tasks[i]->pl) != 0) {
+			log_errorx("stopping: out of memory queueing deployment signals");
+			d->failed = 1;
+			return;
+		}
 	if (n > 0)
 		log_info("%d deployment signal(s) read from %s", n, d->deploys.path);
 }

@@ -77,15 +77,19 @@ int daemon_deploys_poll(daemon_deploys *dd)
 	return added;
 }
 
-void daemon_deploys_feed(const daemon_deploys *dd, size_t from, pipeline *pl)
+int daemon_deploys_feed(const daemon_deploys *dd, size_t from, pipeline *pl)
 {
 	for (size_t i = from; i < dd->n; i++) {
 		kpg_err err;
+		int rc = pipeline_add_deployment(pl, dd->items[i].model, dd->items[i].at_ms,
+						 dd->items[i].reference, &err);
 
-		/* KPG_ENOTFOUND: a model this daemon does not run */
-		(void)pipeline_add_deployment(pl, dd->items[i].model, dd->items[i].at_ms,
-					      dd->items[i].reference, &err);
+		/* KPG_ENOTFOUND: a model this daemon does not run (warned
+		 * about once, when the line was read) */
+		if (rc == KPG_ENOMEM)
+			return rc;
 	}
+	return 0;
 }
 
 void daemon_deploys_free(daemon_deploys *dd)

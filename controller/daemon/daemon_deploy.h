@@ -36,8 +36,9 @@ typedef struct daemon_deploys {
  * (items from n - that on), or a negative KPG_ code when out of memory. */
 int daemon_deploys_poll(daemon_deploys *dd);
 
-/* Queues signals [from, dd->n) in pl, skipping models pl does not run. */
-void daemon_deploys_feed(const daemon_deploys *dd, size_t from, pipeline *pl);
+/* Queues signals [from, dd->n) in pl, skipping models pl does not run.
+ * 0, or KPG_ENOMEM. */
+int daemon_deploys_feed(const daemon_deploys *dd, size_t from, pipeline *pl);
 
 void daemon_deploys_free(daemon_deploys *dd);
 

@@ -419,7 +419,7 @@ static uint64_t body_bytes(const label_dict *ld, const pipeline_model *m)
 	n += kpi_bytes(&w->kpi);
 	n += MODEL_V2_BYTES + 4 + BASELINE_BYTES;
 	for (size_t k = 0; k < m->n_waiting; k++)
-		n += waiting_bytes(&m->waiting[(m->wait_head + k) % PIPELINE_MAX_WAITING],
+		n += waiting_bytes(pipeline_wait_at(m, k),
 				   m->ref.n_features);
 	return n;
 }
@@ -540,7 +540,7 @@ static void write_body(wbuf *w, const label_dict *ld, const pipeline_model *m)
 	w_u64(w, m->gap_offsets);
 	w_u32(w, (uint32_t)m->n_waiting);
 	for (size_t i = 0; i < m->n_waiting; i++)
-		write_waiting(w, &m->waiting[(m->wait_head + i) % PIPELINE_MAX_WAITING],
+		write_waiting(w, pipeline_wait_at(m, i),
 			      m->ref.n_features);
 	w_i64(w, m->guard.base.since_ms);
 	w_i64(w, m->guard.base.deployed_ms);

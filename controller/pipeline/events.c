@@ -7,7 +7,7 @@
 #include "pipeline_labels.h"
 #include "reference.h"
 
-static json_t *events_time(int64_t ms)
+json_t *events_time(int64_t ms)
 {
 	char buf[40];
 

@@ -17,6 +17,9 @@ typedef enum events_energy_effect {
 	EVENTS_ENERGY_AVOIDED /* a hold where a naive controller would retrain */
 } events_energy_effect;
 
+/* An event time as its ISO 8601 JSON string. New reference. */
+json_t *events_time(int64_t ms);
+
 /* {file, sha256} — new reference. */
 json_t *events_policy_loaded(const policy *p);
 

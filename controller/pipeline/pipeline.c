@@ -255,10 +255,11 @@ void pipeline_set_arrival(pipeline *pl, int64_t from_ms, int64_t to_ms,
 }
 
 /* The record's event time: its inferenceTime when it is near where it
- * arrived, else its arrival time; CAPTURE_OK or BAD_TIME with why. */
+ * arrived, else (*placed = 1) its arrival time; CAPTURE_OK or BAD_TIME
+ * with why. */
 static capture_reject event_time(pipeline *pl, const pipeline_model *m,
 				 const capture_record *rec, int64_t *t,
-				 kpg_err *why)
+				 int *placed, kpg_err *why)
 {
 	char a[40], b[40];
 
@@ -276,16 +277,13 @@ static capture_reject event_time(pipeline *pl, const pipeline_model *m,
 			    a, (long long)(pl->max_skew_ms / 1000), b);
 		return CAPTURE_REJECT_BAD_TIME;
 	}
-	pl->stats.arrival_times++;
-	if (pl->arrival_from != INT64_MIN) {
+	*placed = pl->arrival_from != INT64_MIN || m->has_clock;
+	if (pl->arrival_from != INT64_MIN)
 		*t = pl->arrival_from;
-		return CAPTURE_OK;
-	}
-	if (m->has_clock) { /* it happened "now" in the model's stream */
+	else if (m->has_clock) /* it happened "now" in the model's stream */
 		*t = m->clock_ms;
+	if (*placed)
 		return CAPTURE_OK;
-	}
-	pl->stats.arrival_times--;
 	kpg_err_set(why, "no inferenceTime, and nothing says when the record arrived");
 	return CAPTURE_REJECT_BAD_TIME;
 }
@@ -322,7 +320,7 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 	pipeline_model *m;
 	kpg_err sub;
 	int64_t t = 0;
-	int idx, rc = 0, joinable;
+	int idx, rc = 0, joinable, placed = 0;
 	double score;
 
 	pl->stats.capture_lines++;
@@ -342,7 +340,7 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 				       src, line_no, sub.msg);
 	reason = window_check_record(&m->win, &rec, &sub);
 	if (reason == CAPTURE_OK)
-		reason = event_time(pl, m, &rec, &t, &sub);
+		reason = event_time(pl, m, &rec, &t, &placed, &sub);
 	if (reason == CAPTURE_OK && m->pol->window_span_ms > 0)
 		reason = place_in_span(pl, m, t, &rc, &sub, err);
 	if (rc)
@@ -403,6 +401,7 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 		return KPG_ENOMEM;
 	}
 	pl->stats.capture_ok++;
+	pl->stats.arrival_times += (uint64_t)placed;
 	pl->stats.instances += rec.n_instances;
 	m->records += rec.n_instances;
 	if (m->pol->window_records > 0 && m->win.n_records >= m->pol->window_records)

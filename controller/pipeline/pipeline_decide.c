@@ -9,7 +9,6 @@
 
 #include "evaluate.h"
 #include "events.h"
-#include "kpg_time.h"
 #include "pipeline_gap.h"
 #include "pipeline_wait.h"
 
@@ -93,11 +92,8 @@ static void tally(pipeline_model *m, const policy_window_eval *ev,
  * the window's predictions had their label. */
 static json_t *wait_json(const pipeline_waiting *w, pipeline_wait_end why)
 {
-	char due[40];
-
-	kpg_time_format_iso8601(w->due_ms, due, sizeof(due));
-	return json_pack("{s:s, s:s, s:I, s:I}", "ended",
-			 pipeline_wait_end_name(why), "due", due, "predictions",
+	return json_pack("{s:s, s:o, s:I, s:I}", "ended",
+			 pipeline_wait_end_name(why), "due", events_time(w->due_ms), "predictions",
 			 (json_int_t)w->predictions, "labelled",
 			 (json_int_t)w->labelled);
 }

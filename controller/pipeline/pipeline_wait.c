@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kpg_time.h"
+#include "events.h"
 
 static const char *const wait_end_names[PIPELINE_WAIT__COUNT] = {
 	[PIPELINE_WAIT_ALL_LABELLED] = "all_labelled",
@@ -35,7 +35,7 @@ void pipeline_wait_free(pipeline_model *m)
 	m->n_waiting = m->wait_head = 0;
 }
 
-pipeline_waiting *pipeline_wait_at(pipeline_model *m, size_t k)
+pipeline_waiting *pipeline_wait_at(const pipeline_model *m, size_t k)
 {
 	return &m->waiting[(m->wait_head + k) % PIPELINE_MAX_WAITING];
 }
@@ -112,14 +112,6 @@ int pipeline_wait_ready(const pipeline_model *m, const pipeline_waiting *w,
 	return 0;
 }
 
-static json_t *time_json(int64_t ms)
-{
-	char buf[40];
-
-	kpg_time_format_iso8601(ms, buf, sizeof(buf));
-	return json_string(buf);
-}
-
 static json_t *model_pending(pipeline_model *m)
 {
 	json_t *o, *waiting = json_array();
@@ -133,11 +125,11 @@ static json_t *model_pending(pipeline_model *m)
 				      json_pack("{s:I, s:I, s:o, s:o, s:I, s:I, s:o}", "window",
 						(json_int_t)w->ev.window_index, "records",
 						(json_int_t)w->ev.n_records, "start",
-						time_json(w->ev.start_ms), "end",
-						time_json(w->ev.end_ms), "predictions",
+						events_time(w->ev.start_ms), "end",
+						events_time(w->ev.end_ms), "predictions",
 						(json_int_t)w->predictions, "labelled",
 						(json_int_t)w->labelled, "due",
-						time_json(w->due_ms)));
+						events_time(w->due_ms)));
 	}
 	o = json_pack("{s:s, s:o}", "model", m->pol->model, "waiting", waiting);
 	if (o != NULL && m->win.n_records > 0)
@@ -145,8 +137,8 @@ static json_t *model_pending(pipeline_model *m)
 				    json_pack("{s:I, s:I, s:o, s:o, s:I, s:I}", "window",
 					      (json_int_t)m->window_index, "records",
 					      (json_int_t)m->win.n_records, "start",
-					      time_json(m->win.start_ms), "end",
-					      time_json(m->win.end_ms), "predictions",
+					      events_time(m->win.start_ms), "end",
+					      events_time(m->win.end_ms), "predictions",
 					      (json_int_t)m->win.predictions, "labelled",
 					      (json_int_t)m->win.labelled));
 	return o;

@@ -9,7 +9,7 @@
 void pipeline_wait_free(pipeline_model *m);
 
 /* The k-th waiting window, oldest first (k < m->n_waiting). */
-pipeline_waiting *pipeline_wait_at(pipeline_model *m, size_t k);
+pipeline_waiting *pipeline_wait_at(const pipeline_model *m, size_t k);
 
 /* Appends a slot (the ring must not be full), its evaluation array sized
  * to the reference and its KPI accumulator ready and empty. *out is
