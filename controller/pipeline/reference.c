@@ -169,6 +169,9 @@ static int build_numeric(reference_feature *f, ref_column *c, unsigned bins,
 	}
 	f->sorted = c->nums; /* ownership moves to the feature */
 	f->n = c->n;
+	f->weights = NULL; /* the exact sample: every value weighs 1 */
+	f->weight_total = (double)c->n;
+	f->rank_error = 0;
 	c->nums = NULL;
 	c->n = c->cap = 0;
 	sort_doubles(f->sorted, f->n);
@@ -603,6 +606,7 @@ void reference_free(reference *ref)
 
 			free(f->name);
 			free(f->sorted);
+			free(f->weights);
 			psi_ref_free(&f->psi);
 			if (f->categories.slots != NULL)
 				kpg_strmap_free(&f->categories);

@@ -33,6 +33,16 @@ typedef struct reference_feature {
 	/* numeric */
 	double *sorted;
 	size_t n; /* owned, ascending, NaN-free */
+	/* A reference summarised as a sketch (a Model Monitor statistics.json
+	 * KLL sketch, or a compiled reference past its size): weights[i] is
+	 * how many values sorted[i] stands for (owned; NULL: each value
+	 * weighs 1, the exact sample), weight_total their sum (the count the
+	 * reference describes; n when exact), and rank_error the largest
+	 * error of the reference CDF as a fraction of weight_total (0 when
+	 * exact). */
+	double *weights;
+	double weight_total;
+	double rank_error;
 	psi_ref psi;
 	/* categorical */
 	kpg_strmap categories; /* text -> code 0..n_categories-1 */
@@ -41,8 +51,17 @@ typedef struct reference_feature {
 	double *category_counts; /* owned, n_categories + 1 (last = unseen, 0) */
 } reference_feature;
 
+/* What the reference was read from. */
+typedef enum reference_source {
+	REFERENCE_SOURCE_CSV = 0,   /* a training CSV with a header row */
+	REFERENCE_SOURCE_MM_STATISTICS, /* a Model Monitor statistics.json */
+	REFERENCE_SOURCE_COMPILED   /* `kpigate baseline build` output */
+} reference_source;
+
 typedef struct reference {
 	char *path; /* owned */
+	reference_source source;
+	char source_sha256[65]; /* hex SHA-256 of the source file's bytes, or "" */
 	/* the payload: per column, in order, the index into features or
 	 * REFERENCE_IGNORED, and its name (owned) */
 	int *payload_feature;
