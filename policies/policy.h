@@ -58,6 +58,13 @@ typedef struct policy_kpi {
 	char *class_name;  /* owned; multiclass recall of this class, else NULL */
 } policy_kpi;
 
+/* drift.features.NAME: one feature's detectors and weight. */
+typedef struct policy_drift_feature {
+	char *name;        /* owned */
+	int has_detectors; /* plan's checks set here; else by the type's */
+	drift_plan plan;   /* weight and critical always from here */
+} policy_drift_feature;
+
 typedef struct policy_param {
 	char *name, *value; /* owned; value may hold {placeholders} */
 } policy_param;
@@ -96,6 +103,20 @@ typedef struct policy {
 	double ks_min_statistic;    /* default 0.1 */
 	int ks_asymptotic;          /* drift.ks_method "asymp": 1; "auto": 0 */
 	double dataset_drift_share; /* default 0.3: share of drifted features */
+	/* the other detectors and how they combine (policy_drift.c) */
+	double chi2_p_value;          /* default 0.01 */
+	double chi2_min_cramers_v;    /* default 0.1 */
+	double js_threshold;          /* default 0.1 (base 2) */
+	double wasserstein_threshold; /* default 0.1 (reference std units) */
+	double hellinger_threshold;   /* default 0.1 */
+	int psi_binning;              /* drift_binning; default quantile */
+	unsigned min_values_per_bin;  /* default 10; 0 judges every window */
+	int correction;               /* correction_method; default none */
+	unsigned auto_sample_size;    /* default 1000 */
+	drift_plan drift_numeric;     /* drift.numeric; default psi + ks */
+	drift_plan drift_categorical; /* drift.categorical; default psi */
+	policy_drift_feature *drift_features;
+	size_t n_drift_features; /* drift.features.NAME; owned */
 
 	policy_kpi kpis[POLICY_MAX_KPIS];
 	size_t n_kpis;              /* at least one */
@@ -248,6 +269,36 @@ typedef struct policy_decision {
  * closes, before its decision. key holds at least POLICY_KEY_LEN bytes. */
 void policy_window_key(const policy *p, const policy_window_eval *ev,
 		       char *key, size_t keylen);
+
+/* The default plans from p's global thresholds (drift.psi_threshold,
+ * ...): psi + ks for numeric features, psi for categorical ones, weight 1.
+ * The loader calls it; so does code that fills a policy by hand. */
+void policy_drift_defaults(policy *p);
+
+/* A plan for features of type from detector names (as `compare
+ * --detectors` takes them: "psi", "ks", ... or "auto" alone), with p's
+ * global thresholds; names that do not fit type are left out (a plan
+ * may end up empty). KPG_EINVAL with a message for an unknown name, a
+ * name twice, or "auto" with others. */
+int policy_drift_plan_from_names(const policy *p, const char *const *names,
+				 size_t n, policy_feature_type type,
+				 drift_plan *out, kpg_err *err);
+
+/* The plan of one reference feature (name, type NUMERIC or CATEGORICAL):
+ * drift.features.NAME's detectors when it names some, else its type's,
+ * with its weight and criticality. Returns 0, or KPG_EINVAL with a
+ * message (key drift.features.NAME...) when a detector named for this
+ * feature does not fit its type. */
+int policy_drift_plan_for(const policy *p, const char *name,
+			  policy_feature_type type, drift_plan *out,
+			  kpg_err *err);
+/* drift.features names a feature the reference does not have: the first
+ * such name, or NULL. has(name, ctx) says whether the reference has it. */
+const char *policy_drift_unknown_feature(const policy *p,
+					 int (*has)(const char *, void *),
+					 void *ctx);
+/* Sets the window inputs the policy decides (plans excluded). */
+void policy_drift_inputs(const policy *p, policy_window_eval *ev);
 
 /* Applies the policy's detector thresholds: sets each feature's drifted
  * flag, n_drifted, drifted_share and dataset_drift. */

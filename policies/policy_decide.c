@@ -10,8 +10,10 @@
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "correction.h"
 #include "kpg_time.h"
 #include "policy_format.h"
 
@@ -33,31 +35,92 @@ void policy_guard_state_init(policy_guard_state *g)
 	g->base.deployed_ms = INT64_MIN;
 }
 
+/* Corrects the window's judged p-values together (drift.correction):
+ * each judged test's p_adjusted. Without memory for the correction
+ * (benjamini_hochberg sorts), Bonferroni, which is never less strict. */
+static void correct_p_values(const policy *p, policy_window_eval *ev)
+{
+	size_t n = 0, k = 0;
+	double *ps = NULL;
+	correction_method m = (correction_method)p->correction;
+	kpg_err err;
+
+	for (size_t i = 0; i < ev->n_features; i++)
+		for (size_t j = 0; j < ev->features[i].n_results; j++) {
+			drift_result *r = &ev->features[i].results[j];
+
+			r->p_adjusted = r->p_value;
+			n += drift_detector_is_test(r->kind) && r->skip == DRIFT_JUDGED;
+		}
+	if (m == CORRECTION_NONE || n == 0)
+		return;
+	ps = malloc(n * sizeof(*ps));
+	if (ps == NULL)
+		m = CORRECTION_BONFERRONI;
+	for (size_t i = 0; i < ev->n_features; i++)
+		for (size_t j = 0; j < ev->features[i].n_results; j++) {
+			drift_result *r = &ev->features[i].results[j];
+
+			if (!drift_detector_is_test(r->kind) || r->skip != DRIFT_JUDGED)
+				continue;
+			if (ps != NULL)
+				ps[k++] = r->p_value;
+			else
+				r->p_adjusted = fmin(1.0, r->p_value * (double)n);
+		}
+	if (ps == NULL)
+		return;
+	if (correction_adjust(m, ps, n, ps, &err) != 0) {
+		free(ps);
+		return; /* p-values come from the detectors, in [0, 1] */
+	}
+	k = 0;
+	for (size_t i = 0; i < ev->n_features; i++)
+		for (size_t j = 0; j < ev->features[i].n_results; j++) {
+			drift_result *r = &ev->features[i].results[j];
+
+			if (drift_detector_is_test(r->kind) && r->skip == DRIFT_JUDGED)
+				r->p_adjusted = ps[k++];
+		}
+	free(ps);
+}
+
+static int result_drifted(const drift_result *r)
+{
+	if (r->skip != DRIFT_JUDGED)
+		return 0;
+	if (drift_detector_is_test(r->kind))
+		return r->p_adjusted < r->threshold && r->effect >= r->min_effect;
+	return r->value >= r->threshold;
+}
+
 void policy_judge_features(const policy *p, policy_window_eval *ev)
 {
-	size_t with_values = 0;
+	double with_values = 0, drifted = 0;
+	int critical = 0;
 
+	correct_p_values(p, ev);
 	ev->n_drifted = 0;
 	for (size_t i = 0; i < ev->n_features; i++) {
 		policy_feature_eval *f = &ev->features[i];
 		int d = 0;
 
-		if (f->n > 0) {
-			with_values++;
-			d = f->psi >= p->psi_threshold;
-			if (f->type != POLICY_FEATURE_CATEGORICAL && f->has_ks &&
-			    f->ks_p_value < p->ks_p_value &&
-			    f->ks_statistic >= p->ks_min_statistic)
-				d = 1;
+		for (size_t j = 0; j < f->n_results; j++) {
+			f->results[j].drifted = result_drifted(&f->results[j]);
+			d |= f->results[j].drifted;
+		}
+		if (f->n > 0)
+			with_values += f->weight;
+		if (d) {
+			drifted += f->weight;
+			critical |= f->critical;
 		}
 		f->drifted = d;
 		ev->n_drifted += (size_t)d;
 	}
-	ev->drifted_share = with_values > 0
-				    ? (double)ev->n_drifted / (double)with_values
-				    : 0.0;
+	ev->drifted_share = with_values > 0 ? drifted / with_values : 0.0;
 	ev->dataset_drift = ev->n_drifted >= 1 &&
-			    ev->drifted_share >= p->dataset_drift_share;
+			    (critical || ev->drifted_share >= p->dataset_drift_share);
 }
 
 /* Adds a reason with its code; returns its index (NO_REASON if full). */
@@ -121,7 +184,13 @@ static void drift_reason(const policy *p, const policy_window_eval *ev,
 	if (listed < ev->n_drifted && len < sizeof(buf))
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 					" (+%zu more)", ev->n_drifted - listed);
-	if (len < sizeof(buf))
+	if (len < sizeof(buf) && ev->dataset_drift &&
+	    ev->drifted_share < p->dataset_drift_share)
+		/* below the share: a critical feature made it dataset drift */
+		snprintf(buf + len, sizeof(buf) - len,
+			 "; %s: a critical feature drifted (share threshold %s%%)",
+			 verdict, limit);
+	else if (len < sizeof(buf))
 		snprintf(buf + len, sizeof(buf) - len, "; %s (threshold %s%%)",
 			 verdict, limit);
 	reason(out,

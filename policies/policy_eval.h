@@ -60,14 +60,104 @@ const char *kpi_metric_tasks_text(kpi_metric m);
 const char *policy_task_name(policy_task t);
 const char *policy_feature_type_name(policy_feature_type t); /* "numeric", ... */
 
+/* ---- drift detectors (docs/detectors.md) --------------------------- */
+
+/* The detectors a policy can pick, by the names policies and `compare
+ * --detectors` use: "psi", "ks", "chi2", "js", "wasserstein", "hellinger". */
+typedef enum drift_detector {
+	DRIFT_PSI = 0,     /* distance; binned; numeric and categorical */
+	DRIFT_KS,          /* test; numeric */
+	DRIFT_CHI2,        /* test; categorical */
+	DRIFT_JS,          /* distance; binned; numeric and categorical */
+	DRIFT_WASSERSTEIN, /* distance; numeric */
+	DRIFT_HELLINGER,   /* distance; binned; numeric and categorical */
+	DRIFT__COUNT
+} drift_detector;
+
+extern const char *const drift_detector_names[]; /* NULL-terminated, by enum */
+const char *drift_detector_name(drift_detector d);
+int drift_detector_from_name(const char *name, drift_detector *out);
+int drift_detector_is_test(drift_detector d);   /* ks, chi2: a p-value */
+int drift_detector_is_binned(drift_detector d); /* psi, js, hellinger */
+/* 1 when d applies to a feature of type t (NUMERIC or CATEGORICAL). */
+int drift_detector_fits(drift_detector d, policy_feature_type t);
+
+/* One configured detector. A distance drifts when value >= threshold; a
+ * test when its (corrected) p-value < threshold and its effect size
+ * (KS statistic, Cramer's V) >= min_effect. */
+typedef struct drift_check {
+	drift_detector kind;
+	double threshold;
+	double min_effect; /* tests only */
+} drift_check;
+
+/* How one feature is judged: its detectors (or `auto`, resolved per
+ * window by sample size, see policy_drift.c), and its part in the
+ * dataset-drift rule. */
+typedef struct drift_plan {
+	int is_auto;
+	drift_check checks[DRIFT__COUNT];
+	size_t n_checks;
+	double weight; /* in the drifted share; default 1 */
+	int critical;  /* drifted alone means dataset drift */
+} drift_plan;
+
+/* The detectors `auto` stands for at effective sample size n_eff (the
+ * harmonic size N*m/(N+m) of reference and window): tests (ks, chi2) up
+ * to auto_size, distances (wasserstein, js) above it, like Evidently's
+ * choice; out gets the checks of plan that fit type. */
+void policy_drift_resolve_auto(const drift_plan *plan, policy_feature_type type,
+			       double n_eff, unsigned auto_size,
+			       drift_plan *out);
+
+/* How values are binned for psi, js and hellinger. */
+typedef enum drift_binning {
+	DRIFT_BINS_QUANTILE = 0, /* reference quantiles; categories + unseen */
+	DRIFT_BINS_EVIDENTLY     /* Evidently's: equal width over both
+				    samples; the union of categories */
+} drift_binning;
+
+/* Why a computed statistic was not judged. */
+typedef enum drift_skip {
+	DRIFT_JUDGED = 0,
+	DRIFT_SKIP_FEW_VALUES /* binned: fewer values per bin than the policy's
+				 drift.min_values_per_bin */
+} drift_skip;
+
+/* One detector's outcome on one feature of one window. */
+typedef struct drift_result {
+	drift_detector kind;
+	double value;      /* statistic (tests) or distance */
+	double p_value;    /* tests: as computed; NAN for distances */
+	double p_adjusted; /* tests: after the window's correction */
+	double effect;     /* tests: KS statistic, Cramer's V */
+	double threshold, min_effect;
+	double error;    /* bound on |value - exact value| when the reference
+			    is a sketch; 0 when exact */
+	unsigned bins;   /* binned: the bins or categories compared */
+	drift_skip skip; /* DRIFT_JUDGED, or why it was not */
+	int approximate; /* the verdict could change within error */
+	int drifted;     /* set by policy_judge_features */
+} drift_result;
+
 /* What the controller measured on one closed window. */
 typedef struct policy_feature_eval {
 	const char *name; /* borrowed */
 	policy_feature_type type;
 	size_t n, missing; /* values seen / missing in the window */
+	/* psi and ks also as the fields of earlier releases, when they ran */
+	int has_psi;
 	double psi;
 	int has_ks; /* numeric features only */
 	double ks_statistic, ks_p_value;
+	drift_result results[DRIFT__COUNT]; /* the detectors that ran */
+	size_t n_results;
+	double weight; /* from the plan */
+	int critical;
+	/* categorical: values of categories the reference does not hold, and
+	 * reference categories expected at least 5 times in this window but
+	 * not seen */
+	uint64_t unseen, vanished;
 	int drifted; /* set by policy_judge_features */
 } policy_feature_eval;
 
@@ -92,6 +182,13 @@ typedef struct policy_window_eval {
 	policy_kpi_value class_kpis[POLICY_MAX_KPIS];
 	uint64_t n_labelled;
 	int ks_asymptotic; /* input: the policy's drift.ks_method */
+	/* input: per feature, its plan (n_features, borrowed; required by
+	 * evaluate_window) */
+	const drift_plan *plans;
+	drift_binning binning;       /* input: drift.psi_binning */
+	unsigned psi_bins;           /* input: Evidently binning's bin count */
+	unsigned min_values_per_bin; /* input: 0 judges any window */
+	unsigned auto_size;          /* input: `auto` picks tests up to it */
 } policy_window_eval;
 
 #endif

@@ -17,6 +17,7 @@
 #include "kpg_jsonv.h"
 #include "kpg_time.h"
 #include "policy_keys.h"
+#include "policy_drift.h"
 #include "policy_lists.h"
 
 #define POLICY_FILE_MAX (1024 * 1024) /* a policy is a page, not a dataset */
@@ -121,6 +122,7 @@ static void load_root(kpg_jsonv *v, json_t *root, policy *p)
 	kpg_jsonv_walk(v, root);
 	policy_load_labels(v, root, p, task_bad);
 	policy_load_lists(v, root, p, task_bad);
+	policy_load_drift(v, root, p);
 	check_rules(v, root, p, task_bad);
 }
 
@@ -229,6 +231,7 @@ void policy_free(policy *p)
 	free(p->classes);
 	for (size_t i = 0; i < POLICY_MAX_KPIS; i++) /* a refused KPI may hold one */
 		free(p->kpis[i].class_name);
+	policy_drift_free(p);
 	free(p->window_origin);
 	free(p->pipeline_name);
 	free(p->state_machine_arn);

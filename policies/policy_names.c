@@ -173,3 +173,53 @@ int policy_action_from_name(const char *name, policy_action_type *out)
 	*out = (policy_action_type)i;
 	return 0;
 }
+
+/* ---- drift detectors ---------------------------------------------- */
+
+const char *const drift_detector_names[] = {"psi", "ks", "chi2", "js",
+					    "wasserstein", "hellinger", NULL};
+
+const char *drift_detector_name(drift_detector d)
+{
+	if ((unsigned)d >= DRIFT__COUNT)
+		return "unknown";
+	return drift_detector_names[d];
+}
+
+int drift_detector_from_name(const char *name, drift_detector *out)
+{
+	int i = names_find(name, drift_detector_names, DRIFT__COUNT);
+
+	if (i < 0)
+		return KPG_ENOTFOUND;
+	*out = (drift_detector)i;
+	return 0;
+}
+
+int drift_detector_is_test(drift_detector d)
+{
+	return d == DRIFT_KS || d == DRIFT_CHI2;
+}
+
+int drift_detector_is_binned(drift_detector d)
+{
+	return d == DRIFT_PSI || d == DRIFT_JS || d == DRIFT_HELLINGER;
+}
+
+int drift_detector_fits(drift_detector d, policy_feature_type t)
+{
+	switch (d) {
+	case DRIFT_KS:
+	case DRIFT_WASSERSTEIN: return t == POLICY_FEATURE_NUMERIC;
+	case DRIFT_CHI2: return t == POLICY_FEATURE_CATEGORICAL;
+	case DRIFT_PSI:
+	case DRIFT_JS:
+	case DRIFT_HELLINGER:
+		return t == POLICY_FEATURE_NUMERIC || t == POLICY_FEATURE_CATEGORICAL;
+	case DRIFT__COUNT: break;
+	}
+	return 0;
+}
+
+_Static_assert(NAMES_N(drift_detector_names) == DRIFT__COUNT,
+	       "one name per detector");

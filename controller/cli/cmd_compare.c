@@ -8,19 +8,27 @@
 #include <string.h>
 
 #include "commands.h"
+#include "correction.h"
 #include "csv_columns.h"
 #include "csv_reader.h"
 #include "evaluate.h"
+#include "events.h"
 #include "policy.h"
 #include "policy_keys.h"
 #include "reference.h"
+#include "window.h"
 
 static const char compare_usage[] =
 	"usage: kpigate compare --reference A.csv --current B.csv [--bins N]\n"
 	"                       [--label COLUMN] [--exclude COL[,COL...]]\n"
 	"                       [--categorical COL[,COL...]] [--features COL[,COL...]]\n"
+	"                       [--detectors D[,D...]] [--binning quantile|evidently]\n"
+	"                       [--correction none|bonferroni|benjamini_hochberg]\n"
 	"                       [--psi-threshold X] [--ks-p-value X]\n"
-	"                       [--ks-min-statistic X] [--json]\n"
+	"                       [--ks-min-statistic X] [--chi2-p-value X]\n"
+	"                       [--chi2-min-cramers-v X] [--js-threshold X]\n"
+	"                       [--wasserstein-threshold X] [--hellinger-threshold X]\n"
+	"                       [--min-values-per-bin N] [--json]\n"
 	"\n"
 	"Per-feature drift of B against A (both CSV with a header row; columns are\n"
 	"matched by name). Every column of A but the label is a feature, unless\n"
@@ -30,14 +38,20 @@ static const char compare_usage[] =
 	"Every column they name must be in A, and every feature in B: all missing\n"
 	"ones are named at once, with the nearest column when one is a likely typo.\n"
 	"\n"
-	"Numeric columns: PSI over B quantile bins of A (default %u) and the\n"
-	"two-sample Kolmogorov-Smirnov test; categorical columns: PSI over A's\n"
-	"categories plus one 'unseen' bin. Empty and NA cells are counted as\n"
+	"--detectors picks them by the names policies use: psi, ks, chi2, js,\n"
+	"wasserstein, hellinger, or auto (tests up to an effective sample size of\n"
+	"1000, distances above). Each feature gets those that fit its type (ks and\n"
+	"wasserstein numeric, chi2 categorical). Default: psi and ks for numeric\n"
+	"columns (PSI over %u quantile bins of A), psi for categorical ones (A's\n"
+	"categories plus one 'unseen' bin). Empty and NA cells are counted as\n"
 	"missing and never enter the statistics.\n"
 	"\n"
-	"A feature drifts when PSI >= psi-threshold (default %g), or, numeric only,\n"
-	"when the KS p-value < ks-p-value (default %g) and the KS statistic >=\n"
-	"ks-min-statistic (default %g): the defaults of a policy's drift keys.\n"
+	"A feature drifts when any of its detectors says so: a distance at or\n"
+	"above its threshold (psi %g, js %g, wasserstein %g, hellinger %g), or a\n"
+	"test whose p-value, after --correction, is below its threshold (ks %g,\n"
+	"chi2 %g) with an effect of at least its floor (KS statistic %g, Cramer's\n"
+	"V %g). Binned detectors judge only with %u values per bin or more.\n"
+	"These are the defaults of a policy's drift keys (docs/detectors.md).\n"
 	"\n"
 	"Exit codes: 0 no feature drifted; 1 at least one drifted; 2 trouble: a\n"
 	"usage error, a file that cannot be read, a missing column, text in a\n"
@@ -52,29 +66,85 @@ typedef struct compare_cols {
 typedef struct compare_args {
 	const char *ref, *cur, *label;
 	compare_cols exclude, categorical, features;
-	unsigned bins;
+	const char *detectors; /* --detectors as given; NULL: the defaults */
 	int json;
-	double psi_threshold, ks_p, ks_min;
+	policy judge; /* the drift.* keys a policy would hold (no file) */
 } compare_args;
 
-/* The defaults of a policy's drift.* keys (policy_keys.c). */
+/* A drift.* key's default into *out (policy_keys.c). */
+static double key_default(const char *key)
+{
+	double v = 0;
+
+	policy_key_default(key, &v);
+	return v;
+}
+
+/* The defaults of a policy's drift.* keys. */
 static void compare_defaults(compare_args *a)
 {
-	double bins = 0;
+	policy *p = &a->judge;
 
-	policy_key_default("drift.psi_bins", &bins);
-	a->bins = (unsigned)bins;
-	policy_key_default("drift.psi_threshold", &a->psi_threshold);
-	policy_key_default("drift.ks_p_value", &a->ks_p);
-	policy_key_default("drift.ks_min_statistic", &a->ks_min);
+	p->psi_bins = (unsigned)key_default("drift.psi_bins");
+	p->psi_threshold = key_default("drift.psi_threshold");
+	p->ks_p_value = key_default("drift.ks_p_value");
+	p->ks_min_statistic = key_default("drift.ks_min_statistic");
+	p->chi2_p_value = key_default("drift.chi2_p_value");
+	p->chi2_min_cramers_v = key_default("drift.chi2_min_cramers_v");
+	p->js_threshold = key_default("drift.js_threshold");
+	p->wasserstein_threshold = key_default("drift.wasserstein_threshold");
+	p->hellinger_threshold = key_default("drift.hellinger_threshold");
+	p->min_values_per_bin = (unsigned)key_default("drift.min_values_per_bin");
+	p->auto_sample_size = (unsigned)key_default("drift.auto_sample_size");
+	p->dataset_drift_share = 1.0;
 }
 
 static void usage(FILE *out)
 {
 	compare_args d = {0};
+	const policy *p = &d.judge;
 
 	compare_defaults(&d);
-	fprintf(out, compare_usage, d.bins, d.psi_threshold, d.ks_p, d.ks_min);
+	fprintf(out, compare_usage, p->psi_bins, p->psi_threshold,
+		p->js_threshold, p->wasserstein_threshold, p->hellinger_threshold,
+		p->ks_p_value, p->chi2_p_value, p->ks_min_statistic,
+		p->chi2_min_cramers_v, p->min_values_per_bin);
+}
+
+/* --detectors into the judge's per-type plans (after every threshold
+ * option, so the plans carry them). Returns 0, or -1 for an unknown
+ * name, a name twice or "auto" with others (message printed). */
+static int detectors_plans(const char *list, policy *p)
+{
+	const char *names[DRIFT__COUNT + 1];
+	char buf[256];
+	char *save = NULL, *tok;
+	size_t n = 0;
+	kpg_err err = {""};
+
+	policy_drift_defaults(p);
+	if (list == NULL)
+		return 0;
+	if (strlen(list) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, list);
+	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (n == DRIFT__COUNT + 1)
+			goto bad;
+		names[n++] = tok;
+	}
+	if (policy_drift_plan_from_names(p, names, n, POLICY_FEATURE_NUMERIC,
+					 &p->drift_numeric, &err) != 0 ||
+	    policy_drift_plan_from_names(p, names, n, POLICY_FEATURE_CATEGORICAL,
+					 &p->drift_categorical, &err) != 0) {
+		fprintf(stderr, "kpigate compare: --detectors: %s\n", err.msg);
+		return -1;
+	}
+	return 0;
+bad:
+	fprintf(stderr, "kpigate compare: --detectors: at most %d names, comma-separated\n",
+		DRIFT__COUNT);
+	return -1;
 }
 
 /* Appends the comma-separated names of s to c. Returns 0, -1 for an empty
@@ -143,6 +213,15 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		{"psi-threshold", required_argument, NULL, 'P'},
 		{"ks-p-value", required_argument, NULL, 'K'},
 		{"ks-min-statistic", required_argument, NULL, 'S'},
+		{"chi2-p-value", required_argument, NULL, '2'},
+		{"chi2-min-cramers-v", required_argument, NULL, 'V'},
+		{"js-threshold", required_argument, NULL, 'J'},
+		{"wasserstein-threshold", required_argument, NULL, 'W'},
+		{"hellinger-threshold", required_argument, NULL, 'H'},
+		{"min-values-per-bin", required_argument, NULL, 'M'},
+		{"binning", required_argument, NULL, 'B'},
+		{"correction", required_argument, NULL, 'X'},
+		{"detectors", required_argument, NULL, 'D'},
 		{"json", no_argument, NULL, 'j'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -175,20 +254,65 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		case 'b':
 			if (parse_double(optarg, 2, PSI_MAX_BINS, &v) || v != floor(v))
 				goto bad_value;
-			a->bins = (unsigned)v;
+			a->judge.psi_bins = (unsigned)v;
+			break;
+		case 'M':
+			if (parse_double(optarg, 0, 1000, &v) || v != floor(v))
+				goto bad_value;
+			a->judge.min_values_per_bin = (unsigned)v;
 			break;
 		case 'P':
-			if (parse_double(optarg, 1e-9, 1e9, &a->psi_threshold))
+			if (parse_double(optarg, 1e-9, 1e9, &a->judge.psi_threshold))
 				goto bad_value;
 			break;
 		case 'K':
-			if (parse_double(optarg, 1e-300, 1, &a->ks_p))
+			if (parse_double(optarg, 1e-300, 1, &a->judge.ks_p_value))
 				goto bad_value;
 			break;
 		case 'S':
-			if (parse_double(optarg, 0, 1, &a->ks_min))
+			if (parse_double(optarg, 0, 1, &a->judge.ks_min_statistic))
 				goto bad_value;
 			break;
+		case '2':
+			if (parse_double(optarg, 1e-300, 1, &a->judge.chi2_p_value))
+				goto bad_value;
+			break;
+		case 'V':
+			if (parse_double(optarg, 0, 1, &a->judge.chi2_min_cramers_v))
+				goto bad_value;
+			break;
+		case 'J':
+			if (parse_double(optarg, 1e-9, 1, &a->judge.js_threshold))
+				goto bad_value;
+			break;
+		case 'W':
+			if (parse_double(optarg, 1e-9, 1000, &a->judge.wasserstein_threshold))
+				goto bad_value;
+			break;
+		case 'H':
+			if (parse_double(optarg, 1e-9, 1, &a->judge.hellinger_threshold))
+				goto bad_value;
+			break;
+		case 'B':
+			if (strcmp(optarg, "quantile") == 0)
+				a->judge.psi_binning = DRIFT_BINS_QUANTILE;
+			else if (strcmp(optarg, "evidently") == 0)
+				a->judge.psi_binning = DRIFT_BINS_EVIDENTLY;
+			else
+				goto bad_value;
+			break;
+		case 'X': {
+			int m = -1;
+
+			for (int i = 0; correction_method_names[i] != NULL; i++)
+				if (strcmp(optarg, correction_method_names[i]) == 0)
+					m = i;
+			if (m < 0)
+				goto bad_value;
+			a->judge.correction = m;
+			break;
+		}
+		case 'D': a->detectors = optarg; break;
 		case 'h': usage(stdout); return -1;
 		default: usage(stderr); return KPG_EXIT_USAGE;
 		}
@@ -199,6 +323,8 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		usage(stderr);
 		return KPG_EXIT_USAGE;
 	}
+	if (detectors_plans(a->detectors, &a->judge) != 0)
+		return KPG_EXIT_USAGE;
 	for (size_t i = 0; i < a->exclude.n; i++)
 		if (cols_has(&a->features, a->exclude.v[i]) ||
 		    cols_has(&a->categorical, a->exclude.v[i]) ||
@@ -228,6 +354,7 @@ typedef struct compare_cur {
 	double **values;
 	size_t *n, *cap;
 	double **counts;
+	unseen_tally *unseen; /* categorical: the new names */
 	uint64_t *missing;
 	int *col_of; /* reference feature -> column in the current file */
 } compare_cur;
@@ -299,7 +426,15 @@ static int read_current(const char *path, const reference *ref, compare_cur *cc,
 			if (csv_is_missing(cell)) {
 				cc->missing[f]++;
 			} else if (rf->type == POLICY_FEATURE_CATEGORICAL) {
-				cc->counts[f][reference_category_code(rf, cell, strlen(cell))] += 1;
+				uint32_t code = reference_category_code(rf, cell, strlen(cell));
+
+				cc->counts[f][code] += 1;
+				if (code == rf->n_categories &&
+				    unseen_add(&cc->unseen[f], cell, strlen(cell)) != 0) {
+					kpg_err_set(err, "out of memory");
+					rc = KPG_ENOMEM;
+					goto out;
+				}
 			} else if (csv_parse_number(cell, &v) == 0 && isfinite(v)) {
 				if (cur_push(cc, f, v)) {
 					kpg_err_set(err, "out of memory");
@@ -320,44 +455,74 @@ out:
 	return rc;
 }
 
+/* One detector's verdict for the text table. */
+static const char *verdict(const drift_result *r)
+{
+	if (r->skip != DRIFT_JUDGED)
+		return "not judged (few values)";
+	return r->drifted ? "drift" : "ok";
+}
+
 static void print_text(const policy_window_eval *ev)
 {
-	printf("%-24s %-11s %8s %8s %10s %12s  %s\n", "feature", "type", "n", "psi",
-	       "ks_stat", "ks_p", "drifted");
+	printf("%-24s %-11s %8s  %-11s %10s %10s %10s  %s\n", "feature", "type",
+	       "n", "detector", "value", "p", "threshold", "verdict");
 	for (size_t i = 0; i < ev->n_features; i++) {
 		const policy_feature_eval *f = &ev->features[i];
-		char ks_s[16] = "-", ks_p[16] = "-";
 
-		if (f->has_ks) {
-			snprintf(ks_s, sizeof(ks_s), "%.4f", f->ks_statistic);
-			snprintf(ks_p, sizeof(ks_p), "%.3g", f->ks_p_value);
-		}
-		printf("%-24s %-11s %8zu %8.4f %10s %12s  %s\n", f->name,
+		printf("%-24s %-11s %8zu", f->name,
 		       f->type == POLICY_FEATURE_NUMERIC ? "numeric" : "categorical",
-		       f->n, f->psi, ks_s, ks_p, f->drifted ? "yes" : "no");
+		       f->n);
+		if (f->n_results == 0)
+			printf("  %-11s\n", f->n == 0 ? "(no values)" : "(none)");
+		for (size_t j = 0; j < f->n_results; j++) {
+			const drift_result *r = &f->results[j];
+			char p[16] = "-";
+
+			if (drift_detector_is_test(r->kind))
+				snprintf(p, sizeof(p), "%.3g", r->p_adjusted);
+			printf("%s  %-11s %10.4f %10s %10g  %s\n",
+			       j == 0 ? "" : "                                             ",
+			       drift_detector_name(r->kind), r->value, p, r->threshold,
+			       verdict(r));
+		}
+		if (f->type == POLICY_FEATURE_CATEGORICAL && (f->unseen || f->vanished))
+			printf("%-45s  categories: %llu value(s) unseen in the reference, %llu expected one(s) vanished\n",
+			       "", (unsigned long long)f->unseen,
+			       (unsigned long long)f->vanished);
 	}
 	printf("\n%zu of %zu features drifted\n", ev->n_drifted, ev->n_features);
 }
 
-static void print_json(const policy_window_eval *ev)
+static void print_json(const policy *judge, const policy_window_eval *ev,
+		       const reference *ref, const compare_cur *cc)
 {
 	json_t *feats = json_array(), *o;
 
 	for (size_t i = 0; i < ev->n_features; i++) {
 		const policy_feature_eval *f = &ev->features[i];
+		json_t *fo = json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:b, s:o}",
+				       "name", f->name,
+				       "type", f->type == POLICY_FEATURE_NUMERIC ? "numeric" : "categorical",
+				       "n", (json_int_t)f->n, "missing", (json_int_t)f->missing,
+				       "psi", f->has_psi && isfinite(f->psi) ? json_real(f->psi) : json_null(),
+				       "ks_statistic", f->has_ks ? json_real(f->ks_statistic) : json_null(),
+				       "ks_p_value", f->has_ks ? json_real(f->ks_p_value) : json_null(),
+				       "drifted", f->drifted, "detectors", events_detectors(f));
 
-		json_array_append_new(feats,
-				      json_pack("{s:s, s:s, s:I, s:I, s:o, s:o, s:o, s:b}",
-						"name", f->name,
-						"type", f->type == POLICY_FEATURE_NUMERIC ? "numeric" : "categorical",
-						"n", (json_int_t)f->n, "missing", (json_int_t)f->missing,
-						"psi", isfinite(f->psi) ? json_real(f->psi) : json_null(),
-						"ks_statistic", f->has_ks ? json_real(f->ks_statistic) : json_null(),
-						"ks_p_value", f->has_ks ? json_real(f->ks_p_value) : json_null(),
-						"drifted", f->drifted));
+		if (fo != NULL && f->type == POLICY_FEATURE_CATEGORICAL) {
+			window_column col = {.counts = cc->counts[i], .unseen = cc->unseen[i]};
+
+			json_object_set_new(fo, "unseen", json_integer((json_int_t)f->unseen));
+			json_object_set_new(fo, "vanished", json_integer((json_int_t)f->vanished));
+			json_object_set_new(fo, "categories",
+					    events_categories(&ref->features[i], &col));
+		}
+		json_array_append_new(feats, fo);
 	}
-	o = json_pack("{s:o, s:I, s:f}", "features", feats, "drifted",
-		      (json_int_t)ev->n_drifted, "drifted_share", ev->drifted_share);
+	o = json_pack("{s:o, s:I, s:f, s:s}", "features", feats, "drifted",
+		      (json_int_t)ev->n_drifted, "drifted_share", ev->drifted_share,
+		      "correction", correction_method_names[judge->correction]);
 	json_dumpf(o, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(17));
 	fputc('\n', stdout);
 	json_decref(o);
@@ -426,7 +591,7 @@ static int reference_options_from_args(const compare_args *a, csv_header *h,
 		(*decl)[i].type = POLICY_FEATURE_CATEGORICAL;
 	}
 	ro->label_column = a->label;
-	ro->psi_bins = a->bins;
+	ro->psi_bins = a->judge.psi_bins;
 	ro->exclude = (char *const *)*excl;
 	ro->n_exclude = n_excl;
 	ro->declared = *decl;
@@ -441,7 +606,7 @@ int cmd_compare(int argc, char **argv)
 	reference_options ro = {0};
 	compare_cur cc = {0};
 	policy_window_eval ev = {0};
-	policy thresholds;
+	drift_plan *plans = NULL;
 	kpg_err err = {""};
 	csv_header hdr = {0};
 	const char **excl = NULL;
@@ -472,9 +637,11 @@ int cmd_compare(int argc, char **argv)
 	cc.counts = calloc(nf, sizeof(*cc.counts));
 	cc.missing = calloc(nf, sizeof(*cc.missing));
 	cc.col_of = calloc(nf, sizeof(*cc.col_of));
+	cc.unseen = calloc(nf, sizeof(*cc.unseen));
 	ev.features = calloc(nf, sizeof(*ev.features));
+	plans = calloc(nf, sizeof(*plans));
 	if (!cc.values || !cc.n || !cc.cap || !cc.counts || !cc.missing ||
-	    !cc.col_of || !ev.features)
+	    !cc.col_of || !cc.unseen || !ev.features || !plans)
 		goto nomem;
 	for (size_t f = 0; f < nf; f++)
 		if (ref.features[f].type == POLICY_FEATURE_CATEGORICAL &&
@@ -485,6 +652,11 @@ int cmd_compare(int argc, char **argv)
 		fprintf(stderr, "kpigate compare: %s\n", err.msg);
 		goto out;
 	}
+	if (evaluate_plans(&a.judge, &ref, plans, NULL, &err) != 0) {
+		fprintf(stderr, "kpigate compare: %s\n", err.msg);
+		goto out;
+	}
+	policy_drift_inputs(&a.judge, &ev);
 	ev.n_features = nf;
 	for (size_t f = 0; f < nf; f++) {
 		policy_feature_eval *fe = &ev.features[f];
@@ -492,22 +664,21 @@ int cmd_compare(int argc, char **argv)
 		fe->name = ref.features[f].name;
 		fe->type = ref.features[f].type;
 		fe->missing = cc.missing[f];
+		fe->weight = plans[f].weight;
 		rc = fe->type == POLICY_FEATURE_NUMERIC
-			     ? evaluate_numeric(&ref.features[f], cc.values[f], cc.n[f], 0, fe, &err)
-			     : evaluate_categorical(&ref.features[f], cc.counts[f], fe, &err);
+			     ? evaluate_numeric(&ref.features[f], cc.values[f], cc.n[f],
+						&ev, &plans[f], fe, &err)
+			     : evaluate_categorical(&ref.features[f], cc.counts[f],
+						    &cc.unseen[f], &ev, &plans[f], fe,
+						    &err);
 		if (rc) {
 			fprintf(stderr, "kpigate compare: %s: %s\n", fe->name, err.msg);
 			goto out;
 		}
 	}
-	memset(&thresholds, 0, sizeof(thresholds));
-	thresholds.psi_threshold = a.psi_threshold;
-	thresholds.ks_p_value = a.ks_p;
-	thresholds.ks_min_statistic = a.ks_min;
-	thresholds.dataset_drift_share = 1.0;
-	policy_judge_features(&thresholds, &ev);
+	policy_judge_features(&a.judge, &ev);
 	if (a.json)
-		print_json(&ev);
+		print_json(&a.judge, &ev, &ref, &cc);
 	else
 		print_text(&ev);
 	exit_code = ev.n_drifted > 0 ? KPG_EXIT_FINDINGS : KPG_EXIT_OK;
@@ -520,7 +691,11 @@ out:
 			free(cc.values[f]);
 		if (cc.counts)
 			free(cc.counts[f]);
+		if (cc.unseen)
+			unseen_free(&cc.unseen[f]);
 	}
+	free(cc.unseen);
+	free(plans);
 	free(cc.values);
 	free(cc.n);
 	free(cc.cap);

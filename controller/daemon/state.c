@@ -1101,6 +1101,9 @@ static void read_waiting(rbuf *r, pipeline_model *m, uint64_t expect_index)
 		f->n = (size_t)r_u64(r, "feature evaluation");
 		f->missing = (size_t)r_u64(r, "feature evaluation");
 		f->psi = r_f64(r, "feature evaluation");
+		/* the per-detector results are not checkpointed: they were
+		 * audited when the window closed */
+		f->has_psi = f->n > 0;
 		f->has_ks = r_u8(r, "feature evaluation") != 0;
 		f->ks_statistic = r_f64(r, "feature evaluation");
 		f->ks_p_value = r_f64(r, "feature evaluation");

@@ -1,52 +1,314 @@
+/* evaluate.c - a closed window against its reference, detector by
+ * detector (evaluate.h). The binned detectors (psi, js, hellinger, and
+ * chi2 over categories) share one pair of count vectors per feature. */
 #include "evaluate.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "chi2.h"
+#include "divergence.h"
+#include "histogram.h"
 #include "ks.h"
-#include "sort.h"
 #include "psi.h"
+#include "psi_evidently.h"
+#include "sort.h"
+#include "wasserstein.h"
 
-int evaluate_numeric(const reference_feature *f, double *cur, size_t m,
-		     int ks_asymptotic, policy_feature_eval *fe, kpg_err *err)
+/* The two samples over the same bins (or categories). */
+typedef struct eval_counts {
+	double *ref, *cur; /* owned, k each */
+	size_t k;
+	unsigned compared; /* bins or categories holding a value of either */
+} eval_counts;
+
+static int counts_alloc(eval_counts *c, size_t k, const char *feature,
+			kpg_err *err)
+{
+	c->k = k;
+	c->ref = calloc(k, sizeof(double));
+	c->cur = calloc(k, sizeof(double));
+	if (c->ref != NULL && c->cur != NULL)
+		return 0;
+	kpg_err_set(err, "out of memory comparing the bins of '%s'", feature);
+	return KPG_ENOMEM;
+}
+
+static void counts_free(eval_counts *c)
+{
+	free(c->ref);
+	free(c->cur);
+	memset(c, 0, sizeof(*c));
+}
+
+static void count_compared(eval_counts *c)
+{
+	c->compared = 0;
+	for (size_t i = 0; i < c->k; i++)
+		c->compared += c->ref[i] > 0 || c->cur[i] > 0;
+}
+
+/* The harmonic sample size that sets a two-sample test's power. */
+static double effective_size(double n, double m)
+{
+	return n * m / (n + m);
+}
+
+static drift_result *add_result(policy_feature_eval *fe, const drift_check *c)
+{
+	drift_result *r = &fe->results[fe->n_results++];
+
+	memset(r, 0, sizeof(*r));
+	r->kind = c->kind;
+	r->threshold = c->threshold;
+	r->min_effect = c->min_effect;
+	r->p_value = r->p_adjusted = NAN;
+	return r;
+}
+
+/* The small-sample rule of the binned detectors: judged only with
+ * min_values_per_bin values per bin in both samples. */
+static void binned_rule(const policy_window_eval *in, double n_ref, size_t m,
+			unsigned bins, drift_result *r)
+{
+	double need = (double)in->min_values_per_bin * (double)bins;
+
+	r->bins = bins;
+	if (in->min_values_per_bin > 0 && (fmin(n_ref, (double)m) < need))
+		r->skip = DRIFT_SKIP_FEW_VALUES;
+}
+
+/* One binned detector over counts c. */
+static int binned_value(drift_detector d, const policy_window_eval *in,
+			const eval_counts *c, double *v, kpg_err *err)
+{
+	switch (d) {
+	case DRIFT_PSI:
+		return in->binning == DRIFT_BINS_EVIDENTLY
+			       ? psi_evidently_counts(c->ref, c->cur, c->k, v, err)
+			       : psi_from_counts(c->ref, c->cur, c->k, v, err);
+	case DRIFT_JS:
+		return divergence_js(c->ref, c->cur, c->k, DIVERGENCE_JS_BASE, v, err);
+	case DRIFT_HELLINGER:
+		return divergence_hellinger(c->ref, c->cur, c->k, v, err);
+	default:
+		break;
+	}
+	kpg_err_set(err, "%s is not a binned detector", drift_detector_name(d));
+	return KPG_EINVAL;
+}
+
+/* The numeric feature's bins: the PSI bins of the reference (quantile
+ * binning) or equal-width bins over both samples (Evidently's). */
+static int numeric_counts(const reference_feature *f, const double *cur,
+			  size_t m, const policy_window_eval *in, eval_counts *c,
+			  kpg_err *err)
+{
+	int rc;
+
+	rc = counts_alloc(c, in->binning == DRIFT_BINS_EVIDENTLY ? in->psi_bins
+								 : f->psi.n_bins,
+			  f->name, err);
+	if (rc)
+		return rc;
+	if (in->binning == DRIFT_BINS_EVIDENTLY) {
+		rc = histogram_two(f->sorted, f->weights, f->n, cur, m, in->psi_bins,
+				   c->ref, c->cur, err);
+	} else {
+		for (size_t i = 0; i < c->k; i++)
+			c->ref[i] = f->psi.ref_prop[i] * f->weight_total;
+		rc = psi_bin_counts(&f->psi, cur, m, c->cur, err);
+	}
+	count_compared(c);
+	return rc;
+}
+
+static int numeric_ks(const reference_feature *f, const double *cur, size_t m,
+		      const policy_window_eval *in, drift_result *r,
+		      policy_feature_eval *fe, kpg_err *err)
 {
 	ks_result ks;
 	int rc;
 
-	fe->n = m;
-	fe->has_ks = 0;
-	fe->psi = 0;
-	if (m == 0)
-		return 0;
-	sort_doubles(cur, m);
-	rc = psi_numeric(&f->psi, cur, m, &fe->psi, err);
-	if (rc)
-		return rc;
+	if (f->weights != NULL) {
+		kpg_err_set(err, "feature '%s': KS against a sketch reference is not available",
+			    f->name);
+		return KPG_EINVAL;
+	}
 	rc = ks_2samp_sorted_method(f->sorted, f->n, cur, m,
-				    ks_asymptotic ? KS_METHOD_ASYMP : KS_METHOD_AUTO,
+				    in->ks_asymptotic ? KS_METHOD_ASYMP : KS_METHOD_AUTO,
 				    &ks, err);
 	if (rc)
 		return rc;
+	r->value = r->effect = ks.statistic;
+	r->p_value = r->p_adjusted = ks.p_value;
 	fe->has_ks = 1;
 	fe->ks_statistic = ks.statistic;
 	fe->ks_p_value = ks.p_value;
 	return 0;
 }
 
+int evaluate_numeric(const reference_feature *f, double *cur, size_t m,
+		     const policy_window_eval *in, const drift_plan *plan,
+		     policy_feature_eval *fe, kpg_err *err)
+{
+	eval_counts c = {0};
+	int have_counts = 0, rc = 0;
+	drift_plan use;
+
+	fe->n = m;
+	fe->n_results = 0;
+	fe->has_ks = fe->has_psi = 0;
+	fe->psi = 0;
+	if (m == 0)
+		return 0;
+	sort_doubles(cur, m);
+	policy_drift_resolve_auto(plan, POLICY_FEATURE_NUMERIC,
+				  effective_size(f->weight_total, (double)m),
+				  in->auto_size, &use);
+	for (size_t i = 0; i < use.n_checks && rc == 0; i++) {
+		const drift_check *ck = &use.checks[i];
+		drift_result *r = add_result(fe, ck);
+		wasserstein_result ws;
+
+		if (ck->kind == DRIFT_KS) {
+			rc = numeric_ks(f, cur, m, in, r, fe, err);
+			r->error = f->rank_error;
+		} else if (ck->kind == DRIFT_WASSERSTEIN) {
+			rc = wasserstein_sorted(f->sorted, f->weights, f->n, cur,
+						NULL, m, &ws, err);
+			r->value = ws.normalised;
+			/* the reference CDF errs by at most rank_error
+			 * everywhere over its range */
+			if (f->rank_error > 0 && ws.ref_std > 0)
+				r->error = f->rank_error *
+					   (f->sorted[f->n - 1] - f->sorted[0]) /
+					   ws.ref_std;
+		} else if (drift_detector_is_binned(ck->kind)) {
+			if (!have_counts &&
+			    (rc = numeric_counts(f, cur, m, in, &c, err)) != 0)
+				break;
+			have_counts = 1;
+			if (ck->kind == DRIFT_PSI && in->binning == DRIFT_BINS_QUANTILE)
+				rc = psi_numeric(&f->psi, cur, m, &r->value, err);
+			else
+				rc = binned_value(ck->kind, in, &c, &r->value, err);
+			binned_rule(in, f->weight_total, m, (unsigned)c.k, r);
+			/* each reference bin share errs by up to twice the
+			 * sketch's rank error */
+			r->error = 2 * f->rank_error;
+		} else {
+			kpg_err_set(err, "feature '%s': %s does not apply to numeric features",
+				    f->name, drift_detector_name(ck->kind));
+			rc = KPG_EINVAL;
+		}
+		if (rc == 0 && ck->kind == DRIFT_PSI) {
+			fe->has_psi = 1;
+			fe->psi = r->value;
+		}
+	}
+	counts_free(&c);
+	return rc;
+}
+
+/* Category counts of both samples: the reference categories and one
+ * unseen slot, or with Evidently binning the union of categories (each
+ * unseen name its own slot). */
+static int categorical_counts(const reference_feature *f, const double *counts,
+			      const unseen_tally *unseen,
+			      const policy_window_eval *in, eval_counts *c,
+			      kpg_err *err)
+{
+	size_t k = f->n_categories;
+	int by_name = in->binning == DRIFT_BINS_EVIDENTLY && unseen != NULL &&
+		      unseen->n + (unseen->other > 0) > 0;
+
+	if (counts_alloc(c, by_name ? k + unseen->n + (unseen->other > 0) : k + 1,
+			 f->name, err) != 0)
+		return KPG_ENOMEM;
+	memcpy(c->ref, f->category_counts, k * sizeof(double));
+	memcpy(c->cur, counts, k * sizeof(double));
+	if (by_name) { /* reference slots stay 0 */
+		for (size_t i = 0; i < unseen->n; i++)
+			c->cur[k++] = unseen->counts[i];
+		if (unseen->other > 0)
+			c->cur[k++] = unseen->other;
+	} else {
+		c->cur[k++] = counts[f->n_categories];
+	}
+	count_compared(c);
+	return 0;
+}
+
+static void category_notes(const reference_feature *f, const double *counts,
+			   double total, policy_feature_eval *fe)
+{
+	double ref_total = 0;
+
+	fe->unseen = (uint64_t)counts[f->n_categories];
+	fe->vanished = 0;
+	for (size_t i = 0; i < f->n_categories; i++)
+		ref_total += f->category_counts[i];
+	for (size_t i = 0; i < f->n_categories && ref_total > 0; i++)
+		if (counts[i] == 0 &&
+		    f->category_counts[i] / ref_total * total >= EVALUATE_VANISHED_MIN_EXPECTED)
+			fe->vanished++;
+}
+
 int evaluate_categorical(const reference_feature *f, const double *counts,
+			 const unseen_tally *unseen,
+			 const policy_window_eval *in, const drift_plan *plan,
 			 policy_feature_eval *fe, kpg_err *err)
 {
+	eval_counts c = {0};
 	double total = 0;
-	size_t k = f->n_categories + 1;
+	drift_plan use;
+	int rc = 0;
 
-	for (size_t i = 0; i < k; i++)
+	for (size_t i = 0; i <= f->n_categories; i++)
 		total += counts[i];
 	fe->n = (size_t)total;
-	fe->has_ks = 0;
+	fe->n_results = 0;
+	fe->has_ks = fe->has_psi = 0;
 	fe->psi = 0;
+	fe->unseen = fe->vanished = 0;
 	if (total == 0)
 		return 0;
-	return psi_from_counts(f->category_counts, counts, k, &fe->psi, err);
+	category_notes(f, counts, total, fe);
+	rc = categorical_counts(f, counts, unseen, in, &c, err);
+	if (rc)
+		return rc;
+	policy_drift_resolve_auto(plan, POLICY_FEATURE_CATEGORICAL,
+				  effective_size(f->weight_total, total),
+				  in->auto_size, &use);
+	for (size_t i = 0; i < use.n_checks && rc == 0; i++) {
+		const drift_check *ck = &use.checks[i];
+		drift_result *r = add_result(fe, ck);
+		chi2_result chi;
+
+		if (ck->kind == DRIFT_CHI2) {
+			rc = chi2_homogeneity(c.ref, c.cur, c.k, &chi, err);
+			r->value = chi.statistic;
+			r->p_value = r->p_adjusted = chi.p_value;
+			r->effect = chi.cramers_v;
+			r->bins = (unsigned)chi.kept;
+		} else if (drift_detector_is_binned(ck->kind)) {
+			rc = binned_value(ck->kind, in, &c, &r->value, err);
+			binned_rule(in, f->weight_total, (size_t)total,
+				    c.compared, r);
+		} else {
+			kpg_err_set(err, "feature '%s': %s does not apply to categorical features",
+				    f->name, drift_detector_name(ck->kind));
+			rc = KPG_EINVAL;
+		}
+		if (rc == 0 && ck->kind == DRIFT_PSI) {
+			fe->has_psi = 1;
+			fe->psi = r->value;
+		}
+	}
+	counts_free(&c);
+	return rc;
 }
 
 int evaluate_window(const reference *ref, window *w, policy_window_eval *ev,
@@ -61,17 +323,21 @@ int evaluate_window(const reference *ref, window *w, policy_window_eval *ev,
 	for (size_t i = 0; i < ref->n_features; i++) {
 		const reference_feature *f = &ref->features[i];
 		policy_feature_eval *fe = &ev->features[i];
+		const drift_plan *plan = &ev->plans[i];
 
 		memset(fe, 0, sizeof(*fe));
 		fe->name = f->name;
 		fe->type = f->type;
 		fe->missing = w->cols[i].missing;
+		fe->weight = plan->weight;
+		fe->critical = plan->critical;
 		if (f->type == POLICY_FEATURE_NUMERIC)
 			rc = evaluate_numeric(f, w->cols[i].values, w->cols[i].n,
-					      ev->ks_asymptotic,
-					      fe, err);
+					      ev, plan, fe, err);
 		else
-			rc = evaluate_categorical(f, w->cols[i].counts, fe, err);
+			rc = evaluate_categorical(f, w->cols[i].counts,
+						  &w->cols[i].unseen, ev, plan,
+						  fe, err);
 		if (rc)
 			return rc;
 	}

@@ -3,9 +3,11 @@
 #include <math.h>
 #include <stdio.h>
 
+#include "correction.h"
 #include "kpg_time.h"
 #include "pipeline_labels.h"
 #include "reference.h"
+#include "window.h"
 
 json_t *events_time(int64_t ms)
 {
@@ -65,7 +67,8 @@ json_t *events_reference(const reference *ref)
 	return o;
 }
 
-json_t *events_window(const policy *p, const policy_window_eval *ev)
+json_t *events_window(const policy *p, const policy_window_eval *ev,
+		      const window *w)
 {
 	json_t *o = json_object(), *feats = json_array(), *drifted = json_array();
 
@@ -77,17 +80,32 @@ json_t *events_window(const policy *p, const policy_window_eval *ev)
 	}
 	for (size_t i = 0; i < ev->n_features; i++) {
 		const policy_feature_eval *f = &ev->features[i];
-		json_t *fo = json_pack("{s:s, s:s, s:I, s:I, s:o, s:b}", "name", f->name,
+		json_t *fo = json_pack("{s:s, s:s, s:I, s:I, s:b}", "name", f->name,
 				       "type",
 				       f->type == POLICY_FEATURE_NUMERIC ? "numeric"
 									 : "categorical",
 				       "n", (json_int_t)f->n, "missing",
-				       (json_int_t)f->missing, "psi", events_real(f->psi),
-				       "drifted", f->drifted);
+				       (json_int_t)f->missing, "drifted", f->drifted);
 
+		if (fo != NULL && f->has_psi)
+			json_object_set_new(fo, "psi", events_real(f->psi));
 		if (fo != NULL && f->has_ks) {
 			json_object_set_new(fo, "ks_statistic", events_real(f->ks_statistic));
 			json_object_set_new(fo, "ks_p_value", events_real(f->ks_p_value));
+		}
+		if (fo != NULL && f->n_results > 0)
+			json_object_set_new(fo, "detectors", events_detectors(f));
+		if (fo != NULL && f->weight != 1 && f->weight > 0)
+			json_object_set_new(fo, "weight", json_real(f->weight));
+		if (fo != NULL && f->critical)
+			json_object_set_new(fo, "critical", json_true());
+		if (fo != NULL && f->type == POLICY_FEATURE_CATEGORICAL && f->n > 0) {
+			json_object_set_new(fo, "unseen", json_integer((json_int_t)f->unseen));
+			json_object_set_new(fo, "vanished", json_integer((json_int_t)f->vanished));
+			if (w != NULL && i < w->ref->n_features)
+				json_object_set_new(fo, "categories",
+						    events_categories(&w->ref->features[i],
+								      &w->cols[i]));
 		}
 		json_array_append_new(feats, fo);
 		if (f->drifted)
@@ -101,7 +119,9 @@ json_t *events_window(const policy *p, const policy_window_eval *ev)
 	json_object_set_new(o, "drifted_features", drifted);
 	json_object_set_new(o, "drifted_share", events_real(ev->drifted_share));
 	json_object_set_new(o, "dataset_drift", json_boolean(ev->dataset_drift));
-	(void)p;
+	if (p != NULL && p->correction != 0)
+		json_object_set_new(o, "correction",
+				    json_string(correction_method_names[p->correction]));
 	return o;
 }
 

@@ -29,9 +29,26 @@ json_t *events_policy_loaded(const policy *p);
  * New reference. */
 json_t *events_reference(const struct reference *ref);
 
+struct window;
+struct window_column;
+struct reference_feature;
+
 /* window_evaluated data: the window's records, span and drift, written
- * when it closes (its KPIs come with its decision). New reference. */
-json_t *events_window(const policy *p, const policy_window_eval *ev);
+ * when it closes (its KPIs come with its decision). w: the window just
+ * evaluated, for the names of new and vanished categories, or NULL once
+ * it has been reset. New reference. */
+json_t *events_window(const policy *p, const policy_window_eval *ev,
+		      const struct window *w);
+
+/* One feature's detectors: [{detector, value, threshold, judged, drifted,
+ * p_value, p_adjusted, effect, min_effect (tests), bins (binned),
+ * skipped, error, approximate}]. New reference (events_drift.c). */
+json_t *events_detectors(const policy_feature_eval *f);
+
+/* {unseen: [{value, count}], vanished: [name]} of a categorical column,
+ * at most 10 names each (events_drift.c). New reference. */
+json_t *events_categories(const struct reference_feature *rf,
+			  const struct window_column *c);
 
 /* {metric: {value, n}} of the KPIs ev holds. New reference. */
 json_t *events_kpis(const policy_window_eval *ev);

@@ -5,6 +5,7 @@
  * Windows are decided oldest first, so guards see them in order. */
 #include "pipeline_decide.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "evaluate.h"
@@ -102,7 +103,7 @@ static json_t *wait_json(const pipeline_waiting *w, pipeline_wait_end why)
  * audited at its close, with the KPIs it was decided on. */
 static json_t *summary_window(const policy *p, const policy_window_eval *ev)
 {
-	json_t *o = events_window(p, ev);
+	json_t *o = events_window(p, ev, NULL);
 
 	if (o == NULL)
 		return NULL;
@@ -219,6 +220,7 @@ int pipeline_close_window(pipeline *pl, pipeline_model *m, int64_t end_ms,
 {
 	pipeline_waiting *w;
 	policy_feature_eval *feats;
+	drift_plan *plans;
 	kpi_acc kpi;
 	char key[POLICY_KEY_LEN];
 	json_t *wdata;
@@ -237,8 +239,22 @@ int pipeline_close_window(pipeline *pl, pipeline_model *m, int64_t end_ms,
 	memset(&w->ev, 0, sizeof(w->ev));
 	w->ev.features = feats;
 	w->ev.window_index = m->window_index;
-	w->ev.ks_asymptotic = m->pol->ks_asymptotic;
-	rc = evaluate_window(&m->ref, &m->win, &w->ev, err);
+	policy_drift_inputs(m->pol, &w->ev);
+	/* the plans follow the policy and reference of this moment (a reload
+	 * or deployment may have swapped either) */
+	plans = calloc(m->ref.n_features, sizeof(*plans));
+	if (plans == NULL) {
+		kpg_err_set(err, "out of memory evaluating a window of %s",
+			    m->pol->model);
+		rc = KPG_ENOMEM;
+	} else {
+		rc = evaluate_plans(m->pol, &m->ref, plans, NULL, err);
+	}
+	w->ev.plans = plans;
+	if (rc == 0)
+		rc = evaluate_window(&m->ref, &m->win, &w->ev, err);
+	w->ev.plans = NULL;
+	free(plans);
 	if (rc) {
 		m->n_waiting--; /* the slot goes back */
 		goto out;
@@ -256,7 +272,7 @@ int pipeline_close_window(pipeline *pl, pipeline_model *m, int64_t end_ms,
 	policy_window_key(m->pol, &w->ev, key, sizeof(key));
 	/* a window re-closed after a restart was audited before */
 	if (seen_state(pl, m, key) == PIPELINE_NEW) {
-		wdata = events_window(m->pol, &w->ev);
+		wdata = events_window(m->pol, &w->ev, &m->win);
 		/* the key lets a restart tell an evaluated window from a
 		 * decided one */
 		if (wdata != NULL)

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "csv_reader.h"
+#include "evaluate.h"
 #include "kpg_suggest.h"
 #include "policy.h"
 #include "sort.h"
@@ -34,6 +35,7 @@ void reference_options_from_policy(const policy *p, reference_options *opt)
 	opt->psi_bins = p->psi_bins;
 	opt->payload = p->payload_columns;
 	opt->n_payload = p->n_payload_columns;
+	opt->policy = p;
 }
 
 static int col_push_num(ref_column *c, double v)
@@ -484,7 +486,7 @@ done:
 	return rc;
 }
 
-int reference_load(const char *path, const reference_options *opt,
+static int load_csv(const char *path, const reference_options *opt,
 		   reference *out, kpg_err *err)
 {
 	csv_reader cr;
@@ -581,6 +583,20 @@ done:
 	for (size_t i = 0; i < n_cols; i++)
 		col_free(&cols[i]);
 	free(cols);
+	return rc;
+}
+
+int reference_load(const char *path, const reference_options *opt,
+		   reference *out, kpg_err *err)
+{
+	int rc = load_csv(path, opt, out, err);
+
+	/* the policy's drift.features against the features it now knows */
+	if (rc == 0 && opt->policy != NULL) {
+		rc = evaluate_plans(opt->policy, out, NULL, opt->err_key, err);
+		if (rc != 0)
+			reference_free(out);
+	}
 	return rc;
 }
 

@@ -88,6 +88,10 @@ typedef struct reference_options {
 	 * error, the policy key it is about ("payload.columns[2]",
 	 * "features.id"), or "" when it is about the CSV itself. */
 	char *err_key;
+	/* Optional: the policy whose drift.features must name features of
+	 * this reference, with detectors that fit their types (checked once
+	 * loaded; borrowed). */
+	const struct policy *policy;
 } reference_options;
 
 /* Reads path (CSV with a header). A column is numeric when every
@@ -96,7 +100,9 @@ typedef struct reference_options {
  * text, or a label column that is absent are errors; so are a payload
  * column that is neither a feature nor ignored, a feature missing from the
  * payload, and an ignored feature the payload's order cannot place (not in
- * the CSV, no payload.columns). Caller frees with reference_free(). */
+ * the CSV, no payload.columns); so is a policy (opt->policy) whose
+ * drift.features does not fit the features. Caller frees with
+ * reference_free(). */
 int reference_load(const char *path, const reference_options *opt,
 		   reference *out, kpg_err *err);
 

@@ -45,6 +45,7 @@ void window_free(window *w)
 		for (size_t i = 0; i < w->ref->n_features; i++) {
 			free(w->cols[i].values);
 			free(w->cols[i].counts);
+			unseen_free(&w->cols[i].unseen);
 		}
 	free(w->cols);
 	w->cols = NULL;
@@ -61,6 +62,7 @@ void window_reset(window *w)
 		if (c->counts != NULL)
 			memset(c->counts, 0,
 			       (w->ref->features[i].n_categories + 1) * sizeof(double));
+		unseen_reset(&c->unseen);
 	}
 	w->n_records = 0;
 	w->has_time = 0;
@@ -113,17 +115,25 @@ capture_reject window_check_record(const window *w, const capture_record *rec,
 
 /* Text of a cell for a categorical column; numbers without source text are
  * printed the shortest way that round-trips ("2", "0.5"). */
-static uint32_t window_category(const reference_feature *f,
-				const capture_record *rec,
-				const capture_value *v)
+static void window_category(const reference_feature *f, window_column *c,
+			    const capture_record *rec, const capture_value *v)
 {
 	char buf[32];
-	int n;
+	const char *text = buf;
+	size_t len;
+	uint32_t code;
 
-	if (v->str_len > 0 || v->kind == CAPTURE_VALUE_STRING)
-		return reference_category_code(f, rec->text + v->str_off, v->str_len);
-	n = snprintf(buf, sizeof(buf), "%.15g", v->num);
-	return reference_category_code(f, buf, (size_t)n);
+	if (v->str_len > 0 || v->kind == CAPTURE_VALUE_STRING) {
+		text = rec->text + v->str_off;
+		len = v->str_len;
+	} else {
+		len = (size_t)snprintf(buf, sizeof(buf), "%.15g", v->num);
+	}
+	code = reference_category_code(f, text, len);
+	c->counts[code] += 1;
+	/* a name the tally cannot keep is still counted (in its `other`) */
+	if (code == f->n_categories)
+		(void)unseen_add(&c->unseen, text, len);
 }
 
 static int column_push(window_column *c, size_t max, double v)
@@ -180,7 +190,7 @@ int window_add_record(window *w, const capture_record *rec, int64_t t_ms)
 				if (rc)
 					return rc;
 			} else {
-				c->counts[window_category(&ref->features[f], rec, &v[j])] += 1;
+				window_category(&ref->features[f], c, rec, &v[j]);
 			}
 		}
 	}
