@@ -24,8 +24,9 @@ typedef struct chi2_result {
 } chi2_result;
 
 /* ref_counts and cur_counts: k non-negative finite counts each (any real
- * weights: a sketch's counts need not be integers). Both totals must be
- * > 0. Fewer than two categories kept: statistic 0, p 1, V 0, dof 0 (the
+ * weights: a sketch's counts need not be integers), borrowed for the call.
+ * Both totals must be > 0. The p-value is GSL's chi-square upper tail
+ * (the regularised incomplete gamma function Q(dof / 2, chi2 / 2)). Fewer than two categories kept: statistic 0, p 1, V 0, dof 0 (the
  * two samples cannot differ). KPG_EINVAL for NULL, k == 0, a negative or
  * non-finite count or an empty row. */
 int chi2_homogeneity(const double *ref_counts, const double *cur_counts,

@@ -176,6 +176,32 @@ done:
 	return rc;
 }
 
+int psi_bin_counts(const psi_ref *ref, const double *cur, size_t m,
+		   double *counts, kpg_err *err)
+{
+	size_t i;
+
+	if (!ref || !ref->ref_prop || ref->n_bins < 2 || !counts) {
+		kpg_err_set(err, "psi: reference not built");
+		return KPG_EINVAL;
+	}
+	if (!cur || m == 0) {
+		kpg_err_set(err, "psi: current sample is empty");
+		return KPG_EINVAL;
+	}
+	for (i = 0; i < m; i++) {
+		if (isnan(cur[i])) {
+			kpg_err_set(err, "psi: current value %zu is NaN", i);
+			return KPG_EINVAL;
+		}
+	}
+	for (i = 0; i < ref->n_bins; i++)
+		counts[i] = 0.0;
+	for (i = 0; i < m; i++)
+		counts[bin_of(ref->edges, ref->n_bins - 1, cur[i])] += 1.0;
+	return KPG_OK;
+}
+
 int psi_from_counts(const double *ref_counts, const double *cur_counts,
 		    size_t k, double *psi, kpg_err *err)
 {

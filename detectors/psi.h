@@ -35,6 +35,13 @@ int psi_ref_build(psi_ref *ref, const double *sorted, size_t n, unsigned bins,
 int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,
 		kpg_err *err);
 
+/* Counts of the current values (any order, NaN-free, m >= 1) per bin of
+ * ref, by psi_numeric's rule: counts[ref->n_bins], caller-owned, filled
+ * (integers stored as doubles). For the distances of divergence.h over the
+ * PSI bins; the reference's counts per bin are ref->ref_prop[i] * n. */
+int psi_bin_counts(const psi_ref *ref, const double *cur, size_t m,
+		   double *counts, kpg_err *err);
+
 /* PSI from two count vectors of equal length k (categorical features:
  * category counts, last slot "unseen"). Both totals must be > 0. */
 int psi_from_counts(const double *ref_counts, const double *cur_counts,

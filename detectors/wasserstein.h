@@ -21,8 +21,13 @@ typedef struct wasserstein_result {
 
 /* u: the reference, n values sorted ascending with weights uw (NULL = 1
  * each); v: the current sample, m values sorted ascending with weights vw
- * (NULL = 1 each). NaN-free, n, m >= 1, weights finite, >= 0, total > 0.
- * KPG_EINVAL otherwise; KPG_ENOMEM when the merge buffer cannot be had. */
+ * (NULL = 1 each). Values finite (an infinite one makes scipy's answer NaN
+ * or infinite), n, m >= 1, weights finite, >= 0, total > 0; KPG_EINVAL
+ * otherwise. All four arrays are borrowed for the call; nothing is
+ * allocated (one merge walk over the two sorted samples). ref_std is
+ * exactly 0 when all reference values of positive weight are equal.
+ * Evidently divides by max(std, 0.001) instead; kpigate keeps the
+ * 0 / INFINITY rule above so a constant reference is visible as such. */
 int wasserstein_sorted(const double *u, const double *uw, size_t n,
 		       const double *v, const double *vw, size_t m,
 		       wasserstein_result *out, kpg_err *err);

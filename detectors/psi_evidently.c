@@ -1,0 +1,241 @@
+/* psi_evidently.c - Evidently's PSI (psi_evidently.h): equal-width
+ * Sturges bins over both samples, or the union of categories, and
+ * Evidently's per-row replacement of zero proportions.
+ *
+ * The edges are numpy 1.24's histogram_bin_edges, operation for operation:
+ * width = ptp / (log2(N) + 1), n_bins = ceil(ptp / width) (which can be one
+ * more than ceil(log2(N) + 1) through rounding, as in numpy), then linspace:
+ * e_i = first + i * (ptp / n_bins), the last edge exactly the maximum. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "psi_evidently.h"
+
+/* PSI of two count rows over k slots with totals tr, tc (both > 0). keep_empty:
+ * a slot with 0 in both rows still counts (a histogram bin: each row's fill
+ * may differ, and Evidently sums that term); otherwise it is skipped (a
+ * category outside the union). The fill is from non-zero proportions only,
+ * so skipped slots never change it. */
+static double psi_rows(const double *rc, double tr, const double *cc,
+		       double tc, size_t k, int keep_empty)
+{
+	double fr = INFINITY, fc = INFINITY, s = 0.0;
+	size_t i;
+
+	for (i = 0; i < k; i++) {
+		double r = rc[i] / tr, c = cc[i] / tc;
+
+		if (r > 0.0 && r < fr)
+			fr = r;
+		if (c > 0.0 && c < fc)
+			fc = c;
+	}
+	fr = fr <= 1e-4 ? fr / 1e6 : 1e-4;
+	fc = fc <= 1e-4 ? fc / 1e6 : 1e-4;
+	for (i = 0; i < k; i++) {
+		double r = rc[i] / tr, c = cc[i] / tc;
+
+		if (r == 0.0 && c == 0.0 && !keep_empty)
+			continue;
+		r = r == 0.0 ? fr : r;
+		c = c == 0.0 ? fc : c;
+		s += (r - c) * log(r / c);
+	}
+	return s;
+}
+
+static int check_sorted(const double *x, const double *w, size_t n,
+			const char *name, double *total, kpg_err *err)
+{
+	double s = 0.0;
+	size_t i;
+
+	if (!x || n == 0) {
+		kpg_err_set(err, "psi_evidently: the %s sample is empty", name);
+		return KPG_EINVAL;
+	}
+	for (i = 0; i < n; i++) {
+		if (!isfinite(x[i]) || (i > 0 && x[i] < x[i - 1])) {
+			kpg_err_set(err, "psi_evidently: %s value %zu is %s", name, i,
+				    isfinite(x[i]) ? "out of order (values must be sorted ascending)"
+						   : "not finite");
+			return KPG_EINVAL;
+		}
+		if (w && (!(w[i] >= 0.0) || isinf(w[i]))) {
+			kpg_err_set(err, "psi_evidently: %s weight %zu is %g; weights "
+					 "must be finite and >= 0",
+				    name, i, w[i]);
+			return KPG_EINVAL;
+		}
+		s += w ? w[i] : 1.0;
+	}
+	if (!(s > 0.0) || isinf(s)) {
+		kpg_err_set(err, "psi_evidently: the %s weights sum to %g; the "
+				 "total must be finite and > 0",
+			    name, s);
+		return KPG_EINVAL;
+	}
+	*total = s;
+	return KPG_OK;
+}
+
+/* Categorical path: the distinct values of both samples (reference values
+ * of weight 0 are absent), merged; counts per value. */
+static int psi_union(const double *u, const double *uw, size_t n, double tu,
+		     const double *v, size_t m, double *out, kpg_err *err)
+{
+	double *rc = malloc(sizeof(double) * (n + m));
+	double *cc = malloc(sizeof(double) * (n + m));
+	size_t i = 0, j = 0, k = 0;
+	int rc_ = KPG_OK;
+
+	if (!rc || !cc) {
+		kpg_err_set(err, "psi_evidently: out of memory for %zu categories",
+			    n + m);
+		rc_ = KPG_ENOMEM;
+		goto done;
+	}
+	while (i < n || j < m) {
+		double x;
+
+		while (i < n && uw && uw[i] == 0.0)
+			i++;
+		if (i == n && j == m)
+			break;
+		if (i == n)
+			x = v[j];
+		else if (j == m)
+			x = u[i];
+		else
+			x = u[i] < v[j] ? u[i] : v[j];
+		rc[k] = 0.0;
+		cc[k] = 0.0;
+		for (; i < n && u[i] == x; i++)
+			rc[k] += uw ? uw[i] : 1.0;
+		for (; j < m && v[j] == x; j++)
+			cc[k] += 1.0;
+		k++;
+	}
+	*out = psi_rows(rc, tu, cc, (double)m, k, 0);
+done:
+	free(rc);
+	free(cc);
+	return rc_;
+}
+
+int psi_evidently_numeric(const double *ref_sorted, const double *ref_weights,
+			  size_t n, const double *cur_sorted, size_t m,
+			  unsigned bins, double *out, kpg_err *err)
+{
+	const double *u = ref_sorted, *uw = ref_weights, *v = cur_sorted;
+	double tu, tv, first, last, ptp, step, prev = 0.0, *rc = NULL, *cc = NULL;
+	size_t i, lo, hi, distinct = 0, nb, b;
+	int rc_;
+
+	if (!out) {
+		kpg_err_set(err, "psi_evidently: no result pointer");
+		return KPG_EINVAL;
+	}
+	if ((rc_ = check_sorted(u, uw, n, "reference", &tu, err)) != 0 ||
+	    (rc_ = check_sorted(v, NULL, m, "current", &tv, err)) != 0)
+		return rc_;
+	if (bins > PSI_EVIDENTLY_MAX_BINS) {
+		kpg_err_set(err, "psi_evidently: %u bins, more than %d", bins,
+			    PSI_EVIDENTLY_MAX_BINS);
+		return KPG_EINVAL;
+	}
+
+	/* the reference's span and distinct values, weight-0 values absent */
+	lo = 0;
+	hi = n - 1;
+	while (uw && uw[lo] == 0.0)
+		lo++; /* the total is > 0: some weight is */
+	while (uw && uw[hi] == 0.0)
+		hi--;
+	for (i = lo; i <= hi && distinct <= PSI_EVIDENTLY_MAX_CATEGORIES; i++) {
+		if ((!uw || uw[i] > 0.0) && (distinct == 0 || u[i] != prev)) {
+			distinct++;
+			prev = u[i];
+		}
+	}
+	if (distinct <= PSI_EVIDENTLY_MAX_CATEGORIES)
+		return psi_union(u, uw, n, tu, v, m, out, err);
+
+	first = fmin(u[lo], v[0]);
+	last = fmax(u[hi], v[m - 1]);
+	ptp = last - first; /* > 0: more than 20 distinct values */
+	if (isinf(ptp)) {
+		kpg_err_set(err, "psi_evidently: the values span [%g, %g], wider "
+				 "than a double can hold",
+			    first, last);
+		return KPG_EINVAL;
+	}
+	if (bins == PSI_EVIDENTLY_STURGES) {
+		double width = ptp / (log2(tu + (double)m) + 1.0);
+
+		nb = (size_t)ceil(ptp / width);
+	} else {
+		nb = bins;
+	}
+	rc = calloc(nb, sizeof(double));
+	cc = calloc(nb, sizeof(double));
+	if (!rc || !cc) {
+		kpg_err_set(err, "psi_evidently: out of memory for %zu bins", nb);
+		rc_ = KPG_ENOMEM;
+		goto done;
+	}
+	/* numpy.linspace(first, last, nb + 1): i * step + first */
+	step = ptp / (double)nb;
+#define EDGE(k) ((k) == nb ? last : (double)(k)*step + first)
+	/* sorted values: a bin index that only moves up; a value belongs to
+	 * the last bin whose left edge is <= it (the last bin takes `last`) */
+	for (i = 0, b = 0; i < n; i++) {
+		while (b + 1 < nb && u[i] >= EDGE(b + 1))
+			b++;
+		rc[b] += uw ? uw[i] : 1.0;
+	}
+	for (i = 0, b = 0; i < m; i++) {
+		while (b + 1 < nb && v[i] >= EDGE(b + 1))
+			b++;
+		cc[b] += 1.0;
+	}
+#undef EDGE
+	*out = psi_rows(rc, tu, cc, tv, nb, 1);
+	rc_ = KPG_OK;
+done:
+	free(rc);
+	free(cc);
+	return rc_;
+}
+
+int psi_evidently_counts(const double *ref_counts, const double *cur_counts,
+			 size_t k, double *out, kpg_err *err)
+{
+	double tr = 0.0, tc = 0.0;
+	size_t i;
+
+	if (!ref_counts || !cur_counts || !out || k == 0) {
+		kpg_err_set(err, "psi_evidently: no counts (k = %zu)", k);
+		return KPG_EINVAL;
+	}
+	for (i = 0; i < k; i++) {
+		if (!(ref_counts[i] >= 0.0) || !(cur_counts[i] >= 0.0) ||
+		    isinf(ref_counts[i]) || isinf(cur_counts[i])) {
+			kpg_err_set(err, "psi_evidently: count of category %zu is "
+					 "negative or not finite (%g, %g)",
+				    i, ref_counts[i], cur_counts[i]);
+			return KPG_EINVAL;
+		}
+		tr += ref_counts[i];
+		tc += cur_counts[i];
+	}
+	if (!(tr > 0.0) || !(tc > 0.0) || isinf(tr) || isinf(tc)) {
+		kpg_err_set(err, "psi_evidently: the %s counts sum to %g; each "
+				 "total must be finite and > 0",
+			    tr > 0.0 && !isinf(tr) ? "current" : "reference",
+			    tr > 0.0 && !isinf(tr) ? tc : tr);
+		return KPG_EINVAL;
+	}
+	*out = psi_rows(ref_counts, tr, cur_counts, tc, k, 0);
+	return KPG_OK;
+}
