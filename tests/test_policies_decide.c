@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "correction.h"
 #include "policy.h"
 #include "policy_keys.h"
 
@@ -100,34 +101,87 @@ static void assert_decisive(const policy_decision *d, policy_reason_code code,
 
 /* ---- policy_judge_features --------------------------------------- */
 
+/* A feature with n values, weight 1, no detector results yet. */
+static policy_feature_eval feat(const char *name, policy_feature_type t,
+				size_t n)
+{
+	policy_feature_eval f;
+
+	memset(&f, 0, sizeof(f));
+	f.name = name;
+	f.type = t;
+	f.n = n;
+	f.weight = 1;
+	return f;
+}
+
+static drift_result *add_result(policy_feature_eval *f, drift_detector d,
+				double value, double threshold)
+{
+	drift_result *r = &f->results[f->n_results++];
+
+	memset(r, 0, sizeof(*r));
+	r->kind = d;
+	r->value = value;
+	r->threshold = threshold;
+	r->p_value = r->p_adjusted = NAN;
+	return r;
+}
+
+/* A test's result: statistic/effect, p-value, p threshold, effect floor. */
+static drift_result *add_test(policy_feature_eval *f, drift_detector d,
+			      double effect, double p, double p_thr,
+			      double min_effect)
+{
+	drift_result *r = add_result(f, d, effect, p_thr);
+
+	r->effect = effect;
+	r->p_value = r->p_adjusted = p;
+	r->min_effect = min_effect;
+	return r;
+}
+
 static void test_judge_features(void **state)
 {
 	policy p;
 	policy_window_eval ev;
-	policy_feature_eval f[] = {
-		/* numeric, PSI over threshold */
-		{"tenure", POLICY_FEATURE_NUMERIC, 500, 0, 0.25, 1, 0.05, 0.5, 0},
-		/* numeric, PSI low, KS significant and large enough */
-		{"monthly_charges", POLICY_FEATURE_NUMERIC, 500, 0, 0.05, 1, 0.15, 0.001, 0},
-		/* numeric, KS significant but statistic too small */
-		{"age", POLICY_FEATURE_NUMERIC, 500, 0, 0.05, 1, 0.05, 0.001, 0},
-		/* numeric, KS p-value not small enough */
-		{"calls", POLICY_FEATURE_NUMERIC, 500, 0, 0.05, 1, 0.3, 0.02, 0},
-		/* categorical: only PSI counts, KS fields ignored */
-		{"state", POLICY_FEATURE_CATEGORICAL, 500, 0, 0.1, 1, 0.9, 0.0, 0},
-		/* no values: never drifts, not counted in the share */
-		{"empty", POLICY_FEATURE_NUMERIC, 0, 500, 5.0, 1, 1.0, 0.0, 0},
-		/* PSI exactly at the threshold drifts */
-		{"contract", POLICY_FEATURE_CATEGORICAL, 500, 0, 0.2, 0, 0, 1, 0},
-	};
+	policy_feature_eval f[7];
 
 	(void)state;
 	base_policy(&p);
+	/* numeric, PSI over threshold */
+	f[0] = feat("tenure", POLICY_FEATURE_NUMERIC, 500);
+	add_result(&f[0], DRIFT_PSI, 0.25, 0.2);
+	add_test(&f[0], DRIFT_KS, 0.05, 0.5, 0.01, 0.1);
+	/* numeric, PSI low, KS significant and large enough */
+	f[1] = feat("monthly_charges", POLICY_FEATURE_NUMERIC, 500);
+	add_result(&f[1], DRIFT_PSI, 0.05, 0.2);
+	add_test(&f[1], DRIFT_KS, 0.15, 0.001, 0.01, 0.1);
+	/* numeric, KS significant but statistic too small */
+	f[2] = feat("age", POLICY_FEATURE_NUMERIC, 500);
+	add_result(&f[2], DRIFT_PSI, 0.05, 0.2);
+	add_test(&f[2], DRIFT_KS, 0.05, 0.001, 0.01, 0.1);
+	/* numeric, KS p-value not small enough */
+	f[3] = feat("calls", POLICY_FEATURE_NUMERIC, 500);
+	add_result(&f[3], DRIFT_PSI, 0.05, 0.2);
+	add_test(&f[3], DRIFT_KS, 0.3, 0.02, 0.01, 0.1);
+	/* categorical: chi2 significant but Cramer's V under its floor */
+	f[4] = feat("state", POLICY_FEATURE_CATEGORICAL, 500);
+	add_result(&f[4], DRIFT_PSI, 0.1, 0.2);
+	add_test(&f[4], DRIFT_CHI2, 0.05, 1e-6, 0.01, 0.1);
+	/* no values: no results, never drifts, not counted in the share */
+	f[5] = feat("empty", POLICY_FEATURE_NUMERIC, 0);
+	f[5].drifted = 1; /* stale */
+	/* PSI exactly at the threshold drifts */
+	f[6] = feat("contract", POLICY_FEATURE_CATEGORICAL, 500);
+	add_result(&f[6], DRIFT_PSI, 0.2, 0.2);
 	memset(&ev, 0, sizeof(ev));
 	ev.features = f;
-	ev.n_features = sizeof(f) / sizeof(f[0]);
+	ev.n_features = 7;
 	policy_judge_features(&p, &ev);
 	assert_int_equal(f[0].drifted, 1);
+	assert_int_equal(f[0].results[0].drifted, 1);
+	assert_int_equal(f[0].results[1].drifted, 0);
 	assert_int_equal(f[1].drifted, 1);
 	assert_int_equal(f[2].drifted, 0);
 	assert_int_equal(f[3].drifted, 0);
@@ -145,23 +199,28 @@ static void test_judge_features(void **state)
 	p.dataset_drift_share = 0.51;
 	policy_judge_features(&p, &ev);
 	assert_int_equal(ev.dataset_drift, 0);
-	/* a stricter KS statistic removes monthly_charges */
-	p.ks_min_statistic = 0.2;
+	/* the thresholds are the results' own (from the feature's plan) */
+	f[1].results[1].min_effect = 0.2;
 	policy_judge_features(&p, &ev);
 	assert_int_equal(f[1].drifted, 0);
 	assert_int_equal(ev.n_drifted, 2);
+	/* a result the small-sample rule skipped does not count */
+	f[0].results[0].skip = DRIFT_SKIP_FEW_VALUES;
+	policy_judge_features(&p, &ev);
+	assert_int_equal(f[0].drifted, 0);
+	assert_int_equal(ev.n_drifted, 1);
 }
 
 static void test_judge_no_values(void **state)
 {
 	policy p;
 	policy_window_eval ev;
-	policy_feature_eval f[] = {
-		{"a", POLICY_FEATURE_NUMERIC, 0, 10, 9.0, 1, 1.0, 0.0, 1},
-	};
+	policy_feature_eval f[1];
 
 	(void)state;
 	base_policy(&p);
+	f[0] = feat("a", POLICY_FEATURE_NUMERIC, 0);
+	f[0].drifted = 1;
 	memset(&ev, 0, sizeof(ev));
 	ev.features = f;
 	ev.n_features = 1;
@@ -169,6 +228,104 @@ static void test_judge_no_values(void **state)
 	assert_int_equal(f[0].drifted, 0); /* stale flag cleared */
 	assert_int_equal(ev.n_drifted, 0);
 	assert_true(ev.drifted_share == 0.0);
+	assert_int_equal(ev.dataset_drift, 0);
+}
+
+/* Ten features, each with a KS test at p = 0.004, 0.008, ... 0.04 and a
+ * large statistic: uncorrected at 0.01 two drift; Bonferroni (x10) none;
+ * Benjamini-Hochberg: p(i) * 10 / i = 0.04 for every i, so none at 0.01
+ * and all ten at 0.05. */
+static void test_judge_correction(void **state)
+{
+	static const char *const names[] = {"f0", "f1", "f2", "f3", "f4",
+					    "f5", "f6", "f7", "f8", "f9"};
+	policy p;
+	policy_window_eval ev;
+	policy_feature_eval f[10];
+
+	(void)state;
+	base_policy(&p);
+	for (int i = 0; i < 10; i++) {
+		f[i] = feat(names[i], POLICY_FEATURE_NUMERIC, 1000);
+		add_test(&f[i], DRIFT_KS, 0.3, 0.004 * (i + 1), 0.01, 0.1);
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.features = f;
+	ev.n_features = 10;
+	p.correction = CORRECTION_NONE;
+	policy_judge_features(&p, &ev);
+	assert_int_equal(ev.n_drifted, 2);
+	p.correction = CORRECTION_BONFERRONI;
+	policy_judge_features(&p, &ev);
+	assert_int_equal(ev.n_drifted, 0);
+	assert_float_equal(f[0].results[0].p_adjusted, 0.04, 1e-15);
+	assert_float_equal(f[9].results[0].p_adjusted, 0.4, 1e-15);
+	assert_float_equal(f[0].results[0].p_value, 0.004, 0); /* kept */
+	p.correction = CORRECTION_BENJAMINI_HOCHBERG;
+	policy_judge_features(&p, &ev);
+	assert_int_equal(ev.n_drifted, 0);
+	for (int i = 0; i < 10; i++) {
+		assert_float_equal(f[i].results[0].p_adjusted, 0.04, 1e-15);
+		f[i].results[0].threshold = 0.05;
+	}
+	policy_judge_features(&p, &ev);
+	assert_int_equal(ev.n_drifted, 10);
+	/* a skipped test is not one of the tests corrected for: with f1..f9
+	 * skipped, f0 alone is corrected by 1 */
+	for (int i = 1; i < 10; i++)
+		f[i].results[0].skip = DRIFT_SKIP_FEW_VALUES;
+	p.correction = CORRECTION_BONFERRONI;
+	f[0].results[0].threshold = 0.01;
+	policy_judge_features(&p, &ev);
+	assert_float_equal(f[0].results[0].p_adjusted, 0.004, 0);
+	assert_int_equal(ev.n_drifted, 1);
+	/* distances are never corrected */
+	f[1] = feat("d", POLICY_FEATURE_NUMERIC, 1000);
+	add_result(&f[1], DRIFT_WASSERSTEIN, 0.5, 0.1);
+	policy_judge_features(&p, &ev);
+	assert_true(isnan(f[1].results[0].p_adjusted));
+	assert_int_equal(f[1].drifted, 1);
+}
+
+/* Weights and critical features in the dataset-drift rule. */
+static void test_judge_weights(void **state)
+{
+	policy p;
+	policy_window_eval ev;
+	policy_feature_eval f[4];
+
+	(void)state;
+	base_policy(&p);
+	p.dataset_drift_share = 0.5;
+	f[0] = feat("heavy", POLICY_FEATURE_NUMERIC, 100);
+	f[0].weight = 3;
+	add_result(&f[0], DRIFT_PSI, 0.5, 0.2);
+	for (int i = 1; i < 4; i++) {
+		f[i] = feat("light", POLICY_FEATURE_NUMERIC, 100);
+		add_result(&f[i], DRIFT_PSI, 0.01, 0.2);
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.features = f;
+	ev.n_features = 4;
+	policy_judge_features(&p, &ev);
+	/* 1 of 4 features, but weight 3 of 6 */
+	assert_int_equal(ev.n_drifted, 1);
+	assert_float_equal(ev.drifted_share, 0.5, 1e-15);
+	assert_int_equal(ev.dataset_drift, 1);
+	/* the heavy one calm, one light one drifting: 1 of 6, no drift ... */
+	f[0].results[0].value = 0.01;
+	f[1].results[0].value = 0.5;
+	policy_judge_features(&p, &ev);
+	assert_float_equal(ev.drifted_share, 1.0 / 6.0, 1e-15);
+	assert_int_equal(ev.dataset_drift, 0);
+	/* ... unless it is critical */
+	f[1].critical = 1;
+	policy_judge_features(&p, &ev);
+	assert_int_equal(ev.dataset_drift, 1);
+	/* a critical feature that does not drift changes nothing */
+	f[1].results[0].value = 0.01;
+	policy_judge_features(&p, &ev);
+	assert_int_equal(ev.n_drifted, 0);
 	assert_int_equal(ev.dataset_drift, 0);
 }
 
@@ -189,9 +346,10 @@ static void test_reasons_list_evidence(void **state)
 	base_policy(&p);
 	p.dataset_drift_share = 0.1;
 	base_window(&ev, 0.712, T0);
-	for (int i = 0; i < 20; i++)
-		f[i] = (policy_feature_eval){names[i], POLICY_FEATURE_CATEGORICAL,
-					     100, 0, i < 3 ? 0.5 : 0.01, 0, 0, 1, 0};
+	for (int i = 0; i < 20; i++) {
+		f[i] = feat(names[i], POLICY_FEATURE_CATEGORICAL, 100);
+		add_result(&f[i], DRIFT_PSI, i < 3 ? 0.5 : 0.01, 0.2);
+	}
 	ev.features = f;
 	ev.n_features = 20;
 	policy_judge_features(&p, &ev);
@@ -229,9 +387,10 @@ static void test_drift_share_digits(void **state)
 	(void)state;
 	base_policy(&p);
 	base_window(&ev, 0.9, T0);
-	for (int i = 0; i < 7; i++)
-		f[i] = (policy_feature_eval){"f", POLICY_FEATURE_CATEGORICAL,
-					     100, 0, i < 2 ? 0.5 : 0.01, 0, 0, 1, 0};
+	for (int i = 0; i < 7; i++) {
+		f[i] = feat("f", POLICY_FEATURE_CATEGORICAL, 100);
+		add_result(&f[i], DRIFT_PSI, i < 2 ? 0.5 : 0.01, 0.2);
+	}
 	ev.features = f;
 	ev.n_features = 7;
 	p.dataset_drift_share = 0.2858; /* 2/7 = 0.285714... */
@@ -895,6 +1054,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_judge_features),
 		cmocka_unit_test(test_judge_no_values),
+		cmocka_unit_test(test_judge_correction),
+		cmocka_unit_test(test_judge_weights),
 		cmocka_unit_test(test_reasons_list_evidence),
 		cmocka_unit_test(test_drift_share_digits),
 		cmocka_unit_test(test_naive_follows_drift),
