@@ -111,6 +111,7 @@ typedef struct policy {
 	double hellinger_threshold;   /* default 0.1 */
 	int psi_binning;              /* drift_binning; default quantile */
 	unsigned min_values_per_bin;  /* default 10; 0 judges every window */
+	double max_noise_alarm;       /* default 0.01; 1 judges every window */
 	int correction;               /* correction_method; default none */
 	unsigned auto_sample_size;    /* default 1000 */
 	drift_plan drift_numeric;     /* drift.numeric; default psi + ks */

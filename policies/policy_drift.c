@@ -204,6 +204,7 @@ static void load_feature(kpg_jsonv *v, policy *p, const char *key, json_t *o)
 	const char *row = "drift.features.NAME";
 	json_t *x;
 	double w;
+	int bad = 0;
 
 	snprintf(shown, sizeof(shown), "drift.features.%s", key);
 	if (key[0] == '\0' || strlen(key) > DRIFT_FEATURE_NAME_MAX) {
@@ -219,16 +220,17 @@ static void load_feature(kpg_jsonv *v, policy *p, const char *key, json_t *o)
 	kpg_jsonv_unknown_keys(v, o, row, shown);
 	memset(f, 0, sizeof(*f));
 	f->plan.weight = 1;
+	/* every member is checked, whatever an earlier one said */
 	if ((x = json_object_get(o, "detectors")) != NULL) {
 		snprintf(sp, sizeof(sp), "%s.detectors", shown);
 		if (load_list(v, p, x, "drift.features.NAME.detectors", sp,
 			      POLICY_FEATURE_INFER, &f->plan) != 0)
-			return;
+			bad = 1;
 		f->has_detectors = 1;
 	}
 	if (entry_number(v, o, row, shown, "weight", &w) < 0)
-		return;
-	if (json_object_get(o, "weight") != NULL)
+		bad = 1;
+	else if (json_object_get(o, "weight") != NULL)
 		f->plan.weight = w;
 	if ((x = json_object_get(o, "critical")) != NULL) {
 		kpg_jsonv_at at = {sp, NULL};
@@ -236,10 +238,10 @@ static void load_feature(kpg_jsonv *v, policy *p, const char *key, json_t *o)
 		snprintf(sp, sizeof(sp), "%s.critical", shown);
 		if (kpg_jsonv_value(v, policy_lists_row(v, "drift.features.NAME.critical"),
 				    &at, x) != 1)
-			return;
+			bad = 1;
 		f->plan.critical = json_is_true(x);
 	}
-	if (policy_lists_dup(v, key, &f->name) == 0)
+	if (!bad && policy_lists_dup(v, key, &f->name) == 0)
 		p->n_drift_features++;
 }
 
@@ -322,6 +324,7 @@ void policy_drift_inputs(const policy *p, policy_window_eval *ev)
 	ev->binning = (drift_binning)p->psi_binning;
 	ev->psi_bins = p->psi_bins;
 	ev->min_values_per_bin = p->min_values_per_bin;
+	ev->max_noise_alarm = p->max_noise_alarm;
 	ev->auto_size = p->auto_sample_size;
 }
 

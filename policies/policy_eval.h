@@ -120,8 +120,11 @@ typedef enum drift_binning {
 /* Why a computed statistic was not judged. */
 typedef enum drift_skip {
 	DRIFT_JUDGED = 0,
-	DRIFT_SKIP_FEW_VALUES /* binned: fewer values per bin than the policy's
-				 drift.min_values_per_bin */
+	DRIFT_SKIP_FEW_VALUES, /* binned: fewer values per bin than the policy's
+				  drift.min_values_per_bin */
+	DRIFT_SKIP_NOISE       /* binned: a window this size without any drift
+				  would reach the threshold more often than
+				  drift.max_noise_alarm */
 } drift_skip;
 
 /* One detector's outcome on one feature of one window. */
@@ -135,6 +138,9 @@ typedef struct drift_result {
 	double error;    /* bound on |value - exact value| when the reference
 			    is a sketch; 0 when exact */
 	unsigned bins;   /* binned: the bins or categories compared */
+	double noise;    /* binned: the chance that this window's sizes reach
+			    the threshold without any drift (chi-square
+			    approximation, docs/detectors.md) */
 	drift_skip skip; /* DRIFT_JUDGED, or why it was not */
 	int approximate; /* the verdict could change within error */
 	int drifted;     /* set by policy_judge_features */
@@ -188,6 +194,7 @@ typedef struct policy_window_eval {
 	drift_binning binning;       /* input: drift.psi_binning */
 	unsigned psi_bins;           /* input: Evidently binning's bin count */
 	unsigned min_values_per_bin; /* input: 0 judges any window */
+	double max_noise_alarm;      /* input: 1 judges any window */
 	unsigned auto_size;          /* input: `auto` picks tests up to it */
 } policy_window_eval;
 

@@ -116,6 +116,11 @@ def compare(path, row, node, required):
         problems.append("has no type")
     else:
         base = [t for t in types if t != "null"]
+        # a list entry that is a name or an object with member rows
+        # (drift.numeric[]: "psi" or {"name": "psi", "threshold": ...})
+        if base == [want_type, "object"] and any(
+                r.startswith(path + ".") for r in table):
+            base = [want_type]
         if base != [want_type]:
             problems.append(f"type {types}, table {want_type}")
         if ("null" in types) != row["nullable"]:

@@ -22,6 +22,16 @@
 
 static char dir[64], sdir[96];
 
+/* Drops "detectors" from the features of a decision summary's window. */
+static void strip_detectors(json_t *decision)
+{
+	json_t *feats = json_object_get(json_object_get(decision, "window"),
+					"features");
+
+	for (size_t i = 0; i < json_array_size(feats); i++)
+		json_object_del(json_array_get(feats, i), "detectors");
+}
+
 /* Step i: the label of step i+2 arrives before its prediction, the one of
  * step i-6 after it (every third of those never); scores right 2 in 3. */
 static void v2_feed(pipeline *pl, unsigned from, unsigned to)
@@ -144,9 +154,18 @@ static void test_version_2_restores(void **state)
 	assert_int_equal(pipeline_finish(&b, &err), 0);
 	assert_int_equal(json_array_size(a.decisions) - k, json_array_size(b.decisions));
 	assert_true(json_array_size(b.decisions) >= 4);
-	for (size_t i = 0; i < json_array_size(b.decisions); i++)
-		assert_true(json_equal(json_array_get(a.decisions, k + i),
-				       json_array_get(b.decisions, i)));
+	for (size_t i = 0; i < json_array_size(b.decisions); i++) {
+		json_t *da = json_deep_copy(json_array_get(a.decisions, k + i));
+		json_t *db = json_deep_copy(json_array_get(b.decisions, i));
+
+		/* version 2 has no per-detector results (version 4 added
+		 * them): the window restored from it reports its verdicts only */
+		strip_detectors(da);
+		strip_detectors(db);
+		assert_true(json_equal(da, db));
+		json_decref(da);
+		json_decref(db);
+	}
 	state_ctx_free(&ca);
 	state_ctx_free(&cb);
 	pipeline_free(&a);

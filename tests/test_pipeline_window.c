@@ -14,6 +14,8 @@
 #include <unistd.h>
 
 #include "evaluate.h"
+#include "policy.h"
+#include "policy_keys.h"
 #include "window.h"
 
 static char ref_path[64];
@@ -146,6 +148,23 @@ static void test_cap_is_all_or_nothing(void **state)
 	window_free(&w);
 }
 
+/* The drift defaults of a policy file, from the key table. */
+static void default_drift(policy *p)
+{
+	double v = 0;
+
+	memset(p, 0, sizeof(*p));
+	policy_key_default("drift.psi_bins", &v);
+	p->psi_bins = (unsigned)v;
+	policy_key_default("drift.psi_threshold", &p->psi_threshold);
+	policy_key_default("drift.ks_p_value", &p->ks_p_value);
+	policy_key_default("drift.ks_min_statistic", &p->ks_min_statistic);
+	policy_key_default("drift.max_noise_alarm", &p->max_noise_alarm);
+	policy_key_default("drift.min_values_per_bin", &v);
+	p->min_values_per_bin = (unsigned)v;
+	policy_drift_defaults(p);
+}
+
 static void test_evaluate_same_distribution_does_not_drift(void **state)
 {
 	window w;
@@ -153,8 +172,15 @@ static void test_evaluate_same_distribution_does_not_drift(void **state)
 	kpg_err err;
 	policy_feature_eval fe[2];
 	policy_window_eval ev = {.features = fe};
+	drift_plan plans[2];
+	policy p;
 
 	(void)state;
+	default_drift(&p);
+	plans[0] = p.drift_numeric;
+	plans[1] = p.drift_categorical;
+	policy_drift_inputs(&p, &ev);
+	ev.plans = plans;
 	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
 	for (int i = 0; i < 200; i++) {
 		const capture_value v[] = {NUM(i % 10), STR(0, i % 2 ? 3 : 4)};
@@ -165,8 +191,53 @@ static void test_evaluate_same_distribution_does_not_drift(void **state)
 	assert_int_equal(ev.n_records, 200);
 	assert_true(fe[0].has_ks && fe[0].ks_statistic == 0 && fe[0].ks_p_value == 1);
 	assert_true(fabs(fe[0].psi) < 1e-12);
+	assert_int_equal(fe[0].n_results, 2);
+	assert_int_equal(fe[0].results[0].kind, DRIFT_PSI);
+	assert_int_equal(fe[0].results[1].kind, DRIFT_KS);
 	assert_false(fe[1].has_ks);
 	assert_true(fabs(fe[1].psi) < 1e-12);
+	assert_int_equal(fe[1].n_results, 1);
+	assert_int_equal(fe[1].unseen, 0);
+	window_free(&w);
+}
+
+/* New categories are counted and named; a window too small for its bins
+ * reports PSI without judging it. */
+static void test_evaluate_unseen_and_small_windows(void **state)
+{
+	window w;
+	rec_builder b;
+	kpg_err err;
+	policy_feature_eval fe[2];
+	policy_window_eval ev = {.features = fe};
+	drift_plan plans[2];
+	policy p;
+
+	(void)state;
+	default_drift(&p);
+	plans[0] = p.drift_numeric;
+	plans[1] = p.drift_categorical;
+	policy_drift_inputs(&p, &ev);
+	ev.plans = plans;
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
+	for (int i = 0; i < 12; i++) {
+		const char *c = i < 5 ? "green" : i < 7 ? "pink"
+							: "red";
+		const capture_value v[] = {NUM(i % 10), STR(0, strlen(c))};
+
+		window_add_record(&w, record(&b, 1, 2, v, c), i);
+	}
+	assert_int_equal(w.cols[1].unseen.n, 2);
+	assert_string_equal(w.cols[1].unseen.names[0], "green");
+	assert_true(w.cols[1].unseen.counts[0] == 5);
+	assert_int_equal(evaluate_window(&ref, &w, &ev, &err), 0);
+	assert_int_equal(fe[1].unseen, 7);
+	/* 12 values for 2 categories + unseen: fewer than 10 per bin */
+	assert_int_equal(fe[1].results[0].skip, DRIFT_SKIP_FEW_VALUES);
+	assert_true(fe[1].results[0].value > 0.2); /* reported all the same */
+	/* the next window forgets the names */
+	window_reset(&w);
+	assert_int_equal(w.cols[1].unseen.n, 0);
 	window_free(&w);
 }
 
@@ -177,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_add_counts_missing_and_categories),
 		cmocka_unit_test(test_cap_is_all_or_nothing),
 		cmocka_unit_test(test_evaluate_same_distribution_does_not_drift),
+		cmocka_unit_test(test_evaluate_unseen_and_small_windows),
 	};
 	gsl_set_error_handler_off();
 	return cmocka_run_group_tests(tests, setup, teardown);

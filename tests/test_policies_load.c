@@ -16,6 +16,7 @@
 #include "json_locate.h"
 #include "kpg_suggest.h"
 #include "jsonv_fixture.h"
+#include "correction.h"
 #include "policy.h"
 #include "policy_keys.h"
 
@@ -310,6 +311,88 @@ static void test_ks_method(void **state)
 	       {5, 26, "drift.ks_method \"asym\" is not auto or asymp; did you mean \"asymp\"?"});
 }
 
+/* drift.numeric / categorical / features: entries as names or objects,
+ * thresholds from the globals or their own, plans per feature. */
+static void test_drift_choices(void **state)
+{
+	policy *p = load_ok(DATA "good_drift.json");
+	drift_plan plan;
+	kpg_err err;
+
+	(void)state;
+	assert_int_equal(p->drift_numeric.n_checks, 3);
+	assert_int_equal(p->drift_numeric.checks[0].kind, DRIFT_PSI);
+	assert_float_equal(p->drift_numeric.checks[0].threshold, 0.2, 0);
+	assert_int_equal(p->drift_numeric.checks[1].kind, DRIFT_KS);
+	assert_float_equal(p->drift_numeric.checks[1].threshold, 0.001, 0);
+	assert_float_equal(p->drift_numeric.checks[1].min_effect, 0.05, 0);
+	assert_int_equal(p->drift_numeric.checks[2].kind, DRIFT_WASSERSTEIN);
+	assert_true(p->drift_categorical.is_auto);
+	assert_int_equal(p->correction, CORRECTION_BENJAMINI_HOCHBERG);
+	assert_int_equal(p->psi_binning, DRIFT_BINS_EVIDENTLY);
+	assert_int_equal(p->min_values_per_bin, 5);
+	assert_float_equal(p->max_noise_alarm, 0.05, 0);
+	/* tenure: its own detector and weight */
+	assert_int_equal(policy_drift_plan_for(p, "tenure", POLICY_FEATURE_NUMERIC,
+					       &plan, &err),
+			 0);
+	assert_int_equal(plan.n_checks, 1);
+	assert_int_equal(plan.checks[0].kind, DRIFT_HELLINGER);
+	assert_float_equal(plan.weight, 2.5, 0);
+	assert_false(plan.critical);
+	/* contract: its type's detectors, critical */
+	assert_int_equal(policy_drift_plan_for(p, "contract",
+					       POLICY_FEATURE_CATEGORICAL, &plan, &err),
+			 0);
+	assert_true(plan.is_auto && plan.critical);
+	assert_float_equal(plan.weight, 1, 0);
+	/* auto resolves by effective size: tests small, distances large */
+	{
+		drift_plan use;
+
+		policy_drift_resolve_auto(&plan, POLICY_FEATURE_CATEGORICAL, 1000,
+					  p->auto_sample_size, &use);
+		assert_int_equal(use.n_checks, 1);
+		assert_int_equal(use.checks[0].kind, DRIFT_CHI2);
+		policy_drift_resolve_auto(&plan, POLICY_FEATURE_CATEGORICAL, 1000.5,
+					  p->auto_sample_size, &use);
+		assert_int_equal(use.checks[0].kind, DRIFT_JS);
+		assert_float_equal(use.checks[0].threshold, 0.15, 0);
+		policy_drift_resolve_auto(&plan, POLICY_FEATURE_NUMERIC, 10,
+					  p->auto_sample_size, &use);
+		assert_int_equal(use.checks[0].kind, DRIFT_KS);
+	}
+	/* a detector that does not fit the feature's type, known only with
+	 * the reference */
+	assert_int_equal(policy_drift_plan_for(p, "tenure", POLICY_FEATURE_CATEGORICAL,
+					       &plan, &err),
+			 0); /* hellinger fits both */
+	policy_free(p);
+
+	p = load_ok(DATA "good_minimal.json");
+	/* the defaults: psi + ks, psi */
+	assert_int_equal(p->drift_numeric.n_checks, 2);
+	assert_int_equal(p->drift_categorical.n_checks, 1);
+	assert_int_equal(p->correction, CORRECTION_NONE);
+	assert_int_equal(p->min_values_per_bin, 10);
+	assert_int_equal(p->n_drift_features, 0);
+	policy_free(p);
+
+	EXPECT("bad_drift.json",
+	       {6, 24, "drift.numeric[1]: chi2 does not apply to numeric features"},
+	       {6, 32, "unknown detector \"kss\"; use psi, ks, chi2, js, wasserstein, hellinger or auto (did you mean \"ks\"?)"},
+	       {6, 68, "drift.numeric[3].min_effect must be in [0, 1], got 2"},
+	       {7, 20, "drift.categorical: \"auto\" picks the detectors itself; list it alone"},
+	       {8, 19, "drift.correction \"holm\" is not none, bonferroni or benjamini_hochberg"},
+	       {10, 26, "drift.features.a.detectors lists no detector"},
+	       {10, 40, "drift.features.a.weight must be in (0, 1000], got 0"},
+	       {11, 27, "min_effect applies to the tests (ks, chi2); js is judged by its threshold"},
+	       {11, 63, "unknown key \"colour\" in drift.features.b"},
+	       {12, 12, "drift.features.c must be an object"},
+	       {13, 34, "drift.features.d.detectors[1]: psi is listed twice"},
+	       {13, 54, "drift.features.d.critical must be true or false"});
+}
+
 static void test_bad_unknown_keys(void **state)
 {
 	(void)state;
@@ -599,6 +682,7 @@ int main(void)
 		cmocka_unit_test(test_bad_types),
 		cmocka_unit_test(test_bad_ranges),
 		cmocka_unit_test(test_ks_method),
+		cmocka_unit_test(test_drift_choices),
 		cmocka_unit_test(test_bad_unknown_keys),
 		cmocka_unit_test(test_bad_kpis),
 		cmocka_unit_test(test_bad_missing),

@@ -28,7 +28,7 @@ static const char compare_usage[] =
 	"                       [--ks-min-statistic X] [--chi2-p-value X]\n"
 	"                       [--chi2-min-cramers-v X] [--js-threshold X]\n"
 	"                       [--wasserstein-threshold X] [--hellinger-threshold X]\n"
-	"                       [--min-values-per-bin N] [--json]\n"
+	"                       [--min-values-per-bin N] [--max-noise-alarm P] [--json]\n"
 	"\n"
 	"Per-feature drift of B against A (both CSV with a header row; columns are\n"
 	"matched by name). Every column of A but the label is a feature, unless\n"
@@ -50,7 +50,9 @@ static const char compare_usage[] =
 	"above its threshold (psi %g, js %g, wasserstein %g, hellinger %g), or a\n"
 	"test whose p-value, after --correction, is below its threshold (ks %g,\n"
 	"chi2 %g) with an effect of at least its floor (KS statistic %g, Cramer's\n"
-	"V %g). Binned detectors judge only with %u values per bin or more.\n"
+	"V %g). Binned detectors judge only with %u values per bin or more, and\n"
+	"when a window this size without drift reaches their threshold at most\n"
+	"%g of the time.\n"
 	"These are the defaults of a policy's drift keys (docs/detectors.md).\n"
 	"\n"
 	"Exit codes: 0 no feature drifted; 1 at least one drifted; 2 trouble: a\n"
@@ -95,6 +97,7 @@ static void compare_defaults(compare_args *a)
 	p->wasserstein_threshold = key_default("drift.wasserstein_threshold");
 	p->hellinger_threshold = key_default("drift.hellinger_threshold");
 	p->min_values_per_bin = (unsigned)key_default("drift.min_values_per_bin");
+	p->max_noise_alarm = key_default("drift.max_noise_alarm");
 	p->auto_sample_size = (unsigned)key_default("drift.auto_sample_size");
 	p->dataset_drift_share = 1.0;
 }
@@ -108,7 +111,7 @@ static void usage(FILE *out)
 	fprintf(out, compare_usage, p->psi_bins, p->psi_threshold,
 		p->js_threshold, p->wasserstein_threshold, p->hellinger_threshold,
 		p->ks_p_value, p->chi2_p_value, p->ks_min_statistic,
-		p->chi2_min_cramers_v, p->min_values_per_bin);
+		p->chi2_min_cramers_v, p->min_values_per_bin, p->max_noise_alarm);
 }
 
 /* --detectors into the judge's per-type plans (after every threshold
@@ -219,6 +222,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		{"wasserstein-threshold", required_argument, NULL, 'W'},
 		{"hellinger-threshold", required_argument, NULL, 'H'},
 		{"min-values-per-bin", required_argument, NULL, 'M'},
+		{"max-noise-alarm", required_argument, NULL, 'N'},
 		{"binning", required_argument, NULL, 'B'},
 		{"correction", required_argument, NULL, 'X'},
 		{"detectors", required_argument, NULL, 'D'},
@@ -260,6 +264,10 @@ static int parse_args(int argc, char **argv, compare_args *a)
 			if (parse_double(optarg, 0, 1000, &v) || v != floor(v))
 				goto bad_value;
 			a->judge.min_values_per_bin = (unsigned)v;
+			break;
+		case 'N':
+			if (parse_double(optarg, 1e-300, 1, &a->judge.max_noise_alarm))
+				goto bad_value;
 			break;
 		case 'P':
 			if (parse_double(optarg, 1e-9, 1e9, &a->judge.psi_threshold))
@@ -458,8 +466,10 @@ out:
 /* One detector's verdict for the text table. */
 static const char *verdict(const drift_result *r)
 {
-	if (r->skip != DRIFT_JUDGED)
+	if (r->skip == DRIFT_SKIP_FEW_VALUES)
 		return "not judged (few values)";
+	if (r->skip == DRIFT_SKIP_NOISE)
+		return "not judged (noise)";
 	return r->drifted ? "drift" : "ok";
 }
 

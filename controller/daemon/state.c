@@ -393,10 +393,29 @@ static uint64_t classes_bytes(const label_dict *ld, const pipeline_model *m)
 	return n;
 }
 
+/* Version 4: a feature's detector results (write_results). */
+#define RESULTS_FIXED_BYTES (1 + 8 + 1 + 8 + 8 + 1)
+#define RESULT_BYTES (1 + 8 * 8 + 4 + 1 + 1 + 1)
+
 static uint64_t waiting_bytes(const pipeline_waiting *w, size_t n_features)
 {
-	return 8 + 8 + 8 + 8 + 4 + FEATURE_EVAL_BYTES * (uint64_t)n_features +
-	       8 + 8 + 1 + 8 + 8 + 8 + 8 + 8 + kpi_bytes(&w->kpi);
+	uint64_t n = 8 + 8 + 8 + 8 + 4 + FEATURE_EVAL_BYTES * (uint64_t)n_features +
+		     8 + 8 + 1 + 8 + 8 + 8 + 8 + 8 + kpi_bytes(&w->kpi);
+
+	for (size_t i = 0; i < n_features; i++)
+		n += RESULTS_FIXED_BYTES +
+		     RESULT_BYTES * (uint64_t)w->ev.features[i].n_results;
+	return n;
+}
+
+/* Version 4: the unseen names of a categorical column (write_unseen). */
+static uint64_t unseen_bytes(const unseen_tally *t)
+{
+	uint64_t n = 4 + 8;
+
+	for (size_t i = 0; i < t->n; i++)
+		n += 4 + strlen(t->names[i]) + 8;
+	return n;
 }
 
 /* Byte length of a model's body, so a reader can skip a model it resets. */
@@ -412,7 +431,8 @@ static uint64_t body_bytes(const label_dict *ld, const pipeline_model *m)
 
 		n += 1 + 8;
 		if (f->type == POLICY_FEATURE_CATEGORICAL)
-			n += 4 + 8 * ((uint64_t)f->n_categories + 1);
+			n += 4 + 8 * ((uint64_t)f->n_categories + 1) +
+			     unseen_bytes(&w->cols[i].unseen);
 		else
 			n += 8 + 8 * (uint64_t)w->cols[i].n;
 	}
@@ -447,6 +467,46 @@ static void write_kpi(wbuf *w, const kpi_acc *k)
 		w_u64(w, k->confusion[i]);
 }
 
+/* Version 4: the names behind a categorical column's unseen count. */
+static void write_unseen(wbuf *w, const unseen_tally *t)
+{
+	w_u32(w, (uint32_t)t->n);
+	for (size_t i = 0; i < t->n; i++) {
+		w_str(w, t->names[i]);
+		w_f64(w, t->counts[i]);
+	}
+	w_f64(w, t->other);
+}
+
+/* Version 4: every detector's result of a waiting window's feature, so a
+ * restart reports and decides it exactly as it was audited. */
+static void write_results(wbuf *w, const policy_feature_eval *f)
+{
+	w_u8(w, f->has_psi ? 1 : 0);
+	w_f64(w, f->weight);
+	w_u8(w, f->critical ? 1 : 0);
+	w_u64(w, f->unseen);
+	w_u64(w, f->vanished);
+	w_u8(w, (unsigned)f->n_results);
+	for (size_t j = 0; j < f->n_results; j++) {
+		const drift_result *r = &f->results[j];
+
+		w_u8(w, (unsigned)r->kind);
+		w_f64(w, r->value);
+		w_f64(w, r->p_value);
+		w_f64(w, r->p_adjusted);
+		w_f64(w, r->effect);
+		w_f64(w, r->threshold);
+		w_f64(w, r->min_effect);
+		w_f64(w, r->error);
+		w_f64(w, r->noise);
+		w_u32(w, r->bins);
+		w_u8(w, (unsigned)r->skip);
+		w_u8(w, r->approximate ? 1 : 0);
+		w_u8(w, r->drifted ? 1 : 0);
+	}
+}
+
 /* A window waiting for labels: its judged drift, counts, due time and
  * the KPI pairs credited so far. */
 static void write_waiting(wbuf *w, const pipeline_waiting *wt, size_t nf)
@@ -468,6 +528,7 @@ static void write_waiting(wbuf *w, const pipeline_waiting *wt, size_t nf)
 		w_f64(w, f->ks_statistic);
 		w_f64(w, f->ks_p_value);
 		w_u8(w, f->drifted ? 1 : 0);
+		write_results(w, f);
 	}
 	w_u64(w, ev->n_drifted);
 	w_f64(w, ev->drifted_share);
@@ -522,6 +583,7 @@ static void write_body(wbuf *w, const label_dict *ld, const pipeline_model *m)
 			w_u32(w, (uint32_t)(f->n_categories + 1));
 			for (size_t j = 0; j <= f->n_categories; j++)
 				w_f64(w, col->counts[j]);
+			write_unseen(w, &col->unseen);
 		} else {
 			w_u64(w, col->n);
 			for (size_t j = 0; j < col->n; j++)
@@ -1068,6 +1130,60 @@ static void read_kpi(rbuf *r, kpi_acc *k)
 	}
 }
 
+static void read_unseen(rbuf *r, unseen_tally *t)
+{
+	uint64_t n = r_count(r, r_u32(r, "unseen names"), UNSEEN_MAX_NAMES, 1,
+			     "unseen names");
+
+	unseen_reset(t);
+	for (uint64_t i = 0; r->rc == 0 && i < n; i++) {
+		char *name = r_str(r, UNSEEN_NAME_MAX, "unseen name");
+		double count = r_tally(r, "unseen count");
+
+		if (r->rc == 0 && unseen_add(t, name, strlen(name)) != 0)
+			r_nomem(r);
+		if (r->rc == 0 && t->n > 0 && strcmp(t->names[t->n - 1], name) == 0)
+			t->counts[t->n - 1] = count;
+		else if (r->rc == 0)
+			r_fail(r, KPG_EINTEGRITY, "unseen names repeat");
+		free(name);
+	}
+	t->other = r_tally(r, "unseen other");
+}
+
+static void read_results(rbuf *r, policy_feature_eval *f)
+{
+	f->has_psi = r_u8(r, "feature evaluation") != 0;
+	f->weight = r_finite(r, 1, "feature weight");
+	f->critical = r_u8(r, "feature evaluation") != 0;
+	f->unseen = r_u64(r, "feature evaluation");
+	f->vanished = r_u64(r, "feature evaluation");
+	f->n_results = (size_t)r_count(r, r_u8(r, "detector results"), DRIFT__COUNT,
+				       1, "detector results");
+	for (size_t j = 0; r->rc == 0 && j < f->n_results; j++) {
+		drift_result *d = &f->results[j];
+		unsigned kind = r_u8(r, "detector");
+
+		if (r->rc == 0 && kind >= DRIFT__COUNT)
+			r_fail(r, KPG_EINTEGRITY, "unknown detector");
+		d->kind = (drift_detector)kind;
+		d->value = r_f64(r, "detector value");
+		d->p_value = r_f64(r, "detector p-value");
+		d->p_adjusted = r_f64(r, "detector p-value");
+		d->effect = r_f64(r, "detector effect");
+		d->threshold = r_f64(r, "detector threshold");
+		d->min_effect = r_f64(r, "detector effect floor");
+		d->error = r_f64(r, "detector error");
+		d->noise = r_f64(r, "detector noise");
+		d->bins = r_u32(r, "detector bins");
+		d->skip = (drift_skip)r_u8(r, "detector skip");
+		if (r->rc == 0 && d->skip > DRIFT_SKIP_NOISE)
+			r_fail(r, KPG_EINTEGRITY, "unknown detector skip");
+		d->approximate = r_u8(r, "detector") != 0;
+		d->drifted = r_u8(r, "detector") != 0;
+	}
+}
+
 static void read_waiting(rbuf *r, pipeline_model *m, uint64_t expect_index)
 {
 	pipeline_waiting *wt = NULL;
@@ -1101,13 +1217,16 @@ static void read_waiting(rbuf *r, pipeline_model *m, uint64_t expect_index)
 		f->n = (size_t)r_u64(r, "feature evaluation");
 		f->missing = (size_t)r_u64(r, "feature evaluation");
 		f->psi = r_f64(r, "feature evaluation");
-		/* the per-detector results are not checkpointed: they were
-		 * audited when the window closed */
-		f->has_psi = f->n > 0;
 		f->has_ks = r_u8(r, "feature evaluation") != 0;
 		f->ks_statistic = r_f64(r, "feature evaluation");
 		f->ks_p_value = r_f64(r, "feature evaluation");
 		f->drifted = r_u8(r, "feature evaluation") != 0;
+		if (r->version >= 4) {
+			read_results(r, f);
+		} else { /* before version 4: PSI and KS only */
+			f->has_psi = f->n > 0;
+			f->weight = 1;
+		}
 	}
 	ev->n_drifted = (size_t)r_count(r, r_u64(r, "waiting window"),
 					m->ref.n_features, 0, "drifted features");
@@ -1148,6 +1267,8 @@ static void read_window(rbuf *r, pipeline_model *m)
 				r_fail(r, KPG_EINTEGRITY, "category count differs from the reference");
 			for (size_t j = 0; r->rc == 0 && j <= f->n_categories; j++)
 				col->counts[j] = r_tally(r, "category counts");
+			if (r->version >= 4)
+				read_unseen(r, &col->unseen);
 		} else {
 			uint64_t n = r_count(r, r_u64(r, "values"), w->max_values, 8,
 					     "window values");

@@ -3,6 +3,7 @@
  * chi2 over categories) share one pair of count vectors per feature. */
 #include "evaluate.h"
 
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,16 +68,37 @@ static drift_result *add_result(policy_feature_eval *fe, const drift_check *c)
 	return r;
 }
 
-/* The small-sample rule of the binned detectors: judged only with
- * min_values_per_bin values per bin in both samples. */
+/* A binned detector's threshold as the PSI it corresponds to for small
+ * differences: PSI, JS divergence (8 ln 2 JS^2, base 2) and squared
+ * Hellinger (8 H^2) are all about sum (p - q)^2 / p then. */
+static double psi_equivalent(drift_detector d, double threshold)
+{
+	switch (d) {
+	case DRIFT_JS: return 8.0 * M_LN2 * threshold * threshold;
+	case DRIFT_HELLINGER: return 8.0 * threshold * threshold;
+	default: return threshold;
+	}
+}
+
+/* The small-sample rules of the binned detectors: judged only with
+ * min_values_per_bin values per bin in both samples, and only when a
+ * window of this size without drift would reach the threshold at most
+ * max_noise_alarm of the time -- n_eff * PSI is about chi-square with
+ * bins - 1 degrees of freedom under no drift. */
 static void binned_rule(const policy_window_eval *in, double n_ref, size_t m,
 			unsigned bins, drift_result *r)
 {
 	double need = (double)in->min_values_per_bin * (double)bins;
+	double n_eff = effective_size(n_ref, (double)m);
 
 	r->bins = bins;
+	r->noise = bins < 2 ? 0
+			    : gsl_cdf_chisq_Q(n_eff * psi_equivalent(r->kind, r->threshold),
+					      (double)(bins - 1));
 	if (in->min_values_per_bin > 0 && (fmin(n_ref, (double)m) < need))
 		r->skip = DRIFT_SKIP_FEW_VALUES;
+	else if (r->noise > in->max_noise_alarm)
+		r->skip = DRIFT_SKIP_NOISE;
 }
 
 /* One binned detector over counts c. */
@@ -107,8 +129,7 @@ static int numeric_counts(const reference_feature *f, const double *cur,
 {
 	int rc;
 
-	rc = counts_alloc(c, in->binning == DRIFT_BINS_EVIDENTLY ? in->psi_bins
-								 : f->psi.n_bins,
+	rc = counts_alloc(c, in->binning == DRIFT_BINS_EVIDENTLY ? in->psi_bins : f->psi.n_bins,
 			  f->name, err);
 	if (rc)
 		return rc;
@@ -262,12 +283,14 @@ int evaluate_categorical(const reference_feature *f, const double *counts,
 			 policy_feature_eval *fe, kpg_err *err)
 {
 	eval_counts c = {0};
-	double total = 0;
+	double total = 0, ref_total = 0;
 	drift_plan use;
 	int rc = 0;
 
-	for (size_t i = 0; i <= f->n_categories; i++)
+	for (size_t i = 0; i <= f->n_categories; i++) {
 		total += counts[i];
+		ref_total += f->category_counts[i];
+	}
 	fe->n = (size_t)total;
 	fe->n_results = 0;
 	fe->has_ks = fe->has_psi = 0;
@@ -280,7 +303,7 @@ int evaluate_categorical(const reference_feature *f, const double *counts,
 	if (rc)
 		return rc;
 	policy_drift_resolve_auto(plan, POLICY_FEATURE_CATEGORICAL,
-				  effective_size(f->weight_total, total),
+				  effective_size(ref_total, total),
 				  in->auto_size, &use);
 	for (size_t i = 0; i < use.n_checks && rc == 0; i++) {
 		const drift_check *ck = &use.checks[i];
@@ -295,8 +318,7 @@ int evaluate_categorical(const reference_feature *f, const double *counts,
 			r->bins = (unsigned)chi.kept;
 		} else if (drift_detector_is_binned(ck->kind)) {
 			rc = binned_value(ck->kind, in, &c, &r->value, err);
-			binned_rule(in, f->weight_total, (size_t)total,
-				    c.compared, r);
+			binned_rule(in, ref_total, (size_t)total, c.compared, r);
 		} else {
 			kpg_err_set(err, "feature '%s': %s does not apply to categorical features",
 				    f->name, drift_detector_name(ck->kind));

@@ -13,7 +13,12 @@
 
 static const char *skip_name(drift_skip s)
 {
-	return s == DRIFT_SKIP_FEW_VALUES ? "few_values" : "judged";
+	switch (s) {
+	case DRIFT_SKIP_FEW_VALUES: return "few_values";
+	case DRIFT_SKIP_NOISE: return "noise";
+	case DRIFT_JUDGED: break;
+	}
+	return "judged";
 }
 
 /* JSON has no NaN: non-finite numbers become null. */
@@ -36,6 +41,10 @@ json_t *events_detectors(const policy_feature_eval *f)
 
 		if (o == NULL)
 			continue;
+		/* a constant reference: any difference is infinitely many of
+		 * its standard deviations */
+		if (isinf(r->value))
+			json_object_set_new(o, "infinite", json_true());
 		if (drift_detector_is_test(r->kind)) {
 			json_object_set_new(o, "p_value", real_or_null(r->p_value));
 			json_object_set_new(o, "p_adjusted", real_or_null(r->p_adjusted));
@@ -44,6 +53,8 @@ json_t *events_detectors(const policy_feature_eval *f)
 		}
 		if (r->bins > 0)
 			json_object_set_new(o, "bins", json_integer(r->bins));
+		if (drift_detector_is_binned(r->kind))
+			json_object_set_new(o, "noise", real_or_null(r->noise));
 		if (r->skip != DRIFT_JUDGED)
 			json_object_set_new(o, "skipped", json_string(skip_name(r->skip)));
 		if (r->error > 0) {

@@ -153,6 +153,7 @@ static int build_categorical(reference_feature *f, ref_column *c, kpg_err *err)
 	}
 	f->category_counts[f->n_categories] = 0; /* unseen */
 	f->n = c->n_texts;
+	f->weight_total = (double)c->n_texts;
 	return 0;
 nomem:
 	kpg_err_set(err, "out of memory building categories of '%s'", f->name);
@@ -487,7 +488,7 @@ done:
 }
 
 static int load_csv(const char *path, const reference_options *opt,
-		   reference *out, kpg_err *err)
+		    reference *out, kpg_err *err)
 {
 	csv_reader cr;
 	ref_column *cols = NULL;

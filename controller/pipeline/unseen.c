@@ -26,6 +26,7 @@ int unseen_add(unseen_tally *t, const char *text, size_t len)
 
 	if (len > UNSEEN_NAME_MAX)
 		len = UNSEEN_NAME_MAX;
+	len = strnlen(text, len); /* names are kept as C strings */
 	if (t->names == NULL && unseen_init(t) != 0) {
 		t->other += 1;
 		return KPG_ENOMEM;

@@ -21,8 +21,8 @@
 
 typedef struct window_column {
 	double *values;
-	size_t n, cap;  /* numeric; owned */
-	double *counts; /* categorical: n_categories + 1; owned */
+	size_t n, cap;       /* numeric; owned */
+	double *counts;      /* categorical: n_categories + 1; owned */
 	unseen_tally unseen; /* categorical: the new names behind the last count */
 	uint64_t missing;
 } window_column;
