@@ -128,6 +128,7 @@ static void probs(double *p, size_t k, double r, const int *zero, size_t nz)
 enum dist { D_NORMAL,
 	    D_POISSON,
 	    D_UNIFORM,
+	    D_UNIFINT,
 	    D_CONST };
 
 static double *draw(enum dist d, size_t n, double p1, double p2)
@@ -142,6 +143,7 @@ static double *draw(enum dist d, size_t n, double p1, double p2)
 		case D_NORMAL: x[i] = p1 + gsl_ran_gaussian(rng, p2); break;
 		case D_POISSON: x[i] = (double)gsl_ran_poisson(rng, p1); break;
 		case D_UNIFORM: x[i] = gsl_ran_flat(rng, p1, p2); break;
+		case D_UNIFINT: x[i] = floor(gsl_ran_flat(rng, p1, p2)); break;
 		case D_CONST: x[i] = p1; break;
 		}
 	}
@@ -314,6 +316,14 @@ static int build_psie_cases(void)
 	rc |= add_psie("1 bin", draw(D_NORMAL, 400, 0, 1), 400, draw(D_NORMAL, 300, 0.1, 1.1), 300, 1, NULL);
 	rc |= add_psie("2 bins", draw(D_NORMAL, 400, 0, 1), 400, draw(D_NORMAL, 300, 0.5, 1.1), 300, 2, NULL);
 	rc |= add_psie("1000 bins", draw(D_NORMAL, 20000, 0, 1), 20000, draw(D_NORMAL, 15000, 0.1, 1), 15000, 1000, NULL);
+	/* integers 0..36, 12 bins of width 3: many values on edges (Sturges
+	 * gives 12 bins for n + m = 1500) */
+	rc |= add_psie("integers on edges, Sturges", draw(D_UNIFINT, 1000, 0, 37), 1000, draw(D_UNIFINT, 500, 0, 37), 500, 0, NULL);
+	rc |= add_psie("integers on edges, 12 bins", draw(D_UNIFINT, 1000, 0, 37), 1000, draw(D_UNIFINT, 500, 2, 37), 500, 12, NULL);
+	/* Evidently's switch: 20 distinct reference values are categories,
+	 * 21 are numbers */
+	rc |= add_psie("exactly 20 distinct values", draw(D_UNIFINT, 2000, 0, 20), 2000, draw(D_UNIFINT, 900, 0, 22), 900, 0, NULL);
+	rc |= add_psie("exactly 21 distinct values", draw(D_UNIFINT, 2000, 0, 21), 2000, draw(D_UNIFINT, 900, 0, 22), 900, 0, NULL);
 	s = draw(D_UNIFORM, 25, 0, 1); /* 25 distinct reference values */
 	rc |= add_psie("25 distinct values vs 10", s, 25, draw(D_UNIFORM, 10, 0, 1), 10, 0, NULL);
 	rc |= add_psie("weights 0..3 (numpy.repeat)", draw(D_NORMAL, 800, 0, 1), 800, draw(D_NORMAL, 500, 0.3, 1), 500, 0, reps(800));
