@@ -8,6 +8,7 @@
  * e_i = first + i * (ptp / n_bins), the last edge exactly the maximum. */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "psi_evidently.h"
 
@@ -80,21 +81,13 @@ static int check_sorted(const double *x, const double *w, size_t n,
 }
 
 /* Categorical path: the distinct values of both samples (reference values
- * of weight 0 are absent), merged; counts per value. */
-static int psi_union(const double *u, const double *uw, size_t n, double tu,
-		     const double *v, size_t m, double *out, kpg_err *err)
+ * of weight 0 are absent), merged; counts per value into rc, cc (n + m
+ * slots each); returns how many. */
+static size_t union_counts(const double *u, const double *uw, size_t n,
+			   const double *v, size_t m, double *rc, double *cc)
 {
-	double *rc = malloc(sizeof(double) * (n + m));
-	double *cc = malloc(sizeof(double) * (n + m));
 	size_t i = 0, j = 0, k = 0;
-	int rc_ = KPG_OK;
 
-	if (!rc || !cc) {
-		kpg_err_set(err, "psi_evidently: out of memory for %zu categories",
-			    n + m);
-		rc_ = KPG_ENOMEM;
-		goto done;
-	}
 	while (i < n || j < m) {
 		double x;
 
@@ -116,26 +109,19 @@ static int psi_union(const double *u, const double *uw, size_t n, double tu,
 			cc[k] += 1.0;
 		k++;
 	}
-	*out = psi_rows(rc, tu, cc, (double)m, k, 0);
-done:
-	free(rc);
-	free(cc);
-	return rc_;
+	return k;
 }
 
-int psi_evidently_numeric(const double *ref_sorted, const double *ref_weights,
-			  size_t n, const double *cur_sorted, size_t m,
-			  unsigned bins, double *out, kpg_err *err)
+int psi_evidently_bins(const double *ref_sorted, const double *ref_weights,
+		       size_t n, const double *cur_sorted, size_t m,
+		       unsigned bins, psi_evidently_hist *out, kpg_err *err)
 {
 	const double *u = ref_sorted, *uw = ref_weights, *v = cur_sorted;
-	double tu, tv, first, last, ptp, step, prev = 0.0, *rc = NULL, *cc = NULL;
+	double tu, tv, first, last, ptp, step, prev = 0.0;
 	size_t i, lo, hi, distinct = 0, nb, b;
 	int rc_;
 
-	if (!out) {
-		kpg_err_set(err, "psi_evidently: no result pointer");
-		return KPG_EINVAL;
-	}
+	memset(out, 0, sizeof(*out));
 	if ((rc_ = check_sorted(u, uw, n, "reference", &tu, err)) != 0 ||
 	    (rc_ = check_sorted(v, NULL, m, "current", &tv, err)) != 0)
 		return rc_;
@@ -144,6 +130,8 @@ int psi_evidently_numeric(const double *ref_sorted, const double *ref_weights,
 			    PSI_EVIDENTLY_MAX_BINS);
 		return KPG_EINVAL;
 	}
+	out->ref_total = tu;
+	out->cur_total = tv;
 
 	/* the reference's span and distinct values, weight-0 values absent */
 	lo = 0;
@@ -158,8 +146,15 @@ int psi_evidently_numeric(const double *ref_sorted, const double *ref_weights,
 			prev = u[i];
 		}
 	}
-	if (distinct <= PSI_EVIDENTLY_MAX_CATEGORIES)
-		return psi_union(u, uw, n, tu, v, m, out, err);
+	if (distinct <= PSI_EVIDENTLY_MAX_CATEGORIES) {
+		out->ref = malloc(sizeof(double) * (n + m));
+		out->cur = malloc(sizeof(double) * (n + m));
+		if (!out->ref || !out->cur)
+			goto nomem;
+		out->k = union_counts(u, uw, n, v, m, out->ref, out->cur);
+		out->categorical = 1;
+		return KPG_OK;
+	}
 
 	first = fmin(u[lo], v[0]);
 	last = fmax(u[hi], v[m - 1]);
@@ -177,13 +172,11 @@ int psi_evidently_numeric(const double *ref_sorted, const double *ref_weights,
 	} else {
 		nb = bins;
 	}
-	rc = calloc(nb, sizeof(double));
-	cc = calloc(nb, sizeof(double));
-	if (!rc || !cc) {
-		kpg_err_set(err, "psi_evidently: out of memory for %zu bins", nb);
-		rc_ = KPG_ENOMEM;
-		goto done;
-	}
+	out->ref = calloc(nb, sizeof(double));
+	out->cur = calloc(nb, sizeof(double));
+	if (!out->ref || !out->cur)
+		goto nomem;
+	out->k = nb;
 	/* numpy.linspace(first, last, nb + 1): i * step + first */
 	step = ptp / (double)nb;
 #define EDGE(k) ((k) == nb ? last : (double)(k)*step + first)
@@ -192,20 +185,56 @@ int psi_evidently_numeric(const double *ref_sorted, const double *ref_weights,
 	for (i = 0, b = 0; i < n; i++) {
 		while (b + 1 < nb && u[i] >= EDGE(b + 1))
 			b++;
-		rc[b] += uw ? uw[i] : 1.0;
+		out->ref[b] += uw ? uw[i] : 1.0;
 	}
 	for (i = 0, b = 0; i < m; i++) {
 		while (b + 1 < nb && v[i] >= EDGE(b + 1))
 			b++;
-		cc[b] += 1.0;
+		out->cur[b] += 1.0;
 	}
 #undef EDGE
-	*out = psi_rows(rc, tu, cc, tv, nb, 1);
-	rc_ = KPG_OK;
-done:
-	free(rc);
-	free(cc);
-	return rc_;
+	return KPG_OK;
+nomem:
+	psi_evidently_hist_free(out);
+	kpg_err_set(err, "psi_evidently: out of memory for the bins of %zu values",
+		    n + m);
+	return KPG_ENOMEM;
+}
+
+void psi_evidently_hist_free(psi_evidently_hist *h)
+{
+	free(h->ref);
+	free(h->cur);
+	h->ref = h->cur = NULL;
+	h->k = 0;
+}
+
+double psi_evidently_hist_psi(const psi_evidently_hist *h)
+{
+	/* histogram bins count even when both rows are empty there (Evidently
+	 * sums that term); categories outside the union do not exist */
+	return psi_rows(h->ref, h->ref_total, h->cur, h->cur_total, h->k,
+			!h->categorical);
+}
+
+int psi_evidently_numeric(const double *ref_sorted, const double *ref_weights,
+			  size_t n, const double *cur_sorted, size_t m,
+			  unsigned bins, double *out, kpg_err *err)
+{
+	psi_evidently_hist h;
+	int rc;
+
+	if (!out) {
+		kpg_err_set(err, "psi_evidently: no result pointer");
+		return KPG_EINVAL;
+	}
+	rc = psi_evidently_bins(ref_sorted, ref_weights, n, cur_sorted, m, bins,
+				&h, err);
+	if (rc)
+		return rc;
+	*out = psi_evidently_hist_psi(&h);
+	psi_evidently_hist_free(&h);
+	return KPG_OK;
 }
 
 int psi_evidently_counts(const double *ref_counts, const double *cur_counts,

@@ -49,6 +49,24 @@ int psi_evidently_numeric(const double *ref_sorted, const double *ref_weights,
 			  size_t n, const double *cur_sorted, size_t m,
 			  unsigned bins, double *out, kpg_err *err);
 
+/* The two samples over Evidently's bins (as psi_evidently_numeric takes
+ * them): the union of distinct values when the reference has at most 20
+ * (categorical), else the equal-width bins. So JS and Hellinger can use
+ * Evidently's bins too. */
+typedef struct psi_evidently_hist {
+	double *ref, *cur; /* owned, k each */
+	size_t k;
+	double ref_total, cur_total;
+	int categorical; /* 1: the union of distinct values */
+} psi_evidently_hist;
+
+int psi_evidently_bins(const double *ref_sorted, const double *ref_weights,
+		       size_t n, const double *cur_sorted, size_t m,
+		       unsigned bins, psi_evidently_hist *out, kpg_err *err);
+/* Evidently's PSI over the bins. */
+double psi_evidently_hist_psi(const psi_evidently_hist *h);
+void psi_evidently_hist_free(psi_evidently_hist *h);
+
 /* Categorical feature: counts of the same k categories, aligned by the
  * caller over the union of both samples' categories (any non-negative
  * finite reals, each total > 0). A category with 0 in both rows is not in

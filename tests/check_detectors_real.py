@@ -27,6 +27,8 @@ except ImportError:
     print("skip: numpy/scipy not available to /usr/bin/python3")
     sys.exit(SKIP)
 
+from scipy_ref_more import evidently_psi_props  # noqa: E402 (after the skip)
+
 c = Check()
 real = os.path.join(c.shared, "data", "real")
 if not os.path.isdir(real):
@@ -253,4 +255,62 @@ state = next(f for f in doc["features"] if f["name"] == "State")
 c.ok(top in state["categories"]["vanished"],
      f"churn: {top} named as vanished: {state['categories']}")
 
+
+# ---- Evidently binning (--binning evidently) ---------------------------
+
+
+def evidently_bins(ref, cur):
+    """Evidently 0.7's get_binned_data for a numeric column: the union of
+    values when the reference has 20 distinct ones or fewer, else numpy's
+    Sturges bins over both samples."""
+    ref, cur = np.array(ref, dtype=float), np.array(cur, dtype=float)
+    if len(np.unique(ref)) <= 20:
+        keys = np.union1d(ref, cur)
+        rk, rn = np.unique(ref, return_counts=True)
+        ck, cn = np.unique(cur, return_counts=True)
+        r, q = np.zeros(len(keys)), np.zeros(len(keys))
+        r[np.searchsorted(keys, rk)] = rn
+        q[np.searchsorted(keys, ck)] = cn
+        return r, q
+    edges = np.histogram_bin_edges(np.concatenate([ref, cur]), bins="sturges")
+    return (np.histogram(ref, edges)[0].astype(float),
+            np.histogram(cur, edges)[0].astype(float))
+
+
+def check_evidently(case, names, ref_rows, cur_rows, categorical):
+    rp = os.path.join(c.tmp, case + "-ref.csv")
+    cp = os.path.join(c.tmp, case + "-cur.csv")
+    write_csv(rp, names, ref_rows)
+    write_csv(cp, names, cur_rows)
+    args = ["compare", "--reference", rp, "--current", cp, "--json", "--binning",
+            "evidently", "--detectors", "psi,js,hellinger", "--max-noise-alarm", "1",
+            "--min-values-per-bin", "0"]
+    if categorical:
+        args += ["--categorical", ",".join(categorical)]
+    import json
+    rc, out, err = c.run(*args)
+    doc = json.loads(out)
+    for f in doc["features"]:
+        col = names.index(f["name"])
+        ref = [r[col] for r in ref_rows]
+        cur = [r[col] for r in cur_rows]
+        if f["name"] in categorical:
+            keys = sorted(set(ref) | set(cur))
+            r = np.array([sum(1 for x in ref if x == k) for k in keys], dtype=float)
+            q = np.array([sum(1 for x in cur if x == k) for k in keys], dtype=float)
+        else:
+            r, q = evidently_bins([float(x) for x in ref], [float(x) for x in cur])
+        want = {"psi": evidently_psi_props(r / r.sum(), q / q.sum()),
+                "js": float(distance.jensenshannon(r / r.sum(), q / q.sum(), base=2)),
+                "hellinger": hellinger(r, q)}
+        got = {d["detector"]: d for d in f["detectors"]}
+        for det, w in want.items():
+            c.ok(rel_close(got[det]["value"], w),
+                 f"{case}/{f['name']}/{det} (Evidently bins): {got[det]['value']!r} vs {w!r}")
+            c.ok(got[det]["bins"] == len(r) or f["name"] in categorical,
+                 f"{case}/{f['name']}/{det}: {got[det]['bins']} bins vs {len(r)}")
+
+
+check_evidently("bike-evidently", bike_names, jan, jul, ["weathersit", "season"])
+check_evidently("elec2-evidently", enames, e_ref, e_cur, ["day"])
 c.finish()

@@ -10,7 +10,6 @@
 
 #include "chi2.h"
 #include "divergence.h"
-#include "histogram.h"
 #include "ks.h"
 #include "psi.h"
 #include "psi_evidently.h"
@@ -22,6 +21,8 @@ typedef struct eval_counts {
 	double *ref, *cur; /* owned, k each */
 	size_t k;
 	unsigned compared; /* bins or categories holding a value of either */
+	psi_evidently_hist evidently; /* numeric, Evidently binning: the same
+					 arrays, with the totals its PSI needs */
 } eval_counts;
 
 static int counts_alloc(eval_counts *c, size_t k, const char *feature,
@@ -107,9 +108,13 @@ static int binned_value(drift_detector d, const policy_window_eval *in,
 {
 	switch (d) {
 	case DRIFT_PSI:
-		return in->binning == DRIFT_BINS_EVIDENTLY
-			       ? psi_evidently_counts(c->ref, c->cur, c->k, v, err)
-			       : psi_from_counts(c->ref, c->cur, c->k, v, err);
+		if (in->binning != DRIFT_BINS_EVIDENTLY)
+			return psi_from_counts(c->ref, c->cur, c->k, v, err);
+		if (c->evidently.k > 0) { /* numeric: its histogram's rule */
+			*v = psi_evidently_hist_psi(&c->evidently);
+			return 0;
+		}
+		return psi_evidently_counts(c->ref, c->cur, c->k, v, err);
 	case DRIFT_JS:
 		return divergence_js(c->ref, c->cur, c->k, DIVERGENCE_JS_BASE, v, err);
 	case DRIFT_HELLINGER:
@@ -122,25 +127,35 @@ static int binned_value(drift_detector d, const policy_window_eval *in,
 }
 
 /* The numeric feature's bins: the PSI bins of the reference (quantile
- * binning) or equal-width bins over both samples (Evidently's). */
+ * binning) or Evidently's (psi_evidently.h: Sturges' equal-width bins over
+ * both samples, or the union of values when the reference has at most 20
+ * distinct ones). */
 static int numeric_counts(const reference_feature *f, const double *cur,
 			  size_t m, const policy_window_eval *in, eval_counts *c,
 			  kpg_err *err)
 {
+	psi_evidently_hist h;
 	int rc;
 
-	rc = counts_alloc(c, in->binning == DRIFT_BINS_EVIDENTLY ? in->psi_bins : f->psi.n_bins,
-			  f->name, err);
+	if (in->binning == DRIFT_BINS_EVIDENTLY) {
+		rc = psi_evidently_bins(f->sorted, f->weights, f->n, cur, m,
+					PSI_EVIDENTLY_STURGES, &h, err);
+		if (rc)
+			return rc;
+		/* the counts move over; psi_evidently_hist_psi wants them back */
+		c->ref = h.ref;
+		c->cur = h.cur;
+		c->k = h.k;
+		c->evidently = h;
+		count_compared(c);
+		return 0;
+	}
+	rc = counts_alloc(c, f->psi.n_bins, f->name, err);
 	if (rc)
 		return rc;
-	if (in->binning == DRIFT_BINS_EVIDENTLY) {
-		rc = histogram_two(f->sorted, f->weights, f->n, cur, m, in->psi_bins,
-				   c->ref, c->cur, err);
-	} else {
-		for (size_t i = 0; i < c->k; i++)
-			c->ref[i] = f->psi.ref_prop[i] * f->weight_total;
-		rc = psi_bin_counts(&f->psi, cur, m, c->cur, err);
-	}
+	for (size_t i = 0; i < c->k; i++)
+		c->ref[i] = f->psi.ref_prop[i] * f->weight_total;
+	rc = psi_bin_counts(&f->psi, cur, m, c->cur, err);
 	count_compared(c);
 	return rc;
 }
