@@ -20,7 +20,7 @@
 typedef struct eval_counts {
 	double *ref, *cur; /* owned, k each */
 	size_t k;
-	unsigned compared; /* bins or categories holding a value of either */
+	unsigned compared;            /* bins or categories holding a value of either */
 	psi_evidently_hist evidently; /* numeric, Evidently binning: the same
 					 arrays, with the totals its PSI needs */
 } eval_counts;
