@@ -1,7 +1,9 @@
 """Shared helpers for kpigate's Python end-to-end checks (run by ctest with
 /usr/bin/python3 as: check_X.py KPIGATE SHARED_DIR TESTS_DIR BUILD_DIR)."""
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,6 +17,13 @@ class Check:
             sys.exit("usage: check.py KPIGATE SHARED_DIR TESTS_DIR BUILD_DIR")
         self.kpigate, self.shared, self.tests, self.build = sys.argv[1:5]
         self.tmp = tempfile.mkdtemp(prefix="kpg-check-")
+        # the scenario checks write hundreds of thousands of capture files:
+        # runs that left them behind filled a machine's inodes. They go at
+        # exit, pass or fail, unless KPG_KEEP_TMP=1 keeps them to debug.
+        if os.environ.get("KPG_KEEP_TMP") == "1":
+            print(f"keeping {self.tmp} (KPG_KEEP_TMP=1)")
+        else:
+            atexit.register(shutil.rmtree, self.tmp, True)
         self.failures = 0
         self.passed = 0
 
