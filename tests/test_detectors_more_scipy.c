@@ -316,6 +316,26 @@ static int build_psie_cases(void)
 	rc |= add_psie("1 bin", draw(D_NORMAL, 400, 0, 1), 400, draw(D_NORMAL, 300, 0.1, 1.1), 300, 1, NULL);
 	rc |= add_psie("2 bins", draw(D_NORMAL, 400, 0, 1), 400, draw(D_NORMAL, 300, 0.5, 1.1), 300, 2, NULL);
 	rc |= add_psie("1000 bins", draw(D_NORMAL, 20000, 0, 1), 20000, draw(D_NORMAL, 15000, 0.1, 1), 15000, 1000, NULL);
+	/* numpy's Sturges count is ceil(ptp / (ptp / (log2(N) + 1))), which
+	 * for N = 1024 is 12 rather than 11 for about 2% of spans: redraw the
+	 * current sample until the span is one of those */
+	{
+		double *u = draw(D_NORMAL, 600, 0, 1), *v = NULL, ptp = 0;
+		int tries;
+
+		for (tries = 0; tries < 5000 && u; tries++) {
+			free(v);
+			v = draw(D_NORMAL, 424, 0.1, 1);
+			if (!v)
+				break;
+			ptp = fmax(u[599], v[423]) - fmin(u[0], v[0]);
+			if (ceil(ptp / (ptp / (log2(1024.0) + 1.0))) == 12.0)
+				break;
+		}
+		if (!(ceil(ptp / (ptp / 11.0)) == 12.0))
+			rc = -1;
+		rc |= add_psie("n + m = 1024, 12 Sturges bins by rounding", u, 600, v, 424, 0, NULL);
+	}
 	/* integers 0..36, 12 bins of width 3: many values on edges (Sturges
 	 * gives 12 bins for n + m = 1500) */
 	rc |= add_psie("integers on edges, Sturges", draw(D_UNIFINT, 1000, 0, 37), 1000, draw(D_UNIFINT, 500, 0, 37), 500, 0, NULL);
