@@ -3,7 +3,7 @@
 # 60), seeded with the bad-input corpus (plain and gzip, for the file
 # reader too), the example policies, AWS credential
 # answers and files (tests/data/aws, fake values), the configuration files
-# (tests/data/config) and, when present, the real
+# (tests/data/config), compiled references (tests/data/reference) and, when present, the real
 # SageMaker samples in ../shared. Exits non-zero on a crash.
 # usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -13,7 +13,7 @@ dir=build-fuzz
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DKPIGATE_FUZZ=ON -DKPIGATE_TESTS=OFF >/dev/null
 cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy fuzz_aws_creds fuzz_config fuzz_line_reader \
-  fuzz_deployment >/dev/null
+  fuzz_deployment fuzz_reference_file >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 seed_lines() { # one seed file per line of each input file
@@ -42,8 +42,11 @@ done
 mkdir -p "$work/deploy"
 printf '{"model": "churn-xgb", "time": "2026-01-20T00:00:00Z"}\n' >"$work/deploy/good"
 printf '{"model": "m", "time": "yesterday", "reference": "x.csv"}\n' >"$work/deploy/bad"
+# compiled references (kpigate baseline build output)
+mkdir -p "$work/reffile"
+cp tests/data/reference/*.kpgref "$work/reffile/"
 for t in capture:capture groundtruth:gt policy:policy aws_creds:aws config:config line_reader:lines \
-	deployment:deploy; do
+	deployment:deploy reference_file:reffile; do
   name=${t%%:*} seeds=${t##*:}
   echo "fuzz_$name: ${secs}s"
   rc=0

@@ -53,9 +53,9 @@ typedef struct reference_feature {
 
 /* What the reference was read from. */
 typedef enum reference_source {
-	REFERENCE_SOURCE_CSV = 0,   /* a training CSV with a header row */
+	REFERENCE_SOURCE_CSV = 0,       /* a training CSV with a header row */
 	REFERENCE_SOURCE_MM_STATISTICS, /* a Model Monitor statistics.json */
-	REFERENCE_SOURCE_COMPILED   /* `kpigate baseline build` output */
+	REFERENCE_SOURCE_COMPILED       /* `kpigate baseline build` output */
 } reference_source;
 
 typedef struct reference {
