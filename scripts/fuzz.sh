@@ -3,8 +3,9 @@
 # 60), seeded with the bad-input corpus (plain and gzip, for the file
 # reader too), the example policies, AWS credential
 # answers and files (tests/data/aws, fake values), the configuration files
-# (tests/data/config), the small Model Monitor baselines (tests/data/mm)
-# and, when present, the real SageMaker samples in ../shared. Exits non-zero on a crash.
+# (tests/data/config), the small Model Monitor baselines (tests/data/mm),
+# compiled references (tests/data/reference) and, when present, the real
+# SageMaker samples in ../shared. Exits non-zero on a crash.
 # usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,7 +14,7 @@ dir=build-fuzz
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DKPIGATE_FUZZ=ON -DKPIGATE_TESTS=OFF >/dev/null
 cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy fuzz_aws_creds fuzz_config fuzz_line_reader \
-  fuzz_deployment fuzz_mm_statistics fuzz_mm_constraints >/dev/null
+  fuzz_deployment fuzz_mm_statistics fuzz_mm_constraints fuzz_reference_file >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 seed_lines() { # one seed file per line of each input file
@@ -54,8 +55,11 @@ for f in "$shared"/constraints_*.json "$shared"/sdk_test_constraints_*.json; do
   [[ -f $f ]] || continue
   cp "$f" "$work/mmcons/"
 done
+# compiled references (kpigate baseline build output)
+mkdir -p "$work/reffile"
+cp tests/data/reference/*.kpgref "$work/reffile/"
 for t in capture:capture groundtruth:gt policy:policy aws_creds:aws config:config line_reader:lines \
-	deployment:deploy mm_statistics:mmstats mm_constraints:mmcons; do
+	deployment:deploy mm_statistics:mmstats mm_constraints:mmcons reference_file:reffile; do
   name=${t%%:*} seeds=${t##*:}
   echo "fuzz_$name: ${secs}s"
   rc=0

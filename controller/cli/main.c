@@ -19,6 +19,7 @@ static const char usage[] =
 	"  audit    verify or summarise an audit log\n"
 	"  action   show the exact AWS request a retrain would send (action test)\n"
 	"  model    record that a new model serves (model deployed)\n"
+	"  baseline compile a training CSV into a reference file (baseline build|show)\n"
 	"  example  write the bundled example into a folder\n"
 	"  run      the Kafka daemon (run --check --config FILE validates a configuration)\n"
 	"\n"
@@ -43,6 +44,7 @@ int main(int argc, char **argv)
 		{"action", cmd_action},
 		{"config", cmd_config},
 		{"model", cmd_model},
+		{"baseline", cmd_baseline},
 	};
 
 	/* GSL's default handler aborts; every GSL call's code is checked. */

@@ -8,6 +8,24 @@
 
 #include "csv_reader.h"
 #include "kpg_suggest.h"
+#include "reference_file.h"
+
+/* A compiled reference (`kpigate baseline build`): its source's header,
+ * as it recorded it. */
+static int header_of_compiled(const char *path, csv_header *h, kpg_err *err)
+{
+	reference_file_info info;
+	int rc = reference_file_read_info(path, &info, err);
+
+	if (rc == 0) {
+		h->names = info.columns; /* now owned by h */
+		h->n = info.n_columns;
+		info.columns = NULL;
+		info.n_columns = 0;
+	}
+	reference_file_info_free(&info);
+	return rc;
+}
 
 int csv_header_read(const char *path, csv_header *h, kpg_err *err)
 {
@@ -15,6 +33,8 @@ int csv_header_read(const char *path, csv_header *h, kpg_err *err)
 	int rc;
 
 	memset(h, 0, sizeof(*h));
+	if (reference_file_is_compiled(path))
+		return header_of_compiled(path, h, err);
 	rc = csv_open(&cr, path, 0, err);
 	if (rc)
 		return rc;

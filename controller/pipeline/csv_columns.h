@@ -16,7 +16,8 @@ typedef struct csv_header {
 /* Reads the first row of path. Returns 0 with *h (caller frees with
  * csv_header_free), KPG_EIO when the file cannot be opened, KPG_EPARSE
  * when it is empty or its first row is not CSV, KPG_ENOMEM; err says
- * which, naming path. */
+ * which, naming path. A compiled reference (reference_file.h) gives the
+ * header of the CSV it was built from, as it recorded it. */
 int csv_header_read(const char *path, csv_header *h, kpg_err *err);
 void csv_header_free(csv_header *h);
 

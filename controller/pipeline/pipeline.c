@@ -10,7 +10,21 @@
 #include "pipeline_decide.h"
 #include "pipeline_deploy.h"
 #include "pipeline_wait.h"
+#include "reference_cache.h"
 #include "reference_where.h"
+
+void pipeline_model_drop_reference(pipeline_model *m)
+{
+	if (m->ref_cached != NULL)
+		reference_cache_release(m->ref_cache, m->ref_cached);
+	else if (!m->ref_borrowed)
+		reference_free(&m->ref);
+	memset(&m->ref, 0, sizeof(m->ref));
+	m->ref.label_index = -1;
+	m->ref_cached = NULL;
+	m->ref_cache = NULL;
+	m->ref_borrowed = 0;
+}
 
 static void model_free(pipeline_model *m)
 {
@@ -20,15 +34,15 @@ static void model_free(pipeline_model *m)
 		free(m->deploys[i].reference);
 	free(m->deploys);
 	free(m->ref_override);
-	if (!m->ref_borrowed)
-		reference_free(&m->ref);
+	pipeline_model_drop_reference(m);
 	capture_decoder_free(m->dec);
 	policy_free(m->pol);
 	memset(m, 0, sizeof(*m));
 }
 
 static int model_init(pipeline_model *m, policy *pol, size_t max_line,
-		      const pipeline_options *opt, kpg_err *err)
+		      const pipeline_options *opt, reference_cache *cache,
+		      kpg_err *err)
 {
 	const reference *shared = NULL;
 	char key[REFERENCE_ERR_KEY_LEN];
@@ -47,11 +61,15 @@ static int model_init(pipeline_model *m, policy *pol, size_t max_line,
 	} else {
 		reference_options_from_policy(pol, &ro);
 		ro.err_key = key;
-		rc = reference_load(pol->reference_path, &ro, &m->ref, &sub);
+		rc = reference_cache_get(cache, pol->reference_path, &ro, &shared, &sub);
 		if (rc) {
 			reference_error_at(err, pol->source_path, key, sub.msg);
 			return rc;
 		}
+		m->ref = *shared; /* read-only, shared with identical ones */
+		m->ref_borrowed = 1;
+		m->ref_cache = cache;
+		m->ref_cached = shared;
 	}
 	memset(&co, 0, sizeof(co));
 	co.max_line_bytes = max_line;
@@ -91,6 +109,11 @@ int pipeline_init(pipeline *pl, policy **policies, size_t n,
 		rc = KPG_ENOMEM;
 		goto fail;
 	}
+	if (reference_cache_new(&pl->ref_cache) != 0) {
+		kpg_err_set(err, "out of memory");
+		rc = KPG_ENOMEM;
+		goto fail;
+	}
 	rc = join_init(&pl->join, opt ? opt->join_max_entries : 0,
 		       opt ? opt->join_max_age_ms : 0, err);
 	if (rc == 0)
@@ -101,7 +124,8 @@ int pipeline_init(pipeline *pl, policy **policies, size_t n,
 		pipeline_model *m = &pl->models[taken];
 
 		pl->n_models = taken + 1;
-		rc = model_init(m, policies[taken], pl->max_line_bytes, opt, err);
+		rc = model_init(m, policies[taken], pl->max_line_bytes, opt,
+				pl->ref_cache, err);
 		policies[taken] = NULL; /* now owned by the model */
 		if (rc == 0) {
 			kpg_err sub;
@@ -144,6 +168,7 @@ void pipeline_free(pipeline *pl)
 	for (size_t i = 0; i < pl->n_models; i++)
 		model_free(&pl->models[i]);
 	free(pl->models);
+	reference_cache_free(pl->ref_cache); /* after the models gave theirs back */
 	join_free(&pl->join);
 	label_dict_free(&pl->labels);
 	json_decref(pl->decisions);

@@ -68,9 +68,14 @@ typedef struct pipeline_model {
 	int has_bucket;        /* window_bucket is set: older records are late */
 	int64_t clock_ms;      /* latest inferenceTime of its records */
 	int has_clock;
-	pipeline_waiting *waiting;           /* owned ring of PIPELINE_MAX_WAITING, lazily */
-	size_t wait_head, n_waiting;         /* windows window_index - n_waiting .. - 1 */
-	int ref_borrowed;                    /* ref is a shared one's shallow copy */
+	pipeline_waiting *waiting;   /* owned ring of PIPELINE_MAX_WAITING, lazily */
+	size_t wait_head, n_waiting; /* windows window_index - n_waiting .. - 1 */
+	int ref_borrowed;            /* ref is a shared one's shallow copy */
+	/* when ref is a shallow copy of ref_cached, held from ref_cache (the
+	 * pipeline's, reference_cache.h): given back by
+	 * pipeline_model_drop_reference */
+	struct reference_cache *ref_cache;
+	const reference *ref_cached;
 	struct pipeline_deployment *deploys; /* owned: deployments not applied
 						yet, in time order (pipeline_deploy.h) */
 	size_t n_deploys;
@@ -155,6 +160,8 @@ typedef struct pipeline {
 	int has_clock;
 	pipeline_stats stats;
 	json_t *decisions; /* owned array: one summary object per decision */
+	/* owned: the models' references, identical ones loaded once */
+	struct reference_cache *ref_cache;
 	size_t max_line_bytes;
 	int64_t max_skew_ms;              /* < 0: not checked */
 	int64_t arrival_from, arrival_to; /* pipeline_set_arrival */
@@ -188,12 +195,19 @@ typedef struct pipeline {
 } pipeline;
 
 /* Takes ownership of the n policies (the array itself stays the caller's),
- * loads each reference and audits policy_loaded. On failure everything
- * taken is freed. audit and rejects are borrowed for the pipeline's life. */
+ * loads each reference and audits policy_loaded. Policies with the same
+ * reference file and options share one load (reference_cache.h). On
+ * failure everything taken is freed. audit and rejects are borrowed for
+ * the pipeline's life. */
 int pipeline_init(pipeline *pl, policy **policies, size_t n,
 		  const pipeline_options *opt, audit_log *audit, FILE *rejects,
 		  kpg_err *err);
 void pipeline_free(pipeline *pl);
+
+/* Lets go of a model's reference before another replaces it: gives a
+ * shared one back to the cache, frees an owned one, leaves a borrowed
+ * one. m->ref is then empty and owned by nobody. */
+void pipeline_model_drop_reference(pipeline_model *m);
 
 /* One capture line. endpoint_hint routes it to a policy (NULL: the only
  * policy). Rejects are counted and never an error; a negative return is

@@ -111,8 +111,7 @@ int pipeline_swap_reference(pipeline_model *m, const char *path, kpg_err *err)
 		return KPG_ENOMEM;
 	}
 	window_free(&m->win);
-	if (!m->ref_borrowed)
-		reference_free(&m->ref);
+	pipeline_model_drop_reference(m);
 	m->ref = neu;
 	m->ref_borrowed = 0;
 	m->win = win;

@@ -8,6 +8,7 @@
 #include "evaluate.h"
 #include "kpg_suggest.h"
 #include "policy.h"
+#include "reference_file.h"
 #include "sort.h"
 
 /* Column-wise staging while the CSV is read. */
@@ -496,6 +497,9 @@ static int load_csv(const char *path, const reference_options *opt,
 	int rc;
 	unsigned bins = opt->psi_bins ? opt->psi_bins : PSI_DEFAULT_BINS;
 
+	/* a compiled reference (`kpigate baseline build`) */
+	if (reference_file_is_compiled(path))
+		return reference_file_read(path, opt, out, err);
 	memset(out, 0, sizeof(*out));
 	out->label_index = -1;
 	if (opt->err_key != NULL)

@@ -122,8 +122,7 @@ int pipeline_replace_policy(pipeline *pl, size_t model, policy *newpol,
 	if (!keep) {
 		window_free(&m->win);
 		pipeline_wait_free(m); /* empty; its slots are sized to the old reference */
-		if (!m->ref_borrowed)
-			reference_free(&m->ref);
+		pipeline_model_drop_reference(m);
 		m->ref = st.ref;
 		m->ref_borrowed = 0;
 		m->win = st.win;
