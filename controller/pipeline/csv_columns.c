@@ -8,7 +8,9 @@
 
 #include "csv_reader.h"
 #include "kpg_suggest.h"
+#include "mm_statistics.h"
 #include "reference_file.h"
+#include "reference_mm.h"
 
 /* A compiled reference (`kpigate baseline build`): its source's header,
  * as it recorded it. */
@@ -27,6 +29,32 @@ static int header_of_compiled(const char *path, csv_header *h, kpg_err *err)
 	return rc;
 }
 
+/* A Model Monitor statistics.json: its features' names, in file order,
+ * are its columns. */
+static int header_of_statistics(const char *path, csv_header *h, kpg_err *err)
+{
+	mm_statistics st;
+	int rc = mm_statistics_load(path, &st, err);
+	size_t n;
+
+	if (rc)
+		return rc;
+	n = st.n_features;
+	h->names = calloc(st.n_features + 1, sizeof(*h->names));
+	for (size_t i = 0; h->names != NULL && i < st.n_features; i++) {
+		h->names[i] = strdup(st.features[i].name);
+		if (h->names[i] == NULL)
+			break;
+		h->n = i + 1;
+	}
+	mm_statistics_free(&st);
+	if (h->names != NULL && h->n == n)
+		return 0;
+	csv_header_free(h);
+	kpg_err_set(err, "%s: out of memory reading its feature names", path);
+	return KPG_ENOMEM;
+}
+
 int csv_header_read(const char *path, csv_header *h, kpg_err *err)
 {
 	csv_reader cr;
@@ -35,6 +63,8 @@ int csv_header_read(const char *path, csv_header *h, kpg_err *err)
 	memset(h, 0, sizeof(*h));
 	if (reference_file_is_compiled(path))
 		return header_of_compiled(path, h, err);
+	if (reference_is_mm_statistics(path))
+		return header_of_statistics(path, h, err);
 	rc = csv_open(&cr, path, 0, err);
 	if (rc)
 		return rc;

@@ -11,6 +11,7 @@
 #include "chi2.h"
 #include "divergence.h"
 #include "ks.h"
+#include "ks_weighted.h"
 #include "psi.h"
 #include "psi_evidently.h"
 #include "sort.h"
@@ -160,23 +161,39 @@ static int numeric_counts(const reference_feature *f, const double *cur,
 	return rc;
 }
 
+/* KS of the window against the reference: scipy's ks_2samp against an
+ * exact sample; against a sketch (weights) the weighted statistic with
+ * the asymptotic p-value, its error the sketch's rank error, and the
+ * verdict approximate when the p-values at D -/+ error (or the statistic
+ * itself) fall on both sides of the thresholds. */
 static int numeric_ks(const reference_feature *f, const double *cur, size_t m,
 		      const policy_window_eval *in, drift_result *r,
 		      policy_feature_eval *fe, kpg_err *err)
 {
+	ks_weighted_result kw;
 	ks_result ks;
 	int rc;
 
 	if (f->weights != NULL) {
-		kpg_err_set(err, "feature '%s': KS against a sketch reference is not available",
-			    f->name);
-		return KPG_EINVAL;
+		rc = ks_weighted_sorted(f->sorted, f->weights, f->n, f->weight_total,
+					f->rank_error, cur, m, &kw, err);
+		if (rc)
+			return rc;
+		ks.statistic = kw.statistic;
+		ks.p_value = kw.p_value;
+		r->error = f->rank_error;
+		r->approximate = r->error > 0 &&
+				 ((kw.p_at_upper < r->threshold) != (kw.p_at_lower < r->threshold) ||
+				  (kw.statistic - r->error < r->min_effect) !=
+					  (kw.statistic + r->error < r->min_effect));
+	} else {
+		rc = ks_2samp_sorted_method(f->sorted, f->n, cur, m,
+					    in->ks_asymptotic ? KS_METHOD_ASYMP
+							      : KS_METHOD_AUTO,
+					    &ks, err);
+		if (rc)
+			return rc;
 	}
-	rc = ks_2samp_sorted_method(f->sorted, f->n, cur, m,
-				    in->ks_asymptotic ? KS_METHOD_ASYMP : KS_METHOD_AUTO,
-				    &ks, err);
-	if (rc)
-		return rc;
 	r->value = r->effect = ks.statistic;
 	r->p_value = r->p_adjusted = ks.p_value;
 	fe->has_ks = 1;
@@ -210,7 +227,6 @@ int evaluate_numeric(const reference_feature *f, double *cur, size_t m,
 
 		if (ck->kind == DRIFT_KS) {
 			rc = numeric_ks(f, cur, m, in, r, fe, err);
-			r->error = f->rank_error;
 		} else if (ck->kind == DRIFT_WASSERSTEIN) {
 			rc = wasserstein_sorted(f->sorted, f->weights, f->n, cur,
 						NULL, m, &ws, err);

@@ -9,6 +9,7 @@
 #include "kpg_suggest.h"
 #include "policy.h"
 #include "reference_file.h"
+#include "reference_mm.h"
 #include "sort.h"
 
 /* Column-wise staging while the CSV is read. */
@@ -497,9 +498,6 @@ static int load_csv(const char *path, const reference_options *opt,
 	int rc;
 	unsigned bins = opt->psi_bins ? opt->psi_bins : PSI_DEFAULT_BINS;
 
-	/* a compiled reference (`kpigate baseline build`) */
-	if (reference_file_is_compiled(path))
-		return reference_file_read(path, opt, out, err);
 	memset(out, 0, sizeof(*out));
 	out->label_index = -1;
 	if (opt->err_key != NULL)
@@ -594,8 +592,16 @@ done:
 int reference_load(const char *path, const reference_options *opt,
 		   reference *out, kpg_err *err)
 {
-	int rc = load_csv(path, opt, out, err);
+	int rc;
 
+	/* a compiled reference (`kpigate baseline build`), a Model Monitor
+	 * statistics.json, else a CSV */
+	if (reference_file_is_compiled(path))
+		rc = reference_file_read(path, opt, out, err);
+	else if (reference_is_mm_statistics(path))
+		rc = reference_load_mm_statistics(path, opt, out, err);
+	else
+		rc = load_csv(path, opt, out, err);
 	/* the policy's drift.features against the features it now knows */
 	if (rc == 0 && opt->policy != NULL) {
 		rc = evaluate_plans(opt->policy, out, NULL, opt->err_key, err);
