@@ -65,6 +65,20 @@ typedef struct policy_drift_feature {
 	drift_plan plan;   /* weight and critical always from here */
 } policy_drift_feature;
 
+/* quality: the data-quality checks of each closed window
+ * (controller/pipeline/quality.h, docs/policies.md "Data-quality checks"). */
+typedef struct policy_quality {
+	int checks; /* quality.checks; default 1 */
+	/* owned; resolved against the policy file; NULL = constraints
+	 * derived from the reference */
+	char *constraints_path;
+	int violation_is_drift;          /* a violation is dataset drift; default 0 */
+	char *violations_dir;            /* owned; resolved; NULL = no files */
+	double datatype_check_threshold; /* default 1.0 */
+	double domain_content_threshold; /* default 1.0 */
+	double comparison_threshold;     /* default 0.1 */
+} policy_quality;
+
 typedef struct policy_param {
 	char *name, *value; /* owned; value may hold {placeholders} */
 } policy_param;
@@ -138,6 +152,8 @@ typedef struct policy {
 	char *action_region;     /* owned; NULL = energy region */
 	policy_param params[POLICY_MAX_PARAMS];
 	size_t n_params;
+
+	policy_quality quality; /* quality.*: Model Monitor-style data checks */
 
 	energy_profile energy;
 

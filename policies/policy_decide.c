@@ -121,6 +121,17 @@ void policy_judge_features(const policy *p, policy_window_eval *ev)
 	ev->drifted_share = with_values > 0 ? drifted / with_values : 0.0;
 	ev->dataset_drift = ev->n_drifted >= 1 &&
 			    (critical || ev->drifted_share >= p->dataset_drift_share);
+	/* quality.violation_is_drift: a failed data-quality check is
+	 * evidence of dataset drift on its own */
+	if (p->quality.violation_is_drift && ev->quality_violations > 0)
+		ev->dataset_drift = 1;
+}
+
+/* Data-quality violations count as dataset drift in this window. */
+static int quality_made_drift(const policy *p, const policy_window_eval *ev)
+{
+	return ev->dataset_drift && p->quality.violation_is_drift &&
+	       ev->quality_violations > 0;
 }
 
 /* Adds a reason with its code; returns its index (NO_REASON if full). */
@@ -184,8 +195,13 @@ static void drift_reason(const policy *p, const policy_window_eval *ev,
 	if (listed < ev->n_drifted && len < sizeof(buf))
 		len += (size_t)snprintf(buf + len, sizeof(buf) - len,
 					" (+%zu more)", ev->n_drifted - listed);
-	if (len < sizeof(buf) && ev->dataset_drift &&
-	    ev->drifted_share < p->dataset_drift_share)
+	if (len < sizeof(buf) && quality_made_drift(p, ev))
+		snprintf(buf + len, sizeof(buf) - len,
+			 "; %s: %llu data-quality violation%s count as drift (quality.violation_is_drift)",
+			 verdict, (unsigned long long)ev->quality_violations,
+			 ev->quality_violations == 1 ? "" : "s");
+	else if (len < sizeof(buf) && ev->dataset_drift &&
+		 ev->drifted_share < p->dataset_drift_share)
 		/* below the share: a critical feature made it dataset drift */
 		snprintf(buf + len, sizeof(buf) - len,
 			 "; %s: a critical feature drifted (share threshold %s%%)",

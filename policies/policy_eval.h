@@ -182,6 +182,9 @@ typedef struct policy_window_eval {
 	size_t n_drifted;  /* set by policy_judge_features */
 	double drifted_share;
 	int dataset_drift;
+	/* the window's data-quality checks (controller/pipeline/quality.h),
+	 * set before policy_judge_features: failed checks, 0 when none ran */
+	uint64_t quality_violations;
 	policy_kpi_value kpis[KPI__COUNT];
 	/* by index in the policy's kpis: the value of a KPI that names a class
 	 * (multiclass recall of one class); unused for the others */

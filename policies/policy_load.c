@@ -236,6 +236,8 @@ void policy_free(policy *p)
 	free(p->pipeline_name);
 	free(p->state_machine_arn);
 	free(p->action_region);
+	free(p->quality.constraints_path);
+	free(p->quality.violations_dir);
 	for (size_t i = 0; i < p->n_params; i++) {
 		free(p->params[i].name);
 		free(p->params[i].value);

@@ -188,6 +188,7 @@ static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
 		t->rep_windows += pm->windows + pm->n_waiting;
 		t->rep_retrains += pm->retrains;
 		t->rep_holds += pm->holds;
+		t->rep_quality += pm->quality_violations;
 	}
 	t->rep_joined = t->pl.join.stats.joined;
 	t->rep_late = t->pl.stats.late_labels;
@@ -801,7 +802,7 @@ static void daemon_count(daemon_ctx *d, int64_t now)
 
 	for (size_t i = 0; i < d->n_tasks; i++) {
 		daemon_task *t = d->tasks[i];
-		uint64_t w = 0, r = 0, h = 0;
+		uint64_t w = 0, r = 0, h = 0, qv = 0;
 
 		for (size_t j = 0; j < t->pl.n_models; j++) {
 			const pipeline_model *pm = &t->pl.models[j];
@@ -810,6 +811,7 @@ static void daemon_count(daemon_ctx *d, int64_t now)
 			w += pm->windows + pm->n_waiting;
 			r += pm->retrains;
 			h += pm->holds;
+			qv += pm->quality_violations;
 			open += pm->win.n_records > 0;
 			waiting += pm->n_waiting;
 		}
@@ -818,6 +820,11 @@ static void daemon_count(daemon_ctx *d, int64_t now)
 		metrics_add(&d->m.decisions_hold, h - t->rep_holds);
 		metrics_add(&d->m.labels_joined, t->pl.join.stats.joined - t->rep_joined);
 		t->rep_windows = w;
+		/* a tally only grows, but a model swapped in by a reload
+		 * starts again from 0 */
+		if (qv >= t->rep_quality)
+			metrics_add(&d->m.quality_violations, qv - t->rep_quality);
+		t->rep_quality = qv;
 		t->rep_retrains = r;
 		t->rep_holds = h;
 		t->rep_joined = t->pl.join.stats.joined;

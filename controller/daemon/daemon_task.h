@@ -54,6 +54,7 @@ typedef struct daemon_task {
 	/* tallies already counted in the metrics (restored ones included,
 	 * so a hand-over does not count them again) */
 	uint64_t rep_windows, rep_retrains, rep_holds, rep_joined, rep_late;
+	uint64_t rep_quality; /* data-quality violations reported */
 	/* records read but held until the other topic's partition catches
 	 * up (timestamp order, task_merge.h); paused[side]: fetching that
 	 * partition is paused while too many are held */

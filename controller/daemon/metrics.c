@@ -102,6 +102,9 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 		&m->labels_late);
 	counter(&rb, "kpigate_windows_evaluated_total", "Windows closed and evaluated.",
 		&m->windows_evaluated);
+	counter(&rb, "kpigate_quality_violations_total",
+		"Data-quality checks that failed in evaluated windows (constraint violations).",
+		&m->quality_violations);
 	rb_printf(&rb, "# HELP kpigate_decisions_total Decisions, by outcome.\n"
 		       "# TYPE kpigate_decisions_total counter\n"
 		       "kpigate_decisions_total{decision=\"retrain\"} %llu\n"

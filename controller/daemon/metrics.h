@@ -35,6 +35,7 @@ typedef struct metrics {
 	atomic_uint_fast64_t labels_joined;
 	atomic_uint_fast64_t labels_late; /* their window was already decided */
 	atomic_uint_fast64_t windows_evaluated;
+	atomic_uint_fast64_t quality_violations; /* failed data-quality checks */
 	atomic_uint_fast64_t decisions_retrain, decisions_hold;
 	atomic_uint_fast64_t actions_started, actions_failed;
 	atomic_uint_fast64_t audit_records;

@@ -9,6 +9,7 @@
 #include "kpg_time.h"
 #include "pipeline_decide.h"
 #include "pipeline_deploy.h"
+#include "pipeline_quality.h"
 #include "pipeline_wait.h"
 #include "reference_cache.h"
 #include "reference_where.h"
@@ -29,6 +30,7 @@ void pipeline_model_drop_reference(pipeline_model *m)
 static void model_free(pipeline_model *m)
 {
 	window_free(&m->win);
+	pipeline_quality_free(m);
 	pipeline_wait_free(m);
 	for (size_t i = 0; i < m->n_deploys; i++)
 		free(m->deploys[i].reference);
@@ -364,6 +366,10 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 		return pipeline_reject(pl, 0, reason ? reason : CAPTURE_REJECT_BAD_JSON,
 				       src, line_no, sub.msg);
 	reason = window_check_record(&m->win, &rec, &sub);
+	/* counted for the data-quality checks of the open window; still
+	 * rejected below, as ever */
+	if (reason != CAPTURE_OK)
+		window_count_rejected(&m->win, &rec, reason);
 	if (reason == CAPTURE_OK)
 		reason = event_time(pl, m, &rec, &t, &placed, &sub);
 	if (reason == CAPTURE_OK && m->pol->window_span_ms > 0)

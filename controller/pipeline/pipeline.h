@@ -28,6 +28,7 @@
 #include "pipeline_labels.h"
 #include "policy.h"
 #include "reference.h"
+#include "quality.h"
 #include "window.h"
 
 /* Closed windows a model keeps waiting for labels; when one more closes,
@@ -85,6 +86,13 @@ typedef struct pipeline_model {
 	 * (pipeline_gap.h): gaps seen, offsets missing */
 	uint64_t gap_events, gap_offsets;
 	pipeline_labels lab; /* its label texts and classes */
+	/* data-quality constraints for the current reference and policy,
+	 * derived at a window's close when quality_ready is 0
+	 * (pipeline_quality.c) */
+	quality_constraints quality;
+	int quality_ready;
+	quality_result quality_res;  /* the last window's checks; owned */
+	uint64_t quality_violations; /* tally, for the summary and metrics */
 	/* tallies for the summary */
 	uint64_t records, windows, retrains, holds, drift_alarms, naive_retrains;
 	uint64_t late_labels;     /* labels whose window was already decided */

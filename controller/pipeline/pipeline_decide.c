@@ -11,6 +11,7 @@
 #include "evaluate.h"
 #include "events.h"
 #include "pipeline_gap.h"
+#include "pipeline_quality.h"
 #include "pipeline_wait.h"
 
 static int audit_event(pipeline *pl, const char *event, const char *model,
@@ -223,7 +224,7 @@ int pipeline_close_window(pipeline *pl, pipeline_model *m, int64_t end_ms,
 	drift_plan *plans;
 	kpi_acc kpi;
 	char key[POLICY_KEY_LEN];
-	json_t *wdata;
+	json_t *wdata, *quality = NULL;
 	int rc;
 
 	if (m->n_waiting == PIPELINE_MAX_WAITING) {
@@ -255,6 +256,9 @@ int pipeline_close_window(pipeline *pl, pipeline_model *m, int64_t end_ms,
 		rc = evaluate_window(&m->ref, &m->win, &w->ev, err);
 	w->ev.plans = NULL;
 	free(plans);
+	/* the data-quality checks see the window as evaluated (sorted) */
+	if (rc == 0)
+		rc = pipeline_quality_run(m, &w->ev, &quality, err);
 	if (rc) {
 		m->n_waiting--; /* the slot goes back */
 		goto out;
@@ -277,6 +281,8 @@ int pipeline_close_window(pipeline *pl, pipeline_model *m, int64_t end_ms,
 		 * decided one */
 		if (wdata != NULL)
 			json_object_set_new(wdata, "idempotency_key", json_string(key));
+		if (wdata != NULL && quality != NULL)
+			json_object_set(wdata, "quality", quality);
 		rc = pipeline_gap_window_closed(m, w, wdata, err);
 		if (rc == 0)
 			rc = audit_event(pl, "window_evaluated", m->pol->model, wdata, err);
@@ -285,6 +291,7 @@ int pipeline_close_window(pipeline *pl, pipeline_model *m, int64_t end_ms,
 		rc = pipeline_gap_window_closed(m, w, NULL, err);
 	}
 out:
+	json_decref(quality);
 	window_reset(&m->win);
 	m->window_index++;
 	if (rc)

@@ -13,6 +13,7 @@
 #include "kpg_file.h"
 #include "kpg_time.h"
 #include "pipeline_decide.h"
+#include "pipeline_quality.h"
 #include "pipeline_wait.h"
 
 int pipeline_resolve_path(const char *dir, const char *path, char *out,
@@ -116,6 +117,7 @@ int pipeline_swap_reference(pipeline_model *m, const char *path, kpg_err *err)
 	m->ref_borrowed = 0;
 	m->win = win;
 	m->win.ref = &m->ref;
+	pipeline_quality_invalidate(m); /* derived from the old reference */
 	/* waiting windows name their features from the reference */
 	for (size_t k = 0; k < m->n_waiting; k++) {
 		pipeline_waiting *w = pipeline_wait_at(m, k);

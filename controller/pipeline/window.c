@@ -16,7 +16,8 @@ int window_init(window *w, const reference *ref, policy_task task,
 	w->ref = ref;
 	w->max_values = max_values ? max_values : WINDOW_DEFAULT_MAX_VALUES;
 	w->cols = calloc(ref->n_features, sizeof(*w->cols));
-	if (w->cols == NULL)
+	w->short_by_len = calloc(ref->n_payload + 1, sizeof(*w->short_by_len));
+	if (w->cols == NULL || w->short_by_len == NULL)
 		goto nomem;
 	for (size_t i = 0; i < ref->n_features; i++) {
 		const reference_feature *f = &ref->features[i];
@@ -49,6 +50,8 @@ void window_free(window *w)
 		}
 	free(w->cols);
 	w->cols = NULL;
+	free(w->short_by_len);
+	w->short_by_len = NULL;
 	kpi_free(&w->kpi);
 }
 
@@ -59,6 +62,7 @@ void window_reset(window *w)
 
 		c->n = 0;
 		c->missing = 0;
+		c->bad_type = 0;
 		if (c->counts != NULL)
 			memset(c->counts, 0,
 			       (w->ref->features[i].n_categories + 1) * sizeof(double));
@@ -68,6 +72,11 @@ void window_reset(window *w)
 	w->has_time = 0;
 	w->start_ms = w->end_ms = 0;
 	w->predictions = w->labelled = 0;
+	w->rejected_instances = w->long_instances = 0;
+	w->widest = 0;
+	if (w->short_by_len != NULL)
+		memset(w->short_by_len, 0,
+		       (w->ref->n_payload + 1) * sizeof(*w->short_by_len));
 	kpi_reset(&w->kpi);
 }
 
@@ -111,6 +120,41 @@ capture_reject window_check_record(const window *w, const capture_record *rec,
 		}
 	}
 	return CAPTURE_OK;
+}
+
+void window_count_rejected(window *w, const capture_record *rec,
+			   capture_reject reason)
+{
+	const reference *ref = w->ref;
+
+	if (reason != CAPTURE_REJECT_FEATURE_COUNT &&
+	    reason != CAPTURE_REJECT_BAD_VALUE)
+		return;
+	w->rejected_instances += rec->n_instances;
+	for (size_t i = 0; i < rec->n_instances; i++) {
+		size_t n = rec->instance_off[i + 1] - rec->instance_off[i];
+		const capture_value *v = rec->values + rec->instance_off[i];
+
+		if (n < ref->n_payload) {
+			w->short_by_len[n]++;
+			continue;
+		}
+		if (n > ref->n_payload) {
+			w->long_instances++;
+			if (n > w->widest)
+				w->widest = n;
+			continue;
+		}
+		for (size_t j = 0; j < n; j++) {
+			int f = ref->payload_feature[j];
+
+			if (f < 0 || ref->features[f].type != POLICY_FEATURE_NUMERIC)
+				continue;
+			if (v[j].kind == CAPTURE_VALUE_STRING ||
+			    (v[j].kind == CAPTURE_VALUE_NUMBER && !isfinite(v[j].num)))
+				w->cols[f].bad_type++;
+		}
+	}
 }
 
 /* Text of a cell for a categorical column; numbers without source text are

@@ -25,6 +25,10 @@ typedef struct window_column {
 	double *counts;      /* categorical: n_categories + 1; owned */
 	unseen_tally unseen; /* categorical: the new names behind the last count */
 	uint64_t missing;
+	/* numeric: values of rejected records that were not numbers (text, or
+	 * non-finite), for quality.h's data_type_check; none of them is in
+	 * values (window_count_rejected) */
+	uint64_t bad_type;
 } window_column;
 
 typedef struct window {
@@ -37,6 +41,15 @@ typedef struct window {
 	kpi_acc kpi;
 	uint64_t predictions; /* offered to the label join */
 	uint64_t labelled;    /* of those, joined to a label so far */
+	/* Instances of this model's records rejected while the window was
+	 * open, for the data-quality checks (window_count_rejected): all of
+	 * them, those with fewer values than the payload's columns, by how
+	 * many they had (short_by_len[k], k < n_payload; owned), and those
+	 * with more (long_instances; widest: the most values seen). */
+	uint64_t rejected_instances;
+	uint64_t *short_by_len;
+	uint64_t long_instances;
+	size_t widest;
 } window;
 
 /* max_values 0 = 10,000,000. */
@@ -53,6 +66,14 @@ void window_reset(window *w);
  * the reason, with a message in err naming the instance and column. */
 capture_reject window_check_record(const window *w, const capture_record *rec,
 				   kpg_err *err);
+
+/* Counts a record window_check_record rejected (reason) in the window's
+ * quality counters: its instances, short and long instances
+ * (CAPTURE_REJECT_FEATURE_COUNT), and per numeric feature the values that
+ * are not finite numbers (CAPTURE_REJECT_BAD_VALUE). Nothing enters the
+ * statistics; other reasons are ignored. Only the reject path pays. */
+void window_count_rejected(window *w, const capture_record *rec,
+			   capture_reject reason);
 
 /* 1 when n more instances fit under the per-column cap. */
 int window_has_room(const window *w, size_t n);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pipeline_quality.h"
 #include "pipeline_wait.h"
 
 /* Equal strings, or both NULL. */
@@ -137,6 +138,7 @@ int pipeline_replace_policy(pipeline *pl, size_t model, policy *newpol,
 	}
 	policy_free(m->pol);
 	m->pol = newpol;
+	pipeline_quality_invalidate(m); /* derived from the old policy */
 	return 0;
 fail:
 	capture_decoder_free(dec);
