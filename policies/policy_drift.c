@@ -67,7 +67,8 @@ void policy_drift_defaults(policy *p)
 static int entry_number(kpg_jsonv *v, json_t *o, const char *row_path,
 			const char *shown, const char *member, double *out)
 {
-	char rp[JSON_LOCATE_PATH_MAX], sp[JSON_LOCATE_PATH_MAX];
+	/* room for the member after the longest path */
+	char rp[JSON_LOCATE_PATH_MAX + 32], sp[JSON_LOCATE_PATH_MAX + 32];
 	json_t *x = json_object_get(o, member);
 	kpg_jsonv_at at = {sp, NULL};
 
@@ -203,7 +204,7 @@ static void load_feature(kpg_jsonv *v, policy *p, const char *key, json_t *o)
 	policy_drift_feature *f = &p->drift_features[p->n_drift_features];
 	const char *row = "drift.features.NAME";
 	json_t *x;
-	double w;
+	double w = 1;
 	int bad = 0;
 
 	snprintf(shown, sizeof(shown), "drift.features.%s", key);
