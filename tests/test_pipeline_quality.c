@@ -421,6 +421,63 @@ static void test_categorical_values_check(void **state)
 	fx_free(&f);
 }
 
+/* A Model Monitor constraints.json replaces the derived constraints: its
+ * domains, completeness, non-negativity and the thresholds of its
+ * monitoring_config and of a feature's overrides; a feature the reference
+ * lacks is not checked. */
+static void test_constraints_file(void **state)
+{
+	fx f;
+	char path[128];
+	FILE *fp;
+	kpg_err err;
+	const quality_check *c;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/constraints.json", tmpdir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("{\"version\": 0.0, \"features\": ["
+	      "{\"name\": \"colour\", \"inferred_type\": \"String\", \"completeness\": 1.0,"
+	      " \"string_constraints\": {\"domains\": [\"red\", \"green\"]}},"
+	      "{\"name\": \"x\", \"inferred_type\": \"Integral\", \"completeness\": 1.0,"
+	      " \"num_constraints\": {\"is_non_negative\": true},"
+	      " \"monitoring_config_overrides\": {\"datatype_check_threshold\": 0.5}},"
+	      "{\"name\": \"absent\", \"inferred_type\": \"Fractional\", \"completeness\": 1.0}],"
+	      " \"monitoring_config\": {\"evaluate_constraints\": \"Enabled\","
+	      " \"emit_metrics\": \"Enabled\", \"datatype_check_threshold\": 0.9,"
+	      " \"domain_content_threshold\": 0.6,"
+	      " \"distribution_constraints\": {\"perform_comparison\": \"Enabled\","
+	      " \"comparison_threshold\": 0.2, \"comparison_method\": \"Robust\"}}}",
+	      fp);
+	fclose(fp);
+	fx_init(&f);
+	assert_int_equal(quality_constraints_apply_file(&f.qc, path, &f.ref, &err), 0);
+	assert_true(f.qc.from_file);
+	assert_int_equal(f.qc.n_features, 3);
+	assert_true(f.qc.domain_content_threshold == 0.6);
+	assert_true(f.qc.datatype_check_threshold == 0.9);
+	assert_true(f.qc.comparison_threshold == 0.2);
+	assert_true(f.qc.features[1].datatype_check_threshold == 0.5);
+	assert_int_equal(f.qc.features[2].ref_index, -1);
+	/* blue is outside the file's domain: 2 of 3 values in it, >= 0.6 */
+	OFFER(&f, "1", "1", "1", "red");
+	OFFER(&f, "2", "1", "1", "blue");
+	OFFER(&f, "3", "1", "1", "green");
+	fx_run(&f);
+	c = must_find(&f.res, QUALITY_CATEGORICAL_VALUES, "colour");
+	assert_true(c->value > 0.66 && c->value < 0.67);
+	assert_true(c->passed);
+	/* a file that is not a constraints.json is an error with a message */
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fputs("{\"features\": 3}", fp);
+	fclose(fp);
+	assert_int_not_equal(quality_constraints_apply_file(&f.qc, path, &f.ref, &err), 0);
+	assert_true(strlen(err.msg) > 0);
+	fx_free(&f);
+}
+
 /* The KS statistic by brute force: the largest CDF difference over every
  * point of either sample. */
 static double ks_brute(const double *a, const double *wa, size_t n,
@@ -703,6 +760,7 @@ int main(void)
 		cmocka_unit_test(test_completeness_check),
 		cmocka_unit_test(test_column_checks),
 		cmocka_unit_test(test_categorical_values_check),
+		cmocka_unit_test(test_constraints_file),
 		cmocka_unit_test(test_ks_distance),
 		cmocka_unit_test(test_baseline_drift_check),
 		cmocka_unit_test(test_format_double),

@@ -418,6 +418,13 @@ static uint64_t unseen_bytes(const unseen_tally *t)
 	return n;
 }
 
+/* Version 4: the open window's data-quality counters. */
+static uint64_t quality_counts_bytes(const window *win)
+{
+	return 8 + 4 + 8 * ((uint64_t)win->ref->n_payload + 1) + 8 + 8 +
+	       8 * (uint64_t)win->ref->n_features;
+}
+
 /* Byte length of a model's body, so a reader can skip a model it resets. */
 static uint64_t body_bytes(const label_dict *ld, const pipeline_model *m)
 {
@@ -436,6 +443,7 @@ static uint64_t body_bytes(const label_dict *ld, const pipeline_model *m)
 		else
 			n += 8 + 8 * (uint64_t)w->cols[i].n;
 	}
+	n += quality_counts_bytes(w);
 	n += kpi_bytes(&w->kpi);
 	n += MODEL_V2_BYTES + 4 + BASELINE_BYTES;
 	for (size_t k = 0; k < m->n_waiting; k++)
@@ -465,6 +473,21 @@ static void write_kpi(wbuf *w, const kpi_acc *k)
 	w_u32(w, (uint32_t)k->n_classes);
 	for (size_t i = 0; i < k->n_classes * (k->n_classes + 1); i++)
 		w_u64(w, k->confusion[i]);
+}
+
+/* Version 4: the open window's data-quality counters (window.h):
+ * rejected instances, short ones by length, long ones and the widest,
+ * per feature the values of the wrong type. */
+static void write_quality_counts(wbuf *w, const window *win)
+{
+	w_u64(w, win->rejected_instances);
+	w_u32(w, (uint32_t)win->ref->n_payload);
+	for (size_t i = 0; i <= win->ref->n_payload; i++)
+		w_u64(w, win->short_by_len[i]);
+	w_u64(w, win->long_instances);
+	w_u64(w, (uint64_t)win->widest);
+	for (size_t i = 0; i < win->ref->n_features; i++)
+		w_u64(w, win->cols[i].bad_type);
 }
 
 /* Version 4: the names behind a categorical column's unseen count. */
@@ -590,6 +613,7 @@ static void write_body(wbuf *w, const label_dict *ld, const pipeline_model *m)
 				w_f64(w, col->values[j]);
 		}
 	}
+	write_quality_counts(w, win);
 	write_kpi(w, k);
 	w_u8(w, m->has_clock ? 1 : 0);
 	w_i64(w, m->clock_ms);
@@ -1130,6 +1154,19 @@ static void read_kpi(rbuf *r, kpi_acc *k)
 	}
 }
 
+static void read_quality_counts(rbuf *r, window *w)
+{
+	w->rejected_instances = r_u64(r, "quality counts");
+	if (r_u32(r, "quality counts") != w->ref->n_payload && r->rc == 0)
+		r_fail(r, KPG_EINTEGRITY, "payload column count differs from the reference");
+	for (size_t i = 0; r->rc == 0 && i <= w->ref->n_payload; i++)
+		w->short_by_len[i] = r_u64(r, "quality counts");
+	w->long_instances = r_u64(r, "quality counts");
+	w->widest = (size_t)r_u64(r, "quality counts");
+	for (size_t i = 0; r->rc == 0 && i < w->ref->n_features; i++)
+		w->cols[i].bad_type = r_u64(r, "quality counts");
+}
+
 static void read_unseen(rbuf *r, unseen_tally *t)
 {
 	uint64_t n = r_count(r, r_u32(r, "unseen names"), UNSEEN_MAX_NAMES, 1,
@@ -1282,6 +1319,8 @@ static void read_window(rbuf *r, pipeline_model *m)
 			col->n = r->rc ? 0 : (size_t)n;
 		}
 	}
+	if (r->version >= 4)
+		read_quality_counts(r, w);
 	read_kpi(r, k);
 }
 

@@ -16,14 +16,18 @@ static int constraints_for(pipeline_model *m, kpg_err *err)
 		return 0;
 	quality_constraints_free(&m->quality);
 	rc = quality_constraints_from_reference(&m->ref, &m->quality, err);
-	if (rc == 0 && q->constraints_path != NULL)
-		rc = quality_constraints_apply_file(&m->quality, q->constraints_path,
-						    &m->ref, err);
 	if (rc)
 		return rc;
 	quality_constraints_thresholds(&m->quality, q->datatype_check_threshold,
 				       q->domain_content_threshold,
 				       q->comparison_threshold);
+	/* a constraints.json's monitoring_config is what Model Monitor
+	 * applied: its thresholds win over the policy's */
+	if (q->constraints_path != NULL)
+		rc = quality_constraints_apply_file(&m->quality, q->constraints_path,
+						    &m->ref, err);
+	if (rc)
+		return rc;
 	m->quality_ready = 1;
 	return 0;
 }

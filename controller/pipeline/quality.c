@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mm_constraints.h"
 #include "sort.h"
 
 static const char *const check_names[QUALITY__COUNT] = {
@@ -182,22 +183,97 @@ int quality_constraints_bind(quality_constraints *qc, const reference *ref,
 	return 0;
 }
 
+static quality_type type_of_mm(mm_type t)
+{
+	switch (t) {
+	case MM_TYPE_INTEGRAL: return QUALITY_TYPE_INTEGRAL;
+	case MM_TYPE_FRACTIONAL: return QUALITY_TYPE_FRACTIONAL;
+	case MM_TYPE_STRING: return QUALITY_TYPE_STRING;
+	default: return QUALITY_TYPE_UNKNOWN;
+	}
+}
+
+/* A threshold of a monitoring_config (NAN when the file has none). */
+static void take(double *dst, double v)
+{
+	if (!isnan(v))
+		*dst = v;
+}
+
+/* One constraints.json feature as a quality_feature (fills *qf; 0 or
+ * KPG_ENOMEM). */
+static int feature_from_mm(const mm_feature_constraints *mf, quality_feature *qf)
+{
+	memset(qf, 0, sizeof(*qf));
+	qf->ref_index = -1;
+	qf->datatype_check_threshold = qf->domain_content_threshold =
+		qf->comparison_threshold = NAN;
+	qf->name = strdup(mf->name);
+	if (qf->name == NULL)
+		return KPG_ENOMEM;
+	qf->type = type_of_mm(mf->type);
+	qf->completeness = mf->completeness; /* NAN: not checked */
+	qf->is_non_negative = mf->is_non_negative == 1;
+	if (mf->has_domains) {
+		qf->has_domain = 1;
+		qf->domain = calloc(mf->n_domains + 1, sizeof(*qf->domain));
+		if (qf->domain == NULL)
+			return KPG_ENOMEM;
+		for (size_t i = 0; i < mf->n_domains; i++) {
+			qf->domain[i] = strdup(mf->domains[i]);
+			if (qf->domain[i] == NULL)
+				return KPG_ENOMEM;
+			qf->n_domain = i + 1;
+		}
+	}
+	if (mf->has_overrides) {
+		take(&qf->datatype_check_threshold, mf->overrides.datatype_check_threshold);
+		take(&qf->domain_content_threshold, mf->overrides.domain_content_threshold);
+		take(&qf->comparison_threshold, mf->overrides.comparison_threshold);
+	}
+	return 0;
+}
+
 int quality_constraints_apply_file(quality_constraints *qc, const char *path,
 				   const reference *ref, kpg_err *err)
 {
-	/* TODO(integrator): parse path with adapters/mm_constraints, map
-	 * each of its features onto a quality_feature (inferred_type ->
-	 * type, completeness, num_constraints.is_non_negative,
-	 * string_constraints.domains -> domain with has_domain = 1, and the
-	 * feature's monitoring_config_overrides -> its thresholds; the file's
-	 * monitoring_config -> qc's unless the policy sets them), replace
-	 * qc->features, set qc->from_file = 1 and call
-	 * quality_constraints_bind(qc, ref, err). */
-	(void)qc;
-	(void)path;
-	(void)ref;
-	(void)err;
-	return 0;
+	mm_constraints mc;
+	quality_feature *feats;
+	size_t n = 0;
+	int rc = mm_constraints_load(path, &mc, err);
+
+	if (rc)
+		return rc;
+	feats = calloc(mc.n_features + 1, sizeof(*feats));
+	if (feats == NULL)
+		goto nomem;
+	for (; n < mc.n_features; n++)
+		if (feature_from_mm(&mc.features[n], &feats[n]) != 0) {
+			n++; /* its parts are freed with the rest */
+			goto nomem;
+		}
+	if (mc.has_monitoring_config) {
+		take(&qc->datatype_check_threshold, mc.config.datatype_check_threshold);
+		take(&qc->domain_content_threshold, mc.config.domain_content_threshold);
+		take(&qc->comparison_threshold, mc.config.comparison_threshold);
+	}
+	mm_constraints_free(&mc);
+	/* the file's features replace the derived ones (quality_constraints_free
+	 * frees the features only, the thresholds stay) */
+	quality_constraints_free(qc);
+	qc->features = feats;
+	qc->n_features = n;
+	qc->from_file = 1;
+	return quality_constraints_bind(qc, ref, err);
+nomem:
+	mm_constraints_free(&mc);
+	if (feats != NULL) {
+		quality_constraints tmp = {.features = feats, .n_features = n};
+
+		quality_constraints_free(&tmp);
+	}
+	kpg_err_set(err, "%s: out of memory reading the constraints", path);
+	return KPG_ENOMEM;
 }
 
 /* ---- the checks --------------------------------------------------- */

@@ -82,11 +82,12 @@ int quality_constraints_from_reference(const reference *ref,
 int quality_constraints_bind(quality_constraints *qc, const reference *ref,
 			     kpg_err *err);
 
-/* HOOK for the integrator: replaces qc's features with those of the
- * Model Monitor constraints.json at path (parsed by adapters/mm_constraints)
- * and binds them to ref. Until that parser is wired in, it leaves qc as
- * it is (derived from the reference) and returns 0; qc->from_file stays 0
- * so the audit says where the constraints came from. */
+/* Replaces qc's features with those of the Model Monitor constraints.json
+ * at path (adapters/mm_constraints: inferred_type, completeness,
+ * num_constraints.is_non_negative, string_constraints.domains, each
+ * feature's monitoring_config_overrides) and binds them to ref; the file's
+ * monitoring_config thresholds replace qc's global ones where it sets
+ * them. qc->from_file = 1. A feature the reference lacks is not checked. */
 int quality_constraints_apply_file(quality_constraints *qc, const char *path,
 				   const reference *ref, kpg_err *err);
 
