@@ -6,13 +6,9 @@
  * constraints.json, and the checks themselves, each with the value it
  * observed, its threshold and a verdict.
  *
- * The constraints are a plain struct with owned strings so that a
- * constraints.json parser (adapters/) can fill one: the integrator's
- * adapter maps each constraints.json feature (name, inferred_type,
- * completeness, num_constraints.is_non_negative,
- * string_constraints.domains, monitoring_config_overrides) onto a
- * quality_feature and calls quality_constraints_bind() against the
- * reference (quality_constraints_apply_file() is that hook). */
+ * The constraints are a plain struct with owned strings; a Model
+ * Monitor constraints.json (adapters/mm_constraints) replaces the derived
+ * ones through quality_constraints_apply_file(). */
 #ifndef QUALITY_H
 #define QUALITY_H
 
