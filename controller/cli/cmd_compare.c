@@ -19,7 +19,7 @@
 #include "window.h"
 
 static const char compare_usage[] =
-	"usage: kpigate compare --reference A.csv --current B.csv [--bins N]\n"
+	"usage: kpigate compare --reference A --current B.csv [--bins N]\n"
 	"                       [--label COLUMN] [--exclude COL[,COL...]]\n"
 	"                       [--categorical COL[,COL...]] [--features COL[,COL...]]\n"
 	"                       [--detectors D[,D...]] [--binning quantile|evidently]\n"
@@ -30,8 +30,11 @@ static const char compare_usage[] =
 	"                       [--wasserstein-threshold X] [--hellinger-threshold X]\n"
 	"                       [--min-values-per-bin N] [--max-noise-alarm P] [--json]\n"
 	"\n"
-	"Per-feature drift of B against A (both CSV with a header row; columns are\n"
-	"matched by name). Every column of A but the label is a feature, unless\n"
+	"Per-feature drift of B (a CSV with a header row) against A: a training CSV,\n"
+	"a SageMaker Model Monitor statistics.json (its KLL sketches; KS and\n"
+	"Wasserstein then carry the sketch's rank error) or a reference compiled by\n"
+	"`kpigate baseline build`. Columns are matched by name. Every column of A\n"
+	"but the label is a feature, unless\n"
 	"--features names the only ones to compare or --exclude drops some; a\n"
 	"column is numeric when every cell of A is a number, else categorical, or\n"
 	"categorical when --categorical names it. The list options may be repeated.\n"
