@@ -9,6 +9,7 @@
  *               on every closed window, policy, decisions)
  * and prints records/s for both and their ratio (target >= 0.40). */
 #include <errno.h>
+#include <ftw.h>
 #include <getopt.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
@@ -161,10 +162,27 @@ static long replay(const char *dir, const char *path, kpg_err *err)
 	return n;
 }
 
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Removes the bench's own temporary folder and everything in it. */
+static void remove_tree(const char *dir)
+{
+	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		fprintf(stderr, "bench_replay: could not remove %s: %s\n", dir,
+			strerror(errno));
+}
+
 int main(int argc, char **argv)
 {
 	long n = 1000000, window_records = 100000;
-	int nf = 20, c, reuse = 0;
+	int nf = 20, c, reuse = 0, temp = 0, rc = 0;
 	char dir[4096] = "", path[4200];
 	capture_decoder *dec;
 	struct rusage ru;
@@ -193,10 +211,12 @@ int main(int argc, char **argv)
 		snprintf(dir, sizeof(dir), "/tmp/kpigate-bench-XXXXXX");
 		if (mkdtemp(dir) == NULL)
 			return 1;
+		temp = 1; /* removed at the end: it holds ~500 MB */
 	}
 	if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
 		fprintf(stderr, "bench_replay: cannot create %s: %s\n", dir, strerror(errno));
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	snprintf(path, sizeof(path), "%s/capture.jsonl", dir);
 	if (reuse && access(path, R_OK) == 0) {
@@ -205,11 +225,14 @@ int main(int argc, char **argv)
 		printf("generating %ld records of %d numeric features in %s ...\n", n, nf, dir);
 		if (write_inputs(dir, n, nf, window_records)) {
 			fprintf(stderr, "bench_replay: cannot write the inputs in %s\n", dir);
-			return 1;
+			rc = 1;
+			goto out;
 		}
 	}
-	if (capture_decoder_new(&dec, NULL, &err))
-		return 1;
+	if (capture_decoder_new(&dec, NULL, &err)) {
+		rc = 1;
+		goto out;
+	}
 	parse_only(path, dec, &bad); /* warm the page cache */
 	t0 = now_s();
 	got = parse_only(path, dec, &bad);
@@ -221,7 +244,8 @@ int main(int argc, char **argv)
 	t0 = now_s();
 	if (replay(dir, path, &err) != got) {
 		fprintf(stderr, "bench_replay: replay failed: %s\n", err.msg);
-		return 1;
+		rc = 1;
+		goto out;
 	}
 	t_replay = now_s() - t0;
 	getrusage(RUSAGE_SELF, &ru);
@@ -234,5 +258,8 @@ int main(int argc, char **argv)
 	printf("ratio decode / parse-only: %.2f (the ceiling for replay)\n", t_parse / t_decode);
 	printf("ratio replay / parse-only: %.2f (target >= 0.40)\n", t_parse / t_replay);
 	printf("peak RSS: %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
-	return 0;
+out:
+	if (temp)
+		remove_tree(dir);
+	return rc;
 }
