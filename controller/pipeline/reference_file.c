@@ -846,10 +846,12 @@ static void r_feature(rf_r *r, reference *out, size_t i)
 	}
 	if (r->rc)
 		return;
-	if (f->type == POLICY_FEATURE_NUMERIC)
+	if (f->type == POLICY_FEATURE_NUMERIC) {
 		r_numeric(r, f);
-	else
+	} else {
 		r_categorical(r, f);
+		f->weight_total = (double)f->n; /* its values, as the CSV's */
+	}
 }
 
 /* ---- the options check ---------------------------------------------- */

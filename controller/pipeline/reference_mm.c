@@ -293,6 +293,7 @@ static int build_categorical(reference_feature *f, const mm_feature_stats *fs,
 	}
 	f->category_counts[f->n_categories] = 0; /* unseen */
 	f->n = (size_t)fs->num_present;
+	f->weight_total = (double)fs->num_present; /* as a CSV's categorical */
 	return 0;
 nomem:
 	kpg_err_set(err, "out of memory building categories of '%s'", f->name);
