@@ -70,14 +70,9 @@ void psi_ref_free(psi_ref *ref)
 	ref->n_bins = 0;
 }
 
-int psi_ref_build(psi_ref *ref, const double *sorted, size_t n, unsigned bins,
-		  kpg_err *err)
+int psi_ref_check(psi_ref *ref, const double *sorted, const double *weights,
+		  size_t n, unsigned bins, kpg_err *err)
 {
-	double *edges = NULL, *prop = NULL;
-	size_t *cnt = NULL, ne = 0, i;
-	unsigned k;
-	int rc;
-
 	if (!ref) {
 		kpg_err_set(err, "psi: no reference struct");
 		return KPG_EINVAL;
@@ -93,46 +88,69 @@ int psi_ref_build(psi_ref *ref, const double *sorted, size_t n, unsigned bins,
 		kpg_err_set(err, "psi: bins %u outside 2..%d", bins, PSI_MAX_BINS);
 		return KPG_EINVAL;
 	}
-	for (i = 0; i < n; i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (isnan(sorted[i]) || (i > 0 && sorted[i] < sorted[i - 1])) {
 			kpg_err_set(err, "psi: reference is %s at index %zu",
 				    isnan(sorted[i]) ? "NaN" : "not sorted", i);
 			return KPG_EINVAL;
 		}
+		if (weights && !(weights[i] > 0 && isfinite(weights[i]))) {
+			kpg_err_set(err, "psi: reference weight %zu is not a finite number > 0",
+				    i);
+			return KPG_EINVAL;
+		}
 	}
+	return KPG_OK;
+}
 
-	edges = malloc(sizeof(double) * (bins - 1));
-	prop = malloc(sizeof(double) * bins);
-	cnt = calloc(bins, sizeof(size_t));
-	if (!edges || !prop || !cnt) {
+int psi_ref_finish(psi_ref *ref, double *edges, unsigned bins,
+		   const double *sorted, const double *weights, size_t n,
+		   kpg_err *err)
+{
+	double *prop = calloc(bins, sizeof(double)), total = 0;
+	size_t ne = 0, i;
+
+	if (!prop) {
+		free(edges);
 		kpg_err_set(err, "psi: out of memory for %u bins", bins);
-		rc = KPG_ENOMEM;
-		goto fail;
+		return KPG_ENOMEM;
 	}
-	for (k = 1; k < bins; k++)
-		edges[k - 1] = psi_quantile_sorted(sorted, n, (double)k / bins);
 	/* numpy.unique: sort, then keep the first of each run */
 	gsl_sort(edges, 1, bins - 1);
 	for (i = 0; i < bins - 1; i++)
 		if (ne == 0 || edges[i] != edges[ne - 1])
 			edges[ne++] = edges[i];
+	/* counts (whole numbers, exact as doubles), or weights */
+	for (i = 0; i < n; i++) {
+		double w = weights ? weights[i] : 1.0;
 
-	for (i = 0; i < n; i++)
-		cnt[bin_of(edges, ne, sorted[i])]++;
+		prop[bin_of(edges, ne, sorted[i])] += w;
+		total += w;
+	}
 	for (i = 0; i <= ne; i++)
-		prop[i] = (double)cnt[i] / (double)n;
-
-	ref->edges = edges;
+		prop[i] = prop[i] / total;
+	ref->edges = edges; /* now owned by ref */
 	ref->ref_prop = prop;
 	ref->n_bins = ne + 1;
-	edges = NULL; /* now owned by ref */
-	prop = NULL;
-	rc = KPG_OK;
-fail:
-	free(edges);
-	free(prop);
-	free(cnt);
-	return rc;
+	return KPG_OK;
+}
+
+int psi_ref_build(psi_ref *ref, const double *sorted, size_t n, unsigned bins,
+		  kpg_err *err)
+{
+	double *edges;
+	int rc = psi_ref_check(ref, sorted, NULL, n, bins, err);
+
+	if (rc)
+		return rc;
+	edges = malloc(sizeof(double) * (bins - 1));
+	if (!edges) {
+		kpg_err_set(err, "psi: out of memory for %u bins", bins);
+		return KPG_ENOMEM;
+	}
+	for (unsigned k = 1; k < bins; k++)
+		edges[k - 1] = psi_quantile_sorted(sorted, n, (double)k / bins);
+	return psi_ref_finish(ref, edges, bins, sorted, NULL, n, err);
 }
 
 int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,

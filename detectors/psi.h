@@ -31,6 +31,20 @@ typedef struct psi_ref {
 int psi_ref_build(psi_ref *ref, const double *sorted, size_t n, unsigned bins,
 		  kpg_err *err);
 
+/* For builders of reference bins (psi_ref_build, psi_weighted.c). Checks a
+ * reference sample: ref non-NULL (emptied), n >= 1 values ascending and
+ * NaN-free, weights NULL or each finite and > 0, bins 2..PSI_MAX_BINS.
+ * KPG_EINVAL with a message otherwise. */
+int psi_ref_check(psi_ref *ref, const double *sorted, const double *weights,
+		  size_t n, unsigned bins, kpg_err *err);
+/* Fills ref from bins - 1 quantile edges (malloc'd; ownership moves to
+ * ref, or they are freed on failure): sorted and de-duplicated as
+ * numpy.unique, then each bin's share of the values (weights NULL: counts
+ * / n, exact) or of the weight. KPG_ENOMEM. */
+int psi_ref_finish(psi_ref *ref, double *edges, unsigned bins,
+		   const double *sorted, const double *weights, size_t n,
+		   kpg_err *err);
+
 /* PSI of current values (any order, NaN-free, m >= 1) against ref. */
 int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,
 		kpg_err *err);

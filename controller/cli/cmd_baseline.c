@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_names.h"
 #include "commands.h"
 #include "csv_columns.h"
 #include "policy.h"
@@ -55,44 +56,6 @@ static void usage(FILE *out)
 		REFERENCE_FILE_DEFAULT_MAX_VALUES, REFERENCE_SUMMARY_MIN_VALUES);
 }
 
-/* A list of names from repeated A,B options. */
-typedef struct name_list {
-	char **v; /* owned, each owned */
-	size_t n;
-} name_list;
-
-static int list_add(name_list *l, const char *s)
-{
-	const char *p = s;
-
-	for (;;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		char **nv;
-
-		if (len == 0)
-			return -1;
-		nv = realloc(l->v, (l->n + 1) * sizeof(*nv));
-		if (nv == NULL)
-			return KPG_ENOMEM;
-		l->v = nv;
-		if ((l->v[l->n] = strndup(p, len)) == NULL)
-			return KPG_ENOMEM;
-		l->n++;
-		if (e == NULL)
-			return 0;
-		p = e + 1;
-	}
-}
-
-static void list_free(name_list *l)
-{
-	for (size_t i = 0; i < l->n; i++)
-		free(l->v[i]);
-	free(l->v);
-	memset(l, 0, sizeof(*l));
-}
-
 static int parse_count(const char *s, unsigned long long lo,
 		       unsigned long long hi, unsigned long long *out)
 {
@@ -110,7 +73,7 @@ static int parse_count(const char *s, unsigned long long lo,
 
 typedef struct build_args {
 	const char *csv, *out, *policy_path, *label;
-	name_list exclude, categorical;
+	cli_names exclude, categorical;
 	unsigned psi_bins;
 	unsigned long long max_values;
 	int manual; /* an option --policy would give was set */
@@ -145,7 +108,7 @@ static int build_parse(int argc, char **argv, build_args *a)
 			break;
 		case 'x':
 		case 'C':
-			rc = list_add(c == 'x' ? &a->exclude : &a->categorical, optarg);
+			rc = cli_names_add(c == 'x' ? &a->exclude : &a->categorical, optarg);
 			if (rc == KPG_ENOMEM) {
 				fputs("kpigate baseline build: out of memory\n", stderr);
 				return KPG_EXIT_TROUBLE;
@@ -298,8 +261,8 @@ out:
 	policy_diags_free(&diags);
 	policy_free(p);
 	free(decl);
-	list_free(&a.exclude);
-	list_free(&a.categorical);
+	cli_names_free(&a.exclude);
+	cli_names_free(&a.categorical);
 	return code;
 }
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli_names.h"
 #include "commands.h"
 #include "correction.h"
 #include "csv_columns.h"
@@ -62,15 +63,9 @@ static const char compare_usage[] =
 	"usage error, a file that cannot be read, a missing column, text in a\n"
 	"numeric column.\n";
 
-/* A column list from repeated COL[,COL] options. */
-typedef struct compare_cols {
-	char **v; /* owned, each owned */
-	size_t n;
-} compare_cols;
-
 typedef struct compare_args {
 	const char *ref, *cur, *label;
-	compare_cols exclude, categorical, features;
+	cli_names exclude, categorical, features;
 	const char *detectors; /* --detectors as given; NULL: the defaults */
 	int json;
 	policy judge; /* the drift.* keys a policy would hold (no file) */
@@ -153,48 +148,6 @@ bad:
 	return -1;
 }
 
-/* Appends the comma-separated names of s to c. Returns 0, -1 for an empty
- * name (usage error), KPG_ENOMEM. */
-static int cols_add(compare_cols *c, const char *s)
-{
-	const char *p = s;
-
-	for (;;) {
-		const char *e = strchr(p, ',');
-		size_t len = e ? (size_t)(e - p) : strlen(p);
-		char **nv;
-
-		if (len == 0)
-			return -1;
-		nv = realloc(c->v, (c->n + 1) * sizeof(*nv));
-		if (nv == NULL)
-			return KPG_ENOMEM;
-		c->v = nv;
-		if ((c->v[c->n] = strndup(p, len)) == NULL)
-			return KPG_ENOMEM;
-		c->n++;
-		if (e == NULL)
-			return 0;
-		p = e + 1;
-	}
-}
-
-static int cols_has(const compare_cols *c, const char *name)
-{
-	for (size_t i = 0; i < c->n; i++)
-		if (strcmp(c->v[i], name) == 0)
-			return 1;
-	return 0;
-}
-
-static void cols_free(compare_cols *c)
-{
-	for (size_t i = 0; i < c->n; i++)
-		free(c->v[i]);
-	free(c->v);
-	memset(c, 0, sizeof(*c));
-}
-
 static int parse_double(const char *s, double lo, double hi, double *out)
 {
 	char *end;
@@ -245,9 +198,9 @@ static int parse_args(int argc, char **argv, compare_args *a)
 		case 'x':
 		case 'C':
 		case 'f': {
-			compare_cols *cols = c == 'x' ? &a->exclude : c == 'C' ? &a->categorical
-									       : &a->features;
-			int rc = cols_add(cols, optarg);
+			cli_names *cols = c == 'x' ? &a->exclude : c == 'C' ? &a->categorical
+									    : &a->features;
+			int rc = cli_names_add(cols, optarg);
 
 			if (rc == KPG_ENOMEM) {
 				fputs("kpigate compare: out of memory\n", stderr);
@@ -337,8 +290,8 @@ static int parse_args(int argc, char **argv, compare_args *a)
 	if (detectors_plans(a->detectors, &a->judge) != 0)
 		return KPG_EXIT_USAGE;
 	for (size_t i = 0; i < a->exclude.n; i++)
-		if (cols_has(&a->features, a->exclude.v[i]) ||
-		    cols_has(&a->categorical, a->exclude.v[i]) ||
+		if (cli_names_has(&a->features, a->exclude.v[i]) ||
+		    cli_names_has(&a->categorical, a->exclude.v[i]) ||
 		    (a->label && strcmp(a->label, a->exclude.v[i]) == 0)) {
 			fprintf(stderr, "kpigate compare: column '%s' is excluded and "
 					"also named by --features, --categorical or --label\n",
@@ -346,7 +299,7 @@ static int parse_args(int argc, char **argv, compare_args *a)
 			return KPG_EXIT_USAGE;
 		}
 	for (size_t i = 0; i < a->categorical.n; i++)
-		if ((a->features.n && !cols_has(&a->features, a->categorical.v[i])) ||
+		if ((a->features.n && !cli_names_has(&a->features, a->categorical.v[i])) ||
 		    (a->label && strcmp(a->label, a->categorical.v[i]) == 0)) {
 			fprintf(stderr, "kpigate compare: --categorical column '%s' is %s\n",
 				a->categorical.v[i],
@@ -595,8 +548,8 @@ static int reference_options_from_args(const compare_args *a, csv_header *h,
 	for (size_t i = 0; i < a->exclude.n; i++)
 		(*excl)[n_excl++] = a->exclude.v[i];
 	for (size_t i = 0; a->features.n > 0 && i < h->n; i++)
-		if (!cols_has(&a->features, h->names[i]) &&
-		    !cols_has(&a->exclude, h->names[i]) &&
+		if (!cli_names_has(&a->features, h->names[i]) &&
+		    !cli_names_has(&a->exclude, h->names[i]) &&
 		    !(a->label && strcmp(a->label, h->names[i]) == 0))
 			(*excl)[n_excl++] = h->names[i];
 	for (size_t i = 0; i < a->categorical.n; i++) {
@@ -721,8 +674,8 @@ out:
 	free(excl);
 	free(decl);
 	csv_header_free(&hdr);
-	cols_free(&a.exclude);
-	cols_free(&a.categorical);
-	cols_free(&a.features);
+	cli_names_free(&a.exclude);
+	cli_names_free(&a.categorical);
+	cli_names_free(&a.features);
 	return exit_code;
 }
