@@ -1,7 +1,9 @@
 /* bench_replay - replay throughput against a simdjson parse-only baseline
  * over the same capture file, in the same run, plus peak RSS.
  *
- * usage: bench_replay [-n N] [-f F] [-w W] [-d DIR [-r]]   (-r: reuse DIR's files)
+ * usage: bench_replay [-n N] [-f F] [-w W] [-x X] [-k K] [-d DIR [-r]]
+ *        (-r: reuse DIR's files; -x, -k: window.max_exact_values and
+ *        window.sketch_k, default the policy's)
  * Generates N capture records of F numeric CSV features (default 1,000,000
  * and 20), a 10,000-row reference and a count-window policy, then times:
  *   parse-only: line_reader + capture_parse_only (simdjson, no extraction)
@@ -34,7 +36,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int write_inputs(const char *dir, long n, int nf, long window_records)
+static int write_inputs(const char *dir, long n, int nf)
 {
 	char path[4096];
 	FILE *f;
@@ -51,17 +53,6 @@ static int write_inputs(const char *dir, long n, int nf, long window_records)
 			fprintf(f, "%s%.6g", j ? "," : "", gsl_ran_gaussian(r, 1.0) + j);
 		fputc('\n', f);
 	}
-	fclose(f);
-	snprintf(path, sizeof(path), "%s/policy.json", dir);
-	if ((f = fopen(path, "w")) == NULL)
-		return -1;
-	fprintf(f, "{\"model\": \"bench\", \"reference\": {\"path\": \"train.csv\"},\n"
-		   " \"window\": {\"records\": %ld},\n"
-		   " \"kpis\": [{\"metric\": \"auc\", \"min\": 0.7}],\n"
-		   " \"action\": {\"type\": \"dry_run\"},\n"
-		   " \"energy\": {\"instance_type\": \"ml.m5.xlarge\", \"instance_count\": 1,"
-		   " \"expected_hours\": 1, \"region\": \"us-east-1\"}}\n",
-		window_records);
 	fclose(f);
 	snprintf(path, sizeof(path), "%s/capture.jsonl", dir);
 	if ((f = fopen(path, "w")) == NULL)
@@ -125,6 +116,32 @@ static long decode_only(const char *path, capture_decoder *dec, long *bad)
 	return n;
 }
 
+/* The policy of this run: written every time, so -w, -x and -k apply to
+ * reused records too. max_exact / sketch_k 0: the policy's defaults. */
+static int write_policy(const char *dir, long window_records, long max_exact,
+			long sketch_k)
+{
+	char path[4096], extra[128] = "";
+	FILE *f;
+
+	if (max_exact > 0)
+		snprintf(extra, sizeof(extra), ", \"max_exact_values\": %ld", max_exact);
+	if (sketch_k > 0)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra),
+			 ", \"sketch_k\": %ld", sketch_k);
+	snprintf(path, sizeof(path), "%s/policy.json", dir);
+	if ((f = fopen(path, "w")) == NULL)
+		return -1;
+	fprintf(f, "{\"model\": \"bench\", \"reference\": {\"path\": \"train.csv\"},\n"
+		   " \"window\": {\"records\": %ld%s},\n"
+		   " \"kpis\": [{\"metric\": \"auc\", \"min\": 0.7}],\n"
+		   " \"action\": {\"type\": \"dry_run\"},\n"
+		   " \"energy\": {\"instance_type\": \"ml.m5.xlarge\", \"instance_count\": 1,"
+		   " \"expected_hours\": 1, \"region\": \"us-east-1\"}}\n",
+		window_records, extra);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
 static long replay(const char *dir, const char *path, kpg_err *err)
 {
 	char pol_path[4096];
@@ -181,7 +198,7 @@ static void remove_tree(const char *dir)
 
 int main(int argc, char **argv)
 {
-	long n = 1000000, window_records = 100000;
+	long n = 1000000, window_records = 100000, max_exact = 0, sketch_k = 0;
 	int nf = 20, c, reuse = 0, temp = 0, rc = 0;
 	char dir[4096] = "", path[4200];
 	capture_decoder *dec;
@@ -191,15 +208,17 @@ int main(int argc, char **argv)
 	long got, bad = 0;
 
 	gsl_set_error_handler_off();
-	while ((c = getopt(argc, argv, "n:f:w:d:r")) != -1) {
+	while ((c = getopt(argc, argv, "n:f:w:x:k:d:r")) != -1) {
 		switch (c) {
 		case 'n': n = atol(optarg); break;
 		case 'f': nf = atoi(optarg); break;
 		case 'w': window_records = atol(optarg); break;
+		case 'x': max_exact = atol(optarg); break;
+		case 'k': sketch_k = atol(optarg); break;
 		case 'd': snprintf(dir, sizeof(dir), "%s", optarg); break;
 		case 'r': reuse = 1; break;
 		default:
-			fprintf(stderr, "usage: bench_replay [-n records] [-f features] [-w window] [-d dir [-r]]\n");
+			fprintf(stderr, "usage: bench_replay [-n records] [-f features] [-w window] [-x max_exact_values] [-k sketch_k] [-d dir [-r]]\n");
 			return 2;
 		}
 	}
@@ -223,12 +242,19 @@ int main(int argc, char **argv)
 		printf("reusing the records in %s\n", dir);
 	} else {
 		printf("generating %ld records of %d numeric features in %s ...\n", n, nf, dir);
-		if (write_inputs(dir, n, nf, window_records)) {
+		if (write_inputs(dir, n, nf)) {
 			fprintf(stderr, "bench_replay: cannot write the inputs in %s\n", dir);
 			rc = 1;
 			goto out;
 		}
 	}
+	if (write_policy(dir, window_records, max_exact, sketch_k)) {
+		fprintf(stderr, "bench_replay: cannot write %s/policy.json\n", dir);
+		rc = 1;
+		goto out;
+	}
+	printf("window: %ld records, max_exact_values %ld, sketch_k %ld (0: default)\n",
+	       window_records, max_exact, sketch_k);
 	if (capture_decoder_new(&dec, NULL, &err)) {
 		rc = 1;
 		goto out;

@@ -6,6 +6,7 @@
  * description of DataSketches' KllDoublesSketch (level rooms shrinking by
  * 2/3 below the top, a minimum room of 8, compacting the lowest full
  * level, one coin per compaction); no code was copied. */
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,13 +81,24 @@ static size_t level_room(unsigned k, size_t h, size_t n_levels)
 	return room < KLL_MIN_WIDTH ? KLL_MIN_WIDTH : (size_t)room;
 }
 
-static size_t total_room(const kll_sketch *s)
+static size_t total_room_of(unsigned k, size_t n_levels)
 {
 	size_t t = 0;
 
-	for (size_t h = 0; h < s->n_levels; h++)
-		t += level_room(s->k, h, s->n_levels);
+	for (size_t h = 0; h < n_levels; h++)
+		t += level_room(k, h, n_levels);
 	return t;
+}
+
+/* The rooms change only with the level count (k is fixed): computed once
+ * per count, not once per value. */
+static size_t total_room(kll_sketch *s)
+{
+	if (s->room_levels != s->n_levels) {
+		s->room = total_room_of(s->k, s->n_levels);
+		s->room_levels = s->n_levels;
+	}
+	return s->room;
 }
 
 size_t kll_retained(const kll_sketch *s)
@@ -143,7 +155,11 @@ static int level_merge_sorted(kll_sketch *s, size_t h, const double *src,
 	return 0;
 }
 
-/* Compacts level h into h + 1 (which exists). */
+/* Compacts level h into h + 1 (which exists). The total weight is kept:
+ * len items of weight 2^h become start (0 or 1) items of 2^h plus pairs
+ * of 2^(h+1), and start + 2 * pairs == len. kll_update adds weight 1 and
+ * 1 to n, kll_merge adds other's levels and other's n, a new level is
+ * empty; so sum_h len[h] * 2^h == n always holds (kll_restore checks it). */
 static int compact_level(kll_sketch *s, size_t h)
 {
 	double *lv = s->items[h];
@@ -168,7 +184,10 @@ static int compact_level(kll_sketch *s, size_t h)
 	return 0;
 }
 
-/* Compacts until the items fit the rooms. */
+/* Compacts until the items fit the rooms: when it returns 0, the items
+ * held are at most total_room, though one level may hold more than its
+ * own room (right after a level is added, level 0 keeps its k + 1 items
+ * while its room shrinks to 2k/3). kll_restore checks the sum. */
 static int compress(kll_sketch *s)
 {
 	while (kll_retained(s) > total_room(s)) {
@@ -268,6 +287,173 @@ int kll_merge(kll_sketch *s, const kll_sketch *other, kpg_err *err)
 nomem:
 	kpg_err_set(err, "kll: out of memory merging");
 	return KPG_ENOMEM;
+}
+
+const double *kll_level(const kll_sketch *s, size_t h, size_t *len)
+{
+	if (h >= s->n_levels) {
+		*len = 0;
+		return NULL;
+	}
+	*len = s->len[h];
+	return s->items[h];
+}
+
+/* The checks of kll_restore on the scalars and the lengths: nothing here
+ * reads an item, so a corrupt length cannot make it read or allocate. */
+static int restore_check_shape(unsigned k, unsigned min_k, uint64_t n,
+			       double min, double max, uint64_t rng,
+			       uint64_t compactions, const size_t *lens,
+			       size_t n_levels, kpg_err *err)
+{
+	size_t rooms = 0, held = 0;
+	uint64_t weight = 0;
+	const uint64_t max_n = (uint64_t)1 << 53;
+
+	if (k < KLL_MIN_K || k > KLL_MAX_K || min_k < KLL_MIN_K || min_k > k) {
+		kpg_err_set(err, "kll: saved k %u and min_k %u: both must be in %d..%d and min_k <= k",
+			    k, min_k, KLL_MIN_K, KLL_MAX_K);
+		return KPG_EINTEGRITY;
+	}
+	if (rng == 0) {
+		kpg_err_set(err, "kll: saved rng state is 0 (xorshift64* never reaches 0)");
+		return KPG_EINTEGRITY;
+	}
+	if (n_levels < 1 || n_levels > KLL_MAX_LEVELS) {
+		kpg_err_set(err, "kll: saved sketch has %zu levels, not 1..%d",
+			    n_levels, KLL_MAX_LEVELS);
+		return KPG_EINTEGRITY;
+	}
+	if (n > max_n) {
+		kpg_err_set(err, "kll: saved count %" PRIu64 " is above 2^53", n);
+		return KPG_EINTEGRITY;
+	}
+	/* the top level was added when the one below held k items of
+	 * weight 2^(n_levels - 2); merges keep it with the smaller k */
+	if (n_levels >= 2 && (n >> (n_levels - 2)) < min_k) {
+		kpg_err_set(err, "kll: saved sketch has %zu levels for %" PRIu64 " values (at least min_k * 2^%zu needed)",
+			    n_levels, n, n_levels - 2);
+		return KPG_EINTEGRITY;
+	}
+	for (size_t h = 0; h < n_levels; h++)
+		rooms += level_room(k, h, n_levels);
+	for (size_t h = 0; h < n_levels; h++) {
+		if (lens[h] > rooms - held) {
+			kpg_err_set(err, "kll: saved level %zu length %zu takes the items held past the %zu that the rooms of k %u and %zu levels hold",
+				    h, lens[h], rooms, k, n_levels);
+			return KPG_EINTEGRITY;
+		}
+		held += lens[h];
+		/* lens[h] <= rooms < 2^18; past level 53 one item is too heavy */
+		if (lens[h] > 0 && (h > 53 || lens[h] > (max_n - weight) >> h)) {
+			kpg_err_set(err, "kll: saved level %zu stands for more than 2^53 values",
+				    h);
+			return KPG_EINTEGRITY;
+		}
+		weight += (uint64_t)lens[h] << h;
+	}
+	if (weight != n) {
+		kpg_err_set(err, "kll: saved levels weigh %" PRIu64 " (sum of length * 2^level) but the count is %" PRIu64,
+			    weight, n);
+		return KPG_EINTEGRITY;
+	}
+	if ((compactions == 0) != (lens[0] == n)) {
+		kpg_err_set(err, "kll: saved compactions %" PRIu64 " but %zu of %" PRIu64 " values on level 0",
+			    compactions, lens[0], n);
+		return KPG_EINTEGRITY;
+	}
+	if (n == 0 ? !(isnan(min) && isnan(max))
+		   : !(isfinite(min) && isfinite(max) && min <= max)) {
+		kpg_err_set(err, "kll: saved min %g and max %g for %" PRIu64 " values",
+			    min, max, n);
+		return KPG_EINTEGRITY;
+	}
+	return KPG_OK;
+}
+
+/* The checks of kll_restore on the items of level h. */
+static int restore_check_level(const double *v, size_t len, size_t h,
+			       double min, double max, kpg_err *err)
+{
+	for (size_t i = 0; i < len; i++) {
+		if (!isfinite(v[i])) {
+			kpg_err_set(err, "kll: saved level %zu item %zu is not a finite number",
+				    h, i);
+			return KPG_EINTEGRITY;
+		}
+		if (v[i] < min || v[i] > max) {
+			kpg_err_set(err, "kll: saved level %zu item %zu (%g) is outside [min %g, max %g]",
+				    h, i, v[i], min, max);
+			return KPG_EINTEGRITY;
+		}
+		if (h > 0 && i > 0 && v[i] < v[i - 1]) {
+			kpg_err_set(err, "kll: saved level %zu is not sorted at item %zu",
+				    h, i);
+			return KPG_EINTEGRITY;
+		}
+	}
+	return KPG_OK;
+}
+
+int kll_restore(kll_sketch *s, unsigned k, unsigned min_k, uint64_t n,
+		double min, double max, uint64_t rng, uint64_t compactions,
+		const double *const *levels, const size_t *lens,
+		size_t n_levels, kpg_err *err)
+{
+	int rc, has_min = 0, has_max = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (lens == NULL) {
+		kpg_err_set(err, "kll: no level lengths to restore");
+		return KPG_EINVAL;
+	}
+	rc = restore_check_shape(k, min_k, n, min, max, rng, compactions, lens,
+				 n_levels, err);
+	if (rc)
+		return rc;
+	for (size_t h = 0; h < n_levels; h++) {
+		if (lens[h] == 0)
+			continue;
+		if (levels == NULL || levels[h] == NULL) {
+			kpg_err_set(err, "kll: saved level %zu has %zu items but no array",
+				    h, lens[h]);
+			return KPG_EINVAL;
+		}
+		rc = restore_check_level(levels[h], lens[h], h, min, max, err);
+		if (rc)
+			return rc;
+		for (size_t i = 0; i < lens[h]; i++) {
+			has_min |= levels[h][i] == min;
+			has_max |= levels[h][i] == max;
+		}
+	}
+	/* a sketch that never compacted holds every value, min and max too */
+	if (n > 0 && compactions == 0 && !(has_min && has_max)) {
+		kpg_err_set(err, "kll: saved sketch never compacted but min %g or max %g is not among its items",
+			    min, max);
+		return KPG_EINTEGRITY;
+	}
+	s->k = k;
+	s->min_k = min_k;
+	s->n = n;
+	s->min = min;
+	s->max = max;
+	s->rng = rng;
+	s->compactions = compactions;
+	s->n_levels = n_levels;
+	for (size_t h = 0; h < n_levels; h++) {
+		if (lens[h] == 0)
+			continue;
+		if (level_reserve(s, h, lens[h])) {
+			kll_free(s);
+			kpg_err_set(err, "kll: out of memory restoring level %zu (%zu items)",
+				    h, lens[h]);
+			return KPG_ENOMEM;
+		}
+		memcpy(s->items[h], levels[h], lens[h] * sizeof(double));
+		s->len[h] = lens[h];
+	}
+	return KPG_OK;
 }
 
 uint64_t kll_count(const kll_sketch *s) { return s->n; }

@@ -51,6 +51,9 @@ typedef struct kll_sketch {
 	double *items[KLL_MAX_LEVELS]; /* owned; level 0 unsorted */
 	size_t len[KLL_MAX_LEVELS], alloc[KLL_MAX_LEVELS];
 	uint64_t compactions; /* 0: every value is still held, exactly */
+	/* the sum of the rooms for room_levels levels (0: not computed), so
+	 * an update need not recompute it; kll.c's alone */
+	size_t room, room_levels;
 } kll_sketch;
 
 /* A sorted weighted sample: values[i] stands for weights[i] values.
@@ -77,6 +80,47 @@ int kll_update(kll_sketch *s, double x, kpg_err *err);
  * different k: the error then follows the smaller). s == other is
  * KPG_EINVAL. On KPG_ENOMEM s may hold part of other: discard it. */
 int kll_merge(kll_sketch *s, const kll_sketch *other, kpg_err *err);
+
+/* Level h's items (level 0 in any order, the others ascending), each
+ * standing for 2^h values, and their count into *len; NULL and *len = 0
+ * for h >= s->n_levels (an empty level may also be NULL). Borrowed: valid
+ * until the next kll_update, kll_merge or kll_free of s. With k, min_k,
+ * n, min, max, rng, compactions and n_levels read from the struct, this
+ * is all a checkpoint writer saves for kll_restore (rng is the generator's
+ * current state, not the seed). */
+const double *kll_level(const kll_sketch *s, size_t h, size_t *len);
+
+/* Rebuilds into s (uninitialised on entry) a sketch saved with the fields
+ * above and kll_level: levels[h] holds lens[h] items, h < n_levels;
+ * levels is borrowed for the call and s owns copies, allocated as
+ * kll_update allocates, so kll_update, kll_merge and kll_free work as on
+ * the saved sketch and it goes on bit for bit as the saved one would.
+ *
+ * The input is untrusted (a checkpoint file): anything a sketch of this
+ * code cannot hold is KPG_EINTEGRITY with a sentence naming it:
+ *  - k and min_k in KLL_MIN_K..KLL_MAX_K, min_k <= k; rng != 0;
+ *  - n_levels in 1..KLL_MAX_LEVELS, and for n_levels >= 2,
+ *    n >= min_k * 2^(n_levels - 2) (a level is added only when the top
+ *    one holds k items);
+ *  - the items held (the sum of lens) at most the sum of the levels'
+ *    rooms for k and n_levels, the state every compaction leaves (one
+ *    level alone may exceed its own room); no items are read before the
+ *    lengths pass, so a corrupt length allocates nothing;
+ *  - n <= 2^53 and the weight invariant sum_h lens[h] * 2^h == n;
+ *  - every item finite and within [min, max], levels >= 1 ascending;
+ *  - n == 0: no items, min and max NaN (as kll_init leaves them);
+ *    n > 0: min <= max, both finite;
+ *  - compactions == 0 exactly when every value is on level 0, and then
+ *    min and max are among the items (kll_sketch_rank_error trusts it).
+ * A sketch whose last kll_update or kll_merge failed with KPG_ENOMEM may
+ * be over its rooms and is refused. KPG_EINVAL for NULL lens, or a NULL levels or levels[h]
+ * where lens[h] > 0 (levels may be NULL when every lens[h] is 0);
+ * KPG_ENOMEM. On any failure s is zeroed, owns nothing
+ * (kll_free is safe) and err says why. */
+int kll_restore(kll_sketch *s, unsigned k, unsigned min_k, uint64_t n,
+		double min, double max, uint64_t rng, uint64_t compactions,
+		const double *const *levels, const size_t *lens,
+		size_t n_levels, kpg_err *err);
 
 uint64_t kll_count(const kll_sketch *s);
 double kll_min(const kll_sketch *s); /* NaN when empty */

@@ -40,13 +40,14 @@ static double p_of(double d, double en)
 	return isnan(p) ? p : clamp01(p);
 }
 
-int ks_weighted_sorted(const double *ref, const double *ref_w, size_t n,
-		       double weight_total, double rank_error,
-		       const double *cur, size_t m, ks_weighted_result *out,
-		       kpg_err *err)
+int ks_weighted_both_sorted(const double *ref, const double *ref_w, size_t n,
+			    double ref_total, double ref_error,
+			    const double *cur, const double *cur_w, size_t m,
+			    double cur_total, double cur_error,
+			    ks_weighted_result *out, kpg_err *err)
 {
-	double wsum = 0, cw = 0, dm = (double)m, maxs = -INFINITY;
-	double mins = INFINITY, d, big, small, en;
+	double rsum = 0, csum = 0, rw = 0, cw = 0, maxs = -INFINITY;
+	double mins = INFINITY, d, big, small, en, bound;
 	size_t i = 0, j = 0;
 	int rc;
 
@@ -55,34 +56,42 @@ int ks_weighted_sorted(const double *ref, const double *ref_w, size_t n,
 		return KPG_EINVAL;
 	}
 	if ((rc = check_sorted(ref, ref_w, n, "ref", err)) != 0 ||
-	    (rc = check_sorted(cur, NULL, m, "cur", err)) != 0)
+	    (rc = check_sorted(cur, cur_w, m, "cur", err)) != 0)
 		return rc;
-	if (!(rank_error >= 0 && rank_error <= 1)) {
-		kpg_err_set(err, "ks: rank error %g outside [0, 1]", rank_error);
+	if (!(ref_error >= 0 && ref_error <= 1) || !(cur_error >= 0 && cur_error <= 1)) {
+		kpg_err_set(err, "ks: rank error %g / %g outside [0, 1]", ref_error,
+			    cur_error);
 		return KPG_EINVAL;
 	}
 	for (size_t k = 0; k < n; k++)
-		wsum += ref_w ? ref_w[k] : 1.0;
-	if (weight_total == 0)
-		weight_total = wsum;
-	if (!(weight_total >= 1) || !isfinite(weight_total)) {
-		kpg_err_set(err, "ks: reference weight total %g is not a count >= 1",
-			    weight_total);
+		rsum += ref_w ? ref_w[k] : 1.0;
+	for (size_t k = 0; k < m; k++)
+		csum += cur_w ? cur_w[k] : 1.0;
+	if (ref_total == 0)
+		ref_total = rsum;
+	if (cur_total == 0)
+		cur_total = csum;
+	if (!(ref_total >= 1) || !isfinite(ref_total) || !(cur_total >= 1) ||
+	    !isfinite(cur_total)) {
+		kpg_err_set(err, "ks: weight totals %g and %g are not counts >= 1",
+			    ref_total, cur_total);
 		return KPG_EINVAL;
 	}
-	/* ks.c's walk: after each distinct value v, cw = weight <= v and
-	 * j = #cur <= v */
+	/* ks.c's walk: after each distinct value v, rw and cw are the
+	 * weights <= v of each sample */
 	while (i < n || j < m) {
 		double v = (j >= m || (i < n && ref[i] <= cur[j])) ? ref[i] : cur[j];
 		double diff;
 
 		while (i < n && ref[i] <= v) {
-			cw += ref_w ? ref_w[i] : 1.0;
+			rw += ref_w ? ref_w[i] : 1.0;
 			i++;
 		}
-		while (j < m && cur[j] <= v)
+		while (j < m && cur[j] <= v) {
+			cw += cur_w ? cur_w[j] : 1.0;
 			j++;
-		diff = cw / wsum - (double)j / dm;
+		}
+		diff = rw / rsum - cw / csum;
 		if (diff > maxs)
 			maxs = diff;
 		if (diff < mins)
@@ -92,13 +101,24 @@ int ks_weighted_sorted(const double *ref, const double *ref_w, size_t n,
 	mins = mins < 0 ? 0 : (mins > 1 ? 1 : mins);
 	d = mins > maxs ? mins : maxs;
 
-	big = weight_total > dm ? weight_total : dm;
-	small = weight_total > dm ? dm : weight_total;
+	big = ref_total > cur_total ? ref_total : cur_total;
+	small = ref_total > cur_total ? cur_total : ref_total;
 	en = rint(big * small / (big + small));
+	/* either CDF errs by at most its rank error: D by their sum */
+	bound = ref_error + cur_error;
 	out->statistic = d;
 	out->en = en;
 	out->p_value = p_of(d, en);
-	out->p_at_lower = p_of(clamp01(d - rank_error), en);
-	out->p_at_upper = p_of(clamp01(d + rank_error), en);
+	out->p_at_lower = p_of(clamp01(d - bound), en);
+	out->p_at_upper = p_of(clamp01(d + bound), en);
 	return KPG_OK;
+}
+
+int ks_weighted_sorted(const double *ref, const double *ref_w, size_t n,
+		       double weight_total, double rank_error,
+		       const double *cur, size_t m, ks_weighted_result *out,
+		       kpg_err *err)
+{
+	return ks_weighted_both_sorted(ref, ref_w, n, weight_total, rank_error,
+				       cur, NULL, m, (double)m, 0, out, err);
 }

@@ -41,4 +41,16 @@ int ks_weighted_sorted(const double *ref, const double *ref_w, size_t n,
 		       const double *cur, size_t m, ks_weighted_result *out,
 		       kpg_err *err);
 
+/* Both samples weighted (a window kept as a sketch against a reference
+ * kept as one): D between the two weighted CDFs, the p-value with
+ * en = round-half-even(N M / (N + M)) for the totals N = ref_total and M =
+ * cur_total (0: the weights' sums), and the bracket at D -/+ (ref_error +
+ * cur_error). cur_w NULL: each current value weighs 1. With cur_w NULL,
+ * cur_total m and cur_error 0 it is ks_weighted_sorted. */
+int ks_weighted_both_sorted(const double *ref, const double *ref_w, size_t n,
+			    double ref_total, double ref_error,
+			    const double *cur, const double *cur_w, size_t m,
+			    double cur_total, double cur_error,
+			    ks_weighted_result *out, kpg_err *err);
+
 #endif

@@ -197,6 +197,13 @@ done:
 int psi_bin_counts(const psi_ref *ref, const double *cur, size_t m,
 		   double *counts, kpg_err *err)
 {
+	return psi_bin_counts_weighted(ref, cur, NULL, m, counts, err);
+}
+
+int psi_bin_counts_weighted(const psi_ref *ref, const double *cur,
+			    const double *cur_w, size_t m, double *counts,
+			    kpg_err *err)
+{
 	size_t i;
 
 	if (!ref || !ref->ref_prop || ref->n_bins < 2 || !counts) {
@@ -212,11 +219,18 @@ int psi_bin_counts(const psi_ref *ref, const double *cur, size_t m,
 			kpg_err_set(err, "psi: current value %zu is NaN", i);
 			return KPG_EINVAL;
 		}
+		if (cur_w && (!(cur_w[i] >= 0.0) || isinf(cur_w[i]))) {
+			kpg_err_set(err, "psi: current weight %zu is %g; weights must be "
+					 "finite and >= 0",
+				    i, cur_w[i]);
+			return KPG_EINVAL;
+		}
 	}
 	for (i = 0; i < ref->n_bins; i++)
 		counts[i] = 0.0;
 	for (i = 0; i < m; i++)
-		counts[bin_of(ref->edges, ref->n_bins - 1, cur[i])] += 1.0;
+		counts[bin_of(ref->edges, ref->n_bins - 1, cur[i])] +=
+			cur_w ? cur_w[i] : 1.0;
 	return KPG_OK;
 }
 

@@ -55,6 +55,17 @@ int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,
  * PSI bins; the reference's counts per bin are ref->ref_prop[i] * n. */
 int psi_bin_counts(const psi_ref *ref, const double *cur, size_t m,
 		   double *counts, kpg_err *err);
+/* psi_bin_counts for a weighted current sample (a window kept as a sketch,
+ * kll.h's kll_view): value cur[i] stands for cur_w[i] values, so its bin
+ * gets cur_w[i] instead of 1, and counts[] holds weight sums. cur_w NULL
+ * is 1 each (psi_bin_counts, bit for bit). Weights are multiplicities:
+ * finite and >= 0 (0 = absent); KPG_EINVAL with the index otherwise. A
+ * total weight of 0 is not checked here: the caller's distance needs a
+ * positive total (divergence.h refuses an all-zero row). cur and cur_w are
+ * borrowed for the call. */
+int psi_bin_counts_weighted(const psi_ref *ref, const double *cur,
+			    const double *cur_w, size_t m, double *counts,
+			    kpg_err *err);
 
 /* PSI from two count vectors of equal length k (categorical features:
  * category counts, last slot "unseen"). Both totals must be > 0. */

@@ -80,11 +80,12 @@ static int check_sorted(const double *x, const double *w, size_t n,
 	return KPG_OK;
 }
 
-/* Categorical path: the distinct values of both samples (reference values
- * of weight 0 are absent), merged; counts per value into rc, cc (n + m
- * slots each); returns how many. */
+/* Categorical path: the distinct values of both samples (values of weight
+ * 0 are absent), merged; the weight per value (NULL weights: 1 each) into
+ * rc, cc (n + m slots each); returns how many. */
 static size_t union_counts(const double *u, const double *uw, size_t n,
-			   const double *v, size_t m, double *rc, double *cc)
+			   const double *v, const double *vw, size_t m,
+			   double *rc, double *cc)
 {
 	size_t i = 0, j = 0, k = 0;
 
@@ -93,6 +94,8 @@ static size_t union_counts(const double *u, const double *uw, size_t n,
 
 		while (i < n && uw && uw[i] == 0.0)
 			i++;
+		while (j < m && vw && vw[j] == 0.0)
+			j++;
 		if (i == n && j == m)
 			break;
 		if (i == n)
@@ -106,24 +109,67 @@ static size_t union_counts(const double *u, const double *uw, size_t n,
 		for (; i < n && u[i] == x; i++)
 			rc[k] += uw ? uw[i] : 1.0;
 		for (; j < m && v[j] == x; j++)
-			cc[k] += 1.0;
+			cc[k] += vw ? vw[j] : 1.0;
 		k++;
 	}
 	return k;
+}
+
+/* The first and last index of a sorted sample whose weight is > 0 (the
+ * sample's span; check_sorted made the total > 0, so some weight is). */
+static void weighted_span(const double *w, size_t n, size_t *lo, size_t *hi)
+{
+	*lo = 0;
+	*hi = n - 1;
+	while (w && w[*lo] == 0.0)
+		(*lo)++;
+	while (w && w[*hi] == 0.0)
+		(*hi)--;
+}
+
+/* numpy.histogram(x, linspace(first, last, nb + 1), weights=w) of a sorted
+ * sample, added into h[nb]: a bin index that only moves up; a value belongs
+ * to the last bin whose left edge is <= it (the last bin takes `last`). A
+ * value of weight 0 outside [first, last] adds 0 to an end bin. */
+static void hist_add(const double *x, const double *w, size_t n, double first,
+		     double last, double step, size_t nb, double *h)
+{
+	size_t i, b;
+
+	/* numpy.linspace(first, last, nb + 1): i * step + first */
+#define EDGE(k) ((k) == nb ? last : (double)(k)*step + first)
+	for (i = 0, b = 0; i < n; i++) {
+		while (b + 1 < nb && x[i] >= EDGE(b + 1))
+			b++;
+		h[b] += w ? w[i] : 1.0;
+	}
+#undef EDGE
 }
 
 int psi_evidently_bins(const double *ref_sorted, const double *ref_weights,
 		       size_t n, const double *cur_sorted, size_t m,
 		       unsigned bins, psi_evidently_hist *out, kpg_err *err)
 {
-	const double *u = ref_sorted, *uw = ref_weights, *v = cur_sorted;
-	double tu, tv, first, last, ptp, step, prev = 0.0;
-	size_t i, lo, hi, distinct = 0, nb, b;
+	return psi_evidently_bins_weighted(ref_sorted, ref_weights, n, cur_sorted,
+					   NULL, m, bins, out, err);
+}
+
+int psi_evidently_bins_weighted(const double *ref_sorted,
+				const double *ref_weights, size_t n,
+				const double *cur_sorted,
+				const double *cur_weights, size_t m,
+				unsigned bins, psi_evidently_hist *out,
+				kpg_err *err)
+{
+	const double *u = ref_sorted, *uw = ref_weights;
+	const double *v = cur_sorted, *vw = cur_weights;
+	double tu, tv, first, last, ptp, prev = 0.0;
+	size_t i, lo, hi, vlo, vhi, distinct = 0, nb;
 	int rc_;
 
 	memset(out, 0, sizeof(*out));
 	if ((rc_ = check_sorted(u, uw, n, "reference", &tu, err)) != 0 ||
-	    (rc_ = check_sorted(v, NULL, m, "current", &tv, err)) != 0)
+	    (rc_ = check_sorted(v, vw, m, "current", &tv, err)) != 0)
 		return rc_;
 	if (bins > PSI_EVIDENTLY_MAX_BINS) {
 		kpg_err_set(err, "psi_evidently: %u bins, more than %d", bins,
@@ -133,13 +179,10 @@ int psi_evidently_bins(const double *ref_sorted, const double *ref_weights,
 	out->ref_total = tu;
 	out->cur_total = tv;
 
-	/* the reference's span and distinct values, weight-0 values absent */
-	lo = 0;
-	hi = n - 1;
-	while (uw && uw[lo] == 0.0)
-		lo++; /* the total is > 0: some weight is */
-	while (uw && uw[hi] == 0.0)
-		hi--;
+	/* each sample's span, and the reference's distinct values; weight-0
+	 * values are absent */
+	weighted_span(uw, n, &lo, &hi);
+	weighted_span(vw, m, &vlo, &vhi);
 	for (i = lo; i <= hi && distinct <= PSI_EVIDENTLY_MAX_CATEGORIES; i++) {
 		if ((!uw || uw[i] > 0.0) && (distinct == 0 || u[i] != prev)) {
 			distinct++;
@@ -151,13 +194,13 @@ int psi_evidently_bins(const double *ref_sorted, const double *ref_weights,
 		out->cur = malloc(sizeof(double) * (n + m));
 		if (!out->ref || !out->cur)
 			goto nomem;
-		out->k = union_counts(u, uw, n, v, m, out->ref, out->cur);
+		out->k = union_counts(u, uw, n, v, vw, m, out->ref, out->cur);
 		out->categorical = 1;
 		return KPG_OK;
 	}
 
-	first = fmin(u[lo], v[0]);
-	last = fmax(u[hi], v[m - 1]);
+	first = fmin(u[lo], v[vlo]);
+	last = fmax(u[hi], v[vhi]);
 	ptp = last - first; /* > 0: more than 20 distinct values */
 	if (isinf(ptp)) {
 		kpg_err_set(err, "psi_evidently: the values span [%g, %g], wider "
@@ -166,7 +209,8 @@ int psi_evidently_bins(const double *ref_sorted, const double *ref_weights,
 		return KPG_EINVAL;
 	}
 	if (bins == PSI_EVIDENTLY_STURGES) {
-		double width = ptp / (log2(tu + (double)m) + 1.0);
+		/* Sturges' count: the values the weights stand for */
+		double width = ptp / (log2(tu + tv) + 1.0);
 
 		nb = (size_t)ceil(ptp / width);
 	} else {
@@ -177,22 +221,8 @@ int psi_evidently_bins(const double *ref_sorted, const double *ref_weights,
 	if (!out->ref || !out->cur)
 		goto nomem;
 	out->k = nb;
-	/* numpy.linspace(first, last, nb + 1): i * step + first */
-	step = ptp / (double)nb;
-#define EDGE(k) ((k) == nb ? last : (double)(k)*step + first)
-	/* sorted values: a bin index that only moves up; a value belongs to
-	 * the last bin whose left edge is <= it (the last bin takes `last`) */
-	for (i = 0, b = 0; i < n; i++) {
-		while (b + 1 < nb && u[i] >= EDGE(b + 1))
-			b++;
-		out->ref[b] += uw ? uw[i] : 1.0;
-	}
-	for (i = 0, b = 0; i < m; i++) {
-		while (b + 1 < nb && v[i] >= EDGE(b + 1))
-			b++;
-		out->cur[b] += 1.0;
-	}
-#undef EDGE
+	hist_add(u, uw, n, first, last, ptp / (double)nb, nb, out->ref);
+	hist_add(v, vw, m, first, last, ptp / (double)nb, nb, out->cur);
 	return KPG_OK;
 nomem:
 	psi_evidently_hist_free(out);

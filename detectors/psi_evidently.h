@@ -60,9 +60,27 @@ typedef struct psi_evidently_hist {
 	int categorical; /* 1: the union of distinct values */
 } psi_evidently_hist;
 
+/* Fills out (caller frees with psi_evidently_hist_free; on failure it is
+ * empty). Input and errors as psi_evidently_numeric. */
 int psi_evidently_bins(const double *ref_sorted, const double *ref_weights,
 		       size_t n, const double *cur_sorted, size_t m,
 		       unsigned bins, psi_evidently_hist *out, kpg_err *err);
+/* psi_evidently_bins with a weighted current sample too (a window kept as
+ * a sketch, kll.h's kll_view): cur_sorted[i] stands for cur_weights[i]
+ * values. cur_weights NULL = 1 each (psi_evidently_bins, bit for bit);
+ * otherwise as ref_weights: finite, >= 0, total > 0, a multiplicity (a
+ * current value of weight 0 is absent: not a category, not in the span).
+ * The categorical path counts the union with both weights; Sturges' count
+ * is ref total weight + cur total weight; each histogram bin holds the
+ * weight of its values; cur_total is the current total weight. Integer
+ * weights give exactly the hist of the sample with each value repeated
+ * its weight's times. */
+int psi_evidently_bins_weighted(const double *ref_sorted,
+				const double *ref_weights, size_t n,
+				const double *cur_sorted,
+				const double *cur_weights, size_t m,
+				unsigned bins, psi_evidently_hist *out,
+				kpg_err *err);
 /* Evidently's PSI over the bins. */
 double psi_evidently_hist_psi(const psi_evidently_hist *h);
 void psi_evidently_hist_free(psi_evidently_hist *h);

@@ -29,13 +29,72 @@ static inline double sort_unkey(uint64_t k)
 	return d;
 }
 
+static void insertion_keys(uint64_t *k, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		uint64_t x = k[i];
+		size_t j = i;
+
+		for (; j > 0 && k[j - 1] > x; j--)
+			k[j] = k[j - 1];
+		k[j] = x;
+	}
+}
+
+/* Quicksort of keys (median of three, insertion sort below 16), the
+ * smaller side first so the recursion stays under log2(n) deep. */
+static void quick_keys(uint64_t *k, size_t n)
+{
+	while (n > 16) {
+		uint64_t a = k[0], b = k[n / 2], c = k[n - 1], p, t;
+		size_t i = 0, j = n - 1;
+
+		p = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+		for (;;) { /* Hoare partition */
+			while (k[i] < p)
+				i++;
+			while (k[j] > p)
+				j--;
+			if (i >= j)
+				break;
+			t = k[i];
+			k[i++] = k[j];
+			k[j--] = t;
+		}
+		if (j + 1 < n - j - 1) {
+			quick_keys(k, j + 1);
+			k += j + 1;
+			n -= j + 1;
+		} else {
+			quick_keys(k + j + 1, n - j - 1);
+			n = j + 1;
+		}
+	}
+	insertion_keys(k, n);
+}
+
+/* Below the radix sort's size, on the keys in a stack buffer, so -0.0
+ * still sorts before 0.0. */
+static void sort_small(double *v, size_t n)
+{
+	uint64_t k[SORT_RADIX_MIN];
+
+	for (size_t i = 0; i < n; i++)
+		k[i] = sort_key(v[i]);
+	quick_keys(k, n);
+	for (size_t i = 0; i < n; i++)
+		v[i] = sort_unkey(k[i]);
+}
+
 void sort_doubles(double *v, size_t n)
 {
 	uint64_t *a, *b, *t;
 	uint32_t(*count)[SORT_BUCKETS];
 
-	if (n < SORT_RADIX_MIN)
-		goto fallback;
+	if (n < SORT_RADIX_MIN) {
+		sort_small(v, n);
+		return;
+	}
 	a = malloc(2 * n * sizeof(*a));
 	count = calloc(SORT_PASSES, sizeof(*count));
 	if (a == NULL || count == NULL || n > UINT32_MAX) {

@@ -2,8 +2,9 @@
  * thousands of values per feature at every close; GSL's gsl_sort is a
  * heapsort, so large arrays use an LSD radix sort on the IEEE-754 bit
  * patterns instead (6 passes of 11 bits, passes that would not move
- * anything skipped). Small arrays, and any allocation failure, fall back to
- * gsl_sort. */
+ * anything skipped). Arrays below 512 values (a KLL sketch sorts its
+ * lowest level every few hundred values) use a quicksort of the same keys
+ * on the stack; an allocation failure falls back to gsl_sort. */
 #ifndef SORT_H
 #define SORT_H
 

@@ -29,6 +29,16 @@
  * the next business day (SageMaker ground truth is typically hours to a
  * day late); a shorter wait decides sooner on fewer labels. */
 #define POLICY_DEFAULT_LABEL_WAIT_S 172800
+/* window.max_exact_values: 100,000 values (800 KB) per numeric feature,
+ * 16 MB for 20 features; a window past it keeps a KLL sketch per feature
+ * of window.sketch_k (about 3k doubles: 48 KB at 2000, rank error
+ * 0.0019). KS stays exact up to sizes where its critical distance is
+ * still several times that error. */
+#define POLICY_DEFAULT_MAX_EXACT_VALUES 100000
+#define POLICY_MAX_EXACT_VALUES 10000000
+#define POLICY_DEFAULT_SKETCH_K 2000
+#define POLICY_MIN_SKETCH_K 100
+#define POLICY_MAX_SKETCH_K 65535 /* KLL_MAX_K */
 #define POLICY_WEEK_MS (7 * 86400 * 1000LL)
 #define POLICY_MONDAY_MS (4 * 86400 * 1000LL) /* 1970-01-05, a Monday */
 
@@ -110,6 +120,10 @@ typedef struct policy {
 	int64_t window_origin_ms; /* span windows start at origin + k * span */
 	char *window_origin;      /* owned; window.origin as written, NULL = default */
 	int64_t label_wait_ms;    /* event time a closed window waits for labels */
+	/* per numeric feature, values kept exactly; past this a KLL sketch of
+	 * window_sketch_k (controller/pipeline/window.h) */
+	uint64_t window_max_exact_values;
+	unsigned window_sketch_k;
 
 	unsigned psi_bins;          /* default 10, 2..1000 */
 	double psi_threshold;       /* default 0.2 */

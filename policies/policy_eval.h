@@ -136,7 +136,7 @@ typedef struct drift_result {
 	double effect;     /* tests: KS statistic, Cramer's V */
 	double threshold, min_effect;
 	double error;    /* bound on |value - exact value| when the reference
-			    is a sketch; 0 when exact */
+			    or the window is a sketch; 0 when exact */
 	unsigned bins;   /* binned: the bins or categories compared */
 	double noise;    /* binned: the chance that this window's sizes reach
 			    the threshold without any drift (chi-square
@@ -151,6 +151,10 @@ typedef struct policy_feature_eval {
 	const char *name; /* borrowed */
 	policy_feature_type type;
 	size_t n, missing; /* values seen / missing in the window */
+	/* numeric: the window's values were a sketch (window.max_exact_values
+	 * passed), and its rank error (0: it had not compacted yet) */
+	int sketched;
+	double sketch_error;
 	/* psi and ks also as the fields of earlier releases, when they ran */
 	int has_psi;
 	double psi;

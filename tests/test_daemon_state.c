@@ -122,22 +122,28 @@ static int teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-static void make_pipeline(pipeline *pl, state_ctx *c)
+/* A pipeline of policies p<first>.json .. p<first + n - 1>.json. */
+static void make_pipeline_of(pipeline *pl, state_ctx *c, int first, int n)
 {
 	policy *pols[2] = {NULL, NULL};
 	policy_diags diags = {0};
 	kpg_err err = {{0}};
 	char path[128];
 
-	for (int i = 0; i < 2; i++) {
-		snprintf(path, sizeof(path), "%s/p%d.json", dir, i + 1);
+	for (int i = 0; i < n; i++) {
+		snprintf(path, sizeof(path), "%s/p%d.json", dir, first + i);
 		if (policy_load(path, &pols[i], &diags, &err) != 0)
 			fail_msg("policy %s: %s", path, err.msg);
 	}
 	policy_diags_free(&diags);
-	if (pipeline_init(pl, pols, 2, NULL, NULL, NULL, &err) != 0)
+	if (pipeline_init(pl, pols, (size_t)n, NULL, NULL, NULL, &err) != 0)
 		fail_msg("pipeline_init: %s", err.msg);
 	assert_int_equal(state_ctx_init(c, pl, &err), 0);
+}
+
+static void make_pipeline(pipeline *pl, state_ctx *c)
+{
+	make_pipeline_of(pl, c, 1, 2);
 }
 
 static void drop_pipeline(pipeline *pl, state_ctx *c)
@@ -257,6 +263,29 @@ static void assert_same_waiting(const pipeline_model *a, const pipeline_model *b
 	}
 }
 
+/* A sketched column: the same sketch, level by level, bit for bit. */
+static void assert_same_sketch(const window_column *a, const window_column *b)
+{
+	assert_int_equal(a->sketch == NULL, b->sketch == NULL);
+	if (a->sketch == NULL)
+		return;
+	assert_int_equal(a->sketch->n, b->sketch->n);
+	assert_int_equal(a->sketch->rng, b->sketch->rng);
+	assert_int_equal(a->sketch->compactions, b->sketch->compactions);
+	assert_int_equal(a->sketch->n_levels, b->sketch->n_levels);
+	assert_int_equal(a->integers, b->integers);
+	assert_int_equal(a->negatives, b->negatives);
+	for (size_t h = 0; h < a->sketch->n_levels; h++) {
+		size_t la, lb;
+		const double *x = kll_level(a->sketch, h, &la);
+		const double *y = kll_level(b->sketch, h, &lb);
+
+		assert_int_equal(la, lb);
+		if (la)
+			assert_memory_equal(x, y, la * sizeof(double));
+	}
+}
+
 static void assert_same_model(const pipeline_model *a, const pipeline_model *b)
 {
 	const window *wa = &a->win, *wb = &b->win;
@@ -279,6 +308,7 @@ static void assert_same_model(const pipeline_model *a, const pipeline_model *b)
 
 		assert_int_equal(ca->missing, cb->missing);
 		assert_int_equal(ca->n, cb->n);
+		assert_same_sketch(ca, cb);
 		if (ca->n)
 			assert_memory_equal(ca->values, cb->values, ca->n * sizeof(double));
 		if (ca->counts)
@@ -401,6 +431,74 @@ static void test_resume_decides_the_same(void **state)
 	drop_pipeline(&a, &ca);
 	drop_pipeline(&b, &cb);
 	drop_pipeline(&d, &cd);
+}
+
+/* A window past window.max_exact_values keeps sketches; a checkpoint in
+ * the middle of one restores them item for item, and the run goes on to
+ * the same sketches, the same audit of every window and the same
+ * decisions as the uninterrupted one. */
+static const char *policy3 =
+	"{\"model\":\"m3\",\"reference\":{\"path\":\"ref1.csv\",\"label_column\":\"label\"},"
+	"\"prediction\":{\"task\":\"binary_classification\"},"
+	"\"window\":{\"records\":5000,\"max_exact_values\":1000,\"sketch_k\":100,"
+	"\"label_wait_seconds\":600},"
+	"\"drift\":{\"numeric\":[\"psi\",\"ks\",\"wasserstein\"]},"
+	"\"kpis\":[{\"metric\":\"accuracy\",\"min\":0.8}],"
+	"\"guards\":{\"min_records\":20,\"min_labelled\":10},"
+	"\"action\":{\"type\":\"dry_run\"},\"energy\":{\"instance_type\":\"ml.m5.xlarge\","
+	"\"instance_count\":1,\"expected_hours\":1,\"region\":\"us-east-1\"}}";
+
+static void feed_sketched(pipeline *pl, unsigned from, unsigned to)
+{
+	static const char *colours[] = {"red", "blue", "green"};
+	char data[128], id[32];
+
+	for (unsigned i = from; i < to; i++) {
+		int late = i >= 7000; /* the third window drifts */
+
+		snprintf(data, sizeof(data), "%.6f,%.6f,%s",
+			 noise(i, 21) * 10 + (late ? 3 : 0) - 1, noise(i, 22),
+			 colours[i % 3]);
+		snprintf(id, sizeof(id), "s%u", i);
+		feed_capture(pl, "m3", id, T0 + (int64_t)i * 1000, data,
+			     noise(i, 23));
+		feed_gt(pl, id, noise(i, 24) < 0.5);
+	}
+}
+
+static void test_sketched_window_resumes_the_same(void **state)
+{
+	pipeline a, b;
+	state_ctx ca, cb;
+	kpg_err err;
+	size_t k;
+
+	(void)state;
+	write_file("p3.json", policy3);
+	make_pipeline_of(&a, &ca, 3, 1);
+	feed_sketched(&a, 0, 7500); /* one window decided, one sketched open */
+	assert_non_null(a.models[0].win.cols[0].sketch);
+	assert_true(a.models[0].win.cols[0].sketch->compactions > 0);
+	assert_int_equal(window_column_count(&a.models[0].win.cols[0]), 2500);
+	assert_true(a.models[0].win.cols[0].negatives > 0);
+	k = json_array_size(a.decisions);
+	if (state_save(sdir, &a, &ca, &err) != 0)
+		fail_msg("state_save: %s", err.msg);
+	make_pipeline_of(&b, &cb, 3, 1);
+	if (state_load(sdir, &b, &cb, &err) != 0)
+		fail_msg("state_load: %s", err.msg);
+	assert_int_equal(cb.status[0], STATE_MODEL_RESTORED);
+	assert_same_model(&a.models[0], &b.models[0]);
+
+	feed_sketched(&a, 7500, 15000);
+	feed_sketched(&b, 7500, 15000);
+	assert_same_model(&a.models[0], &b.models[0]);
+	assert_int_equal(pipeline_finish(&a, &err), 0);
+	assert_int_equal(pipeline_finish(&b, &err), 0);
+	assert_true(json_array_size(a.decisions) > k);
+	assert_true(same_decisions(&a, k, &b));
+	drop_pipeline(&a, &ca);
+	drop_pipeline(&b, &cb);
 }
 
 /* ---- corruption ---------------------------------------------------- */
@@ -722,6 +820,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_resume_decides_the_same),
+		cmocka_unit_test(test_sketched_window_resumes_the_same),
 		cmocka_unit_test(test_every_flip_and_truncation_detected),
 		cmocka_unit_test(test_resealed_damage_never_crashes),
 		cmocka_unit_test(test_changed_policy_resets_that_model),

@@ -1,5 +1,6 @@
 /* sort_doubles against gsl_sort: random, tied, negative, infinite and
- * signed-zero values, sizes around the radix threshold. */
+ * signed-zero values, sizes around the quicksort's insertion cut-off and
+ * the radix threshold, sorted, reversed and all-equal inputs. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,14 +26,20 @@ static void check_against_gsl(double *v, size_t n)
 	gsl_sort(w, 1, n);
 	for (size_t i = 0; i < n; i++)
 		assert_true(v[i] == w[i]); /* -0.0 == 0.0 */
-	for (size_t i = 1; i < n; i++)
+	for (size_t i = 1; i < n; i++) {
 		assert_true(v[i - 1] <= v[i]);
+		/* as documented: -0.0 before 0.0, whichever path sorted */
+		assert_false(v[i] == 0 && !signbit(v[i - 1]) && signbit(v[i]));
+	}
 	free(w);
 }
 
 static void test_matches_gsl(void **state)
 {
-	static const size_t sizes[] = {0, 1, 2, 511, 512, 513, 4096, 100000};
+	/* the quicksort below 512 (its insertion sort below 17), the radix
+	 * sort from 512 */
+	static const size_t sizes[] = {0, 1, 2, 3, 15, 16, 17, 18, 31, 64, 100,
+				       257, 300, 510, 511, 512, 513, 4096, 100000};
 	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
 	double *v = malloc(100000 * sizeof(*v));
 
@@ -65,6 +72,20 @@ static void test_all_equal_and_sorted_inputs(void **state)
 	double *v = malloc(5000 * sizeof(*v));
 
 	(void)state;
+	for (size_t n = 17; n < 5000; n = n < 500 ? n * 3 : 5000) { /* 17..459: quicksort */
+		for (size_t i = 0; i < n; i++)
+			v[i] = 42.5;
+		check_against_gsl(v, n);
+		for (size_t i = 0; i < n; i++)
+			v[i] = (double)i;
+		check_against_gsl(v, n);
+		for (size_t i = 0; i < n; i++)
+			v[i] = (double)(n - i);
+		check_against_gsl(v, n);
+		for (size_t i = 0; i < n; i++) /* organ pipe */
+			v[i] = (double)(i < n / 2 ? i : n - i);
+		check_against_gsl(v, n);
+	}
 	for (int i = 0; i < 5000; i++)
 		v[i] = 42.5;
 	check_against_gsl(v, 5000);

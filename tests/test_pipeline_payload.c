@@ -194,7 +194,7 @@ static void test_window_by_the_map(void **state)
 	write_ref(REF3);
 	assert_int_equal(reference_load(path, &opt, &ref, &err), 0);
 	unlink(path);
-	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, 0, &err), 0);
 	assert_int_equal(window_check_record(&w, record(&b, 3, ok, "u-1 blue abc"), &err),
 			 CAPTURE_OK);
 	assert_int_equal(window_check_record(&w, record(&b, 3, nan_, "u-1 blue"), &err),
@@ -210,8 +210,8 @@ static void test_window_by_the_map(void **state)
 			 CAPTURE_REJECT_FEATURE_COUNT);
 	assert_non_null(strstr(err.msg, "2 values, the payload has 3 columns (2 features, 1 ignored)"));
 	/* values land in their features' columns; the ignored one nowhere */
-	assert_int_equal(window_add_record(&w, record(&b, 3, ok, "u-1 blue abc"), 1000), 0);
-	assert_int_equal(window_add_record(&w, record(&b, 3, nan_, "u-1 blue"), 2000), 0);
+	assert_int_equal(window_add_record(&w, record(&b, 3, ok, "u-1 blue abc"), 1000, &err), 0);
+	assert_int_equal(window_add_record(&w, record(&b, 3, nan_, "u-1 blue"), 2000, &err), 0);
 	assert_int_equal(w.n_records, 2);
 	assert_int_equal(w.cols[0].n, 2);
 	assert_true(w.cols[0].values[0] == 12 && w.cols[0].values[1] == 11);

@@ -111,7 +111,7 @@ static capture_reject offer(window *w, size_t n, const char *const *cells)
 	capture_reject why = window_check_record(w, r, &err);
 
 	if (why == CAPTURE_OK)
-		assert_int_equal(window_add_record(w, r, 1767571200000LL), 0);
+		assert_int_equal(window_add_record(w, r, 1767571200000LL, &err), 0);
 	else
 		window_count_rejected(w, r, why);
 	return why;
@@ -160,7 +160,7 @@ static void fx_init(fx *f)
 
 	memset(f, 0, sizeof(*f));
 	load_ref("ref.csv", REF_CSV, &f->ref);
-	assert_int_equal(window_init(&f->w, &f->ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
+	assert_int_equal(window_init(&f->w, &f->ref, POLICY_TASK_BINARY, 0.5, 0, 0, &err), 0);
 	assert_int_equal(quality_constraints_from_reference(&f->ref, &f->qc, &err), 0);
 }
 
@@ -499,6 +499,17 @@ static double ks_brute(const double *a, const double *wa, size_t n,
 	return d;
 }
 
+/* quality_ks_distance of an unweighted window, asserting it succeeds */
+static double ksd(const double *a, const double *wa, size_t n, const double *b,
+		  size_t m)
+{
+	kpg_err err;
+	double d = -1;
+
+	assert_int_equal(quality_ks_distance(a, wa, n, b, NULL, m, &d, &err), 0);
+	return d;
+}
+
 static void test_ks_distance(void **state)
 {
 	const double a[] = {0, 1, 1, 2, 3, 5, 8};
@@ -507,10 +518,10 @@ static void test_ks_distance(void **state)
 	uint64_t s = 12345;
 
 	(void)state;
-	assert_true(fabs(quality_ks_distance(a, NULL, 7, b, 8) - ks_brute(a, NULL, 7, b, 8)) < 1e-15);
-	assert_true(fabs(quality_ks_distance(a, wa, 7, b, 8) - ks_brute(a, wa, 7, b, 8)) < 1e-15);
-	assert_true(quality_ks_distance(a, NULL, 7, a, 7) == 0);
-	assert_true(quality_ks_distance(a, NULL, 1, b + 4, 1) == 1.0);
+	assert_true(fabs(ksd(a, NULL, 7, b, 8) - ks_brute(a, NULL, 7, b, 8)) < 1e-15);
+	assert_true(fabs(ksd(a, wa, 7, b, 8) - ks_brute(a, wa, 7, b, 8)) < 1e-15);
+	assert_true(ksd(a, NULL, 7, a, 7) == 0);
+	assert_true(ksd(a, NULL, 1, b + 4, 1) == 1.0);
 	/* random samples with ties */
 	for (int t = 0; t < 50; t++) {
 		double x[40], y[30];
@@ -536,7 +547,7 @@ static void test_ks_distance(void **state)
 				y[k] = y[k - 1];
 				y[k - 1] = tmp;
 			}
-		assert_true(fabs(quality_ks_distance(x, NULL, n, y, m) -
+		assert_true(fabs(ksd(x, NULL, n, y, m) -
 				 ks_brute(x, NULL, n, y, m)) < 1e-12);
 	}
 }
@@ -719,7 +730,7 @@ static void test_real_violations_sample(void **state)
 				       i % 2 ? "N" : "Y", i, i + 2, i % 3, i % 4, i % 5, i % 6);
 	memset(&f, 0, sizeof(f));
 	load_ref("taxi.csv", csv, &f.ref);
-	assert_int_equal(window_init(&f.w, &f.ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
+	assert_int_equal(window_init(&f.w, &f.ref, POLICY_TASK_BINARY, 0.5, 0, 0, &err), 0);
 	assert_int_equal(quality_constraints_from_reference(&f.ref, &f.qc, &err), 0);
 	/* no distance can exceed 1: only the sample's three check types */
 	quality_constraints_thresholds(&f.qc, 1.0, 1.0, 1.0);

@@ -1,6 +1,6 @@
 /* Windows: schema checks with their reasons, missing values counted per
- * feature, categorical codes (including unseen), all-or-nothing adds at the
- * cap, reset keeping buffers; evaluation against the reference. */
+ * feature, categorical codes (including unseen), a sketch past the exact
+ * limit, reset keeping buffers; evaluation against the reference. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -92,7 +92,7 @@ static void test_checks_and_reasons(void **state)
 	const capture_value nan_[] = {NUM(NAN), STR(0, 3)};
 
 	(void)state;
-	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, 0, &err), 0);
 	assert_int_equal(window_check_record(&w, record(&b, 1, 2, ok, "red"), &err), CAPTURE_OK);
 	assert_int_equal(window_check_record(&w, record(&b, 1, 1, short_, ""), &err),
 			 CAPTURE_REJECT_FEATURE_COUNT);
@@ -115,36 +115,20 @@ static void test_add_counts_missing_and_categories(void **state)
 	const capture_value num_cat[] = {NUM(1), NUM(2)}; /* category given as a number */
 
 	(void)state;
-	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
-	assert_int_equal(window_add_record(&w, record(&b, 2, 2, two, "red green"), 1000), 0);
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, 0, &err), 0);
+	assert_int_equal(window_add_record(&w, record(&b, 2, 2, two, "red green"), 1000, &err), 0);
 	assert_int_equal(w.n_records, 2);
 	assert_int_equal(w.cols[0].n, 1);
 	assert_int_equal(w.cols[0].missing, 1);
 	assert_true(w.cols[1].counts[reference_category_code(&ref.features[1], "red", 3)] == 1);
 	assert_true(w.cols[1].counts[ref.features[1].n_categories] == 1); /* unseen */
-	assert_int_equal(window_add_record(&w, record(&b, 1, 2, num_cat, ""), 500), 0);
+	assert_int_equal(window_add_record(&w, record(&b, 1, 2, num_cat, ""), 500, &err), 0);
 	assert_true(w.cols[1].counts[ref.features[1].n_categories] == 2); /* "2" unseen */
 	assert_true(w.start_ms == 500 && w.end_ms == 1000);
 	window_reset(&w);
 	assert_int_equal(w.n_records, 0);
 	assert_int_equal(w.cols[0].n, 0);
 	assert_true(w.cols[0].cap > 0); /* buffers kept */
-	window_free(&w);
-}
-
-static void test_cap_is_all_or_nothing(void **state)
-{
-	window w;
-	rec_builder b;
-	kpg_err err;
-	const capture_value two[] = {NUM(1), STR(0, 3), NUM(2), STR(0, 3)};
-
-	(void)state;
-	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 3, &err), 0);
-	assert_int_equal(window_add_record(&w, record(&b, 2, 2, two, "red"), 0), 0);
-	assert_int_equal(window_add_record(&w, record(&b, 2, 2, two, "red"), 0), KPG_ETOOBIG);
-	assert_int_equal(w.n_records, 2);
-	assert_int_equal(w.cols[0].n, 2);
 	window_free(&w);
 }
 
@@ -181,11 +165,11 @@ static void test_evaluate_same_distribution_does_not_drift(void **state)
 	plans[1] = p.drift_categorical;
 	policy_drift_inputs(&p, &ev);
 	ev.plans = plans;
-	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, 0, &err), 0);
 	for (int i = 0; i < 200; i++) {
 		const capture_value v[] = {NUM(i % 10), STR(0, i % 2 ? 3 : 4)};
 
-		window_add_record(&w, record(&b, 1, 2, v, i % 2 ? "red" : "blue"), i);
+		window_add_record(&w, record(&b, 1, 2, v, i % 2 ? "red" : "blue"), i, &err);
 	}
 	assert_int_equal(evaluate_window(&ref, &w, &ev, &err), 0);
 	assert_int_equal(ev.n_records, 200);
@@ -219,13 +203,13 @@ static void test_evaluate_unseen_and_small_windows(void **state)
 	plans[1] = p.drift_categorical;
 	policy_drift_inputs(&p, &ev);
 	ev.plans = plans;
-	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, &err), 0);
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 0, 0, &err), 0);
 	for (int i = 0; i < 12; i++) {
 		const char *c = i < 5 ? "green" : i < 7 ? "pink"
 							: "red";
 		const capture_value v[] = {NUM(i % 10), STR(0, strlen(c))};
 
-		window_add_record(&w, record(&b, 1, 2, v, c), i);
+		window_add_record(&w, record(&b, 1, 2, v, c), i, &err);
 	}
 	assert_int_equal(w.cols[1].unseen.n, 2);
 	assert_string_equal(w.cols[1].unseen.names[0], "green");
@@ -241,12 +225,115 @@ static void test_evaluate_unseen_and_small_windows(void **state)
 	window_free(&w);
 }
 
+/* Past max_exact a numeric column moves into a KLL sketch: memory stays
+ * bounded, the count, the quality tallies and the event span stay exact,
+ * the statistics carry the sketch's error and stay within it of the exact
+ * ones, and the same values give the same sketch (replays agree). */
+static void fill_sketched(window *w, int from, int to)
+{
+	rec_builder b;
+	kpg_err err;
+
+	for (int i = from; i < to; i++) {
+		/* a shifted, skewed mix with negatives and fractions */
+		double x = (double)((i * 7919) % 1000) / 100.0 - 2.0 + (i % 3 == 0 ? 0.5 : 0);
+		const capture_value v[] = {NUM(x), STR(0, 3)};
+
+		assert_int_equal(window_add_record(w, record(&b, 1, 2, v, "red"), i, &err), 0);
+	}
+}
+
+static void test_past_max_exact_keeps_a_sketch(void **state)
+{
+	window w, again;
+	kpg_err err;
+	policy_feature_eval fe[2], fx;
+	policy_window_eval ev = {.features = fe};
+	drift_plan plans[2];
+	window_sample s, t;
+	double *exact = malloc(50000 * sizeof(double));
+	uint64_t integers, negatives, want_int = 0, want_neg = 0;
+	policy p;
+
+	(void)state;
+	assert_non_null(exact);
+	assert_int_equal(window_init(&w, &ref, POLICY_TASK_BINARY, 0.5, 1000, 100, &err), 0);
+	fill_sketched(&w, 0, 1000);
+	assert_null(w.cols[0].sketch); /* exact up to max_exact */
+	assert_int_equal(w.cols[0].n, 1000);
+	fill_sketched(&w, 1000, 50000);
+	assert_non_null(w.cols[0].sketch);
+	assert_int_equal(w.cols[0].n, 0);
+	assert_true(w.cols[0].cap <= 1000); /* the exact buffer never grew past it */
+	assert_int_equal(window_column_count(&w.cols[0]), 50000);
+	assert_true(kll_retained(w.cols[0].sketch) < 3 * 100 + 8 * 16);
+	assert_int_equal(w.n_records, 50000);
+	assert_true(w.start_ms == 0 && w.end_ms == 49999);
+	for (int i = 0; i < 50000; i++) {
+		exact[i] = (double)((i * 7919) % 1000) / 100.0 - 2.0 + (i % 3 == 0 ? 0.5 : 0);
+		want_int += exact[i] == floor(exact[i]);
+		want_neg += exact[i] < 0;
+	}
+	window_column_tallies(&w.cols[0], &integers, &negatives);
+	assert_int_equal(integers, want_int);
+	assert_int_equal(negatives, want_neg);
+
+	/* the same values, the same sketch */
+	assert_int_equal(window_init(&again, &ref, POLICY_TASK_BINARY, 0.5, 1000, 100, &err), 0);
+	fill_sketched(&again, 0, 50000);
+	assert_int_equal(window_column_sample(&w.cols[0], &s, &err), 0);
+	assert_int_equal(window_column_sample(&again.cols[0], &t, &err), 0);
+	assert_int_equal(s.len, t.len);
+	assert_memory_equal(s.values, t.values, s.len * sizeof(double));
+	assert_memory_equal(s.weights, t.weights, s.len * sizeof(double));
+	assert_true(s.total == 50000);
+	assert_true(s.error == kll_rank_error(100));
+	window_sample_free(&t);
+	window_sample_free(&s);
+	window_free(&again);
+
+	/* KS and Wasserstein against the exact values: within the error */
+	default_drift(&p);
+	p.drift_numeric.n_checks = 0;
+	plans[0] = p.drift_numeric;
+	plans[0].checks[plans[0].n_checks++] = (drift_check){.kind = DRIFT_KS, .threshold = 0.01, .min_effect = 0.1};
+	plans[0].checks[plans[0].n_checks++] = (drift_check){.kind = DRIFT_WASSERSTEIN, .threshold = 0.1};
+	plans[0].checks[plans[0].n_checks++] = (drift_check){.kind = DRIFT_PSI, .threshold = 0.2};
+	plans[1] = p.drift_categorical;
+	policy_drift_inputs(&p, &ev);
+	ev.plans = plans;
+	assert_int_equal(evaluate_window(&ref, &w, &ev, &err), 0);
+	assert_true(fe[0].sketched);
+	assert_true(fe[0].sketch_error == kll_rank_error(100));
+	assert_int_equal(fe[0].n, 50000);
+	assert_int_equal(evaluate_numeric(&ref.features[0], exact, 50000, &ev, &plans[0], &fx, &err), 0);
+	assert_false(fx.sketched);
+	for (size_t i = 0; i < 3; i++) {
+		const drift_result *a = &fe[0].results[i], *e = &fx.results[i];
+
+		assert_int_equal(a->kind, e->kind);
+		assert_true(a->error > 0);
+		assert_true(e->error == 0);
+		if (a->kind != DRIFT_PSI) /* PSI's error bounds bin shares */
+			assert_true(fabs(a->value - e->value) <= a->error);
+	}
+	/* the window moved well away from the reference: KS is sure of it */
+	assert_true(fe[0].results[0].value - fe[0].results[0].error > 0.1);
+	assert_false(fe[0].results[0].approximate);
+	/* a reset frees the sketch; the next window starts exact */
+	window_reset(&w);
+	assert_null(w.cols[0].sketch);
+	assert_int_equal(window_column_count(&w.cols[0]), 0);
+	window_free(&w);
+	free(exact);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_checks_and_reasons),
 		cmocka_unit_test(test_add_counts_missing_and_categories),
-		cmocka_unit_test(test_cap_is_all_or_nothing),
+		cmocka_unit_test(test_past_max_exact_keeps_a_sketch),
 		cmocka_unit_test(test_evaluate_same_distribution_does_not_drift),
 		cmocka_unit_test(test_evaluate_unseen_and_small_windows),
 	};

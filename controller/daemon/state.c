@@ -394,7 +394,7 @@ static uint64_t classes_bytes(const label_dict *ld, const pipeline_model *m)
 }
 
 /* Version 4: a feature's detector results (write_results). */
-#define RESULTS_FIXED_BYTES (1 + 8 + 1 + 8 + 8 + 1)
+#define RESULTS_FIXED_BYTES (1 + 8 + 1 + 8 + 8 + 1 + 1 + 8)
 #define RESULT_BYTES (1 + 8 * 8 + 4 + 1 + 1 + 1)
 
 static uint64_t waiting_bytes(const pipeline_waiting *w, size_t n_features)
@@ -405,6 +405,26 @@ static uint64_t waiting_bytes(const pipeline_waiting *w, size_t n_features)
 	for (size_t i = 0; i < n_features; i++)
 		n += RESULTS_FIXED_BYTES +
 		     RESULT_BYTES * (uint64_t)w->ev.features[i].n_results;
+	return n;
+}
+
+/* Version 5: a numeric column of the open window, exact or a sketch
+ * (write_column). */
+#define SKETCH_FIXED_BYTES (4 + 4 + 8 + 8 + 8 + 8 + 8 + 8 + 8 + 4)
+
+static uint64_t column_bytes(const window_column *c)
+{
+	uint64_t n = 1;
+
+	if (c->sketch == NULL)
+		return n + 8 + 8 * (uint64_t)c->n;
+	n += SKETCH_FIXED_BYTES;
+	for (size_t h = 0; h < c->sketch->n_levels; h++) {
+		size_t len;
+
+		(void)kll_level(c->sketch, h, &len);
+		n += 8 + 8 * (uint64_t)len;
+	}
 	return n;
 }
 
@@ -441,7 +461,7 @@ static uint64_t body_bytes(const label_dict *ld, const pipeline_model *m)
 			n += 4 + 8 * ((uint64_t)f->n_categories + 1) +
 			     unseen_bytes(&w->cols[i].unseen);
 		else
-			n += 8 + 8 * (uint64_t)w->cols[i].n;
+			n += column_bytes(&w->cols[i]);
 	}
 	n += quality_counts_bytes(w);
 	n += kpi_bytes(&w->kpi);
@@ -510,6 +530,8 @@ static void write_results(wbuf *w, const policy_feature_eval *f)
 	w_u8(w, f->critical ? 1 : 0);
 	w_u64(w, f->unseen);
 	w_u64(w, f->vanished);
+	w_u8(w, f->sketched ? 1 : 0); /* version 5 */
+	w_f64(w, f->sketch_error);
 	w_u8(w, (unsigned)f->n_results);
 	for (size_t j = 0; j < f->n_results; j++) {
 		const drift_result *r = &f->results[j];
@@ -532,6 +554,39 @@ static void write_results(wbuf *w, const policy_feature_eval *f)
 
 /* A window waiting for labels: its judged drift, counts, due time and
  * the KPI pairs credited so far. */
+/* Version 5: an exact column's values, or its sketch (kll.h) with the
+ * tallies a sketch cannot tell. */
+static void write_column(wbuf *w, const window_column *c)
+{
+	const kll_sketch *s = c->sketch;
+
+	w_u8(w, s != NULL ? 1 : 0);
+	if (s == NULL) {
+		w_u64(w, c->n);
+		for (size_t j = 0; j < c->n; j++)
+			w_f64(w, c->values[j]);
+		return;
+	}
+	w_u32(w, s->k);
+	w_u32(w, s->min_k);
+	w_u64(w, s->n);
+	w_f64(w, s->min);
+	w_f64(w, s->max);
+	w_u64(w, s->rng);
+	w_u64(w, s->compactions);
+	w_u64(w, c->integers);
+	w_u64(w, c->negatives);
+	w_u32(w, (uint32_t)s->n_levels);
+	for (size_t h = 0; h < s->n_levels; h++) {
+		size_t len;
+		const double *items = kll_level(s, h, &len);
+
+		w_u64(w, len);
+		for (size_t j = 0; j < len; j++)
+			w_f64(w, items[j]);
+	}
+}
+
 static void write_waiting(wbuf *w, const pipeline_waiting *wt, size_t nf)
 {
 	const policy_window_eval *ev = &wt->ev;
@@ -608,9 +663,7 @@ static void write_body(wbuf *w, const label_dict *ld, const pipeline_model *m)
 				w_f64(w, col->counts[j]);
 			write_unseen(w, &col->unseen);
 		} else {
-			w_u64(w, col->n);
-			for (size_t j = 0; j < col->n; j++)
-				w_f64(w, col->values[j]);
+			write_column(w, col);
 		}
 	}
 	write_quality_counts(w, win);
@@ -1195,6 +1248,10 @@ static void read_results(rbuf *r, policy_feature_eval *f)
 	f->critical = r_u8(r, "feature evaluation") != 0;
 	f->unseen = r_u64(r, "feature evaluation");
 	f->vanished = r_u64(r, "feature evaluation");
+	if (r->version >= 5) {
+		f->sketched = r_u8(r, "feature evaluation") != 0;
+		f->sketch_error = r_finite(r, 1, "sketch error");
+	}
 	f->n_results = (size_t)r_count(r, r_u8(r, "detector results"), DRIFT__COUNT,
 				       1, "detector results");
 	for (size_t j = 0; r->rc == 0 && j < f->n_results; j++) {
@@ -1279,6 +1336,70 @@ static void read_waiting(rbuf *r, pipeline_model *m, uint64_t expect_index)
 	read_kpi(r, &wt->kpi);
 }
 
+/* An exact column; more values than the policy keeps exactly now (it was
+ * lowered) move into a sketch, as they would have when added. */
+static void read_exact(rbuf *r, window *w, size_t f, window_column *col)
+{
+	uint64_t n = r_count(r, r_u64(r, "values"), POLICY_MAX_EXACT_VALUES, 8,
+			     "window values");
+	kpg_err sub;
+
+	if (r->rc == 0 && n > 0 &&
+	    grow_doubles(&col->values, &col->cap, (size_t)n, sizeof(double)))
+		r_nomem(r);
+	for (size_t j = 0; r->rc == 0 && j < n; j++)
+		col->values[j] = r_finite(r, 0, "window values");
+	col->n = r->rc ? 0 : (size_t)n;
+	if (r->rc == 0 && window_column_fit(w, f, &sub) != 0)
+		r_fail(r, KPG_ENOMEM, sub.msg);
+}
+
+/* A sketched column: kll_restore checks the sketch as untrusted. */
+static void read_sketch(rbuf *r, window_column *col)
+{
+	unsigned k = r_u32(r, "sketch"), min_k = r_u32(r, "sketch");
+	uint64_t n = r_u64(r, "sketch");
+	double min = r_f64(r, "sketch"), max = r_f64(r, "sketch");
+	uint64_t rng = r_u64(r, "sketch"), compactions = r_u64(r, "sketch");
+	uint64_t integers = r_u64(r, "sketch"), negatives = r_u64(r, "sketch");
+	size_t n_levels = (size_t)r_count(r, r_u32(r, "sketch levels"),
+					  KLL_MAX_LEVELS, 8, "sketch levels");
+	double *levels[KLL_MAX_LEVELS] = {0};
+	size_t lens[KLL_MAX_LEVELS] = {0};
+	kll_sketch *s = NULL;
+	kpg_err sub;
+
+	for (size_t h = 0; r->rc == 0 && h < n_levels; h++) {
+		lens[h] = (size_t)r_count(r, r_u64(r, "sketch items"),
+					  (uint64_t)KLL_MAX_K * 4, 8, "sketch items");
+		if (r->rc == 0 && lens[h] > 0 &&
+		    (levels[h] = malloc(lens[h] * sizeof(double))) == NULL)
+			r_nomem(r);
+		for (size_t j = 0; r->rc == 0 && j < lens[h]; j++)
+			levels[h][j] = r_f64(r, "sketch items");
+	}
+	if (r->rc == 0 && (integers > n || negatives > n))
+		r_fail(r, KPG_EINTEGRITY, "sketch tallies past its count");
+	if (r->rc == 0 && (s = malloc(sizeof(*s))) == NULL)
+		r_nomem(r);
+	if (r->rc == 0 &&
+	    kll_restore(s, k, min_k, n, min, max, rng, compactions,
+			(const double *const *)levels, lens, n_levels, &sub) != 0) {
+		free(s);
+		s = NULL;
+		r_fail(r, KPG_EINTEGRITY, sub.msg);
+	}
+	if (r->rc == 0) {
+		col->sketch = s;
+		col->integers = integers;
+		col->negatives = negatives;
+	} else {
+		free(s);
+	}
+	for (size_t h = 0; h < n_levels; h++)
+		free(levels[h]);
+}
+
 static void read_window(rbuf *r, pipeline_model *m)
 {
 	window *w = &m->win;
@@ -1306,17 +1427,10 @@ static void read_window(rbuf *r, pipeline_model *m)
 				col->counts[j] = r_tally(r, "category counts");
 			if (r->version >= 4)
 				read_unseen(r, &col->unseen);
+		} else if (r->version >= 5 && r_u8(r, "column") != 0) {
+			read_sketch(r, col);
 		} else {
-			uint64_t n = r_count(r, r_u64(r, "values"), w->max_values, 8,
-					     "window values");
-
-			if (r->rc == 0 && n > 0 &&
-			    grow_doubles(&col->values, &col->cap, (size_t)n,
-					 sizeof(double)))
-				r_nomem(r);
-			for (size_t j = 0; r->rc == 0 && j < n; j++)
-				col->values[j] = r_finite(r, 0, "window values");
-			col->n = r->rc ? 0 : (size_t)n;
+			read_exact(r, w, i, col);
 		}
 	}
 	if (r->version >= 4)

@@ -87,17 +87,17 @@ static double psi_equivalent(drift_detector d, double threshold)
  * window of this size without drift would reach the threshold at most
  * max_noise_alarm of the time -- n_eff * PSI is about chi-square with
  * bins - 1 degrees of freedom under no drift. */
-static void binned_rule(const policy_window_eval *in, double n_ref, size_t m,
+static void binned_rule(const policy_window_eval *in, double n_ref, double m,
 			unsigned bins, drift_result *r)
 {
 	double need = (double)in->min_values_per_bin * (double)bins;
-	double n_eff = effective_size(n_ref, (double)m);
+	double n_eff = effective_size(n_ref, m);
 
 	r->bins = bins;
 	r->noise = bins < 2 ? 0
 			    : gsl_cdf_chisq_Q(n_eff * psi_equivalent(r->kind, r->threshold),
 					      (double)(bins - 1));
-	if (in->min_values_per_bin > 0 && (fmin(n_ref, (double)m) < need))
+	if (in->min_values_per_bin > 0 && (fmin(n_ref, m) < need))
 		r->skip = DRIFT_SKIP_FEW_VALUES;
 	else if (r->noise > in->max_noise_alarm)
 		r->skip = DRIFT_SKIP_NOISE;
@@ -130,17 +130,19 @@ static int binned_value(drift_detector d, const policy_window_eval *in,
 /* The numeric feature's bins: the PSI bins of the reference (quantile
  * binning) or Evidently's (psi_evidently.h: Sturges' equal-width bins over
  * both samples, or the union of values when the reference has at most 20
- * distinct ones). */
-static int numeric_counts(const reference_feature *f, const double *cur,
-			  size_t m, const policy_window_eval *in, eval_counts *c,
+ * distinct ones). A sketched window counts each item by its weight. */
+static int numeric_counts(const reference_feature *f, const window_sample *cur,
+			  const policy_window_eval *in, eval_counts *c,
 			  kpg_err *err)
 {
 	psi_evidently_hist h;
 	int rc;
 
 	if (in->binning == DRIFT_BINS_EVIDENTLY) {
-		rc = psi_evidently_bins(f->sorted, f->weights, f->n, cur, m,
-					PSI_EVIDENTLY_STURGES, &h, err);
+		rc = psi_evidently_bins_weighted(f->sorted, f->weights, f->n,
+						 cur->values, cur->weights,
+						 cur->len, PSI_EVIDENTLY_STURGES,
+						 &h, err);
 		if (rc)
 			return rc;
 		/* the counts move over; psi_evidently_hist_psi wants them back */
@@ -156,17 +158,18 @@ static int numeric_counts(const reference_feature *f, const double *cur,
 		return rc;
 	for (size_t i = 0; i < c->k; i++)
 		c->ref[i] = f->psi.ref_prop[i] * f->weight_total;
-	rc = psi_bin_counts(&f->psi, cur, m, c->cur, err);
+	rc = psi_bin_counts_weighted(&f->psi, cur->values, cur->weights,
+				     cur->len, c->cur, err);
 	count_compared(c);
 	return rc;
 }
 
-/* KS of the window against the reference: scipy's ks_2samp against an
- * exact sample; against a sketch (weights) the weighted statistic with
- * the asymptotic p-value, its error the sketch's rank error, and the
- * verdict approximate when the p-values at D -/+ error (or the statistic
- * itself) fall on both sides of the thresholds. */
-static int numeric_ks(const reference_feature *f, const double *cur, size_t m,
+/* KS of the window against the reference: scipy's ks_2samp when both are
+ * exact; when either is a sketch (weights) the weighted statistic with
+ * the asymptotic p-value, its error the sum of the two rank errors, and
+ * the verdict approximate when the p-values at D -/+ error (or the
+ * statistic itself) fall on both sides of the thresholds. */
+static int numeric_ks(const reference_feature *f, const window_sample *cur,
 		      const policy_window_eval *in, drift_result *r,
 		      policy_feature_eval *fe, kpg_err *err)
 {
@@ -174,20 +177,22 @@ static int numeric_ks(const reference_feature *f, const double *cur, size_t m,
 	ks_result ks;
 	int rc;
 
-	if (f->weights != NULL) {
-		rc = ks_weighted_sorted(f->sorted, f->weights, f->n, f->weight_total,
-					f->rank_error, cur, m, &kw, err);
+	if (f->weights != NULL || cur->weights != NULL) {
+		rc = ks_weighted_both_sorted(f->sorted, f->weights, f->n,
+					     f->weight_total, f->rank_error,
+					     cur->values, cur->weights, cur->len,
+					     cur->total, cur->error, &kw, err);
 		if (rc)
 			return rc;
 		ks.statistic = kw.statistic;
 		ks.p_value = kw.p_value;
-		r->error = f->rank_error;
+		r->error = f->rank_error + cur->error;
 		r->approximate = r->error > 0 &&
 				 ((kw.p_at_upper < r->threshold) != (kw.p_at_lower < r->threshold) ||
 				  (kw.statistic - r->error < r->min_effect) !=
 					  (kw.statistic + r->error < r->min_effect));
 	} else {
-		rc = ks_2samp_sorted_method(f->sorted, f->n, cur, m,
+		rc = ks_2samp_sorted_method(f->sorted, f->n, cur->values, cur->len,
 					    in->ks_asymptotic ? KS_METHOD_ASYMP
 							      : KS_METHOD_AUTO,
 					    &ks, err);
@@ -202,54 +207,84 @@ static int numeric_ks(const reference_feature *f, const double *cur, size_t m,
 	return 0;
 }
 
+/* Wasserstein distance / reference std; a CDF that errs by e over a range
+ * of width w moves the distance by at most e * w. */
+static int numeric_wasserstein(const reference_feature *f,
+			       const window_sample *cur, drift_result *r,
+			       kpg_err *err)
+{
+	wasserstein_result ws;
+	int rc = wasserstein_sorted(f->sorted, f->weights, f->n, cur->values,
+				    cur->weights, cur->len, &ws, err);
+
+	if (rc)
+		return rc;
+	r->value = ws.normalised;
+	if ((f->rank_error > 0 || cur->error > 0) && ws.ref_std > 0)
+		r->error = (f->rank_error * (f->sorted[f->n - 1] - f->sorted[0]) +
+			    cur->error * (cur->values[cur->len - 1] - cur->values[0])) /
+			   ws.ref_std;
+	return 0;
+}
+
 int evaluate_numeric(const reference_feature *f, double *cur, size_t m,
 		     const policy_window_eval *in, const drift_plan *plan,
 		     policy_feature_eval *fe, kpg_err *err)
+{
+	window_sample s = {0};
+
+	sort_doubles(cur, m);
+	s.values = cur;
+	s.len = m;
+	s.total = (double)m;
+	return evaluate_numeric_sample(f, &s, in, plan, fe, err);
+}
+
+int evaluate_numeric_sample(const reference_feature *f,
+			    const window_sample *cur,
+			    const policy_window_eval *in,
+			    const drift_plan *plan, policy_feature_eval *fe,
+			    kpg_err *err)
 {
 	eval_counts c = {0};
 	int have_counts = 0, rc = 0;
 	drift_plan use;
 
-	fe->n = m;
+	fe->n = (size_t)cur->total;
+	fe->sketch_error = cur->error;
+	fe->sketched = cur->weights != NULL;
 	fe->n_results = 0;
 	fe->has_ks = fe->has_psi = 0;
 	fe->psi = 0;
-	if (m == 0)
+	if (cur->len == 0)
 		return 0;
-	sort_doubles(cur, m);
 	policy_drift_resolve_auto(plan, POLICY_FEATURE_NUMERIC,
-				  effective_size(f->weight_total, (double)m),
+				  effective_size(f->weight_total, cur->total),
 				  in->auto_size, &use);
 	for (size_t i = 0; i < use.n_checks && rc == 0; i++) {
 		const drift_check *ck = &use.checks[i];
 		drift_result *r = add_result(fe, ck);
-		wasserstein_result ws;
 
 		if (ck->kind == DRIFT_KS) {
-			rc = numeric_ks(f, cur, m, in, r, fe, err);
+			rc = numeric_ks(f, cur, in, r, fe, err);
 		} else if (ck->kind == DRIFT_WASSERSTEIN) {
-			rc = wasserstein_sorted(f->sorted, f->weights, f->n, cur,
-						NULL, m, &ws, err);
-			r->value = ws.normalised;
-			/* the reference CDF errs by at most rank_error
-			 * everywhere over its range */
-			if (f->rank_error > 0 && ws.ref_std > 0)
-				r->error = f->rank_error *
-					   (f->sorted[f->n - 1] - f->sorted[0]) /
-					   ws.ref_std;
+			rc = numeric_wasserstein(f, cur, r, err);
 		} else if (drift_detector_is_binned(ck->kind)) {
 			if (!have_counts &&
-			    (rc = numeric_counts(f, cur, m, in, &c, err)) != 0)
+			    (rc = numeric_counts(f, cur, in, &c, err)) != 0)
 				break;
 			have_counts = 1;
-			if (ck->kind == DRIFT_PSI && in->binning == DRIFT_BINS_QUANTILE)
-				rc = psi_numeric(&f->psi, cur, m, &r->value, err);
+			/* exact samples: psi_numeric, bit for bit as before */
+			if (ck->kind == DRIFT_PSI && in->binning == DRIFT_BINS_QUANTILE &&
+			    cur->weights == NULL)
+				rc = psi_numeric(&f->psi, cur->values, cur->len,
+						 &r->value, err);
 			else
 				rc = binned_value(ck->kind, in, &c, &r->value, err);
-			binned_rule(in, f->weight_total, m, (unsigned)c.k, r);
-			/* each reference bin share errs by up to twice the
-			 * sketch's rank error */
-			r->error = 2 * f->rank_error;
+			binned_rule(in, f->weight_total, cur->total, (unsigned)c.k, r);
+			/* each bin share errs by up to twice a sample's rank
+			 * error */
+			r->error = 2 * (f->rank_error + cur->error);
 		} else {
 			kpg_err_set(err, "feature '%s': %s does not apply to numeric features",
 				    f->name, drift_detector_name(ck->kind));
@@ -349,7 +384,7 @@ int evaluate_categorical(const reference_feature *f, const double *counts,
 			r->bins = (unsigned)chi.kept;
 		} else if (drift_detector_is_binned(ck->kind)) {
 			rc = binned_value(ck->kind, in, &c, &r->value, err);
-			binned_rule(in, ref_total, (size_t)total, c.compared, r);
+			binned_rule(in, ref_total, total, c.compared, r);
 		} else {
 			kpg_err_set(err, "feature '%s': %s does not apply to categorical features",
 				    f->name, drift_detector_name(ck->kind));
@@ -384,13 +419,19 @@ int evaluate_window(const reference *ref, window *w, policy_window_eval *ev,
 		fe->missing = w->cols[i].missing;
 		fe->weight = plan->weight;
 		fe->critical = plan->critical;
-		if (f->type == POLICY_FEATURE_NUMERIC)
-			rc = evaluate_numeric(f, w->cols[i].values, w->cols[i].n,
-					      ev, plan, fe, err);
-		else
+		if (f->type == POLICY_FEATURE_NUMERIC) {
+			window_sample s;
+
+			rc = window_column_sample(&w->cols[i], &s, err);
+			if (rc == 0)
+				rc = evaluate_numeric_sample(f, &s, ev, plan, fe,
+							     err);
+			window_sample_free(&s);
+		} else {
 			rc = evaluate_categorical(f, w->cols[i].counts,
 						  &w->cols[i].unseen, ev, plan,
 						  fe, err);
+		}
 		if (rc)
 			return rc;
 	}

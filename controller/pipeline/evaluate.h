@@ -32,7 +32,7 @@ int evaluate_plans(const struct policy *p, const reference *ref,
 /* Fills ev (features must point to ref->n_features elements owned by the
  * caller; ev's inputs set: plans, ks_asymptotic, binning, psi_bins,
  * min_values_per_bin, auto_size -- policy_drift_inputs). Sorts the
- * window's numeric buffers in place. */
+ * window's exact numeric buffers in place. */
 int evaluate_window(const reference *ref, window *w, policy_window_eval *ev,
 		    kpg_err *err);
 
@@ -41,6 +41,15 @@ int evaluate_window(const reference *ref, window *w, policy_window_eval *ev,
 int evaluate_numeric(const reference_feature *f, double *cur, size_t m,
 		     const policy_window_eval *in, const drift_plan *plan,
 		     policy_feature_eval *fe, kpg_err *err);
+
+/* The same over a window's sample (window.h), exact or sketched: a
+ * sketch's statistics carry its rank error (drift_result.error) and KS
+ * says when its verdict is approximate. */
+int evaluate_numeric_sample(const reference_feature *f,
+			    const window_sample *cur,
+			    const policy_window_eval *in,
+			    const drift_plan *plan, policy_feature_eval *fe,
+			    kpg_err *err);
 
 /* Drift of one categorical feature from its current category counts
  * (n_categories + 1, the last the unseen ones) and the names behind the

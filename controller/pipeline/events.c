@@ -93,6 +93,11 @@ json_t *events_window(const policy *p, const policy_window_eval *ev,
 			json_object_set_new(fo, "ks_statistic", events_real(f->ks_statistic));
 			json_object_set_new(fo, "ks_p_value", events_real(f->ks_p_value));
 		}
+		/* past window.max_exact_values: the values were a sketch */
+		if (fo != NULL && f->sketched)
+			json_object_set_new(fo, "sketch",
+					    json_pack("{s:f}", "rank_error",
+						      f->sketch_error));
 		if (fo != NULL && f->n_results > 0)
 			json_object_set_new(fo, "detectors", events_detectors(f));
 		if (fo != NULL && f->weight != 1 && f->weight > 0)

@@ -81,7 +81,8 @@ static int model_init(pipeline_model *m, policy *pol, size_t max_line,
 	if (rc)
 		return rc;
 	rc = window_init(&m->win, &m->ref, pol->task, pol->score_threshold,
-			 0, err);
+			 (size_t)pol->window_max_exact_values, pol->window_sketch_k,
+			 err);
 	if (rc)
 		return rc;
 	policy_guard_state_init(&m->guard);
@@ -386,15 +387,6 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 	pl->has_clock = 1;
 	if (m->n_deploys > 0 && (rc = pipeline_apply_deployments(pl, m, err)) != 0)
 		return rc;
-	if (!window_has_room(&m->win, rec.n_instances)) {
-		if (m->win.n_records == 0)
-			return pipeline_reject(pl, 0, CAPTURE_REJECT_TOO_BIG, src,
-					       line_no, "record larger than a window");
-		/* the window's buffers are at their cap: it closes here */
-		rc = pipeline_close_window(pl, m, m->win.end_ms, err);
-		if (rc)
-			return rc;
-	}
 	/* the join first: a duplicate id must not count twice in the window */
 	score = pipeline_labels_prediction(pl, m, &rec);
 	joinable = rec.n_instances == 1 && rec.n_predictions == 1 &&
@@ -426,9 +418,9 @@ int pipeline_capture_line(pipeline *pl, const char *line, size_t len,
 	} else {
 		pl->stats.unjoinable++;
 	}
-	if (window_add_record(&m->win, &rec, t) != 0) {
-		kpg_err_set(err, "out of memory adding a record to %s's window",
-			    m->pol->model);
+	if (window_add_record(&m->win, &rec, t, &sub) != 0) {
+		kpg_err_set(err, "adding a record to %s's window: %s",
+			    m->pol->model, sub.msg);
 		return KPG_ENOMEM;
 	}
 	pl->stats.capture_ok++;

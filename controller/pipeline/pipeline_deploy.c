@@ -106,7 +106,9 @@ int pipeline_swap_reference(pipeline_model *m, const char *path, kpg_err *err)
 		return KPG_EINVAL;
 	}
 	/* nothing below may fail but the new window */
-	if (window_init(&win, &neu, m->pol->task, m->pol->score_threshold, 0, err) != 0) {
+	if (window_init(&win, &neu, m->pol->task, m->pol->score_threshold,
+			(size_t)m->pol->window_max_exact_values,
+			m->pol->window_sketch_k, err) != 0) {
 		reference_free(&neu);
 		free(override);
 		return KPG_ENOMEM;

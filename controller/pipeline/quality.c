@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ks_weighted.h"
 #include "mm_constraints.h"
 #include "sort.h"
 
@@ -316,90 +317,65 @@ static double pick(double own, double global)
 	return isnan(own) ? global : own;
 }
 
-double quality_ks_distance(const double *ref_sorted, const double *ref_w,
-			   size_t n, const double *cur, size_t m)
+int quality_ks_distance(const double *ref_sorted, const double *ref_w,
+			size_t n, const double *cur, const double *cur_w,
+			size_t m, double *d, kpg_err *err)
 {
-	double total = 0, fr = 0, d = 0;
-	size_t i = 0, j = 0;
+	ks_weighted_result kw;
+	int rc;
 
+	*d = 0;
 	if (n == 0 || m == 0)
 		return 0;
-	if (ref_w == NULL)
-		total = (double)n;
-	else
-		for (size_t k = 0; k < n; k++)
-			total += ref_w[k];
-	if (!(total > 0))
-		return 0;
-	while (i < n || j < m) {
-		double x;
-
-		if (j >= m || (i < n && ref_sorted[i] <= cur[j]))
-			x = ref_sorted[i];
-		else
-			x = cur[j];
-		for (; i < n && ref_sorted[i] <= x; i++)
-			fr += ref_w ? ref_w[i] : 1.0;
-		while (j < m && cur[j] <= x)
-			j++;
-		d = fmax(d, fabs(fr / total - (double)j / (double)m));
-	}
-	return d;
-}
-
-static int sorted_ascending(const double *v, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		if (v[i] < v[i - 1])
-			return 0;
-	return 1;
+	rc = ks_weighted_both_sorted(ref_sorted, ref_w, n, 0, 0, cur, cur_w, m,
+				     0, 0, &kw, err);
+	if (rc == 0)
+		*d = kw.statistic;
+	return rc;
 }
 
 static int check_numeric(const quality_constraints *qc,
 			 const quality_feature *qf, const reference_feature *rf,
-			 window_column *c, quality_result *r)
+			 window_column *c, quality_result *r, kpg_err *err)
 {
-	uint64_t total = c->n + c->bad_type;
+	uint64_t n = window_column_count(c), integers, negatives;
+	uint64_t total = n + c->bad_type;
 	int rc = 0;
 
+	window_column_tallies(c, &integers, &negatives);
 	if (total > 0 && (qf->type == QUALITY_TYPE_INTEGRAL ||
 			  qf->type == QUALITY_TYPE_FRACTIONAL)) {
 		/* an integer is a fractional value too; text and non-finite
 		 * values (rejected records) match neither */
-		size_t match = c->n;
+		uint64_t match = qf->type == QUALITY_TYPE_INTEGRAL ? integers : n;
 
-		if (qf->type == QUALITY_TYPE_INTEGRAL) {
-			match = 0;
-			for (size_t i = 0; i < c->n; i++)
-				match += is_integer(c->values[i]);
-		}
 		rc = add_share(r, QUALITY_DATA_TYPE, qf->name,
 			       (double)match / (double)total,
 			       pick(qf->datatype_check_threshold,
 				    qc->datatype_check_threshold));
 	}
-	if (rc == 0 && qf->is_non_negative && c->n > 0) {
-		size_t ok = 0;
-
-		for (size_t i = 0; i < c->n; i++)
-			ok += c->values[i] >= 0;
+	if (rc == 0 && qf->is_non_negative && n > 0)
 		rc = add_share(r, QUALITY_NON_NEGATIVE, qf->name,
-			       (double)ok / (double)c->n, 1.0);
-	}
+			       (double)(n - negatives) / (double)n, 1.0);
 	if (rc == 0 && !isnan(qf->completeness) && total + c->missing > 0)
 		rc = add_share(r, QUALITY_COMPLETENESS, qf->name,
 			       (double)total / (double)(total + c->missing),
 			       qf->completeness);
-	if (rc == 0 && c->n > 0 && rf->n > 0) {
+	if (rc == 0 && n > 0 && rf->n > 0) {
 		double thr = pick(qf->comparison_threshold, qc->comparison_threshold);
+		window_sample cur;
 		double d;
 
-		if (!sorted_ascending(c->values, c->n))
-			sort_doubles(c->values, c->n);
-		d = quality_ks_distance(rf->sorted, rf->weights, rf->n, c->values,
-					c->n);
-		rc = add_check(r, QUALITY_BASELINE_DRIFT, qf->name, d, thr,
-			       !(d > thr));
+		/* a sketched window: the distance errs by its rank error */
+		rc = window_column_sample(c, &cur, err);
+		if (rc == 0)
+			rc = quality_ks_distance(rf->sorted, rf->weights, rf->n,
+						 cur.values, cur.weights, cur.len,
+						 &d, err);
+		window_sample_free(&cur);
+		if (rc == 0)
+			rc = add_check(r, QUALITY_BASELINE_DRIFT, qf->name, d, thr,
+				       !(d > thr));
 	}
 	return rc;
 }
@@ -511,6 +487,7 @@ int quality_run(const quality_constraints *qc, window *w, quality_result *out,
 		kpg_err *err)
 {
 	const reference *ref = w->ref;
+	kpg_err sub = {0};
 	int rc = 0;
 
 	out->n = 0;
@@ -523,7 +500,8 @@ int quality_run(const quality_constraints *qc, window *w, quality_result *out,
 			continue;
 		rf = &ref->features[qf->ref_index];
 		if (rf->type == POLICY_FEATURE_NUMERIC)
-			rc = check_numeric(qc, qf, rf, &w->cols[qf->ref_index], out);
+			rc = check_numeric(qc, qf, rf, &w->cols[qf->ref_index], out,
+					   &sub);
 		else
 			rc = check_categorical(qc, qf, rf, &w->cols[qf->ref_index],
 					       out);
@@ -531,7 +509,8 @@ int quality_run(const quality_constraints *qc, window *w, quality_result *out,
 	if (rc == 0)
 		rc = check_columns(w, out);
 	if (rc)
-		kpg_err_set(err, "out of memory running the data-quality checks");
+		kpg_err_set(err, "running the data-quality checks: %s",
+			    sub.msg[0] ? sub.msg : "out of memory");
 	return rc;
 }
 

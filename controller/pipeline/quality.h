@@ -148,9 +148,12 @@ void quality_description(const quality_check *c, char *buf, size_t len);
 /* ---- the distances of baseline_drift_check ------------------------ */
 
 /* The largest absolute difference of the two empirical CDFs (the KS
- * statistic) of a reference (ref_sorted ascending, ref_w its weights or
- * NULL for 1 each) and a window's ascending values; O(n + m). */
-double quality_ks_distance(const double *ref_sorted, const double *ref_w,
-			   size_t n, const double *cur, size_t m);
+ * statistic, ks_weighted.h) of a reference (ref_sorted ascending, ref_w
+ * its weights or NULL for 1 each) and a window's ascending values (cur_w:
+ * a sketched window's weights, or NULL), into *d; O(n + m). 0 when either
+ * is empty; KPG_EINVAL for unsorted or NaN values. */
+int quality_ks_distance(const double *ref_sorted, const double *ref_w,
+			size_t n, const double *cur, const double *cur_w,
+			size_t m, double *d, kpg_err *err);
 
 #endif

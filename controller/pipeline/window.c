@@ -5,16 +5,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WINDOW_DEFAULT_MAX_VALUES 10000000
+#include "policy.h"
+#include "sort.h"
+
+/* the sketches' seeds: this plus the feature's index */
+#define WINDOW_SKETCH_SEED 0x6b70676174650000ULL
 
 int window_init(window *w, const reference *ref, policy_task task,
-		double threshold, size_t max_values, kpg_err *err)
+		double threshold, size_t max_exact, unsigned sketch_k,
+		kpg_err *err)
 {
 	int rc;
 
 	memset(w, 0, sizeof(*w));
 	w->ref = ref;
-	w->max_values = max_values ? max_values : WINDOW_DEFAULT_MAX_VALUES;
+	w->max_exact = max_exact ? max_exact : POLICY_DEFAULT_MAX_EXACT_VALUES;
+	w->sketch_k = sketch_k ? sketch_k : POLICY_DEFAULT_SKETCH_K;
 	w->cols = calloc(ref->n_features, sizeof(*w->cols));
 	w->short_by_len = calloc(ref->n_payload + 1, sizeof(*w->short_by_len));
 	if (w->cols == NULL || w->short_by_len == NULL)
@@ -40,10 +46,21 @@ nomem:
 	return KPG_ENOMEM;
 }
 
+static void column_drop_sketch(window_column *c)
+{
+	if (c->sketch != NULL) {
+		kll_free(c->sketch);
+		free(c->sketch);
+		c->sketch = NULL;
+	}
+	c->integers = c->negatives = 0;
+}
+
 void window_free(window *w)
 {
 	if (w->cols != NULL && w->ref != NULL)
 		for (size_t i = 0; i < w->ref->n_features; i++) {
+			column_drop_sketch(&w->cols[i]);
 			free(w->cols[i].values);
 			free(w->cols[i].counts);
 			unseen_free(&w->cols[i].unseen);
@@ -61,6 +78,7 @@ void window_reset(window *w)
 		window_column *c = &w->cols[i];
 
 		c->n = 0;
+		column_drop_sketch(c);
 		c->missing = 0;
 		c->bad_type = 0;
 		if (c->counts != NULL)
@@ -180,19 +198,68 @@ static void window_category(const reference_feature *f, window_column *c,
 		(void)unseen_add(&c->unseen, text, len);
 }
 
-static int column_push(window_column *c, size_t max, double v)
+static int is_integer(double v)
 {
+	return v == floor(v);
+}
+
+static int sketch_add(window_column *c, double v, kpg_err *err)
+{
+	int rc = kll_update(c->sketch, v, err);
+
+	c->integers += rc == 0 && is_integer(v);
+	c->negatives += rc == 0 && v < 0;
+	return rc;
+}
+
+/* Column c (feature f) past max_exact: its values into a new sketch. */
+static int column_to_sketch(const window *w, size_t f, window_column *c,
+			    kpg_err *err)
+{
+	int rc;
+
+	c->sketch = malloc(sizeof(*c->sketch));
+	if (c->sketch == NULL) {
+		kpg_err_set(err, "out of memory for the sketch of '%s'",
+			    w->ref->features[f].name);
+		return KPG_ENOMEM;
+	}
+	rc = kll_init(c->sketch, w->sketch_k, WINDOW_SKETCH_SEED + f, err);
+	if (rc) {
+		free(c->sketch);
+		c->sketch = NULL;
+		return rc;
+	}
+	c->integers = c->negatives = 0;
+	for (size_t i = 0; i < c->n && rc == 0; i++)
+		rc = sketch_add(c, c->values[i], err);
+	c->n = 0; /* the buffer stays for the next window */
+	return rc;
+}
+
+static int column_push(const window *w, size_t f, window_column *c, double v,
+		       kpg_err *err)
+{
+	if (c->sketch == NULL && c->n >= w->max_exact) {
+		int rc = column_to_sketch(w, f, c, err);
+
+		if (rc)
+			return rc;
+	}
+	if (c->sketch != NULL)
+		return sketch_add(c, v, err);
 	if (c->n == c->cap) {
 		size_t ncap = c->cap ? c->cap * 2 : 4096;
 		double *nv;
 
-		if (c->cap >= max)
-			return KPG_ETOOBIG;
-		if (ncap > max)
-			ncap = max;
+		if (ncap > w->max_exact)
+			ncap = w->max_exact;
 		nv = realloc(c->values, ncap * sizeof(*nv));
-		if (nv == NULL)
+		if (nv == NULL) {
+			kpg_err_set(err, "out of memory for the values of '%s'",
+				    w->ref->features[f].name);
 			return KPG_ENOMEM;
+		}
 		c->values = nv;
 		c->cap = ncap;
 	}
@@ -200,22 +267,11 @@ static int column_push(window_column *c, size_t max, double v)
 	return 0;
 }
 
-int window_has_room(const window *w, size_t n)
-{
-	for (size_t j = 0; j < w->ref->n_features; j++)
-		if (w->ref->features[j].type == POLICY_FEATURE_NUMERIC &&
-		    w->cols[j].n + n > w->max_values)
-			return 0;
-	return 1;
-}
-
-int window_add_record(window *w, const capture_record *rec, int64_t t_ms)
+int window_add_record(window *w, const capture_record *rec, int64_t t_ms,
+		      kpg_err *err)
 {
 	const reference *ref = w->ref;
 
-	/* all-or-nothing: refuse the record when a numeric column is full */
-	if (!window_has_room(w, rec->n_instances))
-		return KPG_ETOOBIG;
 	for (size_t i = 0; i < rec->n_instances; i++) {
 		const capture_value *v = rec->values + rec->instance_off[i];
 
@@ -229,7 +285,8 @@ int window_add_record(window *w, const capture_record *rec, int64_t t_ms)
 			if (v[j].kind == CAPTURE_VALUE_MISSING) {
 				c->missing++;
 			} else if (ref->features[f].type == POLICY_FEATURE_NUMERIC) {
-				int rc = column_push(c, w->max_values, v[j].num);
+				int rc = column_push(w, (size_t)f, c, v[j].num,
+						     err);
 
 				if (rc)
 					return rc;
@@ -248,4 +305,63 @@ int window_add_record(window *w, const capture_record *rec, int64_t t_ms)
 		w->end_ms = t_ms;
 	w->n_records += rec->n_instances;
 	return 0;
+}
+
+int window_column_sample(window_column *c, window_sample *s, kpg_err *err)
+{
+	int rc;
+
+	memset(s, 0, sizeof(*s));
+	if (c->sketch == NULL) {
+		sort_doubles(c->values, c->n);
+		s->values = c->values;
+		s->len = c->n;
+		s->total = (double)c->n;
+		return 0;
+	}
+	if (kll_count(c->sketch) == 0)
+		return 0;
+	rc = kll_view_build(c->sketch, &s->view, err);
+	if (rc)
+		return rc;
+	s->values = s->view.values;
+	s->weights = s->view.weights;
+	s->len = s->view.n;
+	s->total = (double)kll_count(c->sketch);
+	s->error = kll_sketch_rank_error(c->sketch);
+	return 0;
+}
+
+void window_sample_free(window_sample *s)
+{
+	kll_view_free(&s->view);
+	memset(s, 0, sizeof(*s));
+}
+
+int window_column_fit(window *w, size_t f, kpg_err *err)
+{
+	window_column *c = &w->cols[f];
+
+	if (c->sketch != NULL || c->n <= w->max_exact)
+		return 0;
+	return column_to_sketch(w, f, c, err);
+}
+
+uint64_t window_column_count(const window_column *c)
+{
+	return c->sketch != NULL ? kll_count(c->sketch) : c->n;
+}
+
+void window_column_tallies(const window_column *c, uint64_t *integers,
+			   uint64_t *negatives)
+{
+	*integers = c->integers;
+	*negatives = c->negatives;
+	if (c->sketch != NULL)
+		return;
+	*integers = *negatives = 0;
+	for (size_t i = 0; i < c->n; i++) {
+		*integers += is_integer(c->values[i]);
+		*negatives += c->values[i] < 0;
+	}
 }

@@ -5,8 +5,17 @@
  * in it), which goes on filling after the window closes while labels may
  * still arrive (pipeline.h: waiting windows).
  *
+ * Memory is bounded whatever the window's size: a numeric column keeps
+ * its first max_exact values exactly; the value after that moves them all
+ * into a KLL quantile sketch of parameter sketch_k (detectors/kll.h),
+ * which takes every later value. The sketch is seeded by the feature's
+ * index, so a replay of the same records gives the same sketch and the
+ * same decisions. Per numeric feature at most max_exact * 8 bytes plus
+ * the sketch (about 3 * sketch_k doubles).
+ *
  * Buffers grow to the largest window seen and are then reused, so adding
- * records allocates nothing in steady state. */
+ * records allocates nothing in steady state (a sketch is freed when its
+ * window resets). */
 #ifndef WINDOW_H
 #define WINDOW_H
 
@@ -15,13 +24,20 @@
 
 #include "capture.h"
 #include "kpg_error.h"
+#include "kll.h"
 #include "kpi.h"
 #include "reference.h"
 #include "unseen.h"
 
 typedef struct window_column {
 	double *values;
-	size_t n, cap;       /* numeric; owned */
+	size_t n, cap; /* numeric, exact: the values; owned */
+	/* numeric past max_exact: every value of the window (n is then 0);
+	 * owned; NULL while exact */
+	kll_sketch *sketch;
+	/* numeric, sketched: of its values, the whole numbers and those below
+	 * 0, which a sketch cannot tell (quality.h's checks) */
+	uint64_t integers, negatives;
 	double *counts;      /* categorical: n_categories + 1; owned */
 	unseen_tally unseen; /* categorical: the new names behind the last count */
 	uint64_t missing;
@@ -37,7 +53,8 @@ typedef struct window {
 	uint64_t n_records;       /* instances added */
 	int64_t start_ms, end_ms; /* event time of first and last instance */
 	int has_time;
-	size_t max_values; /* cap per numeric column */
+	size_t max_exact;  /* values per numeric column kept exactly */
+	unsigned sketch_k; /* the sketch past them */
 	kpi_acc kpi;
 	uint64_t predictions; /* offered to the label join */
 	uint64_t labelled;    /* of those, joined to a label so far */
@@ -52,9 +69,23 @@ typedef struct window {
 	size_t widest;
 } window;
 
-/* max_values 0 = 10,000,000. */
+/* A numeric column's values as one sorted sample, weighted when they are
+ * a sketch's (kll_view): what the detectors and the quality checks read. */
+typedef struct window_sample {
+	const double *values;  /* ascending; borrowed from the column or view */
+	const double *weights; /* NULL: each value counts once */
+	size_t len;
+	double total;  /* the values it stands for */
+	double error;  /* the CDF's rank error bound; 0: exact */
+	kll_view view; /* owned when sketched */
+} window_sample;
+
+/* max_exact 0 = POLICY_DEFAULT_MAX_EXACT_VALUES, sketch_k 0 =
+ * POLICY_DEFAULT_SKETCH_K (policy.h: window.max_exact_values,
+ * window.sketch_k). */
 int window_init(window *w, const reference *ref, policy_task task,
-		double threshold, size_t max_values, kpg_err *err);
+		double threshold, size_t max_exact, unsigned sketch_k,
+		kpg_err *err);
 void window_free(window *w);
 
 /* Empties the window for the next one, keeping its buffers. */
@@ -75,11 +106,27 @@ capture_reject window_check_record(const window *w, const capture_record *rec,
 void window_count_rejected(window *w, const capture_record *rec,
 			   capture_reject reason);
 
-/* 1 when n more instances fit under the per-column cap. */
-int window_has_room(const window *w, size_t n);
+/* Adds every instance of a checked record at event time t_ms. Returns 0,
+ * or KPG_ENOMEM when a column's sketch cannot be had (the window then
+ * holds part of the record; err says which feature). */
+int window_add_record(window *w, const capture_record *rec, int64_t t_ms,
+		      kpg_err *err);
 
-/* Adds every instance of a checked record at event time t_ms.
- * Returns 0 or KPG_ETOOBIG when a column is at its cap (not added). */
-int window_add_record(window *w, const capture_record *rec, int64_t t_ms);
+/* Numeric column c (index feature): its values as a sample, sorting the
+ * exact ones in place. The caller frees it with window_sample_free.
+ * KPG_ENOMEM. An empty column gives len 0. */
+int window_column_sample(window_column *c, window_sample *s, kpg_err *err);
+void window_sample_free(window_sample *s);
+
+/* Moves numeric column f into its sketch when it holds more exact values
+ * than max_exact (a checkpoint restored under a lower limit). */
+int window_column_fit(window *w, size_t f, kpg_err *err);
+
+/* Values of numeric column c: exact ones or the sketch's count. */
+uint64_t window_column_count(const window_column *c);
+
+/* Of numeric column c's values, the whole numbers and those below 0. */
+void window_column_tallies(const window_column *c, uint64_t *integers,
+			   uint64_t *negatives);
 
 #endif

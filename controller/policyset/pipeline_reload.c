@@ -51,8 +51,9 @@ static int stage_reference(pipeline *pl, staged_model *st, const policy *pol,
 	}
 	st->has_ref = 1;
 	/* st->win.ref points at st->ref until it is moved into the model */
-	rc = window_init(&st->win, &st->ref, pol->task, pol->score_threshold, 0,
-			 err);
+	rc = window_init(&st->win, &st->ref, pol->task, pol->score_threshold,
+			 (size_t)pol->window_max_exact_values,
+			 pol->window_sketch_k, err);
 	if (rc)
 		goto fail;
 	st->has_win = 1;
