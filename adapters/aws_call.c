@@ -39,7 +39,7 @@ static void curl_init_once(void)
 /* The answer as it arrives: body capped at AWS_BODY_CAP, two headers. */
 typedef struct aws_rx {
 	char *buf;
-	size_t len, alloc;
+	size_t len, alloc, cap;
 	int too_big;
 	char request_id[128];
 	char error_type_hdr[128];
@@ -50,7 +50,7 @@ static size_t rx_body(char *data, size_t size, size_t nmemb, void *opaque)
 	aws_rx *rx = opaque;
 	size_t n = size * nmemb;
 
-	if (n > AWS_BODY_CAP - rx->len) {
+	if (n > rx->cap - rx->len) {
 		rx->too_big = 1;
 		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
 	}
@@ -103,6 +103,8 @@ static size_t rx_header(char *data, size_t size, size_t nmemb, void *opaque)
 	size_t n = size * nmemb;
 
 	if (!header_value(data, n, "x-amzn-RequestId", rx->request_id,
+			  sizeof(rx->request_id)) &&
+	    !header_value(data, n, "x-amz-request-id", rx->request_id,
 			  sizeof(rx->request_id)))
 		header_value(data, n, "x-amzn-ErrorType", rx->error_type_hdr,
 			     sizeof(rx->error_type_hdr));
@@ -205,6 +207,11 @@ static int valid_header_value(const char *s)
 	return s && *s && strlen(s) < 256 && strpbrk(s, "\r\n") == NULL;
 }
 
+static int is_get(const aws_call_request *rq)
+{
+	return rq->method && strcmp(rq->method, "GET") == 0;
+}
+
 static int check_request(const aws_call_request *rq, const aws_creds *creds,
 			 kpg_err *err)
 {
@@ -222,8 +229,22 @@ static int check_request(const aws_call_request *rq, const aws_creds *creds,
 				 "[a-z0-9-] names");
 		return KPG_EINVAL;
 	}
-	if (!valid_header_value(rq->target) ||
-	    !valid_header_value(rq->content_type)) {
+	if (rq->method && strcmp(rq->method, "GET") != 0 &&
+	    strcmp(rq->method, "POST") != 0) {
+		kpg_err_set(err, "aws call: method must be GET or POST");
+		return KPG_EINVAL;
+	}
+	for (size_t i = 0; rq->headers && rq->headers[i]; i++)
+		if (!valid_header_value(rq->headers[i]) || !strchr(rq->headers[i], ':')) {
+			kpg_err_set(err, "aws call: a header must be one "
+					 "\"Name: value\" line");
+			return KPG_EINVAL;
+		}
+	if (is_get(rq) ? ((rq->target && !valid_header_value(rq->target)) ||
+			  (rq->content_type && !valid_header_value(rq->content_type)) ||
+			  rq->body_len)
+		       : (!valid_header_value(rq->target) ||
+			  !valid_header_value(rq->content_type))) {
 		kpg_err_set(err, "aws call: target and content type must be "
 				 "non-empty single-line values");
 		return KPG_EINVAL;
@@ -326,15 +347,25 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 		return KPG_ENOMEM;
 	}
 
+	rx.cap = rq->max_answer ? rq->max_answer : AWS_BODY_CAP;
 	/* Headers: each appended line is copied by curl. */
-	snprintf(line, sizeof(line), "Content-Type: %s", rq->content_type);
-	if (!(nh = curl_slist_append(hdrs, line)))
-		goto nomem;
-	hdrs = nh;
-	snprintf(line, sizeof(line), "X-Amz-Target: %s", rq->target);
-	if (!(nh = curl_slist_append(hdrs, line)))
-		goto nomem;
-	hdrs = nh;
+	if (rq->content_type) {
+		snprintf(line, sizeof(line), "Content-Type: %s", rq->content_type);
+		if (!(nh = curl_slist_append(hdrs, line)))
+			goto nomem;
+		hdrs = nh;
+	}
+	if (rq->target) {
+		snprintf(line, sizeof(line), "X-Amz-Target: %s", rq->target);
+		if (!(nh = curl_slist_append(hdrs, line)))
+			goto nomem;
+		hdrs = nh;
+	}
+	for (size_t i = 0; rq->headers && rq->headers[i]; i++) {
+		if (!(nh = curl_slist_append(hdrs, rq->headers[i])))
+			goto nomem;
+		hdrs = nh;
+	}
 	if (creds->session_token[0]) {
 		snprintf(line, sizeof(line), "X-Amz-Security-Token: %s",
 			 creds->session_token);
@@ -375,9 +406,15 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 	cc |= curl_easy_setopt(h, CURLOPT_USERNAME, creds->access_key_id);
 	cc |= curl_easy_setopt(h, CURLOPT_PASSWORD, creds->secret_access_key);
 	cc |= curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	cc |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-			       (curl_off_t)rq->body_len);
-	cc |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+	if (is_get(rq)) {
+		/* S3 keys are not paths: "a/../b" is a key of its own */
+		cc |= curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+		cc |= curl_easy_setopt(h, CURLOPT_PATH_AS_IS, 1L);
+	} else {
+		cc |= curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
+				       (curl_off_t)rq->body_len);
+		cc |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+	}
 	cc |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, rx_body);
 	cc |= curl_easy_setopt(h, CURLOPT_WRITEDATA, &rx);
 	cc |= curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, rx_header);
@@ -401,7 +438,7 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 		snprintf(res->error_type, sizeof(res->error_type),
 			 "ResponseTooLarge");
 		snprintf(res->error_message, sizeof(res->error_message),
-			 "the answer is larger than %zu bytes", AWS_BODY_CAP);
+			 "the answer is larger than %zu bytes", rx.cap);
 	} else if (cc == CURLE_WRITE_ERROR) {
 		goto nomem; /* rx_body's realloc failed */
 	} else if (cc != CURLE_OK) {

@@ -1,6 +1,8 @@
 /* aws_call.h - one AWS JSON-protocol API call over HTTPS, signed with
  * libcurl's built-in SigV4 (CURLOPT_AWS_SIGV4), and the retry policy
- * around it.
+ * around it. A request with method "GET" (S3's REST calls, s3_client.h)
+ * sends no body, takes its path and query in the endpoint URL, and needs
+ * no target or content type.
  *
  * The request is a POST of a JSON body with X-Amz-Target and the
  * protocol's Content-Type (application/x-amz-json-1.1 for SageMaker, 1.0
@@ -26,7 +28,10 @@
 #include "kpg_error.h"
 
 typedef struct aws_call_request {
-	const char *endpoint;     /* "https://host[:port]" (no path) */
+	const char *endpoint;     /* "https://host[:port]" (no path); for GET
+				     the whole URL, path and query already
+				     percent-encoded as SigV4 wants them */
+	const char *method;       /* NULL or "POST": the JSON protocol; "GET" */
 	const char *region;       /* e.g. "eu-west-1" */
 	const char *service;      /* signing name: "sagemaker", "states" */
 	const char *target;       /* X-Amz-Target, e.g.
@@ -36,6 +41,10 @@ typedef struct aws_call_request {
 	size_t body_len;       /* borrowed */
 	const char *ca_bundle; /* NULL = AWS_CA_BUNDLE or the system's */
 	int timeout_ms;        /* whole call; 0 = 10000 */
+	/* more headers, "Name: value" lines, NULL-terminated (all signed);
+	   NULL = none. Borrowed. */
+	const char *const *headers;
+	size_t max_answer; /* cap of the answer's body; 0 = 1 MiB */
 } aws_call_request;
 
 typedef enum aws_call_outcome {
@@ -55,13 +64,14 @@ typedef struct aws_call_result {
 	long http_status; /* 0 when no answer (transport error) */
 	char *body;
 	size_t body_len;         /* owned, NUL-terminated; the answer
-				    (capped at 1 MiB) */
+				    (capped at max_answer) */
 	char error_type[128];    /* "ThrottlingException", ... ("" on 2xx);
 				    the part after '#' of __type, or the
 				    x-amzn-ErrorType header; for transport
 				    errors curl's name, e.g. "CURLE_COULDNT_CONNECT" */
 	char error_message[512]; /* AWS's message or curl's, no secrets */
-	char request_id[128];    /* x-amzn-RequestId, "" if none */
+	char request_id[128];    /* x-amzn-RequestId (S3: x-amz-request-id),
+				    "" if none */
 	int attempts;            /* calls made (aws_call_retry) */
 } aws_call_result;
 

@@ -24,6 +24,7 @@
 
 struct fs_entry {
 	char *path;
+	char *tag; /* owned, NULL for a local file */
 	int64_t ms;
 };
 
@@ -148,6 +149,7 @@ static int vec_push(struct fs_vec *fv, const char *path, kpg_err *err)
 	if (!copy)
 		goto nomem;
 	fv->v[fv->n].path = copy;
+	fv->v[fv->n].tag = NULL;
 	if (file_partition_time(path, &fv->v[fv->n].ms))
 		fv->v[fv->n].ms = INT64_MIN;
 	fv->n++;
@@ -248,8 +250,32 @@ static int entry_cmp(const void *a, const void *b)
 	return strcmp(x->path, y->path);
 }
 
+int file_list_sink_add(file_list_sink *fv, const char *path, const char *tag,
+		       int named, kpg_err *err)
+{
+	const char *base = strrchr(path, '/');
+	file_skip_reason why = FILE_SKIP_NAME;
+	int rc;
+
+	if (!named && !wanted_name(base ? base + 1 : path, &why))
+		return vec_skip(fv, path, why, err);
+	rc = vec_push(fv, path, err);
+	if (rc == 0 && tag && !(fv->v[fv->n - 1].tag = strdup(tag))) {
+		kpg_err_set(err, "out of memory listing input files");
+		return KPG_ENOMEM;
+	}
+	return rc;
+}
+
 int file_list_expand(const char *const *paths, size_t n_paths, file_list *out,
 		     kpg_err *err)
+{
+	return file_list_expand_remote(paths, n_paths, NULL, NULL, NULL, out, err);
+}
+
+int file_list_expand_remote(const char *const *paths, size_t n_paths,
+			    const char *scheme, file_list_remote_fn remote,
+			    void *opaque, file_list *out, kpg_err *err)
 {
 	struct fs_vec fv = {0};
 	size_t i, k;
@@ -259,6 +285,12 @@ int file_list_expand(const char *const *paths, size_t n_paths, file_list *out,
 	for (i = 0; i < n_paths; i++) {
 		struct stat st;
 
+		if (remote && scheme && strncmp(paths[i], scheme, strlen(scheme)) == 0) {
+			rc = remote(opaque, paths[i], &fv, err);
+			if (rc)
+				goto fail;
+			continue;
+		}
 		if (stat(paths[i], &st)) {
 			kpg_err_set(err, "%s: %s", paths[i], strerror(errno));
 			rc = errno == ENOENT ? KPG_ENOTFOUND : KPG_EIO;
@@ -276,7 +308,8 @@ int file_list_expand(const char *const *paths, size_t n_paths, file_list *out,
 
 	out->paths = calloc(fv.n ? fv.n : 1, sizeof(*out->paths));
 	out->partition_ms = calloc(fv.n ? fv.n : 1, sizeof(*out->partition_ms));
-	if (!out->paths || !out->partition_ms) {
+	out->tags = calloc(fv.n ? fv.n : 1, sizeof(*out->tags));
+	if (!out->paths || !out->partition_ms || !out->tags) {
 		kpg_err_set(err, "out of memory listing input files");
 		rc = KPG_ENOMEM;
 		goto fail;
@@ -284,9 +317,11 @@ int file_list_expand(const char *const *paths, size_t n_paths, file_list *out,
 	for (i = 0, k = 0; i < fv.n; i++) {
 		if (k && !strcmp(out->paths[k - 1], fv.v[i].path)) {
 			free(fv.v[i].path);
+			free(fv.v[i].tag);
 			continue;
 		}
 		out->paths[k] = fv.v[i].path;
+		out->tags[k] = fv.v[i].tag;
 		out->partition_ms[k] = fv.v[i].ms;
 		k++;
 	}
@@ -297,13 +332,16 @@ int file_list_expand(const char *const *paths, size_t n_paths, file_list *out,
 	free(fv.v);
 	return 0;
 fail:
-	for (i = 0; i < fv.n; i++)
+	for (i = 0; i < fv.n; i++) {
 		free(fv.v[i].path);
+		free(fv.v[i].tag);
+	}
 	for (i = 0; i < FILE_SKIP_KEPT; i++)
 		free(fv.skipped_first[i]);
 	free(fv.v);
 	free(out->paths);
 	free(out->partition_ms);
+	free(out->tags);
 	memset(out, 0, sizeof(*out));
 	return rc;
 }
@@ -312,9 +350,13 @@ void file_list_free(file_list *fl)
 {
 	if (!fl)
 		return;
-	for (size_t i = 0; i < fl->n; i++)
+	for (size_t i = 0; i < fl->n; i++) {
 		free(fl->paths[i]);
+		if (fl->tags)
+			free(fl->tags[i]);
+	}
 	free(fl->paths);
+	free(fl->tags);
 	free(fl->partition_ms);
 	for (size_t i = 0; i < FILE_SKIP_KEPT; i++)
 		free(fl->skipped_first[i]);

@@ -34,6 +34,8 @@ typedef enum file_skip_reason {
 
 typedef struct file_list {
 	char **paths;          /* owned */
+	char **tags;           /* owned: an object's version (S3's ETag) for a
+				  remote path, NULL for a local file */
 	int64_t *partition_ms; /* yyyy/mm/dd/hh found in the path, else INT64_MIN */
 	size_t n;
 	size_t skipped[FILE_SKIP__COUNT];    /* files of folders not listed, by reason */
@@ -53,6 +55,28 @@ const char *file_skip_reason_name(file_skip_reason r);
 int file_list_expand(const char *const *paths, size_t n_paths, file_list *out,
 		     kpg_err *err);
 void file_list_free(file_list *fl);
+
+/* Remote paths (s3://...): file_list_expand_remote hands each user path
+ * that starts with scheme to remote, which adds what it finds through
+ * file_list_sink_add; the list is then sorted and deduplicated with the
+ * local files, by the same rules. */
+typedef struct fs_vec file_list_sink;
+typedef int (*file_list_remote_fn)(void *opaque, const char *url,
+				   file_list_sink *sink, kpg_err *err);
+
+/* file_list_expand, with remote paths. remote may be NULL when no path
+ * starts with scheme (such a path is then looked for locally). */
+int file_list_expand_remote(const char *const *paths, size_t n_paths,
+			    const char *scheme, file_list_remote_fn remote,
+			    void *opaque, file_list *out, kpg_err *err);
+
+/* Adds a remote path (copied) and its version tag (copied; may be NULL).
+ * named: the user named this object itself (taken whatever its name);
+ * else it was found under a prefix, and is listed only when its name is
+ * a capture file's (*.jsonl, *.jsonl.gz), skipped and counted otherwise,
+ * as in a folder. */
+int file_list_sink_add(file_list_sink *sink, const char *path,
+		       const char *tag, int named, kpg_err *err);
 
 /* Parses ".../yyyy/mm/dd/hh/..." in path (four directory names, a valid
  * date and hour 00-23; the last such run wins); 0 and *ms (UTC start of

@@ -1,7 +1,24 @@
 #!/usr/bin/env bash
-# Installs the Debian packages kpigate needs to build, test and benchmark.
-# Idempotent: packages already present are skipped by apt-get.
+# Installs the Debian packages kpigate needs to build, test and benchmark,
+# then the test tools from the npm registry (tools/package.json, versions
+# pinned by tools/package-lock.json) into tools/node_modules: s3rver, the
+# S3 server tests/check_s3_replay.py starts. Nothing is installed globally.
+# Idempotent: packages already present are skipped by apt-get, and the npm
+# tools when tools/node_modules matches the lock file.
 set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+npm_tools() {
+  local lock="$root/tools/package-lock.json" have="$root/tools/node_modules/.package-lock.json"
+  if [[ -f $have ]] && cmp -s <(python3 -c 'import json,sys; print(sorted((k, v.get("version")) for k, v in json.load(open(sys.argv[1]))["packages"].items() if k))' "$lock") \
+                                <(python3 -c 'import json,sys; print(sorted((k, v.get("version")) for k, v in json.load(open(sys.argv[1]))["packages"].items() if k))' "$have"); then
+    echo "install-deps: npm test tools present"
+    return 0
+  fi
+  echo "install-deps: installing the npm test tools (tools/package-lock.json)"
+  (cd "$root/tools" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  test -x "$root/tools/node_modules/.bin/s3rver" || { echo "install-deps: s3rver did not install" >&2; exit 2; }
+}
 
 packages=(
   build-essential cmake pkg-config clang clang-format
@@ -9,6 +26,8 @@ packages=(
   libmicrohttpd-dev libsimdjson-dev libfast-float-dev libcmocka-dev zlib1g-dev
   kcat curl python3 python3-numpy python3-scipy python3-botocore python3-jsonschema
 )
+# npm (and node): Debian's npm package unless a node with npm is there
+command -v npm >/dev/null || packages+=(npm)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -16,6 +35,7 @@ for p in "${packages[@]}"; do
 done
 if ((${#missing[@]} == 0)); then
   echo "install-deps: all packages present"
+  npm_tools
   exit 0
 fi
 
@@ -28,3 +48,4 @@ echo "install-deps: installing ${missing[*]}"
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "install-deps: done"
+npm_tools

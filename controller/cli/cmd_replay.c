@@ -21,6 +21,7 @@
 #include "replay_inputs.h"
 #include "replay_report.h"
 #include "replay_verdict.h"
+#include "s3_source.h"
 
 /* A printf format: print it with print_usage (the join defaults are join.h's). */
 static const char replay_usage[] =
@@ -37,11 +38,14 @@ static const char replay_usage[] =
 	"files are read (the others are counted and named as skipped), in\n"
 	"SageMaker's yyyy/mm/dd/hh order, labels interleaved with captures by\n"
 	"that hour. --policy, --capture and --ground-truth take several values\n"
-	"(up to the next option) and may be repeated.\n"
+	"(up to the next option) and may be repeated. A PATH s3://BUCKET/PREFIX is\n"
+	"read from S3 the same way: the object PREFIX, or the objects under PREFIX/\n"
+	"(ListObjectsV2 and GetObject with the AWS credential chain; endpoint\n"
+	"AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, path-style; docs/s3.md).\n"
 	"\n"
 	"  --policy FILE...      policy files (one model each); all are validated first\n"
-	"  --capture PATH...     capture JSON Lines files or folders\n"
-	"  --ground-truth PATH... ground-truth JSON Lines files or folders\n"
+	"  --capture PATH...     capture JSON Lines files or folders (or s3:// prefixes)\n"
+	"  --ground-truth PATH... ground-truth JSON Lines files or folders (or s3://)\n"
 	"  --audit FILE          append the audit trail to FILE (hash-chained, fsync'd)\n"
 	"  --rejects FILE        write every rejected line's location and reason to FILE\n"
 	"  --max-reject-rate R   the replay is trouble (exit 2) when more than this\n"
@@ -314,9 +318,9 @@ static void progress(uint64_t lines, int tty)
 /* partition_ms: the file's yyyy/mm/dd/hh hour (INT64_MIN: none), where
  * its records arrived; a file named on its own arrived when it was last
  * written, which places records without a time but checks none. */
-static int replay_file(pipeline *pl, const char *path, int64_t partition_ms,
-		       int is_gt, int tty, uint64_t *lines, replay_rejects *rej,
-		       kpg_err *err)
+static int replay_file(pipeline *pl, s3_source *s3, const char *path,
+		       const char *tag, int64_t partition_ms, int is_gt, int tty,
+		       uint64_t *lines, replay_rejects *rej, kpg_err *err)
 {
 	line_reader lr;
 	const char *line;
@@ -337,7 +341,10 @@ static int replay_file(pipeline *pl, const char *path, int64_t partition_ms,
 		endpoint[0] = '\0';
 		pipeline_set_arrival(pl, mtime, mtime, 0);
 	}
-	rc = line_reader_open(&lr, path, pl->max_line_bytes, err);
+	/* an S3 object is listed with its ETag (s3_source.h) */
+	rc = strncmp(path, "s3://", 5) == 0
+		     ? s3_source_open(s3, path, tag, pl->max_line_bytes, &lr, err)
+		     : line_reader_open(&lr, path, pl->max_line_bytes, err);
 	if (rc)
 		return rc;
 	while ((rc = line_reader_next(&lr, &line, &len, err)) != LINE_EOF) {
@@ -385,8 +392,8 @@ static int replay_file(pipeline *pl, const char *path, int64_t partition_ms,
 
 /* Walks both file lists in partition-time order; on equal hours labels go
  * first so that predictions find them. */
-static int replay_files(pipeline *pl, const file_list *cap, const file_list *gt,
-			replay_rejects *rej, kpg_err *err)
+static int replay_files(pipeline *pl, s3_source *s3, const file_list *cap,
+			const file_list *gt, replay_rejects *rej, kpg_err *err)
 {
 	size_t i = 0, j = 0;
 	uint64_t lines = 0;
@@ -397,18 +404,30 @@ static int replay_files(pipeline *pl, const file_list *cap, const file_list *gt,
 			      (i >= cap->n || gt->partition_ms[j] <= cap->partition_ms[i]);
 
 		if (take_gt) {
-			rc = replay_file(pl, gt->paths[j], gt->partition_ms[j], 1, tty,
-					 &lines, rej, err);
+			rc = replay_file(pl, s3, gt->paths[j], gt->tags[j],
+					 gt->partition_ms[j], 1, tty, &lines, rej, err);
 			j++;
 		} else {
-			rc = replay_file(pl, cap->paths[i], cap->partition_ms[i], 0, tty,
-					 &lines, rej, err);
+			rc = replay_file(pl, s3, cap->paths[i], cap->tags[i],
+					 cap->partition_ms[i], 0, tty, &lines, rej, err);
 			i++;
 		}
 	}
 	if (tty)
 		fprintf(stderr, "\rkpigate replay: %llu lines, done\n", (unsigned long long)lines);
 	return rc;
+}
+
+/* 1 when a capture or ground-truth path is in S3. */
+static int s3_paths_given(const replay_args *a)
+{
+	for (size_t i = 0; i < a->n_captures; i++)
+		if (strncmp(a->captures[i], "s3://", 5) == 0)
+			return 1;
+	for (size_t i = 0; i < a->n_gts; i++)
+		if (strncmp(a->gts[i], "s3://", 5) == 0)
+			return 1;
+	return 0;
 }
 
 /* action_runner_options.on_outcome: how each delivery ended, for the
@@ -500,6 +519,7 @@ int cmd_replay(int argc, char **argv)
 	audit_log *audit = NULL;
 	FILE *rejects = NULL;
 	file_list caps = {0}, gts = {0};
+	s3_source s3 = {0};
 	json_t *inputs = NULL;
 	kpg_err err = {""};
 	action_runner *runner = NULL;
@@ -535,8 +555,12 @@ int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "kpigate replay: cannot write %s\n", a.rejects);
 		goto out;
 	}
-	if (file_list_expand(a.captures, a.n_captures, &caps, &err) != 0 ||
-	    (a.n_gts && file_list_expand(a.gts, a.n_gts, &gts, &err) != 0)) {
+	if (s3_paths_given(&a) && aws_creds_no_core_dumps() != 0)
+		fprintf(stderr, "kpigate replay: warning: core dumps could not be turned off\n");
+	if (file_list_expand_remote(a.captures, a.n_captures, "s3://", s3_source_expand,
+				    &s3, &caps, &err) != 0 ||
+	    (a.n_gts && file_list_expand_remote(a.gts, a.n_gts, "s3://", s3_source_expand,
+						&s3, &gts, &err) != 0)) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
 	}
@@ -566,7 +590,11 @@ int cmd_replay(int argc, char **argv)
 		goto out;
 	}
 	action_hook_actor(runner, &pl.actor);
-	if (replay_files(&pl, &caps, &gts, rej, &err) != 0 ||
+	rc = replay_files(&pl, &s3, &caps, &gts, rej, &err);
+	if (s3.list_requests || s3.get_requests)
+		fprintf(stderr, "kpigate replay: s3: %zu ListObjectsV2 and %zu GetObject request(s)\n",
+			s3.list_requests, s3.get_requests);
+	if (rc != 0 ||
 	    (a.decide_pending && pipeline_finish(&pl, &err) != 0)) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
@@ -620,6 +648,7 @@ out:
 	free(pols);
 	file_list_free(&caps);
 	file_list_free(&gts);
+	s3_source_close(&s3);
 	json_decref(inputs);
 	if (rejects != NULL && fclose(rejects) != 0) {
 		fprintf(stderr, "kpigate replay: writing %s failed\n", a.rejects);
