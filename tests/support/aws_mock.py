@@ -2,8 +2,10 @@
 """Local AWS emulator for kpigate's tests (issue 4).
 
 Speaks just enough SageMaker Pipelines, Step Functions, STS web identity,
-ECS container credentials and IMDSv2 for the C side to be tested on
-loopback.  Every signed call is checked with botocore's own SigV4 code.
+ECS container credentials, IMDSv2 and S3 (ListObjectsV2 and GetObject,
+path-style, over a small in-memory bucket filled through /_mock/s3) for the
+C side to be tested on loopback.  Every signed call is checked with
+botocore's own SigV4 code (S3SigV4Auth for S3).
 
 Run: /usr/bin/python3 tests/support/aws_mock.py [--tls DIR]
         [--key AKID:SECRET[:SESSION_TOKEN]]... [--web-identity-token TOKEN]
@@ -37,7 +39,7 @@ import urllib.parse
 import uuid
 from xml.sax.saxutils import escape as xml_escape
 
-from botocore.auth import SigV4Auth
+from botocore.auth import S3SigV4Auth, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -54,6 +56,8 @@ MAX_EXECUTIONS = 10000
 MAX_SCRIPTS = 10000
 MAX_MINTED = 10000
 MAX_IMDS_TOKENS = 10000
+MAX_S3_OBJECTS = 10000
+S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
 CLOCK_SKEW = 15 * 60            # X-Amz-Date tolerance, seconds
 CONN_TIMEOUT = 60               # idle client connections are dropped
 
@@ -127,6 +131,7 @@ class State:
 		self.pipeline_tokens = {}  # ClientRequestToken -> arn
 		self.sfn = {}           # arn -> record
 		self.sfn_names = {}     # (stateMachineArn, name) -> arn
+		self.s3 = {}            # bucket -> {key: (bytes, time)}
 
 	def mint(self):
 		"""New temporary credentials, accepted until they expire."""
@@ -355,8 +360,19 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			% (STS_NS, kind, xml_escape(code), xml_escape(msg), self.req_id))
 		self.send_raw(status, body, "text/xml")
 
+	def send_s3_error(self, status, code, msg, resource=""):
+		if self.entry is not None:
+			self.entry["error_type"] = code
+		body = ('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>%s</Code>'
+			'<Message>%s</Message><Resource>%s</Resource><RequestId>%s</RequestId>'
+			'</Error>\n' % (xml_escape(code), xml_escape(msg), xml_escape(resource),
+					 self.req_id))
+		self.send_raw(status, body, "application/xml", {"x-amz-request-id": self.req_id})
+
 	def send_error_for(self, kind, err, ctype):
-		if kind == "sts":
+		if kind == "s3":
+			self.send_s3_error(err.status, err.etype, err.message)
+		elif kind == "sts":
 			self.send_sts_error(err.status, err.etype, err.message)
 		else:
 			self.send_json_error(err.status, err.etype, err.message, ctype)
@@ -434,6 +450,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			self.handle_imds(path)
 			return
 		target = self.headers.get("X-Amz-Target")
+		# S3: a GET signed for the s3 service (path-style bucket or object)
+		if self.command in ("GET", "HEAD") and target is None and path != "/" and \
+				"/s3/aws4_request" in self.headers.get("Authorization", ""):
+			self.handle_s3(path, query)
+			return
 		if path == "/" and target is None:
 			ctype = self.headers.get("Content-Type", "")
 			if (self.command == "GET" and "Action=" in query) or (
@@ -488,8 +509,99 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			return
 		self.send_json(200, out, ctype)
 
-	def check_sigv4(self, body, service):
-		"""Verify the request's SigV4 signature with botocore; raise ApiError.
+	# ---- S3 (path-style: /BUCKET?list-type=2..., /BUCKET/KEY) ---------------
+
+	def handle_s3(self, path, query):
+		st = self.server.state
+		bucket, _, raw_key = path[1:].partition("/")
+		key = urllib.parse.unquote(raw_key)
+		params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True, max_num_fields=20))
+		op = "GetObject" if raw_key else (
+			"ListObjectsV2" if params.get("list-type") == "2" else "ListObjects")
+		self.new_entry("s3", op)
+		self.log_body({"bucket": bucket[:64], "key": key[:1024],
+			       **{k: v[:1024] for k, v in params.items() if k != "continuation-token"}})
+		try:
+			self.read_body()
+			if self.headers.get("X-Amz-Content-SHA256") is None:
+				raise ApiError(400, "InvalidRequest",
+					       "Missing required header for this request: x-amz-content-sha256")
+			try:
+				self.check_sigv4(b"", "s3", S3SigV4Auth)
+			except ApiError as err:
+				raise ApiError(err.status, {
+					"InvalidSignatureException": "SignatureDoesNotMatch",
+					"UnrecognizedClientException": "InvalidAccessKeyId",
+					"MissingAuthenticationTokenException": "AccessDenied",
+					"IncompleteSignatureException": "AuthorizationHeaderMalformed",
+					"ExpiredTokenException": "ExpiredToken"}.get(err.etype, err.etype),
+					err.message)
+			if self.scripted(op, "s3", "application/xml"):
+				return
+			with st.lock:
+				objects = st.s3.get(bucket)
+				objects = dict(objects) if objects is not None else None
+			if objects is None:
+				raise ApiError(404, "NoSuchBucket", "The specified bucket does not exist")
+			if op == "GetObject":
+				self.s3_get(objects, key)
+			elif op == "ListObjectsV2":
+				self.s3_list(bucket, objects, params)
+			else:
+				raise ApiError(400, "NotImplemented", "only ListObjectsV2 and GetObject")
+		except ApiError as err:
+			self.send_s3_error(err.status, err.etype, err.message, path[:1100])
+
+	def s3_get(self, objects, key):
+		if key not in objects:
+			raise ApiError(404, "NoSuchKey", "The specified key does not exist.")
+		data, _ = objects[key]
+		etag = '"%s"' % hashlib.md5(data).hexdigest()
+		want = self.headers.get("If-Match")
+		if want is not None and want.strip() not in (etag, "*"):
+			raise ApiError(412, "PreconditionFailed",
+				       "At least one of the pre-conditions you specified did not hold")
+		self.send_raw(200, data, "application/octet-stream",
+			      {"ETag": etag, "x-amz-request-id": self.req_id})
+
+	def s3_list(self, bucket, objects, params):
+		try:
+			max_keys = int(params.get("max-keys", "1000"))
+		except ValueError:
+			raise ApiError(400, "InvalidArgument", "max-keys is not a number")
+		if not 0 <= max_keys <= 1000:
+			raise ApiError(400, "InvalidArgument", "max-keys must be 0..1000")
+		prefix = params.get("prefix", "")
+		after = params.get("start-after", "")
+		token = params.get("continuation-token")
+		if token is not None:
+			try:
+				after = max(after, base64.urlsafe_b64decode(token.encode()).decode())
+			except (ValueError, UnicodeDecodeError):
+				raise ApiError(400, "InvalidArgument",
+					       "The continuation token provided is incorrect")
+		keys = sorted(k for k in objects if k.startswith(prefix) and k > after)
+		page, more = keys[:max_keys], len(keys) > max_keys
+		out = ['<?xml version="1.0" encoding="UTF-8"?>\n<ListBucketResult xmlns="%s">'
+		       % S3_NS, "<Name>%s</Name><Prefix>%s</Prefix><KeyCount>%d</KeyCount>"
+		       "<MaxKeys>%d</MaxKeys><IsTruncated>%s</IsTruncated>"
+		       % (xml_escape(bucket), xml_escape(prefix), len(page), max_keys,
+			  "true" if more else "false")]
+		for k in page:
+			data, t = objects[k]
+			out.append("<Contents><Key>%s</Key><LastModified>%s</LastModified>"
+				   "<ETag>&quot;%s&quot;</ETag><Size>%d</Size>"
+				   "<StorageClass>STANDARD</StorageClass></Contents>"
+				   % (xml_escape(k), iso8601(t), hashlib.md5(data).hexdigest(), len(data)))
+		if more:
+			out.append("<NextContinuationToken>%s</NextContinuationToken>"
+				   % base64.urlsafe_b64encode(page[-1].encode()).decode())
+		out.append("</ListBucketResult>\n")
+		self.send_raw(200, "".join(out), "application/xml", {"x-amz-request-id": self.req_id})
+
+	def check_sigv4(self, body, service, signer_cls=SigV4Auth):
+		"""Verify the request's SigV4 signature with botocore (signer_cls:
+		SigV4Auth, or S3SigV4Auth for S3); raise ApiError.
 		Fills signature_ok / access_key_id in the log entry."""
 		st = self.server.state
 		entry = self.entry
@@ -573,7 +685,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			for v in values:
 				req.headers[name] = v
 		req.context["timestamp"] = amz_date
-		signer = SigV4Auth(Credentials(akid, key["secret"], key["token"]), scope_service, region)
+		signer = signer_cls(Credentials(akid, key["secret"], key["token"]), scope_service, region)
 		if {k.lower() for k in signer.headers_to_sign(req).keys()} != set(signed):
 			raise ApiError(403, "InvalidSignatureException",
 				       "SignedHeaders has headers botocore does not sign: %s"
@@ -774,6 +886,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 				control_fail(st, req)
 			elif path == "/_mock/config":
 				control_config(st, req)
+			elif path == "/_mock/s3":
+				control_s3(st, req)
 			else:
 				raise ApiError(404, "NotFound", "no control endpoint %s" % path)
 		except ApiError as err:
@@ -828,6 +942,23 @@ def control_fail(st, req):
 		if len(st.scripts) + len(clean) > MAX_SCRIPTS:
 			raise ApiError(400, "ValidationException", "too many scripted responses")
 		st.scripts.extend((match, r) for r in clean)
+
+
+def control_s3(st, req):
+	"""{"bucket": B} makes an empty bucket; with "key" and "body" (text) it
+	puts that object too."""
+	bucket, key, body = req.get("bucket"), req.get("key"), req.get("body", "")
+	if not isinstance(bucket, str) or not re.match(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", bucket):
+		raise ApiError(400, "ValidationException", "bucket must be an S3 bucket name")
+	if key is not None and (not isinstance(key, str) or not 0 < len(key.encode()) <= 1024
+				or not isinstance(body, str)):
+		raise ApiError(400, "ValidationException", "key must be 1..1024 bytes, body a string")
+	with st.lock:
+		objects = st.s3.setdefault(bucket, {})
+		if key is not None:
+			if key not in objects and sum(map(len, st.s3.values())) >= MAX_S3_OBJECTS:
+				raise ApiError(400, "ValidationException", "too many objects")
+			objects[key] = (body.encode(), time.time())
 
 
 def control_config(st, req):
