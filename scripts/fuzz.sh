@@ -4,7 +4,8 @@
 # reader too), the example policies, AWS credential
 # answers and files (tests/data/aws, fake values), the configuration files
 # (tests/data/config), the small Model Monitor baselines (tests/data/mm),
-# compiled references (tests/data/reference) and, when present, the real
+# compiled references (tests/data/reference), S3's XML answers
+# (tests/data/s3, a first byte choosing the parser) and, when present, the real
 # SageMaker samples in ../shared. Exits non-zero on a crash.
 # usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -14,7 +15,7 @@ dir=build-fuzz
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DKPIGATE_FUZZ=ON -DKPIGATE_TESTS=OFF >/dev/null
 cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy fuzz_aws_creds fuzz_config fuzz_line_reader \
-  fuzz_deployment fuzz_mm_statistics fuzz_mm_constraints fuzz_reference_file >/dev/null
+  fuzz_deployment fuzz_mm_statistics fuzz_mm_constraints fuzz_reference_file fuzz_s3_xml >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 seed_lines() { # one seed file per line of each input file
@@ -58,8 +59,15 @@ done
 # compiled references (kpigate baseline build output)
 mkdir -p "$work/reffile"
 cp tests/data/reference/*.kpgref "$work/reffile/"
+# S3's answers: a ListObjectsV2 page (byte 0) or an Error (byte 1)
+mkdir -p "$work/s3xml"
+for f in tests/data/s3/*.xml; do
+  for mode in 0 1; do
+    { printf "\\$(printf '%03o' "$mode")"; cat "$f"; } >"$work/s3xml/$(basename "$f")-$mode"
+  done
+done
 for t in capture:capture groundtruth:gt policy:policy aws_creds:aws config:config line_reader:lines \
-	deployment:deploy mm_statistics:mmstats mm_constraints:mmcons reference_file:reffile; do
+	deployment:deploy mm_statistics:mmstats mm_constraints:mmcons reference_file:reffile s3_xml:s3xml; do
   name=${t%%:*} seeds=${t##*:}
   echo "fuzz_$name: ${secs}s"
   rc=0
