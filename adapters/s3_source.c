@@ -19,8 +19,18 @@ typedef struct expand_ctx {
 	size_t found;
 } expand_ctx;
 
-static int need_client(s3_source *src, kpg_err *err)
+/* Splits an s3:// URL and makes the client at its first use. */
+static int s3_source_prepare(s3_source *src, const char *url, char *bucket,
+			     size_t bucket_cap, char *key, size_t key_cap,
+			     kpg_err *err)
 {
+	int rc = s3_url_split(url, bucket, bucket_cap, key, key_cap, err);
+
+	if (rc <= 0) {
+		if (rc == 0)
+			kpg_err_set(err, "%s: not an s3:// URL", url);
+		return rc ? rc : KPG_EINVAL;
+	}
 	if (src->client)
 		return 0;
 	return s3_client_new(&src->client, &src->opt, err);
@@ -49,10 +59,8 @@ int s3_source_expand(void *opaque, const char *url, file_list_sink *sink,
 	expand_ctx x;
 	int rc;
 
-	rc = s3_url_split(url, bucket, sizeof(bucket), prefix, sizeof(prefix), err);
-	if (rc <= 0)
-		return rc ? rc : KPG_EINVAL;
-	rc = need_client(src, err);
+	rc = s3_source_prepare(src, url, bucket, sizeof(bucket), prefix,
+			       sizeof(prefix), err);
 	if (rc)
 		return rc;
 	memset(&x, 0, sizeof(x));
@@ -79,10 +87,7 @@ int s3_source_open(s3_source *src, const char *path, const char *etag,
 	FILE *fp;
 
 	memset(lr, 0, sizeof(*lr));
-	rc = s3_url_split(path, bucket, sizeof(bucket), key, sizeof(key), err);
-	if (rc <= 0)
-		return rc ? rc : KPG_EINVAL;
-	rc = need_client(src, err);
+	rc = s3_source_prepare(src, path, bucket, sizeof(bucket), key, sizeof(key), err);
 	if (rc)
 		return rc;
 	/* the same suffix: a *.gz that is not gzip is refused as locally */

@@ -2,6 +2,7 @@
  * (see s3_xml.h). */
 #define _GNU_SOURCE /* memmem */
 #include "s3_xml.h"
+#include "kpg_utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,26 +63,7 @@ static size_t char_ref(const char *s, size_t n, char *out, size_t *used)
 	    (cp >= 0xD800 && cp <= 0xDFFF))
 		return 0;
 	*used = i + 1;
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
+	return kpg_utf8_encode(cp, out);
 }
 
 /* The unescaped text into a new string (caller frees), at most cap bytes

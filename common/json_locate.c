@@ -3,6 +3,7 @@
  * to know where strings (with their escapes), containers and scalars
  * start and end; jansson has already judged the text. */
 #include "json_locate.h"
+#include "kpg_utf8.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -141,30 +142,6 @@ static int jloc_hex4(const unsigned char *p, unsigned *out)
 	return 0;
 }
 
-static size_t jloc_utf8(unsigned cp, char out[4])
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | (cp >> 6));
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | (cp >> 12));
-		out[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | (cp >> 18));
-	out[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-	out[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 /* Scans a string at sc->pos (the opening quote). When decode is set, the
  * decoded text is appended to the path (object keys). */
 static int jloc_string(jloc_scan *sc, int decode)
@@ -219,7 +196,7 @@ static int jloc_string(jloc_scan *sc, int decode)
 					cp = 0x10000 + ((cp - 0xD800) << 10) +
 					     (lo - 0xDC00);
 				}
-				n = jloc_utf8(cp, u);
+				n = kpg_utf8_encode(cp, u);
 				break;
 			default:
 				return jloc_bad(sc, "bad escape");
