@@ -13,6 +13,7 @@
 #include "aws_call.h"
 #include "kpg_time.h"
 #include "aws_call_internal.h"
+#include "s3_xml.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -277,6 +278,7 @@ static void classify_http(aws_call_result *res, const aws_rx *rx)
 {
 	json_t *root = NULL, *v;
 	const char *msg = NULL;
+	char xml_msg[sizeof(res->error_message)];
 
 	res->outcome = AWS_CALL_FAILED;
 	if (res->body_len)
@@ -295,6 +297,11 @@ static void classify_http(aws_call_result *res, const aws_rx *rx)
 	if (!res->error_type[0] && rx->error_type_hdr[0])
 		set_error_type(res->error_type, sizeof(res->error_type),
 			       rx->error_type_hdr);
+	/* S3 answers errors in XML: <Error><Code>SlowDown</Code>... */
+	if (!res->error_type[0] && !msg &&
+	    s3_xml_error(res->body, res->body_len, res->error_type,
+			 sizeof(res->error_type), xml_msg, sizeof(xml_msg)) == 0)
+		msg = xml_msg;
 	if (!res->error_type[0])
 		snprintf(res->error_type, sizeof(res->error_type), "HTTP%ld",
 			 res->http_status);

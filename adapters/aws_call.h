@@ -67,7 +67,8 @@ typedef struct aws_call_result {
 				    (capped at max_answer) */
 	char error_type[128];    /* "ThrottlingException", ... ("" on 2xx);
 				    the part after '#' of __type, or the
-				    x-amzn-ErrorType header; for transport
+				    x-amzn-ErrorType header, or S3's XML
+				    <Error><Code> (with its <Message>); for transport
 				    errors curl's name, e.g. "CURLE_COULDNT_CONNECT" */
 	char error_message[512]; /* AWS's message or curl's, no secrets */
 	char request_id[128];    /* x-amzn-RequestId (S3: x-amz-request-id),

@@ -220,6 +220,16 @@ static int get_creds(void *opaque, aws_creds *out, kpg_err *err)
 	return aws_creds_get(opaque, out, err);
 }
 
+/* Credentials S3 calls expired are fetched again before the retry
+ * aws_call_retry makes at once. */
+static void on_attempt(void *opaque, int attempt, const aws_call_result *res)
+{
+	(void)attempt;
+	if (strcmp(res->error_type, "ExpiredToken") == 0 ||
+	    strcmp(res->error_type, "ExpiredTokenException") == 0)
+		aws_creds_invalidate(opaque);
+}
+
 /* One signed GET with retries; 0 with the 2xx answer in *res (caller
  * frees it), or an error naming what (s3://bucket/what). */
 static int s3_request(s3_client *c, const char *url, const char *const *headers,
@@ -228,7 +238,7 @@ static int s3_request(s3_client *c, const char *url, const char *const *headers,
 {
 	aws_call_request rq;
 	aws_retry_policy pol;
-	char code[128], msg[300];
+	char msg[300];
 	int rc;
 
 	memset(&rq, 0, sizeof(rq));
@@ -243,6 +253,7 @@ static int s3_request(s3_client *c, const char *url, const char *const *headers,
 	rq.max_answer = max_answer;
 	pol.max_attempts = c->max_attempts;
 	pol.get_creds = get_creds;
+	pol.on_attempt = on_attempt;
 	pol.opaque = c->creds;
 	rc = aws_call_retry(&rq, &pol, res, err);
 	if (rc) {
@@ -253,11 +264,9 @@ static int s3_request(s3_client *c, const char *url, const char *const *headers,
 	}
 	if (res->outcome == AWS_CALL_OK)
 		return 0;
-	if (s3_xml_error(res->body, res->body_len, code, sizeof(code), msg,
-			 sizeof(msg)) == 0)
-		snprintf(res->error_type, sizeof(res->error_type), "%s", code);
-	else
-		snprintf(msg, sizeof(msg), "%.299s", res->error_message);
+	/* S3's <Error> Code and Message are aws_call's error type and
+	 * message (classify_http) */
+	snprintf(msg, sizeof(msg), "%.299s", res->error_message);
 	if (res->http_status)
 		kpg_err_set(err, "s3://%s/%s: HTTP %ld %s: %s (%d attempt%s)",
 			    what_bucket, what, res->http_status, res->error_type,

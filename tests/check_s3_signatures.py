@@ -4,7 +4,8 @@ S3SigV4Auth (payload hash header, session token, signed headers):
 
 - temporary credentials (AWS_SESSION_TOKEN) sign every ListObjectsV2 and
   GetObject (paged by 3 keys), and the replay equals the local one;
-- a 503 SlowDown is retried, and the replay still succeeds;
+- a 503 SlowDown and a 400 RequestTimeout (S3's XML errors) are retried,
+  and the replay still succeeds;
 - a wrong secret is a loud 403 SignatureDoesNotMatch (exit 2) naming the
   prefix; an AccessDenied GetObject names the object; no secret printed."""
 import json
@@ -109,6 +110,21 @@ try:
     got = [e["status"] for e in log() if e["kind"] == "s3"][:2]
     c.ok(p.returncode in (0, 1, 2) and '"capture"' in p.stdout and got == [503, 200],
          f"a 503 SlowDown is retried: {got} {p.returncode} {p.stderr[-500:]}")
+
+    # S3's 400 RequestTimeout (in XML) is retried too
+    control("/_mock/reset", {})
+    for dirpath, _, files in os.walk(os.path.join(local, one)):
+        for f in files:
+            with open(os.path.join(dirpath, f)) as fh:
+                control("/_mock/s3", {"bucket": "sm-bucket",
+                                      "key": "dc/" + os.path.relpath(os.path.join(dirpath, f), local),
+                                      "body": fh.read()})
+    control("/_mock/fail", {"match": "GetObject", "responses": [
+        {"status": 400, "type": "RequestTimeout", "message": "Your socket connection timed out"}]})
+    p = replay("s3://sm-bucket/dc/" + one)
+    got = [e["status"] for e in log() if e["kind"] == "s3" and e["target"] == "GetObject"][:2]
+    c.ok('"capture"' in p.stdout and got == [400, 200],
+         f"a 400 RequestTimeout is retried: {got} {p.returncode} {p.stderr[-500:]}")
 
     # a wrong secret: loud, named, no secret printed
     bad = dict(env, AWS_SECRET_ACCESS_KEY="a-wrong-secret-value")
