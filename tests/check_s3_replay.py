@@ -3,12 +3,13 @@ registry, installed into tools/node_modules by scripts/install-deps.sh),
 started here on loopback with its own folder and killed at exit. The
 example world's first week is uploaded in SageMaker's layout by botocore
 (a separate client), then replayed from s3:// prefixes and from the same
-files in a local folder: the --json summaries (windows, decisions,
+files in a local folder (one of them gzipped): the --json summaries (windows, decisions,
 rejects) and the audit logs' decisions must be identical. Listing is paged
 by 2 keys (KPIGATE_S3_MAX_KEYS), so every page boundary is crossed.
 
 A missing s3rver is a failure, never a skip. s3rver does not verify
 signatures: check_s3_signatures.py does, against tests/support/aws_mock.py."""
+import gzip
 import json
 import os
 import shutil
@@ -97,6 +98,13 @@ with open(os.path.join(hour, "late.jsonl"), "w") as f:
     f.write(line)  # inferenceTime of 2026-01-05, in the 2026-01-06 07h folder
 with open(os.path.join(local, "capture", "README.json"), "w") as f:
     f.write("{}\n")
+# one hour's capture gzipped (*.jsonl.gz: decompressed as it is read)
+gz_dir = os.path.join(local, "capture", "churn-endpoint", "AllTraffic", "2026", "01", "07")
+gz_src = os.path.join(gz_dir, sorted(os.listdir(gz_dir))[0])
+gz_src = os.path.join(gz_src, sorted(os.listdir(gz_src))[0])
+with open(gz_src, "rb") as f, gzip.open(gz_src + ".gz", "wb") as g:
+    g.write(f.read())
+os.unlink(gz_src)
 pol = json.load(open(os.path.join(ex, "policy.json")))
 pol["reference"]["path"] = os.path.join(ex, "train.csv")
 pol["guards"]["min_records"] = 5
