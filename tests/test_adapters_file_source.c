@@ -125,6 +125,7 @@ static void test_expand_order(void **state)
 	assert_int_equal(fl.n, 6);
 	assert_string_equal(rel(&fl, 0), "other/top.jsonl");
 	assert_true(fl.partition_ms[0] == INT64_MIN);
+	assert_null(fl.tags[0]); /* a local file has no version tag */
 	assert_string_equal(rel(&fl, 1), "ep/v/2021/12/31/23/deeper/d.json");
 	assert_true(fl.partition_ms[1] == hour_ms(2021, 12, 31, 23));
 	assert_string_equal(rel(&fl, 2), "ep/v/2022/04/17/23/c.jsonl");
@@ -404,11 +405,68 @@ static void test_line_reader_gzip(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* A fake remote lister: objects as an S3 listing would give them. */
+static int fake_remote(void *opaque, const char *url, file_list_sink *sink,
+		       kpg_err *err)
+{
+	int *calls = opaque;
+	int rc;
+
+	++*calls;
+	if (strcmp(url, "s3://b/missing") == 0) {
+		kpg_err_set(err, "%s: nothing there", url);
+		return KPG_ENOTFOUND;
+	}
+	if ((rc = file_list_sink_add(sink, "s3://b/ep/v/2022/04/18/01/x.jsonl", "\"e1\"", 0, err)) ||
+	    (rc = file_list_sink_add(sink, "s3://b/ep/v/2022/04/18/00/y.jsonl.gz", "\"e2\"", 0, err)) ||
+	    (rc = file_list_sink_add(sink, "s3://b/ep/v/2022/04/18/00/README.json", "\"e3\"", 0, err)) ||
+	    (rc = file_list_sink_add(sink, "s3://b/ep/notes.txt", "\"e4\"", 1, err)))
+		return rc;
+	return 0;
+}
+
+static void test_expand_remote(void **state)
+{
+	file_list fl;
+	kpg_err err = {""};
+	int calls = 0;
+	const char *paths[] = {"s3://b/ep", "s3://b/ep"};
+	const char *missing[] = {"s3://b/missing"};
+	(void)state;
+
+	/* the same objects listed twice are listed once, sorted with the
+	 * local rules, with their tags; skipped names counted */
+	assert_int_equal(file_list_expand_remote(paths, 2, "s3://", fake_remote, &calls, &fl, &err),
+			 0);
+	assert_int_equal(calls, 2);
+	assert_int_equal(fl.n, 3);
+	assert_string_equal(fl.paths[0], "s3://b/ep/notes.txt"); /* named: taken */
+	assert_string_equal(fl.tags[0], "\"e4\"");
+	assert_true(fl.partition_ms[0] == INT64_MIN);
+	assert_string_equal(fl.paths[1], "s3://b/ep/v/2022/04/18/00/y.jsonl.gz");
+	assert_string_equal(fl.tags[1], "\"e2\"");
+	assert_true(fl.partition_ms[1] == hour_ms(2022, 4, 18, 0));
+	assert_string_equal(fl.paths[2], "s3://b/ep/v/2022/04/18/01/x.jsonl");
+	assert_string_equal(fl.tags[2], "\"e1\"");
+	assert_int_equal(fl.skipped[FILE_SKIP_JSON], 2);
+	assert_int_equal(fl.n_skipped, 2);
+	assert_string_equal(fl.skipped_first[0], "s3://b/ep/v/2022/04/18/00/README.json");
+	file_list_free(&fl);
+
+	/* a lister's error is the expansion's, and nothing leaks */
+	assert_int_equal(file_list_expand_remote(missing, 1, "s3://", fake_remote, &calls, &fl, &err),
+			 KPG_ENOTFOUND);
+	assert_non_null(strstr(err.msg, "nothing there"));
+	assert_int_equal(fl.n, 0);
+	file_list_free(&fl);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_partition_time),
 		cmocka_unit_test(test_expand_order),
+		cmocka_unit_test(test_expand_remote),
 		cmocka_unit_test(test_line_reader),
 		cmocka_unit_test(test_line_reader_long),
 		cmocka_unit_test(test_line_reader_gzip),
