@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #define AWS_BODY_CAP ((size_t)1 << 20)
 #define AWS_DEFAULT_TIMEOUT_MS 10000
@@ -42,6 +43,10 @@ typedef struct aws_rx {
 	char *buf;
 	size_t len, alloc, cap;
 	int too_big;
+	CURL *h;         /* borrowed: asked for the status in rx_body */
+	FILE *sink;      /* borrowed: a 2xx body goes here (request's body_sink) */
+	size_t sunk;     /* bytes written to sink */
+	int sink_failed; /* fwrite to sink failed */
 	char request_id[128];
 	char error_type_hdr[128];
 } aws_rx;
@@ -50,7 +55,21 @@ static size_t rx_body(char *data, size_t size, size_t nmemb, void *opaque)
 {
 	aws_rx *rx = opaque;
 	size_t n = size * nmemb;
+	long status = 0;
 
+	if (rx->sink && curl_easy_getinfo(rx->h, CURLINFO_RESPONSE_CODE, &status) == CURLE_OK &&
+	    status >= 200 && status < 300) {
+		if (n > rx->cap - rx->sunk) {
+			rx->too_big = 1;
+			return 0;
+		}
+		if (fwrite(data, 1, n, rx->sink) != n) {
+			rx->sink_failed = 1;
+			return 0;
+		}
+		rx->sunk += n;
+		return n;
+	}
 	if (n > rx->cap - rx->len) {
 		rx->too_big = 1;
 		return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
@@ -348,11 +367,21 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 			    curl_easy_strerror(curl_init_rc));
 		return KPG_ENOMEM;
 	}
+	/* a sink holds this attempt's answer only */
+	if (rq->body_sink && (fflush(rq->body_sink) != 0 ||
+			      ftruncate(fileno(rq->body_sink), 0) != 0 ||
+			      fseek(rq->body_sink, 0, SEEK_SET) != 0)) {
+		kpg_err_set(err, "aws call: cannot empty the answer's file: %s",
+			    strerror(errno));
+		return KPG_EIO;
+	}
 	h = curl_easy_init();
 	if (!h) {
 		kpg_err_set(err, "aws call: curl_easy_init failed");
 		return KPG_ENOMEM;
 	}
+	rx.h = h;
+	rx.sink = rq->body_sink;
 
 	rx.cap = rq->max_answer ? rq->max_answer : AWS_BODY_CAP;
 	/* Headers: each appended line is copied by curl. */
@@ -446,6 +475,12 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 			 "ResponseTooLarge");
 		snprintf(res->error_message, sizeof(res->error_message),
 			 "the answer is larger than %zu bytes", rx.cap);
+	} else if (cc == CURLE_WRITE_ERROR && rx.sink_failed) {
+		kpg_err_set(err, "aws call: cannot write the answer to its file: %s",
+			    strerror(errno));
+		aws_call_result_free(res);
+		rc = KPG_EIO;
+		goto done;
 	} else if (cc == CURLE_WRITE_ERROR) {
 		goto nomem; /* rx_body's realloc failed */
 	} else if (cc != CURLE_OK) {

@@ -23,6 +23,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "aws_creds.h"
 #include "kpg_error.h"
@@ -45,6 +46,11 @@ typedef struct aws_call_request {
 	   NULL = none. Borrowed. */
 	const char *const *headers;
 	size_t max_answer; /* cap of the answer's body; 0 = 1 MiB */
+	/* NULL, or where a 2xx answer's body goes (the result's body is then
+	   empty; other answers stay in the result). Emptied (truncated) at
+	   the start of every attempt, so a retry never appends to a broken
+	   answer. Borrowed; a seekable file opened for writing. */
+	FILE *body_sink;
 } aws_call_request;
 
 typedef enum aws_call_outcome {

@@ -233,7 +233,7 @@ static void on_attempt(void *opaque, int attempt, const aws_call_result *res)
 /* One signed GET with retries; 0 with the 2xx answer in *res (caller
  * frees it), or an error naming what (s3://bucket/what). */
 static int s3_request(s3_client *c, const char *url, const char *const *headers,
-		      size_t max_answer, const char *what_bucket,
+		      size_t max_answer, FILE *sink, const char *what_bucket,
 		      const char *what, aws_call_result *res, kpg_err *err)
 {
 	aws_call_request rq;
@@ -251,6 +251,7 @@ static int s3_request(s3_client *c, const char *url, const char *const *headers,
 	rq.timeout_ms = 60000;
 	rq.headers = headers;
 	rq.max_answer = max_answer;
+	rq.body_sink = sink;
 	pol.max_attempts = c->max_attempts;
 	pol.get_creds = get_creds;
 	pol.on_attempt = on_attempt;
@@ -330,8 +331,8 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix,
 			rc = KPG_ETOOBIG;
 			goto done;
 		}
-		rc = s3_request(c, url, s3_get_headers, S3_LIST_ANSWER_MAX, bucket,
-				prefix, &res, err);
+		rc = s3_request(c, url, s3_get_headers, S3_LIST_ANSWER_MAX, NULL,
+				bucket, prefix, &res, err);
 		if (requests)
 			++*requests;
 		if (rc)
@@ -405,14 +406,10 @@ int s3_get(s3_client *c, const char *bucket, const char *key,
 		rc = KPG_ETOOBIG;
 		goto done;
 	}
-	rc = s3_request(c, url, hdrs, c->max_object, bucket, key, &res, err);
-	if (rc)
-		goto done;
-	if (res.body_len && fwrite(res.body, 1, res.body_len, out) != res.body_len) {
-		kpg_err_set(err, "s3://%s/%.300s: cannot write the object locally", bucket, key);
-		rc = KPG_EIO;
-	}
-	aws_call_result_free(&res);
+	/* streamed into out, never whole in memory */
+	rc = s3_request(c, url, hdrs, c->max_object, out, bucket, key, &res, err);
+	if (rc == 0)
+		aws_call_result_free(&res);
 done:
 	free(url);
 	return rc;

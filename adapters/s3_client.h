@@ -41,7 +41,7 @@ typedef struct s3_client_options {
 	int max_attempts;      /* per request; 0 = AWS_CALL_DEFAULT_ATTEMPTS */
 } s3_client_options;
 
-#define S3_DEFAULT_MAX_OBJECT ((size_t)256 << 20) /* 256 MiB */
+#define S3_DEFAULT_MAX_OBJECT ((size_t)4 << 30) /* 4 GiB, on disk */
 
 /* Resolves the endpoint and the credential source (no request yet).
  * Caller frees with s3_client_free. KPG_EINVAL for a bad endpoint or
@@ -67,9 +67,10 @@ int s3_list(s3_client *c, const char *bucket, const char *prefix,
 	    const char *start_after, s3_object_fn fn, void *opaque,
 	    size_t *requests, kpg_err *err);
 
-/* GetObject of bucket/key into out (written from its current position),
- * refused unless the object still has etag (If-Match; NULL = any). At
- * most the client's max_object bytes. */
+/* GetObject of bucket/key streamed into out (a seekable file opened for
+ * writing: emptied first, and again before each retry), refused unless
+ * the object still has etag (If-Match; NULL = any). At most the client's
+ * max_object bytes. */
 int s3_get(s3_client *c, const char *bucket, const char *key,
 	   const char *etag, FILE *out, kpg_err *err);
 

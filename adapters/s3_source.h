@@ -12,8 +12,9 @@
  *
  * An object is read as it was listed: GetObject with If-Match: its ETag,
  * so one that was overwritten since is a loud error, never a mix. It is
- * downloaded into an unlinked temporary file (TMPDIR) and read with the
- * line reader, gzip and all, so its lines are exactly a local copy's. */
+ * streamed into a temporary file (TMPDIR), unlinked once the line reader
+ * has it open, and read with the line reader, gzip and all, so its lines
+ * are exactly a local copy's. */
 #ifndef S3_SOURCE_H
 #define S3_SOURCE_H
 
