@@ -95,15 +95,20 @@ try:
     except ValueError:
         c.fail(f"not JSON: {sp.stdout[:300]} {sp.stderr[-500:]}")
 
-    # throttled once: retried with backoff
-    control("/_mock/reset", {})  # the bucket goes too: put one object back
     one = "capture/churn-endpoint/AllTraffic/2026/01/05"
-    for dirpath, _, files in os.walk(os.path.join(local, one)):
-        for f in files:
-            with open(os.path.join(dirpath, f)) as fh:
-                control("/_mock/s3", {"bucket": "sm-bucket",
-                                      "key": "dc/" + os.path.relpath(os.path.join(dirpath, f), local),
-                                      "body": fh.read()})
+
+    def fresh_day():
+        """A reset emulator (empty log) holding one day's capture only."""
+        control("/_mock/reset", {})  # the buckets go too
+        for dirpath, _, files in os.walk(os.path.join(local, one)):
+            for f in files:
+                with open(os.path.join(dirpath, f)) as fh:
+                    control("/_mock/s3", {"bucket": "sm-bucket", "body": fh.read(),
+                                          "key": "dc/" + os.path.relpath(
+                                              os.path.join(dirpath, f), local)})
+
+    # throttled once: retried with backoff
+    fresh_day()
     control("/_mock/fail", {"match": "ListObjectsV2", "responses": [
         {"status": 503, "type": "SlowDown", "message": "Please reduce your request rate."}]})
     p = replay("s3://sm-bucket/dc/" + one)
@@ -112,13 +117,7 @@ try:
          f"a 503 SlowDown is retried: {got} {p.returncode} {p.stderr[-500:]}")
 
     # S3's 400 RequestTimeout (in XML) is retried too
-    control("/_mock/reset", {})
-    for dirpath, _, files in os.walk(os.path.join(local, one)):
-        for f in files:
-            with open(os.path.join(dirpath, f)) as fh:
-                control("/_mock/s3", {"bucket": "sm-bucket",
-                                      "key": "dc/" + os.path.relpath(os.path.join(dirpath, f), local),
-                                      "body": fh.read()})
+    fresh_day()
     control("/_mock/fail", {"match": "GetObject", "responses": [
         {"status": 400, "type": "RequestTimeout", "message": "Your socket connection timed out"}]})
     p = replay("s3://sm-bucket/dc/" + one)
