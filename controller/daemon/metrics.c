@@ -1,15 +1,125 @@
 #include "metrics.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "kpg_log.h"
 #include "kpg_time.h"
 
 void metrics_init(metrics *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->start_ms = kpg_time_now_ms();
+	pthread_mutex_init(&m->models_lock, NULL);
+}
+
+void metrics_free(metrics *m)
+{
+	for (size_t i = 0; i < m->n_models; i++) {
+		metrics_model *mm = &m->models[i];
+
+		for (size_t k = 0; k < mm->n_kpis; k++)
+			free(mm->kpis[k].name);
+		for (size_t f = 0; f < mm->n_features; f++)
+			free(mm->features[f].name);
+		free(mm->features);
+		free(mm->name);
+	}
+	free(m->models);
+	m->models = NULL;
+	m->n_models = 0;
+	pthread_mutex_destroy(&m->models_lock);
+}
+
+void metrics_models_lock(metrics *m)
+{
+	pthread_mutex_lock(&m->models_lock);
+}
+
+void metrics_models_unlock(metrics *m)
+{
+	pthread_mutex_unlock(&m->models_lock);
+}
+
+/* A slot refused: counted, and the first of each kind logged. */
+static void *slot_dropped(metrics *m, int *warned, const char *what,
+			  const char *name, int cap)
+{
+	m->series_dropped++;
+	if (!*warned) {
+		*warned = 1;
+		log_warnx("metrics: no per-model series for %s \"%s\" (at most %d, "
+			  "or out of memory); counted in "
+			  "kpigate_metrics_series_dropped_total, logged once",
+			  what, name, cap);
+	}
+	return NULL;
+}
+
+metrics_model *metrics_model_slot(metrics *m, const char *name)
+{
+	metrics_model *mm;
+
+	for (size_t i = 0; i < m->n_models; i++)
+		if (strcmp(m->models[i].name, name) == 0)
+			return &m->models[i];
+	if (m->models == NULL)
+		m->models = calloc(METRICS_MAX_MODELS, sizeof(*m->models));
+	if (m->models == NULL || m->n_models == METRICS_MAX_MODELS)
+		return slot_dropped(m, &m->warned_models, "model", name,
+				    METRICS_MAX_MODELS);
+	mm = &m->models[m->n_models];
+	memset(mm, 0, sizeof(*mm));
+	mm->name = strdup(name);
+	if (mm->name == NULL)
+		return slot_dropped(m, &m->warned_models, "model", name,
+				    METRICS_MAX_MODELS);
+	m->n_models++;
+	return mm;
+}
+
+metrics_feature *metrics_feature_slot(metrics *m, metrics_model *mm,
+				      const char *name)
+{
+	metrics_feature *f;
+
+	for (size_t i = 0; i < mm->n_features; i++)
+		if (strcmp(mm->features[i].name, name) == 0)
+			return &mm->features[i];
+	if (mm->features == NULL)
+		mm->features = calloc(METRICS_MAX_FEATURES, sizeof(*mm->features));
+	if (mm->features == NULL || mm->n_features == METRICS_MAX_FEATURES)
+		return slot_dropped(m, &m->warned_features, "feature", name,
+				    METRICS_MAX_FEATURES);
+	f = &mm->features[mm->n_features];
+	f->name = strdup(name);
+	if (f->name == NULL)
+		return slot_dropped(m, &m->warned_features, "feature", name,
+				    METRICS_MAX_FEATURES);
+	f->psi = f->ks = NAN;
+	mm->n_features++;
+	return f;
+}
+
+metrics_kpi *metrics_kpi_slot(metrics *m, metrics_model *mm, const char *name)
+{
+	metrics_kpi *k;
+
+	for (size_t i = 0; i < mm->n_kpis; i++)
+		if (strcmp(mm->kpis[i].name, name) == 0)
+			return &mm->kpis[i];
+	if (mm->n_kpis == METRICS_MAX_KPIS)
+		return slot_dropped(m, &m->warned_kpis, "KPI", name, METRICS_MAX_KPIS);
+	k = &mm->kpis[mm->n_kpis];
+	memset(k, 0, sizeof(*k));
+	k->name = strdup(name);
+	if (k->name == NULL)
+		return slot_dropped(m, &m->warned_kpis, "KPI", name, METRICS_MAX_KPIS);
+	mm->n_kpis++;
+	return k;
 }
 
 const char *metrics_readiness_reason(metrics_readiness r)
@@ -73,7 +183,112 @@ static void gauge_seconds(render_buf *rb, const char *name, const char *help,
 		  help, name, name, (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
-size_t metrics_render(const metrics *m, char *buf, size_t cap)
+/* A label value in the exposition format: \\, \" and \n escaped. */
+static void rb_label(render_buf *rb, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			rb_printf(rb, "\\\\");
+		else if (*v == '"')
+			rb_printf(rb, "\\\"");
+		else if (*v == '\n')
+			rb_printf(rb, "\\n");
+		else
+			rb_printf(rb, "%c", *v);
+	}
+}
+
+/* One sample name{model="M"[,label="v"]} value; a NaN as Prometheus
+ * spells it. */
+static void model_sample(render_buf *rb, const char *name, const char *model,
+			 const char *label, const char *lv, double v)
+{
+	rb_printf(rb, "%s{model=\"", name);
+	rb_label(rb, model);
+	if (label != NULL) {
+		rb_printf(rb, "\",%s=\"", label);
+		rb_label(rb, lv);
+	}
+	if (isnan(v))
+		rb_printf(rb, "\"} NaN\n");
+	else
+		rb_printf(rb, "\"} %.17g\n", v);
+}
+
+static void family(render_buf *rb, const char *name, const char *type,
+		   const char *help)
+{
+	rb_printf(rb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* The per-model series, under models_lock. */
+static void render_models(metrics *m, render_buf *rb)
+{
+	metrics_models_lock(m);
+	family(rb, "kpigate_model_kpi", "gauge",
+	       "The latest decided window's KPI value, by model and KPI.");
+	for (size_t i = 0; i < m->n_models; i++)
+		for (size_t k = 0; k < m->models[i].n_kpis; k++)
+			if (m->models[i].kpis[k].has_value)
+				model_sample(rb, "kpigate_model_kpi", m->models[i].name,
+					     "kpi", m->models[i].kpis[k].name,
+					     m->models[i].kpis[k].value);
+	family(rb, "kpigate_model_kpi_threshold", "gauge",
+	       "The policy's threshold of a KPI (min or max), by model and KPI.");
+	for (size_t i = 0; i < m->n_models; i++)
+		for (size_t k = 0; k < m->models[i].n_kpis; k++)
+			if (m->models[i].kpis[k].has_threshold)
+				model_sample(rb, "kpigate_model_kpi_threshold",
+					     m->models[i].name, "kpi",
+					     m->models[i].kpis[k].name,
+					     m->models[i].kpis[k].threshold);
+	family(rb, "kpigate_model_feature_psi", "gauge",
+	       "The latest decided window's PSI, by model and feature (NaN: not computed).");
+	for (size_t i = 0; i < m->n_models; i++)
+		for (size_t f = 0; f < m->models[i].n_features; f++)
+			model_sample(rb, "kpigate_model_feature_psi", m->models[i].name,
+				     "feature", m->models[i].features[f].name,
+				     m->models[i].features[f].psi);
+	family(rb, "kpigate_model_feature_ks_statistic", "gauge",
+	       "The latest decided window's two-sample KS statistic, by model and feature (NaN: not computed).");
+	for (size_t i = 0; i < m->n_models; i++)
+		for (size_t f = 0; f < m->models[i].n_features; f++)
+			model_sample(rb, "kpigate_model_feature_ks_statistic",
+				     m->models[i].name, "feature",
+				     m->models[i].features[f].name,
+				     m->models[i].features[f].ks);
+	family(rb, "kpigate_model_decisions_total", "counter",
+	       "Decisions, by model and outcome.");
+	for (size_t i = 0; i < m->n_models; i++) {
+		model_sample(rb, "kpigate_model_decisions_total", m->models[i].name,
+			     "decision", "retrain", (double)m->models[i].retrains);
+		model_sample(rb, "kpigate_model_decisions_total", m->models[i].name,
+			     "decision", "hold", (double)m->models[i].holds);
+	}
+	family(rb, "kpigate_model_energy_kwh_total", "counter",
+	       "Estimated retraining energy in kWh, by model: spent (retrains decided) or avoided (retrains a drift-only rule would have run).");
+	for (size_t i = 0; i < m->n_models; i++) {
+		model_sample(rb, "kpigate_model_energy_kwh_total", m->models[i].name,
+			     "effect", "spent", m->models[i].kwh_spent);
+		model_sample(rb, "kpigate_model_energy_kwh_total", m->models[i].name,
+			     "effect", "avoided", m->models[i].kwh_avoided);
+	}
+	family(rb, "kpigate_model_carbon_kg_co2e_total", "counter",
+	       "Estimated retraining emissions in kg CO2e, by model: spent or avoided.");
+	for (size_t i = 0; i < m->n_models; i++) {
+		model_sample(rb, "kpigate_model_carbon_kg_co2e_total", m->models[i].name,
+			     "effect", "spent", m->models[i].kg_spent);
+		model_sample(rb, "kpigate_model_carbon_kg_co2e_total", m->models[i].name,
+			     "effect", "avoided", m->models[i].kg_avoided);
+	}
+	family(rb, "kpigate_metrics_series_dropped_total", "counter",
+	       "Per-model series not kept: past the caps on models, features or KPIs.");
+	rb_printf(rb, "kpigate_metrics_series_dropped_total %llu\n",
+		  (unsigned long long)m->series_dropped);
+	metrics_models_unlock(m);
+}
+
+size_t metrics_render(metrics *m, char *buf, size_t cap)
 {
 	render_buf rb = {buf, cap, 0};
 
@@ -166,5 +381,6 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 	gauge_seconds(&rb, "kpigate_last_checkpoint_timestamp_seconds",
 		      "Last checkpoint written, seconds since the epoch (0 = none yet).",
 		      metrics_get_i64(&m->last_checkpoint_ms));
+	render_models(m, &rb);
 	return rb.len;
 }
