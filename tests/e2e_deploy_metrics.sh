@@ -13,7 +13,8 @@
 #     decisions' estimates by effect;
 #  3. every metric name deploy/prometheus/alerts.yml and
 #     deploy/grafana/kpigate-dashboard.json use is one the daemon exports
-#     (and a bogus one is caught).
+#     (and a bogus one is caught), and docs/operations.md lists every
+#     family exported.
 . "$(dirname "$0")/lib/e2e_lib.sh" "$@"
 e2e_need_kafka
 command -v promtool >/dev/null || fail "promtool is not installed (Debian's prometheus; scripts/install-deps.sh)"
@@ -170,6 +171,10 @@ for f in deploy/prometheus/alerts.yml deploy/grafana/kpigate-dashboard.json; do
 	missing=$(comm -23 "$work/used.txt" "$work/exported.txt")
 	[[ -z $missing ]] || fail "$f uses metrics the daemon does not export: $missing"
 done
+# and docs/operations.md's metric tables name every family exported
+while read -r name; do
+	grep -q "\`$name[{\`]" "$repo/docs/operations.md" || fail "docs/operations.md does not list $name"
+done <"$work/exported.txt"
 # the check itself: a bogus name in a copy of the rules is caught
 sed 's/kpigate_consumer_lag > 100000/kpigate_consumer_lagg > 100000/' \
 	"$repo/deploy/prometheus/alerts.yml" >"$work/bogus.yml"
