@@ -2,6 +2,7 @@
 
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,66 +60,65 @@ static void *slot_dropped(metrics *m, int *warned, const char *what,
 	return NULL;
 }
 
+/* The element of arr (*n of size bytes, each starting with its owned
+ * char *name) named name, or a new zeroed one appended when fewer than
+ * cap are there; NULL when full or out of memory. */
+static void *slot_find_add(void *arr, size_t size, size_t *n, size_t cap,
+			   const char *name)
+{
+	char *p = arr;
+
+	for (size_t i = 0; i < *n; i++, p += size)
+		if (strcmp(*(char **)p, name) == 0)
+			return p;
+	if (arr == NULL || *n == cap)
+		return NULL;
+	memset(p, 0, size);
+	if ((*(char **)p = strdup(name)) == NULL)
+		return NULL;
+	(*n)++;
+	return p;
+}
+
 metrics_model *metrics_model_slot(metrics *m, const char *name)
 {
 	metrics_model *mm;
 
-	for (size_t i = 0; i < m->n_models; i++)
-		if (strcmp(m->models[i].name, name) == 0)
-			return &m->models[i];
 	if (m->models == NULL)
 		m->models = calloc(METRICS_MAX_MODELS, sizeof(*m->models));
-	if (m->models == NULL || m->n_models == METRICS_MAX_MODELS)
+	mm = slot_find_add(m->models, sizeof(*mm), &m->n_models, METRICS_MAX_MODELS,
+			   name);
+	if (mm == NULL)
 		return slot_dropped(m, &m->warned_models, "model", name,
 				    METRICS_MAX_MODELS);
-	mm = &m->models[m->n_models];
-	memset(mm, 0, sizeof(*mm));
-	mm->name = strdup(name);
-	if (mm->name == NULL)
-		return slot_dropped(m, &m->warned_models, "model", name,
-				    METRICS_MAX_MODELS);
-	m->n_models++;
 	return mm;
 }
 
 metrics_feature *metrics_feature_slot(metrics *m, metrics_model *mm,
 				      const char *name)
 {
+	size_t before = mm->n_features;
 	metrics_feature *f;
 
-	for (size_t i = 0; i < mm->n_features; i++)
-		if (strcmp(mm->features[i].name, name) == 0)
-			return &mm->features[i];
 	if (mm->features == NULL)
 		mm->features = calloc(METRICS_MAX_FEATURES, sizeof(*mm->features));
-	if (mm->features == NULL || mm->n_features == METRICS_MAX_FEATURES)
+	f = slot_find_add(mm->features, sizeof(*f), &mm->n_features,
+			  METRICS_MAX_FEATURES, name);
+	if (f == NULL)
 		return slot_dropped(m, &m->warned_features, "feature", name,
 				    METRICS_MAX_FEATURES);
-	f = &mm->features[mm->n_features];
-	f->name = strdup(name);
-	if (f->name == NULL)
-		return slot_dropped(m, &m->warned_features, "feature", name,
-				    METRICS_MAX_FEATURES);
-	f->psi = f->ks = NAN;
-	mm->n_features++;
+	if (mm->n_features > before)
+		f->psi = f->ks = NAN; /* not computed until a window says */
 	return f;
 }
 
 metrics_kpi *metrics_kpi_slot(metrics *m, metrics_model *mm, const char *name)
 {
-	metrics_kpi *k;
+	metrics_kpi *k = slot_find_add(mm->kpis, sizeof(*k), &mm->n_kpis,
+				       METRICS_MAX_KPIS, name);
 
-	for (size_t i = 0; i < mm->n_kpis; i++)
-		if (strcmp(mm->kpis[i].name, name) == 0)
-			return &mm->kpis[i];
-	if (mm->n_kpis == METRICS_MAX_KPIS)
+	if (k == NULL)
 		return slot_dropped(m, &m->warned_kpis, "KPI", name, METRICS_MAX_KPIS);
-	k = &mm->kpis[mm->n_kpis];
-	memset(k, 0, sizeof(*k));
-	k->name = strdup(name);
-	if (k->name == NULL)
-		return slot_dropped(m, &m->warned_kpis, "KPI", name, METRICS_MAX_KPIS);
-	mm->n_kpis++;
 	return k;
 }
 
@@ -221,66 +221,78 @@ static void family(render_buf *rb, const char *name, const char *type,
 	rb_printf(rb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
+/* A KPI family: each KPI's value, or its threshold, where it has one. */
+static void render_kpis(metrics *m, render_buf *rb, const char *name,
+			const char *help, int threshold)
+{
+	family(rb, name, "gauge", help);
+	for (size_t i = 0; i < m->n_models; i++)
+		for (size_t k = 0; k < m->models[i].n_kpis; k++) {
+			const metrics_kpi *mk = &m->models[i].kpis[k];
+
+			if (threshold ? mk->has_threshold : mk->has_value)
+				model_sample(rb, name, m->models[i].name, "kpi", mk->name,
+					     threshold ? mk->threshold : mk->value);
+		}
+}
+
+/* A feature family: each feature's PSI, or its KS statistic. */
+static void render_features(metrics *m, render_buf *rb, const char *name,
+			    const char *help, int ks)
+{
+	family(rb, name, "gauge", help);
+	for (size_t i = 0; i < m->n_models; i++)
+		for (size_t f = 0; f < m->models[i].n_features; f++) {
+			const metrics_feature *mf = &m->models[i].features[f];
+
+			model_sample(rb, name, m->models[i].name, "feature", mf->name,
+				     ks ? mf->ks : mf->psi);
+		}
+}
+
+/* A counter family of two series per model, label=a and label=b. */
+static void render_pair(metrics *m, render_buf *rb, const char *name,
+			const char *help, const char *label, const char *a,
+			size_t a_at, const char *b, size_t b_at)
+{
+	family(rb, name, "counter", help);
+	for (size_t i = 0; i < m->n_models; i++) {
+		const char *mm = (const char *)&m->models[i];
+		double va, vb;
+
+		memcpy(&va, mm + a_at, sizeof(va));
+		memcpy(&vb, mm + b_at, sizeof(vb));
+		model_sample(rb, name, m->models[i].name, label, a, va);
+		model_sample(rb, name, m->models[i].name, label, b, vb);
+	}
+}
+
 /* The per-model series, under models_lock. */
 static void render_models(metrics *m, render_buf *rb)
 {
 	metrics_models_lock(m);
-	family(rb, "kpigate_model_kpi", "gauge",
-	       "The latest decided window's KPI value, by model and KPI.");
-	for (size_t i = 0; i < m->n_models; i++)
-		for (size_t k = 0; k < m->models[i].n_kpis; k++)
-			if (m->models[i].kpis[k].has_value)
-				model_sample(rb, "kpigate_model_kpi", m->models[i].name,
-					     "kpi", m->models[i].kpis[k].name,
-					     m->models[i].kpis[k].value);
-	family(rb, "kpigate_model_kpi_threshold", "gauge",
-	       "The policy's threshold of a KPI (min or max), by model and KPI.");
-	for (size_t i = 0; i < m->n_models; i++)
-		for (size_t k = 0; k < m->models[i].n_kpis; k++)
-			if (m->models[i].kpis[k].has_threshold)
-				model_sample(rb, "kpigate_model_kpi_threshold",
-					     m->models[i].name, "kpi",
-					     m->models[i].kpis[k].name,
-					     m->models[i].kpis[k].threshold);
-	family(rb, "kpigate_model_feature_psi", "gauge",
-	       "The latest decided window's PSI, by model and feature (NaN: not computed).");
-	for (size_t i = 0; i < m->n_models; i++)
-		for (size_t f = 0; f < m->models[i].n_features; f++)
-			model_sample(rb, "kpigate_model_feature_psi", m->models[i].name,
-				     "feature", m->models[i].features[f].name,
-				     m->models[i].features[f].psi);
-	family(rb, "kpigate_model_feature_ks_statistic", "gauge",
-	       "The latest decided window's two-sample KS statistic, by model and feature (NaN: not computed).");
-	for (size_t i = 0; i < m->n_models; i++)
-		for (size_t f = 0; f < m->models[i].n_features; f++)
-			model_sample(rb, "kpigate_model_feature_ks_statistic",
-				     m->models[i].name, "feature",
-				     m->models[i].features[f].name,
-				     m->models[i].features[f].ks);
-	family(rb, "kpigate_model_decisions_total", "counter",
-	       "Decisions, by model and outcome.");
-	for (size_t i = 0; i < m->n_models; i++) {
-		model_sample(rb, "kpigate_model_decisions_total", m->models[i].name,
-			     "decision", "retrain", (double)m->models[i].retrains);
-		model_sample(rb, "kpigate_model_decisions_total", m->models[i].name,
-			     "decision", "hold", (double)m->models[i].holds);
-	}
-	family(rb, "kpigate_model_energy_kwh_total", "counter",
-	       "Estimated retraining energy in kWh, by model: spent (retrains decided) or avoided (retrains a drift-only rule would have run).");
-	for (size_t i = 0; i < m->n_models; i++) {
-		model_sample(rb, "kpigate_model_energy_kwh_total", m->models[i].name,
-			     "effect", "spent", m->models[i].kwh_spent);
-		model_sample(rb, "kpigate_model_energy_kwh_total", m->models[i].name,
-			     "effect", "avoided", m->models[i].kwh_avoided);
-	}
-	family(rb, "kpigate_model_carbon_kg_co2e_total", "counter",
-	       "Estimated retraining emissions in kg CO2e, by model: spent or avoided.");
-	for (size_t i = 0; i < m->n_models; i++) {
-		model_sample(rb, "kpigate_model_carbon_kg_co2e_total", m->models[i].name,
-			     "effect", "spent", m->models[i].kg_spent);
-		model_sample(rb, "kpigate_model_carbon_kg_co2e_total", m->models[i].name,
-			     "effect", "avoided", m->models[i].kg_avoided);
-	}
+	render_kpis(m, rb, "kpigate_model_kpi",
+		    "The latest decided window's KPI value, by model and KPI.", 0);
+	render_kpis(m, rb, "kpigate_model_kpi_threshold",
+		    "The policy's threshold of a KPI (min or max), by model and KPI.", 1);
+	render_features(m, rb, "kpigate_model_feature_psi",
+			"The latest decided window's PSI, by model and feature (NaN: not computed).",
+			0);
+	render_features(m, rb, "kpigate_model_feature_ks_statistic",
+			"The latest decided window's two-sample KS statistic, by model and feature (NaN: not computed).",
+			1);
+	render_pair(m, rb, "kpigate_model_decisions_total",
+		    "Decisions, by model and outcome.", "decision", "retrain",
+		    offsetof(metrics_model, retrains), "hold",
+		    offsetof(metrics_model, holds));
+	render_pair(m, rb, "kpigate_model_energy_kwh_total",
+		    "Estimated retraining energy in kWh, by model: spent (retrains decided) or avoided (retrains a drift-only rule would have run).",
+		    "effect", "spent", offsetof(metrics_model, kwh_spent), "avoided",
+		    offsetof(metrics_model, kwh_avoided));
+	render_pair(m, rb, "kpigate_model_carbon_kg_co2e_total",
+		    "Estimated retraining emissions in kg CO2e, by model: spent or avoided.",
+		    "effect", "spent", offsetof(metrics_model, kg_spent), "avoided",
+		    offsetof(metrics_model, kg_avoided));
 	family(rb, "kpigate_metrics_series_dropped_total", "counter",
 	       "Per-model series not kept: past the caps on models, features or KPIs.");
 	rb_printf(rb, "kpigate_metrics_series_dropped_total %llu\n",

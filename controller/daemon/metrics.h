@@ -39,6 +39,7 @@ typedef enum metrics_readiness {
 #define METRICS_MAX_FEATURES 64
 #define METRICS_MAX_KPIS 16
 
+/* Each slot type starts with its name: metrics.c finds slots by it. */
 typedef struct metrics_kpi {
 	char *name; /* owned: "accuracy", "auc", ... */
 	double value, threshold;
@@ -56,7 +57,8 @@ typedef struct metrics_model {
 	size_t n_kpis;
 	metrics_feature *features; /* owned, METRICS_MAX_FEATURES once used */
 	size_t n_features;
-	uint64_t retrains, holds;                            /* decisions */
+	double retrains, holds;                              /* decisions: counts, doubles so that every
+				   counter of a model renders alike */
 	double kwh_spent, kg_spent, kwh_avoided, kg_avoided; /* estimated */
 } metrics_model;
 
