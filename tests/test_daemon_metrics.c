@@ -1,6 +1,8 @@
 /* Metrics: counters add up and render in the Prometheus text format; a
  * short buffer reports the size needed; gauges, readiness and timestamps
- * render in base units. */
+ * render in base units; per-model series escape their label values and
+ * stop at their caps, counting what they drop. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -147,6 +149,58 @@ static void test_exposition_shape(void **state)
 	}
 }
 
+static void test_models(void **state)
+{
+	metrics m;
+	static char buf[1 << 20];
+	metrics_model *mm;
+	metrics_feature *f;
+	metrics_kpi *k;
+	char name[32];
+
+	(void)state;
+	metrics_init(&m);
+	metrics_models_lock(&m);
+	mm = metrics_model_slot(&m, "churn \"x\"\\y\nz");
+	assert_non_null(mm);
+	assert_ptr_equal(metrics_model_slot(&m, "churn \"x\"\\y\nz"), mm);
+	k = metrics_kpi_slot(&m, mm, "auc");
+	k->value = 0.625;
+	k->has_value = 1;
+	k->threshold = 0.75;
+	k->has_threshold = 1;
+	f = metrics_feature_slot(&m, mm, "tenure");
+	f->psi = 0.5;
+	f = metrics_feature_slot(&m, mm, "plan"); /* categorical: no KS */
+	f->psi = 0.25;
+	mm->retrains = 2;
+	mm->holds = 3;
+	mm->kwh_spent = 0.05;
+	for (int i = 2; i < METRICS_MAX_FEATURES + 5; i++) {
+		snprintf(name, sizeof(name), "f%d", i);
+		f = metrics_feature_slot(&m, mm, name);
+		assert_true(i < METRICS_MAX_FEATURES ? f != NULL : f == NULL);
+	}
+	for (int i = 1; i < METRICS_MAX_MODELS + 2; i++) {
+		snprintf(name, sizeof(name), "m%d", i);
+		assert_true((metrics_model_slot(&m, name) != NULL) == (i < METRICS_MAX_MODELS));
+	}
+	metrics_models_unlock(&m);
+	assert_true(metrics_render(&m, buf, sizeof(buf)) < sizeof(buf));
+	assert_non_null(strstr(buf, "kpigate_model_kpi{model=\"churn \\\"x\\\"\\\\y\\nz\",kpi=\"auc\"} 0.625\n"));
+	assert_non_null(strstr(buf, "kpigate_model_kpi_threshold{model=\"churn \\\"x\\\"\\\\y\\nz\",kpi=\"auc\"} 0.75\n"));
+	assert_non_null(strstr(buf, ",feature=\"tenure\"} 0.5\n"));
+	assert_non_null(strstr(buf, "kpigate_model_feature_ks_statistic{model=\"churn \\\"x\\\"\\\\y\\nz\",feature=\"plan\"} NaN\n"));
+	assert_non_null(strstr(buf, ",decision=\"retrain\"} 2\n"));
+	assert_non_null(strstr(buf, ",decision=\"hold\"} 3\n"));
+	assert_non_null(strstr(buf, "kpigate_model_energy_kwh_total{model=\"churn \\\"x\\\"\\\\y\\nz\",effect=\"spent\"} 0.050000000000000003\n"));
+	/* 5 features and 2 models past the caps */
+	assert_non_null(strstr(buf, "kpigate_metrics_series_dropped_total 7\n"));
+	assert_null(strstr(buf, "f"
+				"66\""));
+	metrics_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -154,6 +208,7 @@ int main(void)
 		cmocka_unit_test(test_gauges),
 		cmocka_unit_test(test_readiness_reason),
 		cmocka_unit_test(test_exposition_shape),
+		cmocka_unit_test(test_models),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

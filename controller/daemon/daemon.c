@@ -12,6 +12,7 @@
 #include "aws_creds.h"
 #include "daemon_deploy.h"
 #include "daemon_gap.h"
+#include "daemon_metrics.h"
 #include "daemon_task.h"
 #include "http_server.h"
 #include "kafka_dlq.h"
@@ -213,6 +214,9 @@ static int daemon_checkpoint(daemon_ctx *d, daemon_task *t)
 {
 	kpg_err err = {""};
 
+	/* its decisions into the per-model series before the checkpoint
+	 * clears them */
+	daemon_metrics_harvest(&d->m, t);
 	/* bad records' dead-letter copies first: the checkpoint moves past them */
 	if (d->dlq != NULL &&
 	    kafka_dlq_flush(d->dlq, (int)d->cfg->shutdown_timeout_s * 1000, &err) != 0) {
@@ -243,6 +247,7 @@ static int daemon_checkpoint(daemon_ctx *d, daemon_task *t)
 static void daemon_task_drop(daemon_ctx *d, size_t at)
 {
 	d->replayed += d->tasks[at]->pl.decisions_replayed;
+	daemon_metrics_harvest(&d->m, d->tasks[at]);
 	daemon_task_close(d->tasks[at]);
 	d->tasks[at] = d->tasks[--d->n_tasks];
 }
@@ -804,6 +809,7 @@ static void daemon_count(daemon_ctx *d, int64_t now)
 		daemon_task *t = d->tasks[i];
 		uint64_t w = 0, r = 0, h = 0, qv = 0;
 
+		daemon_metrics_harvest(&d->m, t);
 		for (size_t j = 0; j < t->pl.n_models; j++) {
 			const pipeline_model *pm = &t->pl.models[j];
 
@@ -971,6 +977,8 @@ static void daemon_stop_all(daemon_ctx *d)
 	action_runner_stop(d->actions, 0);
 	d->actions = NULL;
 	http_server_stop(d->http); /* last: it reads d->m */
+	d->http = NULL;
+	metrics_free(&d->m);
 	if (d->refs_ready)
 		pipeline_free(&d->refs); /* after every task: they borrow from it */
 	policy_watch_close(d->watch);

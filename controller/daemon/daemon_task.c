@@ -242,6 +242,7 @@ int daemon_task_checkpoint(daemon_task *t, kpg_err *err)
 	/* the decisions array only feeds the idempotency keys, now kept */
 	json_array_clear(t->pl.decisions);
 	t->st.decisions_seen = 0;
+	t->metrics_seen = 0;
 	t->dirty = 0;
 	t->last_checkpoint_ms = kpg_time_now_ms();
 	t->checkpoints++;

@@ -62,6 +62,8 @@ typedef struct daemon_task {
 	int paused[2];
 	int64_t caught_up_asked_ms; /* when a leader was last asked */
 	uint64_t rep_order_timeouts;
+	size_t metrics_seen; /* entries of pl.decisions in the per-model
+				metrics (daemon_metrics.h) */
 } daemon_task;
 
 /* Opens the task of partition: creates its folder, takes its lock

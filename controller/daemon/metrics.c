@@ -1,15 +1,125 @@
 #include "metrics.h"
 
+#include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "kpg_log.h"
 #include "kpg_time.h"
 
 void metrics_init(metrics *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->start_ms = kpg_time_now_ms();
+	pthread_mutex_init(&m->models_lock, NULL);
+}
+
+void metrics_free(metrics *m)
+{
+	for (size_t i = 0; i < m->n_models; i++) {
+		metrics_model *mm = &m->models[i];
+
+		for (size_t k = 0; k < mm->n_kpis; k++)
+			free(mm->kpis[k].name);
+		for (size_t f = 0; f < mm->n_features; f++)
+			free(mm->features[f].name);
+		free(mm->features);
+		free(mm->name);
+	}
+	free(m->models);
+	m->models = NULL;
+	m->n_models = 0;
+	pthread_mutex_destroy(&m->models_lock);
+}
+
+void metrics_models_lock(metrics *m)
+{
+	pthread_mutex_lock(&m->models_lock);
+}
+
+void metrics_models_unlock(metrics *m)
+{
+	pthread_mutex_unlock(&m->models_lock);
+}
+
+/* A slot refused: counted, and the first of each kind logged. */
+static void *slot_dropped(metrics *m, int *warned, const char *what,
+			  const char *name, int cap)
+{
+	m->series_dropped++;
+	if (!*warned) {
+		*warned = 1;
+		log_warnx("metrics: no per-model series for %s \"%s\" (at most %d, "
+			  "or out of memory); counted in "
+			  "kpigate_metrics_series_dropped_total, logged once",
+			  what, name, cap);
+	}
+	return NULL;
+}
+
+/* The element of arr (*n of size bytes, each starting with its owned
+ * char *name) named name, or a new zeroed one appended when fewer than
+ * cap are there; NULL when full or out of memory. */
+static void *slot_find_add(void *arr, size_t size, size_t *n, size_t cap,
+			   const char *name)
+{
+	char *p = arr;
+
+	for (size_t i = 0; i < *n; i++, p += size)
+		if (strcmp(*(char **)p, name) == 0)
+			return p;
+	if (arr == NULL || *n == cap)
+		return NULL;
+	memset(p, 0, size);
+	if ((*(char **)p = strdup(name)) == NULL)
+		return NULL;
+	(*n)++;
+	return p;
+}
+
+metrics_model *metrics_model_slot(metrics *m, const char *name)
+{
+	metrics_model *mm;
+
+	if (m->models == NULL)
+		m->models = calloc(METRICS_MAX_MODELS, sizeof(*m->models));
+	mm = slot_find_add(m->models, sizeof(*mm), &m->n_models, METRICS_MAX_MODELS,
+			   name);
+	if (mm == NULL)
+		return slot_dropped(m, &m->warned_models, "model", name,
+				    METRICS_MAX_MODELS);
+	return mm;
+}
+
+metrics_feature *metrics_feature_slot(metrics *m, metrics_model *mm,
+				      const char *name)
+{
+	size_t before = mm->n_features;
+	metrics_feature *f;
+
+	if (mm->features == NULL)
+		mm->features = calloc(METRICS_MAX_FEATURES, sizeof(*mm->features));
+	f = slot_find_add(mm->features, sizeof(*f), &mm->n_features,
+			  METRICS_MAX_FEATURES, name);
+	if (f == NULL)
+		return slot_dropped(m, &m->warned_features, "feature", name,
+				    METRICS_MAX_FEATURES);
+	if (mm->n_features > before)
+		f->psi = f->ks = NAN; /* not computed until a window says */
+	return f;
+}
+
+metrics_kpi *metrics_kpi_slot(metrics *m, metrics_model *mm, const char *name)
+{
+	metrics_kpi *k = slot_find_add(mm->kpis, sizeof(*k), &mm->n_kpis,
+				       METRICS_MAX_KPIS, name);
+
+	if (k == NULL)
+		return slot_dropped(m, &m->warned_kpis, "KPI", name, METRICS_MAX_KPIS);
+	return k;
 }
 
 const char *metrics_readiness_reason(metrics_readiness r)
@@ -73,7 +183,124 @@ static void gauge_seconds(render_buf *rb, const char *name, const char *help,
 		  help, name, name, (long long)(ms / 1000), (long long)(ms % 1000));
 }
 
-size_t metrics_render(const metrics *m, char *buf, size_t cap)
+/* A label value in the exposition format: \\, \" and \n escaped. */
+static void rb_label(render_buf *rb, const char *v)
+{
+	for (; *v; v++) {
+		if (*v == '\\')
+			rb_printf(rb, "\\\\");
+		else if (*v == '"')
+			rb_printf(rb, "\\\"");
+		else if (*v == '\n')
+			rb_printf(rb, "\\n");
+		else
+			rb_printf(rb, "%c", *v);
+	}
+}
+
+/* One sample name{model="M"[,label="v"]} value; a NaN as Prometheus
+ * spells it. */
+static void model_sample(render_buf *rb, const char *name, const char *model,
+			 const char *label, const char *lv, double v)
+{
+	rb_printf(rb, "%s{model=\"", name);
+	rb_label(rb, model);
+	if (label != NULL) {
+		rb_printf(rb, "\",%s=\"", label);
+		rb_label(rb, lv);
+	}
+	if (isnan(v))
+		rb_printf(rb, "\"} NaN\n");
+	else
+		rb_printf(rb, "\"} %.17g\n", v);
+}
+
+static void family(render_buf *rb, const char *name, const char *type,
+		   const char *help)
+{
+	rb_printf(rb, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A KPI family: each KPI's value, or its threshold, where it has one. */
+static void render_kpis(metrics *m, render_buf *rb, const char *name,
+			const char *help, int threshold)
+{
+	family(rb, name, "gauge", help);
+	for (size_t i = 0; i < m->n_models; i++)
+		for (size_t k = 0; k < m->models[i].n_kpis; k++) {
+			const metrics_kpi *mk = &m->models[i].kpis[k];
+
+			if (threshold ? mk->has_threshold : mk->has_value)
+				model_sample(rb, name, m->models[i].name, "kpi", mk->name,
+					     threshold ? mk->threshold : mk->value);
+		}
+}
+
+/* A feature family: each feature's PSI, or its KS statistic. */
+static void render_features(metrics *m, render_buf *rb, const char *name,
+			    const char *help, int ks)
+{
+	family(rb, name, "gauge", help);
+	for (size_t i = 0; i < m->n_models; i++)
+		for (size_t f = 0; f < m->models[i].n_features; f++) {
+			const metrics_feature *mf = &m->models[i].features[f];
+
+			model_sample(rb, name, m->models[i].name, "feature", mf->name,
+				     ks ? mf->ks : mf->psi);
+		}
+}
+
+/* A counter family of two series per model, label=a and label=b. */
+static void render_pair(metrics *m, render_buf *rb, const char *name,
+			const char *help, const char *label, const char *a,
+			size_t a_at, const char *b, size_t b_at)
+{
+	family(rb, name, "counter", help);
+	for (size_t i = 0; i < m->n_models; i++) {
+		const char *mm = (const char *)&m->models[i];
+		double va, vb;
+
+		memcpy(&va, mm + a_at, sizeof(va));
+		memcpy(&vb, mm + b_at, sizeof(vb));
+		model_sample(rb, name, m->models[i].name, label, a, va);
+		model_sample(rb, name, m->models[i].name, label, b, vb);
+	}
+}
+
+/* The per-model series, under models_lock. */
+static void render_models(metrics *m, render_buf *rb)
+{
+	metrics_models_lock(m);
+	render_kpis(m, rb, "kpigate_model_kpi",
+		    "The latest decided window's KPI value, by model and KPI.", 0);
+	render_kpis(m, rb, "kpigate_model_kpi_threshold",
+		    "The policy's threshold of a KPI (min or max), by model and KPI.", 1);
+	render_features(m, rb, "kpigate_model_feature_psi",
+			"The latest decided window's PSI, by model and feature (NaN: not computed).",
+			0);
+	render_features(m, rb, "kpigate_model_feature_ks_statistic",
+			"The latest decided window's two-sample KS statistic, by model and feature (NaN: not computed).",
+			1);
+	render_pair(m, rb, "kpigate_model_decisions_total",
+		    "Decisions, by model and outcome.", "decision", "retrain",
+		    offsetof(metrics_model, retrains), "hold",
+		    offsetof(metrics_model, holds));
+	render_pair(m, rb, "kpigate_model_energy_kwh_total",
+		    "Estimated retraining energy in kWh, by model: spent (retrains decided) or avoided (retrains a drift-only rule would have run).",
+		    "effect", "spent", offsetof(metrics_model, kwh_spent), "avoided",
+		    offsetof(metrics_model, kwh_avoided));
+	render_pair(m, rb, "kpigate_model_carbon_kg_co2e_total",
+		    "Estimated retraining emissions in kg CO2e, by model: spent or avoided.",
+		    "effect", "spent", offsetof(metrics_model, kg_spent), "avoided",
+		    offsetof(metrics_model, kg_avoided));
+	family(rb, "kpigate_metrics_series_dropped_total", "counter",
+	       "Per-model series not kept: past the caps on models, features or KPIs.");
+	rb_printf(rb, "kpigate_metrics_series_dropped_total %llu\n",
+		  (unsigned long long)m->series_dropped);
+	metrics_models_unlock(m);
+}
+
+size_t metrics_render(metrics *m, char *buf, size_t cap)
 {
 	render_buf rb = {buf, cap, 0};
 
@@ -166,5 +393,6 @@ size_t metrics_render(const metrics *m, char *buf, size_t cap)
 	gauge_seconds(&rb, "kpigate_last_checkpoint_timestamp_seconds",
 		      "Last checkpoint written, seconds since the epoch (0 = none yet).",
 		      metrics_get_i64(&m->last_checkpoint_ms));
+	render_models(m, &rb);
 	return rb.len;
 }

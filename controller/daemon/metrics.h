@@ -9,6 +9,7 @@
 #ifndef METRICS_H
 #define METRICS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,6 +26,41 @@ typedef enum metrics_readiness {
 	METRICS_READY,        /* a group member with an assignment */
 	METRICS_STOPPING      /* shutting down */
 } metrics_readiness;
+
+/* Per-model series (kpigate_model_*): the latest decided window's KPIs
+ * and drift scores, decisions and energy by model. Their label values
+ * are strings, so unlike the atomics above they sit behind one mutex
+ * (models_lock): the consumer loop holds it while it updates a model,
+ * the HTTP thread while it renders them. Label cardinality is capped:
+ * at most METRICS_MAX_MODELS models, METRICS_MAX_FEATURES features and
+ * METRICS_MAX_KPIS KPIs each; what does not fit is counted in
+ * kpigate_metrics_series_dropped_total and logged once (docs/operations.md). */
+#define METRICS_MAX_MODELS 32
+#define METRICS_MAX_FEATURES 64
+#define METRICS_MAX_KPIS 16
+
+/* Each slot type starts with its name: metrics.c finds slots by it. */
+typedef struct metrics_kpi {
+	char *name; /* owned: "accuracy", "auc", ... */
+	double value, threshold;
+	int has_value, has_threshold;
+} metrics_kpi;
+
+typedef struct metrics_feature {
+	char *name;     /* owned */
+	double psi, ks; /* the latest decided window's; NaN = not computed */
+} metrics_feature;
+
+typedef struct metrics_model {
+	char *name; /* owned */
+	metrics_kpi kpis[METRICS_MAX_KPIS];
+	size_t n_kpis;
+	metrics_feature *features; /* owned, METRICS_MAX_FEATURES once used */
+	size_t n_features;
+	double retrains, holds;                              /* decisions: counts, doubles so that every
+				   counter of a model renders alike */
+	double kwh_spent, kg_spent, kwh_avoided, kg_avoided; /* estimated */
+} metrics_model;
 
 typedef struct metrics {
 	/* counters, rendered as kpigate_<name>_total */
@@ -69,10 +105,34 @@ typedef struct metrics {
 						   not started */
 	atomic_int_fast64_t last_checkpoint_ms; /* wall clock; 0 = none yet */
 	int64_t start_ms;                       /* set by metrics_init */
+
+	/* per model, under models_lock */
+	pthread_mutex_t models_lock;
+	metrics_model *models; /* owned, METRICS_MAX_MODELS once used */
+	size_t n_models;
+	uint64_t series_dropped;                         /* slots refused past a cap */
+	int warned_models, warned_features, warned_kpis; /* logged once */
 } metrics;
 
 /* Zeroes every value and notes the start time. */
 void metrics_init(metrics *m);
+
+/* Frees the per-model series. No reader may remain (stop the HTTP
+ * server first). */
+void metrics_free(metrics *m);
+
+/* Writers of the per-model series take models_lock around these. */
+void metrics_models_lock(metrics *m);
+void metrics_models_unlock(metrics *m);
+
+/* Under the lock: the slot of model name, of a feature or a KPI of it,
+ * created zeroed on first use. NULL past the cap or out of memory:
+ * counted in series_dropped and logged once per kind. Borrowed until
+ * metrics_free. */
+metrics_model *metrics_model_slot(metrics *m, const char *name);
+metrics_feature *metrics_feature_slot(metrics *m, metrics_model *mm,
+				      const char *name);
+metrics_kpi *metrics_kpi_slot(metrics *m, metrics_model *mm, const char *name);
 
 static inline void metrics_add(atomic_uint_fast64_t *c, uint64_t n)
 {
@@ -123,7 +183,8 @@ const char *metrics_readiness_reason(metrics_readiness r);
 
 /* Renders m into buf (Prometheus text exposition format 0.0.4). Returns the
  * length written, or the length needed when it does not fit (like snprintf;
- * buf may be NULL when cap is 0). */
-size_t metrics_render(const metrics *m, char *buf, size_t cap);
+ * buf may be NULL when cap is 0). Takes models_lock (m is not const for
+ * it). */
+size_t metrics_render(metrics *m, char *buf, size_t cap);
 
 #endif
