@@ -576,3 +576,28 @@ void line_reader_close(line_reader *lr)
 	free(lr->chunk);
 	memset(lr, 0, sizeof(*lr));
 }
+
+void file_endpoint_of(const char *path, char *out, size_t n)
+{
+	const char *seg[64];
+	size_t ns = 0;
+	int64_t ms;
+
+	out[0] = '\0';
+	if (file_partition_time(path, &ms) != 0)
+		return;
+	seg[ns++] = path;
+	for (const char *p = path; *p && ns < 64; p++)
+		if (*p == '/' && p[1])
+			seg[ns++] = p + 1;
+	/* the partition is the last 5 segments (yyyy mm dd hh file) */
+	if (ns >= 7) {
+		const char *s = seg[ns - 7], *e = strchr(s, '/');
+		size_t len = e ? (size_t)(e - s) : strlen(s);
+
+		if (len >= n)
+			len = n - 1;
+		memcpy(out, s, len);
+		out[len] = '\0';
+	}
+}

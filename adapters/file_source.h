@@ -83,6 +83,11 @@ int file_list_sink_add(file_list_sink *sink, const char *path,
  * that hour), or KPG_ENOTFOUND. */
 int file_partition_time(const char *path, int64_t *ms);
 
+/* The endpoint a capture file's path names: the folder four levels
+ * above its yyyy/mm/dd/hh run (ENDPOINT/VARIANT/yyyy/mm/dd/hh/file), or ""
+ * when the path has no such layout. */
+void file_endpoint_of(const char *path, char *out, size_t n);
+
 typedef struct line_reader {
 	FILE *fp;
 	char *buf; /* owned; has at least 64 spare bytes past len (simdjson padding) */

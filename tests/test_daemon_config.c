@@ -232,7 +232,7 @@ static void test_defaults(void **state)
 	assert_null(cfg->route_header);
 	/* every default the table states, none restated here */
 	keys = config_keys(&n);
-	assert_int_equal(fx_assert_table_defaults(keys, n, cfg, NULL), 14);
+	assert_int_equal(fx_assert_table_defaults(keys, n, cfg, NULL), 17);
 	/* http.listen's default, split */
 	assert_true(strncmp(cfg->http_listen, cfg->http_host,
 			    strlen(cfg->http_host)) == 0);

@@ -329,7 +329,7 @@ static int replay_file(pipeline *pl, s3_source *s3, const char *path,
 	int rc;
 
 	if (!is_gt && partition_ms != INT64_MIN) {
-		replay_endpoint_of(path, endpoint, sizeof(endpoint));
+		file_endpoint_of(path, endpoint, sizeof(endpoint));
 		pipeline_set_arrival(pl, partition_ms, partition_ms + 3600 * 1000 - 1, 1);
 	} else if (!is_gt) {
 		struct stat stb;

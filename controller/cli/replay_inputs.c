@@ -5,31 +5,6 @@
 #include <stdint.h>
 #include <string.h>
 
-void replay_endpoint_of(const char *path, char *out, size_t n)
-{
-	const char *seg[64];
-	size_t ns = 0;
-	int64_t ms;
-
-	out[0] = '\0';
-	if (file_partition_time(path, &ms) != 0)
-		return;
-	seg[ns++] = path;
-	for (const char *p = path; *p && ns < 64; p++)
-		if (*p == '/' && p[1])
-			seg[ns++] = p + 1;
-	/* the partition is the last 5 segments (yyyy mm dd hh file) */
-	if (ns >= 7) {
-		const char *s = seg[ns - 7], *e = strchr(s, '/');
-		size_t len = e ? (size_t)(e - s) : strlen(s);
-
-		if (len >= n)
-			len = n - 1;
-		memcpy(out, s, len);
-		out[len] = '\0';
-	}
-}
-
 /* Whether a policy runs for ep (its endpoint or, without one, its model:
  * the names pipeline_route matches). */
 static int endpoint_has_policy(const pipeline *pl, const char *ep)
@@ -82,7 +57,7 @@ json_t *replay_inputs_json(const file_list *caps, const file_list *gts,
 	for (size_t i = 0; i < caps->n; i++) {
 		json_t *e;
 
-		replay_endpoint_of(caps->paths[i], ep, sizeof(ep));
+		file_endpoint_of(caps->paths[i], ep, sizeof(ep));
 		if (ep[0] == '\0' || endpoint_has_policy(pl, ep))
 			continue;
 		e = json_object_get(seen, ep);

@@ -14,11 +14,6 @@
 #include "file_source.h"
 #include "pipeline.h"
 
-/* The endpoint a capture file's S3 path names: the folder four levels
- * above its yyyy/mm/dd/hh run (ENDPOINT/VARIANT/yyyy/mm/dd/hh/file), or ""
- * when the path has no such layout. */
-void replay_endpoint_of(const char *path, char *out, size_t n);
-
 /* {"skipped_files": {"total", "by_reason": {REASON: n}, "first": [path]},
  *  "unmatched_endpoints": [{"endpoint", "files"}]} over the capture and
  * ground-truth lists (gts may be NULL). New reference, NULL when out of

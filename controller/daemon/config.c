@@ -105,6 +105,39 @@ static void check_topics(kpg_jsonv *v, json_t *root, const config *cfg)
 				     cfg->poll_timeout_ms, cfg->shutdown_timeout_s);
 }
 
+/* Each source's required keys; the other source's keys are refused, so
+ * a file never reads as configuring what it does not. */
+static void check_source(kpg_jsonv *v, json_t *root, config *cfg)
+{
+	static const char *const kafka_req[] = {"bootstrap_servers", "group_id",
+						"capture_topic"};
+	json_t *kafka = json_object_get(root, "kafka");
+
+	if (cfg->source_type == CONFIG_SOURCE_S3) {
+		if (cfg->s3_capture == NULL)
+			kpg_jsonv_report_key(v, "source.type",
+					     "source.type \"s3\" requires source.capture (s3://BUCKET/PREFIX)");
+		if (kafka != NULL)
+			kpg_jsonv_report_key(v, "kafka",
+					     "kafka is not read with source.type \"s3\": remove it");
+		return;
+	}
+	/* the table's REQUIRED, for the kafka source only */
+	for (size_t i = 0; i < sizeof(kafka_req) / sizeof(kafka_req[0]); i++) {
+		char path[64], env[KPG_JSONV_ENV_MAX];
+
+		snprintf(path, sizeof(path), "kafka.%s", kafka_req[i]);
+		if ((kafka != NULL && !json_is_object(kafka)) || is_set(v, root, path))
+			continue;
+		kpg_jsonv_env_name(CONFIG_ENV_PREFIX, path, env, sizeof(env));
+		kpg_jsonv_error(v, "kafka", 0, "missing required key \"%s\" in kafka (or set %s)",
+				kafka_req[i], env);
+	}
+	if (cfg->s3_capture != NULL || cfg->s3_ground_truth != NULL)
+		kpg_jsonv_report_key(v, cfg->s3_capture ? "source.capture" : "source.ground_truth",
+				     "source.capture and source.ground_truth need source.type \"s3\"");
+}
+
 static void check_paths(kpg_jsonv *v, config *cfg)
 {
 	struct stat st;
@@ -251,6 +284,7 @@ int config_load_buffer(const char *path, const char *text, size_t len,
 	if (v.nomem)
 		goto nomem;
 	split_listen(&v, cfg);
+	check_source(&v, root, cfg);
 	check_topics(&v, root, cfg);
 	check_paths(&v, cfg);
 	if (v.nomem)
@@ -278,6 +312,8 @@ void config_free(config *cfg)
 	if (cfg == NULL)
 		return;
 	free(cfg->source_path);
+	free(cfg->s3_capture);
+	free(cfg->s3_ground_truth);
 	free(cfg->bootstrap_servers);
 	free(cfg->group_id);
 	free(cfg->capture_topic);

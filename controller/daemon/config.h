@@ -30,13 +30,25 @@ typedef struct config_property {
 	char *name, *value; /* owned */
 } config_property;
 
+typedef enum config_source_type {
+	CONFIG_SOURCE_KAFKA = 0,
+	CONFIG_SOURCE_S3
+} config_source_type;
+
 typedef struct config {
 	char *source_path; /* owned: the file it came from */
 
+	/* source */
+	config_source_type source_type; /* default kafka */
+	char *s3_capture;               /* owned; required with s3 */
+	char *s3_ground_truth;          /* owned; NULL = no ground truth */
+	unsigned s3_poll_s;             /* default 60, 1..86400 */
+	unsigned s3_lookback_h;         /* default 2, 0..168 */
+
 	/* kafka */
-	char *bootstrap_servers;  /* owned, required */
-	char *group_id;           /* owned, required */
-	char *capture_topic;      /* owned, required */
+	char *bootstrap_servers;  /* owned, required with kafka */
+	char *group_id;           /* owned, required with kafka */
+	char *capture_topic;      /* owned, required with kafka */
 	char *ground_truth_topic; /* owned; NULL = no ground truth */
 	char *dead_letter_topic;  /* owned; NULL = bad records only counted */
 	config_property *properties;

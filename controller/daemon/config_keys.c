@@ -22,6 +22,7 @@
 _Static_assert(sizeof(kpg_log_level) == sizeof(int), "CHOICE stores an int");
 
 static const char *const log_levels[] = {"error", "warn", "info", "debug", NULL};
+static const char *const source_types[] = {"kafka", "s3", NULL};
 
 /* ---- rules a row cannot say --------------------------------------- */
 
@@ -84,6 +85,20 @@ static int check_topic(kpg_jsonv *v, const kpg_jsonv_key *k,
 	return 0;
 }
 
+/* s3://BUCKET/PREFIX */
+static int check_s3_url(kpg_jsonv *v, const kpg_jsonv_key *k,
+			const kpg_jsonv_at *at, json_t *value)
+{
+	const char *s = json_string_value(value);
+
+	(void)k;
+	if (strncmp(s, "s3://", 5) == 0 && s[5] != '\0' && s[5] != '/')
+		return 0;
+	kpg_jsonv_report(v, at, 0, "%s must be an s3://BUCKET/PREFIX URL, got \"%s\"",
+			 at->path, s);
+	return -1;
+}
+
 static int check_listen(kpg_jsonv *v, const kpg_jsonv_key *k,
 			const kpg_jsonv_at *at, json_t *value)
 {
@@ -123,19 +138,39 @@ static int check_url(kpg_jsonv *v, const kpg_jsonv_key *k,
  * into one line. */
 /* clang-format off */
 static const kpg_jsonv_key keys[] = {
+	{.path = "source", .type = KPG_JSONV_OBJECT,
+	 .doc = "Where records come from: Kafka (the default, keys under `kafka`), or SageMaker's data-capture files in S3, polled ([s3.md](s3.md#the-daemon-polls-s3))."},
+	{.path = "source.type", .type = KPG_JSONV_STRING,
+	 .flags = KPG_JSONV_MUST_BE, .max_len = NAME_MAX_BYTES,
+	 .choices = source_types, .def = "\"kafka\"", .store = KPG_JSONV_CHOICE,
+	 AT(source_type), .doc = "`kafka` or `s3`."},
+	{.path = "source.capture", .type = KPG_JSONV_STRING, .flags = NUL,
+	 .max_len = 1100, .store = KPG_JSONV_STR, AT(s3_capture),
+	 .check = check_s3_url,
+	 .doc = "Required with `source.type` `s3`: the data-capture prefix, `s3://BUCKET/PREFIX` (the endpoint's `DestinationS3Uri`, or a folder under it), listed with the rules of `replay --capture s3://` ([s3.md](s3.md))."},
+	{.path = "source.ground_truth", .type = KPG_JSONV_STRING, .flags = NUL,
+	 .max_len = 1100, .store = KPG_JSONV_STR, AT(s3_ground_truth),
+	 .check = check_s3_url,
+	 .doc = "Ground-truth labels in S3 (`s3://BUCKET/PREFIX`, in the same yyyy/mm/dd/hh layout). null means no labels, and so no KPIs: every window is `hold`."},
+	{.path = "source.poll_seconds", .type = KPG_JSONV_INT, .min = 1,
+	 .max = 86400, .def = "60", .store = KPG_JSONV_UINT, AT(s3_poll_s),
+	 .doc = "With `s3`: seconds between two listings of the prefixes (request cost: [s3.md](s3.md#request-cost))."},
+	{.path = "source.lookback_hours", .type = KPG_JSONV_INT, .min = 0,
+	 .max = 168, .def = "2", .store = KPG_JSONV_UINT, AT(s3_lookback_h),
+	 .doc = "With `s3`: hour folders this far before the latest one processed are listed again, for objects SageMaker writes into an hour after later hours were listed; an object written into an hour older than that is not read ([s3.md](s3.md#late-objects))."},
 	{.path = "kafka", .type = KPG_JSONV_OBJECT,
 	 .doc = "Where captured traffic and ground truth are read."},
 	{.path = "kafka.bootstrap_servers", .type = KPG_JSONV_STRING,
-	 .flags = REQ, .max_len = SERVERS_MAX_BYTES, .store = KPG_JSONV_STR,
+	 .max_len = SERVERS_MAX_BYTES, .store = KPG_JSONV_STR,
 	 AT(bootstrap_servers), .check = check_servers,
-	 .doc = "Brokers to start from (librdkafka `bootstrap.servers`): comma-separated `host[:port]`; an entry may have a `PROTOCOL://` prefix; IPv6 in brackets."},
-	{.path = "kafka.group_id", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .doc = "Required with `source.type` `kafka`. Brokers to start from (librdkafka `bootstrap.servers`): comma-separated `host[:port]`; an entry may have a `PROTOCOL://` prefix; IPv6 in brackets."},
+	{.path = "kafka.group_id", .type = KPG_JSONV_STRING,
 	 .max_len = NAME_MAX_BYTES, .store = KPG_JSONV_STR, AT(group_id),
-	 .doc = "Consumer group. Replicas with the same group share the partitions."},
-	{.path = "kafka.capture_topic", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .doc = "Required with `source.type` `kafka`. Consumer group. Replicas with the same group share the partitions."},
+	{.path = "kafka.capture_topic", .type = KPG_JSONV_STRING,
 	 .max_len = TOPIC_MAX_BYTES, .store = KPG_JSONV_STR, AT(capture_topic),
 	 .check = check_topic,
-	 .doc = "Topic with SageMaker data-capture records, one per message ([capture-format.md](capture-format.md)). A Kafka topic name: `A-Z a-z 0-9 . _ -`."},
+	 .doc = "Required with `source.type` `kafka`. Topic with SageMaker data-capture records, one per message ([capture-format.md](capture-format.md)). A Kafka topic name: `A-Z a-z 0-9 . _ -`."},
 	{.path = "kafka.ground_truth_topic", .type = KPG_JSONV_STRING,
 	 .flags = NUL, .max_len = TOPIC_MAX_BYTES, .store = KPG_JSONV_STR,
 	 AT(ground_truth_topic), .check = check_topic,

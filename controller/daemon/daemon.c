@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "action_hook.h"
 #include "action_runner.h"
@@ -13,6 +14,7 @@
 #include "daemon_deploy.h"
 #include "daemon_gap.h"
 #include "daemon_metrics.h"
+#include "daemon_s3.h"
 #include "daemon_task.h"
 #include "http_server.h"
 #include "kafka_dlq.h"
@@ -52,7 +54,8 @@ typedef struct daemon_ctx {
 	policy_watch *watch;    /* policy_dir changes and SIGHUP */
 	daemon_deploys deploys; /* deployment signals (deployments_file) */
 	audit_log *audit;
-	kafka_src *src;
+	kafka_src *src; /* source.type kafka */
+	daemon_s3 *s3;  /* owned; source.type s3 */
 	kafka_dlq *dlq; /* NULL without kafka.dead_letter_topic */
 	daemon_task **tasks;
 	size_t n_tasks, cap_tasks; /* owned, one per partition */
@@ -169,7 +172,8 @@ static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
 	rc = daemon_policies_new(d, &pols, err);
 	if (rc)
 		return rc;
-	rc = daemon_task_open(&t, d->cfg->state_dir, d->cfg->capture_topic, partition,
+	rc = daemon_task_open(&t, d->cfg->state_dir,
+			      d->cfg->capture_topic ? d->cfg->capture_topic : "s3", partition,
 			      pols, d->set.n, &d->po, d->audit,
 			      &d->audit_keys, &d->audit_evaluated,
 			      (int)d->cfg->shutdown_timeout_s * 1000, err);
@@ -220,6 +224,12 @@ static int daemon_checkpoint(daemon_ctx *d, daemon_task *t)
 	/* bad records' dead-letter copies first: the checkpoint moves past them */
 	if (d->dlq != NULL &&
 	    kafka_dlq_flush(d->dlq, (int)d->cfg->shutdown_timeout_s * 1000, &err) != 0) {
+		log_errorx("not checkpointing: %s", err.msg);
+		d->failed = 1;
+		return -1;
+	}
+	/* the cursor goes into the same atomic write as the state it made */
+	if (d->s3 != NULL && daemon_s3_save(d->s3, &t->st, &err) != 0) {
 		log_errorx("not checkpointing: %s", err.msg);
 		d->failed = 1;
 		return -1;
@@ -760,6 +770,8 @@ static int daemon_start(daemon_ctx *d, kpg_err *err)
 	rc = daemon_start_actions(d, err);
 	if (rc)
 		goto out;
+	if (cfg->source_type == CONFIG_SOURCE_S3)
+		goto out; /* daemon_s3_start */
 
 	props = calloc(2 * cfg->n_properties + 1, sizeof(*props));
 	if (props == NULL) {
@@ -846,9 +858,11 @@ static void daemon_count(daemon_ctx *d, int64_t now)
 	metrics_set(&d->m.waiting_windows, waiting);
 	metrics_set(&d->m.held_records, held);
 	metrics_set(&d->m.audit_records, audit_last_seq(d->audit) - d->audit_seq0);
-	kafka_src_get_counters(d->src, &kc);
-	metrics_set_i64(&d->m.consumer_lag, kc.lag);
-	metrics_set(&d->m.kafka_errors, kc.transient_errors);
+	if (d->src != NULL) {
+		kafka_src_get_counters(d->src, &kc);
+		metrics_set_i64(&d->m.consumer_lag, kc.lag);
+		metrics_set(&d->m.kafka_errors, kc.transient_errors);
+	}
 	action_runner_counts(d->actions, &started, &failed);
 	metrics_set(&d->m.actions_started, started);
 	metrics_set(&d->m.actions_failed, failed);
@@ -970,6 +984,12 @@ static void daemon_stop_all(daemon_ctx *d)
 		if (kafka_src_close(d->src, (int)d->cfg->shutdown_timeout_s * 1000, &err))
 			log_warnx("leaving the consumer group: %s", err.msg);
 	}
+	if (d->s3 != NULL) {
+		/* between objects: the cursor matches the state */
+		for (size_t i = 0; i < d->n_tasks && !d->failed; i++)
+			if (d->tasks[i]->dirty)
+				daemon_checkpoint(d, d->tasks[i]);
+	}
 	while (d->n_tasks > 0)
 		daemon_task_drop(d, d->n_tasks - 1);
 	/* a delivery in progress ends its round; what is left stays in the
@@ -985,6 +1005,11 @@ static void daemon_stop_all(daemon_ctx *d)
 	if (d->set_ready)
 		policy_set_free(&d->set);
 	free(d->tasks);
+	if (d->s3 != NULL) {
+		daemon_s3_close(d->s3);
+		free(d->s3);
+		d->s3 = NULL;
+	}
 	kafka_dlq_close(d->dlq, (int)d->cfg->shutdown_timeout_s * 1000);
 	if (d->keys_ready) {
 		state_ctx_free(&d->audit_keys);
@@ -996,6 +1021,75 @@ static void daemon_stop_all(daemon_ctx *d)
 	free(d->model_partition);
 	if (d->audit != NULL)
 		audit_close(d->audit);
+}
+
+/* daemon_s3_poll's between: after each object, like after a Kafka
+ * batch, and sooner when decisions pile up (STATE_KEYS_KEPT). */
+static int daemon_s3_between(void *opaque)
+{
+	daemon_ctx *d = opaque;
+	daemon_task *t = d->tasks[0];
+
+	t->dirty = 1;
+	if (json_array_size(t->pl.decisions) >= STATE_KEYS_KEPT / 2 &&
+	    daemon_checkpoint(d, t) != 0)
+		return KPG_EIO;
+	daemon_after_batch(d);
+	return d->failed ? KPG_EIO : 0;
+}
+
+/* The S3 source: one task (STATE_DIR/s3-0/) whose checkpoint holds the
+ * cursor; a poll every source.poll_seconds, reloads and deployment
+ * signals in between. */
+static void daemon_s3_loop(daemon_ctx *d)
+{
+	const config *cfg = d->cfg;
+	kpg_err err = {""};
+	daemon_task *t;
+	int64_t next_poll = 0;
+
+	d->s3 = calloc(1, sizeof(*d->s3));
+	if (d->s3 == NULL) {
+		log_errorx("out of memory");
+		d->failed = 1;
+		return;
+	}
+	daemon_s3_open(d->s3, cfg, &d->m);
+	if (daemon_task_get(d, 0, &t, &err) != 0 ||
+	    daemon_s3_restore(d->s3, &t->st, &err) != 0) {
+		log_errorx("not starting: %s", err.msg);
+		d->failed = 1;
+		return;
+	}
+	t->owned = DAEMON_TASK_CAPTURE | DAEMON_TASK_GT;
+	metrics_set_ready(&d->m, METRICS_READY);
+	log_info("polling %s%s%s every %u s (look-back %u h, %zu objects in the cursor)",
+		 cfg->s3_capture, cfg->s3_ground_truth ? " and " : "",
+		 cfg->s3_ground_truth ? cfg->s3_ground_truth : "", cfg->s3_poll_s,
+		 cfg->s3_lookback_h, d->s3->cur.n);
+	while (!daemon_stop && !d->failed) {
+		int64_t now = kpg_time_mono_ms();
+
+		metrics_heartbeat(&d->m, kpg_time_now_ms());
+		if (now >= next_poll) {
+			next_poll = now + (int64_t)cfg->s3_poll_s * 1000;
+			if (daemon_s3_poll(d->s3, &t->pl, daemon_s3_between, d,
+					   &daemon_stop, &err) != 0) {
+				log_errorx("stopping: %s", err.msg);
+				d->failed = 1;
+				break;
+			}
+			daemon_after_batch(d);
+		}
+		if (policy_watch_poll(d->watch))
+			daemon_reload(d);
+		daemon_poll_deploys(d);
+		{
+			struct timespec ts = {0, 100 * 1000 * 1000};
+
+			nanosleep(&ts, NULL); /* a signal ends it early */
+		}
+	}
 }
 
 int daemon_run(const config *cfg)
@@ -1025,6 +1119,10 @@ int daemon_run(const config *cfg)
 	if (rc) {
 		log_errorx("not starting: %s", err.msg);
 		d.failed = 1;
+		goto out;
+	}
+	if (cfg->source_type == CONFIG_SOURCE_S3) {
+		daemon_s3_loop(&d);
 		goto out;
 	}
 	log_info("consuming %s%s%s as group %s", cfg->capture_topic,

@@ -359,6 +359,17 @@ size_t metrics_render(metrics *m, char *buf, size_t cap)
 		&m->rebalances);
 	counter(&rb, "kpigate_kafka_errors_total", "Non-fatal Kafka client errors.",
 		&m->kafka_errors);
+	counter(&rb, "kpigate_s3_polls_total", "Listings of the S3 prefixes (source.type s3).",
+		&m->s3_polls);
+	counter(&rb, "kpigate_s3_objects_total", "S3 objects processed to their end.",
+		&m->s3_objects);
+	counter(&rb, "kpigate_s3_errors_total",
+		"S3 listings and reads that failed, corrupt objects, and objects whose ETag changed after they were processed.",
+		&m->s3_errors);
+	counter(&rb, "kpigate_s3_list_requests_total", "S3 ListObjectsV2 requests.",
+		&m->s3_list_requests);
+	counter(&rb, "kpigate_s3_get_requests_total", "S3 GetObject requests.",
+		&m->s3_get_requests);
 	counter(&rb, "kpigate_order_timeouts_total",
 		"Records applied without waiting longer for the other topic's partition.",
 		&m->order_timeouts);

@@ -78,11 +78,18 @@ typedef struct metrics {
 	atomic_uint_fast64_t checkpoints;
 	atomic_uint_fast64_t dead_lettered;
 	atomic_uint_fast64_t policy_reloads, policy_rejects;
-	atomic_uint_fast64_t state_handovers;  /* partition state loaded from
+	atomic_uint_fast64_t state_handovers; /* partition state loaded from
 						 another owner's checkpoint */
-	atomic_uint_fast64_t rebalances;       /* assignment changes (assign,
+	atomic_uint_fast64_t rebalances;      /* assignment changes (assign,
 						 revoke or lose) */
-	atomic_uint_fast64_t kafka_errors;     /* non-fatal client errors */
+	atomic_uint_fast64_t kafka_errors;    /* non-fatal client errors */
+	/* source.type s3 (daemon_s3.h) */
+	atomic_uint_fast64_t s3_polls;         /* listings of the prefixes */
+	atomic_uint_fast64_t s3_objects;       /* objects read to their end */
+	atomic_uint_fast64_t s3_errors;        /* failed listings and reads,
+						 corrupt objects, ETag changes */
+	atomic_uint_fast64_t s3_list_requests; /* ListObjectsV2 calls */
+	atomic_uint_fast64_t s3_get_requests;  /* GetObject calls */
 	atomic_uint_fast64_t data_gaps;        /* partitions resumed past records
 						 retention removed (daemon_gap.h) */
 	atomic_uint_fast64_t data_gap_offsets; /* offsets those gaps skipped */

@@ -52,11 +52,33 @@ int state_ctx_init(state_ctx *c, const pipeline *pl, kpg_err *err)
 	return 0;
 }
 
+/* The source's resume points: offsets and the cursor. */
 static void offsets_clear(state_ctx *c)
 {
 	for (size_t i = 0; i < c->n_offsets; i++)
 		free(c->offsets[i].topic);
 	c->n_offsets = 0;
+	free(c->cursor);
+	c->cursor = NULL;
+	c->cursor_len = 0;
+}
+
+int state_cursor_set(state_ctx *c, const void *bytes, size_t len)
+{
+	unsigned char *b = NULL;
+
+	if (len > STATE_MAX_CURSOR)
+		return KPG_ETOOBIG;
+	if (len > 0) {
+		b = malloc(len);
+		if (b == NULL)
+			return KPG_ENOMEM;
+		memcpy(b, bytes, len);
+	}
+	free(c->cursor);
+	c->cursor = b;
+	c->cursor_len = len;
+	return 0;
 }
 
 void state_ctx_free(state_ctx *c)
@@ -797,6 +819,10 @@ static int write_all(wbuf *w, const pipeline *pl, const state_ctx *c,
 		w_u32(w, (uint32_t)c->offsets[i].partition);
 		w_i64(w, c->offsets[i].next_offset);
 	}
+	/* version 6: the source cursor, opaque here (daemon_s3.h) */
+	w_u32(w, (uint32_t)c->cursor_len);
+	if (c->cursor_len > 0)
+		w_bytes(w, c->cursor, c->cursor_len);
 	w_bytes(w, STATE_END, 8);
 	return 0;
 }
@@ -1752,6 +1778,28 @@ static void read_offsets(rbuf *r, state_ctx *c)
 	}
 }
 
+/* version 6: the source cursor's bytes, kept as they are */
+static void read_cursor(rbuf *r, state_ctx *c)
+{
+	uint64_t n = r_count(r, r_u32(r, "cursor"), STATE_MAX_CURSOR, 1, "cursor");
+	unsigned char *b;
+
+	if (r->rc || n == 0)
+		return;
+	b = malloc((size_t)n);
+	if (b == NULL) {
+		r_nomem(r);
+		return;
+	}
+	if (r_bytes(r, b, (size_t)n, "cursor") != 0) {
+		free(b);
+		return;
+	}
+	(void)state_cursor_set(c, NULL, 0);
+	c->cursor = b; /* now owned by c */
+	c->cursor_len = (size_t)n;
+}
+
 static int read_payload(rbuf *r, pipeline *pl, state_ctx *c)
 {
 	uint64_t n_models;
@@ -1777,6 +1825,8 @@ static int read_payload(rbuf *r, pipeline *pl, state_ctx *c)
 	if (r->rc == 0)
 		read_join(r, pl, c, map, n_models);
 	read_offsets(r, c);
+	if (r->rc == 0 && r->version >= 6)
+		read_cursor(r, c);
 	if (r->rc == 0 && r->left != 0)
 		r_fail(r, KPG_EINTEGRITY, "bytes after the last section");
 	free(matched);

@@ -23,12 +23,13 @@
 
 #define STATE_FILE "checkpoint.bin"
 #define STATE_TMP_FILE "checkpoint.bin.tmp"
-#define STATE_VERSION 5
+#define STATE_VERSION 6         /* 6: the source cursor; 1-5 are read too */
 #define STATE_KEYS_KEPT 64      /* decided idempotency keys kept per model */
 #define STATE_KEY_LEN 96        /* = sizeof(policy_decision.idempotency_key) */
 #define STATE_TOPIC_MAX 249     /* Kafka's longest topic name */
 #define STATE_MAX_OFFSETS 65536 /* (topic, partition) pairs */
 #define STATE_MAX_MODELS 4096
+#define STATE_MAX_CURSOR (64u << 20) /* bytes of a source cursor */
 
 /* Where a source is to be resumed: the next offset to consume, i.e. the
  * last offset whose effects the checkpoint contains, plus one. */
@@ -66,6 +67,10 @@ typedef struct state_ctx {
 					  (their model is gone, or the ring is smaller) */
 	int64_t saved_at_ms;           /* state_load: wall clock of that save */
 	size_t decisions_seen;         /* entries of pl->decisions harvested */
+	unsigned char *cursor;         /* owned: a source's resume point other
+					  than offsets (the S3 cursor,
+					  daemon_s3.h), opaque here; NULL */
+	size_t cursor_len;             /* when none */
 } state_ctx;
 
 /* Sizes c for pl's models (all FRESH, no keys, no offsets). Caller frees
@@ -85,6 +90,11 @@ int state_offset_set(state_ctx *c, const char *topic, int32_t partition,
  * next state_offset_set, state_load or state_ctx_free. */
 const state_offset *state_offset_get(const state_ctx *c, const char *topic,
 				     int32_t partition);
+
+/* Replaces c's cursor with a copy of len bytes (len 0: none); saved
+ * with the next state_save, restored by state_load. Returns 0,
+ * KPG_ETOOBIG (over STATE_MAX_CURSOR) or KPG_ENOMEM (c unchanged). */
+int state_cursor_set(state_ctx *c, const void *bytes, size_t len);
 
 /* Notes that model decided key; a key already kept is not added twice. */
 void state_keys_note(state_ctx *c, size_t model, const char *key);
