@@ -375,12 +375,16 @@ static void test_resume_decides_the_same(void **state)
 	assert_int_equal(state_offset_set(&ca, "capture", 3, 12345, &err), 0);
 	assert_int_equal(state_offset_set(&ca, "ground-truth", 0, 77, &err), 0);
 	assert_int_equal(state_offset_set(&ca, "capture", 3, 12346, &err), 0);
+	/* version 6: a source cursor, bytes kept as they are */
+	assert_int_equal(state_cursor_set(&ca, "\0cursor\xff", 8), 0);
 	if (state_save(sdir, &a, &ca, &err) != 0)
 		fail_msg("state_save: %s", err.msg);
 
 	make_pipeline(&b, &cb);
 	if (state_load(sdir, &b, &cb, &err) != 0)
 		fail_msg("state_load: %s", err.msg);
+	assert_int_equal(cb.cursor_len, 8);
+	assert_memory_equal(cb.cursor, "\0cursor\xff", 8);
 	for (size_t i = 0; i < 2; i++) {
 		assert_int_equal(cb.status[i], STATE_MODEL_RESTORED);
 		assert_same_model(&a.models[i], &b.models[i]);
