@@ -13,60 +13,14 @@ import gzip
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import time
 
-import botocore.session
-
+import s3rver_lib
 from kpg_check import Check, audit_records
 
 c = Check()
-root = os.path.dirname(os.path.abspath(c.tests))
-s3rver = os.path.join(root, "tools", "node_modules", ".bin", "s3rver")
-if not os.access(s3rver, os.X_OK):
-    c.fail(f"{s3rver} is missing: run scripts/install-deps.sh (it installs "
-           "tools/package-lock.json's s3rver)")
-    c.finish()
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-port = free_port()
-data = c.path("s3rver")
-os.makedirs(data)
-srv = subprocess.Popen([s3rver, "-d", data, "-a", "127.0.0.1", "-p", str(port), "--silent",
-                        "--no-vhost-buckets"],
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-                       # its continuation tokens are DES-encrypted: OpenSSL 3
-                       # has DES only in the legacy provider
-                       env=dict(os.environ, NODE_OPTIONS="--openssl-legacy-provider"))
-
-
-def stop():
-    if srv.poll() is None:
-        os.killpg(srv.pid, signal.SIGKILL)
-        srv.wait()
-
-
-import atexit  # noqa: E402  after srv exists: stop it before the temp folder goes
-
-atexit.register(stop)
-endpoint = f"http://127.0.0.1:{port}"
-for _ in range(200):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        break
-    except OSError:
-        if srv.poll() is not None:
-            c.fail(f"s3rver exited: {srv.stderr.read().decode()[-1000:]}")
-            c.finish()
-        time.sleep(0.05)
+endpoint, s3, env = s3rver_lib.start(c)
+env["KPIGATE_S3_MAX_KEYS"] = "2"
 
 # the world: the example's first week, policy judging small windows
 ex = c.path("example")
@@ -111,10 +65,7 @@ pol["guards"]["min_records"] = 5
 pol["guards"]["min_labelled"] = 2
 policy = c.write("policy.json", json.dumps(pol))
 
-# upload with botocore, signed as s3rver expects
-sess = botocore.session.get_session()
-s3 = sess.create_client("s3", region_name="us-east-1", endpoint_url=endpoint,
-                        aws_access_key_id="S3RVER", aws_secret_access_key="S3RVER")
+# upload with botocore
 s3.create_bucket(Bucket="capture-bucket")
 n_objects = 0
 for dirpath, _, files in os.walk(local):
@@ -128,11 +79,6 @@ for dirpath, _, files in os.walk(local):
 s3.put_object(Bucket="capture-bucket",
               Key="sm/capture-old/churn-endpoint/AllTraffic/2026/01/05/00/x.jsonl",
               Body=b"not json\n")
-
-env = dict(os.environ, AWS_ENDPOINT_URL_S3=endpoint, AWS_ACCESS_KEY_ID="S3RVER",
-           AWS_SECRET_ACCESS_KEY="S3RVER", AWS_REGION="us-east-1", KPIGATE_S3_MAX_KEYS="2")
-for k in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL"):
-    env.pop(k, None)
 
 
 def replay(cap, gt, audit, rejects, e=None, expect=None):
@@ -222,5 +168,4 @@ p = subprocess.run([c.kpigate, "replay", "--policy", policy, "--capture",
                    capture_output=True, text=True, env=env, timeout=120)
 c.ok(p.returncode == 2 and "s3://no-such-bucket/sm/capture" in p.stderr and "404" in p.stderr,
      f"a missing bucket is a loud 404: {p.returncode} {p.stderr[-300:]}")
-stop()
 c.finish()

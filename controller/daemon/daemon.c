@@ -1090,6 +1090,14 @@ static void daemon_s3_loop(daemon_ctx *d)
 			nanosleep(&ts, NULL); /* a signal ends it early */
 		}
 	}
+	/* what the state holds, restored runs included: equal to a replay
+	 * of the same objects (tests/check_s3_daemon.py) */
+	log_info("state: %llu capture lines (%llu accepted), %llu ground-truth "
+		 "lines (%llu accepted), %zu objects in the cursor",
+		 (unsigned long long)t->pl.stats.capture_lines,
+		 (unsigned long long)t->pl.stats.capture_ok,
+		 (unsigned long long)t->pl.stats.gt_lines,
+		 (unsigned long long)t->pl.stats.gt_ok, d->s3->cur.n);
 }
 
 int daemon_run(const config *cfg)
