@@ -445,6 +445,38 @@ static void test_missing_kafka_object(void **state)
 	expect_diags(f, "{" PATHS_REQ "}\n", w, N_OF(w));
 }
 
+/* source.type "s3": its keys, no Kafka connection keys needed or taken */
+static void test_s3_source(void **state)
+{
+	fx *f = *state;
+	config *cfg = load_ok(f, "{\n  \"source\": {\"type\": \"s3\", \"capture\": \"s3://b/dc/ep\",\n"
+				 "  \"ground_truth\": \"s3://b/gt/\", \"lookback_hours\": 6},\n"
+				 "  \"kafka\": {\"max_time_skew_seconds\": 0},\n  " PATHS_REQ "\n}\n");
+	static const want_diag w[] = {
+		{2, 22, NULL, "source.type \"s3\" requires source.capture"},
+		{2, 44, NULL, "source.ground_truth must be an s3://BUCKET/PREFIX URL, got \"gt/\""},
+		{3, 34, NULL, "kafka.bootstrap_servers is not read with source.type \"s3\""},
+		{3, 53, NULL, "kafka.group_id is not read with source.type \"s3\""},
+	};
+	static const want_diag w2[] = {
+		{3, 25, NULL, "source.capture and source.ground_truth need source.type \"s3\""},
+	};
+
+	assert_int_equal(cfg->source_type, CONFIG_SOURCE_S3);
+	assert_string_equal(cfg->s3_capture, "s3://b/dc/ep");
+	assert_string_equal(cfg->s3_ground_truth, "s3://b/gt/");
+	assert_int_equal(cfg->s3_poll_s, 60);
+	assert_int_equal(cfg->s3_lookback_h, 6);
+	assert_int_equal(cfg->max_time_skew_ms, 0);
+	assert_null(cfg->bootstrap_servers);
+	config_free(cfg);
+	expect_diags(f, "{\n  \"source\": {\"type\": \"s3\", \"ground_truth\": \"gt/\"},\n"
+			"  \"kafka\": {\"bootstrap_servers\": \"x:1\", \"group_id\": \"g\"},\n  " PATHS_REQ "\n}\n",
+		     w, N_OF(w));
+	expect_diags(f, "{\n  \"kafka\": {" KAFKA_REQ "},\n  \"source\": {\"capture\": \"s3://b/c\"},\n  " PATHS_REQ "\n}\n",
+		     w2, N_OF(w2));
+}
+
 static void test_property_rules(void **state)
 {
 	fx *f = *state;
@@ -828,6 +860,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_keys_suggest, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_required_at_brace, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing_kafka_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_s3_source, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_property_rules, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_value_formats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_aws_region, setup, teardown),

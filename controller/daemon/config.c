@@ -117,9 +117,16 @@ static void check_source(kpg_jsonv *v, json_t *root, config *cfg)
 		if (cfg->s3_capture == NULL)
 			kpg_jsonv_report_key(v, "source.type",
 					     "source.type \"s3\" requires source.capture (s3://BUCKET/PREFIX)");
-		if (kafka != NULL)
-			kpg_jsonv_report_key(v, "kafka",
-					     "kafka is not read with source.type \"s3\": remove it");
+		/* kafka.max_time_skew_seconds still applies (to the hours) */
+		for (size_t i = 0; i < sizeof(kafka_req) / sizeof(kafka_req[0]); i++) {
+			char path[64];
+
+			snprintf(path, sizeof(path), "kafka.%s", kafka_req[i]);
+			if (is_set(v, root, path))
+				kpg_jsonv_report_key(v, path,
+						     "%s is not read with source.type \"s3\": remove it",
+						     path);
+		}
 		return;
 	}
 	/* the table's REQUIRED, for the kafka source only */
