@@ -598,6 +598,53 @@ static void test_every_flip_and_truncation_detected(void **state)
 	free(good);
 }
 
+/* Version 5, the format before the source cursor: the small checkpoint
+ * less its cursor length (the 4 bytes before the end marker), as version
+ * 5, resealed. It loads with its windows and offsets and no cursor; a
+ * version-6 file whose cursor is cut short is refused. */
+static void test_version_5_still_read(void **state)
+{
+	char path[160];
+	size_t len;
+	unsigned char *v6 = small_checkpoint(path, sizeof(path), &len);
+	unsigned char *v5 = malloc(len);
+	const state_offset *o;
+	pipeline b;
+	state_ctx cb;
+	kpg_err err;
+
+	(void)state;
+	assert_non_null(v5);
+	assert_int_equal(v6[8], STATE_VERSION);
+	assert_memory_equal(v6 + len - 40, "STATEEND", 8);
+	assert_memory_equal(v6 + len - 44, "\0\0\0\0", 4); /* no cursor */
+	memcpy(v5, v6, len - 44);
+	memcpy(v5 + len - 44, v6 + len - 40, 8);
+	v5[8] = 5;
+	assert_int_equal(EVP_Digest(v5, len - 36, v5 + len - 36, NULL, EVP_sha256(), NULL),
+			 1);
+	spit(path, v5, len - 4);
+	make_pipeline(&b, &cb);
+	assert_int_equal(state_load(sdir, &b, &cb, &err), 0);
+	assert_int_equal(b.models[0].win.n_records, 3);
+	o = state_offset_get(&cb, "capture", 0);
+	assert_non_null(o);
+	assert_int_equal(o->next_offset, 3);
+	assert_null(cb.cursor);
+	assert_int_equal(cb.cursor_len, 0);
+	/* the same bytes as version 6 lack the cursor's length */
+	v5[8] = 6;
+	assert_int_equal(EVP_Digest(v5, len - 36, v5 + len - 36, NULL, EVP_sha256(), NULL),
+			 1);
+	spit(path, v5, len - 4);
+	assert_int_equal(state_load(sdir, &b, &cb, &err), KPG_EINTEGRITY);
+	assert_fresh(&b, &cb);
+	assert_null(cb.cursor);
+	drop_pipeline(&b, &cb);
+	free(v5);
+	free(v6);
+}
+
 /* A valid checksum over damaged content (a bug, or a crafted file): every
  * byte changed in turn, the checksum recomputed; the load either succeeds
  * or fails cleanly, never crashes, and leaves a usable pipeline. */
@@ -827,6 +874,7 @@ int main(void)
 		cmocka_unit_test(test_sketched_window_resumes_the_same),
 		cmocka_unit_test(test_every_flip_and_truncation_detected),
 		cmocka_unit_test(test_resealed_damage_never_crashes),
+		cmocka_unit_test(test_version_5_still_read),
 		cmocka_unit_test(test_changed_policy_resets_that_model),
 		cmocka_unit_test(test_leftover_tmp_ignored),
 		cmocka_unit_test(test_failed_save_keeps_previous),
