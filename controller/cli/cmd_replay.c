@@ -16,6 +16,7 @@
 #include "commands.h"
 #include "file_source.h"
 #include "pipeline.h"
+#include "pipeline_file.h"
 #include "pipeline_deploy.h"
 #include "policy_report.h"
 #include "replay_inputs.h"
@@ -315,6 +316,30 @@ static void progress(uint64_t lines, int tty)
 		fprintf(stderr, "\rkpigate replay: %llu lines", (unsigned long long)lines);
 }
 
+/* replay_file's per-line hook: the progress line and the rejects file. */
+typedef struct replay_file_ctx {
+	int tty;
+	uint64_t *lines;
+	replay_rejects *rej;
+} replay_file_ctx;
+
+static void replay_on_line(void *opaque, const pipeline *pl, int is_gt,
+			   const char *path, uint64_t line_no)
+{
+	replay_file_ctx *x = opaque;
+
+	++*x->lines;
+	progress(*x->lines, x->tty);
+	replay_rejects_note(x->rej, pl, is_gt, path, line_no);
+}
+
+static void replay_on_corrupt(void *opaque, const char *msg)
+{
+	(void)opaque;
+	fprintf(stderr, "kpigate replay: warning: %s; the rest of the file is skipped\n",
+		msg);
+}
+
 /* partition_ms: the file's yyyy/mm/dd/hh hour (INT64_MIN: none), where
  * its records arrived; a file named on its own arrived when it was last
  * written, which places records without a time but checks none. */
@@ -322,9 +347,9 @@ static int replay_file(pipeline *pl, s3_source *s3, const char *path,
 		       const char *tag, int64_t partition_ms, int is_gt, int tty,
 		       uint64_t *lines, replay_rejects *rej, kpg_err *err)
 {
+	replay_file_ctx x = {tty, lines, rej};
+	pipeline_file_hooks h = {replay_on_line, replay_on_corrupt, &x};
 	line_reader lr;
-	const char *line;
-	size_t len;
 	char endpoint[256];
 	int rc;
 
@@ -347,47 +372,10 @@ static int replay_file(pipeline *pl, s3_source *s3, const char *path,
 		     : line_reader_open(&lr, path, pl->max_line_bytes, err);
 	if (rc)
 		return rc;
-	while ((rc = line_reader_next(&lr, &line, &len, err)) != LINE_EOF) {
-		if (rc == KPG_EINTEGRITY) {
-			/* a corrupt or truncated gzip: the rest of this file is
-			 * one rejected line, named; the next file is read */
-			fprintf(stderr, "kpigate replay: warning: %s; the rest of the file is skipped\n",
-				err->msg);
-			if (is_gt)
-				pl->stats.gt_lines++;
-			else
-				pl->stats.capture_lines++;
-			rc = pipeline_reject(pl, is_gt, CAPTURE_REJECT_BAD_FILE, path,
-					     lr.line_no + 1, err->msg);
-			kpg_err_clear(err);
-			if (rc == 0)
-				rc = LINE_EOF;
-			break;
-		}
-		if (rc < 0)
-			break;
-		++*lines;
-		progress(*lines, tty);
-		if (rc == LINE_TOO_BIG) {
-			if (is_gt)
-				pl->stats.gt_lines++;
-			else
-				pl->stats.capture_lines++;
-			pipeline_reject(pl, is_gt, CAPTURE_REJECT_TOO_BIG, path, lr.line_no,
-					"line longer than the cap");
-			replay_rejects_note(rej, pl, is_gt, path, lr.line_no);
-			continue;
-		}
-		rc = is_gt ? pipeline_gt_line(pl, line, len, path, lr.line_no, err)
-			   : pipeline_capture_line(pl, line, len,
-						   endpoint[0] ? endpoint : NULL, path,
-						   lr.line_no, err);
-		if (rc)
-			break;
-		replay_rejects_note(rej, pl, is_gt, path, lr.line_no);
-	}
+	rc = pipeline_file_read(pl, &lr, is_gt, !is_gt && endpoint[0] ? endpoint : NULL,
+				path, &h, err);
 	line_reader_close(&lr);
-	return rc == LINE_EOF ? 0 : rc;
+	return rc;
 }
 
 /* Walks both file lists in partition-time order; on equal hours labels go

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kpg_log.h"
+#include "pipeline_file.h"
 
 #define HOUR_MS ((int64_t)3600 * 1000)
 
@@ -74,15 +75,39 @@ static int daemon_s3_list(daemon_s3 *s, const char *url, file_list *fl,
 	return rc;
 }
 
+/* daemon_s3_object's per-line hook: the record counters. */
+static void daemon_s3_on_line(void *opaque, const pipeline *pl, int is_gt,
+			      const char *path, uint64_t line_no)
+{
+	metrics *m = opaque;
+
+	(void)path;
+	(void)line_no;
+	metrics_add(is_gt ? &m->ground_truth_records : &m->capture_records, 1);
+	if (pl->last_reject != CAPTURE_OK) {
+		if (is_gt)
+			metrics_add(&m->ground_truth_rejected, 1);
+		else
+			metrics_add(&m->capture_rejected[pl->last_reject], 1);
+	}
+}
+
+static void daemon_s3_on_corrupt(void *opaque, const char *msg)
+{
+	metrics *m = opaque;
+
+	log_warnx("%s; the rest of the object is skipped", msg);
+	metrics_add(&m->s3_errors, 1);
+}
+
 /* Reads one object to its end into pl, as `kpigate replay` reads a file
  * of an hour folder. 1 (with err) when it could not be fetched. */
 static int daemon_s3_object(daemon_s3 *s, pipeline *pl, const char *path,
 			    const char *etag, int64_t hour_ms, int is_gt,
 			    kpg_err *err)
 {
+	pipeline_file_hooks h = {daemon_s3_on_line, daemon_s3_on_corrupt, s->m};
 	line_reader lr;
-	const char *line;
-	size_t len;
 	char endpoint[256];
 	int rc;
 
@@ -95,52 +120,10 @@ static int daemon_s3_object(daemon_s3 *s, pipeline *pl, const char *path,
 	daemon_s3_count_requests(s);
 	if (rc)
 		return 1; /* nothing applied: retried at the next poll */
-	while ((rc = line_reader_next(&lr, &line, &len, err)) != LINE_EOF) {
-		if (rc == KPG_EINTEGRITY) {
-			/* a corrupt gzip: the rest is one rejected line */
-			log_warnx("%s; the rest of the object is skipped", err->msg);
-			if (is_gt)
-				pl->stats.gt_lines++;
-			else
-				pl->stats.capture_lines++;
-			rc = pipeline_reject(pl, is_gt, CAPTURE_REJECT_BAD_FILE, path,
-					     lr.line_no + 1, err->msg);
-			kpg_err_clear(err);
-			metrics_add(&s->m->s3_errors, 1);
-			if (rc == 0)
-				rc = LINE_EOF;
-			break;
-		}
-		if (rc < 0)
-			break;
-		if (rc == LINE_TOO_BIG) {
-			if (is_gt)
-				pl->stats.gt_lines++;
-			else
-				pl->stats.capture_lines++;
-			pipeline_reject(pl, is_gt, CAPTURE_REJECT_TOO_BIG, path,
-					lr.line_no, "line longer than the cap");
-		} else {
-			rc = is_gt ? pipeline_gt_line(pl, line, len, path, lr.line_no, err)
-				   : pipeline_capture_line(pl, line, len,
-							   endpoint[0] ? endpoint : NULL,
-							   path, lr.line_no, err);
-			if (rc)
-				break;
-		}
-		if (is_gt)
-			metrics_add(&s->m->ground_truth_records, 1);
-		else
-			metrics_add(&s->m->capture_records, 1);
-		if (pl->last_reject != CAPTURE_OK) {
-			if (is_gt)
-				metrics_add(&s->m->ground_truth_rejected, 1);
-			else
-				metrics_add(&s->m->capture_rejected[pl->last_reject], 1);
-		}
-	}
+	rc = pipeline_file_read(pl, &lr, is_gt, endpoint[0] ? endpoint : NULL, path,
+				&h, err);
 	line_reader_close(&lr);
-	return rc == LINE_EOF ? 0 : rc;
+	return rc;
 }
 
 /* What to do with object i of fl: 1 process it, 0 skip it. */
