@@ -121,14 +121,14 @@ int s3_client_new(s3_client **out, const s3_client_options *opt, kpg_err *err)
 		rc = KPG_ENOMEM;
 		goto fail;
 	}
-	rc = aws_endpoint_resolve("S3", NULL, "s3", c->region, c->endpoint,
-				  sizeof(c->endpoint), err);
+	rc = aws_endpoint_resolve("S3", opt ? opt->endpoint : NULL, "s3", c->region,
+				  c->endpoint, sizeof(c->endpoint), err);
 	if (rc)
 		goto fail;
 	/* AWS's own endpoint is virtual-hosted; anything else path-style */
 	rc = aws_endpoint_resolve(NULL, NULL, "s3", c->region, aws, sizeof(aws), NULL);
 	c->path_style = getenv("AWS_ENDPOINT_URL_S3") || getenv("AWS_ENDPOINT_URL") ||
-			rc != 0 || strcmp(aws, c->endpoint) != 0;
+			(opt && opt->endpoint) || rc != 0 || strcmp(aws, c->endpoint) != 0;
 	{
 		aws_creds_options co = {c->region, c->ca_bundle, 0};
 

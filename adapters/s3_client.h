@@ -2,8 +2,8 @@
  * SigV4 through aws_call (libcurl's CURLOPT_AWS_SIGV4) and the SDK
  * credential chain (aws_creds.h).
  *
- * Endpoint, the SDK way: AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL
- * (both path-style: http(s)://host:port/BUCKET/KEY, so S3-compatible
+ * Endpoint, the SDK way: AWS_ENDPOINT_URL_S3, then the configured one
+ * (s3_client_options.endpoint), then AWS_ENDPOINT_URL (all path-style: http(s)://host:port/BUCKET/KEY, so S3-compatible
  * stores work), else AWS's regional endpoint, virtual-hosted
  * (https://BUCKET.s3.REGION.amazonaws.com/KEY; path-style for a bucket
  * name with a dot, which a certificate's wildcard does not cover).
@@ -34,6 +34,9 @@ typedef struct s3_client_options {
 	const char *region;    /* NULL = AWS_REGION / AWS_DEFAULT_REGION /
 				  us-east-1 */
 	const char *ca_bundle; /* NULL = AWS_CA_BUNDLE or the system's */
+	const char *endpoint;  /* a configured endpoint (path-style): after
+				  AWS_ENDPOINT_URL_S3, before AWS_ENDPOINT_URL;
+				  NULL = none */
 	int max_keys;          /* ListObjectsV2 page size, 1..1000; 0 =
 				  KPIGATE_S3_MAX_KEYS or 1000 */
 	size_t max_object;     /* GetObject cap in bytes; 0 =

@@ -8,7 +8,7 @@ A. kill -9 mid-prefix: a week of captures and labels; the first three days
    windows and decisions are exactly `kpigate replay`'s over the same
    files (tests/lib/daemon_vs_replay.py: every window evaluated once,
    every decision once): no object skipped or read twice.
-B. late objects: an object that appears in an earlier hour within
+B. late objects (the endpoint from aws.s3_endpoint): an object that appears in an earlier hour within
    source.lookback_hours is processed; one older than the look-back is
    not; an object rewritten after it was processed (a new ETag) is an
    error, logged and counted in kpigate_s3_errors_total, not read again.
@@ -71,9 +71,9 @@ def upload(prefix, objs, local=None):
             shutil.copy(os.path.join(ex, rel), os.path.join(local, rel))
 
 
-def config(name, lookback):
+def config(name, lookback, aws=None):
     port = s3rver_lib.free_port()
-    cfg = {"source": {"type": "s3", "capture": f"s3://cap/{name}/capture",
+    cfg = {"aws": aws or {}, "source": {"type": "s3", "capture": f"s3://cap/{name}/capture",
                       "ground_truth": f"s3://cap/{name}/ground_truth/",
                       "poll_seconds": 1, "lookback_hours": lookback},
            "policy_dir": c.path("policies"), "audit_log": c.path(f"{name}-audit.jsonl"),
@@ -83,10 +83,10 @@ def config(name, lookback):
 
 
 class Daemon:
-    def __init__(self, cfg, port, log):
+    def __init__(self, cfg, port, log, e=None):
         self.port = port
         self.log = open(log, "a")
-        self.p = subprocess.Popen([c.kpigate, "run", "--config", cfg], env=env,
+        self.p = subprocess.Popen([c.kpigate, "run", "--config", cfg], env=e or env,
                                   stdout=self.log, stderr=self.log)
 
     def metrics(self):
@@ -196,9 +196,11 @@ old = caps[0]
 c.ok(hours(old[0]) < hours(x) - lookback,
      f"the world has an object older than the look-back: {old[0]} < {x} - {lookback} h")
 on_time = [o for o in objs if o not in (late, old)]
-cfg_b, port_b = config("b", lookback)
+# the endpoint from the configuration (aws.s3_endpoint), not the environment
+cfg_b, port_b = config("b", lookback, {"s3_endpoint": endpoint, "region": "us-east-1"})
+env_b = {k: v for k, v in env.items() if k not in ("AWS_ENDPOINT_URL_S3", "AWS_REGION")}
 upload("b", on_time)
-d = Daemon(cfg_b, port_b, c.path("b.log"))
+d = Daemon(cfg_b, port_b, c.path("b.log"), env_b)
 d.settled(len(on_time))
 upload("b", [late])
 m = d.settled(len(on_time) + 1)

@@ -321,6 +321,7 @@ void config_free(config *cfg)
 	free(cfg->source_path);
 	free(cfg->s3_capture);
 	free(cfg->s3_ground_truth);
+	free(cfg->aws_s3_endpoint);
 	free(cfg->bootstrap_servers);
 	free(cfg->group_id);
 	free(cfg->capture_topic);

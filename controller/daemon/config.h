@@ -86,6 +86,7 @@ typedef struct config {
 	/* aws: retraining actions (docs/actions.md) */
 	char *aws_region;                                /* owned; NULL = the policy's, AWS_REGION... */
 	char *aws_sagemaker_endpoint, *aws_sfn_endpoint; /* owned; NULL = SDK rules */
+	char *aws_s3_endpoint;                           /* owned; NULL = SDK rules (source.type s3) */
 	char *aws_ca_bundle;                             /* owned, resolved; NULL = AWS_CA_BUNDLE/system */
 	unsigned aws_max_attempts;                       /* default 8, 1..20: calls per delivery round */
 	unsigned aws_deadline_s;                         /* default 86400, 60..604800 */

@@ -16,6 +16,10 @@ void daemon_s3_open(daemon_s3 *s, const config *cfg, metrics *m)
 	s->cfg = cfg;
 	s->m = m;
 	s3_cursor_init(&s->cur);
+	/* borrowed from cfg, which outlives the source */
+	s->src.opt.region = cfg->aws_region;
+	s->src.opt.ca_bundle = cfg->aws_ca_bundle;
+	s->src.opt.endpoint = cfg->aws_s3_endpoint;
 	s->lookback_ms = (int64_t)cfg->s3_lookback_h * HOUR_MS;
 }
 
