@@ -1,4 +1,4 @@
-/* cmd_run.c - `kpigate run --config FILE`: the Kafka daemon, and with
+/* cmd_run.c - `kpigate run --config FILE`: the daemon (Kafka or S3), and with
  * --check (like `ntpd -n`) a validation of its configuration and of every
  * policy in its policy_dir that prints "configuration OK" or every error
  * as FILE:LINE:COLUMN: message. Nothing here connects to Kafka. */
@@ -18,7 +18,8 @@ static const char run_usage[] =
 	"usage: kpigate run --config FILE [--check [--no-reference]]\n"
 	"\n"
 	"Runs kpigate as a daemon that reads captured inference records and\n"
-	"ground-truth labels from Kafka. Keys, defaults, ranges and the\n"
+	"ground-truth labels from Kafka, or polls them from S3 (source.type\n"
+	"\"s3\", docs/s3.md). Keys, defaults, ranges and the\n"
 	"KPIGATE_* environment variables that override them:\n"
 	"docs/configuration.md.\n"
 	"\n"
