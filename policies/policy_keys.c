@@ -33,6 +33,18 @@ static const char *const feature_types[] = {"numeric", "categorical", "ignore",
 
 /* ---- rules a row cannot say --------------------------------------- */
 
+static int check_notify_url(kpg_jsonv *v, const kpg_jsonv_key *k,
+			    const kpg_jsonv_at *at, json_t *value)
+{
+	const char *s = json_string_value(value);
+
+	(void)k;
+	if ((strncmp(s, "https://", 8) == 0 && s[8]) || (strncmp(s, "http://", 7) == 0 && s[7]))
+		return 0;
+	kpg_jsonv_report(v, at, 0, "notify[].url must start with http:// or https://");
+	return -1;
+}
+
 static int check_version(kpg_jsonv *v, const kpg_jsonv_key *k,
 			 const kpg_jsonv_at *at, json_t *value)
 {
@@ -483,6 +495,37 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "action.parameters.NAME", .type = KPG_JSONV_STRING,
 	 .max_len = 1024,
 	 .doc = "A string value; NAME is 1 to 256 of `A-Z a-z 0-9 _ -`; values may use placeholders (below)."},
+
+	{.path = "notify", .type = KPG_JSONV_ARRAY, .flags = NUL,
+	 .max_len = POLICY_MAX_NOTIFY,
+	 .doc = "Where this model's events go (docs/notifications.md); null or absent: the daemon configuration's `notify` list, if any."},
+	{.path = "notify[]", .type = KPG_JSONV_OBJECT,
+	 .doc = "One target: `{\"type\": \"webhook\", \"url\": ..., \"secret_file\": ..., \"events\": [...]}`."},
+	{.path = "notify[].type", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .max_len = 16, .choices = policy_notify_types,
+	 .doc = "`webhook`: an HTTP(S) POST of a JSON body signed with `X-Kpigate-Signature: sha256=<hex HMAC-SHA256 of the body>`."},
+	{.path = "notify[].url", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .max_len = 2048, .check = check_notify_url,
+	 .doc = "The receiver, `http://` or `https://` (certificates verified). Only its host is audited."},
+	{.path = "notify[].secret_file", .type = KPG_JSONV_STRING,
+	 .max_len = 4096,
+	 .doc = "File holding the shared secret (one trailing newline dropped), relative to the policy's folder. Give exactly one of `secret_file` and `secret_env`. Never logged or audited."},
+	{.path = "notify[].secret_env", .type = KPG_JSONV_STRING,
+	 .max_len = 128,
+	 .doc = "Environment variable holding the shared secret, read when a notification is sent."},
+	{.path = "notify[].events", .type = KPG_JSONV_ARRAY, .flags = REQ,
+	 .max_len = 8,
+	 .doc = "The events sent to this target, at least one."},
+	{.path = "notify[].events[]", .type = KPG_JSONV_STRING,
+	 .max_len = 32, .choices = policy_notify_event_names,
+	 .doc = "`drift_alert` (a hold with dataset drift) or `retrain_decided`."},
+	{.path = "notify[].format", .type = KPG_JSONV_STRING, .max_len = 16,
+	 .def = "\"json\"", .choices = policy_notify_formats,
+	 .doc = "`json`: kpigate's event body; `slack`: `{\"text\": \"...\"}`, one readable line, for Slack-compatible incoming webhooks."},
+	{.path = "notify_cooldown_seconds", .type = KPG_JSONV_INT, .min = 0,
+	 .max = MAX_SECONDS, .def = "3600", .store = KPG_JSONV_I64,
+	 AT(notify_cooldown_ms), .scale = 1000,
+	 .doc = "Event time between two `drift_alert` notifications of this model; the ones in between are suppressed and counted. `retrain_decided` is never suppressed."},
 
 	{.path = "energy", .type = KPG_JSONV_OBJECT, .flags = REQ,
 	 .doc = "The training run, for the energy and carbon estimate."},

@@ -416,7 +416,7 @@ static void test_delivered_signed(void **state)
 							      "content_type")),
 			    "application/json");
 	assert_int_equal(json_integer_value(json_object_get(acc,
-							    "kpg-0123456789abcdef drift_alert")),
+							    "/hook kpg-0123456789abcdef drift_alert")),
 			 1);
 	json_decref(d);
 	json_decref(acc);
@@ -450,7 +450,7 @@ static void test_retried_after_failures(void **state)
 	assert_int_equal(json_array_size(d), 3);
 	/* three attempts, one accepted delivery of (key, event) */
 	assert_int_equal(json_integer_value(json_object_get(acc,
-							    "kpg-0123456789abcdef drift_alert")),
+							    "/hook kpg-0123456789abcdef drift_alert")),
 			 1);
 	json_decref(d);
 	json_decref(acc);

@@ -4,7 +4,7 @@
 Checks every delivery's X-Kpigate-Signature (sha256=<hex HMAC-SHA256 of
 the raw body>) against the secret it was given, answers with a failure
 status for the first N deliveries on demand, and counts deliveries by
-(idempotency key, event) so a test can see duplicates.
+(idempotency key, event) (and path) so a test can see duplicates.
 
 Run: /usr/bin/python3 tests/support/webhook_receiver.py --secret-file FILE
 Prints one line, "url=http://127.0.0.1:PORT", then serves on loopback
@@ -14,7 +14,8 @@ Control API (plain JSON, not signed):
   POST /_ctl/fail   {"count": N, "status": 500}  the next N deliveries
                     answer that status (0 = close the connection)
   POST /_ctl/reset  forget deliveries and failures
-  GET  /_ctl/log    {"deliveries": [...], "accepted": {"key event": n}}
+  GET  /_ctl/log    {"deliveries": [...], "accepted": {"PATH KEY EVENT": n}}
+                    (a receiver dedupes per endpoint: the path is part of it)
 Each delivery: method, path, event, key, signature_ok, status (answered),
 body (parsed JSON or the raw text, first 64 KiB). A delivery with a bad
 or missing signature is answered 401 and never counted as accepted.
@@ -117,7 +118,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 				status = 401
 			else:
 				status = 200
-				k = key + " " + event
+				k = self.path + " " + key + " " + event
 				st.accepted[k] = st.accepted.get(k, 0) + 1
 			if len(st.deliveries) < MAX_LOG:
 				st.deliveries.append({
