@@ -41,7 +41,7 @@ static int check_notify_url(kpg_jsonv *v, const kpg_jsonv_key *k,
 	(void)k;
 	if ((strncmp(s, "https://", 8) == 0 && s[8]) || (strncmp(s, "http://", 7) == 0 && s[7]))
 		return 0;
-	kpg_jsonv_report(v, at, 0, "notify[].url must start with http:// or https://");
+	kpg_jsonv_report(v, at, 0, "%s must start with http:// or https://", at->path);
 	return -1;
 }
 

@@ -32,45 +32,103 @@ static int notify_resolve(kpg_jsonv *v, json_t *target)
 	return rc;
 }
 
+/* One key of a target against its row; 1 valid, 0 absent, -1 reported. */
+static int notify_key(kpg_jsonv *v, json_t *t, size_t i, const char *key, int required)
+{
+	char row[64], path[96];
+	json_t *x = json_object_get(t, key);
+	kpg_jsonv_at at = {path, NULL};
+
+	snprintf(path, sizeof(path), "notify[%zu].%s", i, key);
+	if (x == NULL) {
+		if (!required)
+			return 0;
+		kpg_jsonv_error(v, path, 0, "missing required key \"%s\" in notify[%zu]", key, i);
+		return -1;
+	}
+	snprintf(row, sizeof(row), "notify[].%s", key);
+	return kpg_jsonv_value(v, policy_lists_row(v, row), &at, x) == 1 ? 1 : -1;
+}
+
+static void notify_events(kpg_jsonv *v, json_t *events, size_t i)
+{
+	char path[96];
+	kpg_jsonv_at at = {path, NULL};
+	const kpg_jsonv_key *row = policy_lists_row(v, "notify[].events[]");
+	long n = kpg_jsonv_entries(v, policy_lists_row(v, "notify[].events"), events,
+				   "an array of event names");
+
+	if (n < 0)
+		return;
+	if (n == 0) {
+		snprintf(path, sizeof(path), "notify[%zu].events", i);
+		kpg_jsonv_error(v, path, 0, "%s names no event", path);
+		return;
+	}
+	for (size_t a = 0; a < json_array_size(events); a++) {
+		json_t *e = json_array_get(events, a);
+
+		snprintf(path, sizeof(path), "notify[%zu].events[%zu]", i, a);
+		if (kpg_jsonv_value(v, row, &at, e) != 1)
+			continue;
+		for (size_t b = 0; b < a; b++)
+			if (json_equal(json_array_get(events, b), e)) {
+				kpg_jsonv_error(v, path, 0, "notify[%zu].events names \"%s\" twice",
+						i, json_string_value(e));
+				break;
+			}
+	}
+}
+
+static void notify_target_check(kpg_jsonv *v, json_t *t, size_t i)
+{
+	char path[64];
+	int file, env;
+
+	snprintf(path, sizeof(path), "notify[%zu]", i);
+	if (!json_is_object(t)) {
+		kpg_jsonv_error(v, path, 0, "%s must be an object like {\"type\": \"webhook\", \"url\": ..., \"secret_file\": ..., \"events\": [...]}, got %s",
+				path, kpg_jsonv_kind(t));
+		return;
+	}
+	kpg_jsonv_unknown_keys(v, t, "notify[]", path);
+	notify_key(v, t, i, "type", 1);
+	notify_key(v, t, i, "url", 1);
+	notify_key(v, t, i, "format", 0);
+	file = notify_key(v, t, i, "secret_file", 0);
+	env = notify_key(v, t, i, "secret_env", 0);
+	if (json_object_get(t, "events") == NULL)
+		notify_key(v, t, i, "events", 1);
+	else
+		notify_events(v, json_object_get(t, "events"), i);
+	if (file >= 0 && env >= 0 && file + env != 1)
+		kpg_jsonv_error(v, path, 0,
+				"%s: a webhook needs exactly one of \"secret_file\" and \"secret_env\" (its body is signed)",
+				path);
+}
+
 void policy_load_notify(kpg_jsonv *v, json_t *root, policy *p)
 {
 	json_t *list = json_object_get(root, "notify"), *copy, *t;
-	char path[64];
 	size_t i;
+	size_t errors = v->n_errors;
 
-	if (!json_is_array(list))
+	if (list == NULL || json_is_null(list))
 		return;
-	json_array_foreach(list, i, t) {
-		json_t *events = json_object_get(t, "events");
-		int file, env;
-
-		if (!json_is_object(t))
-			continue; /* the table reported it */
-		file = json_is_string(json_object_get(t, "secret_file"));
-		env = json_is_string(json_object_get(t, "secret_env"));
-		snprintf(path, sizeof(path), "notify[%zu]", i);
-		if (file + env != 1)
-			kpg_jsonv_error(v, path, 0,
-					"%s: a webhook needs exactly one of \"secret_file\" and \"secret_env\" (its body is signed)",
-					path);
-		if (json_is_array(events) && json_array_size(events) == 0)
-			kpg_jsonv_error(v, path, 0, "%s.events names no event", path);
-		for (size_t a = 0; json_is_array(events) && a < json_array_size(events); a++)
-			for (size_t b = a + 1; b < json_array_size(events); b++)
-				if (json_is_string(json_array_get(events, a)) &&
-				    json_equal(json_array_get(events, a),
-					       json_array_get(events, b)))
-					kpg_jsonv_error(v, path, 0, "%s.events names \"%s\" twice",
-							path,
-							json_string_value(json_array_get(events, a)));
-	}
+	if (kpg_jsonv_entries(v, policy_lists_row(v, "notify"), list,
+			      "an array of notification targets") < 0)
+		return;
+	json_array_foreach(list, i, t)
+		notify_target_check(v, t, i);
+	if (v->n_errors != errors)
+		return; /* the policy is refused: nothing to keep */
 	copy = json_deep_copy(list);
 	if (copy == NULL) {
 		v->nomem = 1;
 		return;
 	}
 	json_array_foreach(copy, i, t)
-		if (json_is_object(t) && notify_resolve(v, t) != 0) {
+		if (notify_resolve(v, t) != 0) {
 			json_decref(copy);
 			v->nomem = 1;
 			return;
