@@ -498,7 +498,7 @@ static const kpg_jsonv_key keys[] = {
 
 	{.path = "notify", .type = KPG_JSONV_ARRAY, .flags = NUL,
 	 .max_len = POLICY_MAX_NOTIFY,
-	 .doc = "Where this model's events go (docs/notifications.md): drift alerts and retrains, as signed webhooks. Sent by `replay --execute`; null or absent: none."},
+	 .doc = "Where this model's events go (docs/notifications.md): drift alerts and retrains, as signed webhooks. Sent by the daemon and `replay --execute`; null or absent: none."},
 	{.path = "notify[]", .type = KPG_JSONV_OBJECT,
 	 .doc = "One target: `{\"type\": \"webhook\", \"url\": ..., \"secret_file\": ..., \"events\": [...]}`."},
 	{.path = "notify[].type", .type = KPG_JSONV_STRING, .flags = REQ,

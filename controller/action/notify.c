@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "notify_body.h"
 #include "webhook.h"
@@ -145,6 +146,14 @@ static void notify_on_attempt(void *opaque, int attempt, const webhook_result *r
 	notify_audit(s, status, attempt, res->http_status, res->error, NULL);
 }
 
+static int64_t notify_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 /* A webhook target's secret: from its file or variable. */
 static int notify_secret(const json_t *t, webhook_secret *out, kpg_err *err)
 {
@@ -201,6 +210,8 @@ static int notify_target(notify *n, notify_send *s, const json_t *t, const json_
 	pol.max_attempts = n->o.max_attempts;
 	pol.base_ms = n->o.base_ms;
 	pol.cap_ms = n->o.cap_ms;
+	if (n->o.budget_ms > 0)
+		pol.deadline_ms = notify_mono_ms() + n->o.budget_ms;
 	pol.on_attempt = notify_on_attempt;
 	pol.opaque = s;
 	s->max_attempts = pol.max_attempts;
@@ -214,6 +225,14 @@ static int notify_target(notify *n, notify_send *s, const json_t *t, const json_
 		n->stats.failed++;
 		rc = notify_audit(s, "failed", 0, 0, sub.msg, NULL);
 		goto done;
+	}
+	if (res.outcome == WEBHOOK_RETRYABLE && res.attempts < s->max_attempts) {
+		/* the budget ended the retries: its last record said another
+		 * attempt would follow */
+		char why[sizeof(res.error) + 64];
+
+		snprintf(why, sizeof(why), "gave up after %d ms: %s", n->o.budget_ms, res.error);
+		notify_audit(s, "failed", res.attempts, res.http_status, why, NULL);
 	}
 	if (res.outcome == WEBHOOK_OK)
 		n->stats.delivered++;

@@ -35,6 +35,8 @@ typedef struct notify_options {
 	int base_ms, cap_ms;    /* backoff; 0 = 500, 10000 */
 	int timeout_ms;         /* per attempt; 0 = 10000 */
 	const char *ca_bundle;  /* NULL = the system's */
+	int budget_ms;          /* per target and notification, retries
+				   included; 0 = attempts bound it alone */
 } notify_options;
 
 typedef struct notify notify;
