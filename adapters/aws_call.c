@@ -232,6 +232,14 @@ static int is_get(const aws_call_request *rq)
 	return rq->method && strcmp(rq->method, "GET") == 0;
 }
 
+/* The Query protocol (SNS): a form-encoded POST that names its action in
+ * the body, without X-Amz-Target. */
+static int is_query(const aws_call_request *rq)
+{
+	return rq->target == NULL && rq->content_type &&
+	       strcmp(rq->content_type, "application/x-www-form-urlencoded") == 0;
+}
+
 static int check_request(const aws_call_request *rq, const aws_creds *creds,
 			 kpg_err *err)
 {
@@ -263,7 +271,7 @@ static int check_request(const aws_call_request *rq, const aws_creds *creds,
 	if (is_get(rq) ? ((rq->target && !valid_header_value(rq->target)) ||
 			  (rq->content_type && !valid_header_value(rq->content_type)) ||
 			  rq->body_len)
-		       : (!valid_header_value(rq->target) ||
+		       : ((!valid_header_value(rq->target) && !is_query(rq)) ||
 			  !valid_header_value(rq->content_type))) {
 		kpg_err_set(err, "aws call: target and content type must be "
 				 "non-empty single-line values");

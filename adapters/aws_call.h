@@ -6,7 +6,9 @@
  *
  * The request is a POST of a JSON body with X-Amz-Target and the
  * protocol's Content-Type (application/x-amz-json-1.1 for SageMaker, 1.0
- * for Step Functions); a session token goes in X-Amz-Security-Token. TLS
+ * for Step Functions), or, for the Query protocol (SNS Publish), a POST of
+ * a form (application/x-www-form-urlencoded, target NULL, the action in
+ * the body); a session token goes in X-Amz-Security-Token. TLS
  * certificates are always verified (CA bundle: the option, else
  * AWS_CA_BUNDLE, else the system's).
  *

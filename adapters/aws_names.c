@@ -105,3 +105,61 @@ int aws_names_is_pipeline_name(const char *s)
 		return 0;
 	return name_chars(s, "-");
 }
+
+int aws_names_check_sns_arn(const char *arn, char *region, size_t rlen,
+			    const char **why)
+{
+	char buf[512], *f[7], *tok;
+	size_t n = 0, name_len;
+
+	if (strlen(arn) >= sizeof(buf)) {
+		*why = "too long";
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", arn);
+	tok = buf;
+	while (n < 7) {
+		char *colon = strchr(tok, ':');
+
+		f[n++] = tok;
+		if (colon == NULL)
+			break;
+		*colon = '\0';
+		tok = colon + 1;
+	}
+	if (n != 6) {
+		*why = "expected 6 ':'-separated fields: arn:aws:sns:REGION:ACCOUNT:TOPIC";
+		return -1;
+	}
+	if (strcmp(f[0], "arn") != 0 || strncmp(f[1], "aws", 3) != 0 ||
+	    strspn(f[1] + 3, "-abcdefghijklmnopqrstuvwxyz") != strlen(f[1] + 3)) {
+		*why = "must start with arn:aws (or arn:aws-cn, arn:aws-us-gov)";
+		return -1;
+	}
+	if (strcmp(f[2], "sns") != 0) {
+		*why = "service must be \"sns\"";
+		return -1;
+	}
+	if (!aws_names_is_region(f[3])) {
+		*why = "the region field is not an AWS region like us-east-1";
+		return -1;
+	}
+	if (strlen(f[4]) != 12 || strspn(f[4], "0123456789") != 12) {
+		*why = "the account field must be 12 digits";
+		return -1;
+	}
+	name_len = strlen(f[5]);
+	if (name_len > 5 && strcmp(f[5] + name_len - 5, ".fifo") == 0)
+		name_len -= 5;
+	if (name_len < 1 || name_len > 256 ||
+	    strspn(f[5], "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") !=
+		    name_len) {
+		*why = "the topic name must be 1 to 256 of A-Z a-z 0-9 _ - (and .fifo)";
+		return -1;
+	}
+	if (region && snprintf(region, rlen, "%s", f[3]) >= (int)rlen) {
+		*why = "region too long";
+		return -1;
+	}
+	return 0;
+}

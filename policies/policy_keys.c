@@ -33,6 +33,18 @@ static const char *const feature_types[] = {"numeric", "categorical", "ignore",
 
 /* ---- rules a row cannot say --------------------------------------- */
 
+static int check_topic_arn(kpg_jsonv *v, const kpg_jsonv_key *k,
+			   const kpg_jsonv_at *at, json_t *value)
+{
+	const char *why = NULL;
+
+	(void)k;
+	if (aws_names_check_sns_arn(json_string_value(value), NULL, 0, &why) == 0)
+		return 0;
+	kpg_jsonv_report(v, at, 0, "%s is not an SNS topic ARN: %s", at->path, why);
+	return -1;
+}
+
 static int check_notify_url(kpg_jsonv *v, const kpg_jsonv_key *k,
 			    const kpg_jsonv_at *at, json_t *value)
 {
@@ -503,16 +515,19 @@ static const kpg_jsonv_key keys[] = {
 	 .doc = "One target: `{\"type\": \"webhook\", \"url\": ..., \"secret_file\": ..., \"events\": [...]}`."},
 	{.path = "notify[].type", .type = KPG_JSONV_STRING, .flags = REQ,
 	 .max_len = 16, .choices = policy_notify_types,
-	 .doc = "`webhook`: an HTTP(S) POST of a JSON body signed with `X-Kpigate-Signature: sha256=<hex HMAC-SHA256 of the body>`."},
-	{.path = "notify[].url", .type = KPG_JSONV_STRING, .flags = REQ,
+	 .doc = "`webhook`: an HTTP(S) POST of a JSON body signed with `X-Kpigate-Signature: sha256=<hex HMAC-SHA256 of the body>`; `sns`: Amazon SNS Publish of the same body to `topic_arn`."},
+	{.path = "notify[].url", .type = KPG_JSONV_STRING,
 	 .max_len = 2048, .check = check_notify_url,
-	 .doc = "The receiver, `http://` or `https://` (certificates verified). Only its host is audited."},
+	 .doc = "webhook, **required**: the receiver, `http://` or `https://` (certificates verified). Only its host is audited."},
+	{.path = "notify[].topic_arn", .type = KPG_JSONV_STRING,
+	 .max_len = 512, .check = check_topic_arn,
+	 .doc = "sns, **required**: the topic, `arn:aws:sns:REGION:ACCOUNT:TOPIC`; Publish is signed with the AWS credential chain and sent to the ARN's region."},
 	{.path = "notify[].secret_file", .type = KPG_JSONV_STRING,
 	 .max_len = 4096,
-	 .doc = "File holding the shared secret (one trailing newline dropped), relative to the policy's folder. Give exactly one of `secret_file` and `secret_env`. Never logged or audited."},
+	 .doc = "webhook: file holding the shared secret (one trailing newline dropped), relative to the policy's folder. A webhook gives exactly one of `secret_file` and `secret_env`. Never logged or audited."},
 	{.path = "notify[].secret_env", .type = KPG_JSONV_STRING,
 	 .max_len = 128,
-	 .doc = "Environment variable holding the shared secret, read when a notification is sent."},
+	 .doc = "webhook: environment variable holding the shared secret, read when a notification is sent."},
 	{.path = "notify[].events", .type = KPG_JSONV_ARRAY, .flags = REQ,
 	 .max_len = 8,
 	 .doc = "The events sent to this target, at least one."},

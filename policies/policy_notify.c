@@ -8,7 +8,7 @@
 #include "policy.h"
 #include "policy_lists.h"
 
-const char *const policy_notify_types[] = {"webhook", NULL};
+const char *const policy_notify_types[] = {"webhook", "sns", NULL};
 const char *const policy_notify_event_names[] = {"drift_alert", "retrain_decided", NULL};
 const char *const policy_notify_formats[] = {"json", "slack", NULL};
 
@@ -92,7 +92,24 @@ static void notify_target_check(kpg_jsonv *v, json_t *t, size_t i)
 		return;
 	}
 	kpg_jsonv_unknown_keys(v, t, "notify[]", path);
-	notify_key(v, t, i, "type", 1);
+	if (notify_key(v, t, i, "type", 1) == 1 &&
+	    strcmp(json_string_value(json_object_get(t, "type")), "sns") == 0) {
+		notify_key(v, t, i, "topic_arn", 1);
+		notify_key(v, t, i, "format", 0);
+		for (const char *const *w = (const char *const[]){"url", "secret_file", "secret_env", NULL};
+		     *w; w++)
+			if (json_object_get(t, *w) != NULL)
+				kpg_jsonv_error(v, path, 0,
+						"%s: \"%s\" applies to webhooks; an sns target is signed with AWS credentials",
+						path, *w);
+		if (json_object_get(t, "events") == NULL)
+			notify_key(v, t, i, "events", 1);
+		else
+			notify_events(v, json_object_get(t, "events"), i);
+		return;
+	}
+	if (json_object_get(t, "topic_arn") != NULL)
+		kpg_jsonv_error(v, path, 0, "%s: \"topic_arn\" applies to sns targets", path);
 	notify_key(v, t, i, "url", 1);
 	notify_key(v, t, i, "format", 0);
 	file = notify_key(v, t, i, "secret_file", 0);

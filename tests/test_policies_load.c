@@ -461,7 +461,7 @@ static void test_notify(void **state)
 
 	(void)state;
 	assert_non_null(p->notify);
-	assert_int_equal(json_array_size(p->notify), 2);
+	assert_int_equal(json_array_size(p->notify), 3);
 	t = json_array_get(p->notify, 0);
 	assert_string_equal(json_string_value(json_object_get(t, "secret_file")),
 			    DATA "hook.secret");
@@ -476,9 +476,11 @@ static void test_notify(void **state)
 	       {9, 5, "notify[1]: a webhook needs exactly one of \"secret_file\" and \"secret_env\""},
 	       {10, 5, "notify[2]: a webhook needs exactly one of"},
 	       {10, 127, "notify[2].events names \"retrain_decided\" twice"},
-	       {11, 14, "notify[3].type \"sms\" is not webhook"},
+	       {11, 14, "notify[3].type \"sms\" is not webhook or sns"},
 	       {11, 84, "notify[3].events[0] \"paged\" is not drift_alert or retrain_decided"},
-	       {11, 104, "notify[3].format \"xml\" is not json or slack"});
+	       {11, 104, "notify[3].format \"xml\" is not json or slack"},
+	       {12, 5, "notify[4]: \"url\" applies to webhooks"},
+	       {12, 34, "notify[4].topic_arn is not an SNS topic ARN: the account field must be 12 digits"});
 }
 
 static void test_bad_energy(void **state)

@@ -4,8 +4,12 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "action.h"
+#include "aws_call.h"
+#include "aws_creds.h"
+#include "aws_names.h"
+#include "kpg_time.h"
 #include "notify_body.h"
 #include "webhook.h"
 
@@ -22,6 +26,7 @@ typedef struct notify_last {
 
 struct notify {
 	notify_options o;
+	aws_creds_provider *creds; /* sns: created on first use */
 	notify_last *last;
 	size_t n_last, cap_last;
 	notify_stats stats;
@@ -31,7 +36,10 @@ struct notify {
 typedef struct notify_send {
 	notify *n;
 	const char *model, *event, *key, *format;
-	char host[256];
+	const char *kind; /* "webhook" | "sns" */
+	int sns;
+	char host[512];  /* webhook: the URL's host; sns: the topic ARN */
+	char region[64]; /* sns: the topic's */
 	size_t target;
 	int max_attempts;
 	int audit_rc; /* first audit failure */
@@ -66,6 +74,7 @@ void notify_free(notify *n)
 	for (size_t i = 0; i < n->n_last; i++)
 		free(n->last[i].model);
 	free(n->last);
+	aws_creds_provider_free(n->creds);
 	free(n);
 }
 
@@ -113,8 +122,9 @@ static int notify_audit(notify_send *s, const char *status, int attempt, long ht
 		json_decref(extra);
 		return s->audit_rc;
 	}
-	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:I}", "target", "webhook",
-		      "host", s->host, "target_index", (json_int_t)s->target, "event",
+	o = json_pack("{s:s, s:s, s:I, s:s, s:s, s:s, s:s, s:i, s:I}", "target", s->kind,
+		      s->sns ? "topic_arn" : "host", s->host, "target_index",
+		      (json_int_t)s->target, "event",
 		      s->event, "format", s->format, "idempotency_key", s->key, "status",
 		      status, "attempt", attempt, "http_status", (json_int_t)http);
 	if (o == NULL || (error && *error && json_object_set_new(o, "error", json_string(error))) ||
@@ -146,12 +156,157 @@ static void notify_on_attempt(void *opaque, int attempt, const webhook_result *r
 	notify_audit(s, status, attempt, res->http_status, res->error, NULL);
 }
 
-static int64_t notify_mono_ms(void)
-{
-	struct timespec ts;
+/* ---- sns ----------------------------------------------------------- */
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+/* Appends name=<percent-encoded value> (RFC 3986 unreserved kept) to a
+ * form body of cap bytes; -1 when it does not fit. */
+static int notify_form_add(char *form, size_t cap, const char *name, const char *value)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(form);
+	int w = snprintf(form + n, cap - n, "%s%s=", n ? "&" : "", name);
+
+	if (w < 0 || (size_t)w >= cap - n)
+		return -1;
+	n += (size_t)w;
+	for (const unsigned char *c = (const unsigned char *)value; *c; c++) {
+		if (n + 4 > cap)
+			return -1;
+		if ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+		    (*c >= '0' && *c <= '9') || strchr("-._~", *c)) {
+			form[n++] = (char)*c;
+		} else {
+			form[n++] = '%';
+			form[n++] = hex[*c >> 4];
+			form[n++] = hex[*c & 15];
+		}
+	}
+	form[n] = '\0';
+	return 0;
+}
+
+static int notify_sns_creds(void *opaque, aws_creds *out, kpg_err *err)
+{
+	notify_send *s = opaque;
+
+	if (s->n->creds == NULL) {
+		aws_creds_options co = {s->region, NULL, 0};
+		int rc = aws_creds_provider_new(&s->n->creds, &co, err);
+
+		if (rc)
+			return rc;
+	}
+	return aws_creds_get(s->n->creds, out, err);
+}
+
+static void notify_sns_attempt(void *opaque, int attempt, const aws_call_result *res)
+{
+	notify_send *s = opaque;
+	const char *status;
+	char why[sizeof(res->error_type) + sizeof(res->error_message) + 4] = "";
+
+	s->n->stats.attempts++;
+	if (res->outcome == AWS_CALL_OK)
+		status = "delivered";
+	else if (res->outcome == AWS_CALL_RETRYABLE && attempt < s->max_attempts)
+		status = "attempt_failed";
+	else
+		status = "failed";
+	if (res->outcome != AWS_CALL_OK)
+		snprintf(why, sizeof(why), "%s: %s", res->error_type, res->error_message);
+	if (res->outcome == AWS_CALL_RETRYABLE && s->n->creds != NULL &&
+	    strcmp(res->error_type, "ExpiredTokenException") == 0)
+		aws_creds_invalidate(s->n->creds);
+	notify_audit(s, status, attempt, res->http_status, why, NULL);
+}
+
+/* SNS Publish of text (a FIFO topic gets the decision's key, hashed, as
+ * its deduplication id and the model as its group). */
+static int notify_sns(notify *n, notify_send *s, const char *arn, const char *text)
+{
+	aws_call_request rq;
+	aws_call_result res;
+	aws_retry_policy pol;
+	char endpoint[512], subject[100], token[65], *form = NULL;
+	size_t cap = strlen(text) * 3 + strlen(arn) * 3 + 1024;
+	const char *why = NULL;
+	kpg_err sub = {""};
+	int rc = 0;
+
+	memset(&res, 0, sizeof(res));
+	if (aws_names_check_sns_arn(arn, s->region, sizeof(s->region), &why) != 0 ||
+	    aws_endpoint_resolve("SNS", NULL, "sns", s->region, endpoint, sizeof(endpoint),
+				 &sub) != 0) {
+		n->stats.failed++;
+		return notify_audit(s, "failed", 0, 0, why ? why : sub.msg, NULL);
+	}
+	form = malloc(cap);
+	if (form == NULL) {
+		kpg_err_set(s->err, "notify: out of memory");
+		return KPG_ENOMEM;
+	}
+	form[0] = '\0';
+	/* SNS subjects: ASCII, no line breaks, under 100 characters */
+	snprintf(subject, sizeof(subject), "kpigate %s %s", s->event, s->model);
+	if (notify_form_add(form, cap, "Action", "Publish") != 0 ||
+	    notify_form_add(form, cap, "Version", "2010-03-31") != 0 ||
+	    notify_form_add(form, cap, "TopicArn", arn) != 0 ||
+	    notify_form_add(form, cap, "Subject", subject) != 0 ||
+	    notify_form_add(form, cap, "Message", text) != 0) {
+		kpg_err_set(s->err, "notify: SNS form does not fit");
+		rc = KPG_ETOOBIG;
+		goto done;
+	}
+	if (strlen(arn) > 5 && strcmp(arn + strlen(arn) - 5, ".fifo") == 0) {
+		char dedupe[200];
+
+		snprintf(dedupe, sizeof(dedupe), "%s %s", s->key, s->event);
+		action_token(dedupe, token);
+		if (notify_form_add(form, cap, "MessageDeduplicationId", token) != 0 ||
+		    notify_form_add(form, cap, "MessageGroupId", s->model) != 0) {
+			kpg_err_set(s->err, "notify: SNS form does not fit");
+			rc = KPG_ETOOBIG;
+			goto done;
+		}
+	}
+	memset(&rq, 0, sizeof(rq));
+	rq.endpoint = endpoint;
+	rq.region = s->region;
+	rq.service = "sns";
+	rq.content_type = "application/x-www-form-urlencoded";
+	rq.body = form;
+	rq.body_len = strlen(form);
+	rq.ca_bundle = n->o.ca_bundle;
+	rq.timeout_ms = n->o.timeout_ms;
+	memset(&pol, 0, sizeof(pol));
+	pol.max_attempts = n->o.max_attempts;
+	pol.base_ms = n->o.base_ms;
+	pol.cap_ms = n->o.cap_ms;
+	if (n->o.budget_ms > 0)
+		pol.deadline_ms = kpg_time_mono_ms() + n->o.budget_ms;
+	pol.get_creds = notify_sns_creds;
+	pol.on_attempt = notify_sns_attempt;
+	pol.opaque = s;
+	s->max_attempts = pol.max_attempts;
+	rc = aws_call_retry(&rq, &pol, &res, &sub);
+	if (rc == KPG_ENOMEM) {
+		kpg_err_set(s->err, "notify: %s", sub.msg);
+		goto done;
+	}
+	if (rc) {
+		n->stats.failed++;
+		rc = notify_audit(s, "failed", 0, 0, sub.msg, NULL);
+		goto done;
+	}
+	if (res.outcome == AWS_CALL_OK)
+		n->stats.delivered++;
+	else
+		n->stats.failed++;
+	rc = s->audit_rc;
+done:
+	aws_call_result_free(&res);
+	free(form);
+	return rc;
 }
 
 /* A webhook target's secret: from its file or variable. */
@@ -176,8 +331,13 @@ static int notify_target(notify *n, notify_send *s, const json_t *t, const json_
 	s->format = json_is_string(json_object_get(t, "format"))
 			    ? json_string_value(json_object_get(t, "format"))
 			    : "json";
-	if (webhook_url_host(json_string_value(json_object_get(t, "url")), s->host,
-			     sizeof(s->host), &sub) != 0)
+	s->sns = json_is_string(json_object_get(t, "topic_arn"));
+	s->kind = s->sns ? "sns" : "webhook";
+	if (s->sns)
+		snprintf(s->host, sizeof(s->host), "%s",
+			 json_string_value(json_object_get(t, "topic_arn")));
+	else if (webhook_url_host(json_string_value(json_object_get(t, "url")), s->host,
+				  sizeof(s->host), &sub) != 0)
 		snprintf(s->host, sizeof(s->host), "?");
 	sent = strcmp(s->format, "slack") == 0 ? notify_body_slack(body) : json_incref((json_t *)body);
 	text = sent ? notify_body_dump(sent) : NULL;
@@ -189,6 +349,15 @@ static int notify_target(notify *n, notify_send *s, const json_t *t, const json_
 	if (!n->o.execute) {
 		n->stats.not_sent++;
 		rc = notify_audit(s, "not_sent", 0, 0, NULL, json_pack("{s:O}", "body", sent));
+		goto done;
+	}
+	if (s->sns) {
+		/* Slack's body is for webhooks: SNS gets its line as text */
+		const char *msg = strcmp(s->format, "slack") == 0
+					  ? json_string_value(json_object_get(sent, "text"))
+					  : text;
+
+		rc = notify_sns(n, s, s->host, msg ? msg : text);
 		goto done;
 	}
 	if (notify_secret(t, &secret, &sub) != 0) {
@@ -211,7 +380,7 @@ static int notify_target(notify *n, notify_send *s, const json_t *t, const json_
 	pol.base_ms = n->o.base_ms;
 	pol.cap_ms = n->o.cap_ms;
 	if (n->o.budget_ms > 0)
-		pol.deadline_ms = notify_mono_ms() + n->o.budget_ms;
+		pol.deadline_ms = kpg_time_mono_ms() + n->o.budget_ms;
 	pol.on_attempt = notify_on_attempt;
 	pol.opaque = s;
 	s->max_attempts = pol.max_attempts;
@@ -279,10 +448,12 @@ static int notify_event(notify *n, const policy *pol, const policy_window_eval *
 	s.event = event;
 	s.key = d->idempotency_key;
 	s.format = "json";
+	s.kind = "webhook";
 	s.err = err;
 	if (strcmp(event, "drift_alert") == 0 && (last = notify_slot(n, pol->model)) != NULL &&
 	    last->sent_ms != INT64_MIN && ev->end_ms - last->sent_ms < pol->notify_cooldown_ms) {
 		n->stats.suppressed++;
+		s.kind = "*";
 		snprintf(s.host, sizeof(s.host), "*");
 		return notify_audit(&s, "suppressed", 0, 0, NULL,
 				    json_pack("{s:I, s:I}", "suppressed", (json_int_t)n->stats.suppressed,
