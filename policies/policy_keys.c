@@ -533,7 +533,7 @@ static const kpg_jsonv_key keys[] = {
 	 .doc = "The events sent to this target, at least one."},
 	{.path = "notify[].events[]", .type = KPG_JSONV_STRING,
 	 .max_len = 32, .choices = policy_notify_event_names,
-	 .doc = "`drift_alert` (a hold with dataset drift) or `retrain_decided`."},
+	 .doc = "`drift_alert` (a hold with dataset drift), `retrain_decided`, `action_failed` (the retrain's action failed or expired) or `execution_finished` (a followed execution ended, with its measured energy; the daemon only)."},
 	{.path = "notify[].format", .type = KPG_JSONV_STRING, .max_len = 16,
 	 .def = "\"json\"", .choices = policy_notify_formats,
 	 .doc = "`json`: kpigate's event body; `slack`: `{\"text\": \"...\"}`, one readable line, for Slack-compatible incoming webhooks."},

@@ -9,7 +9,8 @@
 #include "policy_lists.h"
 
 const char *const policy_notify_types[] = {"webhook", "sns", NULL};
-const char *const policy_notify_event_names[] = {"drift_alert", "retrain_decided", NULL};
+const char *const policy_notify_event_names[] = {"drift_alert", "retrain_decided",
+						 "action_failed", "execution_finished", NULL};
 const char *const policy_notify_formats[] = {"json", "slack", NULL};
 
 /* secret_file relative to the policy's folder, made absolute in place. */

@@ -4,7 +4,8 @@ which checks every SigV4 signature with botocore: `kpigate replay
 alerts and the retrain to the policy's topic (signed for sns in the ARN's
 region, the JSON body as the Message); a 500 is retried; a wrong secret
 key is an audited failure (403), not a crash; the secret is never in the
-audit log."""
+audit log; a retrain whose SageMaker call is refused raises action_failed,
+published as Slack's one line."""
 import json
 import os
 import signal
@@ -103,6 +104,37 @@ try:
     c.ok(len(ctl("/_mock/sns")["messages"]) == 0, "nothing published with a wrong secret")
     with open(bad) as f:
         c.ok("wrong/secret+key" not in f.read(), "the wrong secret is not audited either")
+
+    # action_failed: the retrain's SageMaker call is refused (a final 400);
+    # the action runner's failed record is published
+    ctl("/_mock/reset", {})
+    ctl("/_mock/fail", {"match": "SageMaker.StartPipelineExecution",
+                        "responses": [{"status": 400, "type": "ValidationException",
+                                       "message": "Pipeline churn-retrain does not exist"}]})
+    p2 = dict(p)
+    p2["action"] = dict(p["action"], type="sagemaker_pipeline")
+    p2["notify"] = [{"type": "sns", "topic_arn": ARN, "events": ["action_failed"],
+                     "format": "slack"}]
+    with open(pol, "w") as f:
+        json.dump(p2, f)
+    failed = c.path("failed.jsonl")
+    env = dict(base_env, AWS_ACCESS_KEY_ID=AKID, AWS_SECRET_ACCESS_KEY=SECRET,
+               AWS_ENDPOINT_URL_SAGEMAKER=url)
+    r = subprocess.run([c.kpigate, "replay", "--policy", pol, "--capture", f"{ex}/capture",
+                        "--ground-truth", f"{ex}/ground_truth", "--audit", failed, "--execute",
+                        "--action-deadline", "30"],
+                       capture_output=True, text=True, env=env, timeout=600)
+    recs = audit_records(failed)
+    results = [x for x in recs if x["event"] == "action_result"]
+    c.ok(any(x["data"]["status"] == "failed" for x in results),
+         f"the action failed: {[x['data']['status'] for x in results]} {r.stderr[-500:]}")
+    msgs = ctl("/_mock/sns")["messages"]
+    c.ok(len(msgs) == 1 and msgs[0]["Message"].startswith("kpigate: action failed for model churn-xgb")
+         and "ValidationException" in msgs[0]["Message"],
+         f"action_failed published as one line: {[m['Message'] for m in msgs]}")
+    notes = [x for x in recs if x["event"] == "notification"]
+    c.ok(len(notes) == 1 and notes[0]["data"]["event"] == "action_failed" and
+         notes[0]["data"]["status"] == "delivered", f"one delivered action_failed record: {notes}")
 finally:
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=10)

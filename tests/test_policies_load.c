@@ -477,7 +477,8 @@ static void test_notify(void **state)
 	       {10, 5, "notify[2]: a webhook needs exactly one of"},
 	       {10, 127, "notify[2].events names \"retrain_decided\" twice"},
 	       {11, 14, "notify[3].type \"sms\" is not webhook or sns"},
-	       {11, 84, "notify[3].events[0] \"paged\" is not drift_alert or retrain_decided"},
+	       {11, 84, "notify[3].events[0] \"paged\" is not drift_alert, retrain_decided, "
+			"action_failed or execution_finished"},
 	       {11, 104, "notify[3].format \"xml\" is not json or slack"},
 	       {12, 5, "notify[4]: \"url\" applies to webhooks"},
 	       {12, 34, "notify[4].topic_arn is not an SNS topic ARN: the account field must be 12 digits"});

@@ -2,6 +2,7 @@
  * retries and an audit record per attempt (notify.h). */
 #include "notify.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +23,14 @@
 typedef struct notify_last {
 	char *model; /* owned */
 	int64_t sent_ms;
+	json_t *targets; /* a reference to the model's list at its last
+			    decision (action events use it); NULL none */
 } notify_last;
 
 struct notify {
+	/* held by every entry point: the pipeline's thread and the action
+	 * runner's both send (one at a time) */
+	pthread_mutex_t mu;
 	notify_options o;
 	aws_creds_provider *creds; /* sns: created on first use */
 	notify_last *last;
@@ -57,6 +63,11 @@ int notify_new(const notify_options *o, notify **out, kpg_err *err)
 		return KPG_ENOMEM;
 	}
 	n->o = *o;
+	if (pthread_mutex_init(&n->mu, NULL) != 0) {
+		free(n);
+		kpg_err_set(err, "notify: cannot create its mutex");
+		return KPG_ENOMEM;
+	}
 	if (n->o.max_attempts <= 0)
 		n->o.max_attempts = NOTIFY_DEFAULT_ATTEMPTS;
 	if (n->o.base_ms <= 0)
@@ -71,18 +82,24 @@ void notify_free(notify *n)
 {
 	if (n == NULL)
 		return;
-	for (size_t i = 0; i < n->n_last; i++)
+	for (size_t i = 0; i < n->n_last; i++) {
 		free(n->last[i].model);
+		json_decref(n->last[i].targets);
+	}
+	pthread_mutex_destroy(&n->mu);
 	free(n->last);
 	aws_creds_provider_free(n->creds);
 	free(n);
 }
 
-void notify_get_stats(const notify *n, notify_stats *out)
+void notify_get_stats(notify *n, notify_stats *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (n != NULL)
-		*out = n->stats;
+	if (n == NULL)
+		return;
+	pthread_mutex_lock(&n->mu);
+	*out = n->stats;
+	pthread_mutex_unlock(&n->mu);
 }
 
 static notify_last *notify_slot(notify *n, const char *model)
@@ -107,6 +124,7 @@ static notify_last *notify_slot(notify *n, const char *model)
 	if (n->last[n->n_last].model == NULL)
 		return NULL;
 	n->last[n->n_last].sent_ms = INT64_MIN;
+	n->last[n->n_last].targets = NULL;
 	return &n->last[n->n_last++];
 }
 
@@ -480,6 +498,18 @@ static int notify_event(notify *n, const policy *pol, const policy_window_eval *
 	return rc;
 }
 
+/* Remembers the model's targets for the action events that follow. */
+static void notify_remember(notify *n, const policy *pol)
+{
+	json_t *targets = pol->notify ? pol->notify : (json_t *)n->o.defaults;
+	notify_last *slot = notify_slot(n, pol->model);
+
+	if (slot == NULL || slot->targets == targets)
+		return;
+	json_decref(slot->targets);
+	slot->targets = json_incref(targets);
+}
+
 static int notify_decided(void *opaque, const policy *pol, const policy_window_eval *ev,
 			  const policy_decision *d, const json_t *decision,
 			  const char *record_hash, kpg_err *err)
@@ -487,13 +517,72 @@ static int notify_decided(void *opaque, const policy *pol, const policy_window_e
 	notify *n = opaque;
 	int rc = 0;
 
-	if (n == NULL || (pol->notify == NULL && n->o.defaults == NULL))
+	if (n == NULL)
 		return 0;
+	pthread_mutex_lock(&n->mu);
+	notify_remember(n, pol);
+	if (pol->notify == NULL && n->o.defaults == NULL)
+		goto out;
 	if (!d->retrain && ev->dataset_drift)
 		rc = notify_event(n, pol, ev, d, decision, record_hash, "drift_alert", err);
 	if (rc == 0 && d->retrain)
 		rc = notify_event(n, pol, ev, d, decision, record_hash, "retrain_decided", err);
+out:
+	pthread_mutex_unlock(&n->mu);
 	return rc;
+}
+
+void notify_action_record(void *opaque, const char *event, const char *model,
+			  const json_t *data)
+{
+	notify *n = opaque;
+	const char *status = json_string_value(json_object_get(data, "status"));
+	const char *what = NULL;
+	json_t *targets, *body = NULL;
+	const json_t *t;
+	notify_last *slot;
+	notify_send s;
+	kpg_err err = {""};
+	size_t i;
+
+	if (n == NULL || model == NULL)
+		return;
+	if (strcmp(event, "action_result") == 0 && status != NULL &&
+	    (strcmp(status, "failed") == 0 || strcmp(status, "expired") == 0))
+		what = "action_failed";
+	else if (strcmp(event, "action_finished") == 0)
+		what = "execution_finished";
+	if (what == NULL)
+		return;
+	pthread_mutex_lock(&n->mu);
+	slot = notify_slot(n, model);
+	targets = slot ? slot->targets : (json_t *)n->o.defaults;
+	if (targets == NULL)
+		goto out;
+	body = notify_body_action(what, model, data);
+	if (body == NULL)
+		goto out;
+	memset(&s, 0, sizeof(s));
+	s.n = n;
+	s.model = model;
+	s.event = what;
+	s.key = json_string_value(json_object_get(data, "idempotency_key"));
+	if (s.key == NULL)
+		s.key = "";
+	s.kind = "webhook";
+	s.err = &err;
+	json_array_foreach(targets, i, t) {
+		if (!notify_has_event(t, what))
+			continue;
+		s.target = i;
+		s.audit_rc = 0;
+		/* on the runner's thread: a failure is in the audit log and
+		 * stops nothing */
+		notify_target(n, &s, t, body);
+	}
+out:
+	json_decref(body);
+	pthread_mutex_unlock(&n->mu);
 }
 
 void notify_pipeline_notifier(notify *n, pipeline_notifier *out)

@@ -1,7 +1,8 @@
 /* notify.h - notifications of decisions (docs/notifications.md): for
  * every audited decision, the events it raises (drift_alert: a hold with
  * dataset drift; retrain_decided) go to the policy's notify targets, or
- * to the default list when the policy names none. Webhooks only so far
+ * to the default list when the policy names none; so do the action
+ * runner's action_failed and execution_finished (notify_action_record). Webhooks only so far
  * (adapters/webhook.h): a signed POST with the decision's idempotency
  * key, retried with backoff up to max_attempts.
  *
@@ -13,8 +14,10 @@
  * audits `not_sent` with the body it would send. Secrets are never
  * audited or printed.
  *
- * Sends run on the caller's thread (the pipeline's): a slow receiver
- * slows the stream by at most max_attempts timeouts and their backoff. */
+ * Sends run on the caller's thread (the pipeline's, or the runner's for
+ * action events), one at a time (a mutex): a slow receiver slows the
+ * stream by at most max_attempts timeouts and their backoff (or
+ * budget_ms). */
 #ifndef NOTIFY_H
 #define NOTIFY_H
 
@@ -58,6 +61,13 @@ typedef struct notify_stats {
 	uint64_t suppressed; /* drift alerts within their cooldown */
 	uint64_t not_sent;   /* dry run */
 } notify_stats;
-void notify_get_stats(const notify *n, notify_stats *out);
+void notify_get_stats(notify *n, notify_stats *out);
+
+/* action_runner_options.on_record (opaque: the notify): an action_result
+ * failed or expired raises action_failed, an action_finished
+ * execution_finished, sent to the targets the model's last decision had
+ * (the default list before any). Runs on the runner's thread. */
+void notify_action_record(void *opaque, const char *event, const char *model,
+			  const json_t *data);
 
 #endif

@@ -76,6 +76,46 @@ static void notify_body_add(char *line, size_t cap, const char *s)
 	memcpy(line + n, s, m + 1);
 }
 
+json_t *notify_body_action(const char *event, const char *model, const json_t *record)
+{
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:O, s:s}", "event", event, "model", model,
+			 "idempotency_key", notify_body_copy(record, "idempotency_key"),
+			 "action", notify_body_copy(record, "action"), "status",
+			 notify_body_copy(record, "status"), "record", record,
+			 "kpigate_version", KPIGATE_VERSION);
+}
+
+/* "kpigate: action failed for model m (KEY): failed: ValidationException
+ * ..." or "execution finished ...: Succeeded, 1.2 kWh". */
+static json_t *notify_body_slack_action(const json_t *body)
+{
+	char line[1024];
+	const json_t *rec = json_object_get(body, "record");
+	const char *event = json_string_value(json_object_get(body, "event"));
+	const char *err = json_string_value(json_object_get(rec, "error_type"));
+	const char *msg = json_string_value(json_object_get(rec, "error_message"));
+	const json_t *kwh = json_object_get(json_object_get(rec, "energy"), "kwh");
+
+	snprintf(line, sizeof(line), "kpigate: %s for model %s (%s): %s%s%s%s%s",
+		 event && strcmp(event, "action_failed") == 0 ? "action failed"
+							      : "execution finished",
+		 json_string_value(json_object_get(body, "model")),
+		 json_is_string(json_object_get(body, "idempotency_key"))
+			 ? json_string_value(json_object_get(body, "idempotency_key"))
+			 : "?",
+		 json_is_string(json_object_get(body, "status"))
+			 ? json_string_value(json_object_get(body, "status"))
+			 : "?",
+		 err ? ": " : "", err ? err : "", msg ? " " : "", msg ? msg : "");
+	if (json_is_number(kwh)) {
+		char part[64];
+
+		snprintf(part, sizeof(part), ", %.3g kWh", json_number_value(kwh));
+		notify_body_add(line, sizeof(line), part);
+	}
+	return json_pack("{s:s}", "text", line);
+}
+
 json_t *notify_body_slack(const json_t *body)
 {
 	char line[2048], part[512];
@@ -86,6 +126,8 @@ json_t *notify_body_slack(const json_t *body)
 	const json_t *f;
 	size_t i;
 
+	if (json_object_get(body, "record") != NULL)
+		return notify_body_slack_action(body);
 	line[0] = '\0';
 	snprintf(part, sizeof(part), "kpigate: %s for model %s, window %lld (%s to %s)",
 		 event && strcmp(event, "drift_alert") == 0 ? "drift alert"

@@ -20,7 +20,14 @@ json_t *notify_body_event(const char *event, const policy *pol,
 			  const policy_window_eval *ev, const policy_decision *d,
 			  const json_t *decision, const char *record_hash);
 
-/* {"text": "..."} from a body made by notify_body_event: "kpigate: drift
+/* The JSON body of an action event (action_failed, execution_finished):
+ * event, model, idempotency_key, action, status, record (the audit
+ * record's data: AWS's error, the execution, measured energy),
+ * kpigate_version. New object or NULL. */
+json_t *notify_body_action(const char *event, const char *model, const json_t *record);
+
+/* {"text": "..."} from a body made by notify_body_event or
+ * notify_body_action: "kpigate: drift
  * alert for model m1, window 12 (START to END): drifted f1, f2 (2 of 5
  * features); decision hold: REASON". New object or NULL. */
 json_t *notify_body_slack(const json_t *body);

@@ -454,7 +454,7 @@ static int replay_start_notify(const replay_args *a, audit_log *audit, notify **
 
 /* One line on stderr when a notification was sent, suppressed, failed
  * or would have been sent. */
-static void replay_notify_report(const notify *n, int execute)
+static void replay_notify_report(notify *n, int execute)
 {
 	notify_stats st;
 
@@ -473,9 +473,10 @@ static void replay_notify_report(const notify *n, int execute)
 }
 
 /* --execute: an action runner over the given outbox or a temporary one;
- * outcomes (borrowed until the runner stops) collects how they end. */
+ * outcomes (borrowed until the runner stops) collects how they end;
+ * notifier (borrowed, outlives the runner) hears of failed actions. */
 static int replay_start_actions(const replay_args *a, audit_log *audit,
-				json_t *outcomes, action_runner **out,
+				json_t *outcomes, notify *notifier, action_runner **out,
 				char **tmp_outbox, kpg_err *err)
 {
 	action_runner_options o;
@@ -503,6 +504,8 @@ static int replay_start_actions(const replay_args *a, audit_log *audit,
 	memset(&o, 0, sizeof(o));
 	o.outbox_dir = dir;
 	o.audit = audit;
+	o.on_record = notify_action_record; /* action_failed, execution_finished */
+	o.record_opaque = notifier;
 	o.deadline_s = a->action_deadline_s;
 	o.poll_ms = 1000; /* a replay waits for its triggers: retry briskly */
 	o.follow = 0;     /* a replay does not wait for pipelines to finish */
@@ -621,15 +624,16 @@ int cmd_replay(int argc, char **argv)
 	replay_inputs_warn(stderr, inputs);
 	if (a.execute && (outcomes = json_object()) == NULL)
 		goto out;
-	if (a.execute && replay_start_actions(&a, audit, outcomes, &runner, &tmp_outbox, &err) != 0) {
-		fprintf(stderr, "kpigate replay: %s\n", err.msg);
-		goto out;
-	}
-	action_hook_actor(runner, &pl.actor);
 	if (replay_start_notify(&a, audit, &notifier, &err) != 0) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
 	}
+	if (a.execute && replay_start_actions(&a, audit, outcomes, notifier, &runner, &tmp_outbox,
+					      &err) != 0) {
+		fprintf(stderr, "kpigate replay: %s\n", err.msg);
+		goto out;
+	}
+	action_hook_actor(runner, &pl.actor);
 	notify_pipeline_notifier(notifier, &pl.notifier);
 	rc = replay_files(&pl, &s3, &caps, &gts, rej, &err);
 	if (s3.list_requests || s3.get_requests)

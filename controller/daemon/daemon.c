@@ -715,10 +715,12 @@ static int daemon_start_actions(daemon_ctx *d, kpg_err *err)
 	o.deadline_s = cfg->aws_deadline_s;
 	o.poll_ms = (int)cfg->aws_poll_s * 1000;
 	o.follow = 1;
-	rc = action_runner_start(&d->actions, &o, err);
-	free(dir);
+	o.on_record = notify_action_record; /* action_failed, execution_finished */
+	rc = daemon_start_notify(d, err);
+	o.record_opaque = d->notify;
 	if (rc == 0)
-		rc = daemon_start_notify(d, err);
+		rc = action_runner_start(&d->actions, &o, err);
+	free(dir);
 	return rc;
 }
 
