@@ -197,9 +197,9 @@ static const char *curl_code_name(CURLcode c)
 /* Transport errors worth another try: the network, DNS, TLS (a
  * certificate being rotated, a CA bundle being replaced) or the server's
  * side of it; not a URL curl cannot use. */
-static int curl_code_retryable(CURLcode c)
+int aws_call_curl_retryable(int code)
 {
-	switch (c) {
+	switch ((CURLcode)code) {
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -496,7 +496,7 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 
 		if (cc == CURLE_OUT_OF_MEMORY)
 			goto nomem;
-		res->outcome = curl_code_retryable(cc) ? AWS_CALL_RETRYABLE : AWS_CALL_FAILED;
+		res->outcome = aws_call_curl_retryable((int)cc) ? AWS_CALL_RETRYABLE : AWS_CALL_FAILED;
 		if (name)
 			snprintf(res->error_type, sizeof(res->error_type), "%s",
 				 name);

@@ -134,6 +134,12 @@ int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
  * mapped uniformly onto [b/2, b], both ends included. Never overflows. */
 int64_t aws_call_backoff_ms(int retry, int base_ms, int cap_ms, uint64_t rnd);
 
+/* 1 for a libcurl error (a CURLcode) worth another try: the network,
+ * DNS, TLS (a certificate being rotated, a CA bundle being replaced) or
+ * the server's side of it; 0 for a URL curl cannot use and the like. The
+ * webhook sender (webhook.h) classifies alike. */
+int aws_call_curl_retryable(int curl_code);
+
 /* 64 random bits from the kernel (getrandom); falls back to a
  * clock-seeded splitmix64 only if getrandom fails. */
 uint64_t aws_call_random_u64(void);

@@ -38,23 +38,18 @@ int aws_names_is_region(const char *s)
 	       s[1] >= 'a' && s[2] == '-';
 }
 
-/* arn:aws[-a-z]*:states:REGION:ACCOUNT:stateMachine:NAME, with a
- * 12-digit account and a 1..80 character name of [A-Za-z0-9_-]. On
- * success copies the region out. */
-int aws_names_check_sfn_arn(const char *arn, char *region, size_t rlen,
-			    const char **why)
+/* Splits a copy of arn (in buf) at ':' into at most max fields (the
+ * last keeps any further ':'); strtok_r would merge empty fields. Returns
+ * the count, 0 when arn does not fit buf. */
+static size_t arn_split(const char *arn, char *buf, size_t cap, char **f, size_t max)
 {
-	char buf[512], *f[8], *tok;
+	char *tok = buf;
 	size_t n = 0;
 
-	if (strlen(arn) >= sizeof(buf)) {
-		*why = "too long";
-		return -1;
-	}
-	snprintf(buf, sizeof(buf), "%s", arn);
-	/* strtok_r would merge empty fields; split by hand */
-	tok = buf;
-	while (n < 8) {
+	if (strlen(arn) >= cap)
+		return 0;
+	snprintf(buf, cap, "%s", arn);
+	while (n < max) {
 		char *colon = strchr(tok, ':');
 
 		f[n++] = tok;
@@ -62,6 +57,22 @@ int aws_names_check_sfn_arn(const char *arn, char *region, size_t rlen,
 			break;
 		*colon = '\0';
 		tok = colon + 1;
+	}
+	return n;
+}
+
+/* arn:aws[-a-z]*:states:REGION:ACCOUNT:stateMachine:NAME, with a
+ * 12-digit account and a 1..80 character name of [A-Za-z0-9_-]. On
+ * success copies the region out. */
+int aws_names_check_sfn_arn(const char *arn, char *region, size_t rlen,
+			    const char **why)
+{
+	char buf[512], *f[8];
+	size_t n = arn_split(arn, buf, sizeof(buf), f, 8);
+
+	if (n == 0) {
+		*why = "too long";
+		return -1;
 	}
 	if (n != 7 || strchr(f[6], ':') != NULL) {
 		*why = "expected 7 ':'-separated fields: arn:aws:states:REGION:ACCOUNT:stateMachine:NAME";
@@ -109,23 +120,12 @@ int aws_names_is_pipeline_name(const char *s)
 int aws_names_check_sns_arn(const char *arn, char *region, size_t rlen,
 			    const char **why)
 {
-	char buf[512], *f[7], *tok;
-	size_t n = 0, name_len;
+	char buf[512], *f[7];
+	size_t n = arn_split(arn, buf, sizeof(buf), f, 7), name_len;
 
-	if (strlen(arn) >= sizeof(buf)) {
+	if (n == 0) {
 		*why = "too long";
 		return -1;
-	}
-	snprintf(buf, sizeof(buf), "%s", arn);
-	tok = buf;
-	while (n < 7) {
-		char *colon = strchr(tok, ':');
-
-		f[n++] = tok;
-		if (colon == NULL)
-			break;
-		*colon = '\0';
-		tok = colon + 1;
 	}
 	if (n != 6) {
 		*why = "expected 6 ':'-separated fields: arn:aws:sns:REGION:ACCOUNT:TOPIC";

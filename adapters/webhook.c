@@ -49,30 +49,6 @@ const char *webhook_outcome_name(webhook_outcome o)
 	}
 }
 
-/* Transport errors worth another try (as aws_call's). */
-static int webhook_curl_retryable(CURLcode c)
-{
-	switch (c) {
-	case CURLE_COULDNT_RESOLVE_PROXY:
-	case CURLE_COULDNT_RESOLVE_HOST:
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_WEIRD_SERVER_REPLY:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_OPERATION_TIMEDOUT:
-	case CURLE_SSL_CONNECT_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-	case CURLE_PEER_FAILED_VERIFICATION:
-	case CURLE_SSL_CACERT_BADFILE:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
 static int webhook_is_http_url(const char *url)
 {
 	return url && (strncmp(url, "http://", 7) == 0 || strncmp(url, "https://", 8) == 0);
@@ -259,8 +235,8 @@ int webhook_send_once(const webhook_request *rq, webhook_result *res, kpg_err *e
 				 res->http_status);
 	} else {
 		res->http_status = 0;
-		res->outcome = webhook_curl_retryable(cc) ? WEBHOOK_RETRYABLE
-							  : WEBHOOK_FAILED;
+		res->outcome = aws_call_curl_retryable((int)cc) ? WEBHOOK_RETRYABLE
+								: WEBHOOK_FAILED;
 		snprintf(res->error, sizeof(res->error), "curl error %d: %.200s", (int)cc,
 			 errbuf[0] ? errbuf : curl_easy_strerror(cc));
 	}

@@ -12,7 +12,8 @@
  * result, an error message or a log line; webhook_secret_free wipes it.
  *
  * Status classes: 2xx delivered; 408, 429 and 5xx retryable; transport
- * errors (refused, DNS, TLS, timeout, reset) retryable; any other answer
+ * errors (refused, DNS, TLS, timeout, reset: aws_call_curl_retryable)
+ * retryable; any other answer
  * (3xx: redirects are not followed; other 4xx) final. Retries back off
  * with equal jitter like aws_call (aws_call_backoff_ms), bounded by
  * max_attempts and a deadline. TLS certificates are always verified. */

@@ -159,18 +159,50 @@ static int notify_audit(notify_send *s, const char *status, int attempt, long ht
 	return rc;
 }
 
+/* An attempt's audit status: another attempt follows only a retryable
+ * failure with attempts left. */
+static const char *notify_status(int ok, int retryable, int attempt, int max_attempts)
+{
+	if (ok)
+		return "delivered";
+	return retryable && attempt < max_attempts ? "attempt_failed" : "failed";
+}
+
+/* How a send (rc from webhook_send or aws_call_retry) ended: counted, and
+ * audited when no attempt record says it (a request refused before any
+ * attempt, or retries ended by the budget). */
+static int notify_sent(notify *n, notify_send *s, int rc, const kpg_err *sub, int ok,
+		       int retryable, int attempts, long http, const char *error)
+{
+	if (rc == KPG_ENOMEM) {
+		kpg_err_set(s->err, "notify: %s", sub->msg);
+		return rc;
+	}
+	if (!ok)
+		n->stats.failed++;
+	else
+		n->stats.delivered++;
+	if (rc) /* refused before any attempt: audited, the stream goes on */
+		return notify_audit(s, "failed", 0, 0, sub->msg, NULL);
+	if (retryable && attempts < s->max_attempts) {
+		/* the budget ended the retries: the last attempt's record
+		 * said another would follow */
+		char why[512];
+
+		snprintf(why, sizeof(why), "gave up after %d ms: %.400s", n->o.budget_ms, error);
+		notify_audit(s, "failed", attempts, http, why, NULL);
+	}
+	return s->audit_rc;
+}
+
 static void notify_on_attempt(void *opaque, int attempt, const webhook_result *res)
 {
 	notify_send *s = opaque;
 	const char *status;
 
 	s->n->stats.attempts++;
-	if (res->outcome == WEBHOOK_OK)
-		status = "delivered";
-	else if (res->outcome == WEBHOOK_RETRYABLE && attempt < s->max_attempts)
-		status = "attempt_failed";
-	else
-		status = "failed";
+	status = notify_status(res->outcome == WEBHOOK_OK, res->outcome == WEBHOOK_RETRYABLE,
+			       attempt, s->max_attempts);
 	notify_audit(s, status, attempt, res->http_status, res->error, NULL);
 }
 
@@ -224,12 +256,8 @@ static void notify_sns_attempt(void *opaque, int attempt, const aws_call_result 
 	char why[sizeof(res->error_type) + sizeof(res->error_message) + 4] = "";
 
 	s->n->stats.attempts++;
-	if (res->outcome == AWS_CALL_OK)
-		status = "delivered";
-	else if (res->outcome == AWS_CALL_RETRYABLE && attempt < s->max_attempts)
-		status = "attempt_failed";
-	else
-		status = "failed";
+	status = notify_status(res->outcome == AWS_CALL_OK, res->outcome == AWS_CALL_RETRYABLE,
+			       attempt, s->max_attempts);
 	if (res->outcome != AWS_CALL_OK)
 		snprintf(why, sizeof(why), "%s: %s", res->error_type, res->error_message);
 	if (res->outcome == AWS_CALL_RETRYABLE && s->n->creds != NULL &&
@@ -307,20 +335,9 @@ static int notify_sns(notify *n, notify_send *s, const char *arn, const char *te
 	pol.opaque = s;
 	s->max_attempts = pol.max_attempts;
 	rc = aws_call_retry(&rq, &pol, &res, &sub);
-	if (rc == KPG_ENOMEM) {
-		kpg_err_set(s->err, "notify: %s", sub.msg);
-		goto done;
-	}
-	if (rc) {
-		n->stats.failed++;
-		rc = notify_audit(s, "failed", 0, 0, sub.msg, NULL);
-		goto done;
-	}
-	if (res.outcome == AWS_CALL_OK)
-		n->stats.delivered++;
-	else
-		n->stats.failed++;
-	rc = s->audit_rc;
+	rc = notify_sent(n, s, rc, &sub, rc == 0 && res.outcome == AWS_CALL_OK,
+			 rc == 0 && res.outcome == AWS_CALL_RETRYABLE, res.attempts, res.http_status,
+			 res.error_type);
 done:
 	aws_call_result_free(&res);
 	free(form);
@@ -403,29 +420,9 @@ static int notify_target(notify *n, notify_send *s, const json_t *t, const json_
 	pol.opaque = s;
 	s->max_attempts = pol.max_attempts;
 	rc = webhook_send(&rq, &pol, &res, &sub);
-	if (rc == KPG_ENOMEM) {
-		kpg_err_set(s->err, "notify: %s", sub.msg);
-		goto done;
-	}
-	if (rc) {
-		/* a request the sender refused: audited, the stream goes on */
-		n->stats.failed++;
-		rc = notify_audit(s, "failed", 0, 0, sub.msg, NULL);
-		goto done;
-	}
-	if (res.outcome == WEBHOOK_RETRYABLE && res.attempts < s->max_attempts) {
-		/* the budget ended the retries: its last record said another
-		 * attempt would follow */
-		char why[sizeof(res.error) + 64];
-
-		snprintf(why, sizeof(why), "gave up after %d ms: %s", n->o.budget_ms, res.error);
-		notify_audit(s, "failed", res.attempts, res.http_status, why, NULL);
-	}
-	if (res.outcome == WEBHOOK_OK)
-		n->stats.delivered++;
-	else
-		n->stats.failed++;
-	rc = s->audit_rc;
+	rc = notify_sent(n, s, rc, &sub, rc == 0 && res.outcome == WEBHOOK_OK,
+			 rc == 0 && res.outcome == WEBHOOK_RETRYABLE, res.attempts, res.http_status,
+			 res.error);
 done:
 	webhook_secret_free(&secret);
 	free(text);

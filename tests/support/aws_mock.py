@@ -354,13 +354,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			      {"x-amzn-ErrorType": etype})
 
 	def send_sts_error(self, status, code, msg):
+		self.send_query_error(status, code, msg, STS_NS)
+
+	def send_query_error(self, status, code, msg, ns):
+		"""The Query protocol's error (STS, SNS): <ErrorResponse> in ns."""
 		if self.entry is not None:
 			self.entry["error_type"] = code
 		kind = "Receiver" if status >= 500 else "Sender"
 		body = ('<ErrorResponse xmlns="%s">\n  <Error>\n    <Type>%s</Type>\n'
 			'    <Code>%s</Code>\n    <Message>%s</Message>\n  </Error>\n'
 			'  <RequestId>%s</RequestId>\n</ErrorResponse>\n'
-			% (STS_NS, kind, xml_escape(code), xml_escape(msg), self.req_id))
+			% (ns, kind, xml_escape(code), xml_escape(msg), self.req_id))
 		self.send_raw(status, body, "text/xml")
 
 	def send_s3_error(self, status, code, msg, resource=""):
@@ -761,14 +765,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			      % (SNS_NS, mid, self.req_id), "text/xml")
 
 	def send_sns_error(self, status, code, msg):
-		if self.entry is not None:
-			self.entry["error_type"] = code
-		kind = "Receiver" if status >= 500 else "Sender"
-		body = ('<ErrorResponse xmlns="%s">\n  <Error>\n    <Type>%s</Type>\n'
-			'    <Code>%s</Code>\n    <Message>%s</Message>\n  </Error>\n'
-			'  <RequestId>%s</RequestId>\n</ErrorResponse>\n'
-			% (SNS_NS, kind, xml_escape(code), xml_escape(msg), self.req_id))
-		self.send_raw(status, body, "text/xml")
+		self.send_query_error(status, code, msg, SNS_NS)
 
 	# ---- STS --------------------------------------------------------------
 
