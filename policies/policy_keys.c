@@ -15,6 +15,7 @@
 #include "kpg_suggest.h"
 #include "kpg_time.h"
 #include "policy.h"
+#include "policy_notify.h"
 
 #define NAME_MAX_BYTES 256          /* columns, features, score field */
 #define MAX_SECONDS (366.0 * 86400) /* spans, cooldowns, budgets */
@@ -32,30 +33,6 @@ static const char *const feature_types[] = {"numeric", "categorical", "ignore",
 /* tasks, KPI metrics and actions: policy_names.c's lists */
 
 /* ---- rules a row cannot say --------------------------------------- */
-
-static int check_topic_arn(kpg_jsonv *v, const kpg_jsonv_key *k,
-			   const kpg_jsonv_at *at, json_t *value)
-{
-	const char *why = NULL;
-
-	(void)k;
-	if (aws_names_check_sns_arn(json_string_value(value), NULL, 0, &why) == 0)
-		return 0;
-	kpg_jsonv_report(v, at, 0, "%s is not an SNS topic ARN: %s", at->path, why);
-	return -1;
-}
-
-static int check_notify_url(kpg_jsonv *v, const kpg_jsonv_key *k,
-			    const kpg_jsonv_at *at, json_t *value)
-{
-	const char *s = json_string_value(value);
-
-	(void)k;
-	if ((strncmp(s, "https://", 8) == 0 && s[8]) || (strncmp(s, "http://", 7) == 0 && s[7]))
-		return 0;
-	kpg_jsonv_report(v, at, 0, "%s must start with http:// or https://", at->path);
-	return -1;
-}
 
 static int check_version(kpg_jsonv *v, const kpg_jsonv_key *k,
 			 const kpg_jsonv_at *at, json_t *value)
@@ -511,32 +488,7 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "notify", .type = KPG_JSONV_ARRAY, .flags = NUL,
 	 .max_len = POLICY_MAX_NOTIFY,
 	 .doc = "Where this model's events go (docs/notifications.md): drift alerts and retrains, as signed webhooks. Sent by the daemon and `replay --execute`; null or absent: none."},
-	{.path = "notify[]", .type = KPG_JSONV_OBJECT,
-	 .doc = "One target: `{\"type\": \"webhook\", \"url\": ..., \"secret_file\": ..., \"events\": [...]}`."},
-	{.path = "notify[].type", .type = KPG_JSONV_STRING, .flags = REQ,
-	 .max_len = 16, .choices = policy_notify_types,
-	 .doc = "`webhook`: an HTTP(S) POST of a JSON body signed with `X-Kpigate-Signature: sha256=<hex HMAC-SHA256 of the body>`; `sns`: Amazon SNS Publish of the same body to `topic_arn`."},
-	{.path = "notify[].url", .type = KPG_JSONV_STRING,
-	 .max_len = 2048, .check = check_notify_url,
-	 .doc = "webhook, **required**: the receiver, `http://` or `https://` (certificates verified). Only its host is audited."},
-	{.path = "notify[].topic_arn", .type = KPG_JSONV_STRING,
-	 .max_len = 512, .check = check_topic_arn,
-	 .doc = "sns, **required**: the topic, `arn:aws:sns:REGION:ACCOUNT:TOPIC`; Publish is signed with the AWS credential chain and sent to the ARN's region."},
-	{.path = "notify[].secret_file", .type = KPG_JSONV_STRING,
-	 .max_len = 4096,
-	 .doc = "webhook: file holding the shared secret (one trailing newline dropped), relative to the policy's folder. A webhook gives exactly one of `secret_file` and `secret_env`. Never logged or audited."},
-	{.path = "notify[].secret_env", .type = KPG_JSONV_STRING,
-	 .max_len = 128,
-	 .doc = "webhook: environment variable holding the shared secret, read when a notification is sent."},
-	{.path = "notify[].events", .type = KPG_JSONV_ARRAY, .flags = REQ,
-	 .max_len = 8,
-	 .doc = "The events sent to this target, at least one."},
-	{.path = "notify[].events[]", .type = KPG_JSONV_STRING,
-	 .max_len = 32, .choices = policy_notify_event_names,
-	 .doc = "`drift_alert` (a hold with dataset drift), `retrain_decided`, `action_failed` (the retrain's action failed or expired) or `execution_finished` (a followed execution ended, with its measured energy; the daemon only)."},
-	{.path = "notify[].format", .type = KPG_JSONV_STRING, .max_len = 16,
-	 .def = "\"json\"", .choices = policy_notify_formats,
-	 .doc = "`json`: kpigate's event body; `slack`: `{\"text\": \"...\"}`, one readable line, for Slack-compatible incoming webhooks."},
+	POLICY_NOTIFY_TARGET_ROWS,
 	{.path = "notify_cooldown_seconds", .type = KPG_JSONV_INT, .min = 0,
 	 .max = MAX_SECONDS, .def = "3600", .store = KPG_JSONV_I64,
 	 AT(notify_cooldown_ms), .scale = 1000,

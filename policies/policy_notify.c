@@ -1,10 +1,14 @@
-/* policy_notify.c - a policy's notify list (docs/notifications.md): the
- * rules across a target's keys, and the copy the action room reads. The
- * table (policy_keys.c) has already checked each key's type and range. */
+/* policy_notify.c - a notify list (docs/notifications.md), in a policy or
+ * the daemon's configuration: the rules across a target's keys, and the
+ * copy the action room reads. The table pass has already checked the
+ * list's own row. */
+#include "policy_notify.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws_names.h"
 #include "policy.h"
 #include "policy_lists.h"
 
@@ -12,6 +16,30 @@ const char *const policy_notify_types[] = {"webhook", "sns", NULL};
 const char *const policy_notify_event_names[] = {"drift_alert", "retrain_decided",
 						 "action_failed", "execution_finished", NULL};
 const char *const policy_notify_formats[] = {"json", "slack", NULL};
+
+int policy_notify_check_topic_arn(kpg_jsonv *v, const kpg_jsonv_key *k,
+				  const kpg_jsonv_at *at, json_t *value)
+{
+	const char *why = NULL;
+
+	(void)k;
+	if (aws_names_check_sns_arn(json_string_value(value), NULL, 0, &why) == 0)
+		return 0;
+	kpg_jsonv_report(v, at, 0, "%s is not an SNS topic ARN: %s", at->path, why);
+	return -1;
+}
+
+int policy_notify_check_url(kpg_jsonv *v, const kpg_jsonv_key *k,
+			    const kpg_jsonv_at *at, json_t *value)
+{
+	const char *s = json_string_value(value);
+
+	(void)k;
+	if ((strncmp(s, "https://", 8) == 0 && s[8]) || (strncmp(s, "http://", 7) == 0 && s[7]))
+		return 0;
+	kpg_jsonv_report(v, at, 0, "%s must start with http:// or https://", at->path);
+	return -1;
+}
 
 /* secret_file relative to the policy's folder, made absolute in place. */
 static int notify_resolve(kpg_jsonv *v, json_t *target)
@@ -127,6 +155,11 @@ static void notify_target_check(kpg_jsonv *v, json_t *t, size_t i)
 
 void policy_load_notify(kpg_jsonv *v, json_t *root, policy *p)
 {
+	policy_notify_load(v, root, &p->notify);
+}
+
+void policy_notify_load(kpg_jsonv *v, json_t *root, json_t **out)
+{
 	json_t *list = json_object_get(root, "notify"), *copy, *t;
 	size_t i;
 	size_t errors = v->n_errors;
@@ -151,6 +184,6 @@ void policy_load_notify(kpg_jsonv *v, json_t *root, policy *p)
 			v->nomem = 1;
 			return;
 		}
-	json_decref(p->notify);
-	p->notify = copy; /* now owned by the policy */
+	json_decref(*out);
+	*out = copy; /* now the caller's */
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# e2e_daemon_notify.sh - `kpigate run` sends the policies' notifications:
-# the bundled example's capture stream through Kafka (no ground truth, so
-# drifting windows are held: drift alerts) with a policy whose notify list
-# names the local signing receiver (tests/support/webhook_receiver.py).
+# e2e_daemon_notify.sh - `kpigate run` sends notifications: the bundled
+# example's capture stream through Kafka (no ground truth, so drifting
+# windows are held: drift alerts) with a policy without a notify list and
+# a configuration whose default notify list names the local signing
+# receiver (tests/support/webhook_receiver.py).
 # The receiver gets exactly the drift alerts `kpigate replay` of the same
 # records would send (its not_sent records), each once, every signature
 # valid; the daemon's audit log has a delivered record per alert and never
@@ -26,15 +27,21 @@ read -r -t 20 line <&"${RX[0]}" || { echo "FAIL: receiver did not start"; exit 1
 url=${line#url=}
 [[ $url == http://127.0.0.1:* ]] || { echo "FAIL: receiver said '$line'"; exit 1; }
 
-"$py" - "$work/ex/policy.json" "$work/policies/policy.json" "$url/hook" <<'PY'
+# the daemon's policy has no notify list: the configuration's default
+# list applies; replay gets the same list in its policy
+mkdir -p "$work/replaypol"
+cp "$work/ex/train.csv" "$work/policies/hook.secret" "$work/replaypol/"
+"$py" - "$work/ex/policy.json" "$work/policies/policy.json" "$work/replaypol/policy.json" \
+	"$url/hook" <<'PY'
 import json, sys
 p = json.load(open(sys.argv[1]))
-p["notify"] = [{"type": "webhook", "url": sys.argv[3], "secret_file": "hook.secret",
-                "events": ["drift_alert", "retrain_decided"]}]
 p["notify_cooldown_seconds"] = 0
 json.dump(p, open(sys.argv[2], "w"))
+p["notify"] = [{"type": "webhook", "url": sys.argv[4], "secret_file": "hook.secret",
+                "events": ["drift_alert", "retrain_decided"]}]
+json.dump(p, open(sys.argv[3], "w"))
 PY
-"$bin" replay --policy "$work/policies/policy.json" --capture "$work/capture.jsonl" \
+"$bin" replay --policy "$work/replaypol/policy.json" --capture "$work/capture.jsonl" \
 	--audit "$work/replay.jsonl" >/dev/null 2>&1 || (($? == 1)) || { echo "FAIL: replay"; exit 1; }
 want=$(decisions "$work/replay.jsonl")
 want_alerts=$(grep '"event":"notification"' "$work/replay.jsonl" | grep -c '"status":"not_sent"')
@@ -47,8 +54,16 @@ cat >"$work/run.json" <<JSON
            "properties": {"session.timeout.ms": 6000, "auto.offset.reset": "earliest"}},
  "policy_dir": "$work/policies", "audit_log": "$work/audit.jsonl", "state_dir": "$work/state",
  "http": {"listen": "127.0.0.1:0"}, "checkpoint_interval_seconds": 1, "log_level": "info",
- "shutdown_timeout_seconds": 20}
+ "shutdown_timeout_seconds": 20,
+ "notify": [{"type": "webhook", "url": "$url/hook", "secret_file": "policies/hook.secret",
+             "events": ["drift_alert", "retrain_decided"]}]}
 JSON
+"$bin" run --check --config "$work/run.json" >/dev/null 2>&1 || fail "run --check of the configuration"
+# a default target without a secret is refused at start-up, file:line:column
+sed 's/"secret_file": "policies\/hook.secret",//' "$work/run.json" >"$work/bad.json"
+"$bin" run --check --config "$work/bad.json" >/dev/null 2>"$work/bad.err" && fail "a target without a secret passed --check"
+grep -q 'bad.json:[0-9]*:[0-9]*: notify\[0\]: a webhook needs exactly one of' "$work/bad.err" ||
+	fail "no file:line:column for the missing secret: $(cat "$work/bad.err")"
 kafka_produce capture "$work/capture.jsonl" churn-endpoint >/dev/null || fail "produce"
 "$bin" run --config "$work/run.json" 2>"$work/run.log" &
 daemon_pid=$!

@@ -682,6 +682,7 @@ static int daemon_start_notify(daemon_ctx *d, kpg_err *err)
 	memset(&o, 0, sizeof(o));
 	o.audit = d->audit;
 	o.execute = 1;
+	o.defaults = d->cfg->notify; /* borrowed: the configuration outlives it */
 	o.max_attempts = 3;
 	o.budget_ms = 15000;
 	return notify_new(&o, &d->notify, err);
