@@ -197,9 +197,9 @@ static const char *curl_code_name(CURLcode c)
 /* Transport errors worth another try: the network, DNS, TLS (a
  * certificate being rotated, a CA bundle being replaced) or the server's
  * side of it; not a URL curl cannot use. */
-static int curl_code_retryable(CURLcode c)
+int aws_call_curl_retryable(int code)
 {
-	switch (c) {
+	switch ((CURLcode)code) {
 	case CURLE_SSL_CERTPROBLEM:
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
@@ -230,6 +230,14 @@ static int valid_header_value(const char *s)
 static int is_get(const aws_call_request *rq)
 {
 	return rq->method && strcmp(rq->method, "GET") == 0;
+}
+
+/* The Query protocol (SNS): a form-encoded POST that names its action in
+ * the body, without X-Amz-Target. */
+static int is_query(const aws_call_request *rq)
+{
+	return rq->target == NULL && rq->content_type &&
+	       strcmp(rq->content_type, "application/x-www-form-urlencoded") == 0;
 }
 
 static int check_request(const aws_call_request *rq, const aws_creds *creds,
@@ -263,7 +271,7 @@ static int check_request(const aws_call_request *rq, const aws_creds *creds,
 	if (is_get(rq) ? ((rq->target && !valid_header_value(rq->target)) ||
 			  (rq->content_type && !valid_header_value(rq->content_type)) ||
 			  rq->body_len)
-		       : (!valid_header_value(rq->target) ||
+		       : ((!valid_header_value(rq->target) && !is_query(rq)) ||
 			  !valid_header_value(rq->content_type))) {
 		kpg_err_set(err, "aws call: target and content type must be "
 				 "non-empty single-line values");
@@ -488,7 +496,7 @@ int aws_call_once(const aws_call_request *rq, const aws_creds *creds,
 
 		if (cc == CURLE_OUT_OF_MEMORY)
 			goto nomem;
-		res->outcome = curl_code_retryable(cc) ? AWS_CALL_RETRYABLE : AWS_CALL_FAILED;
+		res->outcome = aws_call_curl_retryable((int)cc) ? AWS_CALL_RETRYABLE : AWS_CALL_FAILED;
 		if (name)
 			snprintf(res->error_type, sizeof(res->error_type), "%s",
 				 name);

@@ -6,7 +6,9 @@
  *
  * The request is a POST of a JSON body with X-Amz-Target and the
  * protocol's Content-Type (application/x-amz-json-1.1 for SageMaker, 1.0
- * for Step Functions); a session token goes in X-Amz-Security-Token. TLS
+ * for Step Functions), or, for the Query protocol (SNS Publish), a POST of
+ * a form (application/x-www-form-urlencoded, target NULL, the action in
+ * the body); a session token goes in X-Amz-Security-Token. TLS
  * certificates are always verified (CA bundle: the option, else
  * AWS_CA_BUNDLE, else the system's).
  *
@@ -131,6 +133,12 @@ int aws_call_retry(const aws_call_request *rq, const aws_retry_policy *pol,
  * failed attempt), equal jitter: b = min(cap_ms, base_ms * 2^retry), rnd
  * mapped uniformly onto [b/2, b], both ends included. Never overflows. */
 int64_t aws_call_backoff_ms(int retry, int base_ms, int cap_ms, uint64_t rnd);
+
+/* 1 for a libcurl error (a CURLcode) worth another try: the network,
+ * DNS, TLS (a certificate being rotated, a CA bundle being replaced) or
+ * the server's side of it; 0 for a URL curl cannot use and the like. The
+ * webhook sender (webhook.h) classifies alike. */
+int aws_call_curl_retryable(int curl_code);
 
 /* 64 random bits from the kernel (getrandom); falls back to a
  * clock-seeded splitmix64 only if getrandom fails. */

@@ -17,6 +17,12 @@ int aws_names_is_region(const char *s);
 int aws_names_check_sfn_arn(const char *arn, char *region, size_t rlen,
 			    const char **why);
 
+/* 0 for an SNS topic ARN, arn:PARTITION:sns:REGION:ACCOUNT:TOPIC (TOPIC 1
+ * to 256 of [A-Za-z0-9_-], optionally with ".fifo"), its region copied
+ * into region (may be NULL); -1 with *why saying what is wrong. */
+int aws_names_check_sns_arn(const char *arn, char *region, size_t rlen,
+			    const char **why);
+
 /* 1 for a SageMaker PipelineName: ^[A-Za-z0-9](-*[A-Za-z0-9]){0,255}$ */
 int aws_names_is_pipeline_name(const char *s);
 

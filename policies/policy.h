@@ -19,6 +19,7 @@
 #include "kpg_error.h"
 
 #define POLICY_MAX_PARAMS 32
+#define POLICY_MAX_NOTIFY 8 /* notify targets per policy */
 /* Room for every reason one decision can give: the drift summary, one
  * line per KPI and at most 4 more (the guards that block a breach);
  * checked in policy_decide.c with a static assertion. */
@@ -169,6 +170,12 @@ typedef struct policy {
 
 	policy_quality quality; /* quality.*: Model Monitor-style data checks */
 
+	/* notify: the validated list as in the file (jansson), each
+	 * secret_file made absolute against the policy's folder; owned; NULL
+	 * = none (the daemon's default list applies). */
+	struct json_t *notify;
+	int64_t notify_cooldown_ms; /* drift_alert cooldown; default 1 hour */
+
 	energy_profile energy;
 
 	unsigned char sha256[32]; /* of the file's bytes */
@@ -194,6 +201,11 @@ void policy_diags_free(policy_diags *d);
  * needs are in policy_eval.h). */
 const char *policy_action_name(policy_action_type a);
 extern const char *const policy_action_names[]; /* NULL-terminated, by enum */
+/* notify[].type, notify[].events[] and notify[].format values
+ * (policy_notify.c), NULL-terminated. */
+extern const char *const policy_notify_types[];
+extern const char *const policy_notify_event_names[];
+extern const char *const policy_notify_formats[];
 /* Name to value; 0, or KPG_ENOTFOUND leaving *out untouched. */
 int kpi_metric_from_name(const char *name, kpi_metric *out);
 int policy_action_from_name(const char *name, policy_action_type *out);

@@ -15,6 +15,7 @@
 #include "kpg_suggest.h"
 #include "kpg_time.h"
 #include "policy.h"
+#include "policy_notify.h"
 
 #define NAME_MAX_BYTES 256          /* columns, features, score field */
 #define MAX_SECONDS (366.0 * 86400) /* spans, cooldowns, budgets */
@@ -483,6 +484,15 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "action.parameters.NAME", .type = KPG_JSONV_STRING,
 	 .max_len = 1024,
 	 .doc = "A string value; NAME is 1 to 256 of `A-Z a-z 0-9 _ -`; values may use placeholders (below)."},
+
+	{.path = "notify", .type = KPG_JSONV_ARRAY, .flags = NUL,
+	 .max_len = POLICY_MAX_NOTIFY,
+	 .doc = "Where this model's events go (docs/notifications.md): drift alerts and retrains, as signed webhooks. Sent by the daemon and `replay --execute`; null or absent: none."},
+	POLICY_NOTIFY_TARGET_ROWS,
+	{.path = "notify_cooldown_seconds", .type = KPG_JSONV_INT, .min = 0,
+	 .max = MAX_SECONDS, .def = "3600", .store = KPG_JSONV_I64,
+	 AT(notify_cooldown_ms), .scale = 1000,
+	 .doc = "Event time between two `drift_alert` notifications of this model; the ones in between are suppressed and counted. `retrain_decided` is never suppressed."},
 
 	{.path = "energy", .type = KPG_JSONV_OBJECT, .flags = REQ,
 	 .doc = "The training run, for the energy and carbon estimate."},

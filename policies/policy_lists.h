@@ -27,6 +27,12 @@ void policy_load_payload(kpg_jsonv *v, json_t *a, policy *p);
  * diagnostics to v; sets v->nomem when out of memory. */
 void policy_load_lists(kpg_jsonv *v, json_t *root, policy *p, int task_bad);
 
+/* notify (policy_notify.c), after the table pass: each webhook target has
+ * exactly one of secret_file and secret_env and no event twice; the list
+ * is copied into p->notify with secret_file made absolute against v->dir.
+ * Sets v->nomem when out of memory. */
+void policy_load_notify(kpg_jsonv *v, json_t *root, policy *p);
+
 /* policy_labels.c: prediction.positive_label / negative_label / classes
  * against the task (before the KPIs, which may name a class). */
 void policy_load_labels(kpg_jsonv *v, json_t *root, policy *p, int task_bad);

@@ -124,6 +124,7 @@ static void load_root(kpg_jsonv *v, json_t *root, policy *p)
 	policy_load_lists(v, root, p, task_bad);
 	policy_load_drift(v, root, p);
 	check_rules(v, root, p, task_bad);
+	policy_load_notify(v, root, p);
 }
 
 /* ---- file --------------------------------------------------------- */
@@ -236,6 +237,7 @@ void policy_free(policy *p)
 	free(p->pipeline_name);
 	free(p->state_machine_arn);
 	free(p->action_region);
+	json_decref(p->notify);
 	free(p->quality.constraints_path);
 	free(p->quality.violations_dir);
 	for (size_t i = 0; i < p->n_params; i++) {

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "json_locate.h"
 #include "kpg_suggest.h"
@@ -451,6 +452,38 @@ static void test_bad_action(void **state)
 	       {9, 24, "unknown placeholder {unknown_thing}"});
 }
 
+/* notify: each target's keys against their rows, the secret rule, and
+ * the list kept with secret_file made absolute. */
+static void test_notify(void **state)
+{
+	policy *p = load_ok(DATA "good_notify.json");
+	json_t *t;
+
+	(void)state;
+	assert_non_null(p->notify);
+	assert_int_equal(json_array_size(p->notify), 3);
+	t = json_array_get(p->notify, 0);
+	assert_string_equal(json_string_value(json_object_get(t, "secret_file")),
+			    DATA "hook.secret");
+	assert_int_equal(p->notify_cooldown_ms, 7200000);
+	policy_free(p);
+	p = load_ok(DATA "good_minimal.json");
+	assert_null(p->notify);
+	assert_int_equal(p->notify_cooldown_ms, 3600000);
+	policy_free(p);
+	EXPECT("bad_notify.json",
+	       {8, 32, "notify[0].url must start with http:// or https://"},
+	       {9, 5, "notify[1]: a webhook needs exactly one of \"secret_file\" and \"secret_env\""},
+	       {10, 5, "notify[2]: a webhook needs exactly one of"},
+	       {10, 127, "notify[2].events names \"retrain_decided\" twice"},
+	       {11, 14, "notify[3].type \"sms\" is not webhook or sns"},
+	       {11, 84, "notify[3].events[0] \"paged\" is not drift_alert, retrain_decided, "
+			"action_failed or execution_finished"},
+	       {11, 104, "notify[3].format \"xml\" is not json or slack"},
+	       {12, 5, "notify[4]: \"url\" applies to webhooks"},
+	       {12, 34, "notify[4].topic_arn is not an SNS topic ARN: the account field must be 12 digits"});
+}
+
 static void test_bad_energy(void **state)
 {
 	(void)state;
@@ -688,6 +721,7 @@ int main(void)
 		cmocka_unit_test(test_bad_missing),
 		cmocka_unit_test(test_bad_action),
 		cmocka_unit_test(test_bad_energy),
+		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_bad_many),
 		cmocka_unit_test(test_bad_unicode_columns),
 		cmocka_unit_test(test_unreadable),

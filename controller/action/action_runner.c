@@ -63,6 +63,9 @@ static int audit_result(action_runner *r, const json_t *entry, const char *event
 			       &err)) != 0)
 		log_errorx("action %s: the audit log failed: %s",
 			   json_string_value(json_object_get(entry, "token")), err.msg);
+	if (rc == 0 && r->o.on_record != NULL)
+		r->o.on_record(r->o.record_opaque, event,
+			       json_string_value(json_object_get(entry, "model")), data);
 	json_decref(data);
 	return rc;
 }

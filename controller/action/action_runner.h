@@ -50,6 +50,12 @@ typedef struct action_runner_options {
 	void (*on_outcome)(void *opaque, const char *idempotency_key,
 			   const char *status);
 	void *outcome_opaque;
+	/* Optional, on the runner's thread: every action_result and
+	 * action_finished record once it is audited (event, model, data
+	 * borrowed for the call): notifications (notify.h). */
+	void (*on_record)(void *opaque, const char *event, const char *model,
+			  const json_t *data);
+	void *record_opaque;
 } action_runner_options;
 
 /* The longest wait between two attempts of one trigger. */

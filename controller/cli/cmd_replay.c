@@ -15,6 +15,7 @@
 #include "aws_creds.h"
 #include "commands.h"
 #include "file_source.h"
+#include "notify.h"
 #include "pipeline.h"
 #include "pipeline_file.h"
 #include "pipeline_deploy.h"
@@ -70,7 +71,9 @@ static const char replay_usage[] =
 	"                        partner before it is evicted and counted (default %d)\n"
 	"  --execute             start the SageMaker pipeline or Step Functions execution\n"
 	"                        of every retrain (signed with the AWS credential chain);\n"
-	"                        without it AWS actions are recorded as not_sent\n"
+	"                        without it AWS actions are recorded as not_sent;\n"
+	"                        also sends the policies' notifications (audited as\n"
+	"                        not_sent without it; docs/notifications.md)\n"
 	"  --outbox DIR          keep undelivered triggers in DIR (default: a temporary\n"
 	"                        folder, removed when everything was delivered)\n"
 	"  --action-deadline S   a trigger is retried for S seconds after its decision,\n"
@@ -425,10 +428,43 @@ static void replay_outcome(void *opaque, const char *key, const char *status)
 	json_object_set_new(opaque, key, json_string(status));
 }
 
+/* Notifications: sent with --execute, audited as not_sent without. */
+static int replay_start_notify(const replay_args *a, audit_log *audit, notify **out,
+			       kpg_err *err)
+{
+	notify_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.audit = audit;
+	o.execute = a->execute;
+	return notify_new(&o, out, err);
+}
+
+/* One line on stderr when a notification was sent, suppressed, failed
+ * or would have been sent. */
+static void replay_notify_report(notify *n, int execute)
+{
+	notify_stats st;
+
+	notify_get_stats(n, &st);
+	if (st.delivered + st.failed + st.suppressed + st.not_sent == 0)
+		return;
+	if (execute)
+		fprintf(stderr, "kpigate replay: notifications: %llu delivered, %llu failed "
+				"(%llu attempts), %llu drift alert(s) suppressed by the cooldown\n",
+			(unsigned long long)st.delivered, (unsigned long long)st.failed,
+			(unsigned long long)st.attempts, (unsigned long long)st.suppressed);
+	else
+		fprintf(stderr, "kpigate replay: notifications: %llu not sent (no --execute; "
+				"audited as not_sent), %llu drift alert(s) suppressed by the cooldown\n",
+			(unsigned long long)st.not_sent, (unsigned long long)st.suppressed);
+}
+
 /* --execute: an action runner over the given outbox or a temporary one;
- * outcomes (borrowed until the runner stops) collects how they end. */
+ * outcomes (borrowed until the runner stops) collects how they end;
+ * notifier (borrowed, outlives the runner) hears of failed actions. */
 static int replay_start_actions(const replay_args *a, audit_log *audit,
-				json_t *outcomes, action_runner **out,
+				json_t *outcomes, notify *notifier, action_runner **out,
 				char **tmp_outbox, kpg_err *err)
 {
 	action_runner_options o;
@@ -456,6 +492,8 @@ static int replay_start_actions(const replay_args *a, audit_log *audit,
 	memset(&o, 0, sizeof(o));
 	o.outbox_dir = dir;
 	o.audit = audit;
+	o.on_record = notify_action_record; /* action_failed, execution_finished */
+	o.record_opaque = notifier;
 	o.deadline_s = a->action_deadline_s;
 	o.poll_ms = 1000; /* a replay waits for its triggers: retry briskly */
 	o.follow = 0;     /* a replay does not wait for pipelines to finish */
@@ -511,6 +549,7 @@ int cmd_replay(int argc, char **argv)
 	json_t *inputs = NULL;
 	kpg_err err = {""};
 	action_runner *runner = NULL;
+	notify *notifier = NULL;
 	char *tmp_outbox = NULL;
 	replay_rejects *rej = NULL;
 	json_t *outcomes = NULL; /* with --execute: key -> how its delivery ended */
@@ -573,11 +612,17 @@ int cmd_replay(int argc, char **argv)
 	replay_inputs_warn(stderr, inputs);
 	if (a.execute && (outcomes = json_object()) == NULL)
 		goto out;
-	if (a.execute && replay_start_actions(&a, audit, outcomes, &runner, &tmp_outbox, &err) != 0) {
+	if (replay_start_notify(&a, audit, &notifier, &err) != 0) {
+		fprintf(stderr, "kpigate replay: %s\n", err.msg);
+		goto out;
+	}
+	if (a.execute && replay_start_actions(&a, audit, outcomes, notifier, &runner, &tmp_outbox,
+					      &err) != 0) {
 		fprintf(stderr, "kpigate replay: %s\n", err.msg);
 		goto out;
 	}
 	action_hook_actor(runner, &pl.actor);
+	notify_pipeline_notifier(notifier, &pl.notifier);
 	rc = replay_files(&pl, &s3, &caps, &gts, rej, &err);
 	if (s3.list_requests || s3.get_requests)
 		fprintf(stderr, "kpigate replay: s3: %zu ListObjectsV2 and %zu GetObject request(s)\n",
@@ -605,6 +650,7 @@ int cmd_replay(int argc, char **argv)
 		if (tmp_outbox != NULL && !replay_outbox_holds_triggers(tmp_outbox))
 			replay_remove_outbox(tmp_outbox);
 	}
+	replay_notify_report(notifier, a.execute);
 	if (audit != NULL && audit_run_summary(&pl, outcomes, audit, &err) != 0) {
 		fprintf(stderr, "kpigate replay: audit log: %s\n", err.msg);
 		goto out;
@@ -630,6 +676,7 @@ out:
 	free(tmp_outbox);
 	if (pl_ready)
 		pipeline_free(&pl);
+	notify_free(notifier); /* after the pipeline that told it */
 	if (pols != NULL)
 		for (size_t i = 0; i < a.n_policies; i++)
 			policy_free(pols[i]);

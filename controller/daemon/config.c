@@ -18,6 +18,7 @@
 #include "kpg_jsonv.h"
 #include "kpg_suggest.h"
 #include "policy_dir.h"
+#include "policy_notify.h"
 
 extern char **environ;
 
@@ -287,6 +288,7 @@ int config_load_buffer(const char *path, const char *text, size_t len,
 	}
 	kpg_jsonv_walk(&v, root);
 	config_load_properties(&v, root, cfg);
+	policy_notify_load(&v, root, &cfg->notify);
 	check_unknown_env(&v);
 	if (v.nomem)
 		goto nomem;
@@ -322,6 +324,7 @@ void config_free(config *cfg)
 	free(cfg->s3_capture);
 	free(cfg->s3_ground_truth);
 	free(cfg->aws_s3_endpoint);
+	json_decref(cfg->notify);
 	free(cfg->bootstrap_servers);
 	free(cfg->group_id);
 	free(cfg->capture_topic);

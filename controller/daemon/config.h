@@ -91,6 +91,9 @@ typedef struct config {
 	unsigned aws_max_attempts;                       /* default 8, 1..20: calls per delivery round */
 	unsigned aws_deadline_s;                         /* default 86400, 60..604800 */
 	unsigned aws_poll_s;                             /* default 30, 1..3600: retry and follow-up pace */
+	/* notify: the default targets (a jansson array, secret_file made
+	 * absolute); owned; NULL = none */
+	struct json_t *notify;
 } config;
 
 /* Errors: from the file with line and column (1-based; 0 when unknown)

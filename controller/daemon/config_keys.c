@@ -13,6 +13,7 @@
 #include "aws_call.h"
 #include "join.h"
 #include "pipeline.h"
+#include "policy_notify.h"
 
 #define PATH_MAX_BYTES 4096
 #define NAME_MAX_BYTES 255  /* group id, header name, URLs */
@@ -281,6 +282,10 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "aws.poll_seconds", .type = KPG_JSONV_INT, .min = 1,
 	 .max = 3600, .def = KPG_JSONV_DEF(ACTION_RUNNER_DEFAULT_POLL_S), .store = KPG_JSONV_UINT, AT(aws_poll_s),
 	 .doc = "Pace of following started executions to their end (a delivery that failed is tried again on its backoff, docs/actions.md)."},
+	{.path = "notify", .type = KPG_JSONV_ARRAY, .flags = NUL,
+	 .max_len = POLICY_MAX_NOTIFY,
+	 .doc = "The default notification targets: used for every policy that has no `notify` list of its own (same entries, docs/notifications.md; `secret_file` relative to this file's folder)."},
+	POLICY_NOTIFY_TARGET_ROWS,
 };
 /* clang-format on */
 

@@ -22,6 +22,7 @@
 #include "kpg_log.h"
 #include "kpg_time.h"
 #include "metrics.h"
+#include "notify.h"
 #include "pipeline.h"
 #include "pipeline_reload.h"
 #include "policy_reload.h"
@@ -80,6 +81,7 @@ typedef struct daemon_ctx {
 	size_t n_assigned;      /* partitions of both topics */
 	action_runner *actions; /* delivers and follows retraining triggers
 				   (STATE_DIR/outbox, shared by replicas) */
+	notify *notify;         /* the policies' notifications (owned) */
 	int64_t rate_t0_ms;     /* records/s over ~5 s */
 	uint64_t rate_n0;
 } daemon_ctx;
@@ -181,6 +183,7 @@ static int daemon_task_get(daemon_ctx *d, int32_t partition, daemon_task **out,
 	if (rc)
 		return rc;
 	action_hook_actor(d->actions, &t->pl.actor);
+	notify_pipeline_notifier(d->notify, &t->pl.notifier);
 	/* every signal so far: those its restored models applied are skipped */
 	if (daemon_deploys_feed(&d->deploys, 0, &t->pl) != 0) {
 		d->tasks[d->n_tasks++] = t; /* freed with the others */
@@ -679,6 +682,22 @@ out:
 	return rc;
 }
 
+/* Notifications are sent on the consumer's thread: three attempts and a
+ * budget of 15 s per target keep a dead receiver from stalling the
+ * consumer past Kafka's max.poll.interval.ms (docs/notifications.md). */
+static int daemon_start_notify(daemon_ctx *d, kpg_err *err)
+{
+	notify_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.audit = d->audit;
+	o.execute = 1;
+	o.defaults = d->cfg->notify; /* borrowed: the configuration outlives it */
+	o.max_attempts = 3;
+	o.budget_ms = 15000;
+	return notify_new(&o, &d->notify, err);
+}
+
 /* The action runner over STATE_DIR/outbox: what an earlier run (or a
  * replica that died) left undelivered goes out now. */
 static int daemon_start_actions(daemon_ctx *d, kpg_err *err)
@@ -707,7 +726,11 @@ static int daemon_start_actions(daemon_ctx *d, kpg_err *err)
 	o.deadline_s = cfg->aws_deadline_s;
 	o.poll_ms = (int)cfg->aws_poll_s * 1000;
 	o.follow = 1;
-	rc = action_runner_start(&d->actions, &o, err);
+	o.on_record = notify_action_record; /* action_failed, execution_finished */
+	rc = daemon_start_notify(d, err);
+	o.record_opaque = d->notify;
+	if (rc == 0)
+		rc = action_runner_start(&d->actions, &o, err);
 	free(dir);
 	return rc;
 }
@@ -996,6 +1019,8 @@ static void daemon_stop_all(daemon_ctx *d)
 	 * outbox for the next run */
 	action_runner_stop(d->actions, 0);
 	d->actions = NULL;
+	notify_free(d->notify); /* after every task: their pipelines told it */
+	d->notify = NULL;
 	http_server_stop(d->http); /* last: it reads d->m */
 	d->http = NULL;
 	metrics_free(&d->m);

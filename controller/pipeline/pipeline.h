@@ -150,6 +150,18 @@ typedef struct pipeline_actor {
 	void *opaque;
 } pipeline_actor;
 
+/* Told about every decision once it is audited (not about a window
+ * decided before a restart): notifications (the action room's notify.h).
+ * decision is the audited record's data (borrowed for the call);
+ * record_hash its audit hash ("" without an audit log). A negative return
+ * stops the pipeline: keep it for the audit log failing. */
+typedef struct pipeline_notifier {
+	int (*decided)(void *opaque, const policy *pol, const policy_window_eval *ev,
+		       const policy_decision *d, const json_t *decision,
+		       const char *record_hash, kpg_err *err);
+	void *opaque;
+} pipeline_notifier;
+
 enum { PIPELINE_NEW = 0,
        PIPELINE_DECIDED = 1,
        PIPELINE_EVALUATED = 2 };
@@ -200,6 +212,7 @@ typedef struct pipeline {
 	 * zeroed: each retrain is recorded as action_result "not_sent" (or
 	 * "dry_run") without a request. */
 	pipeline_actor actor;
+	pipeline_notifier notifier; /* decided NULL: no notifications */
 } pipeline;
 
 /* Takes ownership of the n policies (the array itself stays the caller's),

@@ -123,6 +123,7 @@ static int decide_head(pipeline *pl, pipeline_model *m, pipeline_wait_end why,
 	energy_estimate est;
 	events_energy_effect effect;
 	json_t *wdata = NULL, *ddata = NULL, *summary;
+	char hash[65] = "";
 	kpg_err sub;
 	int rc = 0, have_est, replayed, submitted = 0;
 
@@ -168,11 +169,20 @@ static int decide_head(pipeline *pl, pipeline_model *m, pipeline_wait_end why,
 			if (rc)
 				goto out;
 		}
+		if (pl->audit != NULL)
+			snprintf(hash, sizeof(hash), "%s", audit_last_hash(pl->audit));
 	}
 	if (submitted) {
 		pl->actor.release(pl->actor.opaque, d.idempotency_key);
 	} else if (d.retrain && !replayed) {
 		rc = record_action(pl, m, ev, &d, err);
+		if (rc)
+			goto out;
+	}
+	/* after the action is on its way: a slow receiver does not hold it */
+	if (!replayed && pl->notifier.decided != NULL) {
+		rc = pl->notifier.decided(pl->notifier.opaque, m->pol, ev, &d, ddata, hash,
+					  err);
 		if (rc)
 			goto out;
 	}

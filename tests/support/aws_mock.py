@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """Local AWS emulator for kpigate's tests (issue 4).
 
-Speaks just enough SageMaker Pipelines, Step Functions, STS web identity,
+Speaks just enough SageMaker Pipelines, Step Functions, SNS Publish (signed
+form POST; messages kept for GET /_mock/sns), STS web identity,
 ECS container credentials, IMDSv2 and S3 (ListObjectsV2 and GetObject,
 path-style, over a small in-memory bucket filled through /_mock/s3) for the
 C side to be tested on loopback.  Every signed call is checked with
@@ -58,6 +59,7 @@ MAX_MINTED = 10000
 MAX_IMDS_TOKENS = 10000
 MAX_S3_OBJECTS = 10000
 S3_NS = "http://s3.amazonaws.com/doc/2006-03-01/"
+SNS_NS = "http://sns.amazonaws.com/doc/2010-03-31/"
 CLOCK_SKEW = 15 * 60            # X-Amz-Date tolerance, seconds
 CONN_TIMEOUT = 60               # idle client connections are dropped
 
@@ -132,6 +134,7 @@ class State:
 		self.sfn = {}           # arn -> record
 		self.sfn_names = {}     # (stateMachineArn, name) -> arn
 		self.s3 = {}            # bucket -> {key: (bytes, time)}
+		self.sns = []           # published messages, oldest first
 
 	def mint(self):
 		"""New temporary credentials, accepted until they expire."""
@@ -351,13 +354,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			      {"x-amzn-ErrorType": etype})
 
 	def send_sts_error(self, status, code, msg):
+		self.send_query_error(status, code, msg, STS_NS)
+
+	def send_query_error(self, status, code, msg, ns):
+		"""The Query protocol's error (STS, SNS): <ErrorResponse> in ns."""
 		if self.entry is not None:
 			self.entry["error_type"] = code
 		kind = "Receiver" if status >= 500 else "Sender"
 		body = ('<ErrorResponse xmlns="%s">\n  <Error>\n    <Type>%s</Type>\n'
 			'    <Code>%s</Code>\n    <Message>%s</Message>\n  </Error>\n'
 			'  <RequestId>%s</RequestId>\n</ErrorResponse>\n'
-			% (STS_NS, kind, xml_escape(code), xml_escape(msg), self.req_id))
+			% (ns, kind, xml_escape(code), xml_escape(msg), self.req_id))
 		self.send_raw(status, body, "text/xml")
 
 	def send_s3_error(self, status, code, msg, resource=""):
@@ -372,6 +379,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
 	def send_error_for(self, kind, err, ctype):
 		if kind == "s3":
 			self.send_s3_error(err.status, err.etype, err.message)
+		elif kind == "sns":
+			self.send_sns_error(err.status, err.etype, err.message)
 		elif kind == "sts":
 			self.send_sts_error(err.status, err.etype, err.message)
 		else:
@@ -454,6 +463,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
 		if self.command in ("GET", "HEAD") and target is None and path != "/" and \
 				"/s3/aws4_request" in self.headers.get("Authorization", ""):
 			self.handle_s3(path, query)
+			return
+		# SNS (Query protocol): a signed form POST, the action in the body
+		if path == "/" and target is None and self.command == "POST" and \
+				"/sns/aws4_request" in self.headers.get("Authorization", ""):
+			self.new_entry("sns", "SNS.Publish")
+			self.handle_sns()
 			return
 		if path == "/" and target is None:
 			ctype = self.headers.get("Content-Type", "")
@@ -701,6 +716,57 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			raise ApiError(400, "ExpiredTokenException",
 				       "The security token included in the request is expired")
 
+	# ---- SNS (Publish only) ------------------------------------------------
+
+	def handle_sns(self):
+		st = self.server.state
+		try:
+			body = self.read_body()
+		except ApiError as err:
+			self.send_sns_error(err.status, err.etype, err.message)
+			return
+		form = dict(urllib.parse.parse_qsl(body.decode("utf-8", "replace"),
+						   keep_blank_values=True, max_num_fields=50))
+		self.log_body(form if len(body) <= MAX_LOGGED_BODY else "<%d bytes>" % len(body))
+		try:
+			self.check_sigv4(body, "sns")
+		except ApiError as err:
+			self.send_sns_error(err.status, err.etype, err.message)
+			return
+		if self.scripted("SNS.Publish", "sns", "text/xml"):
+			return
+		if form.get("Action") != "Publish":
+			self.send_sns_error(400, "InvalidAction",
+					    "could not find operation %s" % form.get("Action"))
+			return
+		arn = form.get("TopicArn", "")
+		if not re.match(r"^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$", arn):
+			self.send_sns_error(400, "InvalidParameter", "Invalid parameter: TopicArn")
+			return
+		if arn.split(":")[3] != self.region:
+			self.send_sns_error(400, "InvalidParameter",
+					    "TopicArn is in another region than the request")
+			return
+		msg = form.get("Message")
+		if not msg or len(msg.encode()) > 256 * 1024:
+			self.send_sns_error(400, "InvalidParameter", "Invalid parameter: Message")
+			return
+		mid = str(uuid.uuid4())
+		with st.lock:
+			if len(st.sns) < MAX_EXECUTIONS:
+				st.sns.append({"MessageId": mid, "TopicArn": arn, "Message": msg,
+					       "Subject": form.get("Subject"),
+					       "MessageDeduplicationId": form.get("MessageDeduplicationId"),
+					       "MessageGroupId": form.get("MessageGroupId")})
+		self.send_raw(200, '<PublishResponse xmlns="%s">\n  <PublishResult>\n'
+			      '    <MessageId>%s</MessageId>\n  </PublishResult>\n'
+			      '  <ResponseMetadata>\n    <RequestId>%s</RequestId>\n'
+			      '  </ResponseMetadata>\n</PublishResponse>\n'
+			      % (SNS_NS, mid, self.req_id), "text/xml")
+
+	def send_sns_error(self, status, code, msg):
+		self.send_query_error(status, code, msg, SNS_NS)
+
 	# ---- STS --------------------------------------------------------------
 
 	def handle_sts(self, query):
@@ -865,6 +931,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			if self.command == "GET" and path == "/_mock/log":
 				with st.lock:
 					text = json.dumps(st.log)
+				self.send_raw(200, text, "application/json")
+				return
+			if self.command == "GET" and path == "/_mock/sns":
+				with st.lock:
+					text = json.dumps({"messages": list(st.sns)})
 				self.send_raw(200, text, "application/json")
 				return
 			if self.command == "GET" and path == "/_mock/executions":
