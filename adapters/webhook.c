@@ -24,11 +24,18 @@ static void webhook_curl_init(void)
 	webhook_curl_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-static size_t webhook_drop(char *data, size_t size, size_t nmemb, void *opaque)
+/* Keeps the answer's first WEBHOOK_ANSWER_MAX bytes, drops the rest. */
+static size_t webhook_keep(char *data, size_t size, size_t nmemb, void *opaque)
 {
-	(void)data;
-	(void)opaque;
-	return size * nmemb;
+	webhook_result *res = opaque;
+	size_t n = size * nmemb, room = WEBHOOK_ANSWER_MAX - res->answer_len;
+
+	if (n > room)
+		res->answer_truncated = 1;
+	memcpy(res->answer + res->answer_len, data, n < room ? n : room);
+	res->answer_len += n < room ? n : room;
+	res->answer[res->answer_len] = '\0';
+	return n;
 }
 
 webhook_outcome webhook_classify(long status)
@@ -220,7 +227,8 @@ int webhook_send_once(const webhook_request *rq, webhook_result *res, kpg_err *e
 	cc |= curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
 	if (rq->method && strcmp(rq->method, "POST") != 0)
 		cc |= curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
-	cc |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, webhook_drop);
+	cc |= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, webhook_keep);
+	cc |= curl_easy_setopt(h, CURLOPT_WRITEDATA, res);
 	if (cc != CURLE_OK) {
 		kpg_err_set(err, "webhook: curl_easy_setopt failed");
 		rc = KPG_ENOMEM;

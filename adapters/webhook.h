@@ -75,12 +75,22 @@ typedef enum webhook_outcome {
 	WEBHOOK_FAILED     /* any other answer: final */
 } webhook_outcome;
 
+/* The first bytes of an answer kept in a result (the rest is read and
+ * dropped): enough for a short excerpt in an audit record. */
+#define WEBHOOK_ANSWER_MAX 512
+
 typedef struct webhook_result {
 	webhook_outcome outcome;
 	long http_status; /* 0 when no answer (transport error) */
-	char error[256];  /* "" when delivered; "HTTP 503" or curl's name and
-			     message; never a header value or the secret */
-	int attempts;     /* attempts made (webhook_send) */
+	/* the answer's first bytes, NUL-ended (may hold NULs), answer_len of
+	 * them; answer_truncated: the answer was longer */
+	char answer[WEBHOOK_ANSWER_MAX + 1];
+	size_t answer_len;
+	int answer_truncated;
+	/* "" when delivered; "HTTP 503" or curl's name and message; never a
+	 * header value or the secret */
+	char error[256];
+	int attempts; /* attempts made (webhook_send) */
 } webhook_result;
 
 /* The class of an HTTP status (0 = no answer: retryable). */
@@ -96,8 +106,8 @@ int webhook_url_host(const char *url, char *host, size_t hostlen, kpg_err *err);
 
 /* One attempt. Returns 0 whenever the outcome is known (look at
  * res->outcome), KPG_EINVAL for a bad request (no URL, not http(s), a
- * header with a line break), KPG_ENOMEM. The answer's body is read and
- * dropped. */
+ * header with a line break), KPG_ENOMEM. The answer's first
+ * WEBHOOK_ANSWER_MAX bytes are kept in res->answer, the rest dropped. */
 int webhook_send_once(const webhook_request *rq, webhook_result *res, kpg_err *err);
 
 typedef struct webhook_retry_policy {

@@ -47,7 +47,8 @@
 typedef enum policy_action_type {
 	POLICY_ACTION_DRY_RUN = 0,
 	POLICY_ACTION_SAGEMAKER_PIPELINE,
-	POLICY_ACTION_STEP_FUNCTIONS
+	POLICY_ACTION_STEP_FUNCTIONS,
+	POLICY_ACTION_WEBHOOK
 } policy_action_type;
 
 
@@ -167,6 +168,11 @@ typedef struct policy {
 	char *action_region;     /* owned; NULL = energy region */
 	policy_param params[POLICY_MAX_PARAMS];
 	size_t n_params;
+	/* action.type webhook (policy_webhook.c): {"url", "method", "headers",
+	 * "body", "secret_file" | "secret_env"} as validated, method filled in,
+	 * every secret_file made absolute against the policy's folder; owned;
+	 * NULL for the other action types. */
+	struct json_t *webhook;
 
 	policy_quality quality; /* quality.*: Model Monitor-style data checks */
 

@@ -16,6 +16,7 @@
 #include "kpg_time.h"
 #include "policy.h"
 #include "policy_notify.h"
+#include "policy_webhook.h"
 
 #define NAME_MAX_BYTES 256          /* columns, features, score field */
 #define MAX_SECONDS (366.0 * 86400) /* spans, cooldowns, budgets */
@@ -465,7 +466,7 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "action.type", .type = KPG_JSONV_STRING, .flags = REQ,
 	 .max_len = 64, .choices = policy_action_names, .store = KPG_JSONV_CHOICE,
 	 AT(action),
-	 .doc = "What a retrain does. `dry_run` only records the decision."},
+	 .doc = "What a retrain does. `dry_run` only records the decision; `webhook` sends an HTTP request (docs/actions.md)."},
 	{.path = "action.pipeline_name", .type = KPG_JSONV_STRING, .flags = NUL,
 	 .max_len = 256, .store = KPG_JSONV_STR, AT(pipeline_name),
 	 .check = check_pipeline,
@@ -484,6 +485,30 @@ static const kpg_jsonv_key keys[] = {
 	{.path = "action.parameters.NAME", .type = KPG_JSONV_STRING,
 	 .max_len = 1024,
 	 .doc = "A string value; NAME is 1 to 256 of `A-Z a-z 0-9 _ -`; values may use placeholders (below)."},
+
+	{.path = "action.url", .type = KPG_JSONV_STRING, .max_len = 2048,
+	 .check = policy_notify_check_url,
+	 .doc = "webhook, **required**: where the trigger goes, `http://` or `https://` (certificates verified, redirects not followed). Taken as written: no placeholders. Only its host is audited."},
+	{.path = "action.method", .type = KPG_JSONV_STRING, .max_len = 8,
+	 .def = "\"POST\"", .choices = policy_webhook_methods,
+	 .doc = "webhook: the HTTP method."},
+	{.path = "action.headers", .type = KPG_JSONV_MAP,
+	 .max_len = POLICY_WEBHOOK_MAX_HEADERS,
+	 .doc = "webhook: extra request headers, name: value. Names are HTTP tokens; `X-Kpigate-*`, `Content-Type`, `Content-Length` and `Host` are kpigate's. Only the names are audited."},
+	{.path = "action.headers.NAME", .type = KPG_JSONV_STRING, .max_len = 1024,
+	 .doc = "A string (placeholders allowed, no line breaks), or `{\"secret_file\": FILE}` / `{\"secret_env\": VAR}`: the value read when the request is sent (one trailing newline dropped), e.g. `Bearer ghp_...`, never in the policy, the outbox or the audit log."},
+	{.path = "action.headers.NAME.secret_file", .type = KPG_JSONV_STRING,
+	 .max_len = 4096,
+	 .doc = "File holding the header's value, relative to the policy's folder."},
+	{.path = "action.headers.NAME.secret_env", .type = KPG_JSONV_STRING,
+	 .max_len = 128,
+	 .doc = "Environment variable holding the header's value."},
+	{.path = "action.body", .type = KPG_JSONV_MAP, .max_len = 64,
+	 .doc = "webhook: the JSON object sent; every string in it, at any depth, may use placeholders (below). Absent: `{\"model\": ..., \"idempotency_key\": ..., \"decision\": \"retrain\", \"reasons\": [...], \"window\": ...}`."},
+	{.path = "action.secret_file", .type = KPG_JSONV_STRING, .max_len = 4096,
+	 .doc = "webhook: file holding the secret the body is signed with (`X-Kpigate-Signature`, docs/notifications.md), relative to the policy's folder. At most one of `secret_file` and `secret_env`; neither: unsigned."},
+	{.path = "action.secret_env", .type = KPG_JSONV_STRING, .max_len = 128,
+	 .doc = "webhook: environment variable holding the signing secret."},
 
 	{.path = "notify", .type = KPG_JSONV_ARRAY, .flags = NUL,
 	 .max_len = POLICY_MAX_NOTIFY,

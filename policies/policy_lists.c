@@ -290,8 +290,7 @@ static int is_placeholder(const char *name)
 	return 0;
 }
 
-/* Every "{name}" in a parameter value must be a known placeholder. */
-static void check_placeholders(kpg_jsonv *v, const char *path, const char *s)
+void policy_lists_placeholders(kpg_jsonv *v, const char *path, const char *s)
 {
 	for (const char *q = strchr(s, '{'); q != NULL; q = strchr(q + 1, '{')) {
 		const char *e = q + 1, *hint;
@@ -364,7 +363,7 @@ static void load_params(kpg_jsonv *v, json_t *ps, policy *p)
 					path, value_max);
 			continue;
 		}
-		check_placeholders(v, path, json_string_value(e));
+		policy_lists_placeholders(v, path, json_string_value(e));
 		pp = &p->params[p->n_params];
 		if (policy_lists_dup(v, key, &pp->name) != 0)
 			continue;
@@ -393,4 +392,23 @@ void policy_load_lists(kpg_jsonv *v, json_t *root, policy *p, int task_bad)
 	if ((x = kpg_jsonv_get(root, "action.parameters")) != NULL &&
 	    !json_is_null(x))
 		load_params(v, x, p);
+}
+
+int policy_lists_resolve_secret(kpg_jsonv *v, json_t *target)
+{
+	const char *s = json_string_value(json_object_get(target, "secret_file"));
+	char *abs;
+	size_t need;
+	int rc;
+
+	if (s == NULL || s[0] == '/' || v->dir == NULL || v->dir[0] == '\0')
+		return 0;
+	need = strlen(v->dir) + strlen(s) + 2;
+	abs = malloc(need);
+	if (abs == NULL)
+		return -1;
+	snprintf(abs, need, "%s/%s", v->dir, s);
+	rc = json_object_set_new(target, "secret_file", json_string(abs));
+	free(abs);
+	return rc;
 }

@@ -27,6 +27,15 @@ void policy_load_payload(kpg_jsonv *v, json_t *a, policy *p);
  * diagnostics to v; sets v->nomem when out of memory. */
 void policy_load_lists(kpg_jsonv *v, json_t *root, policy *p, int task_bad);
 
+/* obj's "secret_file" made absolute against v->dir in place when it is
+ * relative (notify targets, webhook actions and their headers). 0, or -1
+ * out of memory. */
+int policy_lists_resolve_secret(kpg_jsonv *v, json_t *obj);
+
+/* Every "{name}" in s (the value at path) must be a known placeholder
+ * (policy_placeholders); reports each one that is not, with a hint. */
+void policy_lists_placeholders(kpg_jsonv *v, const char *path, const char *s);
+
 /* notify (policy_notify.c), after the table pass: each webhook target has
  * exactly one of secret_file and secret_env and no event twice; the list
  * is copied into p->notify with secret_file made absolute against v->dir.

@@ -19,6 +19,7 @@
 #include "policy_keys.h"
 #include "policy_drift.h"
 #include "policy_lists.h"
+#include "policy_webhook.h"
 
 #define POLICY_FILE_MAX (1024 * 1024) /* a policy is a page, not a dataset */
 
@@ -125,6 +126,7 @@ static void load_root(kpg_jsonv *v, json_t *root, policy *p)
 	policy_load_drift(v, root, p);
 	check_rules(v, root, p, task_bad);
 	policy_load_notify(v, root, p);
+	policy_load_webhook(v, root, p);
 }
 
 /* ---- file --------------------------------------------------------- */
@@ -238,6 +240,7 @@ void policy_free(policy *p)
 	free(p->state_machine_arn);
 	free(p->action_region);
 	json_decref(p->notify);
+	json_decref(p->webhook);
 	free(p->quality.constraints_path);
 	free(p->quality.violations_dir);
 	for (size_t i = 0; i < p->n_params; i++) {

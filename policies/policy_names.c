@@ -30,6 +30,7 @@ const char *const policy_action_names[] = {
 	[POLICY_ACTION_DRY_RUN] = "dry_run",
 	[POLICY_ACTION_SAGEMAKER_PIPELINE] = "sagemaker_pipeline",
 	[POLICY_ACTION_STEP_FUNCTIONS] = "step_functions",
+	[POLICY_ACTION_WEBHOOK] = "webhook",
 	NULL,
 };
 

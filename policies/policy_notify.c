@@ -41,26 +41,6 @@ int policy_notify_check_url(kpg_jsonv *v, const kpg_jsonv_key *k,
 	return -1;
 }
 
-/* secret_file relative to the policy's folder, made absolute in place. */
-static int notify_resolve(kpg_jsonv *v, json_t *target)
-{
-	const char *s = json_string_value(json_object_get(target, "secret_file"));
-	char *abs;
-	size_t need;
-	int rc;
-
-	if (s == NULL || s[0] == '/' || v->dir == NULL || v->dir[0] == '\0')
-		return 0;
-	need = strlen(v->dir) + strlen(s) + 2;
-	abs = malloc(need);
-	if (abs == NULL)
-		return -1;
-	snprintf(abs, need, "%s/%s", v->dir, s);
-	rc = json_object_set_new(target, "secret_file", json_string(abs));
-	free(abs);
-	return rc;
-}
-
 /* One key of a target against its row; 1 valid, 0 absent, -1 reported. */
 static int notify_key(kpg_jsonv *v, json_t *t, size_t i, const char *key, int required)
 {
@@ -179,7 +159,7 @@ void policy_notify_load(kpg_jsonv *v, json_t *root, json_t **out)
 		return;
 	}
 	json_array_foreach(copy, i, t)
-		if (notify_resolve(v, t) != 0) {
+		if (policy_lists_resolve_secret(v, t) != 0) {
 			json_decref(copy);
 			v->nomem = 1;
 			return;

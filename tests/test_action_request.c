@@ -1,6 +1,8 @@
 /* What a retrain sends: the SageMaker and Step Functions request bodies
  * (names AWS accepts, tokens, parameters), where they go (endpoint and
- * region rules), and how the Describe answers read. */
+ * region rules), and how the Describe answers read; the webhook request
+ * (placeholders in the body template, secrets by reference only) and its
+ * audit record (header names only, a capped JSON excerpt). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +15,7 @@
 
 #include "action.h"
 #include "action_aws.h"
+#include "action_webhook.h"
 
 #define POLICY_FMT \
 	"{\"model\": \"%s\", \"reference\": {\"path\": \"ref.csv\"}," \
@@ -229,6 +232,77 @@ static void test_describe_answers(void **state)
 	json_decref(a);
 }
 
+static void test_webhook_request(void **state)
+{
+	policy *p = load("churn-xgb",
+			 "{\"type\": \"webhook\", \"url\": \"https://u:pw@ci.example.com:8443/x?t=1\","
+			 " \"method\": \"PUT\", \"secret_env\": \"SIGN\","
+			 " \"headers\": {\"Authorization\": {\"secret_env\": \"TOK\"}, \"X-M\": \"m={model}\"},"
+			 " \"body\": {\"event_type\": \"retrain\", \"client_payload\": {\"key\":"
+			 " \"{idempotency_key}\", \"why\": \"\\\"{model}\\\"\", \"n\": [1, \"{model}\"]}}}");
+	policy_window_eval ev;
+	policy_decision d;
+	json_t *req = NULL, *b, *sent, *hs, *o;
+	webhook_result res;
+	kpg_err err = {""};
+
+	(void)state;
+	decide(p, &ev, &d);
+	assert_int_equal(action_build_request(p, &ev, &d, &req, &err), 0);
+	assert_string_equal(json_string_value(json_object_get(req, "action")), "webhook");
+	/* the host only: no user, password, path or query */
+	assert_string_equal(json_string_value(json_object_get(req, "target")),
+			    "PUT ci.example.com:8443");
+	b = json_object_get(req, "body");
+	assert_string_equal(json_string_value(json_object_get(b, "method")), "PUT");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(b, "signature"),
+							      "secret_env")),
+			    "SIGN");
+	hs = json_object_get(b, "headers");
+	assert_int_equal(json_array_size(hs), 2);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hs, 0), "secret_env")),
+			    "TOK");
+	assert_null(json_object_get(json_array_get(hs, 0), "value"));
+	assert_string_equal(json_string_value(json_object_get(json_array_get(hs, 1), "value")),
+			    "m=churn-xgb");
+	/* the body text: placeholders filled, quotes escaped by jansson */
+	sent = json_loads(json_string_value(json_object_get(b, "body")), 0, NULL);
+	assert_non_null(sent);
+	o = json_object_get(sent, "client_payload");
+	assert_string_equal(json_string_value(json_object_get(o, "key")), d.idempotency_key);
+	assert_string_equal(json_string_value(json_object_get(o, "why")), "\"churn-xgb\"");
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "n"), 1)),
+			    "churn-xgb");
+	assert_int_equal(json_integer_value(json_array_get(json_object_get(o, "n"), 0)), 1);
+	json_decref(sent);
+
+	/* the audit record: header names only, the answer's excerpt capped */
+	memset(&res, 0, sizeof(res));
+	res.outcome = WEBHOOK_OK;
+	res.http_status = 201;
+	memset(res.answer, 'a', WEBHOOK_ANSWER_MAX);
+	res.answer[0] = '{';
+	res.answer_len = WEBHOOK_ANSWER_MAX;
+	o = action_webhook_result_json("started", b, &res);
+	assert_non_null(o);
+	assert_string_equal(json_string_value(json_object_get(o, "host")), "ci.example.com:8443");
+	assert_int_equal(json_array_size(json_object_get(o, "headers")), 2);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(o, "headers"), 0)),
+			    "Authorization");
+	assert_int_equal(json_string_length(json_object_get(o, "answer_excerpt")),
+			 ACTION_WEBHOOK_EXCERPT);
+	assert_true(json_is_true(json_object_get(o, "answer_truncated")));
+	json_decref(o);
+	/* not JSON: no excerpt */
+	snprintf(res.answer, sizeof(res.answer), "<html>ok</html>");
+	res.answer_len = strlen(res.answer);
+	o = action_webhook_result_json("started", b, &res);
+	assert_null(json_object_get(o, "answer_excerpt"));
+	json_decref(o);
+	json_decref(req);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -236,6 +310,7 @@ int main(void)
 		cmocka_unit_test(test_step_functions_body),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_describe_answers),
+		cmocka_unit_test(test_webhook_request),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

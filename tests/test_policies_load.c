@@ -687,7 +687,8 @@ static void test_names(void **state)
 	assert_null(kpi_metric_names[KPI__COUNT]);
 	assert_string_equal(policy_action_names[POLICY_ACTION_STEP_FUNCTIONS],
 			    "step_functions");
-	assert_null(policy_action_names[POLICY_ACTION_STEP_FUNCTIONS + 1]);
+	assert_string_equal(policy_action_names[POLICY_ACTION_WEBHOOK], "webhook");
+	assert_null(policy_action_names[POLICY_ACTION_WEBHOOK + 1]);
 	assert_string_equal(policy_task_name(POLICY_TASK_BINARY),
 			    "binary_classification");
 	assert_int_equal(policy_action_from_name("step_functions", &a), 0);

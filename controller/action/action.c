@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "action_webhook.h"
 #include "kpg_time.h"
 
 void action_token(const char *idempotency_key, char out[65])
@@ -208,7 +209,14 @@ int action_build_request(const policy *p, const policy_window_eval *ev,
 	if (req == NULL || body == NULL)
 		goto fail;
 	json_object_set_new(req, "action", json_string(policy_action_name(p->action)));
-	if (p->action == POLICY_ACTION_STEP_FUNCTIONS) {
+	if (p->action == POLICY_ACTION_WEBHOOK) {
+		rc = action_webhook_build(p, ev, d, req, err);
+		if (rc)
+			goto out;
+		*out = req;
+		req = NULL;
+		goto out;
+	} else if (p->action == POLICY_ACTION_STEP_FUNCTIONS) {
 		input = json_pack("{s:s, s:s, s:s, s:[]}", "model", p->model,
 				  "idempotency_key", d->idempotency_key,
 				  "decision", "retrain", "reasons");
@@ -268,6 +276,7 @@ int action_build_request(const policy *p, const policy_window_eval *ev,
 fail:
 	if (rc)
 		kpg_err_set(err, "out of memory building the action request");
+out:
 	json_decref(req);
 	json_decref(body);
 	json_decref(params);

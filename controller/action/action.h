@@ -1,7 +1,7 @@
 /* action.h - what a retrain decision sends: the exact request for the
  * policy's action (SageMaker StartPipelineExecution, Step Functions
- * StartExecution, or a dry run), with placeholders filled from the
- * decision. Until the AWS adapter lands, AWS actions are recorded with
+ * StartExecution, a webhook (action_webhook.h), or a dry run), with
+ * placeholders filled from the decision. Until the AWS adapter lands, AWS actions are recorded with
  * status "not_sent" — nothing leaves the machine. */
 #ifndef ACTION_H
 #define ACTION_H

@@ -8,6 +8,7 @@
 
 #include "action.h"
 #include "action_coalesce.h"
+#include "action_webhook.h"
 #include "aws_call.h"
 #include "aws_creds.h"
 #include "energy.h"
@@ -192,6 +193,23 @@ static int attempt_creds(void *opaque, aws_creds *out, kpg_err *err)
 	return get_creds(((attempt_ctx *)opaque)->r, out, err);
 }
 
+/* The round's end (webhook_retry_policy.deadline_ms, CLOCK_MONOTONIC):
+ * within RUNNER_ROUND_MS, never past the trigger's deadline nor a
+ * drain's end. */
+static int64_t round_deadline(action_runner *r, const json_t *e)
+{
+	int64_t left = entry_int(e, "deadline_ms") - kpg_time_now_ms(), until;
+	int64_t at = kpg_time_mono_ms() +
+		     (left < RUNNER_ROUND_MS ? (left > 0 ? left : 1) : RUNNER_ROUND_MS);
+
+	pthread_mutex_lock(&r->mu);
+	until = r->drain_until;
+	pthread_mutex_unlock(&r->mu);
+	if (until > 0 && until < at)
+		at = until > kpg_time_mono_ms() ? until : kpg_time_mono_ms() + 1;
+	return at;
+}
+
 /* One signed call with the retry policy, bounded by the round and the
  * trigger's deadline; backoff_from: failed attempts before it. */
 static int call(action_runner *r, json_t *entry, const char *target,
@@ -232,18 +250,7 @@ static int call(action_runner *r, json_t *entry, const char *target,
 	pol.backoff_from = backoff_from;
 	/* a round ends within RUNNER_ROUND_MS (a stop ends it at its next
 	 * retry: keep_going) and never runs past the trigger's own deadline */
-	{
-		int64_t left = entry_int(entry, "deadline_ms") - kpg_time_now_ms(), until;
-
-		pol.deadline_ms = kpg_time_mono_ms() +
-				  (left < RUNNER_ROUND_MS ? (left > 0 ? left : 1) : RUNNER_ROUND_MS);
-		/* nor past the end of a drain: a stop does not wait for it */
-		pthread_mutex_lock(&r->mu);
-		until = r->drain_until;
-		pthread_mutex_unlock(&r->mu);
-		if (until > 0 && until < pol.deadline_ms)
-			pol.deadline_ms = until > kpg_time_mono_ms() ? until : kpg_time_mono_ms() + 1;
-	}
+	pol.deadline_ms = round_deadline(r, entry);
 	pol.get_creds = attempt_creds;
 	pol.on_attempt = on_attempt;
 	pol.keep_going = attempt_keep_going;
@@ -287,6 +294,85 @@ static void count(action_runner *r, int started)
 				  memory_order_relaxed);
 }
 
+/* webhook_retry_policy.on_attempt: like on_attempt, for a webhook */
+static void on_webhook_attempt(void *opaque, int attempt, const webhook_result *res)
+{
+	attempt_ctx *a = opaque;
+	json_t *fail;
+
+	if (res->outcome == WEBHOOK_OK) {
+		flush_failing(a->r, a->entry);
+		return;
+	}
+	if (res->outcome != WEBHOOK_RETRYABLE)
+		return; /* the outcome's own record says it */
+	fail = action_webhook_result_json("attempt_failed", json_object_get(a->entry, "body"),
+					  res);
+	if (fail != NULL)
+		json_object_set_new(fail, "error_type",
+				    json_string(res->http_status ? "HttpError" : "TransportError"));
+	note_failure(a->r, (json_t *)a->entry, fail, a->base + attempt);
+}
+
+/* A webhook trigger: one round of webhook_send. 2xx is "started" (there
+ * is no execution to follow); 408, 429, 5xx and transport errors retry on
+ * the trigger's backoff; another answer is final. */
+static int deliver_webhook(action_runner *r, const char *token, json_t *e)
+{
+	const json_t *wb = json_object_get(e, "body");
+	attempt_ctx a = {r, e, (int)entry_int(e, "attempts")};
+	webhook_retry_policy pol;
+	webhook_result res;
+	kpg_err err = {""};
+	json_t *o;
+	int rc;
+
+	memset(&pol, 0, sizeof(pol));
+	pol.max_attempts = r->o.aws.max_attempts > 0 ? r->o.aws.max_attempts
+						     : AWS_CALL_DEFAULT_ATTEMPTS;
+	pol.base_ms = AWS_CALL_DEFAULT_BASE_MS;
+	pol.cap_ms = ACTION_RUNNER_RETRY_CAP_MS;
+	pol.deadline_ms = round_deadline(r, e);
+	pol.keep_going = attempt_keep_going;
+	pol.on_attempt = on_webhook_attempt;
+	pol.opaque = &a;
+	rc = action_webhook_send(wb, entry_str(e, "idempotency_key"), r->ca,
+				 r->o.aws.timeout_ms, &pol, &res, &err);
+	if (rc) {
+		/* no request could be made (a secret cannot be read): an
+		 * attempt that failed, tried again on the same backoff */
+		json_object_set_new(e, "attempts", json_integer(a.base + 1));
+		o = action_webhook_result_json("attempt_failed", wb, NULL);
+		if (o != NULL) {
+			json_object_set_new(o, "error_type", json_string("ConfigurationError"));
+			json_object_set_new(o, "error_message", json_string(err.msg));
+		}
+		note_failure(r, e, o, a.base + 1);
+		goto later;
+	}
+	json_object_set_new(e, "attempts", json_integer(a.base + res.attempts));
+	if (res.attempts == 0)
+		goto later; /* the deadline left no time for an attempt */
+	if (res.outcome == WEBHOOK_OK || res.outcome == WEBHOOK_FAILED) {
+		int ok = res.outcome == WEBHOOK_OK;
+
+		flush_failing(r, e);
+		o = action_webhook_result_json(ok ? "started" : "failed", wb, &res);
+		if (o != NULL)
+			json_object_set_new(o, "attempts", json_integer(entry_int(e, "attempts")));
+		audit_result(r, e, "action_result", o);
+		count(r, ok);
+		outcome(r, e, ok ? "started" : "failed");
+		outbox_remove(r->ob, token, &err);
+		return 0;
+	}
+later:
+	json_object_set_new(e, "next_ms", json_integer(retry_at(e, kpg_time_now_ms())));
+	if (outbox_put(r->ob, token, e, &err) != 0)
+		log_errorx("action %s: %s", token, err.msg);
+	return 1;
+}
+
 /* Delivers one trigger: started (followed or done), failed for good,
  * expired, or kept for the next round (returns 1 then). */
 static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
@@ -311,6 +397,8 @@ static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
 		outbox_remove(r->ob, token, &err);
 		return 0;
 	}
+	if (entry_type(e) == POLICY_ACTION_WEBHOOK)
+		return deliver_webhook(r, token, e);
 	rc = call(r, e, target, body, r->o.aws.max_attempts, (int)entry_int(e, "attempts"),
 		  &res, &err);
 	if (rc) {

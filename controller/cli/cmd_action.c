@@ -16,6 +16,7 @@
 #include "kpg_time.h"
 #include "policy.h"
 #include "policy_report.h"
+#include "webhook.h"
 
 static const char action_usage[] =
 	"usage: kpigate action test --policy FILE [--config FILE]\n"
@@ -29,10 +30,14 @@ static const char action_usage[] =
 	"that gave them. The action itself is not sent and no secret is printed.\n"
 	"--config reads the daemon configuration's aws section (region, endpoints,\n"
 	"CA bundle).\n"
+	"A webhook policy prints its method, URL, headers (a secret header as its\n"
+	"file or variable, never its value) and the body, and reads every secret it\n"
+	"names (the signing secret and secret headers) to check that it can be had.\n"
 	"\n"
 	"Exit: 0 printed, credentials found (or a dry run, which needs none);\n"
 	"1 the policy or configuration is invalid, or no region; 2 no AWS\n"
-	"credentials (the message names the chain tried), or a usage error.\n";
+	"credentials (the message names the chain tried), a webhook secret that\n"
+	"cannot be read, or a usage error.\n";
 
 /* A decision to retrain, as the pipeline would make it for the last day. */
 static void example_decision(const policy *p, policy_window_eval *ev,
@@ -83,6 +88,31 @@ static int resolve_creds(aws_creds_provider **cp, const action_aws_options *ao,
 	return rc;
 }
 
+/* Reads each secret a webhook request names (and wipes it at once):
+ * 0, or the first failure with err saying which, never a value. */
+static int webhook_secrets_readable(const json_t *wb, kpg_err *err)
+{
+	const json_t *sig = json_object_get(wb, "signature"), *h;
+	webhook_secret s = {NULL, 0};
+	size_t i;
+	int rc = 0;
+
+	if (sig != NULL)
+		rc = webhook_secret_load(json_string_value(json_object_get(sig, "secret_file")),
+					 json_string_value(json_object_get(sig, "secret_env")), &s,
+					 err);
+	webhook_secret_free(&s);
+	json_array_foreach(json_object_get(wb, "headers"), i, h) {
+		if (rc != 0 || json_object_get(h, "value") != NULL)
+			continue;
+		rc = webhook_secret_load(json_string_value(json_object_get(h, "secret_file")),
+					 json_string_value(json_object_get(h, "secret_env")), &s,
+					 err);
+		webhook_secret_free(&s);
+	}
+	return rc;
+}
+
 static int action_test(const char *policy_path, const char *config_path)
 {
 	policy_diags diags = {0};
@@ -119,6 +149,15 @@ static int action_test(const char *policy_path, const char *config_path)
 		json_object_set(out, "would_record", json_object_get(req, "body"));
 		goto print;
 	}
+	if (p->action == POLICY_ACTION_WEBHOOK) {
+		json_object_set(out, "target", json_object_get(req, "target"));
+		json_object_set(out, "request", json_object_get(req, "body"));
+		creds_rc = webhook_secrets_readable(json_object_get(req, "body"), &err);
+		json_object_set_new(out, "secrets_readable", json_boolean(creds_rc == 0));
+		if (creds_rc != 0)
+			json_object_set_new(out, "secret_error", json_string(err.msg));
+		goto print;
+	}
 	memset(&ao, 0, sizeof(ao));
 	if (cfg != NULL) {
 		ao.region = cfg->aws_region;
@@ -141,7 +180,10 @@ print:
 	json_dumpf(out, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	fputc('\n', stdout);
 	rc = KPG_EXIT_OK;
-	if (creds_rc != 0) {
+	if (creds_rc != 0 && p->action == POLICY_ACTION_WEBHOOK) {
+		fprintf(stderr, "kpigate action test: a webhook secret cannot be read: %s\n", err.msg);
+		rc = KPG_EXIT_USAGE;
+	} else if (creds_rc != 0) {
 		if (creds_rc == KPG_ENOTFOUND)
 			fprintf(stderr, "kpigate action test: no AWS credentials: %s. The chain tried, in order: %s.\n",
 				err.msg, ACTION_AWS_CREDS_CHAIN);

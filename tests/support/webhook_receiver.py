@@ -17,7 +17,10 @@ Control API (plain JSON, not signed):
   GET  /_ctl/log    {"deliveries": [...], "accepted": {"PATH KEY EVENT": n}}
                     (a receiver dedupes per endpoint: the path is part of it)
 Each delivery: method, path, event, key, signature_ok, status (answered),
-body (parsed JSON or the raw text, first 64 KiB). A delivery with a bad
+body (parsed JSON or the raw text, first 64 KiB), headers (every request
+header, name -> value: a test checks that a secret header arrived, the
+receiver being the one party that may see it). --unsigned accepts
+deliveries without checking a signature (a webhook action may be unsigned). A delivery with a bad
 or missing signature is answered 401 and never counted as accepted.
 The secret is never printed or logged.
 """
@@ -102,8 +105,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 			self._answer(self._control(body))
 			return
 		sig = self.headers.get("X-Kpigate-Signature", "")
-		want = "sha256=" + hmac.new(st.secret, body, hashlib.sha256).hexdigest()
-		sig_ok = hmac.compare_digest(sig, want)
+		want = ("sha256=" + hmac.new(st.secret, body, hashlib.sha256).hexdigest()
+			if st.secret is not None else "")
+		sig_ok = st.secret is None or hmac.compare_digest(sig, want)
 		key = self.headers.get("X-Kpigate-Idempotency-Key", "")
 		event = self.headers.get("X-Kpigate-Event", "")
 		try:
@@ -125,6 +129,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 					"method": self.command, "path": self.path,
 					"event": event, "key": key, "signature_ok": sig_ok,
 					"status": status, "body": parsed,
+					"headers": dict(self.headers.items()),
 					"content_type": self.headers.get("Content-Type", "")})
 		if status == 0:
 			self.close_connection = True
@@ -133,18 +138,24 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 	do_POST = _deliver
 	do_PUT = _deliver
+	do_PATCH = _deliver
 
 
 def main():
 	ap = argparse.ArgumentParser()
-	ap.add_argument("--secret-file", required=True)
+	ap.add_argument("--secret-file")
+	ap.add_argument("--unsigned", action="store_true")
 	args = ap.parse_args()
-	with open(args.secret_file, "rb") as f:
-		secret = f.read()
-	if secret.endswith(b"\n"):
-		secret = secret[:-1]
-	if secret.endswith(b"\r"):
-		secret = secret[:-1]
+	if not args.unsigned and not args.secret_file:
+		ap.error("--secret-file is required (or --unsigned)")
+	secret = None
+	if args.secret_file:
+		with open(args.secret_file, "rb") as f:
+			secret = f.read()
+		if secret.endswith(b"\n"):
+			secret = secret[:-1]
+		if secret.endswith(b"\r"):
+			secret = secret[:-1]
 	srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
 	srv.daemon_threads = True
 	srv.state = State(secret)
