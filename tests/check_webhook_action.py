@@ -186,6 +186,24 @@ try:
     c.ok(not any(r["data"]["status"] in ("started", "attempt_failed") for r in results(bad)),
          "nothing started, no retry recorded")
     no_secret(bad, out, err, "400")
+
+    # --- 5xx to the end: retried, never final, kept in the outbox ----------
+    ctl("/_ctl/reset", {})
+    ctl("/_ctl/fail", {"count": 100000, "status": 503})
+    down = c.path("down.jsonl")
+    outbox = c.path("outbox")
+    rc, out, err = replay(down, "--execute", "--outbox", outbox, "--action-wait", "2")
+    log = ctl("/_ctl/log")
+    keys = retrain_keys(down)
+    rs = results(down)
+    c.ok(len(log["deliveries"]) >= 2 * len(keys) and not log["accepted"],
+         f"a 503 is retried: {len(log['deliveries'])} deliveries for {len(keys)} retrains")
+    c.ok(not any(r["data"]["status"] in ("failed", "started") for r in rs),
+         f"a receiver that keeps answering 503 fails nothing for good: {[r['data']['status'] for r in rs]}")
+    c.ok(any(r["data"]["status"] == "attempt_failed" and r["data"]["http_status"] == 503 for r in rs),
+         "its failed attempts are audited")
+    c.ok(os.path.isdir(outbox) and len([n for n in os.listdir(outbox) if n.endswith(".json")]) == len(keys),
+         f"the triggers stay in the outbox for a later run: {os.listdir(outbox) if os.path.isdir(outbox) else None}")
 finally:
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=10)
