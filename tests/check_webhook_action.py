@@ -53,7 +53,7 @@ with open(os.path.join(ex, "policy.json")) as f:
     base = json.load(f)
 pol = dict(base)
 pol["action"] = {
-    "type": "webhook", "url": url + "/api/v1/dags/retrain/dagRuns",
+    "type": "webhook", "url": url + "/api/v1/dags/retrain/dagRuns?token=" + TOKEN,
     "secret_file": "hook.secret",
     "headers": {"Authorization": {"secret_file": "token.secret"}, "X-Team": "ml-{model}"},
     "body": {"dag_run_id": "{idempotency_key}",
@@ -129,6 +129,8 @@ try:
         rq = ns[0]["data"]["request"]
         hs = {h["name"]: h for h in rq["body"]["headers"]}
         c.ok(rq["action"] == "webhook" and rq["body"]["method"] == "POST", f"the request: {rq}")
+        c.ok(rq["body"]["url"] == url + "/api/v1/dags/retrain/dagRuns",
+             f"the recorded URL has no query: {rq['body']['url']}")
         c.ok("value" not in hs["Authorization"] and
              hs["Authorization"].get("secret_file", "").endswith("token.secret"),
              f"a secret header is recorded by reference only: {hs['Authorization']}")
@@ -157,6 +159,7 @@ try:
     c.ok(all(d["headers"].get("Authorization") == "Bearer " + TOKEN for d in dl),
          "the secret header's value arrived")
     c.ok(all(d["headers"].get("X-Kpigate-Event") == "retrain" for d in dl), "X-Kpigate-Event: retrain")
+    c.ok(all(d["path"].endswith("?token=" + TOKEN) for d in dl), "the URL is sent as written")
     c.ok(all(d["body"]["dag_run_id"] == d["key"] for d in ok),
          "dag_run_id is the idempotency key")
     res = results(live)

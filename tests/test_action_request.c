@@ -299,6 +299,10 @@ static void test_webhook_request(void **state)
 	o = action_webhook_result_json("started", b, &res);
 	assert_null(json_object_get(o, "answer_excerpt"));
 	json_decref(o);
+	/* audited: no user:password, no query */
+	assert_int_equal(action_webhook_redact(req), 0);
+	assert_string_equal(json_string_value(json_object_get(b, "url")),
+			    "https://ci.example.com:8443/x");
 	json_decref(req);
 	policy_free(p);
 }

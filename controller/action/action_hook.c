@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "action.h"
+#include "action_webhook.h"
 
 static int hook_stage(void *opaque, const policy *pol,
 		      const policy_window_eval *ev, const policy_decision *d,
@@ -30,8 +31,18 @@ static int hook_request(void *opaque, const policy *pol,
 			const policy_window_eval *ev, const policy_decision *d,
 			json_t **out, kpg_err *err)
 {
+	int rc;
+
 	(void)opaque;
-	return action_build_request(pol, ev, d, out, err);
+	rc = action_build_request(pol, ev, d, out, err);
+	/* audited: a webhook's URL without credentials or query */
+	if (rc == 0 && pol->action == POLICY_ACTION_WEBHOOK &&
+	    (rc = action_webhook_redact(*out)) != 0) {
+		kpg_err_set(err, "out of memory");
+		json_decref(*out);
+		*out = NULL;
+	}
+	return rc;
 }
 
 void action_hook_actor(action_runner *runner, pipeline_actor *out)

@@ -140,6 +140,35 @@ fail:
 	return rc;
 }
 
+int action_webhook_redact(json_t *req)
+{
+	json_t *body = json_object_get(req, "body");
+	const char *url = json_string_value(json_object_get(body, "url"));
+	const char *rest, *at, *slash;
+	char *out;
+	size_t n, len;
+	int rc;
+
+	if (url == NULL || (rest = strstr(url, "://")) == NULL)
+		return 0;
+	rest += 3;
+	slash = rest + strcspn(rest, "/?#");
+	at = memchr(rest, '@', (size_t)(slash - rest));
+	len = strlen(url) + 1;
+	out = malloc(len);
+	if (out == NULL)
+		return KPG_ENOMEM;
+	n = (size_t)(rest - url);
+	memcpy(out, url, n); /* scheme:// */
+	if (at != NULL)
+		rest = at + 1; /* no user:password */
+	memcpy(out + n, rest, strcspn(rest, "?#"));
+	out[n + strcspn(rest, "?#")] = '\0';
+	rc = json_object_set_new(body, "url", json_string(out));
+	free(out);
+	return rc ? KPG_ENOMEM : 0;
+}
+
 /* The header lines of wb, secrets read now: lines[] malloc'd, NULL-ended;
  * secret[] the loaded secrets, for wiping. */
 static int webhook_lines(const json_t *wb, char *lines[WEBHOOK_MAX_LINES + 1],

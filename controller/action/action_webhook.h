@@ -24,6 +24,11 @@
 int action_webhook_build(const policy *p, const policy_window_eval *ev,
 			 const policy_decision *d, json_t *req, kpg_err *err);
 
+/* For an audit record of the request (a replay's not_sent): req's
+ * body.url without user:password and without its query or fragment,
+ * which may hold a token, in place. 0, or KPG_ENOMEM. */
+int action_webhook_redact(json_t *req);
+
 /* One delivery round of request body wb (borrowed) under pol: reads the
  * secrets it names, sends with X-Kpigate-Idempotency-Key key (and
  * X-Kpigate-Event "retrain"), and wipes them. Returns 0 when the outcome

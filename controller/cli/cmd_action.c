@@ -10,6 +10,7 @@
 
 #include "action.h"
 #include "action_aws.h"
+#include "action_webhook.h"
 #include "aws_creds.h"
 #include "commands.h"
 #include "config.h"
@@ -153,6 +154,10 @@ static int action_test(const char *policy_path, const char *config_path)
 		json_object_set(out, "target", json_object_get(req, "target"));
 		json_object_set(out, "request", json_object_get(req, "body"));
 		creds_rc = webhook_secrets_readable(json_object_get(req, "body"), &err);
+		if (action_webhook_redact(req) != 0) { /* printed: no query, no password */
+			fprintf(stderr, "kpigate action test: out of memory\n");
+			goto out;
+		}
 		json_object_set_new(out, "secrets_readable", json_boolean(creds_rc == 0));
 		if (creds_rc != 0)
 			json_object_set_new(out, "secret_error", json_string(err.msg));
