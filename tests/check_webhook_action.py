@@ -174,6 +174,10 @@ try:
          f"the two failed attempts are audited: {fails}")
     no_secret(live, out, err, "--execute")
     c.run("audit", "verify", live, expect=0)
+    # energy: a started webhook spends its retrain's estimate (no measured run)
+    sp = c.run_json("audit", "summary", live, "--json")["totals"]["energy"]["spent"]
+    c.ok(sp.get("runs") == len(keys) and not sp.get("measured_runs") and sp.get("kwh", 0) > 0,
+         f"audit summary: every started webhook spent its estimate: {sp}")
 
     # --- a 400 is final -----------------------------------------------------
     ctl("/_ctl/reset", {})
