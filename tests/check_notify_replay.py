@@ -13,16 +13,12 @@ secret is nowhere in the audit log. A wrong secret and a missing secret
 file are audited failures, not a crash."""
 import json
 import os
-import signal
-import subprocess
-import sys
-import urllib.request
 
-from kpg_check import Check, SKIP, audit_records
+from kpg_check import Check, audit_records
+from webhook_lib import Receiver
 
 c = Check()
 SECRET = "whsec-kpg-notify-test-7f3a9c"
-receiver = os.path.join(c.tests, "support", "webhook_receiver.py")
 
 ex = c.path("example")
 c.run("example", ex, "--records", "30000", "--seed", "11", expect=0)
@@ -31,27 +27,9 @@ with open(os.path.join(ex, "hook.secret"), "w") as f:
 with open(os.path.join(ex, "wrong.secret"), "w") as f:
     f.write("not-the-secret\n")
 
-proc = subprocess.Popen([sys.executable, receiver, "--secret-file",
-                         os.path.join(ex, "hook.secret")],
-                        stdout=subprocess.PIPE, text=True)
-line = proc.stdout.readline().strip()
-if not line.startswith("url="):
-    print("receiver did not start:", line)
-    proc.kill()
-    sys.exit(SKIP)
-url = line[4:]
-
-
-def stop():
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=10)
-
-
-def ctl(path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    with urllib.request.urlopen(url + path, data=data, timeout=10) as r:
-        return json.loads(r.read())
-
+recv = Receiver(c.tests, os.path.join(ex, "hook.secret"))
+url = recv.url
+ctl = recv.ctl
 
 with open(os.path.join(ex, "policy.json")) as f:
     base = json.load(f)
@@ -181,5 +159,5 @@ try:
              for r in n), "a missing secret file: audited failed, naming the file")
     c.ok(len(ctl("/_ctl/log")["accepted"]) == 0, "nothing accepted with a wrong secret")
 finally:
-    stop()
+    recv.stop()
 c.finish()

@@ -13,17 +13,13 @@ twice, the attempts audited, neither secret anywhere in the audit log or
 output. A 400 is final: audited failed, not retried."""
 import json
 import os
-import signal
-import subprocess
-import sys
-import urllib.request
 
-from kpg_check import Check, SKIP, audit_records
+from kpg_check import Check, audit_records
+from webhook_lib import Receiver
 
 c = Check()
 SECRET = "whsec-kpg-action-test-41c9e2"
 TOKEN = "tok-kpg-action-header-8d2f5a"
-receiver = os.path.join(c.tests, "support", "webhook_receiver.py")
 
 ex = c.path("example")
 c.run("example", ex, "--records", "30000", "--seed", "11", expect=0)
@@ -32,22 +28,9 @@ with open(os.path.join(ex, "hook.secret"), "w") as f:
 with open(os.path.join(ex, "token.secret"), "w") as f:
     f.write("Bearer " + TOKEN + "\n")
 
-proc = subprocess.Popen([sys.executable, receiver, "--secret-file",
-                         os.path.join(ex, "hook.secret")],
-                        stdout=subprocess.PIPE, text=True)
-line = proc.stdout.readline().strip()
-if not line.startswith("url="):
-    print("receiver did not start:", line)
-    proc.kill()
-    sys.exit(SKIP)
-url = line[4:]
-
-
-def ctl(path, body=None):
-    data = json.dumps(body).encode() if body is not None else None
-    with urllib.request.urlopen(url + path, data=data, timeout=10) as r:
-        return json.loads(r.read())
-
+recv = Receiver(c.tests, os.path.join(ex, "hook.secret"))
+url = recv.url
+ctl = recv.ctl
 
 with open(os.path.join(ex, "policy.json")) as f:
     base = json.load(f)
@@ -212,6 +195,5 @@ try:
     c.ok(os.path.isdir(outbox) and len([n for n in os.listdir(outbox) if n.endswith(".json")]) == len(keys),
          f"the triggers stay in the outbox for a later run: {os.listdir(outbox) if os.path.isdir(outbox) else None}")
 finally:
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(timeout=10)
+    recv.stop()
 c.finish()
