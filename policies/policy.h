@@ -19,7 +19,8 @@
 #include "kpg_error.h"
 
 #define POLICY_MAX_PARAMS 32
-#define POLICY_MAX_NOTIFY 8 /* notify targets per policy */
+#define POLICY_WEBHOOK_MAX_HEADERS 16 /* action.headers */
+#define POLICY_MAX_NOTIFY 8           /* notify targets per policy */
 /* Room for every reason one decision can give: the drift summary, one
  * line per KPI and at most 4 more (the guards that block a breach);
  * checked in policy_decide.c with a static assertion. */

@@ -9,8 +9,6 @@
 #include "kpg_jsonv.h"
 #include "policy.h"
 
-#define POLICY_WEBHOOK_MAX_HEADERS 16
-
 /* action.method values, NULL-terminated; the first is the default. */
 extern const char *const policy_webhook_methods[];
 

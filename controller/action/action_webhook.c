@@ -10,7 +10,7 @@
 
 #include "action.h"
 
-#define WEBHOOK_MAX_LINES 16 /* POLICY_WEBHOOK_MAX_HEADERS */
+#define WEBHOOK_MAX_LINES POLICY_WEBHOOK_MAX_HEADERS
 
 /* A copy of template x with every string's placeholders filled. */
 static json_t *webhook_expand(const json_t *x, const policy *p,
@@ -49,7 +49,7 @@ fail:
 }
 
 /* The body when the policy gives none. */
-static json_t *webhook_default_body(const policy *p, const policy_decision *d)
+static json_t *webhook_default_body(const policy_decision *d)
 {
 	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:[]}", "model", "{model}",
 			      "idempotency_key", "{idempotency_key}", "decision", "retrain",
@@ -61,35 +61,36 @@ static json_t *webhook_default_body(const policy *p, const policy_decision *d)
 			json_decref(o);
 			return NULL;
 		}
-	(void)p;
 	return o;
 }
 
-/* [{"name", "value"} | {"name", "secret_file"} | {"name", "secret_env"}] */
+/* One header of the request: {"name", "value"} with placeholders filled,
+ * or the secret's reference {"name", "secret_file" | "secret_env"}. */
+static json_t *webhook_header(const char *name, const json_t *v, const policy *p,
+			      const policy_window_eval *ev, const policy_decision *d)
+{
+	json_t *h = json_is_object(v) ? json_deep_copy(v) : json_object();
+
+	if (h == NULL || json_object_set_new(h, "name", json_string(name)) != 0 ||
+	    (json_is_string(v) && json_object_set_new(h, "value", webhook_expand(v, p, ev, d)) != 0)) {
+		json_decref(h);
+		return NULL;
+	}
+	return h;
+}
+
+/* The request's headers, in the policy's order. NULL: out of memory. */
 static json_t *webhook_headers(const json_t *hs, const policy *p,
 			       const policy_window_eval *ev, const policy_decision *d)
 {
-	json_t *out = json_array(), *h, *v;
+	json_t *out = json_array(), *v;
 	const char *name;
 
-	json_object_foreach((json_t *)hs, name, v) {
-		if (out == NULL)
+	json_object_foreach((json_t *)hs, name, v)
+		if (out == NULL || json_array_append_new(out, webhook_header(name, v, p, ev, d)) != 0) {
+			json_decref(out);
 			return NULL;
-		h = json_is_object(v) ? json_deep_copy(v) : json_object();
-		if (h == NULL || json_object_set_new(h, "name", json_string(name)) != 0)
-			goto fail_h;
-		if (json_is_string(v) &&
-		    json_object_set_new(h, "value", webhook_expand(v, p, ev, d)) != 0)
-			goto fail_h;
-		if (json_array_append_new(out, h) != 0)
-			goto fail;
-		continue;
-fail_h:
-		json_decref(h);
-fail:
-		json_decref(out);
-		return NULL;
-	}
+		}
 	return out;
 }
 
@@ -108,7 +109,7 @@ int action_webhook_build(const policy *p, const policy_window_eval *ev,
 		return rc;
 	rc = KPG_ENOMEM;
 	if (tmpl == NULL)
-		tmpl = dflt = webhook_default_body(p, d);
+		tmpl = dflt = webhook_default_body(d);
 	sent = tmpl ? webhook_expand(tmpl, p, ev, d) : NULL;
 	text = sent ? json_dumps(sent, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
 	body = json_pack("{s:s, s:s, s:s}", "url", url, "method", method, "body",
@@ -169,8 +170,9 @@ int action_webhook_redact(json_t *req)
 	return rc ? KPG_ENOMEM : 0;
 }
 
-/* The header lines of wb, secrets read now: lines[] malloc'd, NULL-ended;
- * secret[] the loaded secrets, for wiping. */
+/* The "Name: value" lines of wb's headers, secrets read now: lines[]
+ * malloc'd and NULL-ended, also after an error (the caller wipes and
+ * frees them: they may hold a secret). */
 static int webhook_lines(const json_t *wb, char *lines[WEBHOOK_MAX_LINES + 1],
 			 kpg_err *err)
 {
