@@ -171,7 +171,8 @@ try:
     keys = retrain_keys(bad)
     failed = [r["data"] for r in results(bad) if r["data"]["status"] == "failed"]
     c.ok(len(log["deliveries"]) == len(keys), f"a 400 is not retried: {len(log['deliveries'])} deliveries for {len(keys)} retrains")
-    c.ok(len(failed) == len(keys) and all(f["http_status"] == 400 for f in failed),
+    c.ok(len(failed) == len(keys) and all(f["http_status"] == 400 and f["error_type"] == "HttpError"
+                                          and f["error_message"] == "HTTP 400" for f in failed),
          f"each audited failed with its 400: {failed[:1]}")
     c.ok(not any(r["data"]["status"] in ("started", "attempt_failed") for r in results(bad)),
          "nothing started, no retry recorded")

@@ -308,9 +308,6 @@ static void on_webhook_attempt(void *opaque, int attempt, const webhook_result *
 		return; /* the outcome's own record says it */
 	fail = action_webhook_result_json("attempt_failed", json_object_get(a->entry, "body"),
 					  res);
-	if (fail != NULL)
-		json_object_set_new(fail, "error_type",
-				    json_string(res->http_status ? "HttpError" : "TransportError"));
 	note_failure(a->r, (json_t *)a->entry, fail, a->base + attempt);
 }
 

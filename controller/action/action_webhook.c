@@ -282,8 +282,11 @@ json_t *action_webhook_result_json(const char *status, const json_t *wb,
 	if (res == NULL)
 		return o;
 	json_object_set_new(o, "http_status", json_integer(res->http_status));
-	if (res->error[0])
+	if (res->error[0]) {
+		json_object_set_new(o, "error_type",
+				    json_string(res->http_status ? "HttpError" : "TransportError"));
 		json_object_set_new(o, "error_message", json_string(res->error));
+	}
 	if (res->answer_len > 0) {
 		size_t skip = strspn(res->answer, " \t\r\n"), n = res->answer_len - skip;
 		json_t *ex;

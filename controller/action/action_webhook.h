@@ -40,7 +40,8 @@ int action_webhook_send(const json_t *wb, const char *key, const char *ca_bundle
 			webhook_result *res, kpg_err *err);
 
 /* An action_result record for a webhook outcome: {"status", "method",
- * "host", "headers": [names only], "http_status", "error", and for a
+ * "host", "headers": [names only], "http_status", and when it failed
+ * "error_type" (HttpError, TransportError) and "error_message"; for a
  * JSON answer "answer_excerpt" (at most ACTION_WEBHOOK_EXCERPT bytes)}.
  * res may be NULL. Caller owns the result; NULL when out of memory. */
 #define ACTION_WEBHOOK_EXCERPT 256
