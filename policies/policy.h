@@ -170,7 +170,8 @@ typedef struct policy {
 	policy_param params[POLICY_MAX_PARAMS];
 	size_t n_params;
 	/* action.type webhook (policy_webhook.c): {"url", "method", "headers",
-	 * "body", "secret_file" | "secret_env"} as validated, method filled in,
+	 * "body", "secret_file" | "secret_env", "already_started_status"} as
+	 * validated, method filled in,
 	 * every secret_file made absolute against the policy's folder; owned;
 	 * NULL for the other action types. */
 	struct json_t *webhook;

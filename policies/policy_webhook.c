@@ -14,8 +14,9 @@
 const char *const policy_webhook_methods[] = {"POST", "PUT", "PATCH", NULL};
 
 /* The webhook keys of "action" (type and the AWS keys are not). */
-static const char *const webhook_keys[] = {"url", "method", "headers", "body",
-					   "secret_file", "secret_env", NULL};
+static const char *const webhook_keys[] = {"url", "method", "headers",
+					   "body", "secret_file", "secret_env",
+					   "already_started_status", NULL};
 
 /* Headers kpigate sets itself. */
 static const char *const reserved_headers[] = {"Content-Type", "Content-Length",

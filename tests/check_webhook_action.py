@@ -39,6 +39,7 @@ pol["action"] = {
     "type": "webhook", "url": url + "/api/v1/dags/retrain/dagRuns?token=" + TOKEN,
     "secret_file": "hook.secret",
     "headers": {"Authorization": {"secret_file": "token.secret"}, "X-Team": "ml-{model}"},
+    "already_started_status": 409,
     "body": {"dag_run_id": "{idempotency_key}",
              "conf": {"model": "{model}", "window": "{window}", "features": "{drifted_features}"}},
 }
@@ -177,6 +178,18 @@ try:
     c.ok(not any(r["data"]["status"] in ("started", "attempt_failed") for r in results(bad)),
          "nothing started, no retry recorded")
     no_secret(bad, out, err, "400")
+
+    # --- 409, the receiver has the key: already_started, not failed ---------
+    ctl("/_ctl/reset", {})
+    ctl("/_ctl/fail", {"count": 1000, "status": 409})
+    dup = c.path("dup.jsonl")
+    rc, out, err = replay(dup, "--execute")
+    keys = retrain_keys(dup)
+    st = [r["data"]["status"] for r in results(dup)]
+    c.ok(st == ["already_started"] * len(keys) and len(ctl("/_ctl/log")["deliveries"]) == len(keys),
+         f"a 409 (already_started_status) is already_started, not retried: {st}")
+    sp = c.run_json("audit", "summary", dup, "--json")["totals"]["energy"]["spent"]
+    c.ok(sp.get("runs") == len(keys), f"already_started spends the estimate: {sp}")
 
     # --- 5xx to the end: retried, never final, kept in the outbox ----------
     ctl("/_ctl/reset", {})

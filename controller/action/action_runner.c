@@ -350,6 +350,17 @@ static int deliver_webhook(action_runner *r, const char *token, json_t *e)
 	json_object_set_new(e, "attempts", json_integer(a.base + res.attempts));
 	if (res.attempts == 0)
 		goto later; /* the deadline left no time for an attempt */
+	if (res.outcome == WEBHOOK_FAILED && res.http_status > 0 &&
+	    res.http_status == entry_int(wb, "already_started_status")) {
+		/* the receiver has our key: started before (a retry after a
+		 * lost answer), not a failure */
+		flush_failing(r, e);
+		o = action_webhook_result_json("already_started", wb, &res);
+		audit_result(r, e, "action_result", o);
+		outcome(r, e, "already_started");
+		outbox_remove(r->ob, token, &err);
+		return 0;
+	}
 	if (res.outcome == WEBHOOK_OK || res.outcome == WEBHOOK_FAILED) {
 		int ok = res.outcome == WEBHOOK_OK;
 

@@ -125,6 +125,10 @@ int action_webhook_build(const policy *p, const policy_window_eval *ev,
 		sig = json_pack("{s:O}", "secret_env", json_object_get(w, "secret_env"));
 	if (sig != NULL && json_object_set(body, "signature", sig) != 0)
 		goto fail;
+	if (json_object_get(w, "already_started_status") != NULL &&
+	    json_object_set(body, "already_started_status",
+			    json_object_get(w, "already_started_status")) != 0)
+		goto fail;
 	snprintf(target, sizeof(target), "%s %s", method, host);
 	if (json_object_set_new(req, "target", json_string(target)) != 0 ||
 	    json_object_set(req, "body", body) != 0)

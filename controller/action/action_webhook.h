@@ -17,8 +17,8 @@
 #include "webhook.h"
 
 /* Sets req's "target" ("POST host[:port]") and "body": {"url", "method",
- * "headers": [...], "body": the JSON text sent, "signature": {...} or
- * absent}, every string of action.body (or the default body) with its
+ * "headers": [...], "body": the JSON text sent, "signature": {...} and
+ * "already_started_status" when set}, every string of action.body (or the default body) with its
  * placeholders filled (action_expand). p must be a webhook policy
  * (p->webhook). KPG_ENOMEM; KPG_EINVAL for a bad URL. */
 int action_webhook_build(const policy *p, const policy_window_eval *ev,
