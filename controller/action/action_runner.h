@@ -1,6 +1,8 @@
 /* action_runner.h - delivers retraining triggers to AWS and follows the
  * executions they start, on its own thread, from the durable outbox
- * (outbox.h).
+ * (outbox.h). Webhook triggers (action_webhook.h) go the same way: the
+ * same backoff, deadline and records; a 2xx is "started" and there is
+ * nothing to follow.
  *
  * The pipeline hands a trigger over with action_runner_submit (durable
  * when it returns) before it audits the decision, then calls
