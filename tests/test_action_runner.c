@@ -81,9 +81,11 @@ static json_t *action_results(const char *path)
 	return out;
 }
 
-/* One trigger through a runner over dir/outbox; returns what stop said. */
+/* One trigger through a runner over dir/outbox; returns what stop said.
+ * hold_ms > 0: the trigger is never released to the runner (its submitter
+ * still delivering it) and the stop comes hold_ms after the submit. */
 static int deliver_one(const char *audit_path, int64_t deadline_s, int drain_ms,
-		       json_t *outcomes, int64_t *elapsed_ms)
+		       json_t *outcomes, int64_t *elapsed_ms, int hold_ms)
 {
 	action_runner_options o;
 	action_runner *r = NULL;
@@ -109,7 +111,10 @@ static int deliver_one(const char *audit_path, int64_t deadline_s, int drain_ms,
 	assert_int_equal(action_runner_start(&r, &o, &err), 0);
 	t0 = kpg_time_mono_ms();
 	assert_int_equal(action_runner_submit(r, p, "m:1:0", req, &err), 0);
-	action_runner_release(r, "m:1:0");
+	if (hold_ms > 0)
+		usleep((useconds_t)hold_ms * 1000);
+	else
+		action_runner_release(r, "m:1:0");
 	left = action_runner_stop(r, drain_ms);
 	*elapsed_ms = kpg_time_mono_ms() - t0;
 	audit_close(log);
@@ -127,7 +132,7 @@ static void test_no_credentials_expires_quietly(void **state)
 	(void)state;
 	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
 	/* deadline 3 s, waited for up to 6 */
-	assert_int_equal(deliver_one(path, 3, 6000, outcomes, &el), 1);
+	assert_int_equal(deliver_one(path, 3, 6000, outcomes, &el, 0), 1);
 	assert_string_equal(json_string_value(json_object_get(outcomes, "m:1:0")), "expired");
 	/* expired on time, and the drain ended then, not at 6 s */
 	assert_true(el >= 3000 && el < 5500);
@@ -161,7 +166,7 @@ static void test_refused_stays_in_outbox_audited(void **state)
 	setenv("AWS_SECRET_ACCESS_KEY", "secret-test", 1);
 	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9", 1); /* nothing listens */
 	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
-	assert_int_equal(deliver_one(path, 3600, 1500, outcomes, &el), 1);
+	assert_int_equal(deliver_one(path, 3600, 1500, outcomes, &el, 0), 1);
 	assert_null(json_object_get(outcomes, "m:1:0")); /* not over yet */
 	/* the stop ends the round in progress: it waits for the drain, not
 	 * for the round's 8 attempts (up to 30 s) */
@@ -192,11 +197,59 @@ static void test_refused_stays_in_outbox_audited(void **state)
 	unsetenv("AWS_ENDPOINT_URL");
 }
 
+/* A trigger past its deadline when the runner stops is expired by the
+ * stop (audited, gone from the outbox), not left for the next start. */
+static void test_past_deadline_expires_at_stop(void **state)
+{
+	char path[128], entry[256], token[65];
+	json_t *outcomes = json_object(), *rs;
+	int64_t el;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	/* deadline 1 s; the stop comes at 1.5 s, nothing attempted */
+	assert_int_equal(deliver_one(path, 1, 0, outcomes, &el, 1500), 1);
+	assert_string_equal(json_string_value(json_object_get(outcomes, "m:1:0")), "expired");
+	rs = action_results(path);
+	assert_int_equal(json_array_size(rs), 1);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(rs, 0), "status")),
+			    "expired");
+	assert_int_equal(json_integer_value(json_object_get(json_array_get(rs, 0), "attempts")), 0);
+	action_token("m:1:0", token);
+	snprintf(entry, sizeof(entry), "%s/outbox/%s.json", dir, token);
+	assert_int_equal(access(entry, F_OK), -1);
+	json_decref(rs);
+	json_decref(outcomes);
+}
+
+/* The same trigger stopped before its deadline stays in the outbox,
+ * with nothing audited (it was never attempted). */
+static void test_before_deadline_stays_at_stop(void **state)
+{
+	char path[128], entry[256], token[65];
+	json_t *outcomes = json_object(), *rs;
+	int64_t el;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/audit.jsonl", dir);
+	assert_int_equal(deliver_one(path, 3600, 0, outcomes, &el, 100), 1);
+	assert_null(json_object_get(outcomes, "m:1:0"));
+	rs = action_results(path);
+	assert_int_equal(json_array_size(rs), 0);
+	action_token("m:1:0", token);
+	snprintf(entry, sizeof(entry), "%s/outbox/%s.json", dir, token);
+	assert_int_equal(access(entry, F_OK), 0);
+	json_decref(rs);
+	json_decref(outcomes);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_no_credentials_expires_quietly, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_refused_stays_in_outbox_audited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_past_deadline_expires_at_stop, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_before_deadline_stays_at_stop, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -381,6 +381,23 @@ later:
 	return 1;
 }
 
+/* Trigger e is past its deadline: its open run of failures, then
+ * "expired", are audited and it leaves the outbox. */
+static void expire(action_runner *r, const char *token, const json_t *e)
+{
+	kpg_err err = {""};
+	json_t *o;
+
+	flush_failing(r, e);
+	o = json_pack("{s:s, s:s, s:I}", "status", "expired", "reason",
+		      "not delivered before its deadline", "attempts",
+		      entry_int(e, "attempts"));
+	audit_result(r, e, "action_result", o);
+	count(r, 0);
+	outcome(r, e, "expired");
+	outbox_remove(r->ob, token, &err);
+}
+
 /* Delivers one trigger: started (followed or done), failed for good,
  * expired, or kept for the next round (returns 1 then). */
 static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
@@ -395,14 +412,7 @@ static int deliver(action_runner *r, const char *token, json_t *e, int64_t now)
 
 	memset(&res, 0, sizeof(res));
 	if (now > entry_int(e, "deadline_ms")) {
-		flush_failing(r, e);
-		o = json_pack("{s:s, s:s, s:I}", "status", "expired", "reason",
-			      "not delivered before its deadline", "attempts",
-			      entry_int(e, "attempts"));
-		audit_result(r, e, "action_result", o);
-		count(r, 0);
-		outcome(r, e, "expired");
-		outbox_remove(r->ob, token, &err);
+		expire(r, token, e);
 		return 0;
 	}
 	if (entry_type(e) == POLICY_ACTION_WEBHOOK)
@@ -770,22 +780,34 @@ void action_runner_release(action_runner *r, const char *idempotency_key)
 }
 
 /* At a stop: the open runs of failures of the triggers left in the
- * outbox are audited, so the log says what kept them there. */
-static void flush_all(action_runner *r)
+ * outbox are audited, so the log says what kept them there; a trigger
+ * already past its deadline is expired now, not left for a start that
+ * would only expire it. Returns the triggers left to deliver. */
+static int flush_all(action_runner *r)
 {
 	json_t *tokens = NULL, *t;
 	kpg_err err = {""};
 	size_t i;
+	int left = 0;
 
 	if (outbox_list(r->ob, &tokens, &err) != 0)
-		return;
+		return r->undelivered; /* the last scan's count */
 	json_array_foreach(tokens, i, t) {
 		const char *token = json_string_value(t);
 		json_t *e = NULL, *o;
 		int fd = -1;
 
 		if (outbox_claim(r->ob, token, &e, &fd, &err) != 0)
-			continue;
+			continue; /* another replica's, or gone (as in scan) */
+		if (strcmp(entry_str(e, "phase"), "follow") != 0) {
+			if (kpg_time_now_ms() > entry_int(e, "deadline_ms")) {
+				expire(r, token, e);
+				json_decref(e);
+				outbox_release(fd);
+				continue;
+			}
+			left++;
+		}
 		o = action_coalesce_take(e);
 		if (o != NULL) {
 			audit_result(r, e, "action_result", o);
@@ -796,6 +818,7 @@ static void flush_all(action_runner *r)
 		outbox_release(fd);
 	}
 	json_decref(tokens);
+	return left;
 }
 
 int action_runner_stop(action_runner *r, int drain_ms)
@@ -836,8 +859,8 @@ int action_runner_stop(action_runner *r, int drain_ms)
 	pthread_mutex_unlock(&r->mu);
 	if (r->started)
 		pthread_join(r->thread, NULL);
-	flush_all(r);
-	left = r->undelivered + r->given_up;
+	left = flush_all(r);
+	left += r->given_up;
 	runner_free(r);
 	return left;
 }

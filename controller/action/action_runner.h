@@ -86,7 +86,7 @@ void action_runner_counts(const action_runner *r, uint64_t *started,
  * first delivery (followed executions do not count; a trigger backing
  * off is tried when its time comes, not sooner), then stops the worker,
  * audits the open runs of failures of the triggers left in the outbox,
- * and frees everything. Returns how many triggers did not start an
+ * expires those already past their deadline, and frees everything. Returns how many triggers did not start an
  * execution: still undelivered (they stay in the outbox), failed for good
  * or expired. NULL is a no-op. */
 int action_runner_stop(action_runner *r, int drain_ms);
