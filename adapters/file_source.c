@@ -26,6 +26,7 @@ struct fs_entry {
 	char *path;
 	char *tag; /* owned, NULL for a local file */
 	int64_t ms;
+	int64_t modified_ms; /* a remote object's; INT64_MIN otherwise */
 };
 
 struct fs_vec {
@@ -150,6 +151,7 @@ static int vec_push(struct fs_vec *fv, const char *path, kpg_err *err)
 		goto nomem;
 	fv->v[fv->n].path = copy;
 	fv->v[fv->n].tag = NULL;
+	fv->v[fv->n].modified_ms = INT64_MIN;
 	if (file_partition_time(path, &fv->v[fv->n].ms))
 		fv->v[fv->n].ms = INT64_MIN;
 	fv->n++;
@@ -251,7 +253,7 @@ static int entry_cmp(const void *a, const void *b)
 }
 
 int file_list_sink_add(file_list_sink *fv, const char *path, const char *tag,
-		       int named, kpg_err *err)
+		       int64_t modified_ms, int named, kpg_err *err)
 {
 	const char *base = strrchr(path, '/');
 	file_skip_reason why = FILE_SKIP_NAME;
@@ -260,6 +262,8 @@ int file_list_sink_add(file_list_sink *fv, const char *path, const char *tag,
 	if (!named && !wanted_name(base ? base + 1 : path, &why))
 		return vec_skip(fv, path, why, err);
 	rc = vec_push(fv, path, err);
+	if (rc == 0)
+		fv->v[fv->n - 1].modified_ms = modified_ms;
 	if (rc == 0 && tag && !(fv->v[fv->n - 1].tag = strdup(tag))) {
 		kpg_err_set(err, "out of memory listing input files");
 		return KPG_ENOMEM;
@@ -309,7 +313,8 @@ int file_list_expand_remote(const char *const *paths, size_t n_paths,
 	out->paths = calloc(fv.n ? fv.n : 1, sizeof(*out->paths));
 	out->partition_ms = calloc(fv.n ? fv.n : 1, sizeof(*out->partition_ms));
 	out->tags = calloc(fv.n ? fv.n : 1, sizeof(*out->tags));
-	if (!out->paths || !out->partition_ms || !out->tags) {
+	out->modified_ms = calloc(fv.n ? fv.n : 1, sizeof(*out->modified_ms));
+	if (!out->paths || !out->partition_ms || !out->tags || !out->modified_ms) {
 		kpg_err_set(err, "out of memory listing input files");
 		rc = KPG_ENOMEM;
 		goto fail;
@@ -323,6 +328,7 @@ int file_list_expand_remote(const char *const *paths, size_t n_paths,
 		out->paths[k] = fv.v[i].path;
 		out->tags[k] = fv.v[i].tag;
 		out->partition_ms[k] = fv.v[i].ms;
+		out->modified_ms[k] = fv.v[i].modified_ms;
 		k++;
 	}
 	out->n = k;
@@ -358,6 +364,7 @@ void file_list_free(file_list *fl)
 	free(fl->paths);
 	free(fl->tags);
 	free(fl->partition_ms);
+	free(fl->modified_ms);
 	for (size_t i = 0; i < FILE_SKIP_KEPT; i++)
 		free(fl->skipped_first[i]);
 	memset(fl, 0, sizeof(*fl));

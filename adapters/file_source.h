@@ -37,6 +37,8 @@ typedef struct file_list {
 	char **tags;           /* owned: an object's version (S3's ETag) for a
 				  remote path, NULL for a local file */
 	int64_t *partition_ms; /* yyyy/mm/dd/hh found in the path, else INT64_MIN */
+	int64_t *modified_ms;  /* owned: a remote object's LastModified, else
+				  (a local file, or not given) INT64_MIN */
 	size_t n;
 	size_t skipped[FILE_SKIP__COUNT];    /* files of folders not listed, by reason */
 	size_t n_skipped;                    /* their sum */
@@ -70,13 +72,14 @@ int file_list_expand_remote(const char *const *paths, size_t n_paths,
 			    const char *scheme, file_list_remote_fn remote,
 			    void *opaque, file_list *out, kpg_err *err);
 
-/* Adds a remote path (copied) and its version tag (copied; may be NULL).
+/* Adds a remote path (copied), its version tag (copied; may be NULL) and
+ * its last-modified time (INT64_MIN: unknown).
  * named: the user named this object itself (taken whatever its name);
  * else it was found under a prefix, and is listed only when its name is
  * a capture file's (*.jsonl, *.jsonl.gz), skipped and counted otherwise,
  * as in a folder. */
 int file_list_sink_add(file_list_sink *sink, const char *path,
-		       const char *tag, int named, kpg_err *err);
+		       const char *tag, int64_t modified_ms, int named, kpg_err *err);
 
 /* Parses ".../yyyy/mm/dd/hh/..." in path (four directory names, a valid
  * date and hour 00-23; the last such run wins); 0 and *ms (UTC start of

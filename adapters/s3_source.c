@@ -9,6 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kpg_time.h"
+
 #define S3_SRC_KEY_MAX 1100
 
 typedef struct expand_ctx {
@@ -42,13 +44,17 @@ static int on_object(void *opaque, const char *bucket, const s3_object *obj,
 	expand_ctx *x = opaque;
 	char path[S3_SRC_KEY_MAX + 80];
 	int named = strcmp(obj->key, x->prefix) == 0;
+	int64_t modified = INT64_MIN; /* a store that omits it: unknown */
 
 	/* PREFIX itself, or under PREFIX/: not PREFIX-other/... */
 	if (!named && !x->folder && obj->key[x->plen] != '/')
 		return 0;
 	snprintf(path, sizeof(path), "s3://%s/%s", bucket, obj->key);
 	x->found++;
-	return file_list_sink_add(x->sink, path, obj->etag, named, err);
+	if (obj->modified[0] != '\0' &&
+	    kpg_time_parse_iso8601(obj->modified, strlen(obj->modified), &modified) != 0)
+		modified = INT64_MIN;
+	return file_list_sink_add(x->sink, path, obj->etag, modified, named, err);
 }
 
 int s3_source_expand(void *opaque, const char *url, file_list_sink *sink,

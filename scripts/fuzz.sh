@@ -5,7 +5,8 @@
 # answers and files (tests/data/aws, fake values), the configuration files
 # (tests/data/config), the small Model Monitor baselines (tests/data/mm),
 # compiled references (tests/data/reference), S3's XML answers
-# (tests/data/s3, a first byte choosing the parser) and, when present, the real
+# (tests/data/s3, a first byte choosing the parser), S3 cursors (made here) and,
+# when present, the real
 # SageMaker samples in ../shared. Exits non-zero on a crash.
 # usage: scripts/fuzz.sh [SECONDS]
 set -euo pipefail
@@ -15,7 +16,8 @@ dir=build-fuzz
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
   -DCMAKE_CXX_COMPILER=clang++ -DKPIGATE_FUZZ=ON -DKPIGATE_TESTS=OFF >/dev/null
 cmake --build "$dir" -j"$(nproc)" --target fuzz_capture fuzz_groundtruth fuzz_policy fuzz_aws_creds fuzz_config fuzz_line_reader \
-  fuzz_deployment fuzz_mm_statistics fuzz_mm_constraints fuzz_reference_file fuzz_s3_xml >/dev/null
+  fuzz_deployment fuzz_mm_statistics fuzz_mm_constraints fuzz_reference_file fuzz_s3_xml \
+  fuzz_s3_cursor >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 seed_lines() { # one seed file per line of each input file
@@ -66,8 +68,22 @@ for f in tests/data/s3/*.xml; do
     { printf "\\$(printf '%03o' "$mode")"; cat "$f"; } >"$work/s3xml/$(basename "$f")-$mode"
   done
 done
+# the S3 cursor: an empty one, two objects (version 2), one object (version 1)
+mkdir -p "$work/s3cursor"
+/usr/bin/python3 - "$work/s3cursor" <<'PY'
+import struct, sys
+d = sys.argv[1]
+def s(b): return struct.pack("<I", len(b)) + b
+p1, p2 = b"s3://b/c/ep/AllTraffic/2026/01/05/03/a.jsonl", b"s3://b/c/ep/AllTraffic/2026/01/05/04/b.jsonl"
+h = 1767582000000
+open(f"{d}/empty", "wb").write(b"2C3S" + struct.pack("<qqI", -2**63, -2**63, 0))
+open(f"{d}/v2", "wb").write(b"2C3S" + struct.pack("<qqI", h + 3600000, h + 7200000, 2)
+    + s(p1) + s(b'"e1"') + struct.pack("<qq", h, h + 3900000)
+    + s(p2) + s(b'"e2-3"') + struct.pack("<qq", h + 3600000, -2**63))
+open(f"{d}/v1", "wb").write(b"1C3S" + struct.pack("<qI", h, 1) + s(p1) + s(b'"e1"') + struct.pack("<q", h))
+PY
 for t in capture:capture groundtruth:gt policy:policy aws_creds:aws config:config line_reader:lines \
-	deployment:deploy mm_statistics:mmstats mm_constraints:mmcons reference_file:reffile s3_xml:s3xml; do
+	deployment:deploy mm_statistics:mmstats mm_constraints:mmcons reference_file:reffile s3_xml:s3xml s3_cursor:s3cursor; do
   name=${t%%:*} seeds=${t##*:}
   echo "fuzz_$name: ${secs}s"
   rc=0

@@ -9,10 +9,13 @@ A. kill -9 mid-prefix: a week of captures and labels; the first three days
    files (tests/lib/daemon_vs_replay.py: every window evaluated once,
    every decision once): no object skipped or read twice.
 B. late objects (the endpoint from aws.s3_endpoint): an object that appears in an earlier hour within
-   source.lookback_hours is processed; one older than the look-back is
-   not; an object rewritten after it was processed (a new ETag) is an
-   error, logged and counted in kpigate_s3_errors_total, not read again.
-   /metrics passes `promtool check metrics`.
+   source.lookback_hours is processed; one written into an hour older
+   than the look-back (its LastModified after every listing that hour
+   was in) is read too, but reported: a warning naming it and
+   kpigate_s3_late_objects_total; an object rewritten after it was
+   processed (a new ETag) is an error, logged and counted in
+   kpigate_s3_errors_total, not read again. Restarted, the daemon reads
+   none of them again. /metrics passes `promtool check metrics`.
 
 A missing s3rver or promtool is a failure, never a skip."""
 import json
@@ -207,17 +210,21 @@ m = d.settled(len(on_time) + 1)
 c.ok(m["kpigate_s3_objects_total"] == len(on_time) + 1,
      f"the late object of {late[0]} (look-back {lookback} h, latest hour {x}) is processed: "
      f"{m['kpigate_s3_objects_total']:.0f} of {len(on_time) + 1}")
+c.ok(m["kpigate_s3_late_objects_total"] == 0,
+     f"an object within the look-back is not reported late: {m}")
 errors0 = m["kpigate_s3_errors_total"]
 upload("b", [old])
 s3.put_object(Bucket="cap", Key=f"b/{on_time[-1][1]}", Body=b'{"rewritten": true}\n')
-m = d.settled(len(on_time) + 1)
+m = d.settled(len(on_time) + 2)
 text, _ = d.metrics()
-c.ok(m["kpigate_s3_objects_total"] == len(on_time) + 1,
-     f"neither the object older than the look-back nor the rewritten one is read: "
-     f"{m['kpigate_s3_objects_total']:.0f}")
+c.ok(m["kpigate_s3_objects_total"] == len(on_time) + 2,
+     f"the object written into {old[0]}, older than the look-back, is read once; the "
+     f"rewritten one is not: {m['kpigate_s3_objects_total']:.0f} of {len(on_time) + 2}")
+c.ok(m["kpigate_s3_late_objects_total"] == 1,
+     f"... and it is reported late once: {m.get('kpigate_s3_late_objects_total')}")
 c.ok(m["kpigate_s3_errors_total"] == errors0 + 1,
      f"the rewritten object is one error: {m['kpigate_s3_errors_total']:.0f} (was {errors0:.0f})")
-c.ok(m["kpigate_s3_get_requests_total"] == len(on_time) + 1 and
+c.ok(m["kpigate_s3_get_requests_total"] == len(on_time) + 2 and
      m["kpigate_s3_list_requests_total"] >= 2 * m["kpigate_s3_polls_total"] - 2,
      f"one GET per object, two LISTs per poll: {m}")
 pt = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True,
@@ -227,6 +234,18 @@ rc = d.stop()
 c.ok(rc == 0, f"daemon B stops cleanly: exit {rc}")
 log_b = open(c.path("b.log")).read()
 c.ok("another ETag" in log_b, "the rewritten object is logged")
+c.ok(re.search(r"/%s: written at \S+ into the hour of .* left the look-back" % re.escape(old[1]),
+               log_b) is not None, "the late object is logged with its hour and LastModified")
+# restarted from its checkpoint: nothing is read again, the late object
+# included (its entry is kept until a listing covers its LastModified)
+d = Daemon(cfg_b, port_b, c.path("b.log"), env_b)
+d.wait(lambda m: m.get("kpigate_s3_polls_total", 0) >= 3, "three polls after the restart")
+m = d.metrics()[1]
+c.ok(m["kpigate_s3_objects_total"] == 0 and m["kpigate_s3_late_objects_total"] == 0 and
+     m["kpigate_s3_get_requests_total"] == 0,
+     f"restarted, the daemon reads no object again: {m}")
+rc = d.stop()
+c.ok(rc == 0, f"daemon B stops cleanly after the restart: exit {rc}")
 rc, out, err = c.run("audit", "verify", c.path("b-audit.jsonl"))
 c.ok(rc == 0, f"daemon B's audit log verifies: {out[-300:]} {err[-300:]}")
 c.finish()

@@ -417,10 +417,10 @@ static int fake_remote(void *opaque, const char *url, file_list_sink *sink,
 		kpg_err_set(err, "%s: nothing there", url);
 		return KPG_ENOTFOUND;
 	}
-	if ((rc = file_list_sink_add(sink, "s3://b/ep/v/2022/04/18/01/x.jsonl", "\"e1\"", 0, err)) ||
-	    (rc = file_list_sink_add(sink, "s3://b/ep/v/2022/04/18/00/y.jsonl.gz", "\"e2\"", 0, err)) ||
-	    (rc = file_list_sink_add(sink, "s3://b/ep/v/2022/04/18/00/README.json", "\"e3\"", 0, err)) ||
-	    (rc = file_list_sink_add(sink, "s3://b/ep/notes.txt", "\"e4\"", 1, err)))
+	if ((rc = file_list_sink_add(sink, "s3://b/ep/v/2022/04/18/01/x.jsonl", "\"e1\"", 1767225600000, 0, err)) ||
+	    (rc = file_list_sink_add(sink, "s3://b/ep/v/2022/04/18/00/y.jsonl.gz", "\"e2\"", INT64_MIN, 0, err)) ||
+	    (rc = file_list_sink_add(sink, "s3://b/ep/v/2022/04/18/00/README.json", "\"e3\"", INT64_MIN, 0, err)) ||
+	    (rc = file_list_sink_add(sink, "s3://b/ep/notes.txt", "\"e4\"", INT64_MIN, 1, err)))
 		return rc;
 	return 0;
 }
@@ -448,6 +448,9 @@ static void test_expand_remote(void **state)
 	assert_true(fl.partition_ms[1] == hour_ms(2022, 4, 18, 0));
 	assert_string_equal(fl.paths[2], "s3://b/ep/v/2022/04/18/01/x.jsonl");
 	assert_string_equal(fl.tags[2], "\"e1\"");
+	/* each object keeps its own LastModified through the sort */
+	assert_true(fl.modified_ms[2] == 1767225600000);
+	assert_true(fl.modified_ms[0] == INT64_MIN && fl.modified_ms[1] == INT64_MIN);
 	assert_int_equal(fl.skipped[FILE_SKIP_JSON], 2);
 	assert_int_equal(fl.n_skipped, 2);
 	assert_string_equal(fl.skipped_first[0], "s3://b/ep/v/2022/04/18/00/README.json");

@@ -18,7 +18,7 @@
 static void test_render(void **state)
 {
 	metrics m;
-	char buf[8192], small[16];
+	char buf[16384], small[16];
 	size_t n, need;
 
 	(void)state;
@@ -48,7 +48,7 @@ static void test_render(void **state)
 static void test_gauges(void **state)
 {
 	metrics m;
-	char buf[8192], line[128];
+	char buf[16384], line[128];
 	int64_t before = kpg_time_now_ms();
 	size_t n;
 
@@ -117,7 +117,7 @@ static void test_readiness_reason(void **state)
 static void test_exposition_shape(void **state)
 {
 	metrics m;
-	char buf[8192], typed[4096] = " ";
+	char buf[16384], typed[4096] = " ";
 	char *line, *save = NULL;
 
 	(void)state;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "kpg_log.h"
+#include "kpg_time.h"
 #include "pipeline_file.h"
 
 #define HOUR_MS ((int64_t)3600 * 1000)
@@ -35,7 +36,7 @@ int daemon_s3_restore(daemon_s3 *s, const state_ctx *st, kpg_err *err)
 		s3_cursor_free(&s->cur);
 		return 0;
 	}
-	return s3_cursor_decode(&s->cur, st->cursor, st->cursor_len, err);
+	return s3_cursor_decode(&s->cur, st->cursor, st->cursor_len, kpg_time_now_ms(), err);
 }
 
 int daemon_s3_save(daemon_s3 *s, state_ctx *st, kpg_err *err)
@@ -130,6 +131,23 @@ static int daemon_s3_object(daemon_s3 *s, pipeline *pl, const char *path,
 	return rc;
 }
 
+/* An object written into an hour after the look-back had passed it:
+ * read, but said and counted, since its records arrive after later
+ * hours' (late_record rejects when their window has closed). */
+static void daemon_s3_report_late(daemon_s3 *s, const file_list *fl, size_t i)
+{
+	char hour[32], modified[32];
+
+	kpg_time_format_iso8601(fl->partition_ms[i], hour, sizeof(hour));
+	kpg_time_format_iso8601(fl->modified_ms[i], modified, sizeof(modified));
+	log_warnx("%s: written at %s into the hour of %s, after that hour left the "
+		  "look-back (source.lookback_hours = %u): read now, after later hours; "
+		  "records whose window has closed are rejected as late_record. "
+		  "Raise source.lookback_hours above the delay.",
+		  fl->paths[i], modified, hour, s->cfg->s3_lookback_h);
+	metrics_add(&s->m->s3_late_objects, 1);
+}
+
 /* What to do with object i of fl: 1 process it, 0 skip it. */
 static int daemon_s3_wanted(daemon_s3 *s, const file_list *fl, size_t i)
 {
@@ -142,14 +160,16 @@ static int daemon_s3_wanted(daemon_s3 *s, const file_list *fl, size_t i)
 		return 0;
 	}
 	switch (s3_cursor_check(&s->cur, fl->paths[i], etag, fl->partition_ms[i],
-				s->lookback_ms)) {
+				fl->modified_ms[i], s->lookback_ms)) {
 	case S3_CURSOR_NEW:
+		return 1;
+	case S3_CURSOR_LATE:
+		daemon_s3_report_late(s, fl, i);
 		return 1;
 	case S3_CURSOR_SEEN:
 		return 0;
 	case S3_CURSOR_TOO_OLD:
-		/* processed and pruned, or later than the look-back allows:
-		 * S3's listing cannot tell them apart (docs/s3.md) */
+		/* processed, then pruned (s3_cursor.h) */
 		return 0;
 	case S3_CURSOR_CHANGED:
 		break;
@@ -159,7 +179,8 @@ static int daemon_s3_wanted(daemon_s3 *s, const file_list *fl, size_t i)
 		   fl->paths[i], etag);
 	metrics_add(&s->m->s3_errors, 1);
 	/* the new ETag replaces the old one: said and counted once */
-	if (s3_cursor_note(&s->cur, fl->paths[i], etag, fl->partition_ms[i], &err) != 0)
+	if (s3_cursor_note(&s->cur, fl->paths[i], etag, fl->partition_ms[i],
+			   fl->modified_ms[i], &err) != 0)
 		log_warnx("%s", err.msg);
 	return 0;
 }
@@ -169,7 +190,10 @@ int daemon_s3_poll(daemon_s3 *s, pipeline *pl, daemon_s3_between_fn between,
 {
 	file_list cap, gt;
 	size_t i = 0, j = 0;
-	int rc;
+	/* before the first LIST: every object of this poll's listing was
+	 * written before it on S3's clock (s3_cursor.h) */
+	int64_t listed_ms = kpg_time_now_ms() - S3_CURSOR_CLOCK_MARGIN_MS;
+	int rc, complete = 0;
 
 	memset(&cap, 0, sizeof(cap));
 	memset(&gt, 0, sizeof(gt));
@@ -186,13 +210,18 @@ int daemon_s3_poll(daemon_s3 *s, pipeline *pl, daemon_s3_between_fn between,
 		goto done;
 	}
 	/* replay's order: by hour, labels first on equal hours */
-	while (!*stop && (i < cap.n || j < gt.n)) {
+	complete = 1;
+	while (i < cap.n || j < gt.n) {
 		int is_gt = j < gt.n && (i >= cap.n ||
 					 gt.partition_ms[j] <= cap.partition_ms[i]);
 		const file_list *fl = is_gt ? &gt : &cap;
 		size_t k = is_gt ? j++ : i++;
 		const char *etag = fl->tags[k] ? fl->tags[k] : "";
 
+		if (*stop) {
+			complete = 0;
+			break;
+		}
 		if (!daemon_s3_wanted(s, fl, k))
 			continue;
 		rc = daemon_s3_object(s, pl, fl->paths[k], etag, fl->partition_ms[k],
@@ -202,11 +231,13 @@ int daemon_s3_poll(daemon_s3 *s, pipeline *pl, daemon_s3_between_fn between,
 			kpg_err_clear(err);
 			metrics_add(&s->m->s3_errors, 1);
 			rc = 0;
+			complete = 0;
 			break; /* never a later object before this one */
 		}
 		if (rc)
 			break; /* the pipeline's: the daemon stops */
-		rc = s3_cursor_note(&s->cur, fl->paths[k], etag, fl->partition_ms[k], err);
+		rc = s3_cursor_note(&s->cur, fl->paths[k], etag, fl->partition_ms[k],
+				    fl->modified_ms[k], err);
 		if (rc)
 			break;
 		metrics_add(&s->m->s3_objects, 1);
@@ -217,6 +248,8 @@ int daemon_s3_poll(daemon_s3 *s, pipeline *pl, daemon_s3_between_fn between,
 			break;
 		}
 	}
+	if (complete && rc == 0)
+		s3_cursor_listed(&s->cur, listed_ms);
 done:
 	file_list_free(&cap);
 	file_list_free(&gt);

@@ -363,6 +363,9 @@ size_t metrics_render(metrics *m, char *buf, size_t cap)
 		&m->s3_polls);
 	counter(&rb, "kpigate_s3_objects_total", "S3 objects processed to their end.",
 		&m->s3_objects);
+	counter(&rb, "kpigate_s3_late_objects_total",
+		"S3 objects written into an hour after it left source.lookback_hours: read late, their records may be late_record rejects.",
+		&m->s3_late_objects);
 	counter(&rb, "kpigate_s3_errors_total",
 		"S3 listings and reads that failed, corrupt objects, and objects whose ETag changed after they were processed.",
 		&m->s3_errors);

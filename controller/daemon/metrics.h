@@ -86,6 +86,8 @@ typedef struct metrics {
 	/* source.type s3 (daemon_s3.h) */
 	atomic_uint_fast64_t s3_polls;         /* listings of the prefixes */
 	atomic_uint_fast64_t s3_objects;       /* objects read to their end */
+	atomic_uint_fast64_t s3_late_objects;  /* of an hour the look-back had
+						 passed when they were written */
 	atomic_uint_fast64_t s3_errors;        /* failed listings and reads,
 						 corrupt objects, ETag changes */
 	atomic_uint_fast64_t s3_list_requests; /* ListObjectsV2 calls */
