@@ -1,11 +1,13 @@
 /* bench_replay - replay throughput against a simdjson parse-only baseline
  * over the same capture file, in the same run, plus peak RSS.
  *
- * usage: bench_replay [-n N] [-f F] [-w W] [-x X] [-k K] [-d DIR [-r]]
+ * usage: bench_replay [-n N] [-f F] [-w W] [-R ROWS] [-x X] [-k K] [-d DIR [-r]] [-G]
  *        (-r: reuse DIR's files; -x, -k: window.max_exact_values and
- *        window.sketch_k, default the policy's)
+ *        window.sketch_k, default the policy's; -G: write the files and
+ *        the policy, time nothing: bench/replay_vs_peers.sh)
  * Generates N capture records of F numeric CSV features (default 1,000,000
- * and 20), a 10,000-row reference and a count-window policy, then times:
+ * and 20), a ROWS-row reference (default 10,000) and a count-window
+ * policy, then times:
  *   parse-only: line_reader + capture_parse_only (simdjson, no extraction)
  *   replay:     line_reader + pipeline_capture_line (decode, window, KS/PSI
  *               on every closed window, policy, decisions)
@@ -36,7 +38,7 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static int write_inputs(const char *dir, long n, int nf)
+static int write_inputs(const char *dir, long n, int nf, long ref_rows)
 {
 	char path[4096];
 	FILE *f;
@@ -48,7 +50,7 @@ static int write_inputs(const char *dir, long n, int nf)
 	for (int j = 0; j < nf; j++)
 		fprintf(f, "%sx%d", j ? "," : "", j);
 	fputc('\n', f);
-	for (int i = 0; i < 10000; i++) {
+	for (long i = 0; i < ref_rows; i++) {
 		for (int j = 0; j < nf; j++)
 			fprintf(f, "%s%.6g", j ? "," : "", gsl_ran_gaussian(r, 1.0) + j);
 		fputc('\n', f);
@@ -199,7 +201,8 @@ static void remove_tree(const char *dir)
 int main(int argc, char **argv)
 {
 	long n = 1000000, window_records = 100000, max_exact = 0, sketch_k = 0;
-	int nf = 20, c, reuse = 0, temp = 0, rc = 0;
+	long ref_rows = 10000;
+	int nf = 20, c, reuse = 0, temp = 0, rc = 0, generate_only = 0;
 	char dir[4096] = "", path[4200];
 	capture_decoder *dec;
 	struct rusage ru;
@@ -208,22 +211,28 @@ int main(int argc, char **argv)
 	long got, bad = 0;
 
 	gsl_set_error_handler_off();
-	while ((c = getopt(argc, argv, "n:f:w:x:k:d:r")) != -1) {
+	while ((c = getopt(argc, argv, "n:f:w:R:x:k:d:rG")) != -1) {
 		switch (c) {
 		case 'n': n = atol(optarg); break;
 		case 'f': nf = atoi(optarg); break;
 		case 'w': window_records = atol(optarg); break;
+		case 'R': ref_rows = atol(optarg); break;
+		case 'G': generate_only = 1; break;
 		case 'x': max_exact = atol(optarg); break;
 		case 'k': sketch_k = atol(optarg); break;
 		case 'd': snprintf(dir, sizeof(dir), "%s", optarg); break;
 		case 'r': reuse = 1; break;
 		default:
-			fprintf(stderr, "usage: bench_replay [-n records] [-f features] [-w window] [-x max_exact_values] [-k sketch_k] [-d dir [-r]]\n");
+			fprintf(stderr, "usage: bench_replay [-n records] [-f features] [-w window] [-R reference_rows] [-x max_exact_values] [-k sketch_k] [-d dir [-r]] [-G]\n");
 			return 2;
 		}
 	}
-	if (n < 1000 || nf < 1 || nf > 500 || window_records < 100) {
-		fprintf(stderr, "bench_replay: need -n >= 1000, 1 <= -f <= 500, -w >= 100\n");
+	if (n < 1000 || nf < 1 || nf > 500 || window_records < 100 || ref_rows < 100) {
+		fprintf(stderr, "bench_replay: need -n >= 1000, 1 <= -f <= 500, -w >= 100, -R >= 100\n");
+		return 2;
+	}
+	if (!dir[0] && generate_only) {
+		fprintf(stderr, "bench_replay: -G needs -d DIR\n");
 		return 2;
 	}
 	if (!dir[0]) {
@@ -241,8 +250,9 @@ int main(int argc, char **argv)
 	if (reuse && access(path, R_OK) == 0) {
 		printf("reusing the records in %s\n", dir);
 	} else {
-		printf("generating %ld records of %d numeric features in %s ...\n", n, nf, dir);
-		if (write_inputs(dir, n, nf)) {
+		printf("generating %ld records of %d numeric features, a %ld-row reference, in %s ...\n",
+		       n, nf, ref_rows, dir);
+		if (write_inputs(dir, n, nf, ref_rows)) {
 			fprintf(stderr, "bench_replay: cannot write the inputs in %s\n", dir);
 			rc = 1;
 			goto out;
@@ -255,6 +265,8 @@ int main(int argc, char **argv)
 	}
 	printf("window: %ld records, max_exact_values %ld, sketch_k %ld (0: default)\n",
 	       window_records, max_exact, sketch_k);
+	if (generate_only)
+		goto out;
 	if (capture_decoder_new(&dec, NULL, &err)) {
 		rc = 1;
 		goto out;

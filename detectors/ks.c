@@ -16,6 +16,7 @@
 #include <stdlib.h>
 
 #include "ks.h"
+#include "ks_walk.h"
 
 static int64_t gcd64(int64_t a, int64_t b)
 {
@@ -187,9 +188,14 @@ int ks_2samp_sorted_method(const double *a, size_t n, const double *b,
 			   size_t m, ks_method method, ks_result *out,
 			   kpg_err *err)
 {
-	double dn = (double)n, dm = (double)m, maxs = -INFINITY, mins = INFINITY;
+	return ks_2samp_sorted_given(a, n, b, m, -1, method, out, err);
+}
+
+int ks_2samp_sorted_given(const double *a, size_t n, const double *b, size_t m,
+			  double walk_d, ks_method method, ks_result *out, kpg_err *err)
+{
+	double dn = (double)n, dm = (double)m;
 	double d, p, big, small, en, *work = NULL;
-	size_t i = 0, j = 0;
 	int rc;
 
 	if (!out) {
@@ -200,24 +206,8 @@ int ks_2samp_sorted_method(const double *a, size_t n, const double *b,
 	    (rc = check_sample(b, m, "b", err)) != 0)
 		return rc;
 
-	/* walk the distinct pooled values; after each, i = #a <= v, j = #b <= v */
-	while (i < n || j < m) {
-		double v = (j >= m || (i < n && a[i] <= b[j])) ? a[i] : b[j];
-		double diff;
-
-		while (i < n && a[i] <= v)
-			i++;
-		while (j < m && b[j] <= v)
-			j++;
-		diff = (double)i / dn - (double)j / dm;
-		if (diff > maxs)
-			maxs = diff;
-		if (diff < mins)
-			mins = diff;
-	}
-	mins = -mins;
-	mins = mins < 0 ? 0 : (mins > 1 ? 1 : mins);
-	d = mins > maxs ? mins : maxs;
+	/* the walk over the distinct pooled values, galloping (ks_walk.h) */
+	d = walk_d >= 0 ? walk_d : ks_walk_statistic(a, n, b, m);
 
 	out->exact = 0;
 	out->fallback = 0;

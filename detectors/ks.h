@@ -45,6 +45,12 @@ int ks_2samp_sorted_method(const double *a, size_t n, const double *b,
 			   size_t m, ks_method method, ks_result *out,
 			   kpg_err *err);
 
+/* ks_2samp_sorted_method with the walk's statistic already known
+ * (ks_walk_statistic(a, n, b, m), computed once for several users of it):
+ * walk_d >= 0 is taken as that value, walk_d < 0 computes it. */
+int ks_2samp_sorted_given(const double *a, size_t n, const double *b, size_t m,
+			  double walk_d, ks_method method, ks_result *out, kpg_err *err);
+
 /* Survival function of the one-sample KS statistic D_n (scipy.stats.kstwo.sf),
  * Simard & L'Ecuyer (2011). n must be an integer >= 1, otherwise NaN
  * (as scipy); d <= 0.5/n gives 1 and d >= 1 gives 0. */

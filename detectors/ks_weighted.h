@@ -53,4 +53,11 @@ int ks_weighted_both_sorted(const double *ref, const double *ref_w, size_t n,
 			    double cur_total, double cur_error,
 			    ks_weighted_result *out, kpg_err *err);
 
+/* D alone, as ks_weighted_both_sorted computes it (its statistic, bit for
+ * bit), with no p-value: for a distance compared with a threshold (the
+ * data-quality baseline-drift check). Same inputs and errors. */
+int ks_weighted_distance(const double *ref, const double *ref_w, size_t n,
+			 const double *cur, const double *cur_w, size_t m, double *d,
+			 kpg_err *err);
+
 #endif

@@ -176,7 +176,7 @@ static void test_ks_both_weighted_vs_numpy(void **state)
 	gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
 	char dir[] = "/tmp/kpg-ksw2-XXXXXX", pr[64], pw[64], pc[64], pcw[64];
 	char cmd[640];
-	double *ref, *cur, d_py = NAN, p_py = NAN;
+	double *ref, *cur, d_py = NAN, p_py = NAN, dd = NAN;
 	kll_sketch s, t;
 	kll_view v, u;
 	ks_weighted_result got, one, plain;
@@ -244,6 +244,20 @@ static void test_ks_both_weighted_vs_numpy(void **state)
 			 0);
 	assert_memory_equal(&one.statistic, &plain.statistic, sizeof(double));
 	assert_memory_equal(&one.p_value, &plain.p_value, sizeof(double));
+	/* no rank error on either side: the bracket is the p-value */
+	assert_memory_equal(&one.p_at_lower, &one.p_value, sizeof(double));
+	assert_memory_equal(&one.p_at_upper, &one.p_value, sizeof(double));
+	/* the distance alone is the statistic, bit for bit */
+	assert_int_equal(ks_weighted_distance(v.values, v.weights, v.n, u.values, u.weights,
+					      u.n, &dd, &err),
+			 0);
+	assert_memory_equal(&dd, &got.statistic, sizeof(double));
+	assert_int_equal(ks_weighted_distance(v.values, v.weights, v.n, cur, NULL, 1000, &dd,
+					      &err),
+			 0);
+	assert_memory_equal(&dd, &plain.statistic, sizeof(double));
+	assert_int_equal(ks_weighted_distance(v.values, v.weights, v.n, NULL, NULL, 0, &dd, &err),
+			 KPG_EINVAL);
 	kll_view_free(&v);
 	kll_view_free(&u);
 	kll_free(&s);

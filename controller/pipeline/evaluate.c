@@ -192,10 +192,15 @@ static int numeric_ks(const reference_feature *f, const window_sample *cur,
 				  (kw.statistic - r->error < r->min_effect) !=
 					  (kw.statistic + r->error < r->min_effect));
 	} else {
-		rc = ks_2samp_sorted_method(f->sorted, f->n, cur->values, cur->len,
-					    in->ks_asymptotic ? KS_METHOD_ASYMP
-							      : KS_METHOD_AUTO,
-					    &ks, err);
+		/* the window's column remembers D for the quality check */
+		double d = cur->col != NULL && cur->len > 0
+				   ? window_column_ks(cur->col, f->sorted, f->n)
+				   : -1;
+
+		rc = ks_2samp_sorted_given(f->sorted, f->n, cur->values, cur->len, d,
+					   in->ks_asymptotic ? KS_METHOD_ASYMP
+							     : KS_METHOD_AUTO,
+					   &ks, err);
 		if (rc)
 			return rc;
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "policy.h"
+#include "ks_walk.h"
 #include "sort.h"
 
 /* the sketches' seeds: this plus the feature's index */
@@ -78,6 +79,7 @@ void window_reset(window *w)
 		window_column *c = &w->cols[i];
 
 		c->n = 0;
+		c->ks_ref = NULL;
 		column_drop_sketch(c);
 		c->missing = 0;
 		c->bad_type = 0;
@@ -328,6 +330,7 @@ int window_column_sample(window_column *c, window_sample *s, kpg_err *err)
 		s->values = c->values;
 		s->len = c->n;
 		s->total = (double)c->n;
+		s->col = c;
 		return 0;
 	}
 	if (kll_count(c->sketch) == 0)
@@ -341,6 +344,17 @@ int window_column_sample(window_column *c, window_sample *s, kpg_err *err)
 	s->total = (double)kll_count(c->sketch);
 	s->error = kll_sketch_rank_error(c->sketch);
 	return 0;
+}
+
+double window_column_ks(window_column *c, const double *ref, size_t ref_n)
+{
+	if (c->ks_ref != ref || c->ks_ref_n != ref_n || c->ks_len != c->n) {
+		c->ks_d = ks_walk_statistic(ref, ref_n, c->values, c->n);
+		c->ks_ref = ref;
+		c->ks_ref_n = ref_n;
+		c->ks_len = c->n;
+	}
+	return c->ks_d;
 }
 
 void window_sample_free(window_sample *s)

@@ -45,6 +45,11 @@ typedef struct window_column {
 	 * non-finite), for quality.h's data_type_check; none of them is in
 	 * values (window_count_rejected) */
 	uint64_t bad_type;
+	/* window_column_ks's last answer: the reference array it was for,
+	 * its length, the column's length then, and D; ks_ref NULL: none */
+	const double *ks_ref;
+	size_t ks_ref_n, ks_len;
+	double ks_d;
 } window_column;
 
 typedef struct window {
@@ -78,6 +83,7 @@ typedef struct window_sample {
 	double total;  /* the values it stands for */
 	double error;  /* the CDF's rank error bound; 0: exact */
 	kll_view view; /* owned when sketched */
+	window_column *col; /* exact: the column it is (window_column_ks) */
 } window_sample;
 
 /* max_exact 0 = POLICY_DEFAULT_MAX_EXACT_VALUES, sketch_k 0 =
@@ -117,6 +123,12 @@ int window_add_record(window *w, const capture_record *rec, int64_t t_ms,
  * KPG_ENOMEM. An empty column gives len 0. */
 int window_column_sample(window_column *c, window_sample *s, kpg_err *err);
 void window_sample_free(window_sample *s);
+
+/* The KS statistic (ks_walk_statistic) of exact, sorted column c (as
+ * window_column_sample leaves it) against the unweighted sorted reference
+ * ref (ref_n values): computed once per window close and remembered, since
+ * the drift KS and the baseline-drift quality check both read it. */
+double window_column_ks(window_column *c, const double *ref, size_t ref_n);
 
 /* Moves numeric column f into its sketch when it holds more exact values
  * than max_exact (a checkpoint restored under a lower limit). */
