@@ -48,14 +48,14 @@ double ks_walk_statistic(const double *a, size_t n, const double *b, size_t m)
 	double dn = (double)n, dm = (double)m, maxs = -INFINITY, mins = INFINITY, diff;
 	size_t k = 0, lt, le = 0;
 
-#define KS_SEEN(cl, cs)                                                                   \
-	do {                                                                              \
-		diff = a_is_l ? (double)(cl) / dn - (double)(cs) / dm                     \
-			      : (double)(cs) / dn - (double)(cl) / dm;                    \
-		if (diff > maxs)                                                          \
-			maxs = diff;                                                      \
-		if (diff < mins)                                                          \
-			mins = diff;                                                      \
+#define KS_SEEN(cl, cs) \
+	do { \
+		diff = a_is_l ? (double)(cl) / dn - (double)(cs) / dm \
+			      : (double)(cs) / dn - (double)(cl) / dm; \
+		if (diff > maxs) \
+			maxs = diff; \
+		if (diff < mins) \
+			mins = diff; \
 	} while (0)
 	while (k < ns) {
 		double v = s[k];

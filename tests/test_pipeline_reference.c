@@ -142,9 +142,9 @@ static void test_missing_markers(void **state)
 static void test_numbers_are_strtods(void **state)
 {
 	static const char *const odd[] = {"0x1p-3", " 0X1.8P+1 ", "nan(123)", "+inf",
-					   "-Infinity", "1e400", "-1e-400", "4.9e-324",
-					   "+.5", "5.", "-0", "  +7  ", "1,5", "--1", "+-1",
-					   "0x", "e5", "."};
+					  "-Infinity", "1e400", "-1e-400", "4.9e-324",
+					  "+.5", "5.", "-0", "  +7  ", "1,5", "--1", "+-1",
+					  "0x", "e5", "."};
 	uint64_t x = 0x9E3779B97F4A7C15ULL;
 	char cell[64];
 	(void)state;

@@ -80,9 +80,9 @@ typedef struct window_sample {
 	const double *values;  /* ascending; borrowed from the column or view */
 	const double *weights; /* NULL: each value counts once */
 	size_t len;
-	double total;  /* the values it stands for */
-	double error;  /* the CDF's rank error bound; 0: exact */
-	kll_view view; /* owned when sketched */
+	double total;       /* the values it stands for */
+	double error;       /* the CDF's rank error bound; 0: exact */
+	kll_view view;      /* owned when sketched */
 	window_column *col; /* exact: the column it is (window_column_ks) */
 } window_sample;
 
