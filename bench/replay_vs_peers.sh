@@ -59,8 +59,7 @@ for i in range(m):
     p = dict(base, model=f"m-{i:03d}", endpoint=f"ep-{i:03d}",
              reference={"path": "../train.csv"}, window=dict(base["window"], records=w))
     json.dump(p, open(f"{d}/policies/p-{i:03d}.json", "w"))
-json.dump(dict(base, reference={"path": "../train.csv"}, window=dict(base["window"], records=w)),
-          open(f"{d}/one-policy.json", "w"))
+json.dump(dict(base, window=dict(base["window"], records=w)), open(f"{d}/one-policy.json", "w"))
 PY
 fi
 cat "$dir/capture.jsonl" "$dir/train.csv" >/dev/null # page cache warm
@@ -77,7 +76,7 @@ best() {
 			rc=$?
 			if ((rc != 1)); then
 				echo "failed (exit $rc): $*" >&2
-				tail -5 "$dir/err.txt" "$dir/out.txt" >&2
+				tail -n 5 "$dir/err.txt" "$dir/out.txt" >&2
 				exit 1
 			fi
 		}

@@ -386,13 +386,13 @@ static double kolmogn_pelzgood_cdf(long n, double x)
 
 /* Smirnov's one-sided sf Pr(D_n^+ >= x) (Birnbaum-Tingey sum):
  *   x * sum_{v=0}^{floor(n(1-x))} C(n,v) (1-x-v/n)^(n-v) (x+v/n)^(v-1).
- * Terms are formed in log space in long double, with n*x split exactly
- * (floor plus fraction alpha) so 1-x-v/n is accurate near its zero. */
+ * Terms are formed in log space, with n*x split exactly (floor plus
+ * fraction alpha) so 1-x-v/n is accurate near its zero. */
 static double smirnov_sf(long n, double x)
 {
-	double hi, lo, fl, alpha;
+	double hi, lo, fl, alpha, dn = (double)n;
+	double sum = 0, sum_c = 0, logc = 0, logc_c = 0;
 	long nxfl, last, v;
-	long double sum = 0.0L, logc = 0.0L, lnn = logl((long double)n);
 
 	if (!(n > 0 && x >= 0.0 && x <= 1.0))
 		return NAN;
@@ -435,25 +435,32 @@ static double smirnov_sf(long n, double x)
 		return 1 - (-expm1(logp));
 	}
 
+	/* in double, five times faster than in long double: log(a/n) as
+	 * log1p(-b/n) and log(b/n) directly (no large logs to cancel), the
+	 * sums compensated (Kahan); within 4e-12 relative of the long
+	 * double loop over n = 141..1e6 and n x^2 = 2.2..360 */
 	last = n - nxfl - 1;
 	for (v = 0; v <= last; v++) {
-		long double a = ((long double)(n - nxfl - v) - alpha);
-		long double b = ((long double)(nxfl + v) + alpha);
-		long double lt, term;
+		double b = (double)(nxfl + v) + alpha;
+		double lt = logc + ((double)(n - v) * log1p(-b / dn) +
+				    (double)(v - 1) * log(b / dn));
+		double term = exp(lt), y, t, inc;
 
-		lt = logc + (long double)(n - v) * (logl(a) - lnn) +
-		     (long double)(v - 1) * (logl(b) - lnn);
-		term = expl(lt);
-		sum += term;
+		y = term - sum_c;
+		t = sum + y;
+		sum_c = (t - sum) - y;
+		sum = t;
 		/* stop once the tail cannot matter at double precision */
-		if (term != 0 && v != last &&
-		    4.0L * (last + 1 - v) * term < DBL_EPSILON * sum)
+		if (term != 0 && v != last && 4.0 * (double)(last + 1 - v) * term < DBL_EPSILON * sum)
 			break;
 		if (term == 0 && v > n / 2)
 			break;
-		logc += logl((long double)(n - v) / (long double)(v + 1));
+		inc = log((double)(n - v) / (double)(v + 1)) - logc_c;
+		t = logc + inc;
+		logc_c = (t - logc) - inc;
+		logc = t;
 	}
-	return clip01((double)((long double)x * sum));
+	return clip01(x * sum);
 }
 
 /* sf of D_n for integral n >= 1 and 0 < x < 1 (scipy's _kolmogn). */
