@@ -1,49 +1,41 @@
-/* ks_walk.c - the KS statistic by galloping through the larger sample
+/* ks_walk.c - the KS statistic by scanning the larger sample in blocks
  * (ks_walk.h). */
 #include "ks_walk.h"
 
 #include <math.h>
 
-/* Gallop only when the larger sample is at least this many times the
- * smaller: below it, a probe costs more than the steps it skips. */
-#define KS_WALK_GALLOP_RATIO 4
+/* Scan by blocks only when the larger sample is at least this many times
+ * the smaller: below it, a block costs more than the steps it skips. */
+#define KS_WALK_SCAN_RATIO 4
 
 /* The first index k in [from, len) with x[k] > v (inclusive: x[k] >= v),
- * or len: an exponential probe from `from`, then a binary search. */
-static size_t gallop(const double *x, size_t len, size_t from, double v, int inclusive)
+ * or len. Eight values at a time: the values before v are a prefix of each
+ * block (x is sorted), so their count is the step, and the comparisons
+ * have no branch to mispredict (the compiler makes them vector compares). */
+static size_t scan(const double *x, size_t len, size_t from, double v, int inclusive)
 {
-	size_t lo = from, step = 1, hi;
+	size_t i = from;
 
-#define KS_PAST(k) (inclusive ? x[(k)] >= v : x[(k)] > v)
-	if (lo >= len || KS_PAST(lo))
-		return lo;
-	/* x[lo] is before v: probe lo + 1, lo + 3, lo + 7, ... */
-	for (;;) {
-		hi = lo + step;
-		if (hi >= len) {
-			hi = len;
-			break;
-		}
-		if (KS_PAST(hi))
-			break;
-		lo = hi;
-		step *= 2;
-	}
-	/* x[lo] before v, hi = len or x[hi] past it */
-	while (hi - lo > 1) {
-		size_t mid = lo + (hi - lo) / 2;
+	while (i + 8 <= len) {
+		unsigned c = 0;
 
-		if (KS_PAST(mid))
-			hi = mid;
+		if (inclusive)
+			for (int k = 0; k < 8; k++)
+				c += x[i + k] < v;
 		else
-			lo = mid;
+			for (int k = 0; k < 8; k++)
+				c += x[i + k] <= v;
+		i += c;
+		if (c < 8)
+			return i;
 	}
-#undef KS_PAST
-	return hi;
+	while (i < len && (inclusive ? x[i] < v : x[i] <= v))
+		i++;
+	return i;
 }
 
 /* The plain walk over every distinct pooled value: fewer comparisons
- * than galloping when the two samples are of similar sizes. */
+ * than scanning by blocks when the two samples are of similar sizes. */
 static double merge_walk(const double *a, size_t n, const double *b, size_t m)
 {
 	double dn = (double)n, dm = (double)m, maxs = -INFINITY, mins = INFINITY;
@@ -71,14 +63,14 @@ static double merge_walk(const double *a, size_t n, const double *b, size_t m)
 double ks_walk_statistic(const double *a, size_t n, const double *b, size_t m)
 {
 	/* s: the smaller sample, whose distinct values are visited; l: the
-	 * larger, galloped through. a_is_l says which of (i, j) is whose. */
+	 * larger, scanned in blocks. a_is_l says which of (i, j) is whose. */
 	int a_is_l = n >= m;
 	const double *s = a_is_l ? b : a, *l = a_is_l ? a : b;
 	size_t ns = a_is_l ? m : n, nl = a_is_l ? n : m;
 	double dn = (double)n, dm = (double)m, maxs = -INFINITY, mins = INFINITY, diff;
 	size_t k = 0, lt, le = 0;
 
-	if (nl < KS_WALK_GALLOP_RATIO * ns)
+	if (nl < KS_WALK_SCAN_RATIO * ns)
 		return merge_walk(a, n, b, m);
 
 #define KS_SEEN(cl, cs) \
@@ -96,8 +88,8 @@ double ks_walk_statistic(const double *a, size_t n, const double *b, size_t m)
 
 		while (k < ns && s[k] <= v)
 			k++;
-		lt = gallop(l, nl, le, v, 1);
-		le = gallop(l, nl, lt, v, 0);
+		lt = scan(l, nl, le, v, 1);
+		le = lt < nl && l[lt] <= v ? scan(l, nl, lt, v, 0) : lt; /* ties are rare */
 		/* the last value of l between the previous s value and v */
 		if (lt > prev_le)
 			KS_SEEN(lt, before);
