@@ -153,11 +153,125 @@ int psi_ref_build(psi_ref *ref, const double *sorted, size_t n, unsigned bins,
 	return psi_ref_finish(ref, edges, bins, sorted, NULL, n, err);
 }
 
+/* PSI of the current counts cnt (of m values) against ref's shares. */
+static double psi_of_counts(const psi_ref *ref, const size_t *cnt, size_t m)
+{
+	double s = 0.0;
+
+	for (size_t i = 0; i < ref->n_bins; i++) {
+		double pc = floor_prop((double)cnt[i] / (double)m);
+		double pr = floor_prop(ref->ref_prop[i]);
+
+		s += (pc - pr) * log(pc / pr);
+	}
+	return s;
+}
+
+/* The first index in [0, m) of ascending cur whose value is > e, or m. */
+static size_t upper_bound(const double *cur, size_t m, double e)
+{
+	size_t lo = 0, hi = m;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cur[mid] <= e)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* bin_of's bins of an ascending sample: bin j holds the values in
+ * (edges[j-1], edges[j]], one run of indices; ends[j] is where it stops. */
+static void sorted_bin_ends(const psi_ref *ref, const double *cur, size_t m, size_t *ends)
+{
+	size_t ne = ref->n_bins - 1, from = 0;
+
+	for (size_t j = 0; j < ne; j++) {
+		from += upper_bound(cur + from, m - from, ref->edges[j]);
+		ends[j] = from;
+	}
+	ends[ne] = m;
+}
+
+static int check_ref_cur(const psi_ref *ref, const double *cur, size_t m, kpg_err *err)
+{
+	if (!ref || !ref->ref_prop || ref->n_bins < 2) {
+		kpg_err_set(err, "psi: reference not built");
+		return KPG_EINVAL;
+	}
+	if (!cur || m == 0) {
+		kpg_err_set(err, "psi: current sample is empty");
+		return KPG_EINVAL;
+	}
+	return KPG_OK;
+}
+
+int psi_numeric_sorted(const psi_ref *ref, const double *cur, size_t m, double *psi,
+		       kpg_err *err)
+{
+	size_t *cnt;
+	int rc = check_ref_cur(ref, cur, m, err);
+
+	if (rc)
+		return rc;
+	if (!psi) {
+		kpg_err_set(err, "psi: no result");
+		return KPG_EINVAL;
+	}
+	cnt = malloc(ref->n_bins * sizeof(*cnt));
+	if (!cnt) {
+		kpg_err_set(err, "psi: out of memory for %zu bins", ref->n_bins);
+		return KPG_ENOMEM;
+	}
+	sorted_bin_ends(ref, cur, m, cnt);
+	for (size_t j = ref->n_bins - 1; j > 0; j--)
+		cnt[j] -= cnt[j - 1];
+	*psi = psi_of_counts(ref, cnt, m);
+	free(cnt);
+	return KPG_OK;
+}
+
+int psi_bin_counts_sorted(const psi_ref *ref, const double *cur, const double *cur_w,
+			  size_t m, double *counts, kpg_err *err)
+{
+	size_t *ends, from = 0;
+	int rc = check_ref_cur(ref, cur, m, err);
+
+	if (rc)
+		return rc;
+	if (!counts) {
+		kpg_err_set(err, "psi: no counts");
+		return KPG_EINVAL;
+	}
+	ends = malloc(ref->n_bins * sizeof(*ends));
+	if (!ends) {
+		kpg_err_set(err, "psi: out of memory for %zu bins", ref->n_bins);
+		return KPG_ENOMEM;
+	}
+	sorted_bin_ends(ref, cur, m, ends);
+	for (size_t j = 0; j < ref->n_bins; j++) {
+		/* as the per-value loop adds them: in index order from 0 */
+		double c = 0.0;
+
+		if (cur_w)
+			for (size_t i = from; i < ends[j]; i++)
+				c += cur_w[i];
+		else
+			c = (double)(ends[j] - from);
+		counts[j] = c;
+		from = ends[j];
+	}
+	free(ends);
+	return KPG_OK;
+}
+
 int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,
 		kpg_err *err)
 {
 	size_t *cnt = NULL, i;
-	double s = 0.0;
 	int rc;
 
 	if (!ref || !ref->ref_prop || ref->n_bins < 2 || !psi) {
@@ -181,13 +295,7 @@ int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,
 		}
 		cnt[bin_of(ref->edges, ref->n_bins - 1, cur[i])]++;
 	}
-	for (i = 0; i < ref->n_bins; i++) {
-		double pc = floor_prop((double)cnt[i] / (double)m);
-		double pr = floor_prop(ref->ref_prop[i]);
-
-		s += (pc - pr) * log(pc / pr);
-	}
-	*psi = s;
+	*psi = psi_of_counts(ref, cnt, m);
 	rc = KPG_OK;
 done:
 	free(cnt);

@@ -67,6 +67,18 @@ int psi_bin_counts_weighted(const psi_ref *ref, const double *cur,
 			    const double *cur_w, size_t m, double *counts,
 			    kpg_err *err);
 
+/* psi_numeric and psi_bin_counts_weighted for a current sample already
+ * sorted ascending and NaN-free, which is not checked (a window's sample
+ * is, by construction: window_column_sample): each bin is one run of
+ * indices found by binary search, so the cost is O(bins log m) instead of
+ * O(m log bins), and the results are those functions', bit for bit (a
+ * weighted bin sums its weights in index order, as they do). Weights, if
+ * any, are trusted too (a kll_view's). */
+int psi_numeric_sorted(const psi_ref *ref, const double *cur, size_t m, double *psi,
+		       kpg_err *err);
+int psi_bin_counts_sorted(const psi_ref *ref, const double *cur, const double *cur_w,
+			  size_t m, double *counts, kpg_err *err);
+
 /* PSI from two count vectors of equal length k (categorical features:
  * category counts, last slot "unseen"). Both totals must be > 0. */
 int psi_from_counts(const double *ref_counts, const double *cur_counts,

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <cmocka.h>
 #include <gsl/gsl_errno.h>
@@ -167,6 +168,63 @@ static void test_numeric_equals_counts(void **state)
 	psi_ref_free(&r);
 }
 
+static uint64_t rng_state = 0x2545F4914F6CDD1DULL;
+
+static double next_uniform(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (double)(rng_state >> 11) * 0x1.0p-53;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The sorted-input variants give the per-value functions' results bit for
+ * bit: values on the edges, ties, values outside every edge, few and many
+ * bins, and weights summed in index order. */
+static void test_sorted_equals_per_value(void **state)
+{
+	enum { N = 5000 };
+	static double ref[N], cur[N], w[N];
+	const unsigned bins[] = {2, 3, 10, 50};
+	(void)state;
+
+	for (int round = 0; round < 40; round++) {
+		int levels = round % 4 == 0 ? 7 : 0; /* ties on the edges */
+		size_t m = 1 + (size_t)(next_uniform() * (N - 1));
+		psi_ref r;
+		kpg_err err;
+		double a, b, ca[64], cb[64];
+
+		for (size_t i = 0; i < N; i++)
+			ref[i] = levels ? floor(next_uniform() * levels) : next_uniform();
+		for (size_t i = 0; i < m; i++) {
+			cur[i] = levels ? floor(next_uniform() * (levels + 2)) - 1
+					: next_uniform() * 1.4 - 0.2;
+			w[i] = floor(next_uniform() * 5) + 0.25 * (i % 3);
+		}
+		qsort(ref, N, sizeof(double), cmp_double);
+		qsort(cur, m, sizeof(double), cmp_double);
+		assert_int_equal(psi_ref_build(&r, ref, N, bins[round % 4], &err), 0);
+		assert_int_equal(psi_numeric(&r, cur, m, &a, &err), 0);
+		assert_int_equal(psi_numeric_sorted(&r, cur, m, &b, &err), 0);
+		assert_memory_equal(&a, &b, sizeof(double));
+		assert_int_equal(psi_bin_counts_weighted(&r, cur, NULL, m, ca, &err), 0);
+		assert_int_equal(psi_bin_counts_sorted(&r, cur, NULL, m, cb, &err), 0);
+		assert_memory_equal(ca, cb, r.n_bins * sizeof(double));
+		assert_int_equal(psi_bin_counts_weighted(&r, cur, w, m, ca, &err), 0);
+		assert_int_equal(psi_bin_counts_sorted(&r, cur, w, m, cb, &err), 0);
+		assert_memory_equal(ca, cb, r.n_bins * sizeof(double));
+		psi_ref_free(&r);
+	}
+}
+
 static void test_categorical_unseen(void **state)
 {
 	/* categories a, b, plus "unseen": never in the reference */
@@ -236,6 +294,7 @@ int main(void)
 		cmocka_unit_test(test_outer_bins_open),
 		cmocka_unit_test(test_identical_is_zero_and_shift_grows),
 		cmocka_unit_test(test_numeric_equals_counts),
+		cmocka_unit_test(test_sorted_equals_per_value),
 		cmocka_unit_test(test_categorical_unseen),
 		cmocka_unit_test(test_errors),
 	};

@@ -158,8 +158,9 @@ static int numeric_counts(const reference_feature *f, const window_sample *cur,
 		return rc;
 	for (size_t i = 0; i < c->k; i++)
 		c->ref[i] = f->psi.ref_prop[i] * f->weight_total;
-	rc = psi_bin_counts_weighted(&f->psi, cur->values, cur->weights,
-				     cur->len, c->cur, err);
+	/* a window's sample is sorted (window_column_sample) */
+	rc = psi_bin_counts_sorted(&f->psi, cur->values, cur->weights, cur->len, c->cur,
+				   err);
 	count_compared(c);
 	return rc;
 }
@@ -282,8 +283,8 @@ int evaluate_numeric_sample(const reference_feature *f,
 			/* exact samples: psi_numeric, bit for bit as before */
 			if (ck->kind == DRIFT_PSI && in->binning == DRIFT_BINS_QUANTILE &&
 			    cur->weights == NULL)
-				rc = psi_numeric(&f->psi, cur->values, cur->len,
-						 &r->value, err);
+				rc = psi_numeric_sorted(&f->psi, cur->values, cur->len,
+							&r->value, err);
 			else
 				rc = binned_value(ck->kind, in, &c, &r->value, err);
 			binned_rule(in, f->weight_total, cur->total, (unsigned)c.k, r);
