@@ -128,7 +128,9 @@ out, boot, batch, work, port = sys.argv[1:6]
 props = dict(p.split("=", 1) for p in sys.argv[6:])
 json.dump({"kafka": {"bootstrap_servers": boot, "group_id": "bench-kpigate",
                      "capture_topic": "kpigate", "batch_size": int(batch),
-                     "properties": props},
+                     # old captures produced now: a backfill, so the
+                     # inferenceTime / Kafka timestamp check is off
+                     "max_time_skew_seconds": 0, "properties": props},
            "policy_dir": work + "/policies", "audit_log": work + "/audit.jsonl",
            "state_dir": work + "/state",
            "http": {"listen": "127.0.0.1:" + port},
