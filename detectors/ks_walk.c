@@ -34,6 +34,13 @@ static size_t scan(const double *x, size_t len, size_t from, double v, int inclu
 	return i;
 }
 
+double ks_walk_sup(double maxs, double mins)
+{
+	mins = -mins;
+	mins = mins < 0 ? 0 : (mins > 1 ? 1 : mins);
+	return mins > maxs ? mins : maxs;
+}
+
 /* The plain walk over every distinct pooled value: fewer comparisons
  * than scanning by blocks when the two samples are of similar sizes. */
 static double merge_walk(const double *a, size_t n, const double *b, size_t m)
@@ -55,9 +62,7 @@ static double merge_walk(const double *a, size_t n, const double *b, size_t m)
 		if (diff < mins)
 			mins = diff;
 	}
-	mins = -mins;
-	mins = mins < 0 ? 0 : (mins > 1 ? 1 : mins);
-	return mins > maxs ? mins : maxs;
+	return ks_walk_sup(maxs, mins);
 }
 
 double ks_walk_statistic(const double *a, size_t n, const double *b, size_t m)
@@ -99,7 +104,5 @@ double ks_walk_statistic(const double *a, size_t n, const double *b, size_t m)
 	/* the walk's last value: every value of both samples counted */
 	KS_SEEN(nl, ns);
 #undef KS_SEEN
-	mins = -mins;
-	mins = mins < 0 ? 0 : (mins > 1 ? 1 : mins);
-	return mins > maxs ? mins : maxs;
+	return ks_walk_sup(maxs, mins);
 }

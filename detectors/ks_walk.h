@@ -21,4 +21,8 @@
  * (ks.c checks). Both borrowed for the call. */
 double ks_walk_statistic(const double *a, size_t n, const double *b, size_t m);
 
+/* D from the largest and smallest F_a - F_b a walk saw: max(maxs, -mins),
+ * -mins clamped to [0, 1] (ks_weighted.c's walk ends the same way). */
+double ks_walk_sup(double maxs, double mins);
+
 #endif

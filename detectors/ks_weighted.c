@@ -93,9 +93,7 @@ static int weighted_walk(const double *ref, const double *ref_w, size_t n,
 		if (diff < mins)
 			mins = diff;
 	}
-	mins = -mins;
-	mins = mins < 0 ? 0 : (mins > 1 ? 1 : mins);
-	*d = mins > maxs ? mins : maxs;
+	*d = ks_walk_sup(maxs, mins);
 	return KPG_OK;
 }
 
