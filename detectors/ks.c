@@ -126,6 +126,14 @@ static double prob_outside_inside(int64_t m, int64_t n, int64_t g, int64_t h,
 /* Exact p-value; returns 0 and sets *p, or -1 when the computation does not
  * give a probability (scipy then falls back to the asymptotic one). *d is
  * replaced by the lattice value h/lcm, as scipy does. */
+double ks_lattice_statistic(double d, size_t n, size_t m)
+{
+	int64_t g = gcd64((int64_t)n, (int64_t)m);
+	int64_t lcm = ((int64_t)n / g) * (int64_t)m;
+
+	return (double)(int64_t)rint(d * (double)lcm) / (double)lcm;
+}
+
 static int attempt_exact(int64_t n1, int64_t n2, int64_t g, double *d,
 			 double *p, double *work)
 {

@@ -45,6 +45,10 @@ int ks_2samp_sorted_method(const double *a, size_t n, const double *b,
 			   size_t m, ks_method method, ks_result *out,
 			   kpg_err *err);
 
+/* D as the exact method reports it: on the lattice of n and m,
+ * round(D * lcm) / lcm (scipy's rounding before the path count). */
+double ks_lattice_statistic(double d, size_t n, size_t m);
+
 /* ks_2samp_sorted_method with the walk's statistic already known
  * (ks_walk_statistic(a, n, b, m), computed once for several users of it):
  * walk_d >= 0 is taken as that value, walk_d < 0 computes it. */

@@ -132,7 +132,7 @@ typedef struct policy {
 	double psi_threshold;       /* default 0.2 */
 	double ks_p_value;          /* default 0.01 */
 	double ks_min_statistic;    /* default 0.1 */
-	int ks_asymptotic;          /* drift.ks_method "asymp": 1; "auto": 0 */
+	int ks_method;              /* drift.ks_method: policy_ks_method */
 	double dataset_drift_share; /* default 0.3: share of drifted features */
 	/* the other detectors and how they combine (policy_drift.c) */
 	double chi2_p_value;          /* default 0.01 */
@@ -350,6 +350,12 @@ const char *policy_drift_unknown_feature(const policy *p,
 					 void *ctx);
 /* Sets the window inputs the policy decides (plans excluded). */
 void policy_drift_inputs(const policy *p, policy_window_eval *ev);
+
+/* The policy_ks_method evaluation applies: the policy's, except `auto`
+ * under a correction, which is `exact` (a corrected p-value depends on
+ * every feature's p-value, so none of them may be the asymptotic one in
+ * place of the exact one). */
+int policy_ks_method_applied(const policy *p);
 
 /* Applies the policy's detector thresholds: sets each feature's drifted
  * flag, n_drifted, drifted_share and dataset_drift. */

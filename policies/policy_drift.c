@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "correction.h"
 #include "kpg_suggest.h"
 
 #define AUTO_NAME "auto"
@@ -319,9 +320,16 @@ const char *policy_drift_unknown_feature(const policy *p,
 	return NULL;
 }
 
+int policy_ks_method_applied(const policy *p)
+{
+	if (p->ks_method == POLICY_KS_AUTO && p->correction != CORRECTION_NONE)
+		return POLICY_KS_EXACT;
+	return p->ks_method;
+}
+
 void policy_drift_inputs(const policy *p, policy_window_eval *ev)
 {
-	ev->ks_asymptotic = p->ks_asymptotic;
+	ev->ks_method = policy_ks_method_applied(p);
 	ev->binning = (drift_binning)p->psi_binning;
 	ev->psi_bins = p->psi_bins;
 	ev->min_values_per_bin = p->min_values_per_bin;

@@ -128,6 +128,22 @@ typedef enum drift_skip {
 } drift_skip;
 
 /* One detector's outcome on one feature of one window. */
+/* drift.ks_method: how a KS p-value is computed (docs/policies.md). */
+typedef enum policy_ks_method {
+	POLICY_KS_AUTO = 0, /* scipy's exact count where it can change the
+			       verdict, the asymptotic p-value elsewhere */
+	POLICY_KS_ASYMP,    /* always the asymptotic one (method='asymp') */
+	POLICY_KS_EXACT     /* scipy's method='auto' on every window */
+} policy_ks_method;
+
+/* Which distribution a KS p-value comes from, for the audit's p_method. */
+typedef enum drift_p_method {
+	DRIFT_P_UNKNOWN = 0, /* not a KS result, or restored from a checkpoint
+				before version 7 */
+	DRIFT_P_ASYMP,       /* the asymptotic kstwo distribution */
+	DRIFT_P_EXACT        /* scipy's exact lattice-path count */
+} drift_p_method;
+
 typedef struct drift_result {
 	drift_detector kind;
 	double value;      /* statistic (tests) or distance */
@@ -135,15 +151,16 @@ typedef struct drift_result {
 	double p_adjusted; /* tests: after the window's correction */
 	double effect;     /* tests: KS statistic, Cramer's V */
 	double threshold, min_effect;
-	double error;    /* bound on |value - exact value| when the reference
+	double error;            /* bound on |value - exact value| when the reference
 			    or the window is a sketch; 0 when exact */
-	unsigned bins;   /* binned: the bins or categories compared */
-	double noise;    /* binned: the chance that this window's sizes reach
+	unsigned bins;           /* binned: the bins or categories compared */
+	double noise;            /* binned: the chance that this window's sizes reach
 			    the threshold without any drift (chi-square
 			    approximation, docs/detectors.md) */
-	drift_skip skip; /* DRIFT_JUDGED, or why it was not */
-	int approximate; /* the verdict could change within error */
-	int drifted;     /* set by policy_judge_features */
+	drift_skip skip;         /* DRIFT_JUDGED, or why it was not */
+	int approximate;         /* the verdict could change within error */
+	drift_p_method p_method; /* ks: which p-value it is */
+	int drifted;             /* set by policy_judge_features */
 } drift_result;
 
 /* What the controller measured on one closed window. */
@@ -194,7 +211,10 @@ typedef struct policy_window_eval {
 	 * (multiclass recall of one class); unused for the others */
 	policy_kpi_value class_kpis[POLICY_MAX_KPIS];
 	uint64_t n_labelled;
-	int ks_asymptotic; /* input: the policy's drift.ks_method */
+	/* input: the policy's drift.ks_method as evaluation applies it
+	 * (policy_drift_inputs): `auto` under a correction is `exact`, since
+	 * corrected p-values depend on every feature's */
+	int ks_method;
 	/* input: per feature, its plan (n_features, borrowed; required by
 	 * evaluate_window) */
 	const drift_plan *plans;

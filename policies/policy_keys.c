@@ -25,7 +25,7 @@
 _Static_assert(sizeof(policy_task) == sizeof(int), "CHOICE stores an int");
 _Static_assert(sizeof(policy_action_type) == sizeof(int), "CHOICE stores an int");
 
-static const char *const ks_methods[] = {"auto", "asymp", NULL};
+static const char *const ks_methods[] = {"auto", "asymp", "exact", NULL}; /* policy_ks_method */
 /* by drift_binning */
 static const char *const psi_binnings[] = {"quantile", "evidently", NULL};
 /* by position: 0 numeric, 1 categorical, 2 ignore (policy_lists.c) */
@@ -274,8 +274,8 @@ static const kpg_jsonv_key keys[] = {
 	 .doc = "… and the KS statistic ≥ this value. The minimum stops large windows from flagging tiny shifts."},
 	{.path = "drift.ks_method", .type = KPG_JSONV_STRING, .max_len = 16,
 	 .choices = ks_methods, .def = "\"auto\"", .store = KPG_JSONV_CHOICE,
-	 AT(ks_asymptotic),
-	 .doc = "How the KS p-value is computed: `auto` is scipy's default, `asymp` always the asymptotic distribution (below)."},
+	 AT(ks_method),
+	 .doc = "How the KS p-value is computed: `auto` scipy's exact count wherever it could change the verdict and the asymptotic one elsewhere (marked), `asymp` always the asymptotic one, `exact` scipy's default on every window (below)."},
 	{.path = "drift.dataset_drift_share", .type = KPG_JSONV_NUMBER,
 	 .flags = OPEN_MIN, .min = 0, .max = 1, .def = "0.3",
 	 .store = KPG_JSONV_DOUBLE, AT(dataset_drift_share),

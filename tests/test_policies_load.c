@@ -306,10 +306,10 @@ static void test_ks_method(void **state)
 	policy *p = load_ok(DATA "good_ks_asymp.json");
 
 	(void)state;
-	assert_int_equal(p->ks_asymptotic, 1);
+	assert_int_equal(p->ks_method, POLICY_KS_ASYMP);
 	policy_free(p);
 	EXPECT("bad_ks_method.json",
-	       {5, 26, "drift.ks_method \"asym\" is not auto or asymp; did you mean \"asymp\"?"});
+	       {5, 26, "drift.ks_method \"asym\" is not auto, asymp or exact; did you mean \"asymp\"?"});
 }
 
 /* drift.numeric / categorical / features: entries as names or objects,

@@ -417,7 +417,7 @@ static uint64_t classes_bytes(const label_dict *ld, const pipeline_model *m)
 
 /* Version 4: a feature's detector results (write_results). */
 #define RESULTS_FIXED_BYTES (1 + 8 + 1 + 8 + 8 + 1 + 1 + 8)
-#define RESULT_BYTES (1 + 8 * 8 + 4 + 1 + 1 + 1)
+#define RESULT_BYTES (1 + 8 * 8 + 4 + 1 + 1 + 1 + 1) /* + version 7 p_method */
 
 static uint64_t waiting_bytes(const pipeline_waiting *w, size_t n_features)
 {
@@ -571,6 +571,7 @@ static void write_results(wbuf *w, const policy_feature_eval *f)
 		w_u8(w, (unsigned)r->skip);
 		w_u8(w, r->approximate ? 1 : 0);
 		w_u8(w, r->drifted ? 1 : 0);
+		w_u8(w, (unsigned)r->p_method); /* version 7 */
 	}
 }
 
@@ -1301,6 +1302,15 @@ static void read_results(rbuf *r, policy_feature_eval *f)
 			r_fail(r, KPG_EINTEGRITY, "unknown detector skip");
 		d->approximate = r_u8(r, "detector") != 0;
 		d->drifted = r_u8(r, "detector") != 0;
+		if (r->version >= 7) {
+			unsigned pm = r_u8(r, "detector p-value method");
+
+			if (r->rc == 0 && pm > DRIFT_P_EXACT)
+				r_fail(r, KPG_EINTEGRITY, "unknown p-value method");
+			d->p_method = (drift_p_method)pm;
+		} else {
+			d->p_method = DRIFT_P_UNKNOWN;
+		}
 	}
 }
 
@@ -1319,7 +1329,7 @@ static void read_waiting(rbuf *r, pipeline_model *m, uint64_t expect_index)
 	feats = ev->features;
 	memset(ev, 0, sizeof(*ev));
 	ev->features = feats;
-	ev->ks_asymptotic = m->pol->ks_asymptotic;
+	ev->ks_method = policy_ks_method_applied(m->pol);
 	ev->window_index = r_u64(r, "waiting window");
 	if (r->rc == 0 && ev->window_index != expect_index)
 		r_fail(r, KPG_EINTEGRITY, "waiting windows out of order");

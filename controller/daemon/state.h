@@ -23,7 +23,7 @@
 
 #define STATE_FILE "checkpoint.bin"
 #define STATE_TMP_FILE "checkpoint.bin.tmp"
-#define STATE_VERSION 6         /* 6: the source cursor; 1-5 are read too */
+#define STATE_VERSION 7         /* 7: each KS result's p-value method; 1-6 are read too */
 #define STATE_KEYS_KEPT 64      /* decided idempotency keys kept per model */
 #define STATE_KEY_LEN 96        /* = sizeof(policy_decision.idempotency_key) */
 #define STATE_TOPIC_MAX 249     /* Kafka's longest topic name */

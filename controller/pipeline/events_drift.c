@@ -50,6 +50,10 @@ json_t *events_detectors(const policy_feature_eval *f)
 			json_object_set_new(o, "p_adjusted", real_or_null(r->p_adjusted));
 			json_object_set_new(o, "effect", real_or_null(r->effect));
 			json_object_set_new(o, "min_effect", json_real(r->min_effect));
+			if (r->p_method != DRIFT_P_UNKNOWN)
+				json_object_set_new(o, "p_method",
+						    json_string(r->p_method == DRIFT_P_EXACT ? "exact"
+											     : "asymp"));
 		}
 		if (r->bins > 0)
 			json_object_set_new(o, "bins", json_integer(r->bins));
