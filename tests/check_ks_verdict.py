@@ -14,8 +14,9 @@ and prints the exact / asymptotic ratio seen. Then it runs `kpigate
 compare` on a window near the 0.01 threshold and on two far from it, with
 no floor on the statistic and with the default 0.1: the audit's p_method
 says exact only for the near one with a statistic above its floor, asymp
-otherwise; each p-value is scipy's of that method, the statistic scipy's
-exact method's, and each verdict the exact p-value's."""
+otherwise (and exact for all under a correction); each p-value is
+scipy's of that method, the statistic scipy's exact method's, and each
+verdict the exact p-value's."""
 import json
 import os
 import sys
@@ -103,6 +104,15 @@ for name, cur in cases.items():
         c.ok(det["drifted"] == (exact.pvalue < 0.01 and exact.statistic >= float(floor)),
              f"{name}, floor {floor}: the verdict is the exact p-value's "
              f"({exact.pvalue:.3g} vs 0.01)")
+    # under a correction every p-value feeds the others': always exact
+    rc, out, err = c.run("compare", "--reference", refpath, "--current", curpath,
+                         "--detectors", "ks", "--correction", "benjamini_hochberg", "--json")
+    det = [d for f in json.loads(out)["features"] for d in f.get("detectors", [])
+           if d["detector"] == "ks"][0] if rc in (0, 1) else {}
+    c.ok(det.get("p_method") == "exact" and
+         abs(det["p_value"] - exact.pvalue) <= 1e-8 * exact.pvalue + 1e-300,
+         f"{name}, corrected: p_method {det.get('p_method')}, p {det.get('p_value')!r} "
+         f"vs scipy's exact {exact.pvalue!r} ({err[-300:]})")
     seen.add(name)
 c.ok(seen == set(cases), f"every case ran: {sorted(seen)}")
 c.finish()
