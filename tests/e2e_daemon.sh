@@ -7,7 +7,9 @@
 #     inside their label wait undecided);
 #     every rejected record lands in the dead-letter topic with its reason;
 #  2. kill -9 in the middle, restart: every window is still evaluated
-#     exactly once, no decision is audited twice, the audit log verifies;
+#     exactly once, no decision is audited twice, the audit log verifies
+#     (the daemon's own topic holds only the first half of the stream
+#     until the kill, so the kill is in the middle however fast it runs);
 #  3. the same with 8-record windows (~1,000 of them) and a 600 s
 #     checkpoint interval: more windows close between interval checkpoints
 #     than a checkpoint keeps keys for, so the daemon must checkpoint on
@@ -26,32 +28,32 @@ n_lines=$(wc -l <"$work/capture.jsonl")
 "$bin" replay --policy "$work/ex/policy.json" --capture "$work/capture.jsonl" \
 	--audit "$work/replay.jsonl" >/dev/null || (($? == 1)) || { echo "FAIL: replay"; exit 1; }
 
-kafka_start capture:3 dead:1 || { echo "FAIL: mock"; exit 1; }
+kafka_start capture:3 capture2:3 capture3:3 dead:1 || { echo "FAIL: mock"; exit 1; }
 mkdir -p "$work/policies" "$work/state1" "$work/state2"
 cp "$work/ex/policy.json" "$work/policies/"
 cp "$work/ex/train.csv" "$work/policies/"
-config() { # config STATE_DIR AUDIT GROUP [DEAD_LETTER_TOPIC]
+config() { # config STATE_DIR AUDIT GROUP TOPIC [DEAD_LETTER_TOPIC]
 	local dlq=
-	[[ -n ${4:-} ]] && dlq="\"dead_letter_topic\": \"$4\","
+	[[ -n ${5:-} ]] && dlq="\"dead_letter_topic\": \"$5\","
 	cat <<JSON
 {"kafka": {"bootstrap_servers": "$KAFKA_BOOTSTRAP", "max_time_skew_seconds": 0, "group_id": "$3",
-           "capture_topic": "capture", "batch_size": 500, $dlq
+           "capture_topic": "$4", "batch_size": 500, $dlq
            "properties": {"session.timeout.ms": 6000, "auto.offset.reset": "earliest"}},
  "policy_dir": "$work/policies", "audit_log": "$2", "state_dir": "$1", "http": {"listen": "127.0.0.1:0"},
  "checkpoint_interval_seconds": 1, "log_level": "info", "shutdown_timeout_seconds": 20}
 JSON
 }
-config "$work/state1" "$work/audit1.jsonl" g1 dead >"$work/run1.json"
-config "$work/state2" "$work/audit2.jsonl" g2 >"$work/run2.json"
+config "$work/state1" "$work/audit1.jsonl" g1 capture dead >"$work/run1.json"
+config "$work/state2" "$work/audit2.jsonl" g2 capture2 >"$work/run2.json"
 "$bin" run --check --config "$work/run1.json" >/dev/null || fail "run --check"
 
 want=$(decisions "$work/replay.jsonl")
 want_windows=$(count "$work/replay.jsonl" window_evaluated)
 
 # produce in slices while the daemons run (the mock prunes old messages)
-produce_slices() { # produce_slices FROM_LINE TO_LINE
+produce_slices() { # produce_slices FROM_LINE TO_LINE [TOPIC]
 	sed -n "$1,$2p" "$work/capture.jsonl" >"$work/slice.jsonl"
-	kafka_produce capture "$work/slice.jsonl" churn-endpoint >/dev/null || fail "produce"
+	kafka_produce "${3:-capture}" "$work/slice.jsonl" churn-endpoint >/dev/null || fail "produce"
 }
 wait_for() { wait_decisions "$2" "$3" "$daemon_pid" "$1"; } # wait_for AUDIT COUNT SECONDS
 
@@ -77,16 +79,20 @@ dead=$(grep -c 'kpigate-reason=' "$work/dead.txt")
 	fail "dead-letter topic holds $dead records, replay rejected $rejected"
 grep -q 'kpigate-source=capture/' "$work/dead.txt" || fail "dead letters name their source"
 
-# 2. a second group reads the same topic; kill -9 it half-way, restart
+# 2. a second daemon on its own topic, which holds the first half of the
+# stream; kill -9 it once it has decided a quarter, then the second half
+# and a restart
+produce_slices 1 "$half" capture2
 "$bin" run --config "$work/run2.json" 2>"$work/run2a.log" &
 daemon_pid=$!
-wait_for "$work/audit2.jsonl" $((want / 2)) 120 || fail "daemon 2 got nowhere"
+wait_for "$work/audit2.jsonl" $((want / 4)) 120 || fail "daemon 2 got nowhere"
 # a checkpoint to restore (one a second), then the crash
 for ((i = 0; i < 50; i++)); do
 	compgen -G "$work/state2/capture-*/checkpoint.bin" >/dev/null && break
 	sleep 0.1
 done
 kill -9 $daemon_pid; wait $daemon_pid 2>/dev/null
+produce_slices $((half + 1)) "$n_lines" capture2
 "$bin" run --config "$work/run2.json" 2>"$work/run2b.log" &
 daemon_pid=$!
 wait_for "$work/audit2.jsonl" "$want" 120 || fail "daemon 2 decided $(decisions "$work/audit2.jsonl") of $want after a restart"
@@ -138,12 +144,15 @@ cp "$work/ex/train.csv" "$work/policies3/"
 want3=$(decisions "$work/replay3.jsonl")
 # a long checkpoint interval: only the decision count forces checkpoints
 sed -e "s|$work/policies\"|$work/policies3\"|" -e "s|state2|state3|; s|audit2|audit3|; s|\"g2\"|\"g3\"|" \
+	-e 's|"capture2"|"capture3"|' \
 	-e 's|"checkpoint_interval_seconds": 1|"checkpoint_interval_seconds": 600|' \
 	"$work/run2.json" >"$work/run3.json"
+produce_slices 1 "$half" capture3
 "$bin" run --config "$work/run3.json" 2>"$work/run3a.log" &
 daemon_pid=$!
-wait_for "$work/audit3.jsonl" $((want3 / 2)) 120 || fail "daemon 3 got nowhere"
+wait_for "$work/audit3.jsonl" $((want3 / 4)) 120 || fail "daemon 3 got nowhere"
 kill -9 $daemon_pid; wait $daemon_pid 2>/dev/null
+produce_slices $((half + 1)) "$n_lines" capture3
 "$bin" run --config "$work/run3.json" 2>"$work/run3b.log" &
 daemon_pid=$!
 wait_for "$work/audit3.jsonl" "$want3" 120 || fail "daemon 3 decided $(decisions "$work/audit3.jsonl") of $want3 after a restart"
