@@ -460,22 +460,6 @@ uint64_t kll_count(const kll_sketch *s) { return s->n; }
 double kll_min(const kll_sketch *s) { return s->n ? s->min : NAN; }
 double kll_max(const kll_sketch *s) { return s->n ? s->max : NAN; }
 
-/* Number of items <= x in a sorted array. */
-static size_t count_le_sorted(const double *v, size_t n, double x)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (v[mid] <= x)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 double kll_rank(const kll_sketch *s, double x)
 {
 	double w = 0;
@@ -487,7 +471,7 @@ double kll_rank(const kll_sketch *s, double x)
 		c += s->items[0][i] <= x;
 	w = (double)c;
 	for (size_t h = 1; h < s->n_levels; h++)
-		w += ldexp((double)count_le_sorted(s->items[h], s->len[h], x),
+		w += ldexp((double)sort_count_le(s->items[h], s->len[h], x),
 			   (int)h);
 	return w / (double)s->n;
 }

@@ -11,6 +11,7 @@
 #include <gsl/gsl_sort.h>
 
 #include "psi.h"
+#include "sort.h"
 
 double psi_quantile_sorted(const double *sorted, size_t n, double q)
 {
@@ -154,33 +155,17 @@ int psi_ref_build(psi_ref *ref, const double *sorted, size_t n, unsigned bins,
 }
 
 /* PSI of the current counts cnt (of m values) against ref's shares. */
-static double psi_of_counts(const psi_ref *ref, const size_t *cnt, size_t m)
+static double psi_of_counts(const psi_ref *ref, const double *cnt, size_t m)
 {
 	double s = 0.0;
 
 	for (size_t i = 0; i < ref->n_bins; i++) {
-		double pc = floor_prop((double)cnt[i] / (double)m);
+		double pc = floor_prop(cnt[i] / (double)m);
 		double pr = floor_prop(ref->ref_prop[i]);
 
 		s += (pc - pr) * log(pc / pr);
 	}
 	return s;
-}
-
-/* The first index in [0, m) of ascending cur whose value is > e, or m. */
-static size_t upper_bound(const double *cur, size_t m, double e)
-{
-	size_t lo = 0, hi = m;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (cur[mid] <= e)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 /* bin_of's bins of an ascending sample: bin j holds the values in
@@ -190,7 +175,7 @@ static void sorted_bin_ends(const psi_ref *ref, const double *cur, size_t m, siz
 	size_t ne = ref->n_bins - 1, from = 0;
 
 	for (size_t j = 0; j < ne; j++) {
-		from += upper_bound(cur + from, m - from, ref->edges[j]);
+		from += sort_count_le(cur + from, m - from, ref->edges[j]);
 		ends[j] = from;
 	}
 	ends[ne] = m;
@@ -212,7 +197,7 @@ static int check_ref_cur(const psi_ref *ref, const double *cur, size_t m, kpg_er
 int psi_numeric_sorted(const psi_ref *ref, const double *cur, size_t m, double *psi,
 		       kpg_err *err)
 {
-	size_t *cnt;
+	double *cnt;
 	int rc = check_ref_cur(ref, cur, m, err);
 
 	if (rc)
@@ -226,12 +211,11 @@ int psi_numeric_sorted(const psi_ref *ref, const double *cur, size_t m, double *
 		kpg_err_set(err, "psi: out of memory for %zu bins", ref->n_bins);
 		return KPG_ENOMEM;
 	}
-	sorted_bin_ends(ref, cur, m, cnt);
-	for (size_t j = ref->n_bins - 1; j > 0; j--)
-		cnt[j] -= cnt[j - 1];
-	*psi = psi_of_counts(ref, cnt, m);
+	rc = psi_bin_counts_sorted(ref, cur, NULL, m, cnt, err);
+	if (rc == 0)
+		*psi = psi_of_counts(ref, cnt, m);
 	free(cnt);
-	return KPG_OK;
+	return rc;
 }
 
 int psi_bin_counts_sorted(const psi_ref *ref, const double *cur, const double *cur_w,
@@ -271,7 +255,8 @@ int psi_bin_counts_sorted(const psi_ref *ref, const double *cur, const double *c
 int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,
 		kpg_err *err)
 {
-	size_t *cnt = NULL, i;
+	double *cnt = NULL;
+	size_t i;
 	int rc;
 
 	if (!ref || !ref->ref_prop || ref->n_bins < 2 || !psi) {
@@ -282,7 +267,7 @@ int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,
 		kpg_err_set(err, "psi: current sample is empty");
 		return KPG_EINVAL;
 	}
-	cnt = calloc(ref->n_bins, sizeof(size_t));
+	cnt = calloc(ref->n_bins, sizeof(*cnt));
 	if (!cnt) {
 		kpg_err_set(err, "psi: out of memory for %zu bins", ref->n_bins);
 		return KPG_ENOMEM;
@@ -293,7 +278,7 @@ int psi_numeric(const psi_ref *ref, const double *cur, size_t m, double *psi,
 			rc = KPG_EINVAL;
 			goto done;
 		}
-		cnt[bin_of(ref->edges, ref->n_bins - 1, cur[i])]++;
+		cnt[bin_of(ref->edges, ref->n_bins - 1, cur[i])] += 1.0;
 	}
 	*psi = psi_of_counts(ref, cnt, m);
 	rc = KPG_OK;

@@ -137,3 +137,18 @@ void sort_doubles(double *v, size_t n)
 fallback:
 	gsl_sort(v, 1, n);
 }
+
+size_t sort_count_le(const double *v, size_t n, double x)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (v[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}

@@ -14,4 +14,8 @@
  * equal, so no statistic can tell). Allocates an n-element scratch array. */
 void sort_doubles(double *v, size_t n);
 
+/* How many of ascending v[0..n) are <= x (the first index past them):
+ * numpy's searchsorted(v, x, side='right'). */
+size_t sort_count_le(const double *v, size_t n, double x);
+
 #endif
